@@ -1,0 +1,177 @@
+/**
+ * The types of probelab's language, as the checker resolves them and the compiler consumes them.
+ * They follow bpftrace's type resolver: integers carry a width and a sign, strings a byte size
+ * (including the terminating NUL), aggregations have their own value kinds that only maps hold.
+ */
+
+export type IntBits = 8 | 16 | 32 | 64;
+
+export interface IntType {
+  kind: "int";
+  bits: IntBits;
+  signed: boolean;
+}
+export interface BoolType {
+  kind: "bool";
+}
+/** A NUL-terminated string buffer of `size` bytes (`string[size]` in bpftrace's messages). */
+export interface StringType {
+  kind: "string";
+  size: number;
+}
+export interface TupleType {
+  kind: "tuple";
+  elements: Type[];
+}
+export interface RecordField {
+  name: string;
+  type: Type;
+}
+export interface RecordType {
+  kind: "record";
+  fields: RecordField[];
+}
+/** The type of statements, of calls that return nothing and of `exit()`. */
+export interface NoneType {
+  kind: "none";
+}
+/** A user-space symbol: `func`, `usym(addr)`; prints as the symbol name. */
+export interface UsymType {
+  kind: "usym";
+}
+export interface UstackType {
+  kind: "ustack";
+}
+/** The result of `strftime(fmt, ns)`: printed with `%s` through strftime. */
+export interface TimestampType {
+  kind: "timestamp";
+}
+export interface BufferType {
+  kind: "buffer";
+  size: number;
+}
+/**
+ * Given to expressions the checker could not type. It is compatible with everything,
+ * so one mistake yields one diagnostic instead of a cascade.
+ */
+export interface ErrorType {
+  kind: "error";
+}
+
+/** Value kinds that only maps hold: the result of aggregation functions. */
+export type AggregateType =
+  | { kind: "count" }
+  | { kind: "sum"; signed: boolean }
+  | { kind: "avg"; signed: boolean }
+  | { kind: "min"; signed: boolean }
+  | { kind: "max"; signed: boolean }
+  | { kind: "stats"; signed: boolean }
+  | { kind: "hist"; k: number }
+  | { kind: "lhist"; min: bigint; max: bigint; step: bigint };
+
+export type AggregateKind = AggregateType["kind"];
+
+export type Type =
+  | IntType
+  | BoolType
+  | StringType
+  | TupleType
+  | RecordType
+  | NoneType
+  | UsymType
+  | UstackType
+  | TimestampType
+  | BufferType
+  | ErrorType
+  | AggregateType;
+
+export const AGGREGATE_KINDS: readonly AggregateKind[] = [
+  "count",
+  "sum",
+  "avg",
+  "min",
+  "max",
+  "stats",
+  "hist",
+  "lhist",
+];
+
+export function isAggregate(t: Type): t is AggregateType {
+  return (AGGREGATE_KINDS as readonly string[]).includes(t.kind);
+}
+
+export const NONE: NoneType = { kind: "none" };
+export const BOOL: BoolType = { kind: "bool" };
+export const ERROR_TYPE: ErrorType = { kind: "error" };
+
+export function intType(bits: IntBits, signed: boolean): IntType {
+  return { kind: "int", bits, signed };
+}
+export const UINT64 = intType(64, false);
+export const INT64 = intType(64, true);
+export const UINT32 = intType(32, false);
+
+export function stringType(size: number): StringType {
+  return { kind: "string", size };
+}
+
+/** How bpftrace spells a type in diagnostics: `int8`, `uint64`, `string[2]`, `(int8,string[3])`. */
+export function typeName(t: Type): string {
+  switch (t.kind) {
+    case "int":
+      return `${t.signed ? "" : "u"}int${t.bits}`;
+    case "bool":
+      return "bool";
+    case "string":
+      return `string[${t.size}]`;
+    case "tuple":
+      return `(${t.elements.map(typeName).join(",")})`;
+    case "record":
+      return `record { ${t.fields.map((f) => `${typeName(f.type)} ${f.name}`).join(", ")} }`;
+    case "none":
+      return "none";
+    case "usym":
+      return "usym_t";
+    case "ustack":
+      return "ustack_t";
+    case "timestamp":
+      return "timestamp";
+    case "buffer":
+      return `buffer[${t.size}]`;
+    case "error":
+      return "<error>";
+    case "count":
+      return "count_t";
+    case "sum":
+      return `${t.signed ? "" : "u"}sum_t`;
+    case "avg":
+      return `${t.signed ? "" : "u"}avg_t`;
+    case "min":
+      return `${t.signed ? "" : "u"}min_t`;
+    case "max":
+      return `${t.signed ? "" : "u"}max_t`;
+    case "stats":
+      return `${t.signed ? "" : "u"}stats_t`;
+    case "hist":
+      return "hist_t";
+    case "lhist":
+      return "lhist_t";
+  }
+}
+
+/** Declared kinds of map (`let @m = hash(N);`); undeclared maps are hashes of max_map_keys entries. */
+export type MapKind = "hash" | "lruhash" | "percpuhash" | "percpulruhash";
+
+/** What the compiler needs to allocate one map. */
+export interface MapInfo {
+  /** Name with its sigil: "@" for the anonymous map, "@start", ... */
+  name: string;
+  /** Key type; null for a scalar map (used without `[key]`). Multi-key maps have a tuple key. */
+  keyType: Type | null;
+  valueType: Type;
+  kind: MapKind;
+  /** Declared size, else the `max_map_keys` config value. */
+  maxEntries: number;
+  /** True when the program declared the map with `let @m = kind(N);`. */
+  declared: boolean;
+}
