@@ -1,0 +1,106 @@
+/**
+ * Simulated cache lines: where the cost of sharing lives.
+ *
+ * Each shared variable of the kernel model sits on a line with a MESI-like state: one CPU
+ * may hold it modified (exclusive), or any set of CPUs may hold it shared. A load that hits
+ * this CPU's copy costs a cache hit. A load of a line another CPU holds modified, or any
+ * store to a line that other CPUs hold, costs a line transfer; transfers of one line are
+ * serialised (a line is in one place at a time), so a line written from every CPU becomes a
+ * queue. Atomics are stores plus a pipeline drain. Nothing here knows which mechanism owns
+ * the line: an rwsem, a refcount or a shared counter scale badly only because they write a
+ * line from every CPU.
+ */
+import type { Machine } from "./machine.js";
+
+const WORDS = 4; // sharer bitmask words: 4 x 32 = 128 CPUs
+
+export class CacheLine {
+  /** CPU holding the line modified, or -1. */
+  owner = -1;
+  /** Bitmask of CPUs holding a shared copy. */
+  private readonly sharers = new Int32Array(WORDS);
+  /** Simulated time until which the line is busy moving (transfers serialise). */
+  busyUntil = 0;
+  transfers = 0;
+
+  constructor(readonly name: string) {}
+
+  /** Load from the line on the running CPU; charges the step and returns 0 (to yield). */
+  read(m: Machine): number {
+    const cpu = m.cpu;
+    const id = cpu.id;
+    const w = id >> 5;
+    const bit = 1 << (id & 31);
+    if (this.owner === id || (this.sharers[w] & bit) !== 0) {
+      cpu.acc += m.profile.cacheHit;
+      return 0;
+    }
+    if (this.owner >= 0) {
+      // Modified elsewhere: the owner writes back and both end up sharing; serialised.
+      this.serialise(m);
+      const o = this.owner;
+      this.sharers[o >> 5] |= 1 << (o & 31);
+      this.owner = -1;
+    } else {
+      // Clean elsewhere (or nowhere): fetched in parallel with other readers.
+      cpu.acc += m.profile.lineTransfer;
+      this.transfers++;
+    }
+    this.sharers[w] |= bit;
+    return 0;
+  }
+
+  /** Store to the line on the running CPU; invalidates every other copy. */
+  write(m: Machine): number {
+    const cpu = m.cpu;
+    const id = cpu.id;
+    if (this.owner === id) {
+      cpu.acc += m.profile.cacheHit;
+      return 0;
+    }
+    const s = this.sharers;
+    const w = id >> 5;
+    const bit = 1 << (id & 31);
+    const onlyMine = (s[w] & ~bit) === 0 && this.noSharersBut(w) && (s[w] & bit) !== 0;
+    if (this.owner < 0 && onlyMine) {
+      cpu.acc += m.profile.cacheHit; // shared by us alone: silent upgrade
+    } else {
+      this.serialise(m);
+    }
+    s[0] = 0;
+    s[1] = 0;
+    s[2] = 0;
+    s[3] = 0;
+    this.owner = id;
+    return 0;
+  }
+
+  /** A locked read-modify-write (inc, cmpxchg, xchg). */
+  atomic(m: Machine): number {
+    this.write(m);
+    m.cpu.acc += m.profile.atomic;
+    return 0;
+  }
+
+  /** Forget all copies (the object was freed and its memory is cold). */
+  reset(): void {
+    this.owner = -1;
+    this.sharers.fill(0);
+  }
+
+  private noSharersBut(w: number): boolean {
+    const s = this.sharers;
+    for (let i = 0; i < WORDS; i++) if (i !== w && s[i] !== 0) return false;
+    return true;
+  }
+
+  private serialise(m: Machine): void {
+    const cpu = m.cpu;
+    const now = cpu.clock + cpu.acc;
+    const start = this.busyUntil > now ? this.busyUntil : now;
+    const end = start + m.profile.lineTransfer;
+    this.busyUntil = end;
+    cpu.acc += end - now;
+    this.transfers++;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The one cost profile of the simulated machine, in simulated nanoseconds.
+ *
+ * Every value is calibrated on single-CPU figures (shared/docs/calibration.md, an
+ * Intel Xeon Gold 6138 at 2.0 GHz, 2024); nothing here depends on the CPU count or on a
+ * kernel design. Multi-CPU behaviour has to emerge from cache-line sharing alone: a
+ * mechanism is slow at 64 CPUs only because it writes a line that other CPUs hold.
+ */
+export interface CostProfile {
+  /** int3 trap into the kernel, through the notifier, up to handle_swbp (and back to user). */
+  trap: number;
+  /** Emulating the probed instruction in the kernel (nop, push): no second trap. */
+  emulate: number;
+  /** Out-of-line single-step: XOL slot copy, second trap, handle_singlestep fix-ups. */
+  singleStep: number;
+  /** Entering and leaving the kernel for a plain syscall. */
+  syscall: number;
+  /** A load or store that hits this CPU's cache. */
+  cacheHit: number;
+  /** Moving a cache line from another CPU (or invalidating other copies before a write). */
+  lineTransfer: number;
+  /** Extra cost of a locked read-modify-write over a plain store (pipeline drain). */
+  atomic: number;
+  /** Switching tasks on a CPU (sleeping lock, blocking, time-slice end). */
+  contextSwitch: number;
+  /** One iteration of the user-space loop that calls the probed function (usermode-count). */
+  userLoop: number;
+  /** Running the consumer: a BPF program that bumps a per-CPU counter. */
+  bpfProgram: number;
+  /** Work done per tree node visited in an rb-tree or maple-tree walk. */
+  treeNode: number;
+  /** The uretprobe trampoline return trap, excluding the consumer walk. */
+  returnTrap: number;
+  /** Time-slice length before a CPU rotates its run queue. */
+  timeSlice: number;
+  /** Minimum latency of a classic RCU grace period. */
+  rcuGracePeriod: number;
+  /** Minimum latency of an SRCU grace period (per scan phase, the polling back-off). */
+  srcuScanDelay: number;
+  /** Minimum latency of an RCU Tasks Trace grace period (cut from ~980 ms to ~18 ms in 2020). */
+  tasksTraceGracePeriod: number;
+  /** Allocation from a slab cache (kmalloc/kmem_cache_alloc) on the slow path. */
+  slabAlloc: number;
+}
+
+/**
+ * Calibrated defaults. The fit (see test/sim/calibration.test.ts and the bench output):
+ * - uprobe-nop, today's kernel, 1 CPU: ~280 ns per hit = userLoop + trap + emulate + the
+ *   lookup's cache hits + bpfProgram  -> 3.5 M hits/s;
+ * - uprobe-ret single-stepped: ~2.9x an emulated instruction's total (1.12 vs 3.23 M/s);
+ * - syscall-count: ~70 ns per getpgid(); usermode-count: ~5 ns per iteration.
+ * - lineTransfer ~ 100 ns: a cross-socket/cross-core line migration on that Xeon under
+ *   contention (published c2c latencies for Skylake-SP are 100-200 ns); cacheHit ~1 ns.
+ */
+export const DEFAULT_COST_PROFILE: Readonly<CostProfile> = Object.freeze({
+  trap: 170,
+  emulate: 20,
+  singleStep: 560,
+  syscall: 70,
+  cacheHit: 1,
+  lineTransfer: 100,
+  atomic: 8,
+  contextSwitch: 1500,
+  userLoop: 5,
+  bpfProgram: 25,
+  treeNode: 3,
+  returnTrap: 150,
+  timeSlice: 3_000_000,
+  rcuGracePeriod: 1_000_000,
+  srcuScanDelay: 20_000,
+  tasksTraceGracePeriod: 18_000_000,
+  slabAlloc: 40,
+});

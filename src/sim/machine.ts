@@ -1,0 +1,541 @@
+/**
+ * The simulated machine: CPUs with their own clocks, tasks written as generators, and a
+ * deterministic scheduler.
+ *
+ * A task is a generator. Everything it does between two `yield`s happens atomically at its
+ * CPU's current clock; the `yield` is an interleaving point where the scheduler may run
+ * another CPU. Costs accumulate on the CPU (`cpu.acc`) as the step touches cache lines or
+ * does private work, and are added to the CPU's clock when the step yields. The default
+ * policy always runs the CPU whose clock is furthest behind (a discrete-event simulation),
+ * so when a step runs at time t every other runnable CPU is at t or later: throughput and
+ * latency are measured in simulated time and fall out of the run.
+ *
+ * Exploration policies pick the next CPU at random (seeded) or by PCT priorities instead,
+ * to hunt for races; a failing run is replayable from its seed and prints its interleaving.
+ */
+import { type CostProfile, DEFAULT_COST_PROFILE } from "./cost-profile.js";
+import { Prng } from "./prng.js";
+
+/** Yielded by a task that has put itself on a wait queue: the CPU must switch away. */
+export const BLOCK = -1;
+
+/** A task body or a kernel path called with `yield*`: yields step costs, returns T. */
+export type Sub<T = void> = Generator<number, T, void>;
+
+export type Policy = "time" | "random" | "pct";
+
+export enum TaskState {
+  Runnable = 0,
+  Blocked = 1,
+  Done = 2,
+}
+
+export class Task {
+  state: TaskState = TaskState.Runnable;
+  gen!: Sub<void>;
+  /** Set when the task is on a wait queue; cleared by the waker. */
+  waiting: WaitQueue | null = null;
+  /** Owner-defined per-task state (the kernel model keeps its task_struct here). */
+  ctx: unknown = null;
+  /** Simulated time the task blocked at, for wait-time statistics. */
+  blockedAt = 0;
+  /** Read-side nesting per RCU-like domain that tracks readers per task (see sync/rcu.ts). */
+  readonly rcuNest = new Int32Array(4);
+  /** Per domain: 1 while a grace period is waiting for this task to leave its read section. */
+  readonly rcuHoldout = new Uint8Array(4);
+
+  constructor(
+    readonly id: number,
+    public name: string,
+    public cpu: Cpu,
+  ) {}
+}
+
+export class Cpu {
+  /** Simulated ns. */
+  clock = 0;
+  /** Cost accumulated by the current step, added to the clock when it yields. */
+  acc = 0;
+  current: Task | null = null;
+  readonly runq: Task[] = [];
+  /** Interrupt-context tasks (timer callbacks): run before the current task, to completion. */
+  readonly irq: Task[] = [];
+  sliceEnd = 0;
+  heapPos = -1;
+  /** PCT priority (higher runs first). */
+  priority = 0;
+  /** Busy time (clock advanced while running something), for utilisation. */
+  busy = 0;
+
+  constructor(readonly id: number) {}
+}
+
+/** Tasks blocked until someone wakes them. */
+export class WaitQueue {
+  readonly waiters: Task[] = [];
+}
+
+interface Timer {
+  time: number;
+  seq: number;
+  fire: () => void;
+}
+
+export interface MachineOptions {
+  cpus: number;
+  seed?: number;
+  policy?: Policy;
+  profile?: CostProfile;
+  /** Keep the last N steps (cpu, task, label) to print when an invariant breaks. 0 = off. */
+  traceSteps?: number;
+  /** PCT: number of priority change points. */
+  pctDepth?: number;
+  /** PCT: expected number of steps of the run (change points fall inside it). */
+  pctSteps?: number;
+  /** Named fault switches: each removes one safety check from the model (see faults in kernel/). */
+  faults?: Iterable<string>;
+}
+
+/** An invariant of the model was broken; `interleaving` is the schedule that broke it. */
+export class SimViolation extends Error {
+  constructor(
+    message: string,
+    readonly interleaving: string,
+  ) {
+    super(message);
+    this.name = "SimViolation";
+  }
+}
+
+export class Machine {
+  readonly cpus: Cpu[];
+  readonly profile: CostProfile;
+  readonly rng: Prng;
+  readonly policy: Policy;
+  readonly seed: number;
+  readonly tasks: Task[] = [];
+  /** Fault switches that are on; models read them once at construction, not per step. */
+  readonly faults: ReadonlySet<string>;
+
+  /** The CPU and task whose step is running now. */
+  cpu: Cpu;
+  task: Task | null = null;
+  /** The name of the step about to yield, for the interleaving trace. */
+  label = "";
+  steps = 0;
+  stopped = false;
+
+  private readonly heap: Cpu[] = [];
+  private readonly timers: Timer[] = [];
+  private timerSeq = 0;
+  private nextTaskId = 1;
+  private readonly traceSize: number;
+  private readonly traceCpu: Int32Array;
+  private readonly traceTask: Int32Array;
+  private readonly traceLabel: string[];
+  private readonly traceTime: Float64Array;
+  private readonly pctChangePoints: number[] = [];
+  private pctNextLow = 0;
+
+  constructor(opts: MachineOptions) {
+    if (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > 128) {
+      throw new RangeError(`cpus must be an integer from 1 to 128, got ${opts.cpus}`);
+    }
+    this.seed = opts.seed ?? 1;
+    this.rng = new Prng(this.seed);
+    this.policy = opts.policy ?? "time";
+    this.profile = opts.profile ?? { ...DEFAULT_COST_PROFILE };
+    this.faults = new Set(opts.faults ?? []);
+    this.cpus = [];
+    for (let i = 0; i < opts.cpus; i++) this.cpus.push(new Cpu(i));
+    this.cpu = this.cpus[0];
+    this.traceSize = opts.traceSteps ?? 0;
+    this.traceCpu = new Int32Array(this.traceSize);
+    this.traceTask = new Int32Array(this.traceSize);
+    this.traceTime = new Float64Array(this.traceSize);
+    this.traceLabel = new Array<string>(this.traceSize).fill("");
+    if (this.policy === "pct") this.setupPct(opts.pctDepth ?? 3, opts.pctSteps ?? 10_000);
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  /** Create a task running `body` on a CPU (round-robin by task id unless `cpu` is given). */
+  spawn(name: string, body: (task: Task) => Sub<void>, cpu?: number): Task {
+    const id = this.nextTaskId++;
+    const home = this.cpus[cpu === undefined ? (id - 1) % this.cpus.length : cpu % this.cpus.length];
+    const task = new Task(id, name, home);
+    task.gen = body(task);
+    this.tasks.push(task);
+    home.runq.push(task);
+    if (home.heapPos < 0) {
+      if (this.cpu !== home && this.task !== null) home.clock = Math.max(home.clock, this.now());
+      this.heapInsert(home);
+    }
+    return task;
+  }
+
+  /** Current simulated time of the running step. */
+  now(): number {
+    return this.cpu.clock + this.cpu.acc;
+  }
+
+  /** The slowest CPU's clock: everything before it has happened on every CPU. */
+  minClock(): number {
+    let t = Number.POSITIVE_INFINITY;
+    for (const c of this.cpus) if (c.clock < t) t = c.clock;
+    return t;
+  }
+
+  /** Charge private work to the current step; returns 0 so it can be yielded. */
+  cost(ns: number): number {
+    this.cpu.acc += ns;
+    return 0;
+  }
+
+  // ---------------------------------------------------------------- blocking
+
+  /** Block the current task on `wq` (use as `yield* m.wait(wq)`); returns when woken. */
+  *wait(wq: WaitQueue): Sub<void> {
+    const task = this.task!;
+    task.state = TaskState.Blocked;
+    task.waiting = wq;
+    task.blockedAt = this.now();
+    wq.waiters.push(task);
+    yield BLOCK;
+  }
+
+  /** Wake every task on `wq` at the current time. */
+  wakeAll(wq: WaitQueue): void {
+    const list = wq.waiters;
+    if (list.length === 0) return;
+    const t = this.currentTime();
+    for (let i = 0; i < list.length; i++) this.makeRunnable(list[i], t);
+    list.length = 0;
+  }
+
+  /** Wake the first task on `wq`; returns it, or null. */
+  wakeOne(wq: WaitQueue): Task | null {
+    const task = wq.waiters.shift();
+    if (task === undefined) return null;
+    this.makeRunnable(task, this.currentTime());
+    return task;
+  }
+
+  /** Block the current task for `ns` of simulated time (off-CPU). */
+  *sleep(ns: number): Sub<void> {
+    const task = this.task!;
+    const wq = new WaitQueue();
+    this.addTimer(this.now() + ns, () => {
+      if (task.waiting === wq) this.wakeAll(wq);
+    });
+    yield* this.wait(wq);
+  }
+
+  /** Time of the timer being fired, when no task step is running. */
+  private wakeTime = 0;
+
+  /** The time of whatever is running: a task's step, or the timer being fired. */
+  currentTime(): number {
+    return this.task === null ? this.wakeTime : this.now();
+  }
+
+  private makeRunnable(task: Task, t: number): void {
+    task.state = TaskState.Runnable;
+    task.waiting = null;
+    const cpu = task.cpu;
+    cpu.runq.push(task);
+    if (cpu.heapPos < 0) {
+      if (cpu.clock < t) cpu.clock = t;
+      this.heapInsert(cpu);
+    }
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  /** Run `fire` at simulated time `time` (outside any task: it may wake tasks or raise irqs). */
+  addTimer(time: number, fire: () => void): void {
+    const timer: Timer = { time, seq: this.timerSeq++, fire };
+    const h = this.timers;
+    h.push(timer);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (timerLess(h[p], timer)) break;
+      h[i] = h[p];
+      i = p;
+    }
+    h[i] = timer;
+  }
+
+  /** Run `body` in interrupt context on `cpu` at time `time` (preempts at the next yield). */
+  raiseIrq(cpuId: number, time: number, name: string, body: (task: Task) => Sub<void>): void {
+    this.addTimer(time, () => {
+      const cpu = this.cpus[cpuId];
+      const task = new Task(this.nextTaskId++, name, cpu);
+      task.gen = body(task);
+      cpu.irq.push(task);
+      if (cpu.heapPos < 0) {
+        if (cpu.clock < time) cpu.clock = time;
+        this.heapInsert(cpu);
+      }
+    });
+  }
+
+  private fireTimer(): void {
+    const h = this.timers;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      const n = h.length;
+      while (true) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && timerLess(h[r], h[l]) ? r : l;
+        if (timerLess(last, h[c])) break;
+        h[i] = h[c];
+        i = c;
+      }
+      h[i] = last;
+    }
+    this.wakeTime = top.time;
+    top.fire();
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /**
+   * Run until every runnable CPU's clock has reached `limit`, nothing is left to run, or
+   * stop() is called. Returns false when tasks are blocked with nothing left to wake them.
+   */
+  runUntil(limit: number): boolean {
+    const h = this.heap;
+    const timers = this.timers;
+    while (!this.stopped) {
+      let cpu: Cpu;
+      if (h.length === 0) {
+        if (timers.length === 0 || timers[0].time >= limit) break;
+        this.fireTimer();
+        continue;
+      }
+      cpu = this.policy === "time" ? h[0] : this.pickExploring();
+      if (timers.length > 0 && timers[0].time <= cpu.clock) {
+        this.fireTimer();
+        continue;
+      }
+      if (cpu.clock >= limit) {
+        if (this.policy === "time") break;
+        if (this.allPast(limit)) break;
+        continue;
+      }
+      this.step(cpu);
+    }
+    return !this.isDeadlocked();
+  }
+
+  /** Run until nothing is runnable (all tasks done or blocked forever) or stop(). */
+  runToCompletion(maxNs = Number.POSITIVE_INFINITY): boolean {
+    return this.runUntil(maxNs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** True if some task is blocked but nothing can ever wake it. */
+  isDeadlocked(): boolean {
+    if (this.heap.length > 0 || this.timers.length > 0) return false;
+    for (const t of this.tasks) if (t.state === TaskState.Blocked) return true;
+    return false;
+  }
+
+  private allPast(limit: number): boolean {
+    for (const c of this.heap) if (c.clock < limit) return false;
+    return true;
+  }
+
+  private step(cpu: Cpu): void {
+    let task: Task | null;
+    if (cpu.irq.length > 0) task = cpu.irq[0];
+    else {
+      task = cpu.current;
+      if (task === null) {
+        task = cpu.runq.shift()!;
+        cpu.current = task;
+        cpu.sliceEnd = cpu.clock + this.profile.timeSlice;
+      }
+    }
+    this.cpu = cpu;
+    this.task = task;
+    cpu.acc = 0;
+    const before = cpu.clock;
+    const r = task.gen.next();
+    this.steps++;
+    if (this.traceSize > 0) this.record(cpu, task);
+    if (r.done === true) {
+      cpu.clock += cpu.acc;
+      this.finish(cpu, task);
+    } else if (r.value === BLOCK) {
+      cpu.clock += cpu.acc;
+      if (cpu.current === task) cpu.current = null;
+    } else {
+      cpu.clock += r.value + cpu.acc;
+      if (cpu.current === task && cpu.runq.length > 0 && cpu.clock >= cpu.sliceEnd) this.rotate(cpu, task);
+    }
+    cpu.acc = 0;
+    cpu.busy += cpu.clock - before;
+    this.task = null;
+    if (this.pctChangePoints.length > 0) this.pctStep(cpu);
+    this.reschedule(cpu);
+  }
+
+  private finish(cpu: Cpu, task: Task): void {
+    task.state = TaskState.Done;
+    if (cpu.irq.length > 0 && cpu.irq[0] === task) cpu.irq.shift();
+    else if (cpu.current === task) cpu.current = null;
+  }
+
+  private rotate(cpu: Cpu, task: Task): void {
+    cpu.runq.push(task);
+    cpu.current = null;
+    cpu.clock += this.profile.contextSwitch;
+  }
+
+  /** Put the CPU back in order after its step, or take it out if it has nothing to run. */
+  private reschedule(cpu: Cpu): void {
+    const runnable = cpu.irq.length > 0 || cpu.current !== null || cpu.runq.length > 0;
+    if (!runnable) {
+      this.heapRemove(cpu);
+      return;
+    }
+    this.heapFix(cpu.heapPos);
+  }
+
+  // ---------------------------------------------------------------- CPU heap
+
+  private less(a: Cpu, b: Cpu): boolean {
+    if (this.policy === "pct") return a.priority > b.priority || (a.priority === b.priority && a.id < b.id);
+    return a.clock < b.clock || (a.clock === b.clock && a.id < b.id);
+  }
+
+  private heapInsert(cpu: Cpu): void {
+    const h = this.heap;
+    cpu.heapPos = h.length;
+    h.push(cpu);
+    this.siftUp(cpu.heapPos);
+  }
+
+  private heapRemove(cpu: Cpu): void {
+    const h = this.heap;
+    const pos = cpu.heapPos;
+    if (pos < 0) return;
+    const last = h.pop()!;
+    cpu.heapPos = -1;
+    if (last !== cpu) {
+      h[pos] = last;
+      last.heapPos = pos;
+      this.heapFix(pos);
+    }
+  }
+
+  private heapFix(pos: number): void {
+    if (pos > 0 && this.less(this.heap[pos], this.heap[(pos - 1) >> 1])) this.siftUp(pos);
+    else this.siftDown(pos);
+  }
+
+  private siftUp(pos: number): void {
+    const h = this.heap;
+    const item = h[pos];
+    while (pos > 0) {
+      const p = (pos - 1) >> 1;
+      if (!this.less(item, h[p])) break;
+      h[pos] = h[p];
+      h[pos].heapPos = pos;
+      pos = p;
+    }
+    h[pos] = item;
+    item.heapPos = pos;
+  }
+
+  private siftDown(pos: number): void {
+    const h = this.heap;
+    const n = h.length;
+    const item = h[pos];
+    while (true) {
+      const l = 2 * pos + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && this.less(h[r], h[l]) ? r : l;
+      if (!this.less(h[c], item)) break;
+      h[pos] = h[c];
+      h[pos].heapPos = pos;
+      pos = c;
+    }
+    h[pos] = item;
+    item.heapPos = pos;
+  }
+
+  // ---------------------------------------------------------------- exploration
+
+  private pickExploring(): Cpu {
+    if (this.policy === "pct") return this.heap[0];
+    return this.heap[this.rng.below(this.heap.length)];
+  }
+
+  private setupPct(depth: number, steps: number): void {
+    const prios = this.cpus.map((_, i) => i + depth + 1);
+    for (let i = prios.length - 1; i > 0; i--) {
+      const j = this.rng.below(i + 1);
+      [prios[i], prios[j]] = [prios[j], prios[i]];
+    }
+    this.cpus.forEach((c, i) => {
+      c.priority = prios[i];
+    });
+    for (let i = 0; i < depth - 1; i++) this.pctChangePoints.push(1 + this.rng.below(steps));
+    this.pctChangePoints.sort((a, b) => a - b);
+    this.pctNextLow = depth;
+  }
+
+  private pctStep(cpu: Cpu): void {
+    while (this.pctChangePoints.length > 0 && this.pctChangePoints[0] <= this.steps) {
+      this.pctChangePoints.shift();
+      cpu.priority = this.pctNextLow--;
+    }
+  }
+
+  // ---------------------------------------------------------------- invariants and tracing
+
+  private record(cpu: Cpu, task: Task): void {
+    const i = this.steps % this.traceSize;
+    this.traceCpu[i] = cpu.id;
+    this.traceTask[i] = task.id;
+    this.traceLabel[i] = this.label;
+    this.traceTime[i] = cpu.clock;
+    this.label = "";
+  }
+
+  /** The last recorded steps, oldest first, one line each. */
+  interleaving(): string {
+    if (this.traceSize === 0) return "(interleaving not recorded: run with traceSteps > 0)";
+    const lines: string[] = [];
+    const n = Math.min(this.steps, this.traceSize);
+    for (let k = this.steps - n + 1; k <= this.steps; k++) {
+      const i = k % this.traceSize;
+      const task = this.tasks.find((t) => t.id === this.traceTask[i]);
+      const name = task ? task.name : `irq#${this.traceTask[i]}`;
+      const label = this.traceLabel[i] || "-";
+      lines.push(`  step ${k} cpu${this.traceCpu[i]} t=${Math.round(this.traceTime[i])}ns ${name}: ${label}`);
+    }
+    return lines.join("\n");
+  }
+
+  /** Report a broken invariant: throws a SimViolation carrying the interleaving that led here. */
+  fail(message: string): never {
+    throw new SimViolation(`${message} (seed ${this.seed}, policy ${this.policy})`, this.interleaving());
+  }
+}
+
+function timerLess(a: Timer, b: Timer): boolean {
+  return a.time < b.time || (a.time === b.time && a.seq < b.seq);
+}

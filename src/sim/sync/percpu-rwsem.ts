@@ -1,0 +1,90 @@
+/**
+ * struct percpu_rw_semaphore: readers bump a counter on their own CPU's line after checking
+ * a flag nobody writes while there is no writer, so reads cost a cache hit; a writer sets
+ * the flag, waits a classic RCU grace period so every reader sees it (rcu_sync), then waits
+ * for the per-CPU counts to sum to zero. Cheap readers, very expensive writers
+ * (dup_mmap_sem).
+ */
+import { CacheLine } from "../cacheline.js";
+import { type Machine, type Sub, WaitQueue } from "../machine.js";
+import type { RcuDomain } from "./rcu.js";
+import { Mutex } from "./spinlock.js";
+import { LockStats } from "./stats.js";
+
+export class PercpuRwSemaphore {
+  readonly blockLine: CacheLine;
+  block = false;
+  readonly readStats = new LockStats();
+  readonly writeStats = new LockStats();
+  private readonly counts: Float64Array;
+  private readonly lines: CacheLine[];
+  private readonly writerLock: Mutex;
+  private readonly readersWq = new WaitQueue();
+  private readonly writerWq = new WaitQueue();
+
+  constructor(
+    private readonly m: Machine,
+    readonly name: string,
+    private readonly rcu: RcuDomain,
+  ) {
+    this.blockLine = new CacheLine(`${name}.block`);
+    this.counts = new Float64Array(m.cpus.length);
+    this.lines = m.cpus.map((c) => new CacheLine(`${name}.read_count[${c.id}]`));
+    this.writerLock = new Mutex(m, `${name}.writer`);
+  }
+
+  *downRead(): Sub<void> {
+    const m = this.m;
+    this.blockLine.read(m);
+    while (this.block) {
+      const start = m.now();
+      yield* m.wait(this.readersWq);
+      this.readStats.noteWait(m.now() - start);
+      this.blockLine.read(m);
+    }
+    this.lines[m.cpu.id].write(m);
+    this.counts[m.cpu.id]++;
+    this.readStats.acquisitions++;
+    m.label = `${this.name}: percpu_down_read`;
+    yield 0;
+  }
+
+  upRead(): number {
+    const m = this.m;
+    this.lines[m.cpu.id].write(m);
+    this.counts[m.cpu.id]--;
+    if (this.block) {
+      this.blockLine.read(m);
+      if (this.sum() === 0) m.wakeAll(this.writerWq);
+    }
+    return 0;
+  }
+
+  *downWrite(): Sub<void> {
+    const m = this.m;
+    const start = m.now();
+    yield* this.writerLock.lock();
+    this.blockLine.write(m);
+    this.block = true;
+    m.label = `${this.name}: percpu_down_write`;
+    yield* this.rcu.synchronize(); // rcu_sync_enter: readers now take the slow path
+    while (this.sum() !== 0) yield* m.wait(this.writerWq);
+    this.writeStats.acquisitions++;
+    this.writeStats.noteWait(m.now() - start);
+    yield 0;
+  }
+
+  upWrite(): number {
+    const m = this.m;
+    this.blockLine.write(m);
+    this.block = false;
+    m.wakeAll(this.readersWq);
+    return this.writerLock.unlock();
+  }
+
+  private sum(): number {
+    let s = 0;
+    for (let i = 0; i < this.counts.length; i++) s += this.counts[i];
+    return s;
+  }
+}

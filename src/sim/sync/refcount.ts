@@ -1,0 +1,47 @@
+/**
+ * refcount_t: a counter on its own line. Every operation is an atomic on that line, which
+ * is exactly why a reference taken per hit stops scaling: every CPU writes the same line.
+ */
+import { CacheLine } from "../cacheline.js";
+import type { Machine } from "../machine.js";
+
+export class Refcount {
+  readonly line: CacheLine;
+
+  constructor(
+    private readonly m: Machine,
+    readonly name: string,
+    public value = 1,
+  ) {
+    this.line = new CacheLine(name);
+  }
+
+  /** refcount_inc: the caller guarantees the count is already positive. */
+  inc(): number {
+    this.line.atomic(this.m);
+    if (this.value <= 0) this.m.fail(`${this.name}: refcount_inc on ${this.value} (use-after-free)`);
+    this.value++;
+    return 0;
+  }
+
+  /** refcount_inc_not_zero: fails on a dying object. */
+  incNotZero(): boolean {
+    this.line.atomic(this.m);
+    if (this.value === 0) return false;
+    this.value++;
+    return true;
+  }
+
+  /** refcount_dec_and_test: true when this dropped the last reference. */
+  decAndTest(): boolean {
+    this.line.atomic(this.m);
+    if (this.value <= 0) this.m.fail(`${this.name}: refcount underflow`);
+    this.value--;
+    return this.value === 0;
+  }
+
+  read(): number {
+    this.line.read(this.m);
+    return this.value;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * seqcount_t: a writer makes the counter odd at the start of its section and even at the
+ * end; readers snapshot it and check that it did not move. It excludes nothing by itself
+ * (writers hold a lock); it lets lockless readers detect that they may have seen a
+ * half-done update. `width` can be narrowed to make a wrap-around (ABA) reachable (R27).
+ */
+import { CacheLine } from "../cacheline.js";
+import type { Machine } from "../machine.js";
+
+export class Seqcount {
+  readonly line: CacheLine;
+  sequence = 0;
+  private readonly mask: number;
+
+  constructor(
+    private readonly m: Machine,
+    readonly name: string,
+    width = 32,
+  ) {
+    this.line = new CacheLine(name);
+    this.mask = width >= 32 ? 0xffffffff : (1 << width) - 1;
+  }
+
+  writeBegin(): number {
+    this.line.write(this.m);
+    this.sequence = (this.sequence + 1) & this.mask;
+    return 0;
+  }
+
+  writeEnd(): number {
+    this.line.write(this.m);
+    this.sequence = (this.sequence + 1) & this.mask;
+    return 0;
+  }
+
+  /** raw_read_seqcount: the current value (odd while a writer is inside). */
+  read(): number {
+    this.line.read(this.m);
+    return this.sequence;
+  }
+
+  /** read_seqcount_begin without waiting: returns the snapshot, or -1 if a writer is inside. */
+  tryBegin(): number {
+    const s = this.read();
+    return (s & 1) === 0 ? s : -1;
+  }
+
+  /** read_seqcount_retry: true when the counter moved since `snapshot`. */
+  retry(snapshot: number): boolean {
+    return this.read() !== snapshot;
+  }
+
+  isWriteLocked(): boolean {
+    return (this.sequence & 1) === 1;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * spinlock_t and struct mutex. Both hand the lock over in FIFO order (as a queued spinlock
+ * or a mutex with handoff would), so a waiter never retries in a loop. The difference is what
+ * a waiter costs: a spinning CPU burns its time, a sleeping task pays a context switch.
+ */
+import { CacheLine } from "../cacheline.js";
+import { type Machine, type Sub, type Task, WaitQueue } from "../machine.js";
+import { LockStats } from "./stats.js";
+
+export class Spinlock {
+  readonly line: CacheLine;
+  holder: Task | null = null;
+  readonly stats = new LockStats();
+  private readonly wq = new WaitQueue();
+
+  constructor(
+    protected readonly m: Machine,
+    readonly name: string,
+    protected readonly sleeping = false,
+  ) {
+    this.line = new CacheLine(name);
+  }
+
+  *lock(): Sub<void> {
+    const m = this.m;
+    this.line.atomic(m);
+    m.label = `${this.name}: lock`;
+    if (this.holder !== null) {
+      const start = m.now();
+      yield* m.wait(this.wq); // unlock hands the lock to us
+      this.line.atomic(m);
+      if (this.sleeping) m.cost(m.profile.contextSwitch);
+      this.stats.noteWait(m.now() - start);
+    } else {
+      this.holder = m.task;
+    }
+    this.stats.acquisitions++;
+    yield 0;
+  }
+
+  /** Non-blocking attempt; true when taken. */
+  tryLock(): boolean {
+    this.line.atomic(this.m);
+    if (this.holder !== null) return false;
+    this.holder = this.m.task;
+    this.stats.acquisitions++;
+    return true;
+  }
+
+  /** Release (charges the store; returns 0 so it can be yielded). */
+  unlock(): number {
+    const m = this.m;
+    if (this.holder !== m.task) m.fail(`${this.name}: unlock by a task that does not hold it`);
+    this.line.write(m);
+    this.holder = m.wakeOne(this.wq);
+    return 0;
+  }
+
+  isLocked(): boolean {
+    return this.holder !== null;
+  }
+}
+
+/** A sleeping lock with the same FIFO handoff. */
+export class Mutex extends Spinlock {
+  constructor(m: Machine, name: string) {
+    super(m, name, true);
+  }
+}
