@@ -97,7 +97,7 @@ export class CacheLine {
   private serialise(m: Machine): void {
     const cpu = m.cpu;
     const now = cpu.clock + cpu.acc;
-    const start = this.busyUntil > now ? this.busyUntil : now;
+    const start = Math.max(this.busyUntil, now);
     const end = start + m.profile.lineTransfer;
     this.busyUntil = end;
     cpu.acc += end - now;

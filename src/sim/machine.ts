@@ -313,13 +313,12 @@ export class Machine {
     const h = this.heap;
     const timers = this.timers;
     while (!this.stopped) {
-      let cpu: Cpu;
       if (h.length === 0) {
         if (timers.length === 0 || timers[0].time >= limit) break;
         this.fireTimer();
         continue;
       }
-      cpu = this.policy === "time" ? h[0] : this.pickExploring();
+      const cpu = this.policy === "time" ? h[0] : this.pickExploring();
       if (timers.length > 0 && timers[0].time <= cpu.clock) {
         this.fireTimer();
         continue;

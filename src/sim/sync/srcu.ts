@@ -129,14 +129,13 @@ export class SrcuStruct {
 
   private advance(): void {
     const delay = this.m.profile.srcuScanDelay;
-    if (this.phase === Phase.Scan1) {
-      if (!this.readersGone((this.idx + 1) & 1)) return this.schedule(delay);
+    if (!this.readersGone((this.idx + 1) & 1)) {
+      this.schedule(delay); // a reader is still inside: poll again after the back-off
+    } else if (this.phase === Phase.Scan1) {
       this.idx++; // the flip: new readers use the other slot
       this.phase = Phase.Scan2;
-      return this.schedule(delay);
-    }
-    if (this.phase === Phase.Scan2) {
-      if (!this.readersGone((this.idx + 1) & 1)) return this.schedule(delay);
+      this.schedule(delay);
+    } else {
       this.complete();
     }
   }
