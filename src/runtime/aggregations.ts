@@ -1,0 +1,237 @@
+/**
+ * Aggregation state, one slot per simulated CPU, merged only when read — the way eBPF
+ * per-CPU maps let every CPU update its own copy without sharing a cache line.
+ *
+ * Each state is allocated once per map key; `add(cpu, v)` then only writes into
+ * preallocated per-CPU storage (histogram rows are allocated on a CPU's first hit).
+ */
+
+import { histBucketCount, histIndex, lhistBucketCount, lhistIndex } from "./histogram.js";
+import { add, compare, div, type Int } from "./int64.js";
+import type { MapValueKind } from "./types.js";
+
+/** The merged statistics of avg()/stats(). */
+export interface StatsView {
+  count: Int;
+  /** Integer average, truncated toward zero; 0 when there is no sample. */
+  average: Int;
+  total: Int;
+}
+
+/** Common interface of every aggregation's per-key state. */
+export interface AggregationState {
+  /** Records one sample on `cpu`. */
+  add(cpu: number, v: Int): void;
+  /** Resets every CPU's slot (`zero(@m)`). */
+  zero(): void;
+  /** The value an expression reading the map sees (`@c > 10`): merged over CPUs. */
+  read(): Int;
+}
+
+/** count(): per-CPU counters. */
+export class CountState implements AggregationState {
+  readonly perCpu: Float64Array;
+  constructor(ncpus: number) {
+    this.perCpu = new Float64Array(ncpus);
+  }
+  add(cpu: number): void {
+    this.perCpu[cpu]!++;
+  }
+  zero(): void {
+    this.perCpu.fill(0);
+  }
+  read(): Int {
+    let s = 0;
+    for (const c of this.perCpu) s += c;
+    return s;
+  }
+}
+
+/** sum(n): per-CPU 64-bit running sums, wrapping like the BPF program's adds. */
+export class SumState implements AggregationState {
+  readonly perCpu: Int[];
+  constructor(
+    ncpus: number,
+    readonly signed: boolean,
+  ) {
+    this.perCpu = new Array<Int>(ncpus).fill(0);
+  }
+  add(cpu: number, v: Int): void {
+    this.perCpu[cpu] = add(this.perCpu[cpu]!, v, this.signed);
+  }
+  zero(): void {
+    this.perCpu.fill(0);
+  }
+  read(): Int {
+    let s: Int = 0;
+    for (const v of this.perCpu) s = add(s, v, this.signed);
+    return s;
+  }
+}
+
+/** avg(n) and stats(n): per-CPU sample counts and totals. */
+export class StatsState implements AggregationState {
+  readonly counts: Float64Array;
+  readonly totals: Int[];
+  constructor(
+    ncpus: number,
+    readonly signed: boolean,
+  ) {
+    this.counts = new Float64Array(ncpus);
+    this.totals = new Array<Int>(ncpus).fill(0);
+  }
+  add(cpu: number, v: Int): void {
+    this.counts[cpu]!++;
+    this.totals[cpu] = add(this.totals[cpu]!, v, this.signed);
+  }
+  zero(): void {
+    this.counts.fill(0);
+    this.totals.fill(0);
+  }
+  /** Count, integer average and total merged over CPUs. */
+  stats(): StatsView {
+    let count = 0;
+    let total: Int = 0;
+    for (let i = 0; i < this.counts.length; i++) {
+      count += this.counts[i]!;
+      total = add(total, this.totals[i]!, this.signed);
+    }
+    const average = count === 0 ? 0 : div(total, count, this.signed);
+    return { count, average, total };
+  }
+  read(): Int {
+    return this.stats().average;
+  }
+}
+
+/** min(n)/max(n): per-CPU extremes; a CPU that saw no sample does not take part. */
+export class MinMaxState implements AggregationState {
+  readonly values: Int[];
+  readonly seen: Uint8Array;
+  constructor(
+    ncpus: number,
+    readonly signed: boolean,
+    readonly isMax: boolean,
+  ) {
+    this.values = new Array<Int>(ncpus).fill(0);
+    this.seen = new Uint8Array(ncpus);
+  }
+  add(cpu: number, v: Int): void {
+    if (!this.seen[cpu]) {
+      this.seen[cpu] = 1;
+      this.values[cpu] = v;
+      return;
+    }
+    const c = compare(v, this.values[cpu]!, this.signed);
+    if (this.isMax ? c > 0 : c < 0) this.values[cpu] = v;
+  }
+  zero(): void {
+    this.values.fill(0);
+    this.seen.fill(0);
+  }
+  read(): Int {
+    let best: Int = 0;
+    let any = false;
+    for (let i = 0; i < this.values.length; i++) {
+      if (!this.seen[i]) continue;
+      const v = this.values[i]!;
+      if (!any) {
+        best = v;
+        any = true;
+        continue;
+      }
+      const c = compare(v, best, this.signed);
+      if (this.isMax ? c > 0 : c < 0) best = v;
+    }
+    return best;
+  }
+}
+
+/** Histogram bucket counts, one row per CPU allocated on that CPU's first sample. */
+abstract class BucketState implements AggregationState {
+  readonly rows: (Float64Array | undefined)[];
+  constructor(
+    ncpus: number,
+    readonly buckets: number,
+  ) {
+    this.rows = new Array<Float64Array | undefined>(ncpus).fill(undefined);
+  }
+  abstract index(v: Int): number;
+  add(cpu: number, v: Int): void {
+    let row = this.rows[cpu];
+    if (row === undefined) row = this.rows[cpu] = new Float64Array(this.buckets);
+    row[this.index(v)]!++;
+  }
+  zero(): void {
+    for (const row of this.rows) row?.fill(0);
+  }
+  /** Bucket counts summed over CPUs. */
+  merged(): Float64Array {
+    const out = new Float64Array(this.buckets);
+    for (const row of this.rows) {
+      if (row === undefined) continue;
+      for (let i = 0; i < row.length; i++) out[i]! += row[i]!;
+    }
+    return out;
+  }
+  /** Total samples, the key bpftrace sorts histogram maps by. */
+  total(): number {
+    let s = 0;
+    for (const row of this.rows) if (row) for (const c of row) s += c;
+    return s;
+  }
+  read(): Int {
+    return this.total();
+  }
+}
+
+/** hist(n, k). */
+export class HistState extends BucketState {
+  constructor(
+    ncpus: number,
+    readonly k: number,
+  ) {
+    super(ncpus, histBucketCount(k));
+  }
+  index(v: Int): number {
+    return histIndex(v, this.k);
+  }
+}
+
+/** lhist(n, min, max, step). */
+export class LhistState extends BucketState {
+  constructor(
+    ncpus: number,
+    readonly min: number,
+    readonly max: number,
+    readonly step: number,
+  ) {
+    super(ncpus, lhistBucketCount(min, max, step));
+  }
+  index(v: Int): number {
+    return lhistIndex(v, this.min, this.max, this.step);
+  }
+}
+
+/** Allocates the state one key of an aggregation map holds. */
+export function createAggregation(kind: MapValueKind, ncpus: number): AggregationState {
+  switch (kind.kind) {
+    case "count":
+      return new CountState(ncpus);
+    case "sum":
+      return new SumState(ncpus, kind.signed);
+    case "avg":
+    case "stats":
+      return new StatsState(ncpus, kind.signed);
+    case "min":
+      return new MinMaxState(ncpus, kind.signed, false);
+    case "max":
+      return new MinMaxState(ncpus, kind.signed, true);
+    case "hist":
+      return new HistState(ncpus, kind.k);
+    case "lhist":
+      return new LhistState(ncpus, kind.min, kind.max, kind.step);
+    case "plain":
+      throw new Error("plain maps hold values, not aggregations");
+  }
+}

@@ -1,0 +1,368 @@
+/**
+ * Output events and their writers.
+ *
+ * Probe handlers do not print: like bpftrace's BPF programs they push events (printf,
+ * print, time, errorf/warnf, clear/zero, exit) into a bounded ring, the model of a perf
+ * buffer. User space drains the ring in order and hands each event to a writer, which is
+ * where strings are finally built. A full ring drops events and counts them; the count is
+ * delivered, in stream position, as bpftrace's "Lost N events".
+ *
+ * Pushing copies the arguments into a preallocated slot, so a hit allocates nothing. Values
+ * pushed must not be mutated afterwards (tuples and records are immutable in the language).
+ */
+
+import { jsonMap, type PrintMapOptions, printMap, printMaps, sortByName } from "./format.js";
+import type { Int } from "./int64.js";
+import type { BpfMap } from "./maps.js";
+import { type FormatSpec, formatPrintf } from "./printf.js";
+import { formatStrftime } from "./strftime.js";
+import type { Sink, SourceLocation, Value, ValueType } from "./types.js";
+import { jsonInt, jsonString, jsonValue, renderValue } from "./values.js";
+
+export type OutputEventKind =
+  | "printf"
+  | "value"
+  | "map"
+  | "clear"
+  | "zero"
+  | "time"
+  | "errorf"
+  | "warnf"
+  | "exit";
+
+/** One reusable ring slot; which fields matter depends on `kind`. */
+interface Slot {
+  kind: OutputEventKind;
+  spec: FormatSpec | undefined;
+  args: Value[];
+  types: readonly (ValueType | undefined)[] | undefined;
+  value: Value;
+  type: ValueType | undefined;
+  map: BpfMap | undefined;
+  top: number;
+  div: number;
+  format: string;
+  ns: Int;
+  loc: SourceLocation | undefined;
+  code: number;
+  /** Events lost just before this one (reported first when it is drained). */
+  lostBefore: number;
+}
+
+function emptySlot(): Slot {
+  return {
+    kind: "printf",
+    spec: undefined,
+    args: [],
+    types: undefined,
+    value: 0,
+    type: undefined,
+    map: undefined,
+    top: 0,
+    div: 0,
+    format: "",
+    ns: 0,
+    loc: undefined,
+    code: 0,
+    lostBefore: 0,
+  };
+}
+
+/** What drained events are delivered to: the text and JSON writers, or a test recorder. */
+export interface OutputConsumer {
+  printf(text: string): void;
+  value(v: Value, type: ValueType | undefined): void;
+  map(map: BpfMap, opts: PrintMapOptions): void;
+  time(text: string): void;
+  errorf(message: string, loc: SourceLocation): void;
+  warnf(message: string, loc: SourceLocation): void;
+  lostEvents(count: number): void;
+  /** An `exit(code)` reached user space. */
+  exit?(code: number): void;
+}
+
+/** bpftrace's default `time()` format. */
+export const DEFAULT_TIME_FORMAT = "%H:%M:%S\n";
+
+/** A bounded event ring with lost-event accounting, like a perf buffer. */
+export class OutputRing {
+  readonly capacity: number;
+  private readonly slots: Slot[];
+  private head = 0;
+  private size = 0;
+  private lostPending = 0;
+  /** Events dropped since the ring was created. */
+  lostTotal = 0;
+
+  constructor(capacity = 4096) {
+    if (!(capacity >= 1)) throw new RangeError("ring capacity must be at least 1");
+    this.capacity = Math.floor(capacity);
+    this.slots = Array.from({ length: this.capacity }, emptySlot);
+  }
+
+  /** Events waiting to be drained. */
+  get length(): number {
+    return this.size;
+  }
+
+  /** Claims the next slot, or counts a lost event and returns undefined when full. */
+  private claim(kind: OutputEventKind): Slot | undefined {
+    if (this.size === this.capacity) {
+      this.lostPending++;
+      this.lostTotal++;
+      return undefined;
+    }
+    const slot = this.slots[(this.head + this.size) % this.capacity]!;
+    this.size++;
+    slot.kind = kind;
+    slot.lostBefore = this.lostPending;
+    this.lostPending = 0;
+    return slot;
+  }
+
+  private copyArgs(slot: Slot, args: readonly Value[]): void {
+    const dst = slot.args;
+    for (let i = 0; i < args.length; i++) dst[i] = args[i]!;
+    dst.length = args.length;
+  }
+
+  /** printf(fmt, args...): false when the event was lost. */
+  printf(spec: FormatSpec, args: readonly Value[], types?: readonly (ValueType | undefined)[]): boolean {
+    const s = this.claim("printf");
+    if (!s) return false;
+    s.spec = spec;
+    s.types = types;
+    this.copyArgs(s, args);
+    return true;
+  }
+
+  /** print(value). */
+  printValue(value: Value, type?: ValueType): boolean {
+    const s = this.claim("value");
+    if (!s) return false;
+    s.value = value;
+    s.type = type;
+    return true;
+  }
+
+  /** print(@m[, top[, div]]): the map is read when the event is drained, as in bpftrace. */
+  printMap(map: BpfMap, top = 0, div = 0): boolean {
+    const s = this.claim("map");
+    if (!s) return false;
+    s.map = map;
+    s.top = top;
+    s.div = div;
+    return true;
+  }
+
+  /** clear(@m), applied in stream order. */
+  clearMap(map: BpfMap): boolean {
+    const s = this.claim("clear");
+    if (!s) return false;
+    s.map = map;
+    return true;
+  }
+
+  /** zero(@m), applied in stream order. */
+  zeroMap(map: BpfMap): boolean {
+    const s = this.claim("zero");
+    if (!s) return false;
+    s.map = map;
+    return true;
+  }
+
+  /** time(fmt) at wall-clock `ns`. */
+  time(ns: Int, format = DEFAULT_TIME_FORMAT): boolean {
+    const s = this.claim("time");
+    if (!s) return false;
+    s.ns = ns;
+    s.format = format;
+    return true;
+  }
+
+  /** errorf(fmt, args...) at `loc`. */
+  errorf(
+    spec: FormatSpec,
+    args: readonly Value[],
+    loc: SourceLocation,
+    types?: readonly (ValueType | undefined)[],
+  ): boolean {
+    return this.diagnostic("errorf", spec, args, loc, types);
+  }
+
+  /** warnf(fmt, args...) at `loc`. */
+  warnf(
+    spec: FormatSpec,
+    args: readonly Value[],
+    loc: SourceLocation,
+    types?: readonly (ValueType | undefined)[],
+  ): boolean {
+    return this.diagnostic("warnf", spec, args, loc, types);
+  }
+
+  private diagnostic(
+    kind: "errorf" | "warnf",
+    spec: FormatSpec,
+    args: readonly Value[],
+    loc: SourceLocation,
+    types?: readonly (ValueType | undefined)[],
+  ): boolean {
+    const s = this.claim(kind);
+    if (!s) return false;
+    s.spec = spec;
+    s.types = types;
+    s.loc = loc;
+    this.copyArgs(s, args);
+    return true;
+  }
+
+  /** exit(code): user space stops tracing when it reads this. */
+  exit(code = 0): boolean {
+    const s = this.claim("exit");
+    if (!s) return false;
+    s.code = code;
+    return true;
+  }
+
+  /** Delivers every queued event in order; returns how many events were delivered. */
+  drain(consumer: OutputConsumer): number {
+    let n = 0;
+    while (this.size > 0) {
+      const slot = this.slots[this.head]!;
+      this.head = (this.head + 1) % this.capacity;
+      this.size--;
+      if (slot.lostBefore > 0) consumer.lostEvents(slot.lostBefore);
+      deliver(slot, consumer);
+      // Drop references so drained values and maps can be collected.
+      slot.map = undefined;
+      slot.value = 0;
+      n++;
+    }
+    if (this.lostPending > 0) {
+      consumer.lostEvents(this.lostPending);
+      this.lostPending = 0;
+    }
+    return n;
+  }
+}
+
+function deliver(slot: Slot, c: OutputConsumer): void {
+  switch (slot.kind) {
+    case "printf":
+      c.printf(formatPrintf(slot.spec!, slot.args, slot.types));
+      return;
+    case "value":
+      c.value(slot.value, slot.type);
+      return;
+    case "map":
+      c.map(slot.map!, { top: slot.top, div: slot.div, zeroIfEmpty: true });
+      return;
+    case "clear":
+      slot.map!.clear();
+      return;
+    case "zero":
+      slot.map!.zero();
+      return;
+    case "time":
+      c.time(formatStrftime(slot.format, slot.ns));
+      return;
+    case "errorf":
+      c.errorf(formatPrintf(slot.spec!, slot.args, slot.types), slot.loc!);
+      return;
+    case "warnf":
+      c.warnf(formatPrintf(slot.spec!, slot.args, slot.types), slot.loc!);
+      return;
+    case "exit":
+      c.exit?.(slot.code);
+      return;
+  }
+}
+
+/** `FILE:LINE:COL-END` as bpftrace prints a location. */
+export function formatLocation(loc: SourceLocation): string {
+  return `${loc.filename}:${loc.line}:${loc.col}-${loc.colEnd ?? loc.col + 1}`;
+}
+
+/** Writes bpftrace's text output: tracing output to `out`, messages to `err`. */
+export class TextWriter implements OutputConsumer {
+  constructor(
+    readonly out: Sink,
+    readonly err: Sink = out,
+  ) {}
+
+  /** The attach banner (stderr; the CLI skips it with -q). */
+  attachedProbes(count: number): void {
+    this.err.write(`Attached ${count} ${count === 1 ? "probe" : "probes"}\n`);
+  }
+  printf(text: string): void {
+    this.out.write(text);
+  }
+  value(v: Value, type: ValueType | undefined): void {
+    this.out.write(renderValue(v, type) + "\n");
+  }
+  map(map: BpfMap, opts: PrintMapOptions): void {
+    this.out.write(printMap(map, opts));
+  }
+  time(text: string): void {
+    this.out.write(text);
+  }
+  errorf(message: string, loc: SourceLocation): void {
+    this.err.write(`${formatLocation(loc)}: ERROR: ${message}\n`);
+  }
+  warnf(message: string, loc: SourceLocation): void {
+    this.err.write(`${formatLocation(loc)}: WARNING: ${message}\n`);
+  }
+  lostEvents(count: number): void {
+    this.err.write(`Lost ${count} events\n`);
+  }
+  /** End of tracing: two newlines, then every non-empty map in byte order of names. */
+  end(maps: Iterable<BpfMap> = [], printMapsOnExit = true): void {
+    this.out.write("\n\n");
+    if (printMapsOnExit) this.out.write(printMaps(maps));
+  }
+}
+
+/** Writes `-f json` output: one JSON record per line. */
+export class JsonWriter implements OutputConsumer {
+  constructor(
+    readonly out: Sink,
+    readonly err: Sink = out,
+  ) {}
+
+  attachedProbes(count: number): void {
+    this.out.write(`{"type": "attached_probes", "count": ${count}, "data": {"probes": ${count}}}\n`);
+  }
+  printf(text: string): void {
+    this.out.write(`{"type": "printf", "data": ${jsonString(text)}}\n`);
+  }
+  value(v: Value, type: ValueType | undefined): void {
+    this.out.write(`{"type": "value", "data": ${jsonValue(v, type)}}\n`);
+  }
+  map(map: BpfMap, opts: PrintMapOptions): void {
+    this.out.write(jsonMap(map, opts));
+  }
+  time(text: string): void {
+    this.out.write(`{"type": "time", "data": ${jsonString(text)}}\n`);
+  }
+  errorf(message: string, loc: SourceLocation): void {
+    this.out.write(diagnosticRecord("errorf", message, loc));
+  }
+  warnf(message: string, loc: SourceLocation): void {
+    this.out.write(diagnosticRecord("warnf", message, loc));
+  }
+  lostEvents(count: number): void {
+    this.out.write(`{"type": "lost_events", "count": ${count}, "data": {"events": ${count}}}\n`);
+  }
+  /** End of tracing: each non-empty map as one record, in byte order of names. */
+  end(maps: Iterable<BpfMap> = [], printMapsOnExit = true): void {
+    if (!printMapsOnExit) return;
+    for (const m of sortByName(maps)) if (m.len() > 0) this.out.write(jsonMap(m));
+  }
+}
+
+function diagnosticRecord(type: string, message: string, loc: SourceLocation): string {
+  return (
+    `{"type": "${type}", "msg": ${jsonString(message)}, "filename": ${jsonString(loc.filename)}, ` +
+    `"line": ${jsonInt(loc.line)}, "col": ${jsonInt(loc.col)}}\n`
+  );
+}

@@ -1,0 +1,136 @@
+/**
+ * The runtime's own description of values and maps. It is deliberately independent of the
+ * parser's AST: the compiler maps its checked types onto these. The shapes mirror the
+ * checker's (same `kind` names, `elements` for tuples, `fields` for records) so that the
+ * mapping is mostly the identity.
+ */
+
+import type { Int } from "./int64.js";
+
+export type IntBits = 8 | 16 | 32 | 64;
+
+/** Resolves a user-space address to a symbol name, or undefined when no symbol holds it. */
+export type SymbolResolver = (addr: Int) => string | undefined;
+
+export interface IntValueType {
+  kind: "int";
+  bits: IntBits;
+  signed: boolean;
+}
+export interface BoolValueType {
+  kind: "bool";
+}
+/** A NUL-terminated string buffer of `size` bytes, NUL included (max_strlen for `str()`). */
+export interface StringValueType {
+  kind: "string";
+  size: number;
+}
+export interface TupleValueType {
+  kind: "tuple";
+  elements: readonly ValueType[];
+}
+export interface RecordValueField {
+  name: string;
+  type: ValueType;
+}
+export interface RecordValueType {
+  kind: "record";
+  fields: readonly RecordValueField[];
+}
+/** A code address printed as its symbol name (`func`, `usym(addr)`); `0x...` when unresolved. */
+export interface UsymValueType {
+  kind: "usym";
+  resolve?: SymbolResolver;
+}
+/** A user stack: frame addresses, innermost first; `resolve` names one frame (`f+1`). */
+export interface UstackValueType {
+  kind: "ustack";
+  resolve?: SymbolResolver;
+}
+/** A `strftime(fmt, ns)` result: the value is wall-clock ns, printed through `format`. */
+export interface TimestampValueType {
+  kind: "timestamp";
+  format: string;
+}
+export interface BufferValueType {
+  kind: "buffer";
+}
+/** A raw pointer: printed `0x` + lowercase hex. */
+export interface PointerValueType {
+  kind: "pointer";
+}
+/** The value of void calls; prints as nothing. */
+export interface NoneValueType {
+  kind: "none";
+}
+
+export type ValueType =
+  | IntValueType
+  | BoolValueType
+  | StringValueType
+  | TupleValueType
+  | RecordValueType
+  | UsymValueType
+  | UstackValueType
+  | TimestampValueType
+  | BufferValueType
+  | PointerValueType
+  | NoneValueType;
+
+/**
+ * A runtime value. Integers are `Int` (a number when safe, else a bigint), bools are JS
+ * booleans, strings JS strings, tuples arrays, records `RecordValue`s, buffers Uint8Arrays,
+ * usym/pointer/timestamp values are integers and ustacks arrays of frame addresses.
+ */
+export type Value = Int | boolean | string | readonly Value[] | RecordValue | Uint8Array;
+
+/** A record keeps its fields in declaration order; names live in its type. */
+export interface RecordValue {
+  readonly record: readonly Value[];
+}
+
+/** What a map holds per key: a plain value or one kind of aggregation. */
+export type MapValueKind =
+  | { kind: "plain"; type: ValueType }
+  | { kind: "count" }
+  | { kind: "sum"; signed: boolean }
+  | { kind: "avg"; signed: boolean }
+  | { kind: "min"; signed: boolean }
+  | { kind: "max"; signed: boolean }
+  | { kind: "stats"; signed: boolean }
+  | { kind: "hist"; k: number }
+  | { kind: "lhist"; min: number; max: number; step: number };
+
+/** Everything needed to allocate one map store. */
+export interface MapDescriptor {
+  /** Name with its sigil: "@", "@start", ... */
+  name: string;
+  /** False for a scalar map (`@x = 1`), true for `@x[k] = 1`. */
+  keyed: boolean;
+  /** Key type of a keyed map (a tuple for multi-key maps); used to sort and print keys. */
+  keyType?: ValueType;
+  value: MapValueKind;
+  /** Entries allowed before "Map full" (declared size or max_map_keys). */
+  maxEntries: number;
+  /** Simulated CPUs: aggregations keep one slot per CPU. */
+  ncpus: number;
+}
+
+/** Where an `errorf`/`warnf` call sits in the script. */
+export interface SourceLocation {
+  filename: string;
+  line: number;
+  /** 1-based first column. */
+  col: number;
+  /** Exclusive end column; defaults to `col + 1`. */
+  colEnd?: number;
+}
+
+/** A destination for output text (stdout, a file, a test buffer). */
+export interface Sink {
+  write(s: string): void;
+}
+
+export const INT64_T: IntValueType = { kind: "int", bits: 64, signed: true };
+export const UINT64_T: IntValueType = { kind: "int", bits: 64, signed: false };
+export const BOOL_T: BoolValueType = { kind: "bool" };
