@@ -1,0 +1,235 @@
+/**
+ * The live view of `probelab top` as one Ink component. It owns the UI clock (one
+ * session.tick() per tick, never per hit), turns keys into keymap commands, carries out
+ * their effects on the session, and lays the screen out to the terminal's size.
+ */
+
+import { Box, useApp, useInput, useStdin, useStdout } from "ink";
+import { useEffect, useRef, useState } from "react";
+import type { LiveSession, SessionSnapshot } from "../trace/snapshot.js";
+import { detailLines } from "./detail.js";
+import { keyName, lookupKey } from "./keymap.js";
+import {
+  fitColumns,
+  headerLines,
+  MIN_COLUMNS,
+  MIN_ROWS,
+  scrollStart,
+  shareHeight,
+  visibleProbes,
+} from "./model.js";
+import { makeTheme } from "./theme.js";
+import type { Ticker } from "./ticker.js";
+import {
+  applyCommand,
+  attachAnswered,
+  type Effect,
+  INITIAL_VIEW_STATE,
+  scopeOf,
+  selectedProbe,
+  typeText,
+  type ViewState,
+} from "./view-state.js";
+import {
+  DetailPanel,
+  Footer,
+  finishedNote,
+  Header,
+  HelpOverlay,
+  InputLine,
+  PausedBanner,
+  ProbeTable,
+  StatusLine,
+  TooSmall,
+  tableWidthFor,
+} from "./views.js";
+
+export interface TopAppProps {
+  session: LiveSession;
+  ticker: Ticker;
+  noColor: boolean;
+  /** Wall clock in ms for the `d d` double press (injectable for tests). */
+  now?: () => number;
+  /** Called once with the final snapshot after `q`, before the app unmounts. */
+  onExit?: (final: SessionSnapshot) => void;
+}
+
+/** Terminal size, following resizes; ink-testing-library's stdout has no rows, so 24 is assumed. */
+function useTerminalSize(): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    const onResize = () => setSize({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+    stdout.on("resize", onResize);
+    return () => {
+      stdout.off("resize", onResize);
+    };
+  }, [stdout]);
+  return size;
+}
+
+/** Lines an attach error may take, so a long diagnostic cannot push the table off screen. */
+function errorLineBudget(rows: number): number {
+  return Math.max(2, Math.floor(rows / 3));
+}
+
+export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: TopAppProps) {
+  const { exit } = useApp();
+  const { isRawModeSupported } = useStdin();
+  const { columns, rows } = useTerminalSize();
+  const theme = makeTheme(noColor);
+
+  const [latest, setLatest] = useState<SessionSnapshot>(() => session.snapshot());
+  const [frozen, setFrozen] = useState<SessionSnapshot | undefined>(undefined);
+  const [view, setView] = useState<ViewState>(INITIAL_VIEW_STATE);
+  const [finished, setFinished] = useState(false);
+
+  // Keys can arrive faster than React re-renders; handlers read and write these refs so
+  // each key sees the state the previous key left.
+  const latestRef = useRef(latest);
+  const frozenRef = useRef(frozen);
+  const viewRef = useRef(view);
+  const stopTicker = useRef<() => void>(() => {});
+
+  const publish = (snapshot: SessionSnapshot) => {
+    latestRef.current = snapshot;
+    setLatest(snapshot);
+  };
+  const freeze = (snapshot: SessionSnapshot | undefined) => {
+    frozenRef.current = snapshot;
+    setFrozen(snapshot);
+  };
+  const update = (next: ViewState) => {
+    viewRef.current = next;
+    setView(next);
+  };
+
+  useEffect(() => {
+    // Collection goes on while paused: only what is displayed freezes.
+    const stop = ticker.start((elapsedMs) => {
+      const snapshot = session.tick(elapsedMs);
+      latestRef.current = snapshot;
+      setLatest(snapshot);
+    });
+    stopTicker.current = stop;
+    return stop;
+  }, [session, ticker]);
+
+  useEffect(() => {
+    if (finished) exit();
+  }, [finished, exit]);
+
+  const displayedNow = () =>
+    viewRef.current.paused ? (frozenRef.current ?? latestRef.current) : latestRef.current;
+
+  /** After the user changes the session, show the change at once, even while paused. */
+  const refresh = () => {
+    const snapshot = session.snapshot();
+    publish(snapshot);
+    if (viewRef.current.paused) freeze(snapshot);
+  };
+
+  const quit = () => {
+    stopTicker.current();
+    const final = session.close();
+    publish(final);
+    onExit?.(final);
+    setFinished(true);
+  };
+
+  const carryOut = (effect: Effect, state: ViewState): ViewState => {
+    switch (effect.kind) {
+      case "attach":
+        return attachAnswered(state, session.attach(effect.text));
+      case "detach":
+        session.detachProbe(effect.id);
+        return state;
+      case "reattach":
+        session.reattachProbe(effect.id);
+        return state;
+      case "setSpeed":
+        session.setSpeed(effect.factor);
+        return state;
+      case "quit":
+        quit();
+        return state;
+    }
+  };
+
+  const onKey = (input: string, key: Parameters<typeof keyName>[1] & { meta?: boolean }) => {
+    if (finished) return;
+    const state = viewRef.current;
+    const scope = scopeOf(state);
+    const name = keyName(input, key);
+    const binding = name === undefined ? undefined : lookupKey(scope, name);
+    if (!binding) {
+      if (scope === "input" && !key.ctrl) update(typeText(state, input));
+      else if (scope === "help") update({ ...state, helpOpen: false });
+      return;
+    }
+    const snapshot = displayedNow();
+    const outcome = applyCommand(state, binding.command, {
+      visible: visibleProbes(snapshot, state.filter, state.sort),
+      targetSpeed: latestRef.current.targetSpeed,
+      nowMs: now(),
+    });
+    let next = outcome.state;
+    if (next.paused !== state.paused) freeze(next.paused ? latestRef.current : undefined);
+    if (outcome.effect) {
+      next = carryOut(outcome.effect, next);
+      if (outcome.effect.kind !== "quit") {
+        viewRef.current = next;
+        refresh();
+      }
+    }
+    update(next);
+  };
+
+  useInput(onKey, { isActive: isRawModeSupported === true && !finished });
+
+  if (finished) return null;
+  if (columns < MIN_COLUMNS || rows < MIN_ROWS) return <TooSmall columns={MIN_COLUMNS} rows={MIN_ROWS} />;
+
+  const snapshot = view.paused ? (frozen ?? latest) : latest;
+  const width = columns;
+  const header = headerLines(snapshot, width);
+  const visible = visibleProbes(snapshot, view.filter, view.sort);
+  const selected = selectedProbe(view, visible);
+  const errorCount = view.attachError ? view.attachError.split("\n").filter((l) => l !== "").length : 0;
+  const errorLines = Math.min(errorCount, errorLineBudget(rows));
+  const inputLines = view.input ? 1 + errorLines : 0;
+  // banner + header + table heading + status line + input line(s) + footer
+  const fixed = (view.paused ? 1 : 0) + header.length + 1 + 1 + inputLines + 1;
+  const { tableRows, detailRows } = shareHeight(rows, fixed, Math.max(1, visible.length), view.detailOpen);
+  const selectedIndex = visible.findIndex((row) => row.id === selected?.id);
+
+  return (
+    <Box flexDirection="column" width={width}>
+      {view.paused ? <PausedBanner width={width} theme={theme} /> : null}
+      <Header lines={header} theme={theme} />
+      {view.helpOpen ? (
+        <HelpOverlay height={tableRows + detailRows + 1} theme={theme} />
+      ) : (
+        <>
+          <ProbeTable
+            rows={visible}
+            columns={fitColumns(tableWidthFor(width))}
+            sort={view.sort}
+            selectedId={selected?.id}
+            start={scrollStart(selectedIndex, visible.length, tableRows)}
+            height={tableRows}
+            filter={view.filter}
+            theme={theme}
+          />
+          {view.detailOpen ? (
+            <DetailPanel lines={detailLines(selected, snapshot, detailRows)} theme={theme} />
+          ) : null}
+        </>
+      )}
+      <StatusLine view={view} note={finishedNote(snapshot)} theme={theme} />
+      {view.input ? <InputLine view={view} errorLines={errorLines} theme={theme} /> : null}
+      <Footer width={width} theme={theme} />
+    </Box>
+  );
+}
