@@ -1,0 +1,36 @@
+/** Workloads: simulated binaries and the process that runs them. Public surface of src/process. */
+export { WorkloadError } from "./errors.js";
+export { globMatch, globToRegExp, hasWildcard } from "./glob.js";
+export {
+  type AddressInfo,
+  addressToOffset,
+  type Binary,
+  type BinarySymbol,
+  findSymbol,
+  listSymbols,
+  lookupAddress,
+  type Mapping,
+  mappingCoversOffset,
+  matchSymbols,
+  offsetToAddress,
+  PAGE_SIZE,
+  resolveTarget,
+  symbolAtOffset,
+} from "./layout.js";
+export {
+  bundledNames,
+  type LoadOptions,
+  listWorkloads,
+  loadWorkload,
+  loadWorkloadText,
+  type ThreadPlan,
+  type Workload,
+  type WorkloadProcess,
+} from "./load.js";
+export { UserMemory } from "./memory.js";
+export { deriveSeed, Prng } from "./prng.js";
+export * from "./program.js";
+export { describeThread, walkProgram } from "./reference.js";
+export { type FirstInsn, PROT_EXEC, PROT_READ, PROT_WRITE } from "./schema.js";
+export { parseSize, parseTime } from "./units.js";
+export * from "./values.js";

@@ -1,0 +1,239 @@
+/**
+ * Binaries as the kernel model sees them (an inode with a symbol table) and where the
+ * process maps them. Functions are laid out in the order written, after a 0x1000-byte
+ * header, each 16-byte aligned; a binary's text is mapped r-x with file offset 0 at its load
+ * address (vm_pgoff 0), the executable near 0x400000 and libraries near 0x7f0000000000.
+ *
+ * Address and offset convert through a mapping exactly as the kernel does:
+ *   offset = pgoff * PAGE_SIZE + (addr - vm_start);   addr = vm_start + offset - pgoff * PAGE_SIZE.
+ */
+import { posix } from "node:path";
+import { errorAt } from "./errors.js";
+import { globMatch, hasWildcard } from "./glob.js";
+import { PAGE_SIZE } from "./memory.js";
+import { type FirstInsn, PROT_EXEC, PROT_READ, PROT_WRITE, type WorkloadSpec } from "./schema.js";
+
+export { PAGE_SIZE };
+
+export const ELF_HEADER_SIZE = 0x1000;
+export const SYMBOL_ALIGN = 16;
+export const EXE_BASE = 0x400000;
+export const LIB_BASE = 0x7f0000000000;
+/** Each library gets its own 1 MiB-aligned slot, so growing one never moves the next. */
+export const LIB_SLOT_ALIGN = 0x100000;
+/** The heap starts at the next 2 MiB boundary after the executable, as classic layouts do. */
+export const HEAP_ALIGN = 0x200000;
+export const STACK_END = 0x7ffffffff000;
+export const STACK_SIZE = 0x21000;
+/** First inode number handed out; binaries get consecutive numbers in file order. */
+export const FIRST_INO = 131073;
+
+export interface BinarySymbol {
+  name: string;
+  /** File offset of the first instruction. */
+  offset: number;
+  size: number;
+  firstInsn: FirstInsn;
+}
+
+export interface Binary {
+  /** Position in `Workload.binaries`; ops refer to binaries by this number. */
+  index: number;
+  path: string;
+  basename: string;
+  ino: number;
+  /** File size in bytes (page-aligned). */
+  size: number;
+  /** In file order, so also sorted by offset. */
+  symbols: BinarySymbol[];
+}
+
+export interface Mapping {
+  /** Index into `Workload.binaries`, or -1 for an anonymous mapping. */
+  binary: number;
+  /** The name /proc/pid/maps shows: the binary's path, `[heap]`, `[stack]`, or "" (anonymous). */
+  name: string;
+  start: number;
+  end: number;
+  /** File offset of `start`, in pages (vm_pgoff). */
+  pgoff: number;
+  /** PROT_* bits. */
+  prot: number;
+}
+
+export function alignUp(n: number, align: number): number {
+  return Math.ceil(n / align) * align;
+}
+
+/** Paths in the file are absolute, or relative to the process cwd. */
+export function absolutePath(path: string, cwd: string): string {
+  return posix.resolve(cwd, path);
+}
+
+export function layoutBinaries(spec: WorkloadSpec): Binary[] {
+  const seen = new Map<string, number>();
+  return spec.binaries.map((b, index) => {
+    const path = absolutePath(b.path, spec.process.cwd);
+    if (seen.has(path)) throw errorAt(b.at, `binary "${path}" is listed twice`);
+    seen.set(path, index);
+    let offset = ELF_HEADER_SIZE;
+    const symbols = b.functions.map((fn) => {
+      offset = alignUp(offset, SYMBOL_ALIGN);
+      const sym = { name: fn.name, offset, size: fn.size, firstInsn: fn.firstInsn };
+      offset += fn.size;
+      return sym;
+    });
+    const size = alignUp(Math.max(offset, ELF_HEADER_SIZE + 1), PAGE_SIZE);
+    return { index, path, basename: posix.basename(path), ino: FIRST_INO + index, size, symbols };
+  });
+}
+
+/** The r-x text mapping of a binary loaded at `start`. */
+export function textMapping(binary: Binary, start: number): Mapping {
+  return {
+    binary: binary.index,
+    name: binary.path,
+    start,
+    end: start + binary.size,
+    pgoff: 0,
+    prot: PROT_READ | PROT_EXEC,
+  };
+}
+
+/**
+ * Load addresses: the executable at EXE_BASE; libraries (those in `libs` first, then those
+ * only ever dlopen'ed, in file order) in consecutive slots from LIB_BASE. A dlopen maps a
+ * library at its slot, so every run places it at the same address.
+ */
+export function placeBinaries(binaries: Binary[], exe: number, libs: number[]): number[] {
+  const start = binaries.map(() => -1);
+  start[exe] = EXE_BASE;
+  let next = LIB_BASE;
+  const order = [...libs, ...binaries.map((b) => b.index).filter((i) => i !== exe && !libs.includes(i))];
+  for (const i of order) {
+    start[i] = next;
+    next = alignUp(next + binaries[i]!.size, LIB_SLOT_ALIGN);
+  }
+  return start;
+}
+
+export function heapMapping(exeMapping: Mapping, bytes: number): Mapping {
+  const start = alignUp(exeMapping.end, HEAP_ALIGN);
+  const end = start + alignUp(Math.max(bytes, 1), PAGE_SIZE);
+  return { binary: -1, name: "[heap]", start, end, pgoff: 0, prot: PROT_READ | PROT_WRITE };
+}
+
+export function stackMapping(): Mapping {
+  const start = STACK_END - STACK_SIZE;
+  return { binary: -1, name: "[stack]", start, end: STACK_END, pgoff: 0, prot: PROT_READ | PROT_WRITE };
+}
+
+// ---- address <-> offset ----
+
+export function addressToOffset(m: Mapping, addr: number): number {
+  return m.pgoff * PAGE_SIZE + (addr - m.start);
+}
+
+export function offsetToAddress(m: Mapping, offset: number): number {
+  return m.start + offset - m.pgoff * PAGE_SIZE;
+}
+
+/** Does this file mapping cover `offset` of its file? */
+export function mappingCoversOffset(m: Mapping, offset: number): boolean {
+  const first = m.pgoff * PAGE_SIZE;
+  return offset >= first && offset < first + (m.end - m.start);
+}
+
+// ---- symbols ----
+
+const byNameCache = new WeakMap<Binary, Map<string, BinarySymbol>>();
+
+export function findSymbol(binary: Binary, name: string): BinarySymbol | undefined {
+  let byName = byNameCache.get(binary);
+  if (!byName) {
+    byName = new Map(binary.symbols.map((s) => [s.name, s]));
+    byNameCache.set(binary, byName);
+  }
+  return byName.get(name);
+}
+
+/** The symbol whose [offset, offset+size) contains the file offset (binary search). */
+export function symbolAtOffset(binary: Binary, offset: number): BinarySymbol | undefined {
+  const syms = binary.symbols;
+  let lo = 0;
+  let hi = syms.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = syms[mid]!;
+    if (offset < s.offset) hi = mid - 1;
+    else if (offset >= s.offset + s.size) lo = mid + 1;
+    else return s;
+  }
+  return undefined;
+}
+
+export interface AddressInfo {
+  mapping: Mapping;
+  binary: Binary;
+  /** File offset of the address. */
+  offset: number;
+  symbol: BinarySymbol | undefined;
+}
+
+/** What is at a virtual address, given the mappings of a process at some moment. */
+export function lookupAddress(
+  binaries: Binary[],
+  mappings: readonly Mapping[],
+  addr: number,
+): AddressInfo | undefined {
+  for (const m of mappings) {
+    if (addr < m.start || addr >= m.end || m.binary < 0) continue;
+    const binary = binaries[m.binary]!;
+    const offset = addressToOffset(m, addr);
+    return { mapping: m, binary, offset, symbol: symbolAtOffset(binary, offset) };
+  }
+  return undefined;
+}
+
+export function matchSymbols(binary: Binary, pattern: string): BinarySymbol[] {
+  if (!hasWildcard(pattern)) {
+    const s = findSymbol(binary, pattern);
+    return s ? [s] : [];
+  }
+  return binary.symbols.filter((s) => globMatch(pattern, s.name));
+}
+
+// ---- probe targets (uprobe:TARGET:FUNC) ----
+
+/**
+ * The binaries a probe's TARGET names, the way bpftrace resolves them:
+ * - an absolute path, or a path with a `/` (`./testprogs/x`, `testprogs/x`) resolved against cwd;
+ * - a bare library name starting with `lib` (`libc`, `libssl`) → the library whose file name is
+ *   NAME.so or NAME.so.VERSION; a versioned soname (`libc.so.6`) matches that file name;
+ * - any other bare name → a binary with that file name (`shopd`);
+ * - with `*`, `?` or `[..]`: every binary whose path matches (a bare pattern matches file names).
+ * Libraries that are only dlopen'ed later are files on disk too, so they resolve (the uprobe
+ * is installed when the library gets mapped).
+ */
+export function resolveTarget(binaries: readonly Binary[], cwd: string, target: string): Binary[] {
+  const hasSlash = target.includes("/");
+  if (hasWildcard(target)) {
+    if (hasSlash) {
+      const pattern = target.startsWith("/") ? target : absolutePath(target, cwd);
+      return binaries.filter((b) => globMatch(pattern, b.path));
+    }
+    return binaries.filter((b) => globMatch(target, b.basename));
+  }
+  if (hasSlash) {
+    const path = absolutePath(target, cwd);
+    return binaries.filter((b) => b.path === path);
+  }
+  const exact = binaries.filter((b) => b.basename === target);
+  if (exact.length > 0 || !target.startsWith("lib")) return exact;
+  return binaries.filter((b) => b.basename === `${target}.so` || b.basename.startsWith(`${target}.so.`));
+}
+
+/** Every (binary, function) pair, for `probelab list`. */
+export function listSymbols(binaries: readonly Binary[]): { binary: Binary; symbol: BinarySymbol }[] {
+  return binaries.flatMap((binary) => binary.symbols.map((symbol) => ({ binary, symbol })));
+}

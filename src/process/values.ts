@@ -1,0 +1,114 @@
+/**
+ * Per-thread state of a running program and the evaluation of its value sources. Counters
+ * (`seq`, `pick`) belong to one call site of one thread, and `uniform` draws from the
+ * thread's own PRNG in program order, so a thread's values never depend on how the
+ * scheduler interleaves it with others.
+ */
+import { deriveSeed, Prng } from "./prng.js";
+import {
+  type CallOp,
+  type LoopBeginOp,
+  type LoopEndOp,
+  type Program,
+  type RetOp,
+  Val,
+  type ValueSource,
+} from "./program.js";
+
+export interface ThreadState {
+  readonly program: Program;
+  readonly seed: number;
+  readonly prng: Prng;
+  /** One counter per SEQ/PICK site: how many times it has been evaluated. */
+  readonly counters: Float64Array;
+  /** Last value each function returned in this thread (by function id), 0 before any. */
+  readonly lastRet: Float64Array;
+  /** Remaining iterations per loop slot. */
+  readonly loops: Float64Array;
+  /** Start address of each named region (0 = not mapped) and its current length. */
+  readonly regionStart: Float64Array;
+  readonly regionLen: Float64Array;
+  /** Forks done so far: numbers each child's seed. */
+  forks: number;
+}
+
+export function createThreadState(program: Program, functionCount: number, seed: number): ThreadState {
+  return {
+    program,
+    seed,
+    prng: new Prng(seed),
+    counters: new Float64Array(program.counterCount),
+    lastRet: new Float64Array(functionCount),
+    loops: new Float64Array(program.loopCount),
+    regionStart: new Float64Array(program.regionNames.length),
+    regionLen: new Float64Array(program.regionNames.length),
+    forks: 0,
+  };
+}
+
+/**
+ * State for the child of a FORK op: fresh counters and its own PRNG stream (derived from the
+ * parent's seed and fork number); it inherits the parent's regions and last return values,
+ * as a forked process inherits memory.
+ */
+export function forkThreadState(parent: ThreadState, child: Program): ThreadState {
+  const seed = deriveSeed(parent.seed, parent.forks++);
+  const state = createThreadState(child, parent.lastRet.length, seed);
+  state.lastRet.set(parent.lastRet);
+  state.regionStart.set(parent.regionStart);
+  state.regionLen.set(parent.regionLen);
+  return state;
+}
+
+export function evalValue(state: ThreadState, id: number): number {
+  const v: ValueSource = state.program.values[id]!;
+  switch (v.kind) {
+    case Val.CONST:
+      return v.a;
+    case Val.SEQ:
+      return v.a + v.b * state.counters[v.slot]!++;
+    case Val.PICK: {
+      const items = v.items!;
+      const n = state.counters[v.slot]!++;
+      return items[n % items.length]!;
+    }
+    case Val.UNIFORM:
+      return state.prng.intBetween(v.a, v.b);
+    case Val.RET_OF:
+      return state.lastRet[v.a]!;
+  }
+  return 0;
+}
+
+/** Writes arg0..argN of a CALL into `regs` (the rest are zeroed); returns N. */
+export function evalArgs(state: ThreadState, op: CallOp, regs: Float64Array): number {
+  const ids = op.args;
+  for (let i = 0; i < ids.length; i++) regs[i] = evalValue(state, ids[i]!);
+  regs.fill(0, ids.length);
+  return ids.length;
+}
+
+/** The function's own time in ns for a RET (0 when none was given). */
+export function evalSelfTime(state: ThreadState, op: RetOp): number {
+  return op.time < 0 ? 0 : evalValue(state, op.time);
+}
+
+/** The return value of a RET, remembered for later `ret_of`. */
+export function evalReturn(state: ThreadState, op: RetOp): number {
+  const value = op.value < 0 ? 0 : evalValue(state, op.value);
+  state.lastRet[op.fn] = value;
+  return value;
+}
+
+/** Runs a LOOP_BEGIN at `pc`; returns the next pc. */
+export function enterLoop(state: ThreadState, op: LoopBeginOp, pc: number): number {
+  if (op.count === 0) return op.end + 1;
+  state.loops[op.slot] = op.count;
+  return pc + 1;
+}
+
+/** Runs a LOOP_END at `pc`; returns the next pc. */
+export function endLoop(state: ThreadState, op: LoopEndOp, pc: number): number {
+  if (op.count < 0) return op.begin + 1;
+  return --state.loops[op.slot]! > 0 ? op.begin + 1 : pc + 1;
+}
