@@ -22,7 +22,14 @@ export function histBucketCount(k: number): number {
 export function histIndex(v: Int, k: number): number {
   if (v < 0) return 0;
   const n = 1 << k;
-  if (typeof v === "number" && v < n) return v + 1;
+  if (typeof v === "number") {
+    if (v < n) return v + 1;
+    if (v < 2147483648) {
+      // The common case: 32-bit integer arithmetic only.
+      const power = 31 - Math.clz32(v) - k;
+      return ((power + 1) << k) + (v >>> power) - n + 1;
+    }
+  }
   const p = bitLength(v) - 1;
   const power = p - k;
   const top = typeof v === "number" ? Math.floor(v / 2 ** power) : Number(v >> BigInt(power));

@@ -366,3 +366,19 @@ function diagnosticRecord(type: string, message: string, loc: SourceLocation): s
     `"line": ${jsonInt(loc.line)}, "col": ${jsonInt(loc.col)}}\n`
   );
 }
+
+/** A sink that keeps everything written to it (tests, the TUI's map panel, `-o` buffering). */
+export class StringSink implements Sink {
+  private readonly chunks: string[] = [];
+  write(s: string): void {
+    this.chunks.push(s);
+  }
+  /** Everything written so far. */
+  text(): string {
+    return this.chunks.join("");
+  }
+  /** Forgets what was written. */
+  reset(): void {
+    this.chunks.length = 0;
+  }
+}

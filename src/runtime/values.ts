@@ -113,8 +113,11 @@ export function renderValue(v: Value, type: ValueType = inferType(v)): string {
       return toDecimal(v as Int);
     case "bool":
       return v ? "true" : "false";
-    case "string":
-      return v as string;
+    case "string": {
+      // Strings are NUL-terminated: whatever follows an embedded NUL is not part of them.
+      const nul = (v as string).indexOf("\0");
+      return nul < 0 ? (v as string) : (v as string).slice(0, nul);
+    }
     case "tuple": {
       const items = v as readonly Value[];
       const parts: string[] = [];

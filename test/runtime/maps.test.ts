@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type CountState,
@@ -6,7 +7,15 @@ import {
   StatsState,
   SumState,
 } from "../../src/runtime/aggregations.js";
-import { histIndex, lhistIndex } from "../../src/runtime/histogram.js";
+import {
+  buildHistView,
+  buildLhistView,
+  histBucketCount,
+  histIndex,
+  lhistBucketCount,
+  lhistIndex,
+} from "../../src/runtime/histogram.js";
+import { normalize } from "../../src/runtime/int64.js";
 import { BpfMap, MAP_FULL_MESSAGE } from "../../src/runtime/maps.js";
 import type { MapDescriptor, MapValueKind, ValueType } from "../../src/runtime/types.js";
 
@@ -211,5 +220,47 @@ describe("map iteration", () => {
       [16, 2],
       [64, 1],
     ]);
+  });
+});
+
+describe("histogram buckets agree with their labels", () => {
+  it("every value lies within the printed bounds of its bucket", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: 0, max: 5000 }), fc.bigInt({ min: 0n, max: (1n << 63n) - 1n })),
+        fc.integer({ min: 0, max: 5 }),
+        (raw, k) => {
+          const v = typeof raw === "bigint" ? normalize(raw) : raw;
+          const idx = histIndex(v, k);
+          const counts = new Float64Array(histBucketCount(k));
+          counts[idx] = 1;
+          const view = buildHistView(counts, k);
+          const lo = view.lowerBound!.value;
+          const hi = view.labels[0]!.value;
+          const b = BigInt(v);
+          expect(lo <= b && b < hi).toBe(true);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("linear buckets agree with their labels", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -50, max: 150 }), fc.integer({ min: 1, max: 7 }), (v, step) => {
+        const min = 0;
+        const max = 100;
+        const idx = lhistIndex(v, min, max, step);
+        const counts = new Float64Array(lhistBucketCount(min, max, step));
+        counts[idx] = 1;
+        const view = buildLhistView(counts, min, max, step);
+        if (idx === 0) expect(v < min && view.lowerBound === undefined).toBe(true);
+        else {
+          expect(BigInt(v) >= view.lowerBound!.value).toBe(true);
+          if (view.labels.length > 0) expect(BigInt(v) < view.labels[0]!.value).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { BpfMap } from "../../src/runtime/maps.js";
-import { JsonWriter, type OutputConsumer, OutputRing, TextWriter } from "../../src/runtime/output.js";
+import {
+  JsonWriter,
+  type OutputConsumer,
+  OutputRing,
+  StringSink,
+  TextWriter,
+} from "../../src/runtime/output.js";
 import { type FormatSpec, isFormatError, parseFormat } from "../../src/runtime/printf.js";
 import type { ValueType } from "../../src/runtime/types.js";
 import { makeRecord } from "../../src/runtime/values.js";
@@ -240,5 +246,16 @@ describe("JsonWriter", () => {
     expect(out.text()).toBe(
       '{"type": "map", "data": {"@map": {"key1": 2, "key2": 3}}}\n{"type": "map", "data": {"@scalar": 5}}\n',
     );
+  });
+});
+
+describe("StringSink", () => {
+  it("collects and resets", () => {
+    const s = new StringSink();
+    new TextWriter(s).printf("a");
+    s.write("b");
+    expect(s.text()).toBe("ab");
+    s.reset();
+    expect(s.text()).toBe("");
   });
 });

@@ -32,6 +32,7 @@ describe("text rendering (language.md 4.2)", () => {
     expect(renderValue(18446744073709551615n)).toBe("18446744073709551615");
     expect(renderValue([true, false])).toBe("(true, false)");
     expect(renderValue([0, ""])).toBe("(0, )");
+    expect(renderValue("abc\0def", STR)).toBe("abc");
     expect(renderValue([1, 2, "string", [4, 5]])).toBe("(1, 2, string, (4, 5))");
   });
 
