@@ -75,6 +75,17 @@ export class WaitQueue {
   readonly waiters: Task[] = [];
 }
 
+/** One recorded scheduler step (see Machine.traceEvents). */
+export interface TraceEvent {
+  step: number;
+  cpu: number;
+  task: number;
+  name: string;
+  label: string;
+  /** The CPU's clock when the step started, simulated ns. */
+  time: number;
+}
+
 interface Timer {
   time: number;
   seq: number;
@@ -133,6 +144,8 @@ export class Machine {
   private readonly traceCpu: Int32Array;
   private readonly traceTask: Int32Array;
   private readonly traceLabel: string[];
+  /** Task names per recorded step: interrupt tasks are not in `tasks`, so keep them here. */
+  private readonly traceName: string[];
   private readonly traceTime: Float64Array;
   private readonly pctChangePoints: number[] = [];
   private pctNextLow = 0;
@@ -154,6 +167,7 @@ export class Machine {
     this.traceTask = new Int32Array(this.traceSize);
     this.traceTime = new Float64Array(this.traceSize);
     this.traceLabel = new Array<string>(this.traceSize).fill("");
+    this.traceName = new Array<string>(this.traceSize).fill("");
     if (this.policy === "pct") this.setupPct(opts.pctDepth ?? 3, opts.pctSteps ?? 10_000);
   }
 
@@ -168,7 +182,10 @@ export class Machine {
     this.tasks.push(task);
     home.runq.push(task);
     if (home.heapPos < 0) {
-      if (this.cpu !== home && this.task !== null) home.clock = Math.max(home.clock, this.now());
+      // An idle CPU's clock stopped when it went idle; the new task cannot start before the
+      // moment it was created (a task step, or the timer being fired).
+      const t = this.currentTime();
+      if (home.clock < t) home.clock = t;
       this.heapInsert(home);
     }
     return task;
@@ -318,15 +335,20 @@ export class Machine {
         this.fireTimer();
         continue;
       }
-      const cpu = this.policy === "time" ? h[0] : this.pickExploring();
+      let cpu = this.policy === "time" ? h[0] : this.pickExploring();
       if (timers.length > 0 && timers[0].time <= cpu.clock) {
         this.fireTimer();
         continue;
       }
       if (cpu.clock >= limit) {
         if (this.policy === "time") break;
-        if (this.allPast(limit)) break;
-        continue;
+        // PCT would pick the same CPU forever: run the best one still below the limit.
+        const below = this.policy === "pct" ? this.bestBelow(limit) : null;
+        if (below === null) {
+          if (this.allPast(limit)) break;
+          continue;
+        }
+        cpu = below;
       }
       this.step(cpu);
     }
@@ -347,6 +369,13 @@ export class Machine {
     if (this.heap.length > 0 || this.timers.length > 0) return false;
     for (const t of this.tasks) if (t.state === TaskState.Blocked) return true;
     return false;
+  }
+
+  /** PCT: the highest-priority runnable CPU whose clock is still below `limit`, or null. */
+  private bestBelow(limit: number): Cpu | null {
+    let best: Cpu | null = null;
+    for (const c of this.heap) if (c.clock < limit && (best === null || this.less(c, best))) best = c;
+    return best;
   }
 
   private allPast(limit: number): boolean {
@@ -377,8 +406,10 @@ export class Machine {
       this.finish(cpu, task);
     } else if (r.value === BLOCK) {
       cpu.clock += cpu.acc;
+      this.checkBlock(cpu, task);
       if (cpu.current === task) cpu.current = null;
     } else {
+      if (!(r.value >= 0)) this.fail(`${task.name} yielded an invalid step cost ${r.value}`);
       cpu.clock += r.value + cpu.acc;
       if (cpu.current === task && cpu.runq.length > 0 && cpu.clock >= cpu.sliceEnd) this.rotate(cpu, task);
     }
@@ -389,7 +420,22 @@ export class Machine {
     this.reschedule(cpu);
   }
 
+  /**
+   * A task may only switch away after putting itself on a wait queue (m.wait); otherwise
+   * nothing would ever run it again and the loss would look like a clean finish. Interrupt
+   * context cannot sleep at all: the kernel calls that "scheduling while atomic".
+   */
+  private checkBlock(cpu: Cpu, task: Task): void {
+    if (cpu.irq.length > 0 && cpu.irq[0] === task) {
+      this.fail(`${task.name}: interrupt context blocked (scheduling while atomic)`);
+    }
+    if (task.state !== TaskState.Blocked) this.fail(`${task.name} yielded BLOCK without waiting on a queue`);
+  }
+
   private finish(cpu: Cpu, task: Task): void {
+    for (let i = 0; i < task.rcuNest.length; i++) {
+      if (task.rcuNest[i] !== 0) this.fail(`${task.name} exited inside a read-side critical section`);
+    }
     task.state = TaskState.Done;
     if (cpu.irq.length > 0 && cpu.irq[0] === task) cpu.irq.shift();
     else if (cpu.current === task) cpu.current = null;
@@ -510,23 +556,35 @@ export class Machine {
     this.traceCpu[i] = cpu.id;
     this.traceTask[i] = task.id;
     this.traceLabel[i] = this.label;
+    this.traceName[i] = task.name;
     this.traceTime[i] = cpu.clock;
     this.label = "";
+  }
+
+  /** The last recorded steps, oldest first: what ran where and when (exact times). */
+  traceEvents(): TraceEvent[] {
+    const events: TraceEvent[] = [];
+    const n = Math.min(this.steps, this.traceSize);
+    for (let k = this.steps - n + 1; k <= this.steps; k++) {
+      const i = k % this.traceSize;
+      events.push({
+        step: k,
+        cpu: this.traceCpu[i],
+        task: this.traceTask[i],
+        name: this.traceName[i],
+        label: this.traceLabel[i],
+        time: this.traceTime[i],
+      });
+    }
+    return events;
   }
 
   /** The last recorded steps, oldest first, one line each. */
   interleaving(): string {
     if (this.traceSize === 0) return "(interleaving not recorded: run with traceSteps > 0)";
-    const lines: string[] = [];
-    const n = Math.min(this.steps, this.traceSize);
-    for (let k = this.steps - n + 1; k <= this.steps; k++) {
-      const i = k % this.traceSize;
-      const task = this.tasks.find((t) => t.id === this.traceTask[i]);
-      const name = task ? task.name : `irq#${this.traceTask[i]}`;
-      const label = this.traceLabel[i] || "-";
-      lines.push(`  step ${k} cpu${this.traceCpu[i]} t=${Math.round(this.traceTime[i])}ns ${name}: ${label}`);
-    }
-    return lines.join("\n");
+    return this.traceEvents()
+      .map((e) => `  step ${e.step} cpu${e.cpu} t=${Math.round(e.time)}ns ${e.name}: ${e.label || "-"}`)
+      .join("\n");
   }
 
   /** Report a broken invariant: throws a SimViolation carrying the interleaving that led here. */

@@ -12,6 +12,7 @@
  * from the one a reader found.
  */
 import type { Machine } from "./machine.js";
+import { faultOn } from "./sync/faults.js";
 import type { RcuDomain } from "./sync/rcu.js";
 
 export enum ObjState {
@@ -34,6 +35,10 @@ export class ObjectCache<T extends SlabObject> {
   frees = 0;
   reuses = 0;
   private readonly freeList: T[] = [];
+  /** Fault `slab-rcu-free-immediate`: rcu-free poisons without waiting for a grace period. */
+  private readonly freeImmediately: boolean;
+  /** Fault `slab-typesafe-no-generation`: reuse keeps the old generation. */
+  private readonly keepGeneration: boolean;
 
   constructor(
     private readonly m: Machine,
@@ -41,7 +46,10 @@ export class ObjectCache<T extends SlabObject> {
     public discipline: FreeDiscipline,
     private readonly create: () => T,
     private readonly rcu: RcuDomain | null,
-  ) {}
+  ) {
+    this.freeImmediately = faultOn(m, "slab-rcu-free-immediate");
+    this.keepGeneration = faultOn(m, "slab-typesafe-no-generation");
+  }
 
   /** kmem_cache_alloc: the caller re-initialises every field it uses. */
   alloc(): T {
@@ -50,7 +58,7 @@ export class ObjectCache<T extends SlabObject> {
     if (obj !== undefined) {
       this.reuses++;
       obj.objState = ObjState.Live;
-      obj.generation++;
+      if (!this.keepGeneration) obj.generation++;
       return obj;
     }
     const fresh = this.create();
@@ -69,6 +77,10 @@ export class ObjectCache<T extends SlabObject> {
         return;
       case "rcu-free":
         if (this.rcu === null) throw new Error(`${this.name}: rcu-free needs an RCU domain`);
+        if (this.freeImmediately) {
+          obj.objState = ObjState.Poisoned;
+          return;
+        }
         this.rcu.call(() => {
           obj.objState = ObjState.Poisoned;
         });

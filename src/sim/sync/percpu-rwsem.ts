@@ -7,6 +7,7 @@
  */
 import { CacheLine } from "../cacheline.js";
 import { type Machine, type Sub, WaitQueue } from "../machine.js";
+import { faultOn } from "./faults.js";
 import type { RcuDomain } from "./rcu.js";
 import { Mutex } from "./spinlock.js";
 import { LockStats } from "./stats.js";
@@ -21,6 +22,8 @@ export class PercpuRwSemaphore {
   private readonly writerLock: Mutex;
   private readonly readersWq = new WaitQueue();
   private readonly writerWq = new WaitQueue();
+  /** Fault `percpu-rwsem-no-drain`: the writer does not wait for readers to leave. */
+  private readonly noDrain: boolean;
 
   constructor(
     private readonly m: Machine,
@@ -31,6 +34,7 @@ export class PercpuRwSemaphore {
     this.counts = new Float64Array(m.cpus.length);
     this.lines = m.cpus.map((c) => new CacheLine(`${name}.read_count[${c.id}]`));
     this.writerLock = new Mutex(m, `${name}.writer`);
+    this.noDrain = faultOn(m, "percpu-rwsem-no-drain");
   }
 
   *downRead(): Sub<void> {
@@ -68,7 +72,7 @@ export class PercpuRwSemaphore {
     this.block = true;
     m.label = `${this.name}: percpu_down_write`;
     yield* this.rcu.synchronize(); // rcu_sync_enter: readers now take the slow path
-    while (this.sum() !== 0) yield* m.wait(this.writerWq);
+    while (this.sum() !== 0 && !this.noDrain) yield* m.wait(this.writerWq);
     this.writeStats.acquisitions++;
     this.writeStats.noteWait(m.now() - start);
     yield 0;

@@ -6,9 +6,15 @@
  * A reader only bumps a counter in its own task: it writes no shared line, which is why
  * readers scale. A grace period started at time t waits for every task that was inside a
  * read section at t to leave it (the "holdouts"), and for the flavour's minimum latency.
+ * Interrupt-context tasks (timer callbacks) count as readers too: they are not in `m.tasks`,
+ * so the scan also looks at every CPU's interrupt queue.
  */
 import { type Machine, type Sub, type Task, WaitQueue } from "../machine.js";
+import { faultOn } from "./faults.js";
 import { GracePeriodStats } from "./stats.js";
+
+/** Per-task nesting slots in use on each machine: two domains sharing one would mix readers. */
+const slotsInUse = new WeakMap<Machine, Set<number>>();
 
 interface GracePeriod {
   start: number;
@@ -21,6 +27,8 @@ interface GracePeriod {
 export class RcuDomain {
   readonly stats = new GracePeriodStats();
   private readonly active: GracePeriod[] = [];
+  /** Fault `rcu-no-wait-holdouts`: a grace period only waits for its minimum latency. */
+  private readonly noWaitHoldouts: boolean;
 
   /**
    * @param slot which per-task nesting counter this domain uses (0..3, unique per domain)
@@ -33,7 +41,17 @@ export class RcuDomain {
     private readonly slot: number,
     private readonly readCost: number,
     private readonly minGracePeriod: () => number,
-  ) {}
+  ) {
+    if (!Number.isInteger(slot) || slot < 0 || slot > 3) {
+      throw new RangeError(`${name}: RCU nesting slot must be 0..3, got ${slot}`);
+    }
+    const used = slotsInUse.get(m) ?? new Set<number>();
+    if (used.has(slot))
+      throw new RangeError(`${name}: RCU nesting slot ${slot} is already used on this machine`);
+    used.add(slot);
+    slotsInUse.set(m, used);
+    this.noWaitHoldouts = faultOn(m, "rcu-no-wait-holdouts");
+  }
 
   readLock(): number {
     const m = this.m;
@@ -60,12 +78,19 @@ export class RcuDomain {
   /** Block until a full grace period has elapsed. */
   *synchronize(): Sub<void> {
     const m = this.m;
+    // The grace period would wait for the caller itself: the kernel deadlocks here.
+    if (m.task !== null && m.task.rcuNest[this.slot] > 0) {
+      m.fail(`synchronize_${this.name} inside a ${this.name} read-side critical section (self-deadlock)`);
+    }
     const gp = this.startGracePeriod();
     m.label = `synchronize_${this.name}`;
     yield* m.wait(gp.wq);
   }
 
-  /** Run `fn` (outside any task) after a grace period. */
+  /**
+   * Run `fn` (outside any task) after a grace period. Called from inside a read section, the
+   * grace period also waits for the caller's own section, which began before it.
+   */
   call(fn: () => void): void {
     this.startGracePeriod().callbacks.push(fn);
   }
@@ -85,11 +110,9 @@ export class RcuDomain {
       wq: new WaitQueue(),
       callbacks: [],
     };
-    for (const t of m.tasks) {
-      if (t.rcuNest[this.slot] > 0 && t !== m.task) {
-        t.rcuHoldout[this.slot]++;
-        gp.holdouts.add(t);
-      }
+    if (!this.noWaitHoldouts) {
+      for (const t of m.tasks) this.noteHoldout(gp, t);
+      for (const cpu of m.cpus) for (const t of cpu.irq) this.noteHoldout(gp, t);
     }
     this.active.push(gp);
     m.addTimer(now + this.minGracePeriod(), () => {
@@ -97,6 +120,13 @@ export class RcuDomain {
       this.maybeComplete(gp);
     });
     return gp;
+  }
+
+  private noteHoldout(gp: GracePeriod, t: Task): void {
+    if (t.rcuNest[this.slot] > 0) {
+      t.rcuHoldout[this.slot]++;
+      gp.holdouts.add(t);
+    }
   }
 
   private readerLeft(task: Task): void {

@@ -4,9 +4,12 @@
  */
 import { CacheLine } from "../cacheline.js";
 import type { Machine } from "../machine.js";
+import { faultOn } from "./faults.js";
 
 export class Refcount {
   readonly line: CacheLine;
+  /** Fault `refcount-inc-not-zero-resurrects`: inc_not_zero succeeds at zero. */
+  private readonly resurrect: boolean;
 
   constructor(
     private readonly m: Machine,
@@ -14,6 +17,7 @@ export class Refcount {
     public value = 1,
   ) {
     this.line = new CacheLine(name);
+    this.resurrect = faultOn(m, "refcount-inc-not-zero-resurrects");
   }
 
   /** refcount_inc: the caller guarantees the count is already positive. */
@@ -27,7 +31,7 @@ export class Refcount {
   /** refcount_inc_not_zero: fails on a dying object. */
   incNotZero(): boolean {
     this.line.atomic(this.m);
-    if (this.value === 0) return false;
+    if (this.value === 0 && !this.resurrect) return false;
     this.value++;
     return true;
   }

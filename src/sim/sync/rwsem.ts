@@ -6,6 +6,7 @@
  */
 import { CacheLine } from "../cacheline.js";
 import { type Machine, type Sub, type Task, WaitQueue } from "../machine.js";
+import { faultOn } from "./faults.js";
 import { LockStats } from "./stats.js";
 
 interface Waiter {
@@ -21,19 +22,25 @@ export class RwSemaphore {
   readonly readStats = new LockStats();
   readonly writeStats = new LockStats();
   private readonly queue: Waiter[] = [];
+  /** Fault `rwsem-no-exclusion`: down_write never waits. */
+  private readonly noExclusion: boolean;
+  /** Fault `rwsem-reader-barging`: down_read ignores queued writers. */
+  private readonly readerBarging: boolean;
 
   constructor(
     private readonly m: Machine,
     readonly name: string,
   ) {
     this.line = new CacheLine(name);
+    this.noExclusion = faultOn(m, "rwsem-no-exclusion");
+    this.readerBarging = faultOn(m, "rwsem-reader-barging");
   }
 
   *downRead(): Sub<void> {
     const m = this.m;
     this.line.atomic(m);
     m.label = `${this.name}: down_read`;
-    if (this.writer === null && this.queue.length === 0) {
+    if (this.writer === null && (this.queue.length === 0 || this.readerBarging)) {
       this.readers++;
     } else {
       yield* this.enqueue(false, this.readStats);
@@ -64,7 +71,8 @@ export class RwSemaphore {
     const m = this.m;
     this.line.atomic(m);
     m.label = `${this.name}: down_write`;
-    if (this.writer === null && this.readers === 0 && this.queue.length === 0) {
+    const free = this.writer === null && this.readers === 0 && this.queue.length === 0;
+    if (free || this.noExclusion) {
       this.writer = m.task;
     } else {
       yield* this.enqueue(true, this.writeStats);
@@ -76,7 +84,9 @@ export class RwSemaphore {
   upWrite(): number {
     const m = this.m;
     this.line.atomic(m);
-    if (this.writer !== m.task) m.fail(`${this.name}: up_write by a task that does not hold it`);
+    if (this.writer !== m.task && !this.noExclusion) {
+      m.fail(`${this.name}: up_write by a task that does not hold it`);
+    }
     this.writer = null;
     this.grant();
     return 0;
@@ -84,7 +94,9 @@ export class RwSemaphore {
 
   /** downgrade_write: keep the lock as a reader and let queued readers in. */
   downgrade(): number {
-    this.line.atomic(this.m);
+    const m = this.m;
+    this.line.atomic(m);
+    if (this.writer !== m.task) m.fail(`${this.name}: downgrade_write by a task that does not hold it`);
     this.writer = null;
     this.readers++;
     this.grantReaders();

@@ -6,11 +6,14 @@
  */
 import { CacheLine } from "../cacheline.js";
 import type { Machine } from "../machine.js";
+import { faultOn } from "./faults.js";
 
 export class Seqcount {
   readonly line: CacheLine;
   sequence = 0;
   private readonly mask: number;
+  /** Fault `seqcount-skip-retry`: retry() never reports a change. */
+  private readonly skipRetry: boolean;
 
   constructor(
     private readonly m: Machine,
@@ -19,6 +22,7 @@ export class Seqcount {
   ) {
     this.line = new CacheLine(name);
     this.mask = width >= 32 ? 0xffffffff : (1 << width) - 1;
+    this.skipRetry = faultOn(m, "seqcount-skip-retry");
   }
 
   writeBegin(): number {
@@ -47,7 +51,8 @@ export class Seqcount {
 
   /** read_seqcount_retry: true when the counter moved since `snapshot`. */
   retry(snapshot: number): boolean {
-    return this.read() !== snapshot;
+    const moved = this.read() !== snapshot;
+    return moved && !this.skipRetry;
   }
 
   isWriteLocked(): boolean {

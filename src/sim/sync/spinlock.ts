@@ -5,6 +5,7 @@
  */
 import { CacheLine } from "../cacheline.js";
 import { type Machine, type Sub, type Task, WaitQueue } from "../machine.js";
+import { faultOn } from "./faults.js";
 import { LockStats } from "./stats.js";
 
 export class Spinlock {
@@ -12,6 +13,8 @@ export class Spinlock {
   holder: Task | null = null;
   readonly stats = new LockStats();
   private readonly wq = new WaitQueue();
+  /** Fault `spinlock-no-exclusion`: lock() never waits. */
+  private readonly noExclusion: boolean;
 
   constructor(
     protected readonly m: Machine,
@@ -19,13 +22,14 @@ export class Spinlock {
     protected readonly sleeping = false,
   ) {
     this.line = new CacheLine(name);
+    this.noExclusion = faultOn(m, "spinlock-no-exclusion");
   }
 
   *lock(): Sub<void> {
     const m = this.m;
     this.line.atomic(m);
     m.label = `${this.name}: lock`;
-    if (this.holder !== null) {
+    if (this.holder !== null && !this.noExclusion) {
       const start = m.now();
       yield* m.wait(this.wq); // unlock hands the lock to us
       this.line.atomic(m);
@@ -50,7 +54,9 @@ export class Spinlock {
   /** Release (charges the store; returns 0 so it can be yielded). */
   unlock(): number {
     const m = this.m;
-    if (this.holder !== m.task) m.fail(`${this.name}: unlock by a task that does not hold it`);
+    if (this.holder !== m.task && !this.noExclusion) {
+      m.fail(`${this.name}: unlock by a task that does not hold it`);
+    }
     this.line.write(m);
     this.holder = m.wakeOne(this.wq);
     return 0;

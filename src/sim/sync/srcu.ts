@@ -14,6 +14,7 @@
  */
 import { CacheLine } from "../cacheline.js";
 import { type Machine, type Sub, WaitQueue } from "../machine.js";
+import { faultOn } from "./faults.js";
 import { GracePeriodStats } from "./stats.js";
 
 interface Batch {
@@ -39,6 +40,10 @@ export class SrcuStruct {
   private phase = Phase.Idle;
   private current: Batch | null = null;
   private next: Batch | null = null;
+  /** Fault `srcu-skip-scan1`: flip without waiting for the inactive slot. */
+  private readonly skipScan1: boolean;
+  /** Fault `srcu-no-flip`: never flip the index. */
+  private readonly noFlip: boolean;
 
   constructor(
     private readonly m: Machine,
@@ -50,14 +55,36 @@ export class SrcuStruct {
     this.unlockCount = new Float64Array(n * 2);
     this.lines = [];
     for (let i = 0; i < n; i++) this.lines.push(new CacheLine(`${name}.sda[${i}]`));
+    this.skipScan1 = faultOn(m, "srcu-skip-scan1");
+    this.noFlip = faultOn(m, "srcu-no-flip");
   }
 
   /** srcu_read_lock: returns the slot index to pass to the unlock. */
   readLock(): number {
+    return this.countLock(this.readIndex());
+  }
+
+  /**
+   * srcu_read_lock with an interleaving point between reading srcu_idx and bumping the
+   * counter, where the kernel's reader can be preempted or delayed. A reader that reads the
+   * index before a flip and counts itself after it lands in the now-inactive slot: the
+   * "straggler" that the grace period's first scan exists to wait for.
+   */
+  *readLockPreemptible(): Sub<number> {
+    const idx = this.readIndex();
+    this.m.label = `srcu_read_lock(${this.name}): read srcu_idx=${idx}`;
+    yield 0;
+    return this.countLock(idx);
+  }
+
+  private readIndex(): number {
+    this.idxLine.read(this.m);
+    return this.idx & 1;
+  }
+
+  private countLock(idx: number): number {
     const m = this.m;
     const cpu = m.cpu.id;
-    this.idxLine.read(m);
-    const idx = this.idx & 1;
     this.lines[cpu].write(m);
     m.cpu.acc += m.profile.atomic; // smp_mb() after the increment
     this.lockCount[cpu * 2 + idx]++;
@@ -68,6 +95,7 @@ export class SrcuStruct {
   /** srcu_read_unlock(idx), from any CPU or context. */
   readUnlock(idx: number): number {
     const m = this.m;
+    if (idx !== 0 && idx !== 1) m.fail(`srcu_read_unlock(${this.name}) with index ${idx}, not 0 or 1`);
     const cpu = m.task === null ? 0 : m.cpu.id;
     if (m.task !== null) {
       m.cpu.acc += m.profile.atomic; // smp_mb() before the increment
@@ -129,10 +157,11 @@ export class SrcuStruct {
 
   private advance(): void {
     const delay = this.m.profile.srcuScanDelay;
-    if (!this.readersGone((this.idx + 1) & 1)) {
+    const skip = this.phase === Phase.Scan1 && this.skipScan1;
+    if (!skip && !this.readersGone((this.idx + 1) & 1)) {
       this.schedule(delay); // a reader is still inside: poll again after the back-off
     } else if (this.phase === Phase.Scan1) {
-      this.idx++; // the flip: new readers use the other slot
+      if (!this.noFlip) this.idx++; // the flip: new readers use the other slot
       this.phase = Phase.Scan2;
       this.schedule(delay);
     } else {
@@ -146,6 +175,8 @@ export class SrcuStruct {
     const n = this.lines.length;
     for (let i = 0; i < n; i++) unlocks += this.unlockCount[i * 2 + slot];
     for (let i = 0; i < n; i++) locks += this.lockCount[i * 2 + slot];
+    if (unlocks > locks)
+      this.m.fail(`${this.name}: more srcu_read_unlock than srcu_read_lock on slot ${slot}`);
     return locks === unlocks;
   }
 
