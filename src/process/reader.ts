@@ -16,6 +16,8 @@ export interface ReadContext {
   params: ReadonlyMap<string, ParamValue>;
   /** Nodes visited so far: bounds the work an alias-heavy file can cause. */
   visited: number;
+  /** Resolved aliases (yaml's own resolve searches the whole document each time). */
+  aliases?: Map<unknown, unknown>;
 }
 
 const MAX_DEPTH = 100;
@@ -37,9 +39,7 @@ export class Field {
   ) {
     // Aliases read as the node they name; depth and node count keep cycles and
     // "billion laughs" expansions bounded.
-    let resolved = node;
-    for (let hops = 0; isAlias(resolved) && hops < MAX_DEPTH; hops++) resolved = resolved.resolve(ctx.doc);
-    this.node = resolved;
+    this.node = isAlias(node) ? resolveAlias(ctx, node) : node;
     if (depth > MAX_DEPTH) this.fail(`nested more than ${MAX_DEPTH} levels deep`);
     if (++ctx.visited > MAX_NODES) this.fail(`the workload is too large (more than ${MAX_NODES} values)`);
   }
@@ -161,6 +161,17 @@ export class Field {
     const { line, col } = this.ctx.lines.linePos(keyPos);
     throw errorAt({ file: this.ctx.file, path: this.path, line, col }, message);
   }
+}
+
+function resolveAlias(ctx: ReadContext, alias: unknown): unknown {
+  ctx.aliases ??= new Map();
+  let target = ctx.aliases.get(alias);
+  if (target === undefined) {
+    target = alias;
+    for (let hops = 0; isAlias(target) && hops < MAX_DEPTH; hops++) target = target.resolve(ctx.doc);
+    ctx.aliases.set(alias, target);
+  }
+  return target;
 }
 
 function nodeStart(node: unknown): number | undefined {

@@ -387,7 +387,7 @@ function readMemItem(field: Field, width: MemWidth): MemItemSpec {
   const bits = BigInt(width * 8);
   const value = field.integer();
   if (BigInt(value) >= 1n << bits || BigInt(value) < -(1n << (bits - 1n))) {
-    field.fail(`${value} does not fit in ${width} bytes`);
+    field.fail(`${value} does not fit in ${width} byte${width === 1 ? "" : "s"}`);
   }
   return { kind: "int", value };
 }
