@@ -70,7 +70,9 @@ function cutSection(section: Section, rows: number): DetailLine[] {
   if (rows <= 0) return [];
   const body = section.lines.length === 0 ? ["(none)"] : section.lines;
   const room = rows - 1;
-  const shown = body.length <= room ? body : section.keepTail ? body.slice(-room) : body.slice(0, room);
+  // slice(-0) would keep everything, so the tail is cut from an explicit start.
+  const shown =
+    body.length <= room ? body : section.keepTail ? body.slice(body.length - room) : body.slice(0, room);
   const tone: Tone = section.lines.length === 0 ? "dim" : "body";
   return [{ text: section.heading, tone: "heading" }, ...shown.map((text) => ({ text, tone }))];
 }

@@ -202,6 +202,8 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: Top
   // banner + header + table heading + status line + input line(s) + footer
   const fixed = (view.paused ? 1 : 0) + header.length + 1 + 1 + inputLines + 1;
   const { tableRows, detailRows } = shareHeight(rows, fixed, Math.max(1, visible.length), view.detailOpen);
+  // The overlay takes the table's place: its heading line and every row below it.
+  const helpRows = Math.max(1, rows - 1 - fixed) + 1;
   const selectedIndex = visible.findIndex((row) => row.id === selected?.id);
 
   return (
@@ -209,7 +211,7 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: Top
       {view.paused ? <PausedBanner width={width} theme={theme} /> : null}
       <Header lines={header} theme={theme} />
       {view.helpOpen ? (
-        <HelpOverlay height={tableRows + detailRows + 1} theme={theme} />
+        <HelpOverlay height={helpRows} theme={theme} />
       ) : (
         <>
           <ProbeTable
