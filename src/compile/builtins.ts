@@ -1,0 +1,93 @@
+/**
+ * Builtin values (`pid`, `nsecs`, `arg0`, `func`...), read from the hit context. Register
+ * values are raw u64: a negative number handed in by the session is its two's complement.
+ */
+
+import type { BuiltinExpr } from "../lang/ast.js";
+import { cast, type Int } from "../runtime/int64.js";
+import type { HitContext } from "./context.js";
+import { CompileError, type Eval, type ProbeEnv } from "./env.js";
+
+/** A register as uint64 (fast when it already is a non-negative safe integer). */
+function u64(v: number | bigint): Int {
+  return typeof v === "number" && v >= 0 ? v : cast(v, 64, false);
+}
+
+function argReader(i: number): Eval {
+  return (ctx) => u64(ctx.args[i] ?? 0);
+}
+
+/** `probetype` from the probe name: provider part, `special` for begin/end. */
+function probeTypeOf(probe: string): string {
+  const colon = probe.indexOf(":");
+  const provider = colon < 0 ? probe : probe.slice(0, colon);
+  return provider === "begin" || provider === "end" ? "special" : provider;
+}
+
+export function compileBuiltin(env: ProbeEnv, e: BuiltinExpr): Eval {
+  switch (e.name) {
+    case "pid":
+      return (ctx) => ctx.pid;
+    case "tid":
+      return (ctx) => ctx.tid;
+    case "uid":
+      return (ctx) => ctx.uid;
+    case "gid":
+      return (ctx) => ctx.gid;
+    case "comm":
+      // TASK_COMM_LEN is 16 bytes with the NUL.
+      return (ctx) => (ctx.comm.length > 15 ? ctx.comm.slice(0, 15) : ctx.comm);
+    case "nsecs":
+      return (ctx) => ctx.nsecs;
+    case "elapsed":
+      return (ctx) => ctx.nsecs - ctx.startNs;
+    case "cpu":
+      return (ctx) => ctx.cpu;
+    case "ncpus": {
+      const n = env.script.ncpus;
+      return () => n;
+    }
+    case "arg0":
+      return argReader(0);
+    case "arg1":
+      return argReader(1);
+    case "arg2":
+      return argReader(2);
+    case "arg3":
+      return argReader(3);
+    case "arg4":
+      return argReader(4);
+    case "arg5":
+      return argReader(5);
+    case "retval":
+      return (ctx) => u64(ctx.retval);
+    case "func": {
+      // The value is the function's address (usym); remembering its name lets maps keyed
+      // by `func` print names even after the traced process has gone.
+      const symbols = env.script.symbols;
+      return (ctx) => {
+        symbols.note(ctx.funcAddr, ctx.func, ctx.symbolize);
+        return ctx.funcAddr;
+      };
+    }
+    case "probe":
+      return (ctx) => ctx.probe;
+    case "probetype": {
+      let lastProbe = "";
+      let lastType = "";
+      return (ctx: HitContext) => {
+        if (ctx.probe !== lastProbe) {
+          lastProbe = ctx.probe;
+          lastType = probeTypeOf(ctx.probe);
+        }
+        return lastType;
+      };
+    }
+    case "ustack":
+      return (ctx) => ctx.ustack();
+    case "rand":
+      return (ctx) => ctx.rand() >>> 0;
+    default:
+      throw new CompileError(`builtin ${String((e as BuiltinExpr).name)} is not supported`, e.span);
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * Function calls in expressions: printf and print push events into the output ring (which
+ * copies the arguments, so one argument array per call site serves every hit); string and
+ * map helpers run synchronously; clear() and zero() are events applied in stream order, as
+ * in bpftrace, so a print() queued before them still sees the old contents.
+ */
+
+import type { CallExpr, Expr, MapExpr } from "../lang/ast.js";
+import { add, type Int } from "../runtime/int64.js";
+import { type FormatSpec, isFormatError, parseFormat } from "../runtime/printf.js";
+import { formatStrftime } from "../runtime/strftime.js";
+import type { Value, ValueType } from "../runtime/types.js";
+import { makeString } from "../runtime/values.js";
+import type { HitContext } from "./context.js";
+import { CompileError, type Eval, locationOf, mapOf, type ProbeEnv, valueTypeOf } from "./env.js";
+import { compileExpr, compileIntOperand } from "./expressions.js";
+import { compileMapKey } from "./map-access.js";
+import { LEAVE, UNWIND } from "./state.js";
+
+type IntEval = (ctx: HitContext) => Int;
+
+const NOTHING: Value = 0;
+const EMPTY_BYTES = new Uint8Array(0);
+
+export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
+  switch (e.name) {
+    case "printf":
+      return compilePrintf(env, e, "printf");
+    case "errorf":
+      return compilePrintf(env, e, "errorf");
+    case "warnf":
+      return compilePrintf(env, e, "warnf");
+    case "print":
+      return compilePrint(env, e);
+    case "exit": {
+      const run = compileExitEffect(env, e);
+      return (ctx) => {
+        run(ctx);
+        // exit() inside an expression: abandon the rest of the hit.
+        UNWIND.code = LEAVE;
+        throw UNWIND;
+      };
+    }
+    case "time":
+      return compileTime(env, e);
+    case "strftime":
+      return compileStrftime(env, e);
+    case "str":
+      return compileStr(env, e);
+    case "buf":
+      return compileBuf(env, e);
+    case "usym": {
+      const addr = compileIntOperand(env, arg(e, 0));
+      const symbols = env.script.symbols;
+      return (ctx) => {
+        symbols.useSymbolizer(ctx.symbolize);
+        return addr(ctx);
+      };
+    }
+    case "strncmp":
+      return compileStrncmp(env, e);
+    case "strcontains": {
+      const hay = compileExpr(env, arg(e, 0)) as (ctx: HitContext) => string;
+      const needle = compileExpr(env, arg(e, 1)) as (ctx: HitContext) => string;
+      return (ctx) => hay(ctx).includes(needle(ctx));
+    }
+    case "strlen": {
+      const s = compileExpr(env, arg(e, 0)) as (ctx: HitContext) => string;
+      return (ctx) => s(ctx).length;
+    }
+    case "len": {
+      const { map } = mapArg(env, e, 0);
+      return () => map.len();
+    }
+    case "has_key": {
+      const { map, info } = mapArg(env, e, 0);
+      const key = compileMapKey(env, info, arg(e, 1));
+      return (ctx) => map.hasKey(key(ctx));
+    }
+    case "delete":
+      return compileDelete(env, e);
+    case "clear": {
+      const { map } = mapArg(env, e, 0);
+      const ring = env.script.ring;
+      return () => {
+        ring.clearMap(map);
+        return NOTHING;
+      };
+    }
+    case "zero": {
+      const { map } = mapArg(env, e, 0);
+      const ring = env.script.ring;
+      return () => {
+        ring.zeroMap(map);
+        return NOTHING;
+      };
+    }
+    case "count":
+    case "sum":
+    case "avg":
+    case "min":
+    case "max":
+    case "stats":
+    case "hist":
+    case "lhist":
+      throw new CompileError(`${e.name}() must be assigned directly to a map`, e.span);
+    default:
+      throw new CompileError(`function ${e.name}() is not supported by probelab`, e.span);
+  }
+}
+
+function arg(e: CallExpr, i: number): Expr {
+  const a = e.args[i];
+  if (a === undefined) throw new CompileError(`${e.name}() is missing argument ${i + 1}`, e.span);
+  return a;
+}
+
+function mapArg(env: ProbeEnv, e: CallExpr, i: number) {
+  const a = arg(e, i);
+  if (a.kind !== "map") throw new CompileError(`${e.name}() expects a map argument`, a.span);
+  return mapOf(env, a.name, a.span);
+}
+
+/** A literal integer argument (print's top/div), or null when absent. */
+function optionalInt(env: ProbeEnv, e: CallExpr, i: number): IntEval | null {
+  const a = e.args[i];
+  return a === undefined ? null : compileIntOperand(env, a);
+}
+
+function formatOf(e: CallExpr): FormatSpec {
+  const first = arg(e, 0);
+  if (first.kind !== "string")
+    throw new CompileError(`${e.name}() needs a literal format string`, first.span);
+  const spec = parseFormat(first.value);
+  if (isFormatError(spec)) throw new CompileError(spec.error, first.span);
+  return spec;
+}
+
+/** The runtime type each value argument prints with (`%s` of records, symbols...). */
+function argTypes(env: ProbeEnv, args: readonly Expr[]): ValueType[] {
+  return args.map((a) => valueTypeOf(env, a.type));
+}
+
+function compilePrintf(env: ProbeEnv, e: CallExpr, kind: "printf" | "errorf" | "warnf"): Eval {
+  const spec = formatOf(e);
+  const argExprs = e.args.slice(1);
+  const parts = argExprs.map((a) => compileExpr(env, a));
+  const types = argTypes(env, argExprs);
+  const values: Value[] = new Array<Value>(parts.length).fill(0);
+  const n = parts.length;
+  const ring = env.script.ring;
+  const fill = (ctx: HitContext) => {
+    for (let i = 0; i < n; i++) values[i] = parts[i]!(ctx);
+  };
+  if (kind === "printf") {
+    return (ctx) => {
+      fill(ctx);
+      ring.printf(spec, values, types);
+      return NOTHING;
+    };
+  }
+  const loc = locationOf(env.script.source, e.span);
+  if (kind === "errorf") {
+    return (ctx) => {
+      fill(ctx);
+      ring.errorf(spec, values, loc, types);
+      return NOTHING;
+    };
+  }
+  return (ctx) => {
+    fill(ctx);
+    ring.warnf(spec, values, loc, types);
+    return NOTHING;
+  };
+}
+
+function compilePrint(env: ProbeEnv, e: CallExpr): Eval {
+  const target = arg(e, 0);
+  const ring = env.script.ring;
+  if (target.kind === "map" && target.key === null) {
+    const { map } = mapOf(env, target.name, target.span);
+    const top = optionalInt(env, e, 1);
+    const div = optionalInt(env, e, 2);
+    return (ctx) => {
+      ring.printMap(map, top ? Number(top(ctx)) : 0, div ? Number(div(ctx)) : 0);
+      return NOTHING;
+    };
+  }
+  const value = compileExpr(env, target);
+  const type = valueTypeOf(env, target.type);
+  return (ctx) => {
+    ring.printValue(value(ctx), type);
+    return NOTHING;
+  };
+}
+
+/** exit()/exit(code): records the request and queues the exit event. */
+export function compileExitEffect(env: ProbeEnv, e: CallExpr): (ctx: HitContext) => void {
+  const code = e.args[0] ? compileIntOperand(env, e.args[0]) : () => 0;
+  const { ring, state } = env.script;
+  return (ctx) => {
+    const c = Number(code(ctx));
+    state.requestExit(c);
+    ring.exit(c);
+  };
+}
+
+function compileTime(env: ProbeEnv, e: CallExpr): Eval {
+  const first = e.args[0];
+  if (first !== undefined && first.kind !== "string") {
+    throw new CompileError("time() needs a literal format string", first.span);
+  }
+  const fmt = first?.value;
+  const { ring, wallClockBaseNs } = env.script;
+  return (ctx) => {
+    if (fmt === undefined) ring.time(wallClockBaseNs + ctx.nsecs);
+    else ring.time(wallClockBaseNs + ctx.nsecs, fmt);
+    return NOTHING;
+  };
+}
+
+function compileStrftime(env: ProbeEnv, e: CallExpr): Eval {
+  const first = arg(e, 0);
+  if (first.kind !== "string") throw new CompileError("strftime() needs a literal format string", first.span);
+  const fmt = first.value;
+  const ns = compileIntOperand(env, arg(e, 1));
+  const base = env.script.wallClockBaseNs;
+  // Formatted at once: the value is text from here on (see value-types.ts).
+  return (ctx) => formatStrftime(fmt, add(base, ns(ctx), false));
+}
+
+/** The address an integer argument points at, or -1 when it cannot be a user address. */
+function address(v: Int): number {
+  return typeof v === "number" && v >= 0 ? v : -1;
+}
+
+function compileStr(env: ProbeEnv, e: CallExpr): Eval {
+  const source = arg(e, 0);
+  const size = e.type.kind === "string" ? e.type.size : env.script.maxStrlen;
+  const limit = optionalInt(env, e, 1);
+  if (source.type.kind === "string") {
+    const s = compileExpr(env, source) as (ctx: HitContext) => string;
+    if (limit === null) return (ctx) => makeString(s(ctx), size);
+    return (ctx) => s(ctx).slice(0, Math.max(0, Number(limit(ctx))));
+  }
+  const ptr = compileIntOperand(env, source);
+  return (ctx) => {
+    const addr = address(ptr(ctx));
+    if (limit !== null) {
+      const n = Math.max(0, Math.min(Number(limit(ctx)), size));
+      return addr < 0 || n === 0 ? "" : (ctx.memory.readCString(addr, n) ?? "");
+    }
+    // Reading `size` bytes tells a string that fits from one that must be cut with "..".
+    const raw = addr < 0 ? null : ctx.memory.readCString(addr, size);
+    return raw == null ? "" : makeString(raw, size);
+  };
+}
+
+function compileBuf(env: ProbeEnv, e: CallExpr): Eval {
+  const source = arg(e, 0);
+  const len = optionalInt(env, e, 1);
+  const max = env.script.maxStrlen;
+  if (source.type.kind === "string") {
+    const s = compileExpr(env, source) as (ctx: HitContext) => string;
+    return (ctx) => {
+      const text = s(ctx);
+      const n = len ? Math.min(Number(len(ctx)), text.length) : text.length;
+      const bytes = new Uint8Array(Math.max(0, n));
+      for (let i = 0; i < bytes.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+      return bytes;
+    };
+  }
+  const ptr = compileIntOperand(env, source);
+  return (ctx) => {
+    const addr = address(ptr(ctx));
+    const n = Math.max(0, Math.min(len ? Number(len(ctx)) : max, max));
+    if (addr < 0 || n === 0) return EMPTY_BYTES;
+    return ctx.memory.readBytes(addr, n) ?? EMPTY_BYTES;
+  };
+}
+
+function compileStrncmp(env: ProbeEnv, e: CallExpr): Eval {
+  const a = compileExpr(env, arg(e, 0)) as (ctx: HitContext) => string;
+  const b = compileExpr(env, arg(e, 1)) as (ctx: HitContext) => string;
+  const n = compileIntOperand(env, arg(e, 2));
+  return (ctx) => {
+    const x = a(ctx);
+    const y = b(ctx);
+    const limit = Number(n(ctx));
+    // Strings are NUL-terminated: past its end a string reads as NUL.
+    for (let i = 0; i < limit; i++) {
+      const cx = i < x.length ? x.charCodeAt(i) : 0;
+      const cy = i < y.length ? y.charCodeAt(i) : 0;
+      if (cx !== cy) return 1;
+      if (cx === 0) return 0;
+    }
+    return 0;
+  };
+}
+
+function compileDelete(env: ProbeEnv, e: CallExpr): Eval {
+  const first = arg(e, 0) as MapExpr;
+  if (first.kind !== "map") throw new CompileError("delete() expects a map argument", first.span);
+  const { map, info } = mapOf(env, first.name, first.span);
+  // delete(@m, k), the deprecated delete(@m[k]), and delete(@m) for a scalar map.
+  const keyExpr = e.args[1] ?? first.key;
+  if (keyExpr === null) return () => map.delete();
+  const key = compileMapKey(env, info, keyExpr);
+  return (ctx) => map.delete(key(ctx));
+}

@@ -1,0 +1,82 @@
+/**
+ * The hit context: what a probe handler sees of the event that fired it. The tracing session
+ * owns ONE of these per session and refills it before every call, so a hit allocates nothing.
+ */
+
+/** Simulated user memory as a probe may read it (bpf_probe_read_user); null when unreadable. */
+export interface ProbeMemory {
+  readCString(addr: number, max: number): string | null | undefined;
+  readBytes(addr: number, len: number): Uint8Array | null | undefined;
+}
+
+export interface HitContext {
+  cpu: number;
+  pid: number;
+  tid: number;
+  comm: string;
+  uid: number;
+  gid: number;
+  /** Simulated time (ns, safe integer). */
+  nsecs: number;
+  /** Session start, for `elapsed`. */
+  startNs: number;
+  /** arg0..arg5: raw u64 register values (length 6, reused array). */
+  args: (number | bigint)[];
+  /** uretprobe only: the return value register. */
+  retval: number | bigint;
+  ip: number;
+  sp: number;
+  /** Concrete probe name, e.g. "uprobe:/usr/bin/shopd:handle_request". */
+  probe: string;
+  /** Concrete function name (what `func` prints). */
+  func: string;
+  funcAddr: number;
+  /** Symbolised frames, innermost first; called only when a script uses `ustack`. */
+  ustack: () => string[];
+  memory: ProbeMemory;
+  /** For usym(): the symbol holding `addr`, or null. */
+  symbolize(addr: number): string | null;
+  /** Seeded u32 source. */
+  rand: () => number;
+}
+
+const NO_MEMORY: ProbeMemory = {
+  readCString: () => null,
+  readBytes: () => null,
+};
+
+/**
+ * A context for runs without a simulated process: begin/end blocks, tests and benchmarks.
+ * Fields are what bpftrace shows in begin/end (its own pid, comm "bpftrace").
+ */
+export function createHitContext(overrides: Partial<HitContext> = {}): HitContext {
+  let seed = 0x2545f491;
+  return {
+    cpu: 0,
+    pid: 1000,
+    tid: 1000,
+    comm: "bpftrace",
+    uid: 0,
+    gid: 0,
+    nsecs: 0,
+    startNs: 0,
+    args: [0, 0, 0, 0, 0, 0],
+    retval: 0,
+    ip: 0,
+    sp: 0,
+    probe: "begin",
+    func: "",
+    funcAddr: 0,
+    ustack: () => [],
+    memory: NO_MEMORY,
+    symbolize: () => null,
+    // xorshift32: deterministic, so scripts using `rand` print the same output every run.
+    rand: () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed >>> 0;
+    },
+    ...overrides,
+  };
+}

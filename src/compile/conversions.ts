@@ -1,0 +1,89 @@
+/**
+ * Conversions decided at compile time from the checked types: truth tests, implicit integer
+ * conversions on stores (a value written into a narrower or differently signed slot wraps
+ * as in C), and equality. Each returns a small specialised function, or null when the value
+ * passes through unchanged, so the hot path never inspects types.
+ */
+
+import type { Type } from "../lang/types.js";
+import { cast, compare, type Int, isZero } from "../runtime/int64.js";
+import type { RecordValue, Value } from "../runtime/types.js";
+
+export type Convert = (v: Value) => Value;
+
+/** The truth test of a value of type `t` (conditions, predicates, `!`, `&&`, `||`). */
+export function truthTest(t: Type): (v: Value) => boolean {
+  switch (t.kind) {
+    case "bool":
+      return (v) => v === true;
+    case "string":
+      return (v) => (v as string).length > 0;
+    case "tuple":
+    case "record":
+    case "ustack":
+    case "buffer":
+      return () => true;
+    default:
+      return (v) => (typeof v === "boolean" ? v : !isZero(v as Int));
+  }
+}
+
+/** True for the unsigned 64-bit type, which makes C comparisons unsigned. */
+export function isU64(t: Type): boolean {
+  return (t.kind === "int" && t.bits === 64 && !t.signed) || t.kind === "count";
+}
+
+/** Whether an integer of type `from` is already a valid value of type `to`. */
+function intFits(from: Type, to: { bits: number; signed: boolean }): boolean {
+  if (from.kind !== "int") return false;
+  if (from.signed === to.signed) return from.bits <= to.bits;
+  return !from.signed && to.signed && from.bits < to.bits;
+}
+
+/** How a value of type `from` becomes a value of type `to` when stored, or null if unchanged. */
+export function conversion(from: Type, to: Type): Convert | null {
+  if (to.kind === "int") {
+    if (from.kind === "bool") return (v) => cast(v ? 1 : 0, to.bits, to.signed);
+    if (from.kind === "int" && intFits(from, to)) return null;
+    if (from.kind === "error" || from.kind === "none") return null;
+    const { bits, signed } = to;
+    return (v) => (typeof v === "number" || typeof v === "bigint" ? cast(v, bits, signed) : v);
+  }
+  if (to.kind === "tuple" && from.kind === "tuple" && from.elements.length === to.elements.length) {
+    const parts = to.elements.map((t, i) => conversion(from.elements[i]!, t));
+    if (parts.every((p) => p === null)) return null;
+    return (v) => (v as readonly Value[]).map((x, i) => (parts[i] ? parts[i](x) : x));
+  }
+  return null;
+}
+
+/** Equality of two values of types `a` and `b` (`==`, `!=`). */
+export function equality(a: Type, b: Type): (x: Value, y: Value) => boolean {
+  if (a.kind === "tuple" || b.kind === "tuple" || a.kind === "record" || b.kind === "record") {
+    return deepEqual;
+  }
+  if (a.kind === "string" || b.kind === "string") return (x, y) => x === y;
+  // An unsigned 64-bit operand makes C compare both as uint64 (-1 == 2^64-1).
+  if (isU64(a) !== isU64(b) && (a.kind === "int" || b.kind === "int")) {
+    return (x, y) => compare(toInt(x), toInt(y), false) === 0;
+  }
+  return (x, y) => x === y || toInt(x) === toInt(y);
+}
+
+function toInt(v: Value): Int {
+  return typeof v === "boolean" ? (v ? 1 : 0) : (v as Int);
+}
+
+function deepEqual(x: Value, y: Value): boolean {
+  if (x === y) return true;
+  if (Array.isArray(x) && Array.isArray(y)) {
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!deepEqual(x[i], y[i])) return false;
+    return true;
+  }
+  if (typeof x === "object" && typeof y === "object" && "record" in x && "record" in y) {
+    return deepEqual((x as RecordValue).record, (y as RecordValue).record);
+  }
+  if (typeof x === "boolean" || typeof y === "boolean") return toInt(x) === toInt(y);
+  return false;
+}

@@ -1,0 +1,163 @@
+/**
+ * Reading and writing maps from a hit: key evaluation, plain loads and stores, increments,
+ * and aggregation updates (`@x[k] = count()`), all against the runtime's BpfMap.
+ *
+ * A multi-key access `@m[a, b]` builds its key tuple in one array per access site, reused
+ * by every hit: BpfMap copies a key when it inserts it and only encodes it otherwise.
+ */
+
+import type { CallExpr, CompoundOp, Expr, IncDecExpr, MapExpr } from "../lang/ast.js";
+import { isAggregate, type MapInfo, type Type } from "../lang/types.js";
+import type { Int } from "../runtime/int64.js";
+import * as i64 from "../runtime/int64.js";
+import type { BpfMap } from "../runtime/maps.js";
+import type { Value } from "../runtime/types.js";
+import type { HitContext } from "./context.js";
+import { conversion } from "./conversions.js";
+import { asInt, CompileError, type Eval, type Exec, locationOf, mapOf, type ProbeEnv } from "./env.js";
+import { arithmeticOp, compileExpr, compileIntOperand, signedOf } from "./expressions.js";
+import { NORMAL } from "./state.js";
+import { warnDivideByZero } from "./warnings.js";
+
+export type KeyEval = (ctx: HitContext) => Value | undefined;
+
+const NO_KEY: KeyEval = () => undefined;
+
+/** The key of an access to `info`'s map; undefined for scalar maps. */
+export function compileMapKey(env: ProbeEnv, info: MapInfo, key: Expr | null): KeyEval {
+  if (key === null || info.keyType === null) return NO_KEY;
+  const keyType = info.keyType;
+  if (key.kind === "tuple" && keyType.kind === "tuple" && key.elements.length === keyType.elements.length) {
+    const parts = key.elements.map((el, i) => converted(env, el, keyType.elements[i]!));
+    const scratch: Value[] = new Array<Value>(parts.length).fill(0);
+    const n = parts.length;
+    return (ctx) => {
+      for (let i = 0; i < n; i++) scratch[i] = parts[i]!(ctx);
+      return scratch;
+    };
+  }
+  return converted(env, key, keyType);
+}
+
+/** An expression whose value is converted to `to` (wrapping/sign-extending integers). */
+export function converted(env: ProbeEnv, e: Expr, to: Type): Eval {
+  const value = compileExpr(env, e);
+  const convert = conversion(e.type, to);
+  return convert ? (ctx) => convert(value(ctx)) : value;
+}
+
+/** `@m` / `@m[k]` as a value: the stored value, a missing key reads as zero. */
+export function compileMapRead(env: ProbeEnv, e: MapExpr): Eval {
+  const { map, info } = mapOf(env, e.name, e.span);
+  if (e.key === null && info.keyType !== null) {
+    throw new CompileError(`${e.name} is a map with keys: index it, or pass it to a map function`, e.span);
+  }
+  if (e.key === null) return () => map.lookup();
+  const key = compileMapKey(env, info, e.key);
+  return (ctx) => map.lookup(key(ctx));
+}
+
+/** `@m[k] = v` and `@m[k] op= v`. */
+export function compileMapStore(env: ProbeEnv, target: MapExpr, value: Expr, op: CompoundOp | null): Exec {
+  const { map, info } = mapOf(env, target.name, target.span);
+  const key = compileMapKey(env, info, target.key);
+  if (isAggregate(info.valueType)) {
+    if (value.kind !== "call") {
+      throw new CompileError(
+        `${target.name} holds an aggregation; assign it an aggregation call`,
+        value.span,
+      );
+    }
+    return compileAggregate(env, map, key, value);
+  }
+  if (op === null) {
+    const v = converted(env, value, info.valueType);
+    return (ctx) => {
+      map.update(key(ctx), v(ctx));
+      return NORMAL;
+    };
+  }
+  const update = compileCompound(env, op, info.valueType, value);
+  return (ctx) => {
+    const k = key(ctx);
+    map.update(k, update(ctx, map.lookup(k)));
+    return NORMAL;
+  };
+}
+
+/**
+ * `x op= v` as a function of the old value: computed in 64 bits (signed if either side is,
+ * and always for `-`), then wrapped to the target's type.
+ */
+export function compileCompound(
+  env: ProbeEnv,
+  op: CompoundOp,
+  targetType: Type,
+  value: Expr,
+): (ctx: HitContext, old: Value) => Value {
+  const rhs = compileIntOperand(env, value);
+  const signed = op === "-" || signedOf(targetType) || (value.type.kind === "int" && value.type.signed);
+  const f = arithmeticOp(op);
+  const store = conversion({ kind: "int", bits: 64, signed }, targetType);
+  const divides = op === "/" || op === "%";
+  const ring = env.script.ring;
+  const loc = locationOf(env.script.source, value.span);
+  return (ctx, old) => {
+    let r: Value = f(asInt(old), rhs(ctx), signed);
+    if (divides && i64.arith.divByZero) warnDivideByZero(ring, loc);
+    if (store) r = store(r);
+    return r;
+  };
+}
+
+/** `@m[k]++` and friends: the key is evaluated once. */
+export function compileMapIncDec(env: ProbeEnv, e: IncDecExpr): Eval {
+  const target = e.target as MapExpr;
+  const { map, info } = mapOf(env, target.name, target.span);
+  if (isAggregate(info.valueType)) throw new CompileError(`cannot ${e.op} an aggregation map`, e.span);
+  const key = compileMapKey(env, info, target.key);
+  const signed = e.op === "--" || signedOf(info.valueType);
+  const step = e.op === "++" ? i64.add : i64.sub;
+  const store = conversion({ kind: "int", bits: 64, signed }, info.valueType);
+  const prefix = e.prefix;
+  return (ctx) => {
+    const k = key(ctx);
+    const old = asInt(map.lookup(k));
+    let next: Value = step(old, 1, signed);
+    if (store) next = store(next);
+    map.update(k, next);
+    return prefix ? next : old;
+  };
+}
+
+const AGGREGATIONS = new Set(["count", "sum", "avg", "min", "max", "stats", "hist", "lhist"]);
+
+/** `@m[k] = count()`, `= sum(n)`, `= hist(n)`...: one per-CPU update, no allocation. */
+function compileAggregate(
+  env: ProbeEnv,
+  map: BpfMap,
+  key: (ctx: HitContext) => Value | undefined,
+  call: CallExpr,
+): Exec {
+  if (!AGGREGATIONS.has(call.name)) {
+    throw new CompileError(
+      `${map.name} holds an aggregation; ${call.name}() cannot be assigned to it`,
+      call.span,
+    );
+  }
+  if (call.name === "count") {
+    return (ctx) => {
+      map.aggregate(ctx.cpu, key(ctx));
+      return NORMAL;
+    };
+  }
+  const arg = call.args[0];
+  if (arg === undefined) throw new CompileError(`${call.name}() needs a value`, call.span);
+  const value = compileIntOperand(env, arg) as (ctx: HitContext) => Int;
+  return (ctx) => {
+    // The value is computed before the key, as bpftrace's codegen does.
+    const v = value(ctx);
+    map.aggregate(ctx.cpu, key(ctx), v);
+    return NORMAL;
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * compileProgram: a checked program becomes one handler per probe block plus the maps it
+ * uses. Everything is built here, once; a hit only calls the pre-bound closures.
+ */
+
+import type { AttachPoint, Probe, TypedProgram } from "../lang/ast.js";
+import type { Diagnostic, SourceFile } from "../lang/diagnostics.js";
+import type { MapInfo } from "../lang/types.js";
+import { arith } from "../runtime/int64.js";
+import { BpfMap } from "../runtime/maps.js";
+import type { OutputRing } from "../runtime/output.js";
+import type { SourceLocation, Value } from "../runtime/types.js";
+import type { HitContext } from "./context.js";
+import {
+  CompileError,
+  fixedFormat,
+  locationOf,
+  type ProbeEnv,
+  type ProbeKind,
+  type ScriptEnv,
+} from "./env.js";
+import { compileCond } from "./expressions.js";
+import { DEFAULT_WORK_BUDGET, ScriptState, UNWIND } from "./state.js";
+import { compileBlock } from "./statements.js";
+import { SymbolNames, toMapDescriptor } from "./value-types.js";
+import { reportBudget, reportInternal, warnText } from "./warnings.js";
+
+export interface CompileOptions {
+  ncpus: number;
+  /** Where handlers push printf/print/exit/... events. */
+  output: OutputRing;
+  source: SourceFile;
+  /** Positional parameters; the front end already substituted them, kept for reference. */
+  args?: string[];
+  /** Steps (statements and loop iterations) one hit may take; default 1,000,000. */
+  workBudget?: number;
+  /** Wall-clock ns at simulated time 0, for time() and strftime(); default 0 (the epoch). */
+  wallClockBaseNs?: number;
+  /** Output dialect: in "json" the exit dump has no leading blank lines. Default "text". */
+  format?: "text" | "json";
+}
+
+export interface CompiledProbe {
+  /** From the AST; resolution against the process happens in the session. */
+  attachPoints: AttachPoint[];
+  kind: ProbeKind;
+  /** Predicate + body; stops at exit(), the work budget, or return. Never throws. */
+  run(ctx: HitContext): void;
+}
+
+export interface CompiledScript {
+  /** In declaration order; begin/end/interval included. */
+  probes: CompiledProbe[];
+  /** Every map of the program, sorted by name (print order at exit). */
+  maps: BpfMap[];
+  exitRequested(): { code: number } | null;
+  /** Queues the exit dump: two newlines (text) + every non-empty map, in name order. */
+  printMapsAtExit(): void;
+  /** Runs every begin block in order (sets ctx.probe to "begin"). */
+  runBegin(ctx: HitContext): void;
+  /** Runs every end block in order (sets ctx.probe to "end"). */
+  runEnd(ctx: HitContext): void;
+}
+
+const SUPPORTED_KINDS = new Set<string>(["uprobe", "uretprobe", "begin", "end", "interval"]);
+
+function probeKind(probe: Probe): ProbeKind {
+  const provider = probe.attachPoints[0]?.provider ?? "";
+  if (!SUPPORTED_KINDS.has(provider)) {
+    throw new CompileError(`${provider} probes are not supported by probelab`, probe.span);
+  }
+  return provider as ProbeKind;
+}
+
+function hasProvider(probe: CompiledProbe, provider: string): boolean {
+  return probe.attachPoints.some((a) => a.provider === provider);
+}
+
+/** Creates the runtime maps; a full map reports bpftrace's warning at the running probe. */
+function createMaps(
+  infos: readonly MapInfo[],
+  opts: CompileOptions,
+  symbols: SymbolNames,
+  where: { loc: SourceLocation },
+): Map<string, BpfMap> {
+  const maps = new Map<string, BpfMap>();
+  for (const info of infos) {
+    const map = new BpfMap(toMapDescriptor(info, opts.ncpus, symbols), (message) =>
+      warnText(opts.output, where.loc, message),
+    );
+    maps.set(info.name, map);
+  }
+  return maps;
+}
+
+export function compileProgram(program: TypedProgram, opts: CompileOptions): CompiledScript {
+  const symbols = new SymbolNames();
+  const firstLoc = { filename: opts.source.name, line: 1, col: 1, colEnd: 2 };
+  const where: { loc: SourceLocation } = { loc: firstLoc };
+  const maps = createMaps(program.maps, opts, symbols, where);
+  const budget = opts.workBudget ?? DEFAULT_WORK_BUDGET;
+  const state = new ScriptState(budget);
+  const script: ScriptEnv = {
+    source: opts.source,
+    ring: opts.output,
+    state,
+    maps,
+    mapInfo: new Map(program.maps.map((m) => [m.name, m])),
+    symbols,
+    ncpus: opts.ncpus,
+    maxStrlen: program.config.maxStrlen,
+    wallClockBaseNs: opts.wallClockBaseNs ?? 0,
+  };
+
+  const probes = program.probes.map((info): CompiledProbe => {
+    const probe = info.probe;
+    const kind = probeKind(probe);
+    const env: ProbeEnv = { script, locals: new Array<Value>(info.locals.length).fill(0), kind };
+    const predicate = probe.predicate ? compileCond(env, probe.predicate) : null;
+    const body = compileBlock(env, probe.body);
+    const loc = locationOf(opts.source, probe.attachPoints[0]?.span ?? probe.span);
+    const ring = opts.output;
+    const run = (ctx: HitContext): void => {
+      state.startHit();
+      where.loc = loc;
+      try {
+        if (predicate === null || predicate(ctx)) body(ctx);
+      } catch (err) {
+        // UNWIND is how an expression abandons a hit; anything else is our own bug.
+        if (err !== UNWIND) reportInternal(ring, loc, ctx.probe, err);
+      }
+      if (state.overBudget) reportBudget(ring, loc, ctx.probe, budget);
+      arith.divByZero = false;
+    };
+    return { attachPoints: probe.attachPoints, kind, run };
+  });
+
+  const sortedMaps = [...maps.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const blankLines = fixedFormat("\n\n");
+  const runSpecial = (provider: "begin" | "end", ctx: HitContext) => {
+    for (const p of probes) {
+      if (!hasProvider(p, provider)) continue;
+      ctx.probe = provider;
+      p.run(ctx);
+    }
+  };
+
+  return {
+    probes,
+    maps: sortedMaps,
+    exitRequested: () => state.exit,
+    printMapsAtExit: () => {
+      if (opts.format !== "json") opts.output.printf(blankLines, []);
+      if (!program.config.printMapsOnExit) return;
+      for (const m of sortedMaps) if (m.len() > 0) opts.output.printMap(m);
+    },
+    runBegin: (ctx) => runSpecial("begin", ctx),
+    runEnd: (ctx) => runSpecial("end", ctx),
+  };
+}
+
+/** A CompileError as a front-end style diagnostic, for formatDiagnostics. */
+export function compileErrorDiagnostic(err: CompileError): Diagnostic {
+  return err.span
+    ? { severity: "error", message: err.message, span: err.span, hints: [] }
+    : { severity: "error", message: err.message, hints: [] };
+}

@@ -1,0 +1,120 @@
+/**
+ * From the checker's types to the runtime's value types and map descriptors. The runtime
+ * knows nothing of the AST; this is the one place where the two vocabularies meet.
+ */
+
+import type { MapInfo, Type } from "../lang/types.js";
+import type { Int } from "../runtime/int64.js";
+import type { MapDescriptor, MapValueKind, SymbolResolver, ValueType } from "../runtime/types.js";
+
+const INT64: ValueType = { kind: "int", bits: 64, signed: true };
+const UINT64: ValueType = { kind: "int", bits: 64, signed: false };
+
+/**
+ * Names user-space addresses for printing. `func` records the concrete function it saw, so
+ * a map keyed by `func` prints names even after the traced process is gone; other
+ * addresses go through the session's symbolizer.
+ */
+export class SymbolNames {
+  private readonly names = new Map<number, string>();
+  private symbolize: ((addr: number) => string | null) | undefined;
+  private lastAddr = -1;
+
+  /** Remembers `name` for `addr` (cheap when the same function hits repeatedly). */
+  note(addr: number, name: string, symbolize: (addr: number) => string | null): void {
+    this.symbolize = symbolize;
+    if (addr === this.lastAddr) return;
+    this.lastAddr = addr;
+    if (this.names.get(addr) !== name) this.names.set(addr, name);
+  }
+
+  /** Keeps the session's symbolizer for addresses `func` never saw (usym). */
+  useSymbolizer(symbolize: (addr: number) => string | null): void {
+    this.symbolize = symbolize;
+  }
+
+  readonly resolve: SymbolResolver = (addr: Int) => {
+    if (typeof addr === "bigint") return undefined;
+    const known = this.names.get(addr);
+    if (known !== undefined) return known;
+    return this.symbolize?.(addr) ?? undefined;
+  };
+}
+
+/** ustack values are frames the session already symbolised; the resolver hands them back. */
+const FRAME_NAME: SymbolResolver = (frame) => (typeof frame === "string" ? frame : undefined);
+
+/** The runtime's description of a value of checked type `t`. */
+export function toValueType(t: Type, symbols: SymbolNames): ValueType {
+  switch (t.kind) {
+    case "int":
+      return { kind: "int", bits: t.bits, signed: t.signed };
+    case "bool":
+      return { kind: "bool" };
+    case "string":
+      return { kind: "string", size: t.size };
+    case "tuple":
+      return { kind: "tuple", elements: t.elements.map((e) => toValueType(e, symbols)) };
+    case "record":
+      return {
+        kind: "record",
+        fields: t.fields.map((f) => ({ name: f.name, type: toValueType(f.type, symbols) })),
+      };
+    case "usym":
+      return { kind: "usym", resolve: symbols.resolve };
+    case "ustack":
+      return { kind: "ustack", resolve: FRAME_NAME };
+    case "timestamp":
+      // strftime() is formatted when it is evaluated, so its value is already text.
+      return { kind: "string", size: 64 };
+    case "buffer":
+      return { kind: "buffer" };
+    case "none":
+      return { kind: "none" };
+    case "error":
+      return INT64;
+    case "count":
+      return UINT64;
+    case "sum":
+    case "min":
+    case "max":
+    case "avg":
+    case "stats":
+      return t.signed ? INT64 : UINT64;
+    case "hist":
+    case "lhist":
+      return UINT64;
+  }
+}
+
+/** What a map holds per key, in the runtime's terms. */
+export function toMapValueKind(t: Type, symbols: SymbolNames): MapValueKind {
+  switch (t.kind) {
+    case "count":
+      return { kind: "count" };
+    case "sum":
+    case "avg":
+    case "min":
+    case "max":
+    case "stats":
+      return { kind: t.kind, signed: t.signed };
+    case "hist":
+      return { kind: "hist", k: t.k };
+    case "lhist":
+      return { kind: "lhist", min: Number(t.min), max: Number(t.max), step: Number(t.step) };
+    default:
+      return { kind: "plain", type: toValueType(t, symbols) };
+  }
+}
+
+export function toMapDescriptor(info: MapInfo, ncpus: number, symbols: SymbolNames): MapDescriptor {
+  const desc: MapDescriptor = {
+    name: info.name,
+    keyed: info.keyType !== null,
+    value: toMapValueKind(info.valueType, symbols),
+    maxEntries: info.maxEntries,
+    ncpus,
+  };
+  if (info.keyType !== null) desc.keyType = toValueType(info.keyType, symbols);
+  return desc;
+}
