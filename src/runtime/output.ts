@@ -280,7 +280,14 @@ function deliver(slot: Slot, c: OutputConsumer): void {
 
 /** `FILE:LINE:COL-END` as bpftrace prints a location. */
 export function formatLocation(loc: SourceLocation): string {
+  if (loc.lineEnd !== undefined && loc.lineEnd > loc.line)
+    return `${loc.filename}:${loc.line}-${loc.lineEnd}`;
   return `${loc.filename}:${loc.line}:${loc.col}-${loc.colEnd ?? loc.col + 1}`;
+}
+
+/** bpftrace's logger drops one trailing newline from a message before adding its own. */
+function logLine(message: string): string {
+  return (message.endsWith("\n") ? message.slice(0, -1) : message) + "\n";
 }
 
 /** Writes bpftrace's text output: tracing output to `out`, messages to `err`. */
@@ -307,10 +314,10 @@ export class TextWriter implements OutputConsumer {
     this.out.write(text);
   }
   errorf(message: string, loc: SourceLocation): void {
-    this.err.write(`${formatLocation(loc)}: ERROR: ${message}\n`);
+    this.err.write(`${formatLocation(loc)}: ERROR: ${logLine(message)}`);
   }
   warnf(message: string, loc: SourceLocation): void {
-    this.err.write(`${formatLocation(loc)}: WARNING: ${message}\n`);
+    this.err.write(`${formatLocation(loc)}: WARNING: ${logLine(message)}`);
   }
   lostEvents(count: number): void {
     this.err.write(`Lost ${count} events\n`);

@@ -171,6 +171,40 @@ export function checkArgCount(spec: FormatSpec, supplied: number): string | unde
   return undefined;
 }
 
+/** The kind of an argument as the checker sees it, with the name diagnostics print. */
+export interface ArgTypeInfo {
+  /** "int", "bool", "pointer", "buffer", or anything else (string, tuple, ...). */
+  kind: string;
+  /** bpftrace's spelling of the type, e.g. `string[6]`. */
+  name: string;
+}
+
+const INTEGER_LIKE = new Set(["int", "bool", "pointer"]);
+
+/**
+ * Checks a call's arguments against the format: the count first, then each argument's kind
+ * (`%d` and friends take integers, bools and pointers; `%r*` buffers; `%s` anything).
+ * Returns bpftrace's message for the first problem, or undefined.
+ */
+export function checkArgs(spec: FormatSpec, args: readonly ArgTypeInfo[]): string | undefined {
+  const countError = checkArgCount(spec, args.length);
+  if (countError) return countError;
+  let a = 0;
+  for (const part of spec.parts) {
+    if (typeof part === "string") continue;
+    const wanted: ArgKind[] = [];
+    if (part.width === STAR) wanted.push("int");
+    if (part.precision === STAR) wanted.push("int");
+    wanted.push(part.conv === "s" ? "any" : part.conv[0] === "r" ? "buffer" : "int");
+    for (const kind of wanted) {
+      const arg = args[a++]!;
+      const ok = kind === "any" || (kind === "int" ? INTEGER_LIKE.has(arg.kind) : arg.kind === "buffer");
+      if (!ok) return `unsupported format specifier for type '${arg.name}': ${part.conv}`;
+    }
+  }
+  return undefined;
+}
+
 /** Width in bits a length modifier converts an integer to. */
 function modifierBits(length: LengthModifier): number {
   switch (length) {

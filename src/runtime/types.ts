@@ -124,6 +124,8 @@ export interface SourceLocation {
   col: number;
   /** Exclusive end column; defaults to `col + 1`. */
   colEnd?: number;
+  /** Last line of a span covering several lines (printed as `FILE:L1-L2`). */
+  lineEnd?: number;
 }
 
 /** A destination for output text (stdout, a file, a test buffer). */

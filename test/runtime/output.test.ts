@@ -147,7 +147,8 @@ describe("TextWriter", () => {
     const ring = new OutputRing();
     ring.printf(spec("hi\n"), []);
     ring.errorf(spec("bad value %d"), [5], LOC);
-    ring.warnf(spec("careful"), [], { filename: "x.bt", line: 2, col: 1 });
+    ring.warnf(spec("careful\n"), [], { filename: "x.bt", line: 2, col: 1 });
+    ring.warnf(spec("span"), [], { filename: "x.bt", line: 2, col: 1, lineEnd: 4 });
     ring.drain(w);
     const b = new BpfMap({
       name: "@b",
@@ -168,7 +169,8 @@ describe("TextWriter", () => {
     a.update(2, 3);
     w.end([b, a]);
     expect(err.text()).toBe(
-      "Attached 1 probe\nAttached 3 probes\nstdin:1:9-30: ERROR: bad value 5\nx.bt:2:1-2: WARNING: careful\n",
+      "Attached 1 probe\nAttached 3 probes\nstdin:1:9-30: ERROR: bad value 5\nx.bt:2:1-2: WARNING: careful\n" +
+        "x.bt:2-4: WARNING: span\n",
     );
     expect(out.text()).toBe("hi\n\n\n@a[2]: 3\n@a[1]: 5\n@b: 2\n");
   });

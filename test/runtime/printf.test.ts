@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   checkArgCount,
+  checkArgs,
   type FormatSpec,
   formatPrintf,
   isFormatError,
@@ -132,5 +133,28 @@ describe("printf validation", () => {
     const s = spec("%d-%s\n");
     expect(formatPrintf(s, [1, "a"])).toBe("1-a\n");
     expect(formatPrintf(s, [2, "b"])).toBe("2-b\n");
+  });
+});
+
+describe("printf argument type checks", () => {
+  it("accepts integers, bools and pointers for integer conversions", () => {
+    const s = spec("%d %x %s %r");
+    const ok = [
+      { kind: "int", name: "int64" },
+      { kind: "bool", name: "bool" },
+      { kind: "tuple", name: "(int8,int8)" },
+      { kind: "buffer", name: "buffer[4]" },
+    ];
+    expect(checkArgs(s, ok)).toBeUndefined();
+    expect(checkArgs(s, ok.slice(1))).toBe("not enough arguments for format string (3 supplied, 4 expected)");
+  });
+
+  it("names the offending type and conversion", () => {
+    expect(checkArgs(spec("%d"), [{ kind: "string", name: "string[3]" }])).toBe(
+      "unsupported format specifier for type 'string[3]': d",
+    );
+    expect(checkArgs(spec("%rx"), [{ kind: "int", name: "uint64" }])).toBe(
+      "unsupported format specifier for type 'uint64': rx",
+    );
   });
 });
