@@ -89,7 +89,10 @@ export function selectedProbe(state: ViewState, visible: readonly ProbeRow[]): P
 function move(state: ViewState, visible: readonly ProbeRow[], step: number): ViewState {
   if (visible.length === 0) return state;
   // With no (visible) selection the first row is the one shown selected, so move from there.
-  const current = Math.max(0, visible.findIndex((row) => row.id === state.selectedId));
+  const current = Math.max(
+    0,
+    visible.findIndex((row) => row.id === state.selectedId),
+  );
   const index = Math.max(0, Math.min(visible.length - 1, current + step));
   return { ...state, selectedId: visible[index].id, pendingDetach: undefined };
 }

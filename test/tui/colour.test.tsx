@@ -16,7 +16,6 @@ afterAll(() => {
 });
 
 /** SGR colour parameters: 30-39, 40-49, 90-97, 100-107. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
 const COLOUR_SGR = /\u001B\[(?:3\d|4\d|9[0-7]|10[0-7])(?:;[\d;]*)?m/;
 
 describe("NO_COLOR", () => {

@@ -28,7 +28,6 @@ describe("runTop without a terminal", () => {
     expect(stdin.listenerCount("readable") + stdin.listenerCount("data")).toBe(0);
     expect(session.calls).toEqual(["tick 1", "tick 1", "tick 1", "close"]);
     const text = stdout.text;
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: no escape codes in piped output
     expect(text).not.toMatch(/\u001B/);
     expect(text.match(/^ *ID▲ PROBE/gm)).toHaveLength(4);
     expect(text).toContain("probelab top: 3ms simulated");

@@ -15,6 +15,14 @@ function rowOf(screen: string, id: number): string {
   return line;
 }
 
+/** The ids of the table rows, top to bottom. */
+function shownIds(screen: string): number[] {
+  return screen
+    .split("\n")
+    .filter((line) => /^[› ] +\d+ /.test(line))
+    .map((line) => Number(line.slice(2).trim().split(/\s+/)[0]));
+}
+
 /** The HITS cell of probe `id` (the 4th column). */
 function hitsOf(screen: string, id: number): string {
   return rowOf(screen, id).slice(2).trim().split(/\s+/)[3];
@@ -86,7 +94,7 @@ describe("the live view", () => {
     expect(screen).toContain("attach> bogus { }");
     expect(screen).toContain("stdin:1:1-6: ERROR: syntax error, unexpected identifier");
     const lines = screen.split("\n");
-    const source = lines.findIndex((line) => line === "bogus { }");
+    const source = lines.indexOf("bogus { }");
     expect(source).toBeGreaterThan(0);
     expect(lines[source + 1]).toBe("~~~~~");
     // Fix the text in place: the error stays until the next attempt succeeds.
@@ -189,19 +197,9 @@ describe("the live view", () => {
     expect(header()).toContain("STATE▼");
     await top.press(">");
     // HITS descending puts the busiest probe first.
-    const order = top
-      .screen()
-      .split("\n")
-      .filter((line) => /^[› ] +\d+ /.test(line))
-      .map((line) => Number(line.slice(2).trim().split(/\s+/)[0]));
-    expect(order).toEqual([1, 2, 3]);
+    expect(shownIds(top.screen())).toEqual([1, 2, 3]);
     await top.press("r");
-    const reversed = top
-      .screen()
-      .split("\n")
-      .filter((line) => /^[› ] +\d+ /.test(line))
-      .map((line) => Number(line.slice(2).trim().split(/\s+/)[0]));
-    expect(reversed).toEqual([3, 2, 1]);
+    expect(shownIds(top.screen())).toEqual([3, 2, 1]);
   });
 
   test("? shows a help overlay listing the keymap, and ? closes it", async () => {
@@ -230,17 +228,11 @@ describe("the live view", () => {
     expect(top.screen()).toContain("filter> malloc");
     expect(top.screen()).toContain("uretprobe:/usr/bin/app");
     await top.press(KEY.enter);
-    const shownIds = () =>
-      top
-        .screen()
-        .split("\n")
-        .filter((line) => /^[› ] +\d+ /.test(line))
-        .map((line) => Number(line.slice(2).trim().split(/\s+/)[0]));
     expect(top.screen()).toContain("filter: malloc");
-    expect(shownIds()).toEqual([2]);
+    expect(shownIds(top.screen())).toEqual([2]);
     await top.press("/");
     await top.press(KEY.esc);
-    expect(shownIds()).toEqual([1, 2, 3]);
+    expect(shownIds(top.screen())).toEqual([1, 2, 3]);
     expect(top.screen()).not.toContain("filter:");
   });
 
