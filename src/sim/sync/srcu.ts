@@ -69,11 +69,13 @@ export class SrcuStruct {
    * counter, where the kernel's reader can be preempted or delayed. A reader that reads the
    * index before a flip and counts itself after it lands in the now-inactive slot: the
    * "straggler" that the grace period's first scan exists to wait for.
+   *
+   * @param delayNs how long the reader is held up in that window (a preemption, an interrupt)
    */
-  *readLockPreemptible(): Sub<number> {
+  *readLockPreemptible(delayNs = 0): Sub<number> {
     const idx = this.readIndex();
     this.m.label = `srcu_read_lock(${this.name}): read srcu_idx=${idx}`;
-    yield 0;
+    yield delayNs;
     return this.countLock(idx);
   }
 

@@ -1,0 +1,234 @@
+import { describe, expect, it } from "vitest";
+import { Machine, SimViolation } from "../../src/sim/machine.js";
+import { RcuDomain } from "../../src/sim/sync/rcu.js";
+import { checkProtection } from "./explore.js";
+
+function classicRcu(m: Machine): RcuDomain {
+  return new RcuDomain(m, "rcu", 0, 1, () => m.profile.rcuGracePeriod);
+}
+
+function tasksTrace(m: Machine): RcuDomain {
+  return new RcuDomain(m, "rcu_tasks_trace", 1, 3, () => m.profile.tasksTraceGracePeriod);
+}
+
+describe("RCU: unit", () => {
+  it("a grace period with no readers lasts the flavour's minimum latency", () => {
+    const m = new Machine({ cpus: 1 });
+    const rcu = classicRcu(m);
+    let at = 0;
+    m.spawn("sync", function* () {
+      yield 10;
+      yield* rcu.synchronize();
+      at = m.now();
+    });
+    m.runToCompletion();
+    expect(at).toBe(10 + m.profile.rcuGracePeriod);
+    expect(rcu.stats.gracePeriods).toBe(1);
+    expect(rcu.stats.totalNs).toBe(m.profile.rcuGracePeriod);
+    expect(rcu.pending()).toBe(0);
+  });
+
+  it("a grace period waits for a reader inside at its start, not for one that enters later", () => {
+    const m = new Machine({ cpus: 3 });
+    const rcu = tasksTrace(m);
+    const gp = m.profile.tasksTraceGracePeriod;
+    let leftAt = 0;
+    let doneAt = 0;
+    m.spawn("old-reader", function* () {
+      rcu.readLock();
+      yield* m.sleep(3 * gp); // Tasks Trace readers may sleep
+      rcu.readUnlock();
+      leftAt = m.now();
+    });
+    m.spawn("sync", function* () {
+      yield 100;
+      yield* rcu.synchronize();
+      doneAt = m.now();
+    });
+    m.spawn("new-reader", function* () {
+      yield 200;
+      rcu.readLock();
+      yield* m.sleep(10 * gp);
+      rcu.readUnlock();
+    });
+    m.runToCompletion();
+    expect(doneAt).toBe(leftAt);
+    expect(doneAt).toBeLessThan(10 * gp);
+    expect(rcu.stats.maxNs).toBe(leftAt - 100);
+  });
+
+  it("nested read sections end at the outermost unlock", () => {
+    const m = new Machine({ cpus: 2 });
+    const rcu = classicRcu(m);
+    let innerLeft = 0;
+    let outerLeft = 0;
+    let doneAt = 0;
+    m.spawn("reader", function* () {
+      rcu.readLock();
+      rcu.readLock();
+      expect(rcu.held()).toBe(true);
+      yield 2_000_000;
+      rcu.readUnlock();
+      innerLeft = m.now();
+      expect(rcu.held()).toBe(true);
+      yield 1_000_000;
+      rcu.readUnlock();
+      outerLeft = m.now();
+      expect(rcu.held()).toBe(false);
+    });
+    m.spawn("sync", function* () {
+      yield 1;
+      yield* rcu.synchronize();
+      doneAt = m.now();
+    });
+    m.runToCompletion();
+    expect(doneAt).toBeGreaterThan(innerLeft);
+    expect(doneAt).toBe(outerLeft);
+  });
+
+  it("call() from inside a read section also waits for the caller's own section", () => {
+    const m = new Machine({ cpus: 1 });
+    const rcu = classicRcu(m);
+    let freedAt = -1;
+    let leftAt = 0;
+    m.spawn("updater-reader", function* () {
+      rcu.readLock();
+      rcu.call(() => {
+        freedAt = m.currentTime();
+      });
+      yield 5 * m.profile.rcuGracePeriod;
+      rcu.readUnlock();
+      leftAt = m.now();
+    });
+    m.runToCompletion();
+    expect(freedAt).toBe(leftAt);
+  });
+
+  it("interrupt-context readers are holdouts too", () => {
+    const m = new Machine({ cpus: 2 });
+    const rcu = classicRcu(m);
+    let irqLeft = 0;
+    let doneAt = 0;
+    m.spawn("busy", function* () {
+      for (let i = 0; i < 10; i++) yield 1_000_000;
+    });
+    m.raiseIrq(0, 10, "hrtimer", function* () {
+      rcu.readLock();
+      yield 3_000_000;
+      rcu.readUnlock();
+      irqLeft = m.now();
+    });
+    m.spawn(
+      "sync",
+      function* () {
+        yield 1_500_000; // the irq started at 1 ms and is still inside
+        yield* rcu.synchronize();
+        doneAt = m.now();
+      },
+      1,
+    );
+    m.runToCompletion();
+    expect(irqLeft).toBeGreaterThan(2_500_000);
+    expect(doneAt).toBe(irqLeft);
+  });
+
+  it("synchronize inside its own read section is reported as a self-deadlock", () => {
+    const m = new Machine({ cpus: 1 });
+    const rcu = classicRcu(m);
+    m.spawn("bad", function* () {
+      rcu.readLock();
+      yield* rcu.synchronize();
+    });
+    expect(() => m.runToCompletion()).toThrow(/synchronize_rcu inside a rcu read-side critical section/);
+  });
+
+  it("unlock without lock fails; nesting slots are 0..3 and unique per machine", () => {
+    const m = new Machine({ cpus: 1 });
+    const rcu = classicRcu(m);
+    expect(() => new RcuDomain(m, "again", 0, 1, () => 1)).toThrow(/slot 0 is already used/);
+    expect(() => new RcuDomain(m, "bad", 4, 1, () => 1)).toThrow(RangeError);
+    expect(new RcuDomain(new Machine({ cpus: 1 }), "other machine", 0, 1, () => 1).name).toBe(
+      "other machine",
+    );
+    m.spawn("bad", function* () {
+      rcu.readUnlock();
+      yield 1;
+    });
+    expect(() => m.runToCompletion()).toThrow(SimViolation);
+  });
+
+  it("readers cost only their read cost and write no shared line", () => {
+    const m = new Machine({ cpus: 2 });
+    const rcu = tasksTrace(m);
+    m.spawn("r", function* () {
+      for (let i = 0; i < 10; i++) {
+        rcu.readLock();
+        rcu.readUnlock();
+        yield 0;
+      }
+    });
+    m.runToCompletion();
+    expect(m.cpus[0].clock).toBe(10 * 2 * 3);
+  });
+});
+
+/**
+ * Readers hold sections longer than the minimum grace period (Tasks Trace readers sleep
+ * inside); an updater checks after each synchronize that every reader inside at its start
+ * has left. Run for classic RCU and RCU Tasks Trace.
+ */
+function rcuScenario(flavour: (m: Machine) => RcuDomain, sleeping: boolean) {
+  return (m: Machine): void => {
+    const rcu = flavour(m);
+    const hold = (3 * (sleeping ? m.profile.tasksTraceGracePeriod : m.profile.rcuGracePeriod)) / 2;
+    const inside = new Set<string>();
+    for (let r = 0; r < 2; r++) {
+      m.spawn(`reader${r}`, function* () {
+        for (let i = 0; i < 3; i++) {
+          rcu.readLock();
+          const me = `reader${r}#${i}`;
+          inside.add(me);
+          m.label = `${rcu.name}_read_lock`;
+          if (sleeping) yield* m.sleep(hold);
+          else yield hold;
+          inside.delete(me);
+          rcu.readUnlock();
+          m.label = `${rcu.name}_read_unlock`;
+          yield hold / 3;
+        }
+      });
+    }
+    m.spawn("updater", function* () {
+      for (let i = 0; i < 3; i++) {
+        const before = [...inside];
+        yield* rcu.synchronize();
+        for (const reader of before) {
+          if (inside.has(reader)) m.fail(`synchronize_${rcu.name} returned while ${reader} is still inside`);
+        }
+        yield hold / 5;
+      }
+    });
+  };
+}
+
+describe("RCU: exploration", () => {
+  const opts = { cpus: 3, seeds: 100, pctSteps: 40 };
+
+  it("synchronize_rcu waits for pre-existing readers; rcu-no-wait-holdouts breaks it", () => {
+    checkProtection(
+      opts,
+      "rcu-no-wait-holdouts",
+      rcuScenario(classicRcu, false),
+      /synchronize_rcu returned while/,
+    );
+  });
+
+  it("synchronize_rcu_tasks_trace waits for sleeping readers; rcu-no-wait-holdouts breaks it", () => {
+    checkProtection(
+      opts,
+      "rcu-no-wait-holdouts",
+      rcuScenario(tasksTrace, true),
+      /synchronize_rcu_tasks_trace returned while/,
+    );
+  });
+});
