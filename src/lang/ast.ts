@@ -305,6 +305,8 @@ export interface CallExpr extends ExprBase {
   kind: "call";
   name: string;
   args: Expr[];
+  /** Written without parentheses (`count`, `exit`): only zero-argument functions may be. */
+  bare?: boolean;
 }
 
 export type BinaryOp =

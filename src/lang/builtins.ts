@@ -1,0 +1,304 @@
+/**
+ * The one table of builtins and functions: name, parameters, result type. The checker reads
+ * it for argument counts and types; special rules (printf formats, map arguments,
+ * aggregations) are named here by `check` and implemented in the checker.
+ */
+import { BOOL, INT64, NONE, stringType, type Type, UINT32, UINT64 } from "./types.js";
+
+/** Builtin values: identifiers that read the probe's context (`pid`, `comm`, `arg0`, ...). */
+export interface BuiltinValueSpec {
+  name: string;
+  type: Type;
+  /** Providers where the builtin has a value; undefined = every provider. */
+  onlyIn?: readonly string[];
+  /** What the error says when used elsewhere. */
+  onlyInMessage?: string;
+}
+
+const ARG_PROVIDERS = ["uprobe", "uretprobe"] as const;
+const ARG_MESSAGE = "can only be used with 'kprobes', 'uprobes' and 'usdt' probes";
+
+export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
+  { name: "pid", type: UINT32 },
+  { name: "tid", type: UINT32 },
+  { name: "uid", type: UINT64 },
+  { name: "gid", type: UINT64 },
+  { name: "comm", type: stringType(16) },
+  { name: "nsecs", type: UINT64 },
+  { name: "elapsed", type: UINT64 },
+  { name: "cpu", type: UINT32 },
+  { name: "ncpus", type: UINT32 },
+  ...[0, 1, 2, 3, 4, 5].map((i) => ({
+    name: `arg${i}`,
+    type: UINT64,
+    onlyIn: ARG_PROVIDERS,
+    onlyInMessage: ARG_MESSAGE,
+  })),
+  {
+    name: "retval",
+    type: UINT64,
+    onlyIn: ["uretprobe"],
+    onlyInMessage: "can only be used with 'kretprobe' and 'uretprobe' and 'fentry' probes",
+  },
+  {
+    name: "func",
+    type: { kind: "usym" },
+    onlyIn: ARG_PROVIDERS,
+    onlyInMessage: "can only be used with uprobes",
+  },
+  { name: "probe", type: stringType(64) },
+  { name: "probetype", type: stringType(16) },
+  { name: "ustack", type: { kind: "ustack" } },
+  { name: "rand", type: UINT32 },
+];
+
+export const BUILTIN_VALUES: ReadonlyMap<string, BuiltinValueSpec> = new Map(
+  BUILTIN_VALUE_TABLE.map((b) => [b.name, b]),
+);
+
+/** bpftrace builtins probelab does not model; using one is a clear error, not "unknown identifier". */
+export const UNSUPPORTED_BUILTINS = new Set([
+  "kstack",
+  "curtask",
+  "cgroup",
+  "cpid",
+  "has_cpid",
+  "username",
+  "jiffies",
+  "usermode",
+  "ctx",
+  "pcomm",
+  "ppid",
+  "leader_tid",
+  "leader_comm",
+  "args",
+  "numaid",
+  "sarg0",
+  "sarg1",
+  "sarg2",
+  "arg6",
+  "arg7",
+]);
+
+/** What an argument must be. */
+export type ParamKind =
+  /** an integer (or bool) value */
+  | "int"
+  /** an integer literal (constant after positional parameters are substituted) */
+  | "intLiteral"
+  /** a string value */
+  | "string"
+  /** a string literal */
+  | "stringLiteral"
+  /** an integer or a string (`str()` accepts both) */
+  | "intOrString"
+  /** any value */
+  | "any"
+  /** a map, with or without key (`print(@m)`, `print(@m[k])`) */
+  | "map"
+  /** a map key value, typed against the map in the first argument */
+  | "mapKey";
+
+export interface ParamSpec {
+  name: string;
+  kind: ParamKind;
+  optional?: boolean;
+}
+
+/** Special rules the checker applies beyond counts and kinds. */
+export type SpecialCheck = "format" | "print" | "mapFunction" | "exit" | "aggregate";
+
+export interface FunctionSpec {
+  name: string;
+  params: readonly ParamSpec[];
+  /** Further arguments of any type (printf-style). */
+  variadic?: boolean;
+  /** The result type, given the checked argument types and the config's max_strlen. */
+  result: (args: Type[], maxStrlen: number, literals: (bigint | null)[]) => Type;
+  check?: SpecialCheck;
+}
+
+const none = () => NONE;
+const int = (name: string, optional = false): ParamSpec => ({ name, kind: "int", optional });
+const intLit = (name: string, optional = false): ParamSpec => ({ name, kind: "intLiteral", optional });
+const map = (name = "map"): ParamSpec => ({ name, kind: "map" });
+const signedOf = (args: Type[]) => args[0]?.kind === "int" && args[0].signed;
+
+export const FUNCTION_TABLE: readonly FunctionSpec[] = [
+  {
+    name: "printf",
+    params: [{ name: "fmt", kind: "stringLiteral" }],
+    variadic: true,
+    result: none,
+    check: "format",
+  },
+  {
+    name: "errorf",
+    params: [{ name: "fmt", kind: "stringLiteral" }],
+    variadic: true,
+    result: none,
+    check: "format",
+  },
+  {
+    name: "warnf",
+    params: [{ name: "fmt", kind: "stringLiteral" }],
+    variadic: true,
+    result: none,
+    check: "format",
+  },
+  {
+    name: "print",
+    params: [{ name: "value", kind: "any" }, int("top", true), int("div", true)],
+    result: none,
+    check: "print",
+  },
+  { name: "exit", params: [int("code", true)], result: none, check: "exit" },
+  { name: "time", params: [{ name: "fmt", kind: "stringLiteral", optional: true }], result: none },
+  {
+    name: "strftime",
+    params: [{ name: "fmt", kind: "stringLiteral" }, int("ns")],
+    result: () => ({ kind: "timestamp" }),
+  },
+  {
+    name: "str",
+    params: [{ name: "ptr", kind: "intOrString" }, int("len", true)],
+    result: (args, maxStrlen, lits) => {
+      const limit =
+        lits[1] !== null && lits[1] !== undefined ? Math.min(Number(lits[1]) + 1, maxStrlen) : maxStrlen;
+      return stringType(args[0]?.kind === "string" ? Math.min(args[0].size, limit) : limit);
+    },
+  },
+  {
+    name: "buf",
+    params: [int("ptr"), intLit("len")],
+    result: (_args, _max, lits) => ({ kind: "buffer", size: Number(lits[1] ?? 0n) }),
+  },
+  { name: "usym", params: [int("addr")], result: () => ({ kind: "usym" }) },
+  {
+    name: "strncmp",
+    params: [{ name: "a", kind: "string" }, { name: "b", kind: "string" }, intLit("n")],
+    result: () => UINT64,
+  },
+  {
+    name: "strcontains",
+    params: [
+      { name: "haystack", kind: "string" },
+      { name: "needle", kind: "string" },
+    ],
+    result: () => BOOL,
+  },
+  { name: "strlen", params: [{ name: "s", kind: "string" }], result: () => UINT64 },
+  { name: "len", params: [{ name: "map", kind: "any" }], result: () => INT64, check: "mapFunction" },
+  {
+    name: "has_key",
+    params: [map(), { name: "key", kind: "mapKey" }],
+    result: () => BOOL,
+    check: "mapFunction",
+  },
+  {
+    name: "delete",
+    params: [map(), { name: "key", kind: "mapKey", optional: true }],
+    result: () => BOOL,
+    check: "mapFunction",
+  },
+  { name: "clear", params: [map()], result: none, check: "mapFunction" },
+  { name: "zero", params: [map()], result: none, check: "mapFunction" },
+  // Aggregations: only ever the whole right-hand side of a map assignment.
+  { name: "count", params: [], result: () => ({ kind: "count" }), check: "aggregate" },
+  {
+    name: "sum",
+    params: [int("n")],
+    result: (args) => ({ kind: "sum", signed: signedOf(args) }),
+    check: "aggregate",
+  },
+  {
+    name: "avg",
+    params: [int("n")],
+    result: (args) => ({ kind: "avg", signed: signedOf(args) }),
+    check: "aggregate",
+  },
+  {
+    name: "min",
+    params: [int("n")],
+    result: (args) => ({ kind: "min", signed: signedOf(args) }),
+    check: "aggregate",
+  },
+  {
+    name: "max",
+    params: [int("n")],
+    result: (args) => ({ kind: "max", signed: signedOf(args) }),
+    check: "aggregate",
+  },
+  {
+    name: "stats",
+    params: [int("n")],
+    result: (args) => ({ kind: "stats", signed: signedOf(args) }),
+    check: "aggregate",
+  },
+  {
+    name: "hist",
+    params: [int("n"), intLit("k", true)],
+    result: (_args, _max, lits) => ({ kind: "hist", k: Number(lits[1] ?? 0n) }),
+    check: "aggregate",
+  },
+  {
+    name: "lhist",
+    params: [int("n"), intLit("min"), intLit("max"), intLit("step")],
+    result: (_args, _max, lits) => ({
+      kind: "lhist",
+      min: lits[1] ?? 0n,
+      max: lits[2] ?? 0n,
+      step: lits[3] ?? 1n,
+    }),
+    check: "aggregate",
+  },
+];
+
+export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(FUNCTION_TABLE.map((f) => [f.name, f]));
+
+/** bpftrace functions probelab does not implement: named in the error instead of "unknown". */
+export const UNSUPPORTED_FUNCTIONS = new Set([
+  "ksym",
+  "kaddr",
+  "uaddr",
+  "reg",
+  "join",
+  "cat",
+  "system",
+  "signal",
+  "signal_thread",
+  "override",
+  "write_user",
+  "ntop",
+  "pton",
+  "macaddr",
+  "cgroup_path",
+  "path",
+  "skboutput",
+  "socket_cookie",
+  "percpu_kaddr",
+  "bswap",
+  "getopt",
+  "assert",
+  "fail",
+  "static_assert",
+  "strerror",
+  "signal_name",
+  "syscall_name",
+  "kptr",
+  "uptr",
+  "container_of",
+  "str_concat",
+  "strstr",
+  "find",
+  "tseries",
+  "kstack",
+  "print_once",
+  "debugf",
+  "unwatch",
+]);
+
+/** Every name a user might have meant, for "did you mean" hints. */
+export function knownNames(): string[] {
+  return [...BUILTIN_VALUES.keys(), ...FUNCTIONS.keys()];
+}

@@ -1,0 +1,1141 @@
+/**
+ * Semantic checks and type resolution. Walks the AST once per probe, in order:
+ * resolves scratch variables to slots (lexical block scopes), gives every expression its type,
+ * fixes each map's key and value types from its uses, and reports what bpftrace would reject.
+ *
+ * Maps are global, so a probe may read a map that a later probe writes. When that happens the
+ * first walk learns the map's type silently and a second walk, seeded with every map's type,
+ * produces the diagnostics.
+ */
+import type * as A from "./ast.js";
+import {
+  BUILTIN_VALUES,
+  FUNCTIONS,
+  type FunctionSpec,
+  knownNames,
+  UNSUPPORTED_BUILTINS,
+  UNSUPPORTED_FUNCTIONS,
+} from "./builtins.js";
+import { checkConfig } from "./config.js";
+import { DiagnosticSink } from "./diagnostics.js";
+import { argumentKinds, parseFormat } from "./printf-format.js";
+import { didYouMean } from "./suggest.js";
+import {
+  BOOL,
+  ERROR_TYPE,
+  INT64,
+  type IntBits,
+  intType,
+  isAggregate,
+  type MapInfo,
+  NONE,
+  stringType,
+  type Type,
+  typeName,
+  UINT64,
+} from "./types.js";
+
+const INT_TYPE_NAMES: Record<string, Type> = {
+  int8: intType(8, true),
+  int16: intType(16, true),
+  int32: intType(32, true),
+  int64: intType(64, true),
+  uint8: intType(8, false),
+  uint16: intType(16, false),
+  uint32: intType(32, false),
+  uint64: intType(64, false),
+  bool: BOOL,
+};
+
+const I64_MAX = (1n << 63n) - 1n;
+
+/** The smallest signed type holding v (positive literals are sign-flexible); above i64 max: uint64. */
+export function literalType(v: bigint): Type {
+  for (const bits of [8, 16, 32, 64] as IntBits[]) {
+    const limit = 1n << BigInt(bits - 1);
+    if (v >= -limit && v < limit) return intType(bits, true);
+  }
+  return v > I64_MAX ? UINT64 : INT64;
+}
+
+function isIntLike(t: Type): boolean {
+  return t.kind === "int" || t.kind === "bool" || t.kind === "error";
+}
+
+/** Integer value of a map's aggregate when read in an expression (a synchronous reduction). */
+function readValueType(t: Type): Type | null {
+  switch (t.kind) {
+    case "count":
+      return UINT64;
+    case "sum":
+    case "avg":
+    case "min":
+    case "max":
+      return t.signed ? INT64 : UINT64;
+    case "stats":
+    case "hist":
+    case "lhist":
+      return null;
+    default:
+      return t;
+  }
+}
+
+/**
+ * Merges two uses of one slot (variable, map key or value). Integers widen, strings grow,
+ * tuples merge element-wise; anything else must match exactly. Null = incompatible.
+ */
+export function unify(a: Type, b: Type): Type | null {
+  if (a.kind === "error") return b;
+  if (b.kind === "error") return a;
+  if (a.kind === "int" && b.kind === "int") {
+    return intType(Math.max(a.bits, b.bits) as IntBits, a.signed || b.signed);
+  }
+  if (a.kind === "string" && b.kind === "string") return stringType(Math.max(a.size, b.size));
+  if (a.kind === "buffer" && b.kind === "buffer") return { kind: "buffer", size: Math.max(a.size, b.size) };
+  if (a.kind === "tuple" && b.kind === "tuple") {
+    if (a.elements.length !== b.elements.length) return null;
+    const elements: Type[] = [];
+    for (let i = 0; i < a.elements.length; i++) {
+      const e = unify(a.elements[i]!, b.elements[i]!);
+      if (!e) return null;
+      elements.push(e);
+    }
+    return { kind: "tuple", elements };
+  }
+  if (a.kind === "record" && b.kind === "record") {
+    if (a.fields.length !== b.fields.length) return null;
+    const fields = [];
+    for (let i = 0; i < a.fields.length; i++) {
+      if (a.fields[i]!.name !== b.fields[i]!.name) return null;
+      const ft = unify(a.fields[i]!.type, b.fields[i]!.type);
+      if (!ft) return null;
+      fields.push({ name: a.fields[i]!.name, type: ft });
+    }
+    return { kind: "record", fields };
+  }
+  if (a.kind === "hist" && b.kind === "hist") return a.k === b.k ? a : null;
+  if (a.kind === "lhist" && b.kind === "lhist") {
+    return a.min === b.min && a.max === b.max && a.step === b.step ? a : null;
+  }
+  if (isAggregate(a) && isAggregate(b) && a.kind === b.kind) {
+    return "signed" in a && "signed" in b ? { ...a, signed: a.signed || b.signed } : a;
+  }
+  return a.kind === b.kind && ["bool", "none", "usym", "ustack", "timestamp"].includes(a.kind) ? a : null;
+}
+
+/** A map's types as learnt so far. */
+interface MapState {
+  name: string;
+  keyType: Type | null | undefined;
+  valueType: Type | undefined;
+  /** Where the map was first written, for messages. */
+  assigned: boolean;
+}
+
+interface Variable {
+  name: string;
+  slot: number;
+  type: Type | null;
+}
+
+class Scope {
+  readonly vars = new Map<string, Variable>();
+  constructor(readonly parent: Scope | null) {}
+
+  lookup(name: string): Variable | undefined {
+    for (let s: Scope | null = this; s; s = s.parent) {
+      const v = s.vars.get(name);
+      if (v) return v;
+    }
+    return undefined;
+  }
+}
+
+interface ProbeContext {
+  probe: A.Probe;
+  providers: Set<string>;
+  locals: A.LocalSlot[];
+  scope: Scope;
+  loopDepth: number;
+}
+
+export class Checker {
+  private readonly maps = new Map<string, MapState>();
+  private ctx!: ProbeContext;
+  /** Set when a map was read before any write had given it a type. */
+  forwardMapUse = false;
+
+  constructor(
+    private readonly sink: DiagnosticSink,
+    private readonly maxStrlen: number,
+    seed?: Map<string, MapState>,
+  ) {
+    if (seed) for (const [k, v] of seed) this.maps.set(k, { ...v });
+  }
+
+  get mapStates(): Map<string, MapState> {
+    return this.maps;
+  }
+
+  checkProbe(probe: A.Probe): A.ProbeInfo {
+    this.ctx = {
+      probe,
+      providers: new Set(probe.attachPoints.map((ap) => ap.provider)),
+      locals: [],
+      scope: new Scope(null),
+      loopDepth: 0,
+    };
+    if (probe.predicate) this.condition(probe.predicate, "predicate");
+    this.blockStatements(probe.body);
+    return { probe, locals: this.ctx.locals };
+  }
+
+  /** Maps used but never written anywhere: reported once all probes are checked. */
+  reportUndefinedMaps(uses: Map<string, A.Span>, sink: DiagnosticSink): void {
+    for (const [name, span] of uses) {
+      const state = this.maps.get(name);
+      if (state?.valueType !== undefined) continue;
+      const hint = didYouMean(
+        name,
+        [...this.maps.values()].filter((m) => m.valueType !== undefined).map((m) => m.name),
+      );
+      sink.error(`Undefined map: ${name}`, span, hint);
+    }
+  }
+
+  readonly mapUses = new Map<string, A.Span>();
+
+  finalMaps(decls: A.MapDecl[], maxMapKeys: number): MapInfo[] {
+    const declared = new Map(decls.map((d) => [d.name, d]));
+    const infos: MapInfo[] = [];
+    for (const state of this.maps.values()) {
+      if (state.valueType === undefined) continue;
+      const decl = declared.get(state.name);
+      infos.push({
+        name: state.name,
+        keyType: state.keyType ?? null,
+        valueType: state.valueType,
+        kind: decl?.mapKind ?? "hash",
+        maxEntries: decl?.maxEntries ?? maxMapKeys,
+        declared: decl !== undefined,
+      });
+    }
+    return infos.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  // ------------------------------------------------------------ statements
+
+  private withScope<T>(fn: () => T): T {
+    const saved = this.ctx.scope;
+    this.ctx.scope = new Scope(saved);
+    try {
+      return fn();
+    } finally {
+      this.ctx.scope = saved;
+    }
+  }
+
+  private blockStatements(block: A.Block): Type {
+    return this.withScope(() => {
+      for (const stmt of block.statements) this.statement(stmt);
+      return block.value ? this.expr(block.value) : NONE;
+    });
+  }
+
+  private statement(stmt: A.Stmt): void {
+    switch (stmt.kind) {
+      case "exprStmt":
+        this.expr(stmt.expr);
+        return;
+      case "assign":
+        this.assign(stmt);
+        return;
+      case "let":
+        this.let(stmt);
+        return;
+      case "if":
+        this.ifStatement(stmt);
+        return;
+      case "unroll":
+        this.unroll(stmt);
+        return;
+      case "while":
+        this.condition(stmt.cond, "while");
+        this.loopBody(stmt.body);
+        return;
+      case "forMap":
+        this.forMap(stmt);
+        return;
+      case "forRange":
+        this.forRange(stmt);
+        return;
+      case "break":
+      case "continue":
+        if (this.ctx.loopDepth === 0) {
+          this.sink.error(`'${stmt.kind}' statement is not allowed outside of a loop`, stmt.span);
+        }
+        return;
+      case "return":
+        if (stmt.value) this.expr(stmt.value);
+        return;
+      case "blockStmt":
+        this.blockStatements(stmt.block);
+        return;
+    }
+  }
+
+  private loopBody(body: A.Block): void {
+    this.ctx.loopDepth++;
+    this.blockStatements(body);
+    this.ctx.loopDepth--;
+  }
+
+  private ifStatement(stmt: A.IfStmt): void {
+    this.condition(stmt.cond, "if");
+    this.blockStatements(stmt.then);
+    if (stmt.else?.kind === "if") this.ifStatement(stmt.else);
+    else if (stmt.else) this.blockStatements(stmt.else);
+  }
+
+  private condition(e: A.Expr, where: string): void {
+    const t = this.expr(e);
+    if (!isIntLike(t)) this.sink.error(`Invalid condition in ${where}: ${typeName(t)}`, e.span);
+  }
+
+  private unroll(stmt: A.UnrollStmt): void {
+    const e = stmt.countExpr;
+    this.expr(e);
+    if (e.kind !== "int") {
+      this.sink.error("unroll count must be an integer literal", e.span);
+    } else if (e.value > 100n) {
+      this.sink.error("unroll maximum value is 100", e.span);
+    } else if (e.value < 1n) {
+      this.sink.error("unroll minimum value is 1", e.span);
+    } else {
+      stmt.count = Number(e.value);
+    }
+    this.blockStatements(stmt.body);
+  }
+
+  private forMap(stmt: A.ForMapStmt): void {
+    const state = this.mapRead(stmt.map, true);
+    let elem: Type = ERROR_TYPE;
+    if (state?.valueType !== undefined) {
+      if (state.keyType === null) {
+        this.sink.error(
+          `${stmt.map.name} has no explicit keys (scalar map), and cannot be used for iteration`,
+          stmt.map.span,
+        );
+      } else {
+        const value = readValueType(state.valueType) ?? ERROR_TYPE;
+        elem = { kind: "tuple", elements: [state.keyType ?? ERROR_TYPE, value] };
+      }
+    }
+    stmt.map.type = elem;
+    this.withScope(() => {
+      this.declare(stmt.variable, elem);
+      this.loopBody(stmt.body);
+    });
+  }
+
+  private forRange(stmt: A.ForRangeStmt): void {
+    for (const e of [stmt.start, stmt.end]) {
+      const t = this.expr(e);
+      if (!isIntLike(t)) this.sink.error(`Loop range requires an integer, got ${typeName(t)}`, e.span);
+    }
+    this.withScope(() => {
+      this.declare(stmt.variable, INT64);
+      this.loopBody(stmt.body);
+    });
+  }
+
+  private let(stmt: A.LetStmt): void {
+    const existing = this.ctx.scope.vars.get(stmt.variable.name);
+    if (existing) {
+      this.sink.error(
+        `Variable ${stmt.variable.name} was already declared in this scope`,
+        stmt.variable.span,
+      );
+    }
+    let type: Type | null = null;
+    if (stmt.declaredType) type = this.resolveTypeRef(stmt.declaredType);
+    if (stmt.value) {
+      const vt = this.valueForStorage(stmt.value, stmt.variable.name);
+      if (type && vt.kind !== "error" && !unify(type, vt)) {
+        this.sink.error(
+          `Type mismatch for ${stmt.variable.name}: trying to assign value of type '${typeName(vt)}' when variable already has a type '${typeName(type)}'`,
+          stmt.value.span,
+        );
+      }
+      type = type ?? vt;
+    }
+    this.declare(stmt.variable, type);
+  }
+
+  /** Creates a variable in the current scope with a new slot. */
+  private declare(v: A.VarExpr, type: Type | null): void {
+    const slot = this.ctx.locals.length;
+    this.ctx.locals.push({ slot, name: v.name, type: type ?? INT64 });
+    this.ctx.scope.vars.set(v.name, { name: v.name, slot, type });
+    v.slot = slot;
+    v.type = type ?? INT64;
+  }
+
+  private setVarType(variable: Variable, type: Type): void {
+    variable.type = type;
+    this.ctx.locals[variable.slot]!.type = type;
+  }
+
+  private assign(stmt: A.AssignStmt): void {
+    const target = stmt.target;
+    if (target.kind === "discard") {
+      target.type = this.expr(stmt.value);
+      return;
+    }
+    if (target.kind === "map") {
+      this.assignMap(target, stmt);
+      return;
+    }
+    if (target.kind !== "var") return;
+    if (stmt.op !== null) {
+      this.compound(stmt, this.expr(target));
+      return;
+    }
+    const vt = this.valueForStorage(stmt.value, target.name);
+    const variable = this.ctx.scope.lookup(target.name);
+    if (!variable) {
+      this.declare(target, vt);
+      return;
+    }
+    const merged = variable.type === null ? vt : unify(variable.type, vt);
+    if (!merged) {
+      this.sink.error(
+        `Type mismatch for ${target.name}: trying to assign value of type '${typeName(vt)}' when variable already contains a value of type '${typeName(variable.type!)}'`,
+        stmt.span,
+      );
+    } else {
+      this.setVarType(variable, merged);
+    }
+    target.slot = variable.slot;
+    target.type = merged ?? ERROR_TYPE;
+  }
+
+  /** `x op= e` on an integer. */
+  private compound(stmt: A.AssignStmt, targetType: Type): void {
+    const vt = this.expr(stmt.value);
+    if (!isIntLike(targetType) || !isIntLike(vt)) {
+      this.sink.error(
+        `Type mismatch for '${stmt.op}=': '${typeName(targetType)}' and '${typeName(vt)}'`,
+        stmt.span,
+      );
+    }
+  }
+
+  /** A value stored in a variable: no aggregations, no void. */
+  private valueForStorage(value: A.Expr, into: string): Type {
+    const t = this.expr(value);
+    if (t.kind === "none") {
+      this.sink.error(`Value of type 'none' cannot be assigned to ${into}`, value.span);
+      return ERROR_TYPE;
+    }
+    return t;
+  }
+
+  private assignMap(target: A.MapExpr, stmt: A.AssignStmt): void {
+    const state = this.mapState(target.name);
+    this.mapKey(target, state);
+    const value = stmt.value;
+    if (stmt.op !== null) {
+      const vt = this.expr(value);
+      if (!isIntLike(vt)) this.sink.error(`Type mismatch for '${stmt.op}=': '${typeName(vt)}'`, value.span);
+      this.setMapValue(state, INT64, target, stmt.span);
+      return;
+    }
+    let vt: Type;
+    const spec = value.kind === "call" ? FUNCTIONS.get(value.name) : undefined;
+    if (value.kind === "call" && spec?.check === "aggregate") {
+      vt = this.call(value, spec, true);
+      value.type = vt;
+    } else {
+      vt = this.expr(value);
+      if (vt.kind === "none") {
+        this.sink.error(`Value of type 'none' cannot be assigned to ${target.name}`, value.span);
+        vt = ERROR_TYPE;
+      } else if (isAggregate(vt)) {
+        this.sink.error(`Map value of type '${typeName(vt)}' cannot be copied to ${target.name}`, value.span);
+        vt = ERROR_TYPE;
+      }
+    }
+    this.setMapValue(state, vt, target, stmt.span);
+  }
+
+  private setMapValue(state: MapState, vt: Type, target: A.MapExpr, span: A.Span): void {
+    state.assigned = true;
+    if (state.valueType === undefined) {
+      state.valueType = vt;
+    } else {
+      const merged = unify(state.valueType, vt);
+      if (!merged) {
+        this.sink.error(
+          `Type mismatch for ${state.name}: trying to assign value of type '${typeName(vt)}' when map already has a type '${typeName(state.valueType)}'`,
+          span,
+        );
+      } else {
+        state.valueType = merged;
+      }
+    }
+    target.type = state.valueType;
+  }
+
+  // ------------------------------------------------------------ maps
+
+  private mapState(name: string): MapState {
+    let state = this.maps.get(name);
+    if (!state) {
+      state = { name, keyType: undefined, valueType: undefined, assigned: false };
+      this.maps.set(name, state);
+    }
+    return state;
+  }
+
+  /** Checks `@m` vs `@m[k]` against earlier uses and merges the key type. */
+  private mapKey(m: A.MapExpr, state: MapState): void {
+    if (!this.mapUses.has(m.name)) this.mapUses.set(m.name, m.span);
+    if (m.key === null) {
+      if (state.keyType !== undefined && state.keyType !== null) {
+        this.sink.error(
+          `${m.name} used as a map without an explicit key (scalar map), previously used with an explicit key (non-scalar map)`,
+          m.span,
+        );
+        return;
+      }
+      state.keyType = null;
+      return;
+    }
+    const kt = this.expr(m.key);
+    if (kt.kind === "none" || isAggregate(kt) || kt.kind === "ustack") {
+      if (kt.kind !== "ustack") this.sink.error(`Invalid map key type: ${typeName(kt)}`, m.key.span);
+    }
+    if (state.keyType === null) {
+      this.sink.error(
+        `${m.name} used as a map with an explicit key (non-scalar map), previously used without an explicit key (scalar map)`,
+        m.span,
+      );
+      return;
+    }
+    if (state.keyType === undefined) {
+      state.keyType = kt;
+      return;
+    }
+    const merged = unify(state.keyType, kt);
+    if (!merged) {
+      this.sink.error(
+        `Argument mismatch for ${m.name}: trying to access with arguments: '${typeName(kt)}' when map expects arguments: '${typeName(state.keyType)}'`,
+        m.span,
+      );
+      return;
+    }
+    state.keyType = merged;
+  }
+
+  /** A map read as a whole (for loops, map functions) or through a key. */
+  private mapRead(m: A.MapExpr, whole = false): MapState {
+    const state = this.mapState(m.name);
+    if (!whole) this.mapKey(m, state);
+    else if (!this.mapUses.has(m.name)) this.mapUses.set(m.name, m.span);
+    if (state.valueType === undefined) this.forwardMapUse = true;
+    return state;
+  }
+
+  private mapValueExpr(m: A.MapExpr): Type {
+    const state = this.mapRead(m);
+    if (state.valueType === undefined) return (m.type = ERROR_TYPE);
+    const t = readValueType(state.valueType);
+    if (!t) {
+      this.sink.error(
+        `${m.name} holds a ${state.valueType.kind}() aggregation and cannot be used as a value`,
+        m.span,
+      );
+      return (m.type = ERROR_TYPE);
+    }
+    return (m.type = t);
+  }
+
+  // ------------------------------------------------------------ expressions
+
+  expr(e: A.Expr): Type {
+    const t = this.exprType(e);
+    e.type = t;
+    return t;
+  }
+
+  private exprType(e: A.Expr): Type {
+    switch (e.kind) {
+      case "int":
+        return literalType(e.value);
+      case "string":
+        return stringType(e.value.length + 1);
+      case "bool":
+        return BOOL;
+      case "var":
+        return this.varRead(e);
+      case "map":
+        return this.mapValueExpr(e);
+      case "discard":
+        this.sink.error("_ can only be assigned to (_ = expr)", e.span);
+        return ERROR_TYPE;
+      case "builtin":
+        return this.builtin(e);
+      case "call":
+        return this.callExpr(e);
+      case "binary":
+        return this.binary(e);
+      case "unary":
+        return this.unary(e);
+      case "incdec":
+        return this.incDec(e);
+      case "ternary":
+        return this.ternary(e);
+      case "cast":
+        return this.cast(e);
+      case "tuple":
+        return { kind: "tuple", elements: e.elements.map((x) => this.storable(x)) };
+      case "record":
+        return this.record(e);
+      case "field":
+        return this.field(e);
+      case "tupleIndex":
+        return this.tupleIndex(e, this.expr(e.operand), e.index);
+      case "index":
+        return this.index(e);
+      case "blockExpr":
+        return this.blockStatements(e.block);
+      case "ifExpr":
+        return this.ifExpr(e);
+    }
+  }
+
+  /** A value that goes into a tuple, record or map key: not void, not an aggregation. */
+  private storable(e: A.Expr): Type {
+    const t = this.expr(e);
+    if (t.kind === "none") {
+      this.sink.error("Value of type 'none' cannot be used here", e.span);
+      return ERROR_TYPE;
+    }
+    return t;
+  }
+
+  private varRead(e: A.VarExpr): Type {
+    const variable = this.ctx.scope.lookup(e.name);
+    if (!variable) {
+      this.sink.error(`Undefined or undeclared variable: ${e.name}`, e.span);
+      return ERROR_TYPE;
+    }
+    e.slot = variable.slot;
+    if (variable.type === null) this.setVarType(variable, INT64);
+    return variable.type!;
+  }
+
+  private builtin(e: A.BuiltinExpr): Type {
+    const spec = BUILTIN_VALUES.get(e.name)!;
+    if (spec.onlyIn) {
+      const wrong = [...this.ctx.providers].filter((p) => !spec.onlyIn!.includes(p));
+      if (wrong.length > 0) {
+        this.sink.error(`The ${e.name} builtin ${spec.onlyInMessage}`, e.span);
+      }
+    }
+    return spec.type;
+  }
+
+  private callExpr(e: A.CallExpr): Type {
+    const spec = FUNCTIONS.get(e.name);
+    if (spec) {
+      if (spec.check === "aggregate") {
+        this.call(e, spec, false);
+        this.sink.error(`${e.name}() must be assigned directly to a map`, e.span);
+        return ERROR_TYPE;
+      }
+      if (e.bare && spec.params.some((p) => !p.optional)) {
+        this.sink.error(`${e.name} is a function: call it with arguments, ${e.name}(...)`, e.span);
+        return ERROR_TYPE;
+      }
+      return this.call(e, spec, false);
+    }
+    for (const a of e.args) this.expr(a);
+    if (e.bare) {
+      if (UNSUPPORTED_BUILTINS.has(e.name)) {
+        this.sink.error(`The ${e.name} builtin is not supported by probelab`, e.span);
+      } else {
+        this.sink.error(`Unknown identifier: '${e.name}'`, e.span, didYouMean(e.name, knownNames()));
+      }
+      return ERROR_TYPE;
+    }
+    if (UNSUPPORTED_FUNCTIONS.has(e.name) || UNSUPPORTED_BUILTINS.has(e.name)) {
+      this.sink.error(`${e.name}() is not supported by probelab`, e.span);
+    } else if (BUILTIN_VALUES.has(e.name)) {
+      this.sink.error(`${e.name}(...) with arguments is not supported by probelab; use ${e.name}`, e.span);
+    } else {
+      this.sink.error(`Unknown function: '${e.name}'`, e.span, didYouMean(e.name, knownNames()));
+    }
+    return ERROR_TYPE;
+  }
+
+  /** Argument count and kinds from the table, then the function's special rule. */
+  private call(e: A.CallExpr, spec: FunctionSpec, asMapValue: boolean): Type {
+    const required = spec.params.filter((p) => !p.optional).length;
+    const max = spec.variadic ? Number.POSITIVE_INFINITY : spec.params.length;
+    if (e.args.length < required || e.args.length > max) {
+      this.sink.error(`${e.name}() ${expectedArgs(required, max)} (${e.args.length} provided)`, e.span);
+      for (const a of e.args) if (a.kind !== "map") this.expr(a);
+      return spec.check === "aggregate" && !asMapValue ? ERROR_TYPE : spec.result([], this.maxStrlen, []);
+    }
+    if (spec.check === "mapFunction") return this.mapFunction(e, spec);
+    if (spec.check === "print") return this.print(e);
+    if (spec.check === "exit" && this.ctx.loopDepth > 0) {
+      this.sink.error("exit() is not allowed inside a loop", e.span);
+    }
+    const types: Type[] = [];
+    const literals: (bigint | null)[] = [];
+    e.args.forEach((arg, i) => {
+      const param = spec.params[i];
+      const t = this.expr(arg);
+      types.push(t);
+      literals.push(arg.kind === "int" ? arg.value : null);
+      if (param) this.checkArgKind(e, i, param.kind, arg, t);
+    });
+    if (spec.check === "format") this.format(e, types);
+    if (spec.check === "aggregate") this.aggregateArgs(e, literals);
+    return spec.result(types, this.maxStrlen, literals);
+  }
+
+  private checkArgKind(e: A.CallExpr, i: number, kind: string, arg: A.Expr, t: Type): void {
+    const nth = ordinal(i);
+    const bad = (what: string) =>
+      this.sink.error(`${e.name}() expects ${what} as ${nth} argument (${typeName(t)} provided)`, arg.span);
+    if (t.kind === "error") return;
+    switch (kind) {
+      case "int":
+        if (!isIntLike(t)) bad("an integer");
+        return;
+      case "intLiteral":
+        if (arg.kind !== "int") bad("an integer literal");
+        return;
+      case "string":
+        if (t.kind !== "string") bad("a string");
+        return;
+      case "stringLiteral":
+        if (arg.kind !== "string") bad("a string literal");
+        return;
+      case "intOrString":
+        if (!isIntLike(t) && t.kind !== "string") bad("an integer or a string");
+        return;
+      default:
+        if (t.kind === "none") bad("a value");
+    }
+  }
+
+  private aggregateArgs(e: A.CallExpr, literals: (bigint | null)[]): void {
+    if (e.name === "hist" && literals[1] !== undefined && literals[1] !== null && literals[1] > 5n) {
+      this.sink.error("hist() k must be between 0 and 5", e.args[1]!.span);
+    }
+    if (e.name === "lhist") {
+      const [, min, max, step] = literals;
+      if (min !== null && max !== null && min !== undefined && max !== undefined && min >= max) {
+        this.sink.error("lhist() min must be less than max", e.span);
+      }
+      if (step === 0n) this.sink.error("lhist() step must be greater than 0", e.args[3]!.span);
+    }
+  }
+
+  /** printf/errorf/warnf: the format must parse and its specifiers must match the arguments. */
+  private format(e: A.CallExpr, types: Type[]): void {
+    const fmtArg = e.args[0];
+    if (fmtArg?.kind !== "string") return;
+    const parsed = parseFormat(fmtArg.value);
+    if (!parsed.ok) {
+      this.sink.error(`${e.name}: ${parsed.message}`, fmtArg.span);
+      return;
+    }
+    const kinds = argumentKinds(parsed.pieces);
+    const supplied = e.args.length - 1;
+    if (supplied < kinds.length) {
+      this.sink.error(
+        `${e.name}: Not enough arguments for format string (${supplied} supplied, ${kinds.length} expected)`,
+        e.span,
+      );
+      return;
+    }
+    if (supplied > kinds.length) {
+      this.sink.error(
+        `${e.name}: Too many arguments for format string (${supplied} supplied, ${kinds.length} expected)`,
+        e.span,
+      );
+      return;
+    }
+    kinds.forEach((kind, i) => {
+      const t = types[i + 1]!;
+      const arg = e.args[i + 1]!;
+      if (t.kind === "error") return;
+      if (kind === "int" && !isIntLike(t)) {
+        this.sink.error(
+          `${e.name}: %d-style specifier expects an integer (${typeName(t)} supplied)`,
+          arg.span,
+        );
+      } else if (kind === "buffer" && t.kind !== "buffer") {
+        this.sink.error(`${e.name}: %r specifier expects a buffer (${typeName(t)} supplied)`, arg.span);
+      } else if (t.kind === "none") {
+        this.sink.error(`${e.name}: cannot print a value of type 'none'`, arg.span);
+      }
+    });
+  }
+
+  /** print(@m [, top [, div]]), print(@m[k]), print(value). */
+  private print(e: A.CallExpr): Type {
+    const [first, ...rest] = e.args as [A.Expr, ...A.Expr[]];
+    if (first.kind === "map" && first.key === null) {
+      const state = this.mapRead(first, true);
+      first.type = state.valueType ?? ERROR_TYPE;
+    } else {
+      const t = this.expr(first);
+      if (t.kind === "none") this.sink.error("print() cannot print a value of type 'none'", first.span);
+      if (rest.length > 0) this.sink.error("Non-map print() only takes 1 argument", e.span);
+    }
+    rest.forEach((a, i) => {
+      this.checkArgKind(e, i + 1, "int", a, this.expr(a));
+    });
+    return NONE;
+  }
+
+  /** len, has_key, delete, clear, zero: their first argument is a map itself, not its value. */
+  private mapFunction(e: A.CallExpr, spec: FunctionSpec): Type {
+    const first = e.args[0]!;
+    if (first.kind !== "map") {
+      this.expr(first);
+      if (e.name === "len" && first.type.kind === "ustack") return INT64;
+      this.sink.error(`${e.name}() expects a map argument`, first.span);
+      for (const a of e.args.slice(1)) this.expr(a);
+      return spec.result([], this.maxStrlen, []);
+    }
+    if (first.key !== null) {
+      if (e.name === "delete" && e.args.length === 1) {
+        // Deprecated `delete(@m[k])`: same as delete(@m, k).
+        this.mapRead(first);
+        return BOOL;
+      }
+      this.sink.error(
+        `${e.name}() expects a map without a key (${first.name}, not ${first.name}[...])`,
+        first.span,
+      );
+      return spec.result([], this.maxStrlen, []);
+    }
+    const state = this.mapRead(first, true);
+    first.type = state.valueType ?? ERROR_TYPE;
+    const key = e.args[1];
+    const needsKeys = e.name === "has_key" || e.name === "len" || (e.name === "delete" && key !== undefined);
+    if (needsKeys && state.keyType === null) {
+      this.sink.error(`call to ${e.name}() expects a map with explicit keys (non-scalar map)`, first.span);
+    } else if (
+      e.name === "delete" &&
+      key === undefined &&
+      state.keyType !== null &&
+      state.keyType !== undefined
+    ) {
+      this.sink.error(
+        `call to delete() on a map with explicit keys needs a key: delete(${first.name}, key)`,
+        e.span,
+      );
+    }
+    if (key) {
+      const kt = this.expr(key);
+      if (state.keyType && kt.kind !== "error" && !unify(state.keyType, kt)) {
+        this.sink.error(
+          `Argument mismatch for ${first.name}: trying to access with arguments: '${typeName(kt)}' when map expects arguments: '${typeName(state.keyType)}'`,
+          key.span,
+        );
+      }
+    }
+    return spec.result([], this.maxStrlen, []);
+  }
+
+  private binary(e: A.BinaryExpr): Type {
+    const l = this.expr(e.left);
+    const r = this.expr(e.right);
+    if (l.kind === "error" || r.kind === "error") return e.op === "&&" || e.op === "||" ? BOOL : ERROR_TYPE;
+    const comparison = ["==", "!=", "<", ">", "<=", ">="].includes(e.op);
+    if (e.op === "&&" || e.op === "||") {
+      if (!isIntLike(l) || !isIntLike(r)) this.mismatch(e, l, r);
+      return BOOL;
+    }
+    if (l.kind === "string" && r.kind === "string" && (e.op === "==" || e.op === "!=")) return BOOL;
+    if (l.kind === "tuple" && r.kind === "tuple" && (e.op === "==" || e.op === "!=")) {
+      if (!unify(l, r)) this.mismatch(e, l, r);
+      return BOOL;
+    }
+    if (!isIntLike(l) || !isIntLike(r)) {
+      this.mismatch(e, l, r);
+      return comparison ? BOOL : ERROR_TYPE;
+    }
+    if (comparison) return BOOL;
+    if (e.op === "-") return INT64;
+    const signed = (l.kind === "int" && l.signed) || (r.kind === "int" && r.signed);
+    return signed ? INT64 : UINT64;
+  }
+
+  private mismatch(e: A.BinaryExpr, l: Type, r: Type): void {
+    this.sink.error(`Type mismatch for '${e.op}': comparing ${typeName(l)} with ${typeName(r)}`, e.span);
+  }
+
+  private unary(e: A.UnaryExpr): Type {
+    if (e.op === "*" || e.op === "&") {
+      this.expr(e.operand);
+      const what = e.op === "*" ? "pointer dereference (*)" : "address-of (&)";
+      this.sink.error(`${what} is not supported by probelab`, e.span);
+      return ERROR_TYPE;
+    }
+    if (e.op === "-" && e.operand.kind === "int") {
+      this.expr(e.operand);
+      return literalType(-e.operand.value);
+    }
+    const t = this.expr(e.operand);
+    if (t.kind === "error") return e.op === "!" ? BOOL : ERROR_TYPE;
+    if (!isIntLike(t)) {
+      this.sink.error(`Invalid type for unary operator '${e.op}': ${typeName(t)}`, e.span);
+      return ERROR_TYPE;
+    }
+    if (e.op === "!") return BOOL;
+    if (e.op === "-") return INT64;
+    return t.kind === "int" ? intType(64, t.signed) : UINT64;
+  }
+
+  private incDec(e: A.IncDecExpr): Type {
+    const target = e.target;
+    if (target.kind === "map") {
+      const state = this.mapState(target.name);
+      this.mapKey(target, state);
+      if (state.valueType !== undefined && !isIntLike(state.valueType)) {
+        this.sink.error(
+          `'${e.op}' needs an integer map value; ${target.name} holds ${typeName(state.valueType)}`,
+          e.span,
+        );
+        return ERROR_TYPE;
+      }
+      this.setMapValue(state, INT64, target, e.span);
+      return INT64;
+    }
+    if (target.kind !== "var") return ERROR_TYPE;
+    const variable = this.ctx.scope.lookup(target.name);
+    if (!variable) {
+      this.sink.error(
+        `Undefined or undeclared variable: ${target.name} (assign it before using ${e.op})`,
+        target.span,
+      );
+      return ERROR_TYPE;
+    }
+    target.slot = variable.slot;
+    const t = variable.type ?? INT64;
+    if (variable.type === null) this.setVarType(variable, INT64);
+    target.type = t;
+    if (!isIntLike(t)) {
+      this.sink.error(`'${e.op}' needs an integer variable; ${target.name} holds ${typeName(t)}`, e.span);
+      return ERROR_TYPE;
+    }
+    return t;
+  }
+
+  private ternary(e: A.TernaryExpr): Type {
+    const c = this.expr(e.cond);
+    if (!isIntLike(c) && !(e.then === null && c.kind === "string")) {
+      this.sink.error(`Invalid condition in ternary: ${typeName(c)}`, e.cond.span);
+    }
+    const a = e.then ? this.expr(e.then) : c;
+    const b = this.expr(e.else);
+    const merged = unify(a, b);
+    if (!merged) {
+      this.sink.error(
+        `Ternary operator branches have different types: '${typeName(a)}' and '${typeName(b)}'`,
+        e.span,
+      );
+      return ERROR_TYPE;
+    }
+    return merged;
+  }
+
+  private ifExpr(e: A.IfExpr): Type {
+    this.condition(e.cond, "if");
+    const a = this.blockStatements(e.then);
+    const b = e.else.kind === "ifExpr" ? this.expr(e.else) : this.blockStatements(e.else);
+    const merged = unify(a, b);
+    if (!merged) {
+      this.sink.error(
+        `if expression branches have different types: '${typeName(a)}' and '${typeName(b)}'`,
+        e.span,
+      );
+      return ERROR_TYPE;
+    }
+    return merged;
+  }
+
+  private resolveTypeRef(ref: A.TypeRef): Type {
+    const t = INT_TYPE_NAMES[ref.text];
+    if (t) return t;
+    if (/^(struct|union|enum) /.test(ref.text)) {
+      this.sink.error(`C types (${ref.text}) are not supported by probelab`, ref.span);
+    } else if (ref.text.includes("*")) {
+      this.sink.error(`pointer types (${ref.text}) are not supported by probelab`, ref.span);
+    } else {
+      this.sink.error(`Unsupported type: ${ref.text} (probelab casts to int8..uint64 and bool)`, ref.span);
+    }
+    return ERROR_TYPE;
+  }
+
+  private cast(e: A.CastExpr): Type {
+    const from = this.expr(e.operand);
+    const to = this.resolveTypeRef(e.to);
+    if (to.kind === "error" || from.kind === "error") return to;
+    if (!isIntLike(from)) {
+      this.sink.error(`Cannot cast from '${typeName(from)}' to '${typeName(to)}'`, e.span);
+      return ERROR_TYPE;
+    }
+    return to;
+  }
+
+  private record(e: A.RecordExpr): Type {
+    const seen = new Set<string>();
+    const fields = e.fields.map((f) => {
+      if (seen.has(f.name)) this.sink.error(`Duplicate record field: ${f.name}`, f.span);
+      seen.add(f.name);
+      return { name: f.name, type: this.storable(f.value) };
+    });
+    return { kind: "record", fields };
+  }
+
+  private field(e: A.FieldExpr): Type {
+    const t = this.expr(e.operand);
+    if (t.kind === "error") return t;
+    if (t.kind !== "record") {
+      this.sink.error(`Can not access field '${e.field}' on expression of type '${typeName(t)}'`, e.span);
+      return ERROR_TYPE;
+    }
+    const f = t.fields.find((x) => x.name === e.field);
+    if (!f) {
+      this.sink.error(
+        `Record does not contain a field named '${e.field}'`,
+        e.span,
+        didYouMean(
+          e.field,
+          t.fields.map((x) => x.name),
+        ),
+      );
+      return ERROR_TYPE;
+    }
+    return f.type;
+  }
+
+  private tupleIndex(e: A.Expr, t: Type, index: number): Type {
+    if (t.kind === "error") return t;
+    if (t.kind !== "tuple") {
+      this.sink.error(`Can not access index ${index} on expression of type '${typeName(t)}'`, e.span);
+      return ERROR_TYPE;
+    }
+    if (index >= t.elements.length) {
+      this.sink.error(`Invalid tuple index: ${index}. Found ${t.elements.length} elements in tuple.`, e.span);
+      return ERROR_TYPE;
+    }
+    return t.elements[index]!;
+  }
+
+  /** `s[i]` on strings; `t[const]` on tuples is folded into a tupleIndex node in place. */
+  private index(e: A.IndexExpr): Type {
+    const t = this.expr(e.operand);
+    const it = this.expr(e.index);
+    if (t.kind === "error") return t;
+    if (t.kind === "string") {
+      if (!isIntLike(it))
+        this.sink.error(`String index must be an integer (${typeName(it)} provided)`, e.index.span);
+      return intType(8, true);
+    }
+    if (t.kind === "tuple") {
+      const value = constantValue(e.index);
+      if (value === null) {
+        this.sink.error("Tuple index must be a constant integer expression", e.index.span);
+        return ERROR_TYPE;
+      }
+      const folded = e as unknown as { kind: string; index: number };
+      folded.kind = "tupleIndex";
+      folded.index = Number(value);
+      return this.tupleIndex(e, t, Number(value));
+    }
+    this.sink.error(`Can not index expression of type '${typeName(t)}'`, e.span);
+    return ERROR_TYPE;
+  }
+}
+
+/** Folds integer literals and + - * on them (tuple indices like `$t[1 + 1]`). */
+function constantValue(e: A.Expr): bigint | null {
+  if (e.kind === "int") return e.value;
+  if (e.kind === "binary" && (e.op === "+" || e.op === "-" || e.op === "*")) {
+    const l = constantValue(e.left);
+    const r = constantValue(e.right);
+    if (l === null || r === null) return null;
+    return e.op === "+" ? l + r : e.op === "-" ? l - r : l * r;
+  }
+  return null;
+}
+
+function ordinal(i: number): string {
+  return ["first", "second", "third", "fourth", "fifth"][i] ?? `#${i + 1}`;
+}
+
+function expectedArgs(required: number, max: number): string {
+  const plural = (n: number) => (n === 1 ? "argument" : "arguments");
+  if (max === Number.POSITIVE_INFINITY) return `requires at least ${required} ${plural(required)}`;
+  if (required === max) return `requires ${required} ${plural(required)}`;
+  return `requires ${required} to ${max} arguments`;
+}
+
+/** Checks a whole program: config, map declarations, every probe; returns the typed program or null. */
+export function checkProgram(
+  program: A.Program,
+  sink: DiagnosticSink,
+  args: string[],
+): A.TypedProgram | null {
+  const config = checkConfig(program.config, sink);
+  let pass = new DiagnosticSink();
+  let checker = runChecker(program, pass, config.maxStrlen);
+  if (checker.forwardMapUse) {
+    // A map was read before the probe that writes it: check again knowing every map's type.
+    pass = new DiagnosticSink();
+    checker = runChecker(program, pass, config.maxStrlen, checker.mapStates);
+  }
+  sink.list.push(...pass.list);
+  checker.reportUndefinedMaps(checker.mapUses, sink);
+  checkMapDecls(program.mapDecls, sink);
+  if (sink.hasErrors) return null;
+  return {
+    ast: program,
+    probes: checker.probeInfos,
+    maps: checker.finalMaps(program.mapDecls, config.maxMapKeys),
+    config,
+    args,
+  };
+}
+
+function checkMapDecls(decls: A.MapDecl[], sink: DiagnosticSink): void {
+  const seen = new Set<string>();
+  for (const d of decls) {
+    if (seen.has(d.name)) sink.error(`Map ${d.name} is declared more than once`, d.span);
+    seen.add(d.name);
+  }
+}
+
+function runChecker(
+  program: A.Program,
+  sink: DiagnosticSink,
+  maxStrlen: number,
+  seed?: Map<string, MapState>,
+): Checker & { probeInfos: A.ProbeInfo[] } {
+  const checker = new Checker(sink, maxStrlen, seed) as Checker & { probeInfos: A.ProbeInfo[] };
+  checker.probeInfos = program.probes.map((p) => checker.checkProbe(p));
+  return checker;
+}

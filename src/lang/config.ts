@@ -1,0 +1,111 @@
+/**
+ * The `config = { ... }` block: known keys, value kinds, defaults. Unknown keys are errors, as
+ * in bpftrace (`bad_config: not a known configuration option`).
+ */
+import type { ConfigEntry, ResolvedConfig } from "./ast.js";
+import type { DiagnosticSink } from "./diagnostics.js";
+import { didYouMean } from "./suggest.js";
+
+type ValueKind = "int" | "bool" | "string";
+
+/** Every key bpftrace knows, with the kind of value it takes; probelab acts on four of them. */
+const KNOWN_KEYS: Record<string, ValueKind> = {
+  cache_user_symbols: "string",
+  cpp_demangle: "bool",
+  lazy_symbolication: "bool",
+  license: "string",
+  log_size: "int",
+  max_bpf_progs: "int",
+  max_cat_bytes: "int",
+  max_map_keys: "int",
+  max_probes: "int",
+  max_strlen: "int",
+  on_stack_limit: "int",
+  perf_rb_pages: "int",
+  stack_mode: "string",
+  str_trunc_trailer: "string",
+  missing_probes: "string",
+  print_maps_on_exit: "bool",
+  show_debug_info: "bool",
+  use_blazesym: "bool",
+};
+
+const MISSING_PROBES = ["error", "warn", "ignore"] as const;
+
+export const DEFAULT_CONFIG: ResolvedConfig = {
+  maxMapKeys: 4096,
+  maxStrlen: 1024,
+  missingProbes: "error",
+  printMapsOnExit: true,
+  other: {},
+};
+
+function kindOf(value: ConfigEntry["value"]): ValueKind {
+  if (typeof value === "bigint") return "int";
+  if (typeof value === "boolean") return "bool";
+  return "string";
+}
+
+/** Booleans may also be written 0/1. */
+function asBool(value: ConfigEntry["value"]): boolean | null {
+  if (typeof value === "boolean") return value;
+  if (value === 0n || value === 1n) return value === 1n;
+  return null;
+}
+
+export function checkConfig(entries: ConfigEntry[], sink: DiagnosticSink): ResolvedConfig {
+  const config: ResolvedConfig = { ...DEFAULT_CONFIG, other: {} };
+  for (const entry of entries) {
+    const kind = entry.key.startsWith("unstable_") ? "string" : KNOWN_KEYS[entry.key];
+    if (kind === undefined) {
+      sink.error(
+        `${entry.key}: not a known configuration option`,
+        entry.span,
+        didYouMean(entry.key, Object.keys(KNOWN_KEYS)),
+      );
+      continue;
+    }
+    if (kind === "bool") {
+      const b = asBool(entry.value);
+      if (b === null) {
+        sink.error(`${entry.key}: expects a boolean (true or false)`, entry.span);
+        continue;
+      }
+      if (entry.key === "print_maps_on_exit") config.printMapsOnExit = b;
+      else config.other[entry.key] = b;
+      continue;
+    }
+    if (kindOf(entry.value) !== kind) {
+      sink.error(`${entry.key}: expects ${kind === "int" ? "an integer" : "a string"}`, entry.span);
+      continue;
+    }
+    applyEntry(config, entry, sink);
+  }
+  return config;
+}
+
+function applyEntry(config: ResolvedConfig, entry: ConfigEntry, sink: DiagnosticSink): void {
+  const v = entry.value;
+  switch (entry.key) {
+    case "max_map_keys":
+    case "max_strlen": {
+      const n = v as bigint;
+      if (n < 1n || n > 0xffffffffn) {
+        sink.error(`${entry.key}: must be between 1 and 4294967295`, entry.span);
+        return;
+      }
+      if (entry.key === "max_map_keys") config.maxMapKeys = Number(n);
+      else config.maxStrlen = Number(n);
+      return;
+    }
+    case "missing_probes":
+      if (!(MISSING_PROBES as readonly string[]).includes(v as string)) {
+        sink.error(`missing_probes: expects error, warn or ignore`, entry.span);
+        return;
+      }
+      config.missingProbes = v as ResolvedConfig["missingProbes"];
+      return;
+    default:
+      config.other[entry.key] = v;
+  }
+}

@@ -1,0 +1,697 @@
+/**
+ * The CST → AST visitor. It turns Chevrotain's concrete syntax tree into the plain AST of
+ * ast.ts, and settles what the grammar leaves open: literal values, operator precedence,
+ * assignment targets, missing `;`, the contents of attach points, positional parameters.
+ * Nothing after this file sees a Chevrotain type.
+ */
+import type { CstElement, CstNode, IToken } from "chevrotain";
+import type * as A from "./ast.js";
+import { parseAttachPoint } from "./attach-point.js";
+import { BUILTIN_VALUES } from "./builtins.js";
+import type { DiagnosticSink } from "./diagnostics.js";
+import { joinSpans } from "./diagnostics.js";
+import { decodeStringLiteral, parseIntLiteral } from "./literals.js";
+import * as t from "./tokens.js";
+import { NONE } from "./types.js";
+
+// ---------------------------------------------------------------- CST access helpers
+
+function toks(node: CstNode, name: string): IToken[] {
+  return (node.children[name] as IToken[] | undefined) ?? [];
+}
+function tok(node: CstNode, name: string): IToken | undefined {
+  return (node.children[name] as IToken[] | undefined)?.[0];
+}
+function subs(node: CstNode, name: string): CstNode[] {
+  return (node.children[name] as CstNode[] | undefined) ?? [];
+}
+function sub(node: CstNode, name: string): CstNode | undefined {
+  return (node.children[name] as CstNode[] | undefined)?.[0];
+}
+function isToken(el: CstElement): el is IToken {
+  return (el as IToken).image !== undefined;
+}
+function startOffset(el: CstElement): number {
+  return isToken(el) ? el.startOffset : el.location!.startOffset;
+}
+
+export function tokenSpan(token: IToken): A.Span {
+  return {
+    line: token.startLine!,
+    col: token.startColumn!,
+    endLine: token.endLine!,
+    endCol: token.endColumn! + 1,
+  };
+}
+function nodeSpan(node: CstNode): A.Span {
+  const l = node.location!;
+  return { line: l.startLine!, col: l.startColumn!, endLine: l.endLine!, endCol: l.endColumn! + 1 };
+}
+
+/** Binary operator precedence, lowest first (bpftrace's table; all left-associative). */
+const PRECEDENCE: Record<A.BinaryOp, number> = {
+  "||": 1,
+  "&&": 2,
+  "|": 3,
+  "^": 4,
+  "&": 5,
+  "==": 6,
+  "!=": 6,
+  "<": 7,
+  ">": 7,
+  "<=": 7,
+  ">=": 7,
+  "<<": 8,
+  ">>": 8,
+  "+": 9,
+  "-": 9,
+  "*": 10,
+  "/": 10,
+  "%": 10,
+};
+
+const UNSUPPORTED_ITEMS: Record<string, string> = {
+  Preprocessor: "C preprocessor directives (#include, #define)",
+  CDefinition: "C definitions (struct, union, enum)",
+  Macro: "macros",
+  TopImport: "imports",
+  Fn: "subprograms (fn)",
+};
+
+const MAP_KINDS = new Set<A.MapDecl["mapKind"]>(["hash", "lruhash", "percpuhash", "percpulruhash"]);
+
+/** Statements that end in a block need no `;` after them. */
+const BLOCK_ENDED = new Set(["if", "unroll", "while", "forMap", "forRange", "blockStmt"]);
+
+export class AstBuilder {
+  constructor(
+    private readonly sink: DiagnosticSink,
+    private readonly args: string[],
+  ) {}
+
+  // ------------------------------------------------------------ top level
+
+  program(node: CstNode): A.Program {
+    const program: A.Program = {
+      kind: "program",
+      config: [],
+      mapDecls: [],
+      probes: [],
+      span: nodeSpan(node),
+    };
+    for (const cfg of subs(node, "configBlock")) {
+      for (const entry of subs(cfg, "configEntry")) program.config.push(this.configEntry(entry));
+    }
+    for (const decl of subs(node, "mapDecl")) {
+      const d = this.mapDecl(decl);
+      if (d) program.mapDecls.push(d);
+    }
+    for (const item of subs(node, "unsupportedItem")) this.unsupportedItem(item);
+    for (const probe of subs(node, "probe")) program.probes.push(this.probe(probe, program.probes.length));
+    this.checkOrder(node);
+    return program;
+  }
+
+  /** bpftrace requires the config block and C definitions before the probes. */
+  private checkOrder(node: CstNode): void {
+    const firstProbe = sub(node, "probe");
+    if (!firstProbe) return;
+    for (const cfg of subs(node, "configBlock")) {
+      if (startOffset(cfg) > startOffset(firstProbe)) {
+        this.sink.error("syntax: the config block must appear before probes", tokenSpan(tok(cfg, "Config")!));
+      }
+    }
+  }
+
+  private configEntry(node: CstNode): A.ConfigEntry {
+    const [keyTok, identValue] = toks(node, "Identifier") as [IToken, IToken | undefined];
+    const valueTok =
+      tok(node, "IntLiteral") ??
+      tok(node, "StringLiteral") ??
+      tok(node, "True") ??
+      tok(node, "False") ??
+      identValue!;
+    let value: A.ConfigEntry["value"];
+    if (valueTok.tokenType === t.IntLiteral) value = this.intValue(valueTok);
+    else if (valueTok.tokenType === t.StringLiteral) value = this.stringValue(valueTok);
+    else if (valueTok.tokenType === t.True || valueTok.tokenType === t.False)
+      value = valueTok.image === "true";
+    else value = valueTok.image;
+    const key = keyTok.image.replace(/^BPFTRACE_/, "").toLowerCase();
+    return { kind: "config", key, value, span: joinSpans(tokenSpan(keyTok), tokenSpan(valueTok)) };
+  }
+
+  private mapDecl(node: CstNode): A.MapDecl | null {
+    const kindTok = tok(node, "Identifier")!;
+    const sizeTok = tok(node, "IntLiteral")!;
+    const span = nodeSpan(node);
+    if (!MAP_KINDS.has(kindTok.image as A.MapDecl["mapKind"])) {
+      this.sink.error(
+        `unknown map type '${kindTok.image}' (expected hash, lruhash, percpuhash or percpulruhash)`,
+        tokenSpan(kindTok),
+      );
+      return null;
+    }
+    const size = this.intValue(sizeTok);
+    if (size === 0n || size > 0xffffffffn) {
+      this.sink.error(
+        `invalid map size ${sizeTok.image}: must be between 1 and 4294967295`,
+        tokenSpan(sizeTok),
+      );
+      return null;
+    }
+    return {
+      kind: "mapDecl",
+      name: tok(node, "MapName")!.image,
+      mapKind: kindTok.image as A.MapDecl["mapKind"],
+      maxEntries: Number(size),
+      span,
+    };
+  }
+
+  private unsupportedItem(node: CstNode): void {
+    const first = tok(node, "UnsupportedItem")!;
+    const feature = UNSUPPORTED_ITEMS[first.tokenType.name] ?? first.image;
+    const next = toks(node, "Skippable")[0];
+    const span =
+      next && next.startLine === first.startLine
+        ? joinSpans(tokenSpan(first), tokenSpan(next))
+        : tokenSpan(first);
+    this.sink.error(`${feature} are not supported by probelab`, span);
+  }
+
+  private probe(node: CstNode, index: number): A.Probe {
+    const attachPoints = toks(node, "AttachPointText").map((ap) =>
+      parseAttachPoint(ap.image, tokenSpan(ap), this.args, this.sink),
+    );
+    const pred = sub(node, "predicate");
+    return {
+      kind: "probe",
+      index,
+      attachPoints,
+      predicate: pred ? this.expression(sub(pred, "expression")!) : null,
+      body: this.statementBlock(sub(node, "block")!),
+      span: nodeSpan(node),
+    };
+  }
+
+  // ------------------------------------------------------------ blocks and statements
+
+  /** A block whose trailing expression, if any, is just a statement (probe and loop bodies). */
+  private statementBlock(node: CstNode): A.Block {
+    const block = this.block(node, false);
+    if (block.value) {
+      block.statements.push({ kind: "exprStmt", expr: block.value, span: block.value.span });
+      block.value = null;
+    }
+    return block;
+  }
+
+  /**
+   * `{ stmt; ...; [expr] }`: checks the `;` rules and takes a trailing expression as the value.
+   * With `wantValue`, a trailing complete `if ... else ...` is the value too (an if expression).
+   */
+  private block(node: CstNode, wantValue = true): A.Block {
+    const stmtNodes = subs(node, "statement");
+    const semis = toks(node, "Semi");
+    const block: A.Block = { kind: "block", statements: [], value: null, span: nodeSpan(node) };
+    let s = 0;
+    stmtNodes.forEach((stmtNode, i) => {
+      const stmt = this.statement(stmtNode);
+      const end = stmtNode.location!.endOffset!;
+      while (s < semis.length && semis[s]!.startOffset < end) s++;
+      const next = stmtNodes[i + 1];
+      const hasSemi = s < semis.length && (!next || semis[s]!.startOffset < startOffset(next));
+      if (hasSemi) s++;
+      const last = i === stmtNodes.length - 1;
+      if (!hasSemi && !last && !BLOCK_ENDED.has(stmt.kind) && !endsInBlock(stmt)) {
+        const nextTok = firstToken(next!);
+        this.sink.error(`syntax: unexpected '${nextTok.image}', expected ';'`, tokenSpan(nextTok));
+      }
+      if (last && !hasSemi && stmt.kind === "exprStmt") {
+        block.value = stmt.expr;
+      } else if (last && !hasSemi && wantValue && stmt.kind === "if" && hasCompleteElse(stmt)) {
+        block.value = ifToExpr(stmt);
+      } else {
+        if (stmt.kind === "if") dropIfValues(stmt);
+        block.statements.push(stmt);
+      }
+    });
+    return block;
+  }
+
+  private statement(node: CstNode): A.Stmt {
+    const [name, child] = onlyChild(node);
+    switch (name) {
+      case "ifStatement":
+        return this.ifStatement(child);
+      case "letStatement":
+        return this.letStatement(child);
+      case "unrollStatement":
+        return this.unrollStatement(child);
+      case "whileStatement":
+        return {
+          kind: "while",
+          cond: this.expression(sub(child, "expression")!),
+          body: this.statementBlock(sub(child, "block")!),
+          span: nodeSpan(child),
+        };
+      case "forStatement":
+        return this.forStatement(child);
+      case "jumpStatement":
+        return { kind: tok(child, "Break") ? "break" : "continue", span: nodeSpan(child) };
+      case "returnStatement": {
+        const value = sub(child, "expression");
+        return { kind: "return", value: value ? this.expression(value) : null, span: nodeSpan(child) };
+      }
+      case "importStatement":
+        this.sink.error("imports are not supported by probelab", nodeSpan(child));
+        return { kind: "blockStmt", block: emptyBlock(nodeSpan(child)), span: nodeSpan(child) };
+      case "block": {
+        const block = this.statementBlock(child);
+        return { kind: "blockStmt", block, span: block.span };
+      }
+      default:
+        return this.expressionStatement(child);
+    }
+  }
+
+  private ifStatement(node: CstNode): A.IfStmt {
+    const elseIf = sub(node, "ifStatement");
+    const blocks = subs(node, "block");
+    let elseBranch: A.IfStmt["else"] = null;
+    if (elseIf) elseBranch = this.ifStatement(elseIf);
+    else if (blocks[1]) elseBranch = this.block(blocks[1]);
+    return {
+      kind: "if",
+      cond: this.expression(sub(node, "expression")!),
+      // biome-ignore lint/suspicious/noThenProperty: the AST field is named for the language; it is never a function, so never thenable.
+      then: this.block(blocks[0]!),
+      else: elseBranch,
+      span: nodeSpan(node),
+    };
+  }
+
+  private letStatement(node: CstNode): A.LetStmt {
+    const typeNode = sub(node, "typeRef");
+    const value = sub(node, "expression");
+    return {
+      kind: "let",
+      variable: this.variable(tok(node, "Variable")!),
+      declaredType: typeNode ? this.typeRef(typeNode) : null,
+      value: value ? this.expression(value) : null,
+      span: nodeSpan(node),
+    };
+  }
+
+  private unrollStatement(node: CstNode): A.UnrollStmt {
+    return {
+      kind: "unroll",
+      count: 0,
+      countExpr: this.expression(sub(node, "expression")!),
+      body: this.statementBlock(sub(node, "block")!),
+      span: nodeSpan(node),
+    };
+  }
+
+  private forStatement(node: CstNode): A.ForMapStmt | A.ForRangeStmt {
+    const variable = this.variable(tok(node, "Variable")!);
+    const [first, second] = subs(node, "expression");
+    const body = this.statementBlock(sub(node, "block")!);
+    const span = nodeSpan(node);
+    const start = this.expression(first!);
+    if (second) return { kind: "forRange", variable, start, end: this.expression(second), body, span };
+    if (start.kind !== "map" || start.key !== null) {
+      this.sink.error("syntax: for loops iterate over a map (for ($kv : @m)) or a range (a..b)", start.span);
+    }
+    const map: A.MapExpr =
+      start.kind === "map" ? start : { kind: "map", name: "@", key: null, span: start.span, type: NONE };
+    return { kind: "forMap", variable, map, body, span };
+  }
+
+  private expressionStatement(node: CstNode): A.Stmt {
+    const [lhsNode, rhsNode] = subs(node, "expression");
+    const lhs = this.expression(lhsNode!);
+    const span = nodeSpan(node);
+    const opTok = tok(node, "AssignOperator");
+    if (!opTok || !rhsNode) return { kind: "exprStmt", expr: lhs, span };
+    const value = this.expression(rhsNode);
+    const op = opTok.image === "=" ? null : (opTok.image.slice(0, -1) as A.CompoundOp);
+    if (lhs.kind !== "var" && lhs.kind !== "map" && lhs.kind !== "discard") {
+      this.sink.error("syntax: can only assign to a variable ($x), a map (@m, @m[k]) or _", lhs.span);
+    } else if (lhs.kind === "discard" && op !== null) {
+      this.sink.error(`syntax: cannot use '${opTok.image}' on _`, lhs.span);
+    }
+    return { kind: "assign", target: lhs as A.LValue, op, value, span };
+  }
+
+  // ------------------------------------------------------------ expressions
+
+  expression(node: CstNode): A.Expr {
+    const exprs = subs(node, "expression");
+    const cond = this.binaryExpression(sub(node, "binaryExpression")!);
+    if (!tok(node, "Question")) return cond;
+    const colon = tok(node, "Colon")!;
+    const [a, b] = exprs.map((e) => this.expression(e));
+    const shortForm = exprs.length === 1 || (exprs[0] && startOffset(exprs[0]) > colon.startOffset);
+    const elseExpr = shortForm ? a! : b!;
+    return {
+      kind: "ternary",
+      cond,
+      // biome-ignore lint/suspicious/noThenProperty: the AST field is named for the language; it is never a function, so never thenable.
+      then: shortForm ? null : a!,
+      else: elseExpr,
+      span: joinSpans(cond.span, elseExpr.span),
+      type: NONE,
+    };
+  }
+
+  /** Precedence climbing over the flat `unary (op unary)*` list the grammar produces. */
+  private binaryExpression(node: CstNode): A.Expr {
+    const operands = subs(node, "unaryExpression").map((u) => this.unaryExpression(u));
+    const ops = toks(node, "BinaryOperator").map((o) => o.image as A.BinaryOp);
+    if (ops.length === 0) return operands[0]!;
+    let i = 0;
+    /** Parses operand i and every following operator binding at least as tightly as minPrec. */
+    const climb = (minPrec: number): A.Expr => {
+      let left = operands[i]!;
+      while (i < ops.length && PRECEDENCE[ops[i]!] >= minPrec) {
+        const op = ops[i]!;
+        i++;
+        const right = climb(PRECEDENCE[op] + 1);
+        left = { kind: "binary", op, left, right, span: joinSpans(left.span, right.span), type: NONE };
+      }
+      return left;
+    };
+    return climb(1);
+  }
+
+  private unaryExpression(node: CstNode): A.Expr {
+    const inner = sub(node, "unaryExpression");
+    if (inner) {
+      const operand = this.unaryExpression(inner);
+      const opTok = firstToken(node);
+      const span = joinSpans(tokenSpan(opTok), operand.span);
+      if (opTok.image === "++" || opTok.image === "--") return this.incDec(opTok.image, true, operand, span);
+      return { kind: "unary", op: opTok.image as A.UnaryOp, operand, span, type: NONE };
+    }
+    const cast = sub(node, "castExpression");
+    if (cast) {
+      const operand = this.unaryExpression(sub(cast, "unaryExpression")!);
+      return {
+        kind: "cast",
+        to: this.typeRef(sub(cast, "typeRef")!),
+        operand,
+        span: nodeSpan(cast),
+        type: NONE,
+      };
+    }
+    return this.postfixExpression(sub(node, "postfixExpression")!);
+  }
+
+  private incDec(op: "++" | "--", prefix: boolean, target: A.Expr, span: A.Span): A.Expr {
+    if (target.kind !== "var" && target.kind !== "map") {
+      this.sink.error(`syntax: '${op}' applies only to a variable or a map`, span);
+    }
+    return { kind: "incdec", op, prefix, target: target as A.VarExpr | A.MapExpr, span, type: NONE };
+  }
+
+  private typeRef(node: CstNode): A.TypeRef {
+    const parts: string[] = [];
+    const structKw = tok(node, "StructKeyword");
+    if (structKw) parts.push(`${structKw.image} `);
+    parts.push(tok(node, "Identifier")!.image);
+    const stars = toks(node, "Star").length;
+    if (stars > 0) parts.push(` ${"*".repeat(stars)}`);
+    if (tok(node, "LBracket")) parts.push(`[${tok(node, "IntLiteral")?.image ?? ""}]`);
+    return { kind: "typeRef", text: parts.join(""), span: nodeSpan(node) };
+  }
+
+  /** Applies `.f`, `->f`, `.N`, `[e]`, `++`, `--` in source order. */
+  private postfixExpression(node: CstNode): A.Expr {
+    let expr = this.primaryExpression(sub(node, "primaryExpression")!);
+    const opTokens = [
+      ...toks(node, "Dot"),
+      ...toks(node, "Arrow"),
+      ...toks(node, "LBracket"),
+      ...toks(node, "PlusPlus"),
+      ...toks(node, "MinusMinus"),
+    ].sort((a, b) => a.startOffset - b.startOffset);
+    if (opTokens.length === 0) return expr;
+    const members = [...toks(node, "Identifier"), ...toks(node, "IntLiteral")].sort(
+      (a, b) => a.startOffset - b.startOffset,
+    );
+    const indexExprs = subs(node, "expression");
+    const closers = toks(node, "RBracket");
+    let m = 0;
+    let k = 0;
+    for (const op of opTokens) {
+      if (op.tokenType === t.Dot || op.tokenType === t.Arrow) {
+        const member = members[m++]!;
+        const span = joinSpans(expr.span, tokenSpan(member));
+        if (member.tokenType === t.IntLiteral) {
+          expr = {
+            kind: "tupleIndex",
+            operand: expr,
+            index: Number(this.intValue(member)),
+            span,
+            type: NONE,
+          };
+        } else {
+          expr = { kind: "field", operand: expr, field: member.image, span, type: NONE };
+        }
+      } else if (op.tokenType === t.LBracket) {
+        const index = this.expression(indexExprs[k]!);
+        const span = joinSpans(expr.span, tokenSpan(closers[k]!));
+        k++;
+        expr = { kind: "index", operand: expr, index, span, type: NONE };
+      } else {
+        expr = this.incDec(op.image as "++" | "--", false, expr, joinSpans(expr.span, tokenSpan(op)));
+      }
+    }
+    return expr;
+  }
+
+  private primaryExpression(node: CstNode): A.Expr {
+    const [name, child] = onlyChildElement(node);
+    if (!isToken(child)) return this.primaryRule(name, child);
+    const span = tokenSpan(child);
+    switch (child.tokenType) {
+      case t.IntLiteral:
+        return { kind: "int", value: this.intValue(child), text: child.image, span, type: NONE };
+      case t.StringLiteral:
+        return { kind: "string", value: this.stringValue(child), span, type: NONE };
+      case t.True:
+      case t.False:
+        return { kind: "bool", value: child.tokenType === t.True, span, type: NONE };
+      case t.Variable:
+        return this.variable(child);
+      case t.Positional:
+        return this.positional(child);
+      default:
+        return {
+          kind: "int",
+          value: BigInt(this.args.length),
+          text: child.image,
+          positional: 0,
+          span,
+          type: NONE,
+        };
+    }
+  }
+
+  private primaryRule(name: string, node: CstNode): A.Expr {
+    switch (name) {
+      case "mapAccess":
+        return this.mapAccess(node);
+      case "callOrIdentifier":
+        return this.callOrIdentifier(node);
+      case "parenExpression":
+        return this.parenExpression(node);
+      case "block":
+        return { kind: "blockExpr", block: this.block(node), span: nodeSpan(node), type: NONE };
+      case "ifExpression":
+        return this.ifExpression(node);
+      default: {
+        const kw = tok(node, "CompileTimeForm")!;
+        this.sink.error(`${kw.image} is not supported by probelab`, nodeSpan(node));
+        return { kind: "int", value: 0n, text: "0", span: nodeSpan(node), type: NONE };
+      }
+    }
+  }
+
+  private variable(token: IToken): A.VarExpr {
+    return { kind: "var", name: token.image, slot: -1, span: tokenSpan(token), type: NONE };
+  }
+
+  /** `$N` becomes the literal it stands for: an integer if the argument parses as one, else a string. */
+  private positional(token: IToken): A.Expr {
+    const n = Number(token.image.slice(1));
+    const span = tokenSpan(token);
+    if (n === 0) {
+      this.sink.error("syntax: $0 is not a positional parameter (they start at $1)", span);
+      return { kind: "int", value: 0n, text: token.image, span, type: NONE };
+    }
+    const arg = this.args[n - 1];
+    if (arg === undefined) {
+      return { kind: "int", value: 0n, text: token.image, positional: n, span, type: NONE };
+    }
+    if (/^(?:0[xX][0-9a-fA-F]+|[0-9]+)$/.test(arg)) {
+      const value = parseIntLiteral(arg);
+      if (value.ok)
+        return { kind: "int", value: value.value, text: token.image, positional: n, span, type: NONE };
+    }
+    const bytes = String.fromCharCode(...Buffer.from(arg, "utf8"));
+    return { kind: "string", value: bytes, positional: n, span, type: NONE };
+  }
+
+  private mapAccess(node: CstNode): A.MapExpr {
+    const keys = subs(node, "expression").map((e) => this.expression(e));
+    let key: A.Expr | null = null;
+    if (keys.length === 1) key = keys[0]!;
+    else if (keys.length > 1) {
+      key = { kind: "tuple", elements: keys, span: joinSpans(keys[0]!.span, keys.at(-1)!.span), type: NONE };
+    }
+    return { kind: "map", name: tok(node, "MapName")!.image, key, span: nodeSpan(node), type: NONE };
+  }
+
+  private callOrIdentifier(node: CstNode): A.Expr {
+    const id = tok(node, "Identifier")!;
+    const span = nodeSpan(node);
+    const hasParens = tok(node, "LParen") !== undefined;
+    const args = subs(node, "expression").map((e) => this.expression(e));
+    if (BUILTIN_VALUES.has(id.image) && args.length === 0) {
+      return { kind: "builtin", name: id.image as A.BuiltinName, span, type: NONE };
+    }
+    if (id.image === "_" && !hasParens) return { kind: "discard", span, type: NONE };
+    const call: A.CallExpr = { kind: "call", name: id.image, args, span, type: NONE };
+    if (!hasParens) call.bare = true;
+    return call;
+  }
+
+  private parenExpression(node: CstNode): A.Expr {
+    const span = nodeSpan(node);
+    const fields = subs(node, "recordField");
+    if (fields.length > 0) {
+      return {
+        kind: "record",
+        fields: fields.map((f) => ({
+          name: tok(f, "Identifier")!.image,
+          value: this.expression(sub(f, "expression")!),
+          span: nodeSpan(f),
+        })),
+        span,
+        type: NONE,
+      };
+    }
+    const elements = subs(node, "expression").map((e) => this.expression(e));
+    if (elements.length === 1 && toks(node, "Comma").length === 0) return elements[0]!;
+    return { kind: "tuple", elements, span, type: NONE };
+  }
+
+  private ifExpression(node: CstNode): A.IfExpr {
+    const blocks = subs(node, "block");
+    const elseIf = sub(node, "ifExpression");
+    const span = nodeSpan(node);
+    let elseBranch: A.IfExpr["else"];
+    if (elseIf) elseBranch = this.ifExpression(elseIf);
+    else if (blocks[1]) elseBranch = this.block(blocks[1]);
+    else {
+      this.sink.error("syntax: an if expression needs an else branch", span);
+      elseBranch = emptyBlock(span);
+    }
+    return {
+      kind: "ifExpr",
+      cond: this.expression(sub(node, "expression")!),
+      // biome-ignore lint/suspicious/noThenProperty: the AST field is named for the language; it is never a function, so never thenable.
+      then: this.block(blocks[0]!),
+      else: elseBranch,
+      span,
+      type: NONE,
+    };
+  }
+
+  // ------------------------------------------------------------ literals
+
+  private intValue(token: IToken): bigint {
+    const result = parseIntLiteral(token.image);
+    if (result.ok) return result.value;
+    this.sink.error(`syntax: ${result.message}`, tokenSpan(token));
+    return 0n;
+  }
+
+  private stringValue(token: IToken): string {
+    const result = decodeStringLiteral(token.image);
+    if (result.ok) return result.value;
+    const span = tokenSpan(token);
+    const col = span.col + result.offset;
+    this.sink.error(`syntax: ${result.message}`, {
+      line: span.line,
+      col,
+      endLine: span.line,
+      endCol: col + result.length,
+    });
+    return "";
+  }
+}
+
+/** An if statement used as a block's value becomes an if expression (blocks keep their values). */
+function ifToExpr(stmt: A.IfStmt): A.IfExpr {
+  const elseBranch = stmt.else!;
+  return {
+    kind: "ifExpr",
+    cond: stmt.cond,
+    // biome-ignore lint/suspicious/noThenProperty: the AST field is named for the language; it is never a function, so never thenable.
+    then: stmt.then,
+    else: elseBranch.kind === "if" ? ifToExpr(elseBranch) : elseBranch,
+    span: stmt.span,
+    type: NONE,
+  };
+}
+
+function hasCompleteElse(stmt: A.IfStmt): boolean {
+  return stmt.else !== null && (stmt.else.kind === "block" || hasCompleteElse(stmt.else));
+}
+
+/** An if used as a statement: the trailing expressions of its blocks are plain statements. */
+function dropIfValues(stmt: A.IfStmt): void {
+  for (const b of [stmt.then, stmt.else]) {
+    if (b === null) continue;
+    if (b.kind === "if") {
+      dropIfValues(b);
+    } else if (b.value) {
+      b.statements.push({ kind: "exprStmt", expr: b.value, span: b.value.span });
+      b.value = null;
+    }
+  }
+}
+
+function emptyBlock(span: A.Span): A.Block {
+  return { kind: "block", statements: [], value: null, span };
+}
+
+function endsInBlock(stmt: A.Stmt): boolean {
+  return stmt.kind === "exprStmt" && (stmt.expr.kind === "blockExpr" || stmt.expr.kind === "ifExpr");
+}
+
+function onlyChild(node: CstNode): [string, CstNode] {
+  const [name, els] = Object.entries(node.children)[0]!;
+  return [name, els[0] as CstNode];
+}
+
+function onlyChildElement(node: CstNode): [string, CstElement] {
+  const [name, els] = Object.entries(node.children)[0]!;
+  return [name, els[0]!];
+}
+
+/** The first token of a CST node, for "unexpected X" messages. */
+function firstToken(node: CstNode): IToken {
+  let best: IToken | undefined;
+  for (const els of Object.values(node.children)) {
+    for (const el of els) {
+      const candidate = isToken(el) ? el : firstToken(el);
+      if (!best || candidate.startOffset < best.startOffset) best = candidate;
+    }
+  }
+  return best!;
+}

@@ -1,0 +1,502 @@
+// biome-ignore-all lint/correctness/noComponentHookFactories: Chevrotain alternatives are objects with an ALT function, not React components.
+/**
+ * The grammar, as a Chevrotain CST parser. It recognises structure only; literal values,
+ * operator precedence, lvalue rules and attach-point contents are settled by the CST→AST
+ * visitor (cst-to-ast.ts), where errors can name the construct.
+ *
+ * Binary expressions are one flat rule (`unary (op unary)*`): the visitor orders them by
+ * bpftrace's precedence table, which keeps the parser shallow and fast.
+ */
+import { CstParser, EOF, type IToken, Lexer, type TokenType } from "chevrotain";
+import { parserErrorMessages } from "./syntax-errors.js";
+import * as t from "./tokens.js";
+
+/** Type names a parenthesised cast may start with (`(int32)retval`, `(string[8])x`). */
+const CAST_TYPE_NAMES = new Set([
+  "int8",
+  "int16",
+  "int32",
+  "int64",
+  "uint8",
+  "uint16",
+  "uint32",
+  "uint64",
+  "bool",
+  "string",
+  "buffer",
+  "char",
+  "int",
+  "long",
+  "short",
+  "unsigned",
+  "void",
+]);
+
+/** Tokens that can begin the operand of a cast. */
+const CAST_OPERAND_START = new Set<TokenType>([
+  t.Identifier,
+  t.Variable,
+  t.Positional,
+  t.ParamCount,
+  t.MapName,
+  t.IntLiteral,
+  t.StringLiteral,
+  t.True,
+  t.False,
+  t.LParen,
+  t.Bang,
+  t.Tilde,
+  t.Minus,
+  t.Star,
+  t.Amp,
+  t.PlusPlus,
+  t.MinusMinus,
+]);
+
+/** Token types that occur in input (categories have no pattern), braces excluded. */
+const CONCRETE_NON_BRACE_TOKENS = t.allTokens.filter((tt) => tt.PATTERN !== Lexer.NA && !isBraceToken(tt));
+
+export class ProbelabParser extends CstParser {
+  /** Syntax errors found by grammar actions (stray tokens), beside Chevrotain's own. */
+  extraErrors: { message: string; token: IToken }[] = [];
+  private readonly anyTokenAlts = CONCRETE_NON_BRACE_TOKENS.map((tt) => ({ ALT: () => this.CONSUME(tt) }));
+
+  constructor() {
+    super(t.allTokens, {
+      recoveryEnabled: true,
+      nodeLocationTracking: "full",
+      maxLookahead: 3,
+      errorMessageProvider: parserErrorMessages,
+    });
+    this.performSelfAnalysis();
+  }
+
+  // ------------------------------------------------------------ top level
+
+  program = this.RULE("program", () => {
+    this.OPTION(() => this.CONSUME(t.Shebang));
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.configBlock) },
+        { ALT: () => this.SUBRULE(this.mapDecl) },
+        { ALT: () => this.SUBRULE(this.unsupportedItem) },
+        { ALT: () => this.SUBRULE(this.probe) },
+        { ALT: () => this.CONSUME(t.Semi) },
+        { ALT: () => this.SUBRULE(this.strayToken) },
+      ]);
+    });
+    this.CONSUME(EOF);
+  });
+
+  /** A token that cannot start any top-level item: reported, then skipped so parsing goes on. */
+  strayToken = this.RULE("strayToken", () => {
+    const tok = this.OR([{ ALT: () => this.CONSUME(t.RCurly) }, { ALT: () => this.CONSUME(t.Skippable) }]);
+    this.ACTION(() => {
+      this.extraErrors.push({ message: `unexpected ${describeToken(tok)}`, token: tok });
+    });
+  });
+
+  configBlock = this.RULE("configBlock", () => {
+    this.CONSUME(t.Config);
+    this.CONSUME(t.Assign);
+    this.CONSUME(t.LCurly);
+    this.MANY(() => this.SUBRULE(this.configEntry));
+    this.CONSUME(t.RCurly);
+  });
+
+  configEntry = this.RULE("configEntry", () => {
+    this.CONSUME(t.Identifier);
+    this.CONSUME(t.Assign);
+    this.OR([
+      { ALT: () => this.CONSUME(t.IntLiteral) },
+      { ALT: () => this.CONSUME(t.StringLiteral) },
+      { ALT: () => this.CONSUME(t.True) },
+      { ALT: () => this.CONSUME(t.False) },
+      { ALT: () => this.CONSUME2(t.Identifier) },
+    ]);
+    this.OPTION(() => this.CONSUME(t.Semi));
+  });
+
+  mapDecl = this.RULE("mapDecl", () => {
+    this.CONSUME(t.Let);
+    this.CONSUME(t.MapName);
+    this.CONSUME(t.Assign);
+    this.CONSUME(t.Identifier);
+    this.CONSUME(t.LParen);
+    this.CONSUME(t.IntLiteral);
+    this.CONSUME(t.RParen);
+    this.OPTION(() => this.CONSUME(t.Semi));
+  });
+
+  /** C definitions, preprocessor lines, macros, imports, `fn`: skipped as a unit and reported. */
+  unsupportedItem = this.RULE("unsupportedItem", () => {
+    this.CONSUME(t.UnsupportedItem);
+    this.MANY(() => this.CONSUME(t.Skippable));
+    this.OPTION(() => this.SUBRULE(this.skippedBlock));
+    this.OPTION2(() => this.CONSUME(t.Semi));
+  });
+
+  /** A brace-balanced run of any tokens (the body of something unsupported). */
+  skippedBlock = this.RULE("skippedBlock", () => {
+    this.CONSUME(t.LCurly);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.SUBRULE(this.skippedBlock) }, { ALT: () => this.SUBRULE(this.anyToken) }]);
+    });
+    this.CONSUME(t.RCurly);
+  });
+
+  anyToken = this.RULE("anyToken", () => {
+    this.OR(this.anyTokenAlts);
+  });
+
+  probe = this.RULE("probe", () => {
+    this.CONSUME(t.AttachPointText);
+    this.MANY(() => {
+      this.CONSUME(t.Comma);
+      this.OPTION(() => this.CONSUME2(t.AttachPointText));
+    });
+    this.OPTION2(() => this.SUBRULE(this.predicate));
+    this.SUBRULE(this.block);
+  });
+
+  predicate = this.RULE("predicate", () => {
+    this.CONSUME(t.PredicateOpen);
+    this.SUBRULE(this.expression);
+    this.CONSUME(t.PredicateClose, { ERR_MSG: "expected '/' to close predicate" });
+  });
+
+  // ------------------------------------------------------------ statements
+
+  /** `{ stmt; stmt; [expr] }`; which `;` may be left out is checked by the AST visitor. */
+  block = this.RULE("block", () => {
+    this.CONSUME(t.LCurly);
+    this.MANY(() => {
+      this.SUBRULE(this.statement);
+      this.OPTION(() => this.CONSUME(t.Semi));
+    });
+    this.CONSUME(t.RCurly);
+  });
+
+  statement = this.RULE("statement", () => {
+    this.OR({
+      IGNORE_AMBIGUITIES: true,
+      DEF: [
+        { ALT: () => this.SUBRULE(this.ifStatement) },
+        { ALT: () => this.SUBRULE(this.letStatement) },
+        { ALT: () => this.SUBRULE(this.unrollStatement) },
+        { ALT: () => this.SUBRULE(this.whileStatement) },
+        { ALT: () => this.SUBRULE(this.forStatement) },
+        { ALT: () => this.SUBRULE(this.jumpStatement) },
+        { ALT: () => this.SUBRULE(this.returnStatement) },
+        { ALT: () => this.SUBRULE(this.importStatement) },
+        { ALT: () => this.SUBRULE(this.block) },
+        { ALT: () => this.SUBRULE(this.expressionStatement) },
+      ],
+    });
+  });
+
+  ifStatement = this.RULE("ifStatement", () => {
+    this.CONSUME(t.If);
+    this.SUBRULE(this.expression);
+    this.SUBRULE(this.block);
+    this.OPTION(() => {
+      this.CONSUME(t.Else);
+      this.OR([{ ALT: () => this.SUBRULE2(this.ifStatement) }, { ALT: () => this.SUBRULE2(this.block) }]);
+    });
+  });
+
+  letStatement = this.RULE("letStatement", () => {
+    this.CONSUME(t.Let);
+    this.CONSUME(t.Variable);
+    this.OPTION(() => {
+      this.CONSUME(t.Colon);
+      this.SUBRULE(this.typeRef);
+    });
+    this.OPTION2(() => {
+      this.CONSUME(t.Assign);
+      this.SUBRULE(this.expression);
+    });
+  });
+
+  unrollStatement = this.RULE("unrollStatement", () => {
+    this.CONSUME(t.Unroll);
+    this.SUBRULE(this.expression);
+    this.SUBRULE(this.block);
+  });
+
+  whileStatement = this.RULE("whileStatement", () => {
+    this.CONSUME(t.While);
+    this.SUBRULE(this.expression);
+    this.SUBRULE(this.block);
+  });
+
+  /** `for ($kv : @map)` and `for ($i : a..b)`, parentheses optional. */
+  forStatement = this.RULE("forStatement", () => {
+    this.CONSUME(t.For);
+    this.OPTION(() => this.CONSUME(t.LParen));
+    this.CONSUME(t.Variable);
+    this.CONSUME(t.Colon);
+    this.SUBRULE(this.expression);
+    this.OPTION2(() => {
+      this.CONSUME(t.DotDot);
+      this.SUBRULE2(this.expression);
+    });
+    this.OPTION3(() => this.CONSUME(t.RParen));
+    this.SUBRULE(this.block);
+  });
+
+  jumpStatement = this.RULE("jumpStatement", () => {
+    this.OR([{ ALT: () => this.CONSUME(t.Break) }, { ALT: () => this.CONSUME(t.Continue) }]);
+  });
+
+  returnStatement = this.RULE("returnStatement", () => {
+    this.CONSUME(t.Return);
+    this.OPTION(() => this.SUBRULE(this.expression));
+  });
+
+  importStatement = this.RULE("importStatement", () => {
+    this.CONSUME(t.Import);
+    this.CONSUME(t.StringLiteral);
+  });
+
+  /** An expression, optionally assigned to: `e`, `lv = e`, `lv += e` (lvalues checked later). */
+  expressionStatement = this.RULE("expressionStatement", () => {
+    this.SUBRULE(this.expression);
+    this.OPTION(() => {
+      this.CONSUME(t.AssignOperator);
+      this.SUBRULE2(this.expression);
+    });
+  });
+
+  // ------------------------------------------------------------ expressions
+
+  expression = this.RULE("expression", () => {
+    this.SUBRULE(this.binaryExpression);
+    this.OPTION(() => {
+      this.CONSUME(t.Question);
+      this.OPTION2(() => this.SUBRULE(this.expression));
+      this.CONSUME(t.Colon);
+      this.SUBRULE2(this.expression);
+    });
+  });
+
+  binaryExpression = this.RULE("binaryExpression", () => {
+    this.SUBRULE(this.unaryExpression);
+    this.MANY(() => {
+      this.CONSUME(t.BinaryOperator);
+      this.SUBRULE2(this.unaryExpression);
+    });
+  });
+
+  unaryExpression = this.RULE("unaryExpression", () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.OR2([
+            { ALT: () => this.CONSUME(t.Bang) },
+            { ALT: () => this.CONSUME(t.Tilde) },
+            { ALT: () => this.CONSUME(t.Minus) },
+            { ALT: () => this.CONSUME(t.Star) },
+            { ALT: () => this.CONSUME(t.Amp) },
+            { ALT: () => this.CONSUME(t.PlusPlus) },
+            { ALT: () => this.CONSUME(t.MinusMinus) },
+          ]);
+          this.SUBRULE(this.unaryExpression);
+        },
+      },
+      { GATE: () => this.castAhead(), ALT: () => this.SUBRULE(this.castExpression) },
+      { ALT: () => this.SUBRULE(this.postfixExpression) },
+    ]);
+  });
+
+  castExpression = this.RULE("castExpression", () => {
+    this.CONSUME(t.LParen);
+    this.SUBRULE(this.typeRef);
+    this.CONSUME(t.RParen);
+    this.SUBRULE(this.unaryExpression);
+  });
+
+  /** `int32`, `string[8]`, `struct Foo *`, `uint8[4]`. */
+  typeRef = this.RULE("typeRef", () => {
+    this.OPTION(() => this.CONSUME(t.StructKeyword));
+    this.CONSUME(t.Identifier);
+    this.MANY(() => this.CONSUME(t.Star));
+    this.OPTION2(() => {
+      this.CONSUME(t.LBracket);
+      this.OPTION3(() => this.CONSUME(t.IntLiteral));
+      this.CONSUME(t.RBracket);
+    });
+  });
+
+  postfixExpression = this.RULE("postfixExpression", () => {
+    this.SUBRULE(this.primaryExpression);
+    this.MANY(() => {
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(t.Dot);
+            this.OR2([{ ALT: () => this.CONSUME(t.Identifier) }, { ALT: () => this.CONSUME(t.IntLiteral) }]);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(t.Arrow);
+            this.CONSUME2(t.Identifier);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(t.LBracket);
+            this.SUBRULE(this.expression);
+            this.CONSUME(t.RBracket);
+          },
+        },
+        { ALT: () => this.CONSUME(t.PlusPlus) },
+        { ALT: () => this.CONSUME(t.MinusMinus) },
+      ]);
+    });
+  });
+
+  primaryExpression = this.RULE("primaryExpression", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(t.IntLiteral) },
+      { ALT: () => this.CONSUME(t.StringLiteral) },
+      { ALT: () => this.CONSUME(t.True) },
+      { ALT: () => this.CONSUME(t.False) },
+      { ALT: () => this.CONSUME(t.Variable) },
+      { ALT: () => this.CONSUME(t.Positional) },
+      { ALT: () => this.CONSUME(t.ParamCount) },
+      { ALT: () => this.SUBRULE(this.mapAccess) },
+      { ALT: () => this.SUBRULE(this.callOrIdentifier) },
+      { ALT: () => this.SUBRULE(this.parenExpression) },
+      { ALT: () => this.SUBRULE(this.block) },
+      { ALT: () => this.SUBRULE(this.ifExpression) },
+      { ALT: () => this.SUBRULE(this.compileTimeForm) },
+    ]);
+  });
+
+  mapAccess = this.RULE("mapAccess", () => {
+    this.CONSUME(t.MapName);
+    this.OPTION(() => {
+      this.CONSUME(t.LBracket);
+      this.SUBRULE(this.expression);
+      this.MANY(() => {
+        this.CONSUME(t.Comma);
+        this.SUBRULE2(this.expression);
+      });
+      this.CONSUME(t.RBracket);
+    });
+  });
+
+  callOrIdentifier = this.RULE("callOrIdentifier", () => {
+    this.CONSUME(t.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(t.LParen);
+      this.OPTION2(() => {
+        this.SUBRULE(this.expression);
+        this.MANY(() => {
+          this.CONSUME(t.Comma);
+          this.SUBRULE2(this.expression);
+        });
+      });
+      this.CONSUME(t.RParen);
+    });
+  });
+
+  /** `()`, `(e)`, `(e,)`, `(a, b, ...)`, `(name = e, ...)`. */
+  parenExpression = this.RULE("parenExpression", () => {
+    this.CONSUME(t.LParen);
+    this.OPTION(() => {
+      this.OR([
+        {
+          GATE: () => this.LA(2).tokenType === t.Assign,
+          ALT: () => {
+            this.SUBRULE(this.recordField);
+            this.MANY(() => {
+              this.CONSUME(t.Comma);
+              this.OPTION2(() => this.SUBRULE2(this.recordField));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            this.SUBRULE(this.expression);
+            this.MANY2(() => {
+              this.CONSUME2(t.Comma);
+              this.OPTION3(() => this.SUBRULE2(this.expression));
+            });
+          },
+        },
+      ]);
+    });
+    this.CONSUME(t.RParen);
+  });
+
+  recordField = this.RULE("recordField", () => {
+    this.CONSUME(t.Identifier);
+    this.CONSUME(t.Assign);
+    this.SUBRULE(this.expression);
+  });
+
+  ifExpression = this.RULE("ifExpression", () => {
+    this.CONSUME(t.If);
+    this.SUBRULE(this.expression);
+    this.SUBRULE(this.block);
+    this.OPTION(() => {
+      this.CONSUME(t.Else);
+      this.OR([{ ALT: () => this.SUBRULE2(this.ifExpression) }, { ALT: () => this.SUBRULE2(this.block) }]);
+    });
+  });
+
+  /** `sizeof(...)`, `offsetof(...)`, `typeof(...)`, `comptime e`: parsed to be reported as unsupported. */
+  compileTimeForm = this.RULE("compileTimeForm", () => {
+    this.CONSUME(t.CompileTimeForm);
+    this.SUBRULE(this.unaryExpression);
+  });
+
+  /**
+   * A parenthesised type followed by an operand is a cast: `(int32)retval`, `(uint8)-1`,
+   * `(struct Foo *)arg0`. Identifiers that are not type names stay grouping, so `(pid)*tid`
+   * multiplies.
+   */
+  private castAhead(): boolean {
+    if (this.LA(1).tokenType !== t.LParen) return false;
+    let i = 2;
+    const first = this.LA(i);
+    if (first.tokenType === t.StructKeyword) return true;
+    if (first.tokenType !== t.Identifier || !CAST_TYPE_NAMES.has(first.image)) return false;
+    i++;
+    while (this.LA(i).tokenType === t.Star) i++;
+    if (this.LA(i).tokenType === t.LBracket) {
+      i++;
+      if (this.LA(i).tokenType === t.IntLiteral) i++;
+      if (this.LA(i).tokenType !== t.RBracket) return false;
+      i++;
+    }
+    if (!isRParen(this.LA(i).tokenType)) return false;
+    return CAST_OPERAND_START.has(this.LA(i + 1).tokenType);
+  }
+}
+
+function isRParen(tt: TokenType): boolean {
+  return tt === t.PlainRParen || tt === t.PopRParen;
+}
+
+function isBraceToken(tt: TokenType): boolean {
+  return (
+    tt === t.PushLCurly ||
+    tt === t.PopPushLCurly ||
+    tt === t.PopRCurly ||
+    tt === t.StrayRCurly ||
+    tt === t.LCurly ||
+    tt === t.RCurly
+  );
+}
+
+export function describeToken(tok: IToken): string {
+  if (tok.tokenType === EOF) return "end of file";
+  return `'${tok.image}'`;
+}
+
+/** The one parser instance: Chevrotain parsers are reused by assigning `input`. */
+export const parser = new ProbelabParser();

@@ -1,0 +1,55 @@
+/**
+ * Syntax error wording. Chevrotain's default messages name token types; bpftrace users expect
+ * "unexpected X, expected Y" in terms of what they typed. The `syntax: ` prefix is added when
+ * the message becomes a Diagnostic.
+ */
+import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+
+/** What a rule is, for "expected ..." when no single token would do. */
+const RULE_DESCRIPTIONS: Record<string, string> = {
+  program: "a probe, config block or map declaration",
+  probe: "'{' or ','",
+  block: "a statement or '}'",
+  statement: "a statement",
+  expression: "an expression",
+  binaryExpression: "an expression",
+  unaryExpression: "an expression",
+  postfixExpression: "an expression",
+  primaryExpression: "an expression",
+  castExpression: "a type",
+  typeRef: "a type",
+  configEntry: "a configuration option",
+  configBlock: "a configuration option or '}'",
+  mapDecl: "a map declaration",
+  parenExpression: "an expression or ')'",
+  callOrIdentifier: "an argument or ')'",
+  mapAccess: "a map key or ']'",
+};
+
+function describe(tok: IToken): string {
+  if (tok.tokenType === EOF) return "end of file";
+  return `'${tok.image}'`;
+}
+
+function label(tt: TokenType): string {
+  return tt.LABEL ?? tt.name;
+}
+
+export const parserErrorMessages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, actual }) {
+    return `unexpected ${describe(actual)}, expected ${label(expected)}`;
+  },
+  buildNotAllInputParsedMessage({ firstRedundant }) {
+    return `unexpected ${describe(firstRedundant)}`;
+  },
+  buildNoViableAltMessage({ actual, ruleName }) {
+    const what = RULE_DESCRIPTIONS[ruleName];
+    const tok = actual[0]!;
+    return what ? `unexpected ${describe(tok)}, expected ${what}` : `unexpected ${describe(tok)}`;
+  },
+  buildEarlyExitMessage({ actual, ruleName }) {
+    const what = RULE_DESCRIPTIONS[ruleName];
+    const tok = actual[0]!;
+    return what ? `unexpected ${describe(tok)}, expected ${what}` : `unexpected ${describe(tok)}`;
+  },
+};
