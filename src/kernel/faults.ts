@@ -1,0 +1,44 @@
+/**
+ * Fault switches of the uprobes model: each removes one safety check the kernel relies on,
+ * so exploration can show the race it prevents (kernel-model.md section 4). With a switch
+ * on, exploration must find a violation; with it off, the same exploration finds nothing.
+ * The mm and sim layers define their own switches in the same style.
+ */
+export const UPROBE_FAULTS = {
+  "spec-skip-retry": "R1: find_active_uprobe_speculative trusts its result without mmap_lock_speculate_retry",
+  "free-skip-gp": "R4: a dying uprobe is freed at once instead of after the SRCU and Tasks Trace grace periods",
+  "tree-skip-seq-retry": "R5: find_uprobe_rcu returns a miss without re-checking uprobes_seqcount",
+  "swbp-trap-check-unlocked": "R6: is_trap_at_addr runs after mmap_read_unlock, so a new install can slip in",
+  "free-erase-unconditionally": "R7: the deferred free erases the tree node even when a newer uprobe replaced it",
+  "remove-skip-recheck": "R8: UPROBE_HANDLER_REMOVE unapplies without re-checking the filters under register_rwsem",
+  "unregister-skip-sync": "R9: uprobe_unregister_sync returns without waiting for a grace period",
+  "hprobe-no-cmpxchg": "R11: the ri_timer and the owner both release a lease (no cmpxchg/xchg arbitration)",
+  "mmap-skip-filter": "R16: uprobe_mmap installs breakpoints without asking filter_chain",
+} as const;
+
+export type UprobeFault = keyof typeof UPROBE_FAULTS;
+
+/** The switches that are on, read once when the model is built (never per hit). */
+export class UprobeFaults {
+  readonly specSkipRetry: boolean;
+  readonly freeSkipGp: boolean;
+  readonly treeSkipSeqRetry: boolean;
+  readonly swbpTrapCheckUnlocked: boolean;
+  readonly freeEraseUnconditionally: boolean;
+  readonly removeSkipRecheck: boolean;
+  readonly unregisterSkipSync: boolean;
+  readonly hprobeNoCmpxchg: boolean;
+  readonly mmapSkipFilter: boolean;
+
+  constructor(on: ReadonlySet<string>) {
+    this.specSkipRetry = on.has("spec-skip-retry");
+    this.freeSkipGp = on.has("free-skip-gp");
+    this.treeSkipSeqRetry = on.has("tree-skip-seq-retry");
+    this.swbpTrapCheckUnlocked = on.has("swbp-trap-check-unlocked");
+    this.freeEraseUnconditionally = on.has("free-erase-unconditionally");
+    this.removeSkipRecheck = on.has("remove-skip-recheck");
+    this.unregisterSkipSync = on.has("unregister-skip-sync");
+    this.hprobeNoCmpxchg = on.has("hprobe-no-cmpxchg");
+    this.mmapSkipFilter = on.has("mmap-skip-filter");
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * task_struct, reduced to what the model uses. A simulated thread is a sim Task (the
+ * generator the scheduler runs) plus this kernel-side state, kept in `task.ctx`.
+ */
+import type { Task } from "../sim/machine.js";
+import type { MmLike } from "./uprobes/mm-api.js";
+import type { PtRegs, UprobeTask } from "./uprobes/types.js";
+
+export class TaskStruct {
+  /** Lazily allocated on the first uprobe hit (uprobe_task). */
+  utask: UprobeTask | null = null;
+  /** Registers at the current breakpoint. */
+  readonly regs: PtRegs = { ip: 0, sp: 0, ax: 0, args: [0, 0, 0, 0, 0, 0], ret: 0 };
+  /** Set when a trap was not a uprobe's: the thread would die of SIGTRAP. */
+  sigtrap = false;
+  /** The thread has exited (exit_group from any thread ends them all). */
+  exited = false;
+
+  constructor(
+    readonly task: Task,
+    readonly pid: number,
+    readonly tid: number,
+    public comm: string,
+    public mm: MmLike,
+  ) {}
+}
+
+export function current(task: Task): TaskStruct {
+  return task.ctx as TaskStruct;
+}

@@ -1,0 +1,214 @@
+/**
+ * Registration and unregistration (kernel-model.md 2.3, 2.4, 2.6, 2.7).
+ *
+ * uprobe_register -> alloc_uprobe -> consumer_add -> register_for_each_vma (dup_mmap_sem,
+ * an i_mmap scan, then per mm: mmap_write_lock, re-check, install_breakpoint).
+ * Teardown is uprobe_unregister_nosync for each probe and one uprobe_unregister_sync for the
+ * batch (as merged in 6.12), or a sync per probe (the old way), or the proposed batch API.
+ */
+import type { Sub } from "../../sim/machine.js";
+import { type InodeLike, type MmLike, offset_to_vaddr, valid_vma, vaddr_to_offset } from "./mm-api.js";
+import type { UprobesState } from "./state.js";
+import { filter_chain } from "./swbp.js";
+import { alloc_uprobe, put_uprobe } from "./tree.js";
+import { ConsumerState, type Uprobe, type UprobeConsumer } from "./types.js";
+import { install_breakpoint, remove_breakpoint } from "./xol.js";
+
+export class UprobeError extends Error {}
+
+/** uprobe_register: returns the uprobe handle to pass to unregister. */
+export function* uprobe_register(
+  u: UprobesState,
+  inode: InodeLike,
+  offset: number,
+  uc: UprobeConsumer,
+  ref_ctr_offset = 0,
+): Sub<Uprobe> {
+  const m = u.m;
+  if (uc.handler === null && uc.ret_handler === null) throw new UprobeError("consumer has no handler");
+  const uprobe = yield* alloc_uprobe(u, inode, offset, ref_ctr_offset);
+  if (uprobe === "EINVAL") throw new UprobeError(`ref_ctr_offset mismatch at ${inode.path}+0x${offset.toString(16)}`);
+  yield* uprobe.register_rwsem.downWrite();
+  uprobe.register_seq++;
+  yield* consumer_add(u, uprobe, uc);
+  const err = yield* register_for_each_vma(u, uprobe, uc);
+  uprobe.register_rwsem.upWrite();
+  u.stats.registrations++;
+  if (err !== null) {
+    yield* uprobe_unregister_nosync(u, uprobe, uc);
+    yield* uprobe_unregister_sync(u);
+    throw new UprobeError(err);
+  }
+  uc.state = ConsumerState.Registered;
+  uc.registeredAt = m.steps;
+  m.label = "uprobe_register: done";
+  yield 0;
+  return uprobe;
+}
+
+/** consumer_add: publish a new list with `uc` at the head (RCU list insert). */
+function* consumer_add(u: UprobesState, uprobe: Uprobe, uc: UprobeConsumer): Sub<void> {
+  yield* uprobe.consumer_rwsem.downWrite();
+  uc.id = ++u.consumerIds;
+  uprobe.consumers = [uc, ...uprobe.consumers];
+  uprobe.line.write(u.m);
+  uprobe.consumer_rwsem.upWrite();
+}
+
+function* consumer_del(u: UprobesState, uprobe: Uprobe, uc: UprobeConsumer): Sub<void> {
+  yield* uprobe.consumer_rwsem.downWrite();
+  uprobe.consumers = uprobe.consumers.filter((c) => c !== uc);
+  uprobe.line.write(u.m);
+  uprobe.consumer_rwsem.upWrite();
+}
+
+interface MapInfo {
+  mm: MmLike;
+  vaddr: number;
+}
+
+/** build_map_info: every mm mapping the probed page, from the inode's i_mmap. */
+function* build_map_info(u: UprobesState, inode: InodeLike, offset: number): Sub<MapInfo[]> {
+  yield* u.i_mmap.i_mmap_read_lock(inode);
+  const info: MapInfo[] = [];
+  for (const vma of u.i_mmap.vmasMapping(inode, offset)) {
+    if (!valid_vma(vma, true) || vma.vm_mm === null || vma.vm_mm.mm_users === 0) continue;
+    info.push({ mm: vma.vm_mm, vaddr: offset_to_vaddr(vma, offset) });
+  }
+  u.i_mmap.i_mmap_read_unlock(inode);
+  u.m.label = "build_map_info";
+  yield 0;
+  return info;
+}
+
+/** register_for_each_vma: install (`uc` given) or remove (null) in every mapping mm. */
+function* register_for_each_vma(u: UprobesState, uprobe: Uprobe, uc: UprobeConsumer | null): Sub<string | null> {
+  const m = u.m;
+  yield* u.dup_mmap_sem.downWrite();
+  const info = yield* build_map_info(u, uprobe.inode, uprobe.offset);
+  let err: string | null = null;
+  for (const { mm, vaddr } of info) {
+    if (err !== null) break;
+    yield* mm.mmap_write_lock();
+    // The scan is stale by now: re-check everything it assumed.
+    const vma = mm.vma_lookup_quiet(vaddr);
+    if (
+      vma !== null &&
+      valid_vma(vma, uc !== null) &&
+      vma.vm_file !== null &&
+      vma.vm_file.f_inode === uprobe.inode &&
+      vaddr_to_offset(vma, vaddr) === uprobe.offset
+    ) {
+      if (uc !== null) {
+        if (uc.filter === null || uc.filter(uc, mm)) {
+          const r = yield* install_breakpoint(u, uprobe, mm, vma, vaddr);
+          if (r !== "ok") err = `${r}: ${uprobe.describe()} already holds a trap instruction`;
+        }
+      } else if (mm.has_uprobes && !(yield* filter_chain(u, uprobe, mm))) {
+        remove_breakpoint(u, uprobe, mm, vma, vaddr);
+      }
+    }
+    mm.mmap_write_unlock();
+    m.label = "register_for_each_vma: mm done";
+    yield 0;
+  }
+  u.dup_mmap_sem.upWrite();
+  return err;
+}
+
+/** uprobe_unregister_nosync: unlink the consumer and remove breakpoints; no waiting. */
+export function* uprobe_unregister_nosync(u: UprobesState, uprobe: Uprobe, uc: UprobeConsumer): Sub<void> {
+  yield* uprobe.register_rwsem.downWrite();
+  yield* consumer_del(u, uprobe, uc);
+  const err = yield* register_for_each_vma(u, uprobe, null);
+  uprobe.register_rwsem.upWrite();
+  uc.state = ConsumerState.Unregistered;
+  u.unsynced.push(uc);
+  u.stats.unregistrations++;
+  // A failed removal leaks the uprobe so the remaining breakpoints still resolve.
+  if (err === null) put_uprobe(u, uprobe);
+  u.m.label = "uprobe_unregister_nosync: done";
+  yield 0;
+}
+
+/**
+ * uprobe_unregister_sync: a Tasks Trace grace period (every handle_swbp that might still
+ * see a removed consumer finishes), then a uretprobes_srcu grace period.
+ */
+export function* uprobe_unregister_sync(u: UprobesState): Sub<void> {
+  const m = u.m;
+  const start = m.now();
+  const covered = u.unsynced.splice(0);
+  u.stats.syncCalls++;
+  if (!u.faults.unregisterSkipSync) {
+    if (u.config.consumers === "srcu") yield* u.uprobes_srcu.synchronize();
+    else if (u.config.consumers === "tasks-trace") yield* u.tasks_trace.synchronize();
+    if (u.config.uretprobe === "srcu-lease") yield* u.uretprobes_srcu.synchronize();
+  }
+  for (const uc of covered) uc.state = ConsumerState.Freed;
+  u.stats.syncTimeNs += m.now() - start;
+  m.label = "uprobe_unregister_sync: done";
+  yield 0;
+}
+
+export interface Registration {
+  uprobe: Uprobe;
+  uc: UprobeConsumer;
+}
+
+/** Detach a set of registrations the way the configured kernel does. */
+export function* uprobe_unregister_all(u: UprobesState, regs: readonly Registration[]): Sub<void> {
+  if (u.config.unregister === "sync-per-probe") {
+    for (const r of regs) {
+      yield* uprobe_unregister_nosync(u, r.uprobe, r.uc);
+      yield* uprobe_unregister_sync(u);
+    }
+    return;
+  }
+  if (u.config.unregister === "batch-api") {
+    yield* uprobe_unregister_batch(u, regs);
+    return;
+  }
+  for (const r of regs) yield* uprobe_unregister_nosync(u, r.uprobe, r.uc);
+  if (regs.length > 0) yield* uprobe_unregister_sync(u);
+}
+
+/**
+ * The June-2024 proposal: uprobe_unregister_batch takes dup_mmap_sem once for the whole
+ * batch and then syncs once (not merged; kept to compare).
+ */
+export function* uprobe_unregister_batch(u: UprobesState, regs: readonly Registration[]): Sub<void> {
+  for (const r of regs) {
+    yield* r.uprobe.register_rwsem.downWrite();
+    yield* consumer_del(u, r.uprobe, r.uc);
+  }
+  for (const r of regs) {
+    const err = yield* register_for_each_vma(u, r.uprobe, null);
+    r.uprobe.register_rwsem.upWrite();
+    r.uc.state = ConsumerState.Unregistered;
+    u.unsynced.push(r.uc);
+    u.stats.unregistrations++;
+    if (err === null) put_uprobe(u, r.uprobe);
+  }
+  if (regs.length > 0) yield* uprobe_unregister_sync(u);
+}
+
+/** uprobe_register_batch (the same proposal): register every (inode, offset, consumer). */
+export function* uprobe_register_batch(
+  u: UprobesState,
+  items: readonly { inode: InodeLike; offset: number; uc: UprobeConsumer }[],
+): Sub<Registration[]> {
+  const out: Registration[] = [];
+  for (const it of items) out.push({ uprobe: yield* uprobe_register(u, it.inode, it.offset, it.uc), uc: it.uc });
+  return out;
+}
+
+/** uprobe_apply: re-run installation or removal for `uc` after its filter changed. */
+export function* uprobe_apply(u: UprobesState, uprobe: Uprobe, uc: UprobeConsumer, add: boolean): Sub<void> {
+  yield* uprobe.register_rwsem.downWrite();
+  u.tasks_trace.readLock();
+  const present = uprobe.consumers.includes(uc);
+  u.tasks_trace.readUnlock();
+  if (present) yield* register_for_each_vma(u, uprobe, add ? uc : null);
+  uprobe.register_rwsem.upWrite();
+}

@@ -1,0 +1,102 @@
+/**
+ * The global state of kernel/events/uprobes.c (its file-scope statics), as one object the
+ * uprobes functions take as their first argument, the way the C code reaches its globals.
+ */
+import { CacheLine } from "../../sim/cacheline.js";
+import type { Machine } from "../../sim/machine.js";
+import { PercpuRwSemaphore } from "../../sim/sync/percpu-rwsem.js";
+import { RcuDomain } from "../../sim/sync/rcu.js";
+import { RwSemaphore } from "../../sim/sync/rwsem.js";
+import { Seqcount } from "../../sim/sync/seqcount.js";
+import { SrcuStruct } from "../../sim/sync/srcu.js";
+import type { KernelConfig } from "../config.js";
+import { UprobeFaults } from "../faults.js";
+import type { IMmapLike } from "./mm-api.js";
+import type { Uprobe, UprobeConsumer } from "./types.js";
+
+/** Counters the live view and the benches show. */
+export class UprobeStats {
+  hits = 0;
+  speculativeHits = 0;
+  speculativeFallbacks = 0;
+  restarts = 0;
+  sigtraps = 0;
+  singleSteps = 0;
+  breakpointsInstalled = 0;
+  breakpointsRemoved = 0;
+  leasesExpired = 0;
+  uretprobeHits = 0;
+  depthOverflows = 0;
+  syncCalls = 0;
+  /** Simulated ns spent inside uprobe_unregister_sync. */
+  syncTimeNs = 0;
+  registrations = 0;
+  unregistrations = 0;
+}
+
+export class UprobesState {
+  readonly faults: UprobeFaults;
+  readonly stats = new UprobeStats();
+
+  /** uprobes_tree, keyed by (inode id, offset). */
+  readonly tree = new Map<number, Uprobe>();
+  /** Per inode: its uprobes, for build_probe_list and vma_has_uprobes. */
+  readonly byInode = new Map<number, Set<Uprobe>>();
+  /** uprobes_treelock (an rwlock since 6.10). */
+  readonly treelock: RwSemaphore;
+  /** uprobes_seqcount: lockless readers detect a concurrent insert/erase. */
+  readonly uprobes_seqcount: Seqcount;
+  /** The tree's upper nodes: every walk reads it, every insert/erase writes it. */
+  readonly treeLine = new CacheLine("uprobes_tree");
+
+  /** RCU Tasks Trace: the hot path's read section (6.12+). */
+  readonly tasks_trace: RcuDomain;
+  /** Classic RCU (maple tree and VMA/file memory; rcu_sync for percpu rwsems). */
+  readonly rcu: RcuDomain;
+  /** The Aug-2024 design's SRCU domain for the hot path (`consumers=srcu`). */
+  readonly uprobes_srcu: SrcuStruct;
+  /** uretprobes_srcu: leases of pending return instances (6.13+). */
+  readonly uretprobes_srcu: SrcuStruct;
+  /** dup_mmap_sem: fork takes it for read, register/unregister for write. */
+  readonly dup_mmap_sem: PercpuRwSemaphore;
+  /** The proposed percpu-rwsem protecting consumer lists (`consumers=percpu-rwsem`). */
+  readonly consumers_sem: PercpuRwSemaphore;
+
+  /** Global consumer id counter (consumer_add). */
+  consumerIds = 0;
+  /** Model: hit sequence numbers for exactly-once delivery accounting. */
+  hitSeq = 0;
+  /** Consumers whose uprobe_unregister_nosync returned and that await a sync. */
+  readonly unsynced: UprobeConsumer[] = [];
+
+  constructor(
+    readonly m: Machine,
+    readonly config: KernelConfig,
+    readonly i_mmap: IMmapLike,
+  ) {
+    this.faults = new UprobeFaults(m.faults);
+    this.treelock = new RwSemaphore(m, "uprobes_treelock");
+    this.uprobes_seqcount = new Seqcount(m, "uprobes_seqcount");
+    this.tasks_trace = new RcuDomain(m, "rcu_tasks_trace", 1, 1.5, () => m.profile.tasksTraceGracePeriod);
+    this.rcu = new RcuDomain(m, "rcu", 0, 0.5, () => m.profile.rcuGracePeriod);
+    this.uprobes_srcu = new SrcuStruct(m, "uprobes_srcu");
+    this.uretprobes_srcu = new SrcuStruct(m, "uretprobes_srcu");
+    this.dup_mmap_sem = new PercpuRwSemaphore(m, "dup_mmap_sem", this.rcu);
+    this.consumers_sem = new PercpuRwSemaphore(m, "uprobes_consumers_sem", this.rcu);
+  }
+
+  /** Grace periods completed by the domains uprobes waits on. */
+  gracePeriods(): number {
+    return (
+      this.tasks_trace.stats.gracePeriods +
+      this.uprobes_srcu.stats.gracePeriods +
+      this.uretprobes_srcu.stats.gracePeriods +
+      this.rcu.stats.gracePeriods
+    );
+  }
+}
+
+/** The tree key: inode identity and file offset (offsets stay below 2^32). */
+export function uprobeKey(inodeId: number, offset: number): number {
+  return inodeId * 4294967296 + offset;
+}

@@ -1,0 +1,313 @@
+/**
+ * The breakpoint hit: handle_swbp and the lookup and dispatch it drives
+ * (kernel-model.md 2.8 - 2.11). Every interleaving point kernel-model 6.1 names is a yield
+ * here, so the races of section 4 are reachable; everything else is charged as private work.
+ */
+import type { Sub } from "../../sim/machine.js";
+import { Seqcount } from "../../sim/sync/seqcount.js";
+import type { TaskStruct } from "../task.js";
+import { type MmLike, vaddr_to_offset, valid_vma } from "./mm-api.js";
+import type { UprobesState } from "./state.js";
+import { find_uprobe_locked, find_uprobe_rcu, put_uprobe, try_get_uprobe, vma_has_uprobes } from "./tree.js";
+import {
+  ConsumerState,
+  type Cookie,
+  type ReturnInstance,
+  UPROBE_HANDLER_IGNORE,
+  UPROBE_HANDLER_REMOVE,
+  type Uprobe,
+  UprobeTask,
+} from "./types.js";
+import { alloc_return_instance, prepare_uretprobe, uprobe_handle_trampoline } from "./uretprobe.js";
+import { get_trampoline_vaddr, remove_breakpoint } from "./xol.js";
+
+/** What the executing thread does after the trap. */
+export const enum SwbpResult {
+  /** Handled: the probed instruction was emulated or stepped; continue after it. */
+  Done = 0,
+  /** Re-execute the instruction at the breakpoint address (the breakpoint may be gone). */
+  Restart = 1,
+  /** Not a uprobe's trap: the thread gets SIGTRAP. */
+  Sigtrap = 2,
+}
+
+/** Out-parameter of the lookup: is there a trap instruction at the address (1), none (0), unmapped (-1). */
+const lookup = { is_swbp: 0 };
+const cookie: Cookie = { value: 0 };
+
+/** handle_swbp: the trap at `bp_vaddr` (regs.ip) of the current task. */
+export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
+  const m = u.m;
+  const regs = t.regs;
+  const bp_vaddr = regs.ip;
+  m.cost(m.profile.trap);
+  if (bp_vaddr === get_trampoline_vaddr(t.mm)) {
+    yield* uprobe_handle_trampoline(u, t);
+    return SwbpResult.Done;
+  }
+  const config = u.config;
+  u.stats.hits++;
+  const hit = ++u.hitSeq;
+  const hitStart = m.steps;
+
+  let srcuIdx = 0;
+  if (config.consumers === "tasks-trace") u.tasks_trace.readLock();
+  else if (config.consumers === "srcu") srcuIdx = u.uprobes_srcu.readLock();
+
+  const uprobe = yield* find_active_uprobe_rcu(u, t, bp_vaddr);
+  let result = SwbpResult.Done;
+  if (uprobe === null) {
+    result = lookup.is_swbp > 0 ? sigtrap(u, t, bp_vaddr) : SwbpResult.Restart;
+  } else if (!uprobe.copy_insn) {
+    result = SwbpResult.Restart; // a re-registration at this address has not finished analysis
+  } else {
+    if (t.utask === null) t.utask = new UprobeTask(t.task, new Seqcount(m, `ri_seqcount(${t.tid})`));
+    yield* handler_chain(u, t, uprobe, hit, hitStart);
+    result = yield* finish_probed_insn(u, t, uprobe);
+  }
+  if (uprobe !== null && config.lifetime === "refcount") put_uprobe(u, uprobe);
+
+  if (config.consumers === "tasks-trace") u.tasks_trace.readUnlock();
+  else if (config.consumers === "srcu") u.uprobes_srcu.readUnlock(srcuIdx);
+  if (result === SwbpResult.Restart) u.stats.restarts++;
+  m.label = "handle_swbp: return to user";
+  yield 0;
+  return result;
+}
+
+/** Emulate the probed instruction, or single-step it out of line (pre_ssout). */
+function* finish_probed_insn(u: UprobesState, t: TaskStruct, uprobe: Uprobe): Sub<SwbpResult> {
+  const m = u.m;
+  if (uprobe.arch.emulate) {
+    m.cost(m.profile.emulate);
+    return SwbpResult.Done;
+  }
+  // pre_ssout: the step needs its own reference (fails on a dying uprobe -> restart).
+  if (!try_get_uprobe(u, uprobe)) return SwbpResult.Restart;
+  m.label = "pre_ssout: xol slot";
+  yield m.cost(m.profile.singleStep);
+  u.stats.singleSteps++;
+  put_uprobe(u, uprobe); // handle_singlestep drops it after the step
+  return SwbpResult.Done;
+}
+
+function sigtrap(u: UprobesState, t: TaskStruct, bp_vaddr: number): SwbpResult {
+  // R6: only a trap no uprobe installed may kill the thread.
+  const vma = t.mm.vma_lookup_quiet(bp_vaddr);
+  if (vma !== null && vma.vm_file !== null) {
+    const offset = vaddr_to_offset(vma, bp_vaddr);
+    if (vma_has_uprobes(u, vma.vm_file.f_inode, offset, offset + 1)) {
+      u.m.fail(`R6: SIGTRAP for a uprobe breakpoint at 0x${bp_vaddr.toString(16)} (${vma.vm_file.f_inode.path})`);
+    }
+  }
+  u.stats.sigtraps++;
+  t.sigtrap = true;
+  return SwbpResult.Sigtrap;
+}
+
+/** find_active_uprobe_rcu: speculation first, then the lookup under mmap_read_lock. */
+function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: number): Sub<Uprobe | null> {
+  const mm = t.mm;
+  lookup.is_swbp = 0;
+  if (u.config.vma_lookup === "speculative") {
+    const uprobe = yield* find_active_uprobe_speculative(u, mm, bp_vaddr);
+    if (uprobe !== null) {
+      u.stats.speculativeHits++;
+      return uprobe;
+    }
+    u.stats.speculativeFallbacks++;
+  }
+  yield* mm.mmap_read_lock();
+  let uprobe: Uprobe | null = null;
+  const vma = mm.vma_lookup(bp_vaddr);
+  if (vma !== null) {
+    if (vma.vm_file !== null) {
+      const offset = vaddr_to_offset(vma, bp_vaddr);
+      uprobe = yield* find_uprobe(u, vma.vm_file.f_inode, offset);
+    }
+    if (uprobe === null && !u.faults.swbpTrapCheckUnlocked) lookup.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
+  } else {
+    lookup.is_swbp = -1;
+  }
+  if (uprobe === null && mm.recalc_uprobes) {
+    mm.recalc_uprobes = false;
+    mmf_recalc_uprobes(u, mm);
+  }
+  mm.mmap_read_unlock();
+  m_label(u, "find_active_uprobe: mmap_read_unlock");
+  yield 0;
+  if (uprobe === null && vma !== null && u.faults.swbpTrapCheckUnlocked) {
+    // The fault: the trap check runs outside the lock, where an install can slip in (R6).
+    lookup.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
+  }
+  return uprobe;
+}
+
+function m_label(u: UprobesState, label: string): void {
+  u.m.label = label;
+}
+
+/** The tree lookup of the configured design (locked ones also take a reference). */
+function* find_uprobe(u: UprobesState, inode: MmInode, offset: number): Sub<Uprobe | null> {
+  if (u.config.tree === "locked") return yield* find_uprobe_locked(u, inode, offset);
+  const uprobe = yield* find_uprobe_rcu(u, inode, offset);
+  if (uprobe !== null && u.config.lifetime === "refcount" && !try_get_uprobe(u, uprobe)) return null;
+  return uprobe;
+}
+
+type MmInode = Parameters<typeof find_uprobe_rcu>[1];
+
+/**
+ * find_active_uprobe_speculative (6.14): resolve VMA -> file -> inode -> uprobe without
+ * mmap_lock, validated by mm_lock_seq. Only positive answers count; every miss falls back.
+ */
+function* find_active_uprobe_speculative(u: UprobesState, mm: MmLike, bp_vaddr: number): Sub<Uprobe | null> {
+  const m = u.m;
+  u.rcu.readLock();
+  let result: Uprobe | null = null;
+  const seq = mm.mmap_lock_speculate_try_begin();
+  m.label = "mmap_lock_speculate_try_begin";
+  yield 0;
+  if (seq >= 0) {
+    const vma = mm.vma_lookup(bp_vaddr);
+    m.label = "speculative: vma_lookup";
+    yield 0;
+    const file = vma === null ? null : vma.vm_file;
+    if (vma !== null && file !== null) {
+      const offset = vaddr_to_offset(vma, bp_vaddr);
+      const uprobe = yield* find_uprobe_rcu(u, file.f_inode, offset);
+      if (uprobe !== null && (u.faults.specSkipRetry || !mm.mmap_lock_speculate_retry(seq))) {
+        result = uprobe;
+        checkSpeculation(u, mm, bp_vaddr, uprobe);
+      }
+      m.label = "mmap_lock_speculate_retry";
+      yield 0;
+    }
+  }
+  u.rcu.readUnlock();
+  if (result !== null && u.config.lifetime === "refcount" && !try_get_uprobe(u, result)) return null;
+  return result;
+}
+
+/** R1: a speculative answer must be what the locked path would compute now. */
+function checkSpeculation(u: UprobesState, mm: MmLike, bp_vaddr: number, uprobe: Uprobe): void {
+  const vma = mm.vma_lookup_quiet(bp_vaddr);
+  const file = vma === null ? null : vma.vm_file;
+  if (vma === null || file === null || file.f_inode !== uprobe.inode || vaddr_to_offset(vma, bp_vaddr) !== uprobe.offset) {
+    u.m.fail(
+      `R1: speculative lookup returned ${uprobe.describe()} for 0x${bp_vaddr.toString(16)}, which now maps ${
+        vma === null || file === null ? "nothing probed" : `${file.f_inode.path}+0x${vaddr_to_offset(vma, bp_vaddr).toString(16)}`
+      }`,
+    );
+  }
+}
+
+/**
+ * handler_chain: call every consumer's handler, collect session cookies for the return,
+ * and act on a unanimous UPROBE_HANDLER_REMOVE (after re-checking under register_rwsem).
+ */
+function* handler_chain(u: UprobesState, t: TaskStruct, uprobe: Uprobe, hit: number, hitStart: number): Sub<void> {
+  const m = u.m;
+  const config = u.config;
+  if (config.consumers === "rwsem") yield* uprobe.register_rwsem.downRead();
+  else if (config.consumers === "percpu-rwsem") yield* u.consumers_sem.downRead();
+  uprobe.line.read(m);
+  const registerSeq = uprobe.register_seq;
+  const list = uprobe.consumers; // rcu_dereference: this walk keeps its snapshot
+  let remove = true;
+  let has_consumers = false;
+  let ri: ReturnInstance | null = null;
+  for (let i = 0; i < list.length; i++) {
+    const uc = list[i];
+    m.label = "handler_chain: next consumer";
+    yield 0;
+    if (uc.state === ConsumerState.Freed) {
+      m.fail(`R9: consumer ${uc.id} called after its unregister and a sync returned (${uprobe.describe()})`);
+    }
+    cookie.value = 0;
+    let rc = 0;
+    if (uc.handler !== null) {
+      if (uc.lastHit === hit) m.fail(`hit delivered twice to consumer ${uc.id}`);
+      uc.lastHit = hit;
+      rc = uc.handler(uc, t.regs, cookie);
+    }
+    remove &&= rc === UPROBE_HANDLER_REMOVE;
+    has_consumers = true;
+    if (uc.ret_handler === null || rc === UPROBE_HANDLER_REMOVE || rc === UPROBE_HANDLER_IGNORE) continue;
+    if (ri === null) ri = alloc_return_instance(u, t.utask!);
+    if (uc.handler !== null) {
+      const rec = ri.consumers[ri.cons_cnt] ?? { id: 0, cookie: { value: 0 } };
+      rec.id = uc.id;
+      rec.cookie.value = cookie.value;
+      ri.consumers[ri.cons_cnt++] = rec;
+    }
+  }
+  checkDelivery(u, uprobe, hit, hitStart);
+  if (ri !== null) yield* prepare_uretprobe(u, t, uprobe, ri);
+  if (config.consumers === "rwsem") uprobe.register_rwsem.upRead();
+  else if (config.consumers === "percpu-rwsem") u.consumers_sem.upRead();
+  if (remove && has_consumers) yield* handle_remove(u, t.mm, uprobe, registerSeq);
+}
+
+/** Exactly once: every consumer registered before the hit began and still listed got it. */
+function checkDelivery(u: UprobesState, uprobe: Uprobe, hit: number, hitStart: number): void {
+  const list = uprobe.consumers;
+  for (let i = 0; i < list.length; i++) {
+    const uc = list[i];
+    if (uc.handler !== null && uc.registeredAt < hitStart && uc.state === ConsumerState.Registered && uc.lastHit !== hit) {
+      u.m.fail(`hit missed consumer ${uc.id}, attached for the whole hit (${uprobe.describe()})`);
+    }
+  }
+}
+
+/** The REMOVE decision, re-checked so a concurrent registration is not undone (R8). */
+function* handle_remove(u: UprobesState, mm: MmLike, uprobe: Uprobe, registerSeq: number): Sub<void> {
+  yield* uprobe.register_rwsem.downRead();
+  let unapply: boolean;
+  if (u.faults.removeSkipRecheck) unapply = true;
+  else if (u.config.remove_recheck === "register-seq") unapply = uprobe.register_seq === registerSeq;
+  else unapply = !(yield* filter_chain(u, uprobe, mm));
+  if (unapply) yield* unapply_uprobe(u, uprobe, mm);
+  uprobe.register_rwsem.upRead();
+}
+
+/** filter_chain: does any current consumer want `mm`? (no filter = wants every mm) */
+export function* filter_chain(u: UprobesState, uprobe: Uprobe, mm: MmLike): Sub<boolean> {
+  yield* uprobe.consumer_rwsem.downRead();
+  let wanted = false;
+  for (const uc of uprobe.consumers) {
+    if (uc.filter === null || uc.filter(uc, mm)) {
+      wanted = true;
+      break;
+    }
+  }
+  uprobe.consumer_rwsem.upRead();
+  return wanted;
+}
+
+/** unapply_uprobe: remove this uprobe's breakpoints from `mm` (mmap_lock for write, 6.18). */
+function* unapply_uprobe(u: UprobesState, uprobe: Uprobe, mm: MmLike): Sub<void> {
+  yield* mm.mmap_write_lock();
+  for (const vma of mm.vmas()) {
+    if (!valid_vma(vma, false) || vma.vm_file === null || vma.vm_file.f_inode !== uprobe.inode) continue;
+    const start = vma.vm_pgoff * 4096;
+    const end = start + (vma.vm_end - vma.vm_start);
+    if (uprobe.offset < start || uprobe.offset >= end) continue;
+    remove_breakpoint(u, uprobe, mm, vma, vma.vm_start + uprobe.offset - start);
+  }
+  mm.mmap_write_unlock();
+  u.m.label = "unapply_uprobe";
+  yield 0;
+}
+
+/** mmf_recalc_uprobes: clear MMF_HAS_UPROBES unless some VMA still maps a probe. */
+function mmf_recalc_uprobes(u: UprobesState, mm: MmLike): void {
+  for (const vma of mm.vmas()) {
+    if (!valid_vma(vma, false) || vma.vm_file === null) continue;
+    const start = vma.vm_pgoff * 4096;
+    if (vma_has_uprobes(u, vma.vm_file.f_inode, start, start + (vma.vm_end - vma.vm_start))) return;
+  }
+  mm.has_uprobes = false;
+}
+
+export type { Cookie };

@@ -1,0 +1,215 @@
+/**
+ * uprobes_tree: lookup, insertion, lifetime (kernel-model.md 2.1, 2.2).
+ *
+ * The rb-tree is modelled as a map plus its cost (a walk reads the tree's top line and
+ * charges a node visit per level). What matters for correctness is kept: a lockless walk that
+ * overlaps an insert or erase may miss a node that was there all along (a rotation artefact)
+ * but never returns a wrong one; the uprobes_seqcount retry turns such a miss into a retry.
+ */
+import type { Sub } from "../../sim/machine.js";
+import { Refcount } from "../../sim/sync/refcount.js";
+import { RwSemaphore } from "../../sim/sync/rwsem.js";
+import { ObjState } from "../../sim/slab.js";
+import type { InodeLike } from "./mm-api.js";
+import { type UprobesState, uprobeKey } from "./state.js";
+import { Uprobe } from "./types.js";
+
+function treeDepth(u: UprobesState): number {
+  return 1 + Math.ceil(Math.log2(u.tree.size + 1));
+}
+
+/**
+ * find_uprobe_rcu: lockless lookup inside the caller's read section; no reference taken.
+ * A hit is always genuine; a miss is re-checked against uprobes_seqcount.
+ */
+export function* find_uprobe_rcu(u: UprobesState, inode: InodeLike, offset: number): Sub<Uprobe | null> {
+  const m = u.m;
+  const key = uprobeKey(inode.id, offset);
+  const atStart = u.tree.get(key);
+  while (true) {
+    const seq = u.uprobes_seqcount.read();
+    if ((seq & 1) === 1) {
+      // read_seqcount_begin waits for the writer to finish its section
+      m.label = "find_uprobe_rcu: seqcount odd, spin";
+      yield m.cost(m.profile.cacheHit * 10);
+      continue;
+    }
+    u.treeLine.read(m);
+    m.cost(m.profile.treeNode * treeDepth(u));
+    m.label = "find_uprobe_rcu: walk";
+    yield 0;
+    const found = u.tree.get(key) ?? null;
+    // A walk that overlapped a rotation may have been steered away from the node.
+    const overlapped = u.uprobes_seqcount.sequence !== seq;
+    const missed = overlapped && found !== null && m.rng.below(2) === 0;
+    if (found !== null && !missed) {
+      checkLive(u, found, "find_uprobe_rcu");
+      return found;
+    }
+    if (u.faults.treeSkipSeqRetry || !u.uprobes_seqcount.retry(seq)) {
+      if (atStart !== undefined && u.tree.get(key) === atStart) {
+        m.fail(`R5: lockless lookup missed ${atStart.describe()}, present for the whole lookup`);
+      }
+      return null;
+    }
+  }
+}
+
+/** find_uprobe under uprobes_treelock (pre-6.12 hot path): takes a reference. */
+export function* find_uprobe_locked(u: UprobesState, inode: InodeLike, offset: number): Sub<Uprobe | null> {
+  const m = u.m;
+  yield* u.treelock.downRead();
+  u.treeLine.read(m);
+  m.cost(m.profile.treeNode * treeDepth(u));
+  const found = u.tree.get(uprobeKey(inode.id, offset)) ?? null;
+  const got = found !== null && try_get_uprobe(u, found);
+  u.treelock.upRead();
+  m.label = "find_uprobe: treelock";
+  yield 0;
+  return got ? found : null;
+}
+
+export function try_get_uprobe(u: UprobesState, uprobe: Uprobe): boolean {
+  checkLive(u, uprobe, "try_get_uprobe");
+  return uprobe.ref.incNotZero();
+}
+
+export function get_uprobe(u: UprobesState, uprobe: Uprobe): void {
+  checkLive(u, uprobe, "get_uprobe");
+  uprobe.ref.inc();
+}
+
+/** put_uprobe: the last reference queues the deferred free. */
+export function put_uprobe(u: UprobesState, uprobe: Uprobe): void {
+  checkLive(u, uprobe, "put_uprobe");
+  if (uprobe.ref.decAndTest()) uprobe_free_deferred(u, uprobe);
+}
+
+/** A freed uprobe's memory is poisoned: touching it is a use-after-free (R4). */
+export function checkLive(u: UprobesState, uprobe: Uprobe, where: string): void {
+  if (uprobe.objState === ObjState.Poisoned) {
+    u.m.fail(`use-after-free: ${where} touched freed uprobe ${uprobe.describe()}`);
+  }
+}
+
+/**
+ * alloc_uprobe + insert_uprobe: returns a uprobe in the tree on which the caller owns one
+ * reference (either the new one, or an existing live one with an extra reference).
+ */
+export function* alloc_uprobe(
+  u: UprobesState,
+  inode: InodeLike,
+  offset: number,
+  ref_ctr_offset: number,
+): Sub<Uprobe | "EINVAL"> {
+  const m = u.m;
+  const name = `${inode.path}+0x${offset.toString(16)}`;
+  const fresh = new Uprobe(
+    inode,
+    offset,
+    new Refcount(m, `uprobe.ref(${name})`, 1),
+    new RwSemaphore(m, `register_rwsem(${name})`),
+    new RwSemaphore(m, `consumer_rwsem(${name})`),
+    ref_ctr_offset,
+  );
+  m.cost(m.profile.slabAlloc);
+  const uprobe = yield* insert_uprobe(u, fresh);
+  if (uprobe !== fresh && uprobe.ref_ctr_offset !== ref_ctr_offset) {
+    put_uprobe(u, uprobe);
+    return "EINVAL";
+  }
+  return uprobe;
+}
+
+function* insert_uprobe(u: UprobesState, fresh: Uprobe): Sub<Uprobe> {
+  const m = u.m;
+  const key = uprobeKey(fresh.inode.id, fresh.offset);
+  yield* u.treelock.downWrite();
+  u.uprobes_seqcount.writeBegin();
+  m.label = "insert_uprobe: write section";
+  yield 0; // a lockless walk may overlap the rebalancing from here
+  let result = fresh;
+  const old = u.tree.get(key);
+  if (old !== undefined && try_get_uprobe(u, old)) {
+    result = old;
+  } else {
+    if (old !== undefined) erase(u, old); // dying: evict it (its deferred free sees it inactive)
+    link(u, fresh);
+  }
+  u.treeLine.write(m);
+  u.uprobes_seqcount.writeEnd();
+  u.treelock.upWrite();
+  yield 0;
+  return result;
+}
+
+function link(u: UprobesState, uprobe: Uprobe): void {
+  u.tree.set(uprobeKey(uprobe.inode.id, uprobe.offset), uprobe);
+  uprobe.rb_linked = true;
+  let set = u.byInode.get(uprobe.inode.id);
+  if (set === undefined) u.byInode.set(uprobe.inode.id, (set = new Set()));
+  set.add(uprobe);
+}
+
+function erase(u: UprobesState, uprobe: Uprobe): void {
+  const key = uprobeKey(uprobe.inode.id, uprobe.offset);
+  if (u.tree.get(key) === uprobe || u.faults.freeEraseUnconditionally) u.tree.delete(key);
+  uprobe.rb_linked = false;
+  const set = u.byInode.get(uprobe.inode.id);
+  if (set !== undefined) {
+    if (u.faults.freeEraseUnconditionally) {
+      for (const other of set) if (other.offset === uprobe.offset) set.delete(other);
+    } else set.delete(uprobe);
+  }
+}
+
+/**
+ * uprobe_free_deferred: a workqueue item erases the node (only if still linked: a newer
+ * registration may have evicted it, R7), then frees the memory behind an SRCU grace period
+ * and then an RCU Tasks Trace grace period.
+ */
+function uprobe_free_deferred(u: UprobesState, uprobe: Uprobe): void {
+  const m = u.m;
+  m.spawn(
+    "kworker/uprobe_free",
+    function* () {
+      yield* u.treelock.downWrite();
+      u.uprobes_seqcount.writeBegin();
+      m.label = "uprobe_free_deferred: erase";
+      yield 0;
+      if (uprobe.rb_linked || u.faults.freeEraseUnconditionally) erase(u, uprobe);
+      u.treeLine.write(m);
+      u.uprobes_seqcount.writeEnd();
+      u.treelock.upWrite();
+      yield 0;
+      const poison = () => {
+        uprobe.objState = ObjState.Poisoned;
+      };
+      if (u.faults.freeSkipGp) poison();
+      else u.uretprobes_srcu.call(() => u.tasks_trace.call(poison));
+    },
+    0,
+  );
+}
+
+/** build_probe_list: live uprobes of `inode` in [min, max), each with a reference. */
+export function* build_probe_list(u: UprobesState, inode: InodeLike, min: number, max: number): Sub<Uprobe[]> {
+  const list: Uprobe[] = [];
+  const set = u.byInode.get(inode.id);
+  if (set === undefined || set.size === 0) return list;
+  yield* u.treelock.downRead();
+  for (const uprobe of set) {
+    if (uprobe.offset >= min && uprobe.offset < max && try_get_uprobe(u, uprobe)) list.push(uprobe);
+  }
+  u.treelock.upRead();
+  yield 0;
+  return list;
+}
+
+/** Any registered uprobe of `inode` inside [min, max)? (vma_has_uprobes) */
+export function vma_has_uprobes(u: UprobesState, inode: InodeLike, min: number, max: number): boolean {
+  const set = u.byInode.get(inode.id);
+  if (set === undefined) return false;
+  for (const uprobe of set) if (uprobe.offset >= min && uprobe.offset < max) return true;
+  return false;
+}

@@ -1,0 +1,131 @@
+/**
+ * Probe resolution: an attach point as written (`uprobe:libc:mall*`) becomes the concrete
+ * probes it names in the simulated process, the way bpftrace resolves against a real one.
+ * Every matched function is one probe; missing targets and symbols get diagnostics at the
+ * attach point, with near matches as hints.
+ */
+import type { AttachPoint, Diagnostic } from "../lang/index.js";
+import { editDistance } from "../lang/index.js";
+import {
+  type Binary,
+  type BinarySymbol,
+  hasWildcard,
+  matchSymbols,
+  resolveTarget,
+  symbolAtOffset,
+  type Workload,
+} from "../process/index.js";
+
+export interface ConcreteProbe {
+  kind: "uprobe" | "uretprobe";
+  binary: Binary;
+  symbol: BinarySymbol;
+  /** File offset of the probed instruction. */
+  offset: number;
+  /** What the `probe` builtin yields: the TARGET as written, the concrete function. */
+  name: string;
+  /** Function name (`func`). */
+  func: string;
+}
+
+export interface Resolution {
+  probes: ConcreteProbe[];
+  diagnostics: Diagnostic[];
+}
+
+/** Resolve one uprobe/uretprobe attach point; `missing` is the script's missing_probes config. */
+export function resolveAttachPoint(
+  ap: AttachPoint,
+  w: Workload,
+  missing: "error" | "warn" | "ignore",
+): Resolution {
+  const kind = ap.provider === "uretprobe" ? "uretprobe" : "uprobe";
+  const target = ap.target ?? "";
+  const binaries = resolveTarget(w.binaries, w.process.cwd, target);
+  const diagnostics: Diagnostic[] = [];
+  if (binaries.length === 0) {
+    diagnostics.push({
+      severity: "error",
+      message: `uprobe target file '${target}' does not exist or is not executable`,
+      span: ap.span,
+      hints: nearTargets(w, target),
+    });
+    return { probes: [], diagnostics };
+  }
+  if (binaries.length > 1 && !hasWildcard(target)) {
+    diagnostics.push({
+      severity: "warning",
+      message: `uprobe target '${target}' matches ${binaries.length} files; using ${binaries[0].path}`,
+      span: ap.span,
+      hints: [],
+    });
+    binaries.length = 1;
+  }
+  const probes: ConcreteProbe[] = [];
+  for (const binary of binaries) {
+    for (const p of resolveInBinary(ap, kind, binary, target, diagnostics)) probes.push(p);
+  }
+  if (probes.length === 0 && diagnostics.every((d) => d.severity !== "error")) {
+    const what = `${target}:${ap.func ?? ""}`;
+    if (missing !== "ignore") {
+      diagnostics.push({
+        severity: missing === "error" ? "error" : "warning",
+        message: missing === "error" ? `No matches for ${kind} ${what}.` : `No matches for ${kind} ${what}. Skipping.`,
+        span: ap.span,
+        hints: nearFunctions(binaries, ap.func ?? ""),
+      });
+    }
+  }
+  return { probes, diagnostics };
+}
+
+function resolveInBinary(
+  ap: AttachPoint,
+  kind: "uprobe" | "uretprobe",
+  binary: Binary,
+  target: string,
+  diagnostics: Diagnostic[],
+): ConcreteProbe[] {
+  const prefix = `${kind}:${target}:`;
+  if (ap.address !== undefined) {
+    const offset = Number(ap.address);
+    const symbol = symbolAtOffset(binary, offset);
+    if (symbol === undefined) {
+      diagnostics.push({
+        severity: "error",
+        message: `Could not resolve address: ${binary.path}:0x${offset.toString(16)}`,
+        span: ap.span,
+        hints: [],
+      });
+      return [];
+    }
+    return [{ kind, binary, symbol, offset, name: `${prefix}${symbol.name}`, func: symbol.name }];
+  }
+  const extra = ap.offset === undefined ? 0 : Number(ap.offset);
+  const out: ConcreteProbe[] = [];
+  for (const symbol of matchSymbols(binary, ap.func ?? "")) {
+    if (extra >= symbol.size) {
+      diagnostics.push({ severity: "error", message: "Offset outside the function bounds", span: ap.span, hints: [] });
+      continue;
+    }
+    const name = extra === 0 ? `${prefix}${symbol.name}` : `${prefix}${symbol.name}+${extra}`;
+    out.push({ kind, binary, symbol, offset: symbol.offset + extra, name, func: symbol.name });
+  }
+  return out;
+}
+
+function nearTargets(w: Workload, target: string): string[] {
+  const base = target.split("/").pop() ?? target;
+  const near = w.binaries.filter((b) => editDistance(b.basename, base) <= 3 || b.basename.startsWith(base));
+  return near.slice(0, 3).map((b) => `did you mean '${b.path}'?`);
+}
+
+function nearFunctions(binaries: Binary[], func: string): string[] {
+  if (hasWildcard(func)) return [];
+  const names = binaries.flatMap((b) => b.symbols.map((s) => s.name));
+  const near = names
+    .map((n) => ({ n, d: editDistance(n, func) }))
+    .filter((x) => x.d <= Math.max(2, Math.floor(func.length / 3)))
+    .sort((a, b) => a.d - b.d || (a.n < b.n ? -1 : 1));
+  return near.slice(0, 3).map((x) => `did you mean '${x.n}'?`);
+}

@@ -1,0 +1,129 @@
+/**
+ * One concrete probe of a loaded script: the uprobe consumer that trace_uprobe would
+ * register (kernel-model.md 1.10, 2.15), its hit counter, and its latency histogram.
+ *
+ * The handlers run on the per-hit path: they refill the session's one HitContext and call
+ * the compiled probe. They allocate nothing and build no strings.
+ */
+import type { CompiledProbe, HitContext } from "../compile/index.js";
+import type { KernelConfig } from "../kernel/config.js";
+import { current } from "../kernel/task.js";
+import { newConsumer, type PtRegs, type Registration, type Uprobe, type UprobeConsumer } from "../kernel/uprobes/index.js";
+import { CacheLine } from "../sim/cacheline.js";
+import type { Machine } from "../sim/machine.js";
+import type { ProbeState } from "./snapshot.js";
+import type { ConcreteProbe } from "./resolve.js";
+
+export const HIST_BUCKETS = 66;
+
+export class TraceProbe {
+  state: ProbeState = "detached";
+  error: string | undefined;
+  uprobe: Uprobe | null = null;
+  readonly uc: UprobeConsumer;
+  /** trace_uprobe's nhit: one shared counter (and line) or per-CPU counters. */
+  private readonly counts: Float64Array;
+  private readonly lines: CacheLine[];
+  private readonly shared: boolean;
+  /** Entry-to-return latency (uretprobes), log2 buckets as hist() keeps them. */
+  readonly latency = new Float64Array(HIST_BUCKETS);
+  latencyCount = 0;
+  latencyMax = 0;
+  /** Rate sampling for the live view. */
+  lastHits = 0;
+  readonly rateHistory: number[] = [];
+  rate = 0;
+
+  constructor(
+    readonly id: number,
+    readonly scriptName: string,
+    readonly concrete: ConcreteProbe,
+    readonly compiled: CompiledProbe,
+    private readonly m: Machine,
+    config: KernelConfig,
+    private readonly ctx: HitContext,
+    private readonly onRun: () => void,
+  ) {
+    this.shared = config.nhit === "shared";
+    const n = this.shared ? 1 : m.cpus.length;
+    this.counts = new Float64Array(n);
+    this.lines = [];
+    for (let i = 0; i < n; i++) this.lines.push(new CacheLine(`trace_uprobe(${concrete.name}).nhit[${i}]`));
+    this.uc =
+      concrete.kind === "uprobe"
+        ? newConsumer((_uc, regs) => this.onEntry(regs))
+        : newConsumer(
+            (_uc, _regs, data) => {
+              data.value = this.m.now();
+              return 0;
+            },
+            (_uc, _func, regs, data) => this.onReturn(regs, data.value as number),
+          );
+  }
+
+  /** Total hits delivered (the uprobe_profile file's sum over CPUs). */
+  hits(): number {
+    let s = 0;
+    for (let i = 0; i < this.counts.length; i++) s += this.counts[i];
+    return s;
+  }
+
+  registration(): Registration {
+    return { uprobe: this.uprobe!, uc: this.uc };
+  }
+
+  private countHit(): void {
+    const m = this.m;
+    const i = this.shared ? 0 : m.cpu.id;
+    this.lines[i].write(m);
+    this.counts[i]++;
+    m.cpu.acc += m.profile.bpfProgram;
+  }
+
+  private onEntry(regs: PtRegs): number {
+    this.countHit();
+    this.fill(regs);
+    this.compiled.run(this.ctx);
+    this.onRun();
+    return 0;
+  }
+
+  private onReturn(regs: PtRegs, entryNs: number): number {
+    this.countHit();
+    const lat = this.m.now() - entryNs;
+    this.latency[histBucket(lat)]++;
+    this.latencyCount++;
+    if (lat > this.latencyMax) this.latencyMax = lat;
+    this.fill(regs);
+    this.ctx.retval = regs.ax;
+    this.compiled.run(this.ctx);
+    this.onRun();
+    return 0;
+  }
+
+  private fill(regs: PtRegs): void {
+    const ctx = this.ctx;
+    const m = this.m;
+    const t = current(m.task!);
+    ctx.cpu = m.cpu.id;
+    ctx.pid = t.pid;
+    ctx.tid = t.tid;
+    ctx.comm = t.comm;
+    ctx.nsecs = Math.floor(m.now());
+    const args = ctx.args;
+    for (let i = 0; i < 6; i++) args[i] = regs.args[i];
+    ctx.retval = 0;
+    ctx.ip = regs.ip;
+    ctx.sp = regs.sp;
+    ctx.probe = this.concrete.name;
+    ctx.func = this.concrete.func;
+    ctx.funcAddr = regs.ip;
+  }
+}
+
+/** bpftrace's hist() bucket for a non-negative value: 0 -> 1, 1 -> 2, [2^k, 2^k+1) -> k + 2. */
+export function histBucket(v: number): number {
+  if (v < 0) return 0;
+  if (v < 1) return 1;
+  return Math.min(HIST_BUCKETS - 1, 2 + Math.floor(Math.log2(v)));
+}
