@@ -40,13 +40,19 @@ function intFits(from: Type, to: { bits: number; signed: boolean }): boolean {
   return !from.signed && to.signed && from.bits < to.bits;
 }
 
-/** How a value of type `from` becomes a value of type `to` when stored, or null if unchanged. */
-export function conversion(from: Type, to: Type): Convert | null {
+/**
+ * How a value of type `from` becomes a value of type `to` when stored, or null if unchanged.
+ * Variables and map slots are 64 bits wide (the checker's type is the first assignment's,
+ * and integers may widen later), so a store only reinterprets the sign at 64 bits; narrowing
+ * happens on explicit casts and on `let $x: T` (pass `exact`).
+ */
+export function conversion(from: Type, to: Type, exact = false): Convert | null {
   if (to.kind === "int") {
-    if (from.kind === "bool") return (v) => cast(v ? 1 : 0, to.bits, to.signed);
-    if (from.kind === "int" && intFits(from, to)) return null;
+    const bits = exact ? to.bits : 64;
+    const signed = to.signed;
+    if (from.kind === "bool") return (v) => cast(v ? 1 : 0, bits, signed);
+    if (from.kind === "int" && intFits(from, { bits, signed })) return null;
     if (from.kind === "error" || from.kind === "none") return null;
-    const { bits, signed } = to;
     return (v) => (typeof v === "number" || typeof v === "bigint" ? cast(v, bits, signed) : v);
   }
   if (to.kind === "tuple" && from.kind === "tuple" && from.elements.length === to.elements.length) {

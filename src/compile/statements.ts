@@ -174,7 +174,8 @@ function compileLet(env: ProbeEnv, s: LetStmt): Exec {
     };
   }
   const value = compileExpr(env, s.value);
-  const convert = conversion(s.value.type, s.variable.type);
+  // `let $x: uint8 = 300` narrows like a cast; an undeclared type only fixes the sign.
+  const convert = conversion(s.value.type, s.variable.type, s.declaredType !== null);
   return (ctx) => {
     const v = value(ctx);
     locals[slot] = convert ? convert(v) : v;

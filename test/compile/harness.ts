@@ -11,6 +11,8 @@ import { JsonWriter, OutputRing, TextWriter } from "../../src/runtime/output.js"
 export interface RunResult {
   stdout: string;
   stderr: string;
+  /** stdout and stderr interleaved in write order, as a terminal shows them. */
+  combined: string;
   /** Front-end diagnostics in bpftrace's format ("" when none). */
   diagnostics: string;
   exit: { code: number } | null;
@@ -33,9 +35,12 @@ export function runScript(text: string, opts: RunOptions = {}): RunResult {
   const diagnostics = formatDiagnostics(fe.diagnostics, source);
   let stdout = "";
   let stderr = "";
-  if (fe.program === null) return { stdout, stderr: diagnostics, diagnostics, exit: null, script: null };
-  const out = { write: (s: string) => void (stdout += s) };
-  const err = { write: (s: string) => void (stderr += s) };
+  let combined = "";
+  if (fe.program === null) {
+    return { stdout, stderr: diagnostics, combined: diagnostics, diagnostics, exit: null, script: null };
+  }
+  const out = { write: (s: string) => void ((stdout += s), (combined += s)) };
+  const err = { write: (s: string) => void ((stderr += s), (combined += s)) };
   const writer = opts.format === "json" ? new JsonWriter(out, err) : new TextWriter(out, err);
   const ring = new OutputRing(4096);
   const script = compileProgram(fe.program, {
@@ -46,6 +51,8 @@ export function runScript(text: string, opts: RunOptions = {}): RunResult {
     ...(opts.workBudget !== undefined ? { workBudget: opts.workBudget } : {}),
     ...opts.compile,
   });
+  // bpftrace's banner (stderr); -q, which the JSON cases use, suppresses it.
+  if (opts.format !== "json") (writer as TextWriter).attachedProbes(script.probes.length);
   const ctx = createHitContext(opts.ctx);
   script.runBegin(ctx);
   ring.drain(writer);
@@ -54,5 +61,5 @@ export function runScript(text: string, opts: RunOptions = {}): RunResult {
   script.runEnd(ctx);
   script.printMapsAtExit();
   ring.drain(writer);
-  return { stdout, stderr, diagnostics, exit: script.exitRequested(), script };
+  return { stdout, stderr, combined, diagnostics, exit: script.exitRequested(), script };
 }
