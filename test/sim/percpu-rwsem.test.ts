@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { Machine } from "../../src/sim/machine.js";
+import { PercpuRwSemaphore } from "../../src/sim/sync/percpu-rwsem.js";
+import { RcuDomain } from "../../src/sim/sync/rcu.js";
+import { checkProtection } from "./explore.js";
+
+function make(m: Machine): PercpuRwSemaphore {
+  return new PercpuRwSemaphore(
+    m,
+    "dup_mmap_sem",
+    new RcuDomain(m, "rcu", 0, 1, () => m.profile.rcuGracePeriod),
+  );
+}
+
+describe("PercpuRwSemaphore: unit", () => {
+  it("readers on different CPUs touch only their own line once warm", () => {
+    const m = new Machine({ cpus: 4 });
+    const sem = make(m);
+    for (let c = 0; c < 4; c++) {
+      m.spawn(
+        `r${c}`,
+        function* () {
+          for (let i = 0; i < 20; i++) {
+            yield* sem.downRead();
+            sem.upRead();
+          }
+        },
+        c,
+      );
+    }
+    m.runToCompletion();
+    expect(sem.readStats.acquisitions).toBe(80);
+    expect(sem.readStats.contended).toBe(0);
+    expect(sem.blockLine.transfers).toBe(4); // one cold read per CPU, then hits
+  });
+
+  it("a writer waits a grace period and for readers to drain; new readers wait for the writer", () => {
+    const m = new Machine({ cpus: 3 });
+    const sem = make(m);
+    const log: string[] = [];
+    m.spawn("old-reader", function* () {
+      yield* sem.downRead();
+      log.push("old+");
+      yield 3_000_000;
+      log.push("old-");
+      sem.upRead();
+    });
+    m.spawn("writer", function* () {
+      yield 10;
+      yield* sem.downWrite();
+      log.push("w+");
+      yield 1_000;
+      log.push("w-");
+      sem.upWrite();
+    });
+    m.spawn("new-reader", function* () {
+      yield 500_000;
+      yield* sem.downRead();
+      log.push("new+");
+      sem.upRead();
+    });
+    m.runToCompletion();
+    expect(log).toEqual(["old+", "old-", "w+", "w-", "new+"]);
+    expect(sem.writeStats.acquisitions).toBe(1);
+    expect(sem.writeStats.maxWaitNs).toBeGreaterThanOrEqual(m.profile.rcuGracePeriod);
+    expect(sem.readStats.contended).toBe(1);
+  });
+
+  it("writers are expensive even with no readers: at least one RCU grace period", () => {
+    const m = new Machine({ cpus: 1 });
+    const sem = make(m);
+    let at = 0;
+    m.spawn("w", function* () {
+      yield* sem.downWrite();
+      at = m.now();
+      sem.upWrite();
+    });
+    m.runToCompletion();
+    expect(at).toBeGreaterThanOrEqual(m.profile.rcuGracePeriod);
+  });
+});
+
+function exclusionScenario(m: Machine): void {
+  const sem = make(m);
+  let readersIn = 0;
+  let writerIn = false;
+  for (let r = 0; r < 3; r++) {
+    m.spawn(`reader${r}`, function* () {
+      for (let i = 0; i < 3; i++) {
+        yield* sem.downRead();
+        if (writerIn) m.fail(`reader${r} entered while the writer is inside`);
+        readersIn++;
+        m.label = "percpu_down_read done";
+        yield 400_000 * (r + 1);
+        readersIn--;
+        sem.upRead();
+        m.label = "percpu_up_read";
+        yield 200_000;
+      }
+    });
+  }
+  m.spawn("writer", function* () {
+    for (let i = 0; i < 2; i++) {
+      yield* sem.downWrite();
+      if (readersIn > 0) m.fail(`percpu_down_write returned with ${readersIn} reader(s) inside`);
+      writerIn = true;
+      yield 100_000;
+      writerIn = false;
+      sem.upWrite();
+      m.label = "percpu_up_write";
+      yield 300_000;
+    }
+  });
+}
+
+describe("PercpuRwSemaphore: exploration", () => {
+  it("the writer excludes readers; percpu-rwsem-no-drain breaks it", () => {
+    checkProtection(
+      { cpus: 4, seeds: 80, pctSteps: 40 },
+      "percpu-rwsem-no-drain",
+      exclusionScenario,
+      /percpu_down_write returned with \d reader/,
+    );
+  });
+});

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { Machine } from "../../src/sim/machine.js";
+import { Mutex, Spinlock } from "../../src/sim/sync/spinlock.js";
+import { checkProtection } from "./explore.js";
+
+describe("Spinlock and Mutex: unit", () => {
+  it("hand the lock over in FIFO order of arrival", () => {
+    const m = new Machine({ cpus: 4 });
+    const lock = new Spinlock(m, "uprobes_treelock");
+    const order: string[] = [];
+    for (let c = 0; c < 4; c++) {
+      m.spawn(
+        `t${c}`,
+        function* () {
+          yield 10 * c; // arrive in CPU order
+          yield* lock.lock();
+          order.push(`t${c}`);
+          yield 500;
+          lock.unlock();
+        },
+        c,
+      );
+    }
+    m.runToCompletion();
+    expect(order).toEqual(["t0", "t1", "t2", "t3"]);
+    expect(lock.stats.acquisitions).toBe(4);
+    expect(lock.stats.contended).toBe(3);
+    expect(lock.stats.maxWaitNs).toBeGreaterThanOrEqual(3 * 500 - 30);
+    expect(lock.isLocked()).toBe(false);
+  });
+
+  it("a mutex waiter pays a context switch on wake-up; a spinlock waiter does not", () => {
+    function waitCost(make: (m: Machine) => Spinlock): number {
+      const m = new Machine({ cpus: 2 });
+      const lock = make(m);
+      m.spawn(
+        "holder",
+        function* () {
+          yield* lock.lock();
+          yield 1_000;
+          lock.unlock();
+        },
+        0,
+      );
+      m.spawn(
+        "waiter",
+        function* () {
+          yield 1;
+          yield* lock.lock();
+          lock.unlock();
+        },
+        1,
+      );
+      m.runToCompletion();
+      return lock.stats.waitNs;
+    }
+    const spin = waitCost((m) => new Spinlock(m, "s"));
+    const mutex = waitCost((m) => new Mutex(m, "m"));
+    expect(mutex - spin).toBe(new Machine({ cpus: 1 }).profile.contextSwitch);
+  });
+
+  it("trylock takes a free lock and fails on a held one", () => {
+    const m = new Machine({ cpus: 1 });
+    const lock = new Mutex(m, "m");
+    m.spawn("t", function* () {
+      expect(lock.tryLock()).toBe(true);
+      expect(lock.tryLock()).toBe(false);
+      lock.unlock();
+      yield 1;
+    });
+    m.runToCompletion();
+  });
+
+  it("unlock by a task that does not hold the lock is a violation", () => {
+    const m = new Machine({ cpus: 2 });
+    const lock = new Spinlock(m, "s");
+    m.spawn("holder", function* () {
+      yield* lock.lock();
+      yield 100;
+    });
+    m.spawn("thief", function* () {
+      yield 10;
+      lock.unlock();
+    });
+    expect(() => m.runToCompletion()).toThrow(/s: unlock by a task that does not hold it/);
+  });
+});
+
+function exclusionScenario(m: Machine): void {
+  const lock = new Mutex(m, "consumer_mutex");
+  let holders = 0;
+  let counter = 0;
+  for (let t = 0; t < 3; t++) {
+    m.spawn(`t${t}`, function* () {
+      for (let i = 0; i < 4; i++) {
+        yield* lock.lock();
+        if (holders !== 0) m.fail(`t${t} entered with ${holders} other holder(s)`);
+        holders++;
+        const seen = counter;
+        m.label = `read counter=${seen}`;
+        yield 20;
+        counter = seen + 1;
+        holders--;
+        lock.unlock();
+        m.label = "unlock";
+        yield 15;
+      }
+    });
+  }
+  m.spawn("check", function* () {
+    while (m.tasks.some((t) => t.name !== "check" && t.state !== 2)) yield* m.sleep(500);
+    if (counter !== 12) m.fail(`lost updates: counter=${counter}, expected 12`);
+  });
+}
+
+describe("Mutex: exploration", () => {
+  it("mutual exclusion holds; spinlock-no-exclusion breaks it", () => {
+    checkProtection(
+      { cpus: 3, seeds: 100, pctSteps: 60 },
+      "spinlock-no-exclusion",
+      exclusionScenario,
+      /entered with/,
+    );
+  });
+});
