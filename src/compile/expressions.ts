@@ -164,6 +164,13 @@ function compileBinary(env: ProbeEnv, e: BinaryExpr): Eval {
       return r;
     };
   }
+  if (e.op === ">>" || e.op === "<<") {
+    // C shifts in the left operand's type: a uint64 shifts logically even by a signed
+    // amount; the result is then read in the checker's result type.
+    const shiftSigned = e.left.type.kind === "int" ? e.left.type.signed : signed;
+    if (shiftSigned === signed) return (ctx) => op(left(ctx), right(ctx), signed);
+    return (ctx) => i64.cast(op(left(ctx), right(ctx), shiftSigned), 64, signed);
+  }
   // The two most common operators get direct calls (one less indirection per hit).
   if (e.op === "+") return (ctx) => i64.add(left(ctx), right(ctx), signed);
   if (e.op === "-") return (ctx) => i64.sub(left(ctx), right(ctx), signed);

@@ -39,8 +39,18 @@ export function runScript(text: string, opts: RunOptions = {}): RunResult {
   if (fe.program === null) {
     return { stdout, stderr: diagnostics, combined: diagnostics, diagnostics, exit: null, script: null };
   }
-  const out = { write: (s: string) => void ((stdout += s), (combined += s)) };
-  const err = { write: (s: string) => void ((stderr += s), (combined += s)) };
+  const out = {
+    write: (s: string) => {
+      stdout += s;
+      combined += s;
+    },
+  };
+  const err = {
+    write: (s: string) => {
+      stderr += s;
+      combined += s;
+    },
+  };
   const writer = opts.format === "json" ? new JsonWriter(out, err) : new TextWriter(out, err);
   const ring = new OutputRing(4096);
   const script = compileProgram(fe.program, {
