@@ -1,0 +1,106 @@
+/**
+ * Scalability must emerge from cache-line sharing alone. These are simulated-time figures of
+ * a deterministic run, so asserting their shape is not a timed test.
+ */
+import { describe, expect, it } from "vitest";
+import { CacheLine } from "../../src/sim/cacheline.js";
+import { Machine } from "../../src/sim/machine.js";
+import { RcuDomain } from "../../src/sim/sync/rcu.js";
+import { RwSemaphore } from "../../src/sim/sync/rwsem.js";
+import { SrcuStruct } from "../../src/sim/sync/srcu.js";
+
+const CPUS = [1, 2, 4, 8, 16, 32, 64];
+const RUN_NS = 100_000;
+
+/** Ops per simulated second with one task per CPU running `op` in a loop for RUN_NS. */
+function throughput(cpus: number, setup: (m: Machine) => (cpu: number) => void): number {
+  const m = new Machine({ cpus });
+  const op = setup(m);
+  let ops = 0;
+  for (let c = 0; c < cpus; c++) {
+    m.spawn(
+      `producer${c}`,
+      function* () {
+        while (true) {
+          op(c);
+          ops++;
+          yield m.profile.userLoop;
+        }
+      },
+      c,
+    );
+  }
+  m.runUntil(RUN_NS);
+  return ops / (RUN_NS / 1e9);
+}
+
+function curve(setup: (m: Machine) => (cpu: number) => void): number[] {
+  return CPUS.map((n) => throughput(n, setup));
+}
+
+const sharedCounter = (m: Machine) => {
+  const nhit = new CacheLine("nhit");
+  return () => {
+    nhit.atomic(m);
+  };
+};
+
+const perCpuCounter = (m: Machine) => {
+  const lines = m.cpus.map((c) => new CacheLine(`nhit[${c.id}]`));
+  return (cpu: number) => {
+    lines[cpu].atomic(m);
+  };
+};
+
+describe("Scaling emerges from cache lines", () => {
+  const shared = curve(sharedCounter);
+  const perCpu = curve(perCpuCounter);
+
+  it("a shared counter line: total throughput stays flat or falls as CPUs are added", () => {
+    for (let i = 1; i < CPUS.length; i++) expect(shared[i]).toBeLessThanOrEqual(shared[0] * 1.1);
+    // Once two CPUs fight over it, the line's transfer time caps everyone together.
+    const contended = shared.slice(1);
+    expect(Math.max(...contended) / Math.min(...contended)).toBeLessThan(1.5);
+    expect(shared[CPUS.length - 1]).toBeLessThan(shared[0]);
+  });
+
+  it("per-CPU counter lines: throughput scales about linearly", () => {
+    for (let i = 0; i < CPUS.length; i++) {
+      expect(perCpu[i]).toBeGreaterThan(perCpu[0] * CPUS[i] * 0.8);
+      expect(perCpu[i]).toBeLessThanOrEqual(perCpu[0] * CPUS[i] * 1.01);
+    }
+  });
+
+  it("at 64 CPUs per-CPU counters beat the shared line by well over an order of magnitude", () => {
+    expect(perCpu[CPUS.length - 1] / shared[CPUS.length - 1]).toBeGreaterThan(100);
+  });
+
+  it("rwsem readers stop scaling (every down_read writes the count line); SRCU and RCU readers scale", () => {
+    const rwsem = curve((m) => {
+      const sem = new RwSemaphore(m, "register_rwsem");
+      return () => {
+        sem.tryDownRead();
+        sem.upRead();
+      };
+    });
+    const srcu = curve((m) => {
+      const s = new SrcuStruct(m, "uprobes_srcu");
+      return () => {
+        s.readUnlock(s.readLock());
+      };
+    });
+    const tasksTrace = curve((m) => {
+      const rcu = new RcuDomain(m, "rcu_tasks_trace", 1, 3, () => m.profile.tasksTraceGracePeriod);
+      return () => {
+        rcu.readLock();
+        rcu.readUnlock();
+      };
+    });
+    const last = CPUS.length - 1;
+    expect(rwsem[last]).toBeLessThan(rwsem[0] * 1.1);
+    expect(srcu[last]).toBeGreaterThan(srcu[0] * 64 * 0.8);
+    expect(tasksTrace[last]).toBeGreaterThan(tasksTrace[0] * 64 * 0.8);
+    // Readers are cheapest with Tasks Trace, then SRCU (a barrier and a counter per side).
+    expect(tasksTrace[0]).toBeGreaterThan(srcu[0]);
+  });
+});
