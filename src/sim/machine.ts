@@ -39,6 +39,12 @@ export class Task {
   ctx: unknown = null;
   /** Simulated time the task blocked at, for wait-time statistics. */
   blockedAt = 0;
+  /**
+   * Simulated time it became runnable (spawned or woken). Its CPU never runs it earlier: under
+   * the exploration policies a CPU's clock can lag the waker's, and without this a sleep
+   * could end before its timer or a woken task run before the wakeup.
+   */
+  readyAt = 0;
   /** Read-side nesting per RCU-like domain that tracks readers per task (see sync/rcu.ts). */
   readonly rcuNest = new Int32Array(4);
   /** Per domain: 1 while a grace period is waiting for this task to leave its read section. */
@@ -179,13 +185,13 @@ export class Machine {
     const home = this.cpus[cpu === undefined ? (id - 1) % this.cpus.length : cpu % this.cpus.length];
     const task = new Task(id, name, home);
     task.gen = body(task);
+    task.readyAt = this.currentTime();
     this.tasks.push(task);
     home.runq.push(task);
     if (home.heapPos < 0) {
       // An idle CPU's clock stopped when it went idle; the new task cannot start before the
       // moment it was created (a task step, or the timer being fired).
-      const t = this.currentTime();
-      if (home.clock < t) home.clock = t;
+      if (home.clock < task.readyAt) home.clock = task.readyAt;
       this.heapInsert(home);
     }
     return task;
@@ -259,6 +265,7 @@ export class Machine {
   private makeRunnable(task: Task, t: number): void {
     task.state = TaskState.Runnable;
     task.waiting = null;
+    task.readyAt = t;
     const cpu = task.cpu;
     cpu.runq.push(task);
     if (cpu.heapPos < 0) {
@@ -290,6 +297,7 @@ export class Machine {
       const cpu = this.cpus[cpuId];
       const task = new Task(this.nextTaskId++, name, cpu);
       task.gen = body(task);
+      task.readyAt = time;
       cpu.irq.push(task);
       if (cpu.heapPos < 0) {
         if (cpu.clock < time) cpu.clock = time;
@@ -385,12 +393,16 @@ export class Machine {
 
   private step(cpu: Cpu): void {
     let task: Task | null;
-    if (cpu.irq.length > 0) task = cpu.irq[0];
-    else {
+    if (cpu.irq.length > 0) {
+      task = cpu.irq[0];
+      if (cpu.clock < task.readyAt) cpu.clock = task.readyAt;
+    } else {
       task = cpu.current;
       if (task === null) {
         task = cpu.runq.shift()!;
         cpu.current = task;
+        // Idle until the task is ready (only a lagging exploration clock can be behind it).
+        if (cpu.clock < task.readyAt) cpu.clock = task.readyAt;
         cpu.sliceEnd = cpu.clock + this.profile.timeSlice;
       }
     }

@@ -196,6 +196,25 @@ describe("Machine: blocking and wakeups", () => {
     expect(order).toEqual(["x", "y", "z"]);
   });
 
+  it("under exploration a lagging CPU still never runs a woken task before its wakeup", () => {
+    for (let seed = 1; seed <= 50; seed++) {
+      const m = new Machine({ cpus: 2, seed, policy: "random" });
+      let back = -1;
+      m.spawn(
+        "sleeper",
+        function* () {
+          yield* m.sleep(5_000);
+          back = m.now();
+        },
+        0,
+      );
+      m.spawn("short", steps(m, "s", [10, 10, 10]), 0);
+      m.spawn("long", steps(m, "l", new Array(20).fill(1_000)), 1);
+      m.runToCompletion();
+      expect(back).toBeGreaterThanOrEqual(5_000);
+    }
+  });
+
   it("a task spawned from a timer on an idle CPU starts at the timer's time, not in the past", () => {
     const m = new Machine({ cpus: 2, traceSteps: 8 });
     m.addTimer(1_000_000, () => {
