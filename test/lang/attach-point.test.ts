@@ -1,0 +1,133 @@
+import { describe, expect, test } from "vitest";
+import type { AttachPoint } from "../../src/lang/ast.js";
+import { normaliseProvider, parseAttachPoint, splitAttachPoint } from "../../src/lang/attach-point.js";
+import { DiagnosticSink } from "../../src/lang/diagnostics.js";
+
+const span = { line: 1, col: 1, endLine: 1, endCol: 2 };
+
+function parse(text: string, args: string[] = []): { ap: AttachPoint; errors: string[] } {
+  const sink = new DiagnosticSink();
+  const ap = parseAttachPoint(text, span, args, sink);
+  return { ap, errors: sink.list.map((d) => d.message) };
+}
+
+function clean(text: string, args: string[] = []): AttachPoint {
+  const { ap, errors } = parse(text, args);
+  expect(errors).toEqual([]);
+  return ap;
+}
+
+describe("splitting", () => {
+  test("splits on ':' outside quotes, removing quotes and honouring escapes", () => {
+    expect(splitAttachPoint("uprobe:./a.out:func")).toEqual(["uprobe", "./a.out", "func"]);
+    expect(splitAttachPoint('uprobe:./a.out:"A::f"')).toEqual(["uprobe", "./a.out", "A::f"]);
+    expect(splitAttachPoint('uprobe:"/path/with space":f')).toEqual(["uprobe", "/path/with space", "f"]);
+    expect(splitAttachPoint('u:x:"a\\"b"')).toEqual(["u", "x", 'a"b']);
+  });
+
+  test("providers: full names any case, aliases exactly", () => {
+    expect(normaliseProvider("BEGIN")).toBe("begin");
+    expect(normaliseProvider("Uprobe")).toBe("uprobe");
+    expect(normaliseProvider("u")).toBe("uprobe");
+    expect(normaliseProvider("ur")).toBe("uretprobe");
+    expect(normaliseProvider("U")).toBe("usdt");
+    expect(normaliseProvider("i")).toBe("interval");
+  });
+});
+
+describe("uprobe and uretprobe", () => {
+  test("TARGET:FUNC with wildcards", () => {
+    const ap = clean("u:/usr/bin/shopd:handle_*");
+    expect(ap).toMatchObject({
+      provider: "uprobe",
+      target: "/usr/bin/shopd",
+      func: "handle_*",
+      canonical: "uprobe:/usr/bin/shopd:handle_*",
+    });
+    expect(clean("uretprobe:libc:malloc")).toMatchObject({
+      provider: "uretprobe",
+      target: "libc",
+      func: "malloc",
+    });
+  });
+
+  test("FUNC+OFF gives an offset; uretprobe refuses it", () => {
+    expect(clean("uprobe:/usr/bin/shopd:checksum+0x10")).toMatchObject({ func: "checksum", offset: 16n });
+    expect(parse("uretprobe:/usr/bin/shopd:checksum+4").errors).toEqual(["Offset not allowed"]);
+  });
+
+  test("a numeric FUNC is an address", () => {
+    const ap = clean("uprobe:/bin/bash:0x4a0");
+    expect(ap.address).toBe(0x4a0n);
+    expect(ap.func).toBeUndefined();
+    expect(parse("uprobe:/bin/*:10").errors).toEqual(["Cannot use wildcards with an address attach point"]);
+  });
+
+  test("argument counts are reported as bpftrace does", () => {
+    expect(parse("uprobe:f").errors).toEqual(["uprobe probe type requires 2 or 3 arguments, found 1"]);
+    expect(parse("uprobe:a:cpp:f").errors[0]).toMatch(/language-specific uprobes .* not supported/);
+    expect(parse("uprobe:./a.out@file.c:10").errors[0]).toMatch(/source-location uprobes/);
+  });
+
+  test("$N is substituted from the positional parameters", () => {
+    expect(clean("uprobe:$1:$2", ["/usr/bin/shopd", "main"])).toMatchObject({
+      target: "/usr/bin/shopd",
+      func: "main",
+      raw: "uprobe:/usr/bin/shopd:main",
+    });
+    expect(parse("uprobe:$1:main").errors[0]).toMatch(/positional parameter \$1/);
+  });
+
+  test("a name= prefix is kept as the label", () => {
+    expect(clean("entry=uprobe:libc:free")).toMatchObject({
+      label: "entry",
+      provider: "uprobe",
+      func: "free",
+    });
+  });
+});
+
+describe("begin, end, interval", () => {
+  test("begin and end take no arguments, in any case", () => {
+    expect(clean("BEGIN")).toMatchObject({ provider: "begin", canonical: "begin" });
+    expect(clean("end")).toMatchObject({ provider: "end", canonical: "end" });
+    expect(parse("begin:x").errors).toEqual(["begin probe type requires 0 arguments, found 1"]);
+  });
+
+  test("interval:UNIT:N and interval:DURATION", () => {
+    expect(clean("interval:ms:100")).toMatchObject({ intervalNs: 100_000_000, canonical: "interval:ms:100" });
+    expect(clean("i:s:1")).toMatchObject({
+      provider: "interval",
+      intervalNs: 1e9,
+      canonical: "interval:s:1",
+    });
+    expect(clean("i:hz:99").intervalNs).toBe(Math.floor(1e9 / 99));
+    expect(clean("interval:1s")).toMatchObject({ intervalNs: 1e9, canonical: "interval:us:1000000" });
+    expect(clean("interval:1000000").intervalNs).toBe(1_000_000);
+    expect(clean("i:ms:1e3").intervalNs).toBe(1e9);
+  });
+
+  test("bad intervals", () => {
+    expect(parse("interval:min:1").errors[0]).toMatch(/invalid unit/);
+    expect(parse("interval:100").errors[0]).toMatch(/too short/);
+    expect(parse("interval:ms:0").errors[0]).toMatch(/invalid count/);
+  });
+});
+
+describe("unsupported providers are named", () => {
+  test.each([
+    ["kprobe:do_nanosleep", "kprobe"],
+    ["t:syscalls:sys_enter_read", "tracepoint"],
+    ["U:/bin/x:probe", "usdt"],
+    ["profile:hz:99", "profile"],
+    ["fentry:vfs_read", "fentry"],
+  ])("%s", (text, provider) => {
+    expect(parse(text).errors).toEqual([
+      `${provider} probes are not supported by probelab (supported: uprobe, uretprobe, begin, end, interval)`,
+    ]);
+  });
+
+  test("an unknown provider", () => {
+    expect(parse("bogus:x").errors).toEqual(["Invalid provider: 'bogus'"]);
+  });
+});
