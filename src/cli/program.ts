@@ -1,8 +1,95 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { runBench } from "./bench.js";
+import { runList, runWorkloads } from "./list.js";
+import { runRun } from "./run.js";
+import { runTopCommand } from "./top.js";
+
+const EXAMPLES = `
+EXAMPLES:
+  probelab run programs/latency.bt                 latency histogram of handle_request on the default workload
+  probelab run -e 'uprobe:libc:malloc { @[comm] = count(); }' --duration 1s
+  probelab run -e 'begin { printf("hello\\n"); }'
+  probelab top                                     live view of the default workload
+  probelab list 'uprobe:*:handle*'                 probe points the workload offers
+  probelab bench scaling --kernel baseline,latest --cpus 1,2,4,8
+  probelab run --kernel help                        kernel profiles and switches
+`;
+
+/** Options every command that runs a workload shares, spelled the same everywhere. */
+function sharedOptions(cmd: Command): Command {
+  return cmd
+    .option("-e, --program <PROGRAM>", "the script text")
+    .option("-w, --workload <NAME|FILE>", "bundled workload name or YAML file", "default")
+    .option("--set <key=value>", "override a workload parameter (repeatable)", collect, [])
+    .option("--cpus <N>", "simulated CPUs", "4")
+    .option("--seed <N>", "seed of the run", "1")
+    .option("--kernel <PROFILE>", "kernel design: baseline, srcu, tasks-trace, speculative, latest, or help", "latest")
+    .option("--switch <key=value>", "change one switch of the kernel profile (repeatable)", collect, [])
+    .addOption(new Option("-f, --format <FORMAT>", "output format").choices(["text", "json"]).default("text"))
+    .option("-q, --quiet", "no attach banner or messages")
+    .option("-v, --verbose", "more messages");
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
 /** Builds the probelab command tree; a factory so tests can drive it without a process. */
 export function buildProgram(): Command {
   const program = new Command("probelab");
-  program.description("bpftrace-style scripts on a simulated process and a simulated Linux uprobes stack");
+  program
+    .description("bpftrace-style scripts on a simulated process and a simulated Linux uprobes stack")
+    .version("probelab 0.1.0", "-V, --version")
+    .addHelpText("after", EXAMPLES)
+    .showSuggestionAfterError();
+
+  sharedOptions(
+    program
+      .command("run")
+      .description("run scripts against a workload and print what bpftrace would print")
+      .argument("[file]", "script file, or - for stdin")
+      .argument("[args...]", "positional script parameters ($1, $2, ...) after --"),
+  )
+    .option("--duration <TIME>", "simulated run time (500ms, 2s)", "1s")
+    .option("-o, --output <FILE>", "write tracing output to FILE")
+    .option("-d, --debug <STAGES>", "debug dumps: tokens, ast, typed, all")
+    .option("--dry-run", "parse, check and resolve probes; attach nothing, run nothing")
+    .addHelpText("after", EXAMPLES)
+    .action(runRun);
+
+  sharedOptions(
+    program
+      .command("top")
+      .description("live view of hits, rates and latencies; attach and detach while it runs")
+      .argument("[file]", "script file, or - for stdin"),
+  )
+    .option("--interval <TIME>", "refresh period (real time)", "500ms")
+    .option("--speed <X>", "simulated seconds per real second", "0.01")
+    .option("--duration <TIME>", "stop after this much simulated time (non-TTY)")
+    .addHelpText("after", EXAMPLES)
+    .action(runTopCommand);
+
+  program
+    .command("list")
+    .description("probe points the workload offers (like bpftrace -l)")
+    .argument("[pattern]", "uprobe:TARGET:FUNC pattern with wildcards")
+    .option("-w, --workload <NAME|FILE>", "bundled workload name or YAML file", "default")
+    .option("--set <key=value>", "override a workload parameter (repeatable)", collect, [])
+    .action(runList);
+
+  program.command("workloads").description("bundled workloads, one line each").action(runWorkloads);
+
+  const bench = program.command("bench").description("simulated throughput benchmarks");
+  bench
+    .command("scaling")
+    .description("simulated M hits/s vs CPUs, like the kernel's trigger bench")
+    .option("--kernel <P[,P...]>", "kernel profiles", "latest")
+    .option("--probe <KIND>", "uprobe-nop | uprobe-push | uprobe-ret | uretprobe-nop | uretprobe-push | uretprobe-ret", "uprobe-nop")
+    .option("--cpus <LIST>", "CPU counts", "1,2,4,8,16,32,64,80")
+    .option("--duration <TIME>", "simulated time per point", "2ms")
+    .option("--switch <key=value>", "change one switch (repeatable)", collect, [])
+    .option("--seed <N>", "seed", "1")
+    .addOption(new Option("-f, --format <FORMAT>", "output format").choices(["text", "json"]).default("text"))
+    .action(runBench);
   return program;
 }

@@ -3,7 +3,7 @@
  * generator the scheduler runs) plus this kernel-side state, kept in `task.ctx`.
  */
 import type { Task } from "../sim/machine.js";
-import type { MmLike } from "./uprobes/mm-api.js";
+import type { MmStruct } from "./uprobes/mm-api.js";
 import type { PtRegs, UprobeTask } from "./uprobes/types.js";
 
 export class TaskStruct {
@@ -21,7 +21,7 @@ export class TaskStruct {
     readonly pid: number,
     readonly tid: number,
     public comm: string,
-    public mm: MmLike,
+    public mm: MmStruct,
   ) {}
 }
 

@@ -4,14 +4,14 @@
  * registration by dup_mmap_sem and inherits MMF_HAS_UPROBES.
  */
 import type { Sub } from "../../sim/machine.js";
-import { type MmLike, PAGE_SIZE, type VmAreaLike, valid_vma } from "./mm-api.js";
+import { MMF_HAS_UPROBES, MMF_RECALC_UPROBES, type MmStruct, PAGE_SIZE, type VmAreaStruct, valid_vma } from "./mm-api.js";
 import type { UprobesState } from "./state.js";
 import { filter_chain } from "./swbp.js";
 import { build_probe_list, put_uprobe, vma_has_uprobes } from "./tree.js";
 import { install_breakpoint } from "./xol.js";
 
 /** uprobe_mmap: mmap_lock held for write; install every wanted probe in the new VMA. */
-export function* uprobe_mmap(u: UprobesState, vma: VmAreaLike): Sub<void> {
+export function* uprobe_mmap(u: UprobesState, vma: VmAreaStruct): Sub<void> {
   if (u.tree.size === 0 || !valid_vma(vma, true) || vma.vm_file === null || vma.vm_mm === null) return;
   const mm = vma.vm_mm;
   const start = vma.vm_pgoff * PAGE_SIZE;
@@ -26,12 +26,12 @@ export function* uprobe_mmap(u: UprobesState, vma: VmAreaLike): Sub<void> {
 }
 
 /** uprobe_munmap: the breakpoint pages go with the mapping; recompute HAS lazily. */
-export function uprobe_munmap(u: UprobesState, vma: VmAreaLike, start: number, end: number): void {
+export function uprobe_munmap(u: UprobesState, vma: VmAreaStruct, start: number, end: number): void {
   if (u.tree.size === 0 || !valid_vma(vma, false) || vma.vm_file === null || vma.vm_mm === null) return;
   const mm = vma.vm_mm;
-  if (mm.mm_users === 0 || !mm.has_uprobes || mm.recalc_uprobes) return;
+  if (mm.mm_users === 0 || !mm.test_bit(MMF_HAS_UPROBES) || mm.test_bit(MMF_RECALC_UPROBES)) return;
   const first = vma.vm_pgoff * PAGE_SIZE + (start - vma.vm_start);
-  if (vma_has_uprobes(u, vma.vm_file.f_inode, first, first + (end - start))) mm.recalc_uprobes = true;
+  if (vma_has_uprobes(u, vma.vm_file.f_inode, first, first + (end - start))) mm.set_bit(MMF_RECALC_UPROBES);
 }
 
 export function* uprobe_start_dup_mmap(u: UprobesState): Sub<void> {
@@ -43,14 +43,14 @@ export function uprobe_end_dup_mmap(u: UprobesState): void {
 }
 
 /** uprobe_dup_mmap: the child inherits the breakpoint pages with the VMAs. */
-export function uprobe_dup_mmap(_u: UprobesState, oldmm: MmLike, newmm: MmLike): void {
-  if (oldmm.has_uprobes) {
-    newmm.has_uprobes = true;
-    newmm.recalc_uprobes = true;
+export function uprobe_dup_mmap(_u: UprobesState, oldmm: MmStruct, newmm: MmStruct): void {
+  if (oldmm.test_bit(MMF_HAS_UPROBES)) {
+    newmm.set_bit(MMF_HAS_UPROBES);
+    newmm.set_bit(MMF_RECALC_UPROBES);
   }
 }
 
 /** uprobe_clear_state: mm teardown frees the xol area. */
-export function uprobe_clear_state(_u: UprobesState, mm: MmLike): void {
+export function uprobe_clear_state(_u: UprobesState, mm: MmStruct): void {
   mm.uprobes_state.xol_area = null;
 }

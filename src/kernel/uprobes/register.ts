@@ -7,7 +7,16 @@
  * batch (as merged in 6.12), or a sync per probe (the old way), or the proposed batch API.
  */
 import type { Sub } from "../../sim/machine.js";
-import { type InodeLike, type MmLike, offset_to_vaddr, valid_vma, vaddr_to_offset } from "./mm-api.js";
+import {
+  MMF_HAS_UPROBES,
+  type MmStruct,
+  offset_to_vaddr,
+  PAGE_SIZE,
+  type UprobeInode,
+  valid_vma,
+  vaddr_to_offset,
+  vma_lookup_quiet,
+} from "./mm-api.js";
 import type { UprobesState } from "./state.js";
 import { filter_chain } from "./swbp.js";
 import { alloc_uprobe, put_uprobe } from "./tree.js";
@@ -19,7 +28,7 @@ export class UprobeError extends Error {}
 /** uprobe_register: returns the uprobe handle to pass to unregister. */
 export function* uprobe_register(
   u: UprobesState,
-  inode: InodeLike,
+  inode: UprobeInode,
   offset: number,
   uc: UprobeConsumer,
   ref_ctr_offset = 0,
@@ -63,19 +72,20 @@ function* consumer_del(u: UprobesState, uprobe: Uprobe, uc: UprobeConsumer): Sub
 }
 
 interface MapInfo {
-  mm: MmLike;
+  mm: MmStruct;
   vaddr: number;
 }
 
 /** build_map_info: every mm mapping the probed page, from the inode's i_mmap. */
-function* build_map_info(u: UprobesState, inode: InodeLike, offset: number): Sub<MapInfo[]> {
-  yield* u.i_mmap.i_mmap_read_lock(inode);
+function* build_map_info(u: UprobesState, inode: UprobeInode, offset: number): Sub<MapInfo[]> {
+  yield* inode.i_mapping.i_mmap_lock_read();
   const info: MapInfo[] = [];
-  for (const vma of u.i_mmap.vmasMapping(inode, offset)) {
+  const page = Math.floor(offset / PAGE_SIZE);
+  for (const vma of inode.i_mmap_query(page, page)) {
     if (!valid_vma(vma, true) || vma.vm_mm === null || vma.vm_mm.mm_users === 0) continue;
     info.push({ mm: vma.vm_mm, vaddr: offset_to_vaddr(vma, offset) });
   }
-  u.i_mmap.i_mmap_read_unlock(inode);
+  inode.i_mapping.i_mmap_unlock_read();
   u.m.label = "build_map_info";
   yield 0;
   return info;
@@ -91,7 +101,7 @@ function* register_for_each_vma(u: UprobesState, uprobe: Uprobe, uc: UprobeConsu
     if (err !== null) break;
     yield* mm.mmap_write_lock();
     // The scan is stale by now: re-check everything it assumed.
-    const vma = mm.vma_lookup_quiet(vaddr);
+    const vma = vma_lookup_quiet(mm, vaddr);
     if (
       vma !== null &&
       valid_vma(vma, uc !== null) &&
@@ -104,7 +114,7 @@ function* register_for_each_vma(u: UprobesState, uprobe: Uprobe, uc: UprobeConsu
           const r = yield* install_breakpoint(u, uprobe, mm, vma, vaddr);
           if (r !== "ok") err = `${r}: ${uprobe.describe()} already holds a trap instruction`;
         }
-      } else if (mm.has_uprobes && !(yield* filter_chain(u, uprobe, mm))) {
+      } else if (mm.test_bit(MMF_HAS_UPROBES) && !(yield* filter_chain(u, uprobe, mm))) {
         remove_breakpoint(u, uprobe, mm, vma, vaddr);
       }
     }
@@ -196,7 +206,7 @@ export function* uprobe_unregister_batch(u: UprobesState, regs: readonly Registr
 /** uprobe_register_batch (the same proposal): register every (inode, offset, consumer). */
 export function* uprobe_register_batch(
   u: UprobesState,
-  items: readonly { inode: InodeLike; offset: number; uc: UprobeConsumer }[],
+  items: readonly { inode: UprobeInode; offset: number; uc: UprobeConsumer }[],
 ): Sub<Registration[]> {
   const out: Registration[] = [];
   for (const it of items) out.push({ uprobe: yield* uprobe_register(u, it.inode, it.offset, it.uc), uc: it.uc });

@@ -11,7 +11,6 @@ import { Seqcount } from "../../sim/sync/seqcount.js";
 import { SrcuStruct } from "../../sim/sync/srcu.js";
 import type { KernelConfig } from "../config.js";
 import { UprobeFaults } from "../faults.js";
-import type { IMmapLike } from "./mm-api.js";
 import type { Uprobe, UprobeConsumer } from "./types.js";
 
 /** Counters the live view and the benches show. */
@@ -72,7 +71,6 @@ export class UprobesState {
   constructor(
     readonly m: Machine,
     readonly config: KernelConfig,
-    readonly i_mmap: IMmapLike,
   ) {
     this.faults = new UprobeFaults(m.faults);
     this.treelock = new RwSemaphore(m, "uprobes_treelock");

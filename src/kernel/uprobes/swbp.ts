@@ -6,7 +6,14 @@
 import type { Sub } from "../../sim/machine.js";
 import { Seqcount } from "../../sim/sync/seqcount.js";
 import type { TaskStruct } from "../task.js";
-import { type MmLike, vaddr_to_offset, valid_vma } from "./mm-api.js";
+import {
+  MMF_HAS_UPROBES,
+  MMF_RECALC_UPROBES,
+  type MmStruct,
+  vaddr_to_offset,
+  valid_vma,
+  vma_lookup_quiet,
+} from "./mm-api.js";
 import type { UprobesState } from "./state.js";
 import { find_uprobe_locked, find_uprobe_rcu, put_uprobe, try_get_uprobe, vma_has_uprobes } from "./tree.js";
 import {
@@ -93,7 +100,7 @@ function* finish_probed_insn(u: UprobesState, t: TaskStruct, uprobe: Uprobe): Su
 
 function sigtrap(u: UprobesState, t: TaskStruct, bp_vaddr: number): SwbpResult {
   // R6: only a trap no uprobe installed may kill the thread.
-  const vma = t.mm.vma_lookup_quiet(bp_vaddr);
+  const vma = vma_lookup_quiet(t.mm, bp_vaddr);
   if (vma !== null && vma.vm_file !== null) {
     const offset = vaddr_to_offset(vma, bp_vaddr);
     if (vma_has_uprobes(u, vma.vm_file.f_inode, offset, offset + 1)) {
@@ -129,8 +136,8 @@ function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: numbe
   } else {
     lookup.is_swbp = -1;
   }
-  if (uprobe === null && mm.recalc_uprobes) {
-    mm.recalc_uprobes = false;
+  if (uprobe === null && mm.test_bit(MMF_RECALC_UPROBES)) {
+    mm.clear_bit(MMF_RECALC_UPROBES);
     mmf_recalc_uprobes(u, mm);
   }
   mm.mmap_read_unlock();
@@ -161,7 +168,7 @@ type MmInode = Parameters<typeof find_uprobe_rcu>[1];
  * find_active_uprobe_speculative (6.14): resolve VMA -> file -> inode -> uprobe without
  * mmap_lock, validated by mm_lock_seq. Only positive answers count; every miss falls back.
  */
-function* find_active_uprobe_speculative(u: UprobesState, mm: MmLike, bp_vaddr: number): Sub<Uprobe | null> {
+function* find_active_uprobe_speculative(u: UprobesState, mm: MmStruct, bp_vaddr: number): Sub<Uprobe | null> {
   const m = u.m;
   u.rcu.readLock();
   let result: Uprobe | null = null;
@@ -190,8 +197,8 @@ function* find_active_uprobe_speculative(u: UprobesState, mm: MmLike, bp_vaddr: 
 }
 
 /** R1: a speculative answer must be what the locked path would compute now. */
-function checkSpeculation(u: UprobesState, mm: MmLike, bp_vaddr: number, uprobe: Uprobe): void {
-  const vma = mm.vma_lookup_quiet(bp_vaddr);
+function checkSpeculation(u: UprobesState, mm: MmStruct, bp_vaddr: number, uprobe: Uprobe): void {
+  const vma = vma_lookup_quiet(mm, bp_vaddr);
   const file = vma === null ? null : vma.vm_file;
   if (vma === null || file === null || file.f_inode !== uprobe.inode || vaddr_to_offset(vma, bp_vaddr) !== uprobe.offset) {
     u.m.fail(
@@ -261,7 +268,7 @@ function checkDelivery(u: UprobesState, uprobe: Uprobe, hit: number, hitStart: n
 }
 
 /** The REMOVE decision, re-checked so a concurrent registration is not undone (R8). */
-function* handle_remove(u: UprobesState, mm: MmLike, uprobe: Uprobe, registerSeq: number): Sub<void> {
+function* handle_remove(u: UprobesState, mm: MmStruct, uprobe: Uprobe, registerSeq: number): Sub<void> {
   yield* uprobe.register_rwsem.downRead();
   let unapply: boolean;
   if (u.faults.removeSkipRecheck) unapply = true;
@@ -272,7 +279,7 @@ function* handle_remove(u: UprobesState, mm: MmLike, uprobe: Uprobe, registerSeq
 }
 
 /** filter_chain: does any current consumer want `mm`? (no filter = wants every mm) */
-export function* filter_chain(u: UprobesState, uprobe: Uprobe, mm: MmLike): Sub<boolean> {
+export function* filter_chain(u: UprobesState, uprobe: Uprobe, mm: MmStruct): Sub<boolean> {
   yield* uprobe.consumer_rwsem.downRead();
   let wanted = false;
   for (const uc of uprobe.consumers) {
@@ -286,7 +293,7 @@ export function* filter_chain(u: UprobesState, uprobe: Uprobe, mm: MmLike): Sub<
 }
 
 /** unapply_uprobe: remove this uprobe's breakpoints from `mm` (mmap_lock for write, 6.18). */
-function* unapply_uprobe(u: UprobesState, uprobe: Uprobe, mm: MmLike): Sub<void> {
+function* unapply_uprobe(u: UprobesState, uprobe: Uprobe, mm: MmStruct): Sub<void> {
   yield* mm.mmap_write_lock();
   for (const vma of mm.vmas()) {
     if (!valid_vma(vma, false) || vma.vm_file === null || vma.vm_file.f_inode !== uprobe.inode) continue;
@@ -301,13 +308,13 @@ function* unapply_uprobe(u: UprobesState, uprobe: Uprobe, mm: MmLike): Sub<void>
 }
 
 /** mmf_recalc_uprobes: clear MMF_HAS_UPROBES unless some VMA still maps a probe. */
-function mmf_recalc_uprobes(u: UprobesState, mm: MmLike): void {
+function mmf_recalc_uprobes(u: UprobesState, mm: MmStruct): void {
   for (const vma of mm.vmas()) {
     if (!valid_vma(vma, false) || vma.vm_file === null) continue;
     const start = vma.vm_pgoff * 4096;
     if (vma_has_uprobes(u, vma.vm_file.f_inode, start, start + (vma.vm_end - vma.vm_start))) return;
   }
-  mm.has_uprobes = false;
+  mm.clear_bit(MMF_HAS_UPROBES);
 }
 
 export type { Cookie };

@@ -10,7 +10,7 @@ import type { Sub } from "../../sim/machine.js";
 import { Refcount } from "../../sim/sync/refcount.js";
 import { RwSemaphore } from "../../sim/sync/rwsem.js";
 import { ObjState } from "../../sim/slab.js";
-import type { InodeLike } from "./mm-api.js";
+import type { UprobeInode } from "./mm-api.js";
 import { type UprobesState, uprobeKey } from "./state.js";
 import { Uprobe } from "./types.js";
 
@@ -22,9 +22,9 @@ function treeDepth(u: UprobesState): number {
  * find_uprobe_rcu: lockless lookup inside the caller's read section; no reference taken.
  * A hit is always genuine; a miss is re-checked against uprobes_seqcount.
  */
-export function* find_uprobe_rcu(u: UprobesState, inode: InodeLike, offset: number): Sub<Uprobe | null> {
+export function* find_uprobe_rcu(u: UprobesState, inode: UprobeInode, offset: number): Sub<Uprobe | null> {
   const m = u.m;
-  const key = uprobeKey(inode.id, offset);
+  const key = uprobeKey(inode.i_ino, offset);
   const atStart = u.tree.get(key);
   while (true) {
     const seq = u.uprobes_seqcount.read();
@@ -56,12 +56,12 @@ export function* find_uprobe_rcu(u: UprobesState, inode: InodeLike, offset: numb
 }
 
 /** find_uprobe under uprobes_treelock (pre-6.12 hot path): takes a reference. */
-export function* find_uprobe_locked(u: UprobesState, inode: InodeLike, offset: number): Sub<Uprobe | null> {
+export function* find_uprobe_locked(u: UprobesState, inode: UprobeInode, offset: number): Sub<Uprobe | null> {
   const m = u.m;
   yield* u.treelock.downRead();
   u.treeLine.read(m);
   m.cost(m.profile.treeNode * treeDepth(u));
-  const found = u.tree.get(uprobeKey(inode.id, offset)) ?? null;
+  const found = u.tree.get(uprobeKey(inode.i_ino, offset)) ?? null;
   const got = found !== null && try_get_uprobe(u, found);
   u.treelock.upRead();
   m.label = "find_uprobe: treelock";
@@ -98,7 +98,7 @@ export function checkLive(u: UprobesState, uprobe: Uprobe, where: string): void 
  */
 export function* alloc_uprobe(
   u: UprobesState,
-  inode: InodeLike,
+  inode: UprobeInode,
   offset: number,
   ref_ctr_offset: number,
 ): Sub<Uprobe | "EINVAL"> {
@@ -123,7 +123,7 @@ export function* alloc_uprobe(
 
 function* insert_uprobe(u: UprobesState, fresh: Uprobe): Sub<Uprobe> {
   const m = u.m;
-  const key = uprobeKey(fresh.inode.id, fresh.offset);
+  const key = uprobeKey(fresh.inode.i_ino, fresh.offset);
   yield* u.treelock.downWrite();
   u.uprobes_seqcount.writeBegin();
   m.label = "insert_uprobe: write section";
@@ -144,18 +144,18 @@ function* insert_uprobe(u: UprobesState, fresh: Uprobe): Sub<Uprobe> {
 }
 
 function link(u: UprobesState, uprobe: Uprobe): void {
-  u.tree.set(uprobeKey(uprobe.inode.id, uprobe.offset), uprobe);
+  u.tree.set(uprobeKey(uprobe.inode.i_ino, uprobe.offset), uprobe);
   uprobe.rb_linked = true;
-  let set = u.byInode.get(uprobe.inode.id);
-  if (set === undefined) u.byInode.set(uprobe.inode.id, (set = new Set()));
+  let set = u.byInode.get(uprobe.inode.i_ino);
+  if (set === undefined) u.byInode.set(uprobe.inode.i_ino, (set = new Set()));
   set.add(uprobe);
 }
 
 function erase(u: UprobesState, uprobe: Uprobe): void {
-  const key = uprobeKey(uprobe.inode.id, uprobe.offset);
+  const key = uprobeKey(uprobe.inode.i_ino, uprobe.offset);
   if (u.tree.get(key) === uprobe || u.faults.freeEraseUnconditionally) u.tree.delete(key);
   uprobe.rb_linked = false;
-  const set = u.byInode.get(uprobe.inode.id);
+  const set = u.byInode.get(uprobe.inode.i_ino);
   if (set !== undefined) {
     if (u.faults.freeEraseUnconditionally) {
       for (const other of set) if (other.offset === uprobe.offset) set.delete(other);
@@ -193,9 +193,9 @@ function uprobe_free_deferred(u: UprobesState, uprobe: Uprobe): void {
 }
 
 /** build_probe_list: live uprobes of `inode` in [min, max), each with a reference. */
-export function* build_probe_list(u: UprobesState, inode: InodeLike, min: number, max: number): Sub<Uprobe[]> {
+export function* build_probe_list(u: UprobesState, inode: UprobeInode, min: number, max: number): Sub<Uprobe[]> {
   const list: Uprobe[] = [];
-  const set = u.byInode.get(inode.id);
+  const set = u.byInode.get(inode.i_ino);
   if (set === undefined || set.size === 0) return list;
   yield* u.treelock.downRead();
   for (const uprobe of set) {
@@ -207,8 +207,8 @@ export function* build_probe_list(u: UprobesState, inode: InodeLike, min: number
 }
 
 /** Any registered uprobe of `inode` inside [min, max)? (vma_has_uprobes) */
-export function vma_has_uprobes(u: UprobesState, inode: InodeLike, min: number, max: number): boolean {
-  const set = u.byInode.get(inode.id);
+export function vma_has_uprobes(u: UprobesState, inode: UprobeInode, min: number, max: number): boolean {
+  const set = u.byInode.get(inode.i_ino);
   if (set === undefined) return false;
   for (const uprobe of set) if (uprobe.offset >= min && uprobe.offset < max) return true;
   return false;

@@ -9,7 +9,8 @@ import { ObjState, type SlabObject } from "../../sim/slab.js";
 import type { Refcount } from "../../sim/sync/refcount.js";
 import type { RwSemaphore } from "../../sim/sync/rwsem.js";
 import type { Seqcount } from "../../sim/sync/seqcount.js";
-import type { InodeLike, InsnKind, MmLike } from "./mm-api.js";
+import type { InsnKind } from "../fs/inode.js";
+import type { MmStruct, UprobeInode } from "./mm-api.js";
 
 export const UPROBE_HANDLER_REMOVE = 1;
 export const UPROBE_HANDLER_IGNORE = 2;
@@ -48,7 +49,7 @@ export const enum ConsumerState {
 export interface UprobeConsumer {
   handler: ((uc: UprobeConsumer, regs: PtRegs, data: Cookie) => number) | null;
   ret_handler: ((uc: UprobeConsumer, func: number, regs: PtRegs, data: Cookie) => number) | null;
-  filter: ((uc: UprobeConsumer, mm: MmLike) => boolean) | null;
+  filter: ((uc: UprobeConsumer, mm: MmStruct) => boolean) | null;
   /** Assigned by consumer_add from a global counter. */
   id: number;
   // --- model bookkeeping (invariant checks) ---
@@ -97,7 +98,7 @@ export class Uprobe implements SlabObject {
   readonly line: CacheLine;
 
   constructor(
-    readonly inode: InodeLike,
+    readonly inode: UprobeInode,
     readonly offset: number,
     readonly ref: Refcount,
     readonly register_rwsem: RwSemaphore,

@@ -2,30 +2,30 @@
  * Patching user memory and the per-mm [uprobes] page (kernel-model.md 1.6, 2.5).
  */
 import type { Sub } from "../../sim/machine.js";
-import type { MmLike, VmAreaLike } from "./mm-api.js";
+import { MMF_HAS_UPROBES, MMF_RECALC_UPROBES, type MmStruct, type VmAreaStruct, XOL_AREA_VADDR } from "./mm-api.js";
 import type { UprobesState } from "./state.js";
 import { type Uprobe, XolArea } from "./types.js";
 
 const XOL_SLOTS = 4096 / 128; // UPROBE_XOL_SLOT_BYTES = 128
 
-export function get_xol_area(mm: MmLike): XolArea | null {
+export function get_xol_area(mm: MmStruct): XolArea | null {
   return (mm.uprobes_state.xol_area as XolArea | null) ?? null;
 }
 
 /** The uretprobe trampoline: slot 0 of the xol area (0 when the mm has none yet). */
-export function get_trampoline_vaddr(mm: MmLike): number {
+export function get_trampoline_vaddr(mm: MmStruct): number {
   const area = mm.uprobes_state.xol_area as XolArea | null;
   return area === null || area === undefined ? -1 : area.vaddr;
 }
 
 /** __create_xol_area + xol_add_vma: map the [uprobes] page on first use. */
-export function* get_or_create_xol_area(u: UprobesState, mm: MmLike): Sub<XolArea> {
+export function* get_or_create_xol_area(u: UprobesState, mm: MmStruct): Sub<XolArea> {
   const existing = get_xol_area(mm);
   if (existing !== null) return existing;
   yield* mm.mmap_write_lock();
   let area = get_xol_area(mm);
   if (area === null) {
-    area = new XolArea(mm.xol_add_vma(4096), XOL_SLOTS);
+    area = new XolArea(XOL_AREA_VADDR, XOL_SLOTS);
     mm.uprobes_state.xol_area = area; // smp_store_release
   }
   mm.mmap_write_unlock();
@@ -44,9 +44,9 @@ function* prepare_uprobe(u: UprobesState, uprobe: Uprobe): Sub<"ok" | "ENOTSUPP"
   let result: "ok" | "ENOTSUPP" = "ok";
   if (!uprobe.copy_insn) {
     const insn = uprobe.inode.insnAt(uprobe.offset);
-    if (insn === "trap") result = "ENOTSUPP";
-    else {
-      uprobe.arch = { insn, emulate: insn !== "ret" };
+    {
+      // nop and push are emulated; ret and any other instruction are stepped out of line
+      uprobe.arch = { insn, emulate: insn === "nop" || insn === "push" };
       uprobe.line.write(u.m);
       uprobe.copy_insn = true; // after smp_wmb: arch is visible before the flag
     }
@@ -59,25 +59,25 @@ function* prepare_uprobe(u: UprobesState, uprobe: Uprobe): Sub<"ok" | "ENOTSUPP"
 export function* install_breakpoint(
   u: UprobesState,
   uprobe: Uprobe,
-  mm: MmLike,
-  vma: VmAreaLike,
+  mm: MmStruct,
+  vma: VmAreaStruct,
   vaddr: number,
 ): Sub<"ok" | "ENOTSUPP"> {
   const prepared = yield* prepare_uprobe(u, uprobe);
   if (prepared !== "ok") return prepared;
-  const first = !mm.has_uprobes;
-  mm.has_uprobes = true; // before patching: a thread may trap the instant the page changes
+  const first = !mm.test_bit(MMF_HAS_UPROBES);
+  mm.set_bit(MMF_HAS_UPROBES); // before patching: a thread may trap the instant the page changes
   const r = mm.uprobe_write_opcode(vma, vaddr, true);
   if (r === "changed") u.stats.breakpointsInstalled++;
-  mm.recalc_uprobes = false;
-  if (first && !mm.breakpointAt(vaddr)) mm.has_uprobes = false;
+  mm.clear_bit(MMF_RECALC_UPROBES);
+  if (first && !mm.breakpointAt(vaddr)) mm.clear_bit(MMF_HAS_UPROBES);
   u.m.label = "install_breakpoint";
   yield 0;
   return "ok";
 }
 
 /** remove_breakpoint: mmap_lock held by the caller. */
-export function remove_breakpoint(u: UprobesState, _uprobe: Uprobe, mm: MmLike, vma: VmAreaLike, vaddr: number): void {
-  mm.recalc_uprobes = true;
+export function remove_breakpoint(u: UprobesState, _uprobe: Uprobe, mm: MmStruct, vma: VmAreaStruct, vaddr: number): void {
+  mm.set_bit(MMF_RECALC_UPROBES);
   if (mm.uprobe_write_opcode(vma, vaddr, false) === "changed") u.stats.breakpointsRemoved++;
 }

@@ -1,0 +1,103 @@
+/**
+ * `probelab bench scaling`: the kernel's trigger bench on the simulated machine. One pinned
+ * producer per CPU calls the probed function in a loop; a count() program runs per hit; the
+ * result is total and per-CPU M hits per simulated second.
+ */
+import { DEFAULT_PROFILE } from "../kernel/config.js";
+import { Session } from "../trace/session.js";
+import { fail, guarded, kernelConfig, parseDuration, parseIntOption, workload } from "./common.js";
+
+interface BenchOptions {
+  kernel: string;
+  probe: string;
+  cpus: string;
+  duration: string;
+  switch: string[];
+  seed: string;
+  format: "text" | "json";
+}
+
+const PROBES = ["uprobe-nop", "uprobe-push", "uprobe-ret", "uretprobe-nop", "uretprobe-push", "uretprobe-ret"];
+
+export interface ScalingPoint {
+  kernel: string;
+  probe: string;
+  cpus: number;
+  total_mhits: number;
+  per_cpu_mhits: number;
+  speculative_fallbacks: number;
+  real_ms: number;
+}
+
+/** One point: `cpus` producers for `durationNs` of simulated time after a warm-up. */
+export function scalingPoint(
+  profile: string,
+  switches: string[],
+  probe: string,
+  cpus: number,
+  durationNs: number,
+  seed: number,
+): ScalingPoint {
+  const [kind, insn] = probe.split("-");
+  const target = `uprobe_target_${insn}`;
+  const w = workload("trigger", [`target=${target}`], cpus, seed);
+  const session = new Session({
+    workload: w,
+    cpus,
+    seed,
+    kernelProfile: profile,
+    config: kernelConfig(profile, switches),
+    format: "text",
+    out: { write: () => {} },
+    err: { write: () => {} },
+  });
+  const { script } = session.load({ name: "bench", text: `${kind}:/usr/bin/trigger:${target} { @ = count(); }` });
+  if (script === null) fail("internal: bench script did not load");
+  const t0 = performance.now();
+  session.start(script);
+  const warm = 200_000;
+  session.runUntil(warm);
+  const before = script.probes[0].hits();
+  session.runUntil(warm + durationNs);
+  const hits = script.probes[0].hits() - before;
+  const total = hits / (durationNs / 1e9) / 1e6;
+  return {
+    kernel: profile,
+    probe,
+    cpus,
+    total_mhits: round(total),
+    per_cpu_mhits: round(total / cpus),
+    speculative_fallbacks: session.kernel.u.stats.speculativeFallbacks,
+    real_ms: Math.round(performance.now() - t0),
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+export function runBench(opts: BenchOptions): Promise<void> {
+  return guarded(() => {
+    if (!PROBES.includes(opts.probe)) fail(`--probe must be one of ${PROBES.join(", ")}`, 2);
+    const profiles = opts.kernel.split(",").map((s) => s.trim() || DEFAULT_PROFILE);
+    const cpuList = opts.cpus.split(",").map((c) => parseIntOption(c, "--cpus", 1, 128));
+    const duration = parseDuration(opts.duration, "--duration");
+    const seed = parseIntOption(opts.seed, "--seed", 0, 2 ** 31 - 1);
+    for (const p of profiles) kernelConfig(p, opts.switch);
+    if (opts.format === "text") {
+      process.stdout.write(`probe ${opts.probe}, ${duration / 1e6} ms simulated per point\n`);
+      process.stdout.write(`${"kernel".padEnd(12)} ${"cpus".padStart(5)} ${"total M/s".padStart(10)} ${"per-CPU M/s".padStart(12)}\n`);
+    }
+    for (const profile of profiles) {
+      for (const cpus of cpuList) {
+        const r = scalingPoint(profile, opts.switch, opts.probe, cpus, duration, seed);
+        if (opts.format === "json") process.stdout.write(`${JSON.stringify(r)}\n`);
+        else {
+          process.stdout.write(
+            `${profile.padEnd(12)} ${String(cpus).padStart(5)} ${r.total_mhits.toFixed(3).padStart(10)} ${r.per_cpu_mhits.toFixed(3).padStart(12)}\n`,
+          );
+        }
+      }
+    }
+  });
+}

@@ -1,0 +1,152 @@
+/**
+ * The LiveSession a viewer drives (src/trace/snapshot.ts): a Session advanced in slices,
+ * published as one plain snapshot per tick. Rates come from simulated time between ticks.
+ */
+import { percentileFromHist } from "../tui/histogram.js";
+import { printMaps } from "../runtime/index.js";
+import type { AttachResult, LiveSession, ProbeRow, SessionSnapshot } from "./snapshot.js";
+import { Session } from "./session.js";
+import type { TraceProbe } from "./trace-probe.js";
+
+const HISTORY = 60;
+const LOG_LINES = 200;
+
+export class LiveTraceSession implements LiveSession {
+  private speed: number;
+  private lastNs = 0;
+  private lastTotal = 0;
+  private totalRate = 0;
+  private measuredSpeed = 0;
+  private oneLiners = 0;
+  private readonly log: string[];
+  private last: SessionSnapshot;
+
+  constructor(
+    readonly session: Session,
+    speed: number,
+    log: string[],
+  ) {
+    this.speed = speed;
+    this.log = log;
+    this.last = this.build();
+  }
+
+  tick(realMs: number): SessionSnapshot {
+    const s = this.session;
+    if (!s.stopped) s.runUntil(s.simNow + realMs * 1e6 * this.speed);
+    const dt = s.simNow - this.lastNs;
+    if (dt > 0) {
+      for (const p of s.probes) sampleRate(p, dt);
+      const total = this.totalHits();
+      this.totalRate = ((total - this.lastTotal) * 1e9) / dt;
+      this.lastTotal = total;
+      this.measuredSpeed = dt / 1e9 / (realMs / 1000);
+      this.lastNs = s.simNow;
+    }
+    if (this.log.length > LOG_LINES) this.log.splice(0, this.log.length - LOG_LINES);
+    this.last = this.build();
+    return this.last;
+  }
+
+  snapshot(): SessionSnapshot {
+    return this.last;
+  }
+
+  attach(programText: string): AttachResult {
+    const src = { name: `one-liner #${++this.oneLiners}`, text: programText };
+    const { script, diagnostics } = this.session.load(src);
+    if (script === null) return { ok: false, error: Session.format(diagnostics, src) };
+    this.session.start(script);
+    this.last = this.build();
+    return { ok: true, probeIds: script.probes.map((p) => p.id) };
+  }
+
+  detachProbe(id: number): void {
+    const p = this.session.probes.find((x) => x.id === id);
+    if (p !== undefined) this.session.detach([p]);
+    this.last = this.build();
+  }
+
+  reattachProbe(id: number): void {
+    const p = this.session.probes.find((x) => x.id === id);
+    if (p !== undefined) this.session.attach([p]);
+    this.last = this.build();
+  }
+
+  setSpeed(factor: number): void {
+    this.speed = factor;
+  }
+
+  close(): SessionSnapshot {
+    this.session.detach(this.session.probes);
+    this.session.finish();
+    this.last = this.build();
+    return this.last;
+  }
+
+  private totalHits(): number {
+    let n = 0;
+    for (const p of this.session.probes) n += p.hits();
+    return n;
+  }
+
+  private build(): SessionSnapshot {
+    const s = this.session;
+    const u = s.kernel.u;
+    return {
+      simTimeNs: s.simNow,
+      speed: this.measuredSpeed,
+      targetSpeed: this.speed,
+      kernelProfile: s.opts.kernelProfile,
+      workload: s.opts.workload?.name ?? "(none)",
+      cpus: s.opts.cpus,
+      totalHits: this.totalHits(),
+      totalRate: this.totalRate,
+      eventsLost: s.scripts.reduce((n, sc) => n + sc.ring.lostTotal, 0),
+      kernel: {
+        speculativeHits: u.stats.speculativeHits,
+        speculativeFallbacks: u.stats.speculativeFallbacks,
+        gracePeriods: u.gracePeriods(),
+        syncTimeNs: u.stats.syncTimeNs,
+        leasesExpired: u.stats.leasesExpired,
+        breakpointsInstalled: u.stats.breakpointsInstalled,
+      },
+      probes: s.probes.map(row),
+      maps: s.scripts.map((sc) => ({ script: sc.name, text: printMaps(sc.compiled.maps) })),
+      eventLog: this.log.slice(-50),
+      finished: s.stopped,
+    };
+  }
+}
+
+function sampleRate(p: TraceProbe, dtNs: number): void {
+  const hits = p.hits();
+  p.rate = ((hits - p.lastHits) * 1e9) / dtNs;
+  p.lastHits = hits;
+  p.rateHistory.push(p.rate);
+  if (p.rateHistory.length > HISTORY) p.rateHistory.shift();
+}
+
+function row(p: TraceProbe): ProbeRow {
+  const r: ProbeRow = {
+    id: p.id,
+    script: p.scriptName,
+    spec: p.concrete.name,
+    state: p.state,
+    hits: p.hits(),
+    rate: p.rate,
+    rateHistory: [...p.rateHistory],
+  };
+  if (p.error !== undefined) r.error = p.error;
+  if (p.latencyCount > 0) {
+    const hist = Array.from(p.latency);
+    r.latency = {
+      count: p.latencyCount,
+      p50: percentileFromHist(hist, 50) ?? 0,
+      p99: percentileFromHist(hist, 99) ?? 0,
+      max: p.latencyMax,
+      hist,
+    };
+  }
+  return r;
+}
