@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these scripts deliberately contain JS template syntax.
 /**
  * Nothing a script says runs as JavaScript: strings that look like template code, names
  * that collide with Object.prototype, calls to JS globals. The compiler builds closures
@@ -70,7 +71,7 @@ describe("hostile scripts behave as plain data", () => {
   });
 
   test("property: any byte string round-trips through a literal, a map key and printf", () => {
-    const escape = (s: string) =>
+    const hexEscape = (s: string) =>
       [...s].map((c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`).join("");
     fc.assert(
       fc.property(
@@ -79,7 +80,7 @@ describe("hostile scripts behave as plain data", () => {
           maxLength: 20,
         }),
         (s) => {
-          const lit = `"${escape(s)}"`;
+          const lit = `"${hexEscape(s)}"`;
           const r = runScript(`begin { @m[${lit}] = 1; printf("%s|", ${lit}); }`, { format: "json" });
           expect(r.diagnostics).toBe("");
           const records = r.stdout
