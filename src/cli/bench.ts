@@ -55,8 +55,10 @@ export function scalingPoint(
   if (script === null) fail("internal: bench script did not load");
   const t0 = performance.now();
   session.start(script);
-  const warm = 200_000;
-  session.runUntil(warm);
+  // Warm up until the probe is attached everywhere (registration waits for grace periods).
+  let warm = 0;
+  while (session.kernel.u.stats.registrations < 1 && warm < 1e9) session.runUntil((warm += 100_000));
+  session.runUntil((warm += 100_000));
   const before = script.probes[0].hits();
   session.runUntil(warm + durationNs);
   const hits = script.probes[0].hits() - before;

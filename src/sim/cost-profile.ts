@@ -58,7 +58,7 @@ export const DEFAULT_COST_PROFILE: Readonly<CostProfile> = Object.freeze({
   singleStep: 560,
   syscall: 70,
   cacheHit: 1,
-  lineTransfer: 100,
+  lineTransfer: 40,
   atomic: 8,
   contextSwitch: 1500,
   userLoop: 5,
