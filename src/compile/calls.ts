@@ -69,6 +69,12 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
       return (ctx) => s(ctx).length;
     }
     case "len": {
+      const target = arg(e, 0);
+      if (target.type.kind === "ustack") {
+        // len(ustack): the stack's depth.
+        const frames = compileExpr(env, target) as (ctx: HitContext) => readonly Value[];
+        return (ctx) => frames(ctx).length;
+      }
       const { map } = mapArg(env, e, 0);
       return () => map.len();
     }

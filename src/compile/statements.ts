@@ -28,7 +28,7 @@ import { conversion } from "./conversions.js";
 import { CompileError, type Eval, type Exec, mapOf, type ProbeEnv, valueTypeOf } from "./env.js";
 import { compileCond, compileExpr, compileIntOperand } from "./expressions.js";
 import { compileCompound, compileMapStore } from "./map-access.js";
-import { BREAK, CONTINUE, LEAVE, NORMAL, UNWIND } from "./state.js";
+import { BREAK, CONTINUE, type Completion, LEAVE, NORMAL, UNWIND } from "./state.js";
 
 /** A block used as a statement (its trailing value, if any, is evaluated and dropped). */
 export function compileBlock(env: ProbeEnv, block: Block): Exec {
@@ -75,10 +75,45 @@ export function compileBlockValue(env: ProbeEnv, block: Block): Eval {
   return (ctx) => {
     const c = body(ctx);
     if (c !== NORMAL) {
-      UNWIND.code = LEAVE;
+      // break/continue are caught by the enclosing loop (see loopBody), LEAVE by the runner.
+      UNWIND.code = c as Completion;
       throw UNWIND;
     }
     return value(ctx);
+  };
+}
+
+/** True when `node` holds a block or if expression (which may unwind with break/continue). */
+function hasValueBlock(node: unknown): boolean {
+  if (node === null || typeof node !== "object") return false;
+  if (Array.isArray(node)) return node.some(hasValueBlock);
+  const kind = (node as { kind?: unknown }).kind;
+  if (kind === "blockExpr" || kind === "ifExpr") return true;
+  for (const key of Object.keys(node)) {
+    if (key !== "type" && key !== "span" && hasValueBlock((node as Record<string, unknown>)[key]))
+      return true;
+  }
+  return false;
+}
+
+/**
+ * A loop's body. Only when it contains a block expression can a break/continue arrive as
+ * an unwind; then (and only then) the body runs under try/catch to turn it back into a code.
+ */
+function loopBody(env: ProbeEnv, body: Block): Exec {
+  const run = compileBlock(env, body);
+  if (!hasValueBlock(body)) return run;
+  return (ctx) => {
+    try {
+      return run(ctx);
+    } catch (err) {
+      if (err === UNWIND && UNWIND.code !== LEAVE) {
+        const code = UNWIND.code;
+        UNWIND.code = LEAVE;
+        return code;
+      }
+      throw err;
+    }
   };
 }
 
@@ -212,7 +247,7 @@ function loopStep(c: number): number {
 
 function compileWhile(env: ProbeEnv, s: WhileStmt): Exec {
   const cond = compileCond(env, s.cond);
-  const body = compileBlock(env, s.body);
+  const body = loopBody(env, s.body);
   const state = env.script.state;
   return (ctx) => {
     for (;;) {
@@ -230,7 +265,7 @@ function compileForMap(env: ProbeEnv, s: ForMapStmt): Exec {
   const { map } = mapOf(env, s.map.name, s.map.span);
   if (!map.desc.keyed)
     throw new CompileError(`for-loops need a map with keys; ${map.name} has none`, s.map.span);
-  const body = compileBlock(env, s.body);
+  const body = loopBody(env, s.body);
   const state = env.script.state;
   const locals = env.locals;
   const slot = s.variable.slot;
@@ -251,7 +286,7 @@ function compileForMap(env: ProbeEnv, s: ForMapStmt): Exec {
 function compileForRange(env: ProbeEnv, s: ForRangeStmt): Exec {
   const start = compileIntOperand(env, s.start);
   const end = compileIntOperand(env, s.end);
-  const body = compileBlock(env, s.body);
+  const body = loopBody(env, s.body);
   const state = env.script.state;
   const locals = env.locals;
   const slot = s.variable.slot;

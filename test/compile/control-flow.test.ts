@@ -87,6 +87,31 @@ describe("statements", () => {
   });
 });
 
+describe("unwinding out of block expressions", () => {
+  test("break inside a block expression ends only the loop", () => {
+    expect(
+      lines(
+        "begin { $i = 0; while ($i < 5) { $i++; $x = { if ($i == 3) { break; } 1 }; print($i); } print(100 + $i); }",
+      ),
+    ).toEqual(["1", "2", "103"]);
+  });
+
+  test("continue inside an if expression skips to the next iteration", () => {
+    expect(
+      lines(
+        "begin { for ($i : 0..4) { $v = if ($i == 1) { continue; 0 } else { $i * 10 }; print($v); } print(9); }",
+      ),
+    ).toEqual(["0", "20", "30", "9"]);
+  });
+});
+
+describe("positional parameters", () => {
+  test("$1 as a number, $2 as a string, $# the count", () => {
+    const r = runScript('begin { printf("%d %s %d\\n", $1 + 1, str($2), $#); }', { args: ["41", "hello"] });
+    expect(r.stdout).toBe("42 hello 2\n\n\n");
+  });
+});
+
 describe("exit()", () => {
   test("ends the current probe at once, end blocks still run, the code is reported", () => {
     const r = runScript('begin { printf("a\\n"); exit(3); printf("never\\n"); } end { printf("end\\n"); }');

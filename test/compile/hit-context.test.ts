@@ -106,6 +106,13 @@ describe("builtins from the hit context", () => {
     );
   });
 
+  test("len(ustack) is the stack depth", () => {
+    const r = runScript('uprobe:/bin/x:f { printf("%d\\n", len(ustack)); } begin {}', {
+      between: (script, ctx) => hit(script, ctx, 0, { ustack: () => ["a", "b", "c"] }),
+    });
+    expect(r.stdout.split("\n")[0]).toBe("3");
+  });
+
   test("rand comes from the context's seeded source", () => {
     let n = 0;
     const r = runScript('uprobe:/bin/x:f { printf("%u\\n", rand); } begin {}', {

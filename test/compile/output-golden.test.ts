@@ -51,6 +51,16 @@ describe("aggregations, printed at exit", () => {
     );
   });
 
+  test("hist(n, k) splits each power of two into 2^k buckets", () => {
+    expect(out("begin { @ = hist(5, 2); @ = hist(9, 2); @ = hist(9, 2); }")).toBe(
+      "\n\n@:\n" +
+        "[5]                    1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |\n" +
+        "[6]                    0 |                                                    |\n" +
+        "[7]                    0 |                                                    |\n" +
+        "[8, 10)                2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n\n",
+    );
+  });
+
   test("keyed lhist, one histogram per key", () => {
     expect(
       out(
