@@ -45,6 +45,8 @@ export class Task {
    * could end before its timer or a woken task run before the wakeup.
    */
   readyAt = 0;
+  /** Waiting without giving up its CPU (a spinlock waiter): the CPU runs nothing else. */
+  spinning = false;
   /** Read-side nesting per RCU-like domain that tracks readers per task (see sync/rcu.ts). */
   readonly rcuNest = new Int32Array(4);
   /** Per domain: 1 while a grace period is waiting for this task to leave its read section. */
@@ -154,6 +156,8 @@ export class Machine {
   private readonly traceName: string[];
   private readonly traceTime: Float64Array;
   private readonly pctChangePoints: number[] = [];
+  /** The CPU heap orders by PCT priority instead of clock (hot path: no string compare). */
+  private readonly byPriority: boolean;
   private pctNextLow = 0;
 
   constructor(opts: MachineOptions) {
@@ -163,6 +167,7 @@ export class Machine {
     this.seed = opts.seed ?? 1;
     this.rng = new Prng(this.seed);
     this.policy = opts.policy ?? "time";
+    this.byPriority = this.policy === "pct";
     this.profile = opts.profile ?? { ...DEFAULT_COST_PROFILE };
     this.faults = new Set(opts.faults ?? []);
     this.cpus = [];
@@ -227,6 +232,16 @@ export class Machine {
     yield BLOCK;
   }
 
+  /**
+   * Wait on `wq` while keeping the CPU (use as `yield* m.spinWait(wq)`): what a spinlock
+   * waiter does. The CPU runs nothing else meanwhile and the time counts as busy; unlike a
+   * sleeping wait, interrupt context may do this.
+   */
+  *spinWait(wq: WaitQueue): Sub<void> {
+    this.task!.spinning = true;
+    yield* this.wait(wq);
+  }
+
   /** Wake every task on `wq` at the current time. */
   wakeAll(wq: WaitQueue): void {
     const list = wq.waiters;
@@ -267,7 +282,16 @@ export class Machine {
     task.waiting = null;
     task.readyAt = t;
     const cpu = task.cpu;
-    cpu.runq.push(task);
+    if (task.spinning) {
+      // Still the CPU's current (or interrupt) task: the CPU was busy spinning all along.
+      task.spinning = false;
+      if (cpu.heapPos < 0 && cpu.clock < t) {
+        cpu.busy += t - cpu.clock;
+        cpu.clock = t;
+      }
+    } else {
+      cpu.runq.push(task);
+    }
     if (cpu.heapPos < 0) {
       if (cpu.clock < t) cpu.clock = t;
       this.heapInsert(cpu);
@@ -375,7 +399,9 @@ export class Machine {
   /** True if some task is blocked but nothing can ever wake it. */
   isDeadlocked(): boolean {
     if (this.heap.length > 0 || this.timers.length > 0) return false;
-    for (const t of this.tasks) if (t.state === TaskState.Blocked) return true;
+    // A task left runnable with nothing scheduled is stuck behind a spinning task or irq.
+    for (const t of this.tasks) if (t.state !== TaskState.Done) return true;
+    for (const c of this.cpus) if (c.irq.length > 0) return true;
     return false;
   }
 
@@ -419,7 +445,7 @@ export class Machine {
     } else if (r.value === BLOCK) {
       cpu.clock += cpu.acc;
       this.checkBlock(cpu, task);
-      if (cpu.current === task) cpu.current = null;
+      if (cpu.current === task && !task.spinning) cpu.current = null;
     } else {
       if (!(r.value >= 0)) this.fail(`${task.name} yielded an invalid step cost ${r.value}`);
       cpu.clock += r.value + cpu.acc;
@@ -438,7 +464,7 @@ export class Machine {
    * context cannot sleep at all: the kernel calls that "scheduling while atomic".
    */
   private checkBlock(cpu: Cpu, task: Task): void {
-    if (cpu.irq.length > 0 && cpu.irq[0] === task) {
+    if (cpu.irq.length > 0 && cpu.irq[0] === task && !task.spinning) {
       this.fail(`${task.name}: interrupt context blocked (scheduling while atomic)`);
     }
     if (task.state !== TaskState.Blocked) this.fail(`${task.name} yielded BLOCK without waiting on a queue`);
@@ -461,18 +487,24 @@ export class Machine {
 
   /** Put the CPU back in order after its step, or take it out if it has nothing to run. */
   private reschedule(cpu: Cpu): void {
-    const runnable = cpu.irq.length > 0 || cpu.current !== null || cpu.runq.length > 0;
-    if (!runnable) {
+    if (!this.canRun(cpu)) {
       this.heapRemove(cpu);
       return;
     }
     this.heapFix(cpu.heapPos);
   }
 
+  /** Whether the CPU has something to run now: a spinning task or irq holds it idle. */
+  private canRun(cpu: Cpu): boolean {
+    if (cpu.irq.length > 0) return cpu.irq[0].state === TaskState.Runnable;
+    if (cpu.current !== null) return cpu.current.state === TaskState.Runnable;
+    return cpu.runq.length > 0;
+  }
+
   // ---------------------------------------------------------------- CPU heap
 
   private less(a: Cpu, b: Cpu): boolean {
-    if (this.policy === "pct") return a.priority > b.priority || (a.priority === b.priority && a.id < b.id);
+    if (this.byPriority) return a.priority > b.priority || (a.priority === b.priority && a.id < b.id);
     return a.clock < b.clock || (a.clock === b.clock && a.id < b.id);
   }
 

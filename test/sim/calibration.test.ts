@@ -68,8 +68,8 @@ describe("Cost profile calibration (single CPU)", () => {
     expect(P.rcuGracePeriod).toBeLessThan(P.tasksTraceGracePeriod);
   });
 
-  it("sharing costs: a hit is cheap, a transfer is ~100x a hit, an atomic sits between", () => {
-    expect(P.lineTransfer / P.cacheHit).toBeGreaterThanOrEqual(50);
+  it("sharing costs: a hit is cheap, a transfer costs tens of hits, an atomic sits between", () => {
+    expect(P.lineTransfer / P.cacheHit).toBeGreaterThanOrEqual(20);
     expect(P.atomic).toBeGreaterThan(P.cacheHit);
     expect(P.atomic).toBeLessThan(P.lineTransfer);
   });

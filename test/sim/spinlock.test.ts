@@ -59,6 +59,90 @@ describe("Spinlock and Mutex: unit", () => {
     expect(mutex - spin).toBe(new Machine({ cpus: 1 }).profile.contextSwitch);
   });
 
+  it("a spinning waiter keeps its CPU busy; a sleeping waiter lets another task run", () => {
+    function otherTaskStart(make: (m: Machine) => Spinlock): { start: number; busy: number } {
+      const m = new Machine({ cpus: 2 });
+      const lock = make(m);
+      let start = -1;
+      m.spawn(
+        "holder",
+        function* () {
+          yield* lock.lock();
+          yield 10_000;
+          lock.unlock();
+        },
+        1,
+      );
+      m.spawn(
+        "waiter",
+        function* () {
+          yield 1;
+          yield* lock.lock();
+          lock.unlock();
+        },
+        0,
+      );
+      m.spawn(
+        "other",
+        function* () {
+          start = m.now();
+          yield 100;
+        },
+        0,
+      );
+      m.runToCompletion();
+      return { start, busy: m.cpus[0].busy };
+    }
+    const spin = otherTaskStart((m) => new Spinlock(m, "s"));
+    const sleep = otherTaskStart((m) => new Mutex(m, "m"));
+    expect(spin.start).toBeGreaterThanOrEqual(10_000); // CPU 0 spun until the handoff
+    expect(spin.busy).toBeGreaterThanOrEqual(10_000);
+    expect(sleep.start).toBeLessThan(100);
+    expect(sleep.busy).toBeLessThan(10_000);
+  });
+
+  it("an interrupt spinning on a lock its own CPU's task holds is a detected deadlock", () => {
+    const m = new Machine({ cpus: 2 });
+    const lock = new Spinlock(m, "uprobes_treelock");
+    m.spawn(
+      "task",
+      function* () {
+        yield* lock.lock();
+        yield 1_000;
+        lock.unlock();
+      },
+      0,
+    );
+    m.raiseIrq(0, 500, "irq", function* () {
+      yield* lock.lock();
+      lock.unlock();
+    });
+    expect(m.runToCompletion()).toBe(false);
+    expect(m.isDeadlocked()).toBe(true);
+  });
+
+  it("an interrupt may spin for a lock held on another CPU", () => {
+    const m = new Machine({ cpus: 2 });
+    const lock = new Spinlock(m, "l");
+    let irqGot = -1;
+    m.spawn(
+      "holder",
+      function* () {
+        yield* lock.lock();
+        yield 1_000;
+        lock.unlock();
+      },
+      1,
+    );
+    m.raiseIrq(0, 10, "irq", function* () {
+      yield* lock.lock();
+      irqGot = m.now();
+      lock.unlock();
+    });
+    expect(m.runToCompletion()).toBe(true);
+    expect(irqGot).toBeGreaterThanOrEqual(1_000);
+  });
+
   it("trylock takes a free lock and fails on a held one", () => {
     const m = new Machine({ cpus: 1 });
     const lock = new Mutex(m, "m");

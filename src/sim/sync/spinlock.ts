@@ -31,7 +31,9 @@ export class Spinlock {
     m.label = `${this.name}: lock`;
     if (this.holder !== null && !this.noExclusion) {
       const start = m.now();
-      yield* m.wait(this.wq); // unlock hands the lock to us
+      // unlock hands the lock to us; a spinning waiter keeps its CPU, a sleeper gives it up
+      if (this.sleeping) yield* m.wait(this.wq);
+      else yield* m.spinWait(this.wq);
       this.line.atomic(m);
       if (this.sleeping) m.cost(m.profile.contextSwitch);
       this.stats.noteWait(m.now() - start);
