@@ -222,6 +222,33 @@ export function keyName(input: string, key: KeyFlags): string | undefined {
   return input.length > 0 ? input : undefined;
 }
 
+/** One key of a burst, with the flags Ink would have given it had it arrived alone. */
+export interface SingleKey {
+  input: string;
+  key: KeyFlags;
+}
+
+function flagsOf(char: string): KeyFlags {
+  if (char === "\r" || char === "\n") return { return: true };
+  if (char === "\u007f" || char === "\b") return { backspace: true };
+  if (char === "\t") return { tab: true };
+  return {};
+}
+
+function isNamedKey(key: KeyFlags): boolean {
+  return Object.values(key).some((flag) => flag === true);
+}
+
+/**
+ * Splits what Ink delivered as one input into single keys. Keys typed faster than the
+ * terminal is read (a paste, a script driving the terminal) arrive as one string such as
+ * "abogus\r"; taken whole it would be neither the `a` command nor an Enter.
+ */
+export function splitKeys(input: string, key: KeyFlags): SingleKey[] {
+  if (isNamedKey(key) || [...input].length <= 1) return [{ input, key }];
+  return [...input].map((char) => ({ input: char, key: flagsOf(char) }));
+}
+
 /** The binding a key has in a scope, if any. */
 export function lookupKey(scope: KeyScope, name: string): KeyBinding | undefined {
   return KEYMAP.find((binding) => binding.scopes.includes(scope) && binding.keys.includes(name));

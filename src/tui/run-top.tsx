@@ -30,9 +30,52 @@ export interface TopOptions {
   ticker?: Ticker;
 }
 
+/** xterm's alternate screen: the live view draws there and the user's screen comes back on exit. */
+const ENTER_ALTERNATE_SCREEN = "\u001B[?1049h";
+const LEAVE_ALTERNATE_SCREEN = "\u001B[?1049l";
+const CLEAR_SCREEN = "\u001B[2J\u001B[H";
+
+/**
+ * Puts the live view on the alternate screen and wipes it on every resize. A terminal that
+ * reflows lines when it narrows leaves parts of the old frame where Ink no longer knows
+ * about them; clearing before Ink redraws (hence prependListener) leaves no debris.
+ * Returns the function that gives the user's screen back, safe to call more than once.
+ */
+function takeScreen(stdout: NodeJS.WriteStream): () => void {
+  stdout.write(ENTER_ALTERNATE_SCREEN + CLEAR_SCREEN);
+  const clearOnResize = () => {
+    stdout.write(CLEAR_SCREEN);
+  };
+  stdout.prependListener("resize", clearOnResize);
+  let given = false;
+  const giveBack = () => {
+    if (given) return;
+    given = true;
+    stdout.off("resize", clearOnResize);
+    process.off("exit", giveBack);
+    stdout.write(LEAVE_ALTERNATE_SCREEN);
+  };
+  // Even if the process ends without unwinding (a signal), the user gets the screen back.
+  process.once("exit", giveBack);
+  return giveBack;
+}
+
 /** Runs the live view (or the plain printer) until quit, and returns the final snapshot. */
 export async function runTop(session: LiveSession, opts: TopOptions): Promise<SessionSnapshot> {
   if (!opts.isTTY) return runPlain(session, opts);
+  const giveBackScreen = takeScreen(opts.stdout);
+  let final: SessionSnapshot;
+  try {
+    final = await runLiveView(session, opts);
+  } finally {
+    giveBackScreen();
+  }
+  // The summary goes to the user's own screen, where it stays after the view is gone.
+  opts.stdout.write(formatSummary(final, opts.format, 0, opts.stdout.columns || PLAIN_WIDTH));
+  return final;
+}
+
+async function runLiveView(session: LiveSession, opts: TopOptions): Promise<SessionSnapshot> {
   let final: SessionSnapshot | undefined;
   const app = render(
     <TopApp
@@ -60,7 +103,5 @@ export async function runTop(session: LiveSession, opts: TopOptions): Promise<Se
     opts.signal?.removeEventListener("abort", abort);
   }
   // Unmounted without `q` (a signal, an abort): the session still has to be closed.
-  final ??= session.close();
-  opts.stdout.write(formatSummary(final, opts.format, 0, opts.stdout.columns || PLAIN_WIDTH));
-  return final;
+  return final ?? session.close();
 }

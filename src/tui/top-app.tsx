@@ -8,7 +8,7 @@ import { Box, useApp, useInput, useStdin, useStdout } from "ink";
 import { useEffect, useRef, useState } from "react";
 import type { LiveSession, SessionSnapshot } from "../trace/snapshot.js";
 import { detailLines } from "./detail.js";
-import { keyName, lookupKey } from "./keymap.js";
+import { type KeyFlags, keyName, lookupKey, splitKeys } from "./keymap.js";
 import {
   fitColumns,
   headerLines,
@@ -91,6 +91,8 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: Top
   const frozenRef = useRef(frozen);
   const viewRef = useRef(view);
   const stopTicker = useRef<() => void>(() => {});
+  // Set by `q`; keys after it in the same burst must not reach a closed session.
+  const quitting = useRef(false);
 
   const publish = (snapshot: SessionSnapshot) => {
     latestRef.current = snapshot;
@@ -131,6 +133,7 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: Top
   };
 
   const quit = () => {
+    quitting.current = true;
     stopTicker.current();
     const final = session.close();
     publish(final);
@@ -157,8 +160,12 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: Top
     }
   };
 
-  const onKey = (input: string, key: Parameters<typeof keyName>[1] & { meta?: boolean }) => {
-    if (finished) return;
+  const onInput = (input: string, key: KeyFlags) => {
+    for (const single of splitKeys(input, key)) onKey(single.input, single.key);
+  };
+
+  const onKey = (input: string, key: KeyFlags) => {
+    if (quitting.current) return;
     const state = viewRef.current;
     const scope = scopeOf(state);
     const name = keyName(input, key);
@@ -186,7 +193,7 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: Top
     update(next);
   };
 
-  useInput(onKey, { isActive: isRawModeSupported === true && !finished });
+  useInput(onInput, { isActive: isRawModeSupported === true && !finished });
 
   if (finished) return null;
   if (columns < MIN_COLUMNS || rows < MIN_ROWS) return <TooSmall columns={MIN_COLUMNS} rows={MIN_ROWS} />;

@@ -1,5 +1,13 @@
 import { describe, expect, test } from "vitest";
-import { footerHints, helpLines, KEYMAP, type KeyScope, keyName, lookupKey } from "../../src/tui/keymap.js";
+import {
+  footerHints,
+  helpLines,
+  KEYMAP,
+  type KeyScope,
+  keyName,
+  lookupKey,
+  splitKeys,
+} from "../../src/tui/keymap.js";
 
 describe("keyName", () => {
   test("names special keys", () => {
@@ -90,5 +98,25 @@ describe("help and footer come from the same table", () => {
     expect(hints).toHaveLength(hinted);
     expect(hints[0]).toBe("↑↓/jk move");
     expect(hints).toContain("dd detach");
+  });
+});
+
+describe("splitKeys", () => {
+  test("a burst of typed keys becomes single keys, Enter and Backspace included", () => {
+    expect(splitKeys("ab\r", {})).toEqual([
+      { input: "a", key: {} },
+      { input: "b", key: {} },
+      { input: "\r", key: { return: true } },
+    ]);
+    expect(splitKeys("x\u007f", {})).toEqual([
+      { input: "x", key: {} },
+      { input: "\u007f", key: { backspace: true } },
+    ]);
+  });
+
+  test("single keys and named keys pass through whole", () => {
+    expect(splitKeys("q", {})).toEqual([{ input: "q", key: {} }]);
+    expect(splitKeys("µ", {})).toEqual([{ input: "µ", key: {} }]);
+    expect(splitKeys("", { upArrow: true })).toEqual([{ input: "", key: { upArrow: true } }]);
   });
 });

@@ -61,6 +61,7 @@ describe("the tmux pseudo-terminal helper", () => {
 
   test("waitFor gives up with the last screen in the error", async () => {
     terminal = startInTmux(`node -e ${shellQuote("console.log('hello'); setTimeout(() => {}, 5000)")}`);
-    await expect(terminal.waitFor("never shown", { timeoutMs: 300 })).rejects.toThrow(/hello/);
+    await terminal.waitFor("hello");
+    await expect(terminal.waitFor("never shown", { timeoutMs: 200 })).rejects.toThrow(/hello/);
   });
 });

@@ -48,6 +48,8 @@ export interface TmuxTerminal {
   waitForExit(opts?: WaitOptions): Promise<number>;
   /** The exit status once the program has exited, else undefined. */
   exitStatus(): number | undefined;
+  /** `stty -a` of the pane's terminal: shows whether raw mode was left on. */
+  ttyModes(): string;
   /** Stops the tmux server and removes its files. Safe to call twice. */
   kill(): void;
 }
@@ -152,6 +154,10 @@ export function startInTmux(command: string, opts: TmuxOptions = {}): TmuxTermin
       const text = readFileSync(statusFile, "utf8").trim();
       // The shell may have created the file and not yet written it.
       return text === "" ? undefined : Number(text);
+    },
+    ttyModes() {
+      const tty = tmux(["list-panes", "-t", target, "-F", "#{pane_tty}"]).trim();
+      return execFileSync("stty", ["-F", tty, "-a"], { encoding: "utf8" });
     },
     kill() {
       if (killed) return;

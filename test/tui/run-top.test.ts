@@ -46,8 +46,25 @@ describe("runTop on a terminal", () => {
     expect(final.probes.map((p) => p.state)).toEqual(["detached", "detached", "detached"]);
     expect(stdin.raw).toBe(false);
     expect(ticker.running).toBe(false);
-    expect(stdout.text.endsWith(formatSummary(final, "text", 0, 100))).toBe(true);
+    expect(stdout.text.endsWith(`\u001B[?1049l${formatSummary(final, "text", 0, 100)}`)).toBe(true);
+    expect(stdout.text.startsWith("\u001B[?1049h")).toBe(true);
     expect(stdout.text).toContain("probelab top: 1s simulated, 23.1K hits, 0 events lost");
+  });
+
+  test("a resize wipes the screen before Ink redraws, and quitting stops listening", async () => {
+    const session = threeProbeSession();
+    const { stdin, stdout, opts } = ttyOptions({ ticker: manualTicker() });
+    const done = runTop(session, opts);
+    await settle();
+    const before = stdout.chunks.length;
+    stdout.columns = 70;
+    stdout.emit("resize");
+    await settle();
+    expect(stdout.chunks[before]).toBe("\u001B[2J\u001B[H");
+    expect(stripAnsi(stdout.chunks.slice(before + 1).join(""))).toContain("PROBE");
+    stdin.type("q");
+    await done;
+    expect(stdout.listenerCount("resize")).toBe(0);
   });
 
   test("the default ticker calls tick on its interval until quit", async () => {

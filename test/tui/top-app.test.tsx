@@ -107,6 +107,16 @@ describe("the live view", () => {
     expect(rowOf(screen, 4)).toContain("uprobe:/bin/x:f");
   });
 
+  test("keys arriving in one burst act one by one: `a`, the text and Enter attach", async () => {
+    const session = threeProbeSession();
+    const top = await renderTop(session);
+    await top.press("auprobe:/bin/burst:f {}\r");
+    expect(session.calls).toContain("attach uprobe:/bin/burst:f {}");
+    expect(rowOf(top.screen(), 4)).toContain("uprobe:/bin/burst:f");
+    await top.press("qq");
+    expect(session.calls.filter((c) => c === "close")).toHaveLength(1);
+  });
+
   test("Esc closes the attach line without attaching", async () => {
     const session = threeProbeSession();
     const top = await renderTop(session);
