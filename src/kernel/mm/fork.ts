@@ -9,9 +9,11 @@
  * exit_mmap detaches every VMA before freeing any (6.15): a VMA returned to the
  * typesafe-by-RCU slab must have vm_refcnt 0, or a stale reader elsewhere could lock it.
  */
+
 import type { Sub } from "../../sim/machine.js";
 import { VM_DONTCOPY } from "./constants.js";
 import { MmStruct } from "./mm-struct.js";
+import { tracing } from "./trace.js";
 import type { VmAreaStruct } from "./vma.js";
 import {
   vm_area_dup,
@@ -36,7 +38,7 @@ export function* dup_mmap(oldmm: MmStruct): Sub<MmStruct> {
     if (!sys.faults.forkSkipVmaWriteLock) yield* vma_start_write(mpnt);
     const tmp = vm_area_dup(mpnt);
     tmp.vm_mm = mm;
-    m.label = `dup_mmap: vm_area_dup(${mpnt}) -> ${tmp}`;
+    if (tracing(m)) m.label = `dup_mmap: vm_area_dup(${mpnt}) -> ${tmp}`;
     yield 0;
     yield* vma_start_write(tmp);
     const mapping = tmp.vm_file?.f_mapping ?? null;
@@ -48,7 +50,7 @@ export function* dup_mmap(oldmm: MmStruct): Sub<MmStruct> {
     mm.mm_mt.store(tmp.vm_start, tmp.vm_end, tmp);
     vma_mark_attached(tmp);
     mm.map_count++;
-    m.label = `dup_mmap: ${tmp} linked into ${mm}`;
+    if (tracing(m)) m.label = `dup_mmap: ${tmp} linked into ${mm}`;
     yield 0;
     if (mpnt.anon_vma) yield* copy_page_range(mm, mpnt);
   }
@@ -56,7 +58,7 @@ export function* dup_mmap(oldmm: MmStruct): Sub<MmStruct> {
   mm.mmap_write_unlock();
   oldmm.mmap_write_unlock();
   hooks.uprobe_end_dup_mmap();
-  m.label = `dup_mmap: ${oldmm} -> ${mm} done`;
+  if (tracing(m)) m.label = `dup_mmap: ${oldmm} -> ${mm} done`;
   yield 0;
   return mm;
 }
@@ -69,12 +71,12 @@ function* copy_page_range(dst: MmStruct, src: VmAreaStruct): Sub<void> {
   const m = dst.m;
   checkNoFault(src);
   src.__forking = true;
-  m.label = `copy_page_range ${src}: write-protect parent PTEs`;
+  if (tracing(m)) m.label = `copy_page_range ${src}: write-protect parent PTEs`;
   yield 0;
   checkNoFault(src);
   src.vm_mm.copy_breakpoints_to(dst, src.vm_start, src.vm_end);
   src.__forking = false;
-  m.label = `copy_page_range ${src}: copied`;
+  if (tracing(m)) m.label = `copy_page_range ${src}: copied`;
   yield 0;
 }
 
@@ -96,13 +98,13 @@ export function* handle_mm_fault(vma: VmAreaStruct, address: number, write: bool
   }
   vma.__faulting++;
   if (vma.__forking) m.fail(`page fault on ${vma} while dup_mmap copies its page tables (R15)`);
-  m.label = `handle_mm_fault ${address.toString(16)}: walk page tables`;
+  if (tracing(m)) m.label = `handle_mm_fault ${address.toString(16)}: walk page tables`;
   yield 0;
   if (vma.__forking) m.fail(`page fault on ${vma} while dup_mmap copies its page tables (R15)`);
   if (write && !vma.anon_vma) vma.anon_vma = true; // anon_vma_prepare
   m.cost(m.profile.slabAlloc);
   vma.__faulting--;
-  m.label = `handle_mm_fault ${address.toString(16)}: done`;
+  if (tracing(m)) m.label = `handle_mm_fault ${address.toString(16)}: done`;
   yield 0;
 }
 
@@ -113,7 +115,7 @@ export function* exit_mmap(mm: MmStruct): Sub<void> {
   const all = mm.mm_mt.toArray();
   for (const v of all) yield* vma_start_write(v);
   mm.mm_mt.destroy();
-  m.label = `exit_mmap ${mm}: tree destroyed`;
+  if (tracing(m)) m.label = `exit_mmap ${mm}: tree destroyed`;
   yield 0;
   for (const v of all) {
     vma_assert_no_readers(v, "exit_mmap");
@@ -129,7 +131,7 @@ export function* exit_mmap(mm: MmStruct): Sub<void> {
   mm.zap_breakpoints(0, Number.POSITIVE_INFINITY);
   for (const v of all) vm_area_free(v);
   mm.mmap_write_unlock();
-  m.label = `exit_mmap ${mm}: ${all.length} VMA(s) freed`;
+  if (tracing(m)) m.label = `exit_mmap ${mm}: ${all.length} VMA(s) freed`;
   yield 0;
 }
 

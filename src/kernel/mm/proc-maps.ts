@@ -14,10 +14,12 @@
  * reader moves on even if that VMA merged with the next and they now share vm_start); a VMA
  * that did not fit into the chunk is looked up again from the previous position (last_pos).
  */
+
 import type { Sub } from "../../sim/machine.js";
 import { EAGAIN, type Eagain, PAGE_SIZE, VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from "./constants.js";
 import { mmput } from "./fork.js";
 import type { MmStruct } from "./mm-struct.js";
+import { tracing } from "./trace.js";
 import type { VmAreaStruct } from "./vma.js";
 import type { VmaIterator } from "./vma-iterator.js";
 import { vma_end_read, vma_start_read, vma_start_read_locked } from "./vma-lock.js";
@@ -125,7 +127,7 @@ export class ProcMapsReader {
   /** seq_read: one chunk of output, or null at the end of the file. */
   *read_chunk(): Sub<string | null> {
     const m = this.mm.m;
-    if (this.pos === SENTINEL_VMA_END) return null;
+    if (this.pos === SENTINEL_VMA_END || (this.pos === SENTINEL_VMA_GATE && !this.gate)) return null;
     let v = yield* this.m_start();
     if (v === undefined) return null;
     let buf = "";
@@ -138,7 +140,7 @@ export class ProcMapsReader {
     }
     yield* this.m_stop();
     this.stats.chunks++;
-    m.label = `maps ${this.mm}: chunk of ${buf.length} bytes`;
+    if (tracing(m)) m.label = `maps ${this.mm}: chunk of ${buf.length} bytes`;
     yield 0;
     return buf;
   }
@@ -208,7 +210,7 @@ export class ProcMapsReader {
   private *get_next_vma(from: number): Sub<VmAreaStruct | null | Eagain> {
     if (this.mmap_locked) {
       const v = this.iter.next();
-      this.mm.m.label = `maps ${this.mm}: vma_next -> ${v ?? "none"}`;
+      if (tracing(this.mm.m)) this.mm.m.label = `maps ${this.mm}: vma_next -> ${v ?? "none"}`;
       yield 0;
       return v;
     }
@@ -250,11 +252,12 @@ export function* lock_next_vma(
     // 1. Start speculation in case the VMA has to be verified later.
     const seq = mm.mmap_lock_speculate_try_begin();
     const mmap_unlocked = seq >= 0;
-    m.label = `lock_next_vma ${from_addr.toString(16)}: speculate ${mmap_unlocked ? seq : "failed"}`;
+    if (tracing(m))
+      m.label = `lock_next_vma ${from_addr.toString(16)}: speculate ${mmap_unlocked ? seq : "failed"}`;
     yield 0;
     // 2. Find the next VMA.
     const found = iter.next();
-    m.label = `lock_next_vma ${from_addr.toString(16)}: vma_next -> ${found ?? "none"}`;
+    if (tracing(m)) m.label = `lock_next_vma ${from_addr.toString(16)}: vma_next -> ${found ?? "none"}`;
     yield 0;
     if (found === null) return null;
     // 3. Lock it.
@@ -274,13 +277,14 @@ export function* lock_next_vma(
         sys.stats.maps_gap_rechecks++;
         iter.set(from_addr);
         const again = iter.next();
-        m.label = `lock_next_vma ${from_addr.toString(16)}: gap re-walk -> ${again ?? "none"}`;
+        if (tracing(m))
+          m.label = `lock_next_vma ${from_addr.toString(16)}: gap re-walk -> ${again ?? "none"}`;
         yield 0;
         if (again !== vma) return yield* lock_next_vma_fallback(mm, iter, from_addr, vma);
       }
     }
     // 6. Locked and in order.
-    m.label = `lock_next_vma ${from_addr.toString(16)}: locked ${vma}`;
+    if (tracing(m)) m.label = `lock_next_vma ${from_addr.toString(16)}: locked ${vma}`;
     yield 0;
     return vma;
   }
@@ -305,7 +309,8 @@ function* lock_next_vma_fallback(
   let vma: VmAreaStruct | null | Eagain = iter.next();
   if (vma !== null && !vma_start_read_locked(vma)) vma = EAGAIN;
   mm.mmap_read_unlock();
-  mm.m.label = `lock_next_vma_under_mmap_lock ${from_addr.toString(16)} -> ${vma ?? "none"}`;
+  if (tracing(mm.m))
+    mm.m.label = `lock_next_vma_under_mmap_lock ${from_addr.toString(16)} -> ${vma ?? "none"}`;
   yield 0;
   sys.rcu.readLock();
   iter.set(vma === null || vma === EAGAIN ? from_addr : vma.vm_end);

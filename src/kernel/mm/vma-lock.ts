@@ -12,6 +12,7 @@
  * Each step of vma_start_read is its own interleaving point so the races of R19-R22 are
  * reachable; each safety check can be removed with a fault switch to show what it stops.
  */
+
 import type { Sub } from "../../sim/machine.js";
 import { RwSemaphore } from "../../sim/sync/rwsem.js";
 import {
@@ -23,6 +24,7 @@ import {
   VMA_REF_LIMIT,
 } from "./constants.js";
 import type { MmStruct } from "./mm-struct.js";
+import { tracing } from "./trace.js";
 import type { VmAreaStruct } from "./vma.js";
 
 // ---------------------------------------------------------------- allocation
@@ -152,7 +154,7 @@ export function* vma_start_read(mm: MmStruct, vma: VmAreaStruct): Sub<VmAreaStru
     rcu.readUnlock();
     return null;
   }
-  m.label = `vma_start_read ${vma}: pre-check passed`;
+  if (tracing(m)) m.label = `vma_start_read ${vma}: pre-check passed`;
   yield 0;
 
   // 2. Take a reference (refcount form) or the rwsem for read (old form).
@@ -164,19 +166,13 @@ export function* vma_start_read(mm: MmStruct, vma: VmAreaStruct): Sub<VmAreaStru
       return old === 0 ? EAGAIN : null;
     }
     vma.vm_refcnt = old + 1;
-    m.label = `vma_start_read ${vma}: vm_refcnt ${old} -> ${old + 1}`;
+    if (tracing(m)) m.label = `vma_start_read ${vma}: vm_refcnt ${old} -> ${old + 1}`;
   } else {
     if (!vma.vm_lock!.tryDownRead()) {
       rcu.readUnlock();
       return null;
     }
-    vma.line.read(m);
-    if (vma.detached) {
-      vma.vm_lock!.upRead();
-      rcu.readUnlock();
-      return EAGAIN;
-    }
-    m.label = `vma_start_read ${vma}: down_read_trylock`;
+    if (tracing(m)) m.label = `vma_start_read ${vma}: down_read_trylock`;
   }
   yield 0;
 
@@ -186,14 +182,14 @@ export function* vma_start_read(mm: MmStruct, vma: VmAreaStruct): Sub<VmAreaStru
   if (!sys.faults.skipMmCheck && vma.vm_mm !== mm) {
     const other = vma.vm_mm;
     if (!sys.faults.skipMmgrab) other.mmgrab();
-    m.label = `vma_start_read ${vma}: vm_mm is ${other}, not ${mm}`;
+    if (tracing(m)) m.label = `vma_start_read ${vma}: vm_mm is ${other}, not ${mm}`;
     yield 0;
     yield* vma_refcount_put(vma);
     if (!sys.faults.skipMmgrab) other.mmdrop();
     rcu.readUnlock();
     return null;
   }
-  m.label = `vma_start_read ${vma}: vm_mm ok`;
+  if (tracing(m)) m.label = `vma_start_read ${vma}: vm_mm ok`;
   yield 0;
 
   // 4. Re-check the sequence after the reference (acquire; pairs with vma_end_write_all): a
@@ -201,14 +197,27 @@ export function* vma_start_read(mm: MmStruct, vma: VmAreaStruct): Sub<VmAreaStru
   if (!sys.faults.skipSeqRecheck) {
     vma.vm_lock_line.read(m);
     if (vma.vm_lock_seq === mm.mm_lock_seq.read()) {
-      m.label = `vma_start_read ${vma}: write-locked since pre-check`;
+      if (tracing(m)) m.label = `vma_start_read ${vma}: write-locked since pre-check`;
       yield 0;
       yield* vma_refcount_put(vma);
       rcu.readUnlock();
       return null;
     }
-    m.label = `vma_start_read ${vma}: seq re-check passed`;
+    if (tracing(m)) m.label = `vma_start_read ${vma}: seq re-check passed`;
     yield 0;
+  }
+
+  // 6.4-6.14: detached after we found it? (lock_vma_under_rcu checked this after locking;
+  // checking before the sequence re-check would miss a detach that a later unlock hid.)
+  if (sys.design.vmaLock === "rwsem") {
+    vma.line.read(m);
+    if (vma.detached) {
+      if (tracing(m)) m.label = `vma_start_read ${vma}: detached`;
+      yield 0;
+      yield* vma_refcount_put(vma);
+      rcu.readUnlock();
+      return EAGAIN;
+    }
   }
 
   // 5. Read-locked and attached to mm.
@@ -225,23 +234,23 @@ function* vma_refcount_put(vma: VmAreaStruct): Sub<void> {
   const m = vma.vm_mm.m;
   if (sys.design.vmaLock === "rwsem") {
     vma.vm_lock!.upRead();
-    m.label = `vma_end_read ${vma}: up_read`;
+    if (tracing(m)) m.label = `vma_end_read ${vma}: up_read`;
     yield 0;
     return;
   }
   vma.line.read(m);
   const mm = vma.vm_mm;
-  m.label = `vma_refcount_put ${vma}: read vm_mm=${mm}`;
+  if (tracing(m)) m.label = `vma_refcount_put ${vma}: read vm_mm=${mm}`;
   yield 0;
   vma.vm_lock_line.atomic(m);
   if (vma.vm_refcnt <= 0) m.fail(`vma_refcount_put: ${vma} vm_refcnt underflow`);
   const now = --vma.vm_refcnt;
-  m.label = `vma_refcount_put ${vma}: vm_refcnt -> ${now}`;
+  if (tracing(m)) m.label = `vma_refcount_put ${vma}: vm_refcnt -> ${now}`;
   yield 0;
   if ((now & VMA_LOCK_OFFSET) !== 0 && now <= VMA_LOCK_OFFSET + 1) {
     mm.check("vma_refcount_put: wake vma_writer_wait");
     m.wakeAll(mm.vma_writer_wait);
-    m.label = `vma_refcount_put ${vma}: wake ${mm}'s writer`;
+    if (tracing(m)) m.label = `vma_refcount_put ${vma}: wake ${mm}'s writer`;
     yield 0;
   }
 }
@@ -279,7 +288,7 @@ export function* lock_vma_under_rcu(mm: MmStruct, address: number): Sub<VmAreaSt
   while (true) {
     rcu.readLock();
     const vma = mm.mm_mt.load(address);
-    m.label = `lock_vma_under_rcu ${address.toString(16)}: walk -> ${vma ?? "none"}`;
+    if (tracing(m)) m.label = `lock_vma_under_rcu ${address.toString(16)}: walk -> ${vma ?? "none"}`;
     yield 0;
     if (vma === null) {
       rcu.readUnlock();
@@ -298,7 +307,7 @@ export function* lock_vma_under_rcu(mm: MmStruct, address: number): Sub<VmAreaSt
     // The reference pins the object; only now are its fields this VMA's (3.4 case 3).
     vma.line.read(m);
     if (address < vma.vm_start || address >= vma.vm_end) {
-      m.label = `lock_vma_under_rcu: ${vma} no longer covers ${address.toString(16)}`;
+      if (tracing(m)) m.label = `lock_vma_under_rcu: ${vma} no longer covers ${address.toString(16)}`;
       yield 0;
       yield* vma_end_read(vma);
       rcu.readUnlock();
@@ -307,7 +316,7 @@ export function* lock_vma_under_rcu(mm: MmStruct, address: number): Sub<VmAreaSt
     }
     rcu.readUnlock();
     sys.stats.vma_lock_success++;
-    m.label = `lock_vma_under_rcu: locked ${vma}`;
+    if (tracing(m)) m.label = `lock_vma_under_rcu: locked ${vma}`;
     yield 0;
     return vma;
   }
@@ -330,7 +339,7 @@ export function* vma_start_write(vma: VmAreaStruct): Sub<void> {
     vma.vm_lock_line.write(m);
     vma.vm_lock_seq = seq;
     vma.vm_lock!.upWrite();
-    m.label = `vma_start_write ${vma}: vm_lock_seq=${seq}`;
+    if (tracing(m)) m.label = `vma_start_write ${vma}: vm_lock_seq=${seq}`;
     yield 0;
     return;
   }
@@ -338,7 +347,7 @@ export function* vma_start_write(vma: VmAreaStruct): Sub<void> {
   vma.vm_lock_line.write(m);
   vma.vm_lock_seq = seq;
   if (locked) vma.vm_refcnt -= VMA_LOCK_OFFSET; // __vma_exit_locked
-  m.label = `vma_start_write ${vma}: vm_lock_seq=${seq}`;
+  if (tracing(m)) m.label = `vma_start_write ${vma}: vm_lock_seq=${seq}`;
   yield 0;
 }
 
@@ -353,12 +362,13 @@ function* __vma_enter_locked(vma: VmAreaStruct, detaching: boolean): Sub<boolean
   if (vma.vm_refcnt === 0) return false;
   vma.vm_refcnt += VMA_LOCK_OFFSET;
   const target = detaching ? VMA_LOCK_OFFSET : VMA_LOCK_OFFSET + 1;
-  m.label = `__vma_enter_locked ${vma}: writer flag set, vm_refcnt=${vma.vm_refcnt - VMA_LOCK_OFFSET}+flag`;
+  if (tracing(m))
+    m.label = `__vma_enter_locked ${vma}: writer flag set, vm_refcnt=${vma.vm_refcnt - VMA_LOCK_OFFSET}+flag`;
   yield 0;
   while (true) {
     vma.vm_lock_line.read(m);
     if (vma.vm_refcnt === target) break;
-    m.label = `__vma_enter_locked ${vma}: wait for readers`;
+    if (tracing(m)) m.label = `__vma_enter_locked ${vma}: wait for readers`;
     yield* m.wait(mm.vma_writer_wait);
   }
   return true;
@@ -380,14 +390,14 @@ export function* vma_mark_detached(vma: VmAreaStruct): Sub<void> {
   if (vma.vm_mm.sys.design.vmaLock === "rwsem") {
     vma.line.write(m);
     vma.detached = true;
-    m.label = `vma_mark_detached ${vma}`;
+    if (tracing(m)) m.label = `vma_mark_detached ${vma}`;
     yield 0;
     return;
   }
   vma.vm_lock_line.atomic(m);
   if (vma.vm_refcnt <= 0) m.fail(`vma_mark_detached: ${vma} is not attached`);
   vma.vm_refcnt--;
-  m.label = `vma_mark_detached ${vma}: vm_refcnt -> ${vma.vm_refcnt}`;
+  if (tracing(m)) m.label = `vma_mark_detached ${vma}: vm_refcnt -> ${vma.vm_refcnt}`;
   yield 0;
   if (vma.vm_refcnt !== 0 && (yield* __vma_enter_locked(vma, true))) {
     vma.vm_lock_line.atomic(m);

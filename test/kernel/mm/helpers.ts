@@ -1,7 +1,14 @@
 /** Shared helpers for the mm tests: run a body to completion, explore schedules. */
-import { Machine, type MachineOptions, type Policy, SimViolation, type Sub } from "../../../src/sim/machine.js";
-import { Prng } from "../../../src/sim/prng.js";
+
 import type { MmOptions } from "../../../src/kernel/mm/index.js";
+import {
+  Machine,
+  type MachineOptions,
+  type Policy,
+  SimViolation,
+  type Sub,
+} from "../../../src/sim/machine.js";
+import { Prng } from "../../../src/sim/prng.js";
 
 /** Run `body` as one task on a fresh machine and return what it returned. */
 export function runTask<T>(m: Machine, body: () => Sub<T>): T {

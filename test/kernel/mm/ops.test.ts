@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
-  dup_mmap,
   do_mmap,
   do_mprotect,
   do_mremap,
   do_munmap,
+  dup_mmap,
   exit_mmap,
   Inode,
   lock_vma_under_rcu,
@@ -53,7 +53,9 @@ describe("mmap and munmap", () => {
     const { m, mm } = setup();
     runTask(m, function* () {
       expect(yield* do_mmap(mm, { addr: BASE, len: 2 * P, prot: PROT_READ | PROT_WRITE })).toBe(BASE);
-      expect(yield* do_mmap(mm, { addr: BASE + 2 * P, len: P, prot: PROT_READ | PROT_WRITE })).toBe(BASE + 2 * P);
+      expect(yield* do_mmap(mm, { addr: BASE + 2 * P, len: P, prot: PROT_READ | PROT_WRITE })).toBe(
+        BASE + 2 * P,
+      );
       expect(yield* do_mmap(mm, { addr: BASE + 3 * P, len: P, prot: PROT_READ })).toBe(BASE + 3 * P);
     });
     expect(shape(mm)).toEqual(["0-3:3", "3-4:1"]);
@@ -237,6 +239,7 @@ describe("file mappings and i_mmap", () => {
       ...NO_MM_HOOKS,
       *uprobe_mmap(vma) {
         calls.push(`mmap ${(vma.vm_start - BASE) / P}-${(vma.vm_end - BASE) / P}`);
+        yield 0;
       },
       uprobe_munmap(_vma, start, end) {
         calls.push(`munmap ${(start - BASE) / P}-${(end - BASE) / P}`);
@@ -289,6 +292,7 @@ describe("fork and exit", () => {
       ...NO_MM_HOOKS,
       *uprobe_start_dup_mmap() {
         calls.push("start");
+        yield 0;
       },
       uprobe_dup_mmap(oldmm, newmm) {
         calls.push(`dup ${oldmm.mmap_write_locked()} ${newmm.mmap_write_locked()}`);
@@ -398,7 +402,11 @@ describe("/proc/pid/maps", () => {
       yield* do_mmap(mm, { addr: 0x401000, len: 2 * P, prot: PROT_READ, file: exe, pgoff: 1 });
       yield* do_mmap(mm, { addr: 0x600000, len: 4 * P, prot: PROT_READ | PROT_WRITE, name: "[heap]" });
       for (let i = 0; i < 40; i++) {
-        yield* do_mmap(mm, { addr: 0x7f0000000000 + 2 * i * P, len: P, prot: i % 2 ? PROT_READ : PROT_WRITE });
+        yield* do_mmap(mm, {
+          addr: 0x7f0000000000 + 2 * i * P,
+          len: P,
+          prot: i % 2 ? PROT_READ : PROT_WRITE,
+        });
       }
     };
   }
@@ -412,7 +420,9 @@ describe("/proc/pid/maps", () => {
     expect(lines[1]).toBe("00401000-00403000 r--p 00001000 00:00 123  /usr/bin/shopd");
     expect(lines[2]).toBe("00600000-00604000 rw-p 00000000 00:00 0  [heap]");
     expect(lines[3]).toBe("7f0000000000-7f0000001000 -w-p 00000000 00:00 0 ");
-    expect(lines[lines.length - 2]).toBe("ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0  [vsyscall]");
+    expect(lines[lines.length - 2]).toBe(
+      "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0  [vsyscall]",
+    );
     expect(lines.length).toBe(3 + 40 + 1 + 1);
   });
 
