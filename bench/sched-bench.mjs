@@ -8,7 +8,9 @@ import { fileURLToPath } from "node:url";
 
 // Memory figures need a forced GC: re-run under --expose-gc if it is not on.
 if (typeof globalThis.gc !== "function") {
-  const r = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url)], { stdio: "inherit" });
+  const r = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url)], {
+    stdio: "inherit",
+  });
   process.exit(r.status ?? 1);
 }
 
@@ -124,7 +126,9 @@ for (const cpus of [1, 8, 64, 128]) {
     steps += m.steps;
   }
   const dt = (performance.now() - t0) / 1000;
-  console.log(`exploration: ${Math.round(runs / dt)} runs/s (random policy, 3 CPUs, ~${Math.round(steps / runs)} steps each)`);
+  console.log(
+    `exploration: ${Math.round(runs / dt)} runs/s (random policy, 3 CPUs, ~${Math.round(steps / runs)} steps each)`,
+  );
 }
 
 // Emergent scaling (simulated figures): ops per simulated second, shared vs per-CPU line.
@@ -169,6 +173,8 @@ for (const cpus of [1, 8, 64, 128]) {
   m.runUntil(1);
   globalThis.gc();
   const after = process.memoryUsage().heapUsed;
-  console.log(`memory per simulated task: ~${Math.round((after - before) / N)} bytes (${N} sleeping tasks, 128 CPUs)`);
+  console.log(
+    `memory per simulated task: ~${Math.round((after - before) / N)} bytes (${N} sleeping tasks, 128 CPUs)`,
+  );
   if (m.tasks.length !== N) throw new Error("tasks lost");
 }
