@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { scalingPoint } from "../../src/cli/bench.js";
+import { resolveKernelConfig } from "../../src/kernel/config.js";
+import { loadWorkload } from "../../src/process/index.js";
+import { StringSink } from "../../src/runtime/index.js";
+import { Session } from "../../src/trace/session.js";
+
+function run(text: string, opts: { seed?: number; kernel?: string; until?: number; cpus?: number } = {}) {
+  const out = new StringSink();
+  const err = new StringSink();
+  const cpus = opts.cpus ?? 4;
+  const seed = opts.seed ?? 1;
+  const kernel = opts.kernel ?? "latest";
+  const session = new Session({
+    workload: loadWorkload("default", { cpus, seed }),
+    cpus,
+    seed,
+    kernelProfile: kernel,
+    config: resolveKernelConfig(kernel),
+    format: "text",
+    out,
+    err,
+  });
+  const { script, diagnostics } = session.load({ name: "stdin", text });
+  if (script === null) throw new Error(diagnostics.map((d) => d.message).join("; "));
+  session.start(script);
+  session.runUntil(opts.until ?? 50_000_000);
+  session.finish();
+  return { out: out.text(), session, script };
+}
+
+describe("tracing session on the default workload", () => {
+  const latency = `uprobe:/usr/bin/shopd:handle_request { @start[tid] = nsecs; }
+uretprobe:/usr/bin/shopd:handle_request /@start[tid]/ { @lat = hist(nsecs - @start[tid]); delete(@start, tid); }`;
+
+  it("prints a latency histogram through uprobe + uretprobe", () => {
+    const { out } = run(latency);
+    expect(out).toMatch(/^@lat:\n(\[\d+[KM]?, \d+[KM]?\)\s+\d+ \|@*\s*\|\n)+/m);
+  });
+
+  it("is deterministic: same seed, same bytes; another seed, other bytes", () => {
+    const a = run(latency, { seed: 7 }).out;
+    const b = run(latency, { seed: 7 }).out;
+    const c = run(latency, { seed: 8 }).out;
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+  });
+
+  it("counts every hit in the probe's counter and the script's map alike", () => {
+    const { out, script } = run("uprobe:/usr/bin/shopd:handle_request { @ = count(); }");
+    const hits = script.probes[0].hits();
+    expect(hits).toBeGreaterThan(100);
+    expect(out).toContain(`@: ${hits}`);
+  });
+
+  it("stops counting after a detach in the middle of the run", () => {
+    const out = new StringSink();
+    const session = new Session({
+      workload: loadWorkload("default", { cpus: 2, seed: 1 }),
+      cpus: 2,
+      seed: 1,
+      kernelProfile: "latest",
+      config: resolveKernelConfig("latest"),
+      format: "text",
+      out,
+      err: out,
+    });
+    const { script } = session.load({ name: "stdin", text: "uprobe:libc:malloc { @ = count(); }" });
+    session.start(script!);
+    session.runUntil(20_000_000);
+    session.detach(script!.probes);
+    session.runUntil(40_000_000);
+    const atDetach = script!.probes[0].hits();
+    session.runUntil(80_000_000);
+    expect(atDetach).toBeGreaterThan(0);
+    expect(script!.probes[0].hits()).toBe(atDetach);
+    expect(session.kernel.u.stats.breakpointsRemoved).toBeGreaterThan(0);
+  });
+
+  it("reports a missing function at the probe with a near-match hint", () => {
+    const session = new Session({
+      workload: loadWorkload("default", { cpus: 1, seed: 1 }),
+      cpus: 1,
+      seed: 1,
+      kernelProfile: "latest",
+      config: resolveKernelConfig("latest"),
+      format: "text",
+      out: new StringSink(),
+      err: new StringSink(),
+    });
+    const { script, diagnostics } = session.load({
+      name: "stdin",
+      text: "uprobe:/usr/bin/shopd:handle_requst { }",
+    });
+    expect(script).toBeNull();
+    expect(diagnostics[0].message).toBe("No matches for uprobe /usr/bin/shopd:handle_requst.");
+    expect(diagnostics[0].hints.join()).toContain("handle_request");
+  });
+});
+
+describe("scaling emerges from cache-line sharing (simulated time)", () => {
+  it("latest keeps its per-CPU rate; baseline's per-CPU rate falls", () => {
+    const latest1 = scalingPoint("latest", [], "uprobe-nop", 1, 500_000, 1);
+    const latest8 = scalingPoint("latest", [], "uprobe-nop", 8, 500_000, 1);
+    const base1 = scalingPoint("baseline", [], "uprobe-nop", 1, 500_000, 1);
+    const base8 = scalingPoint("baseline", [], "uprobe-nop", 8, 500_000, 1);
+    expect(latest1.per_cpu_mhits).toBeGreaterThan(3);
+    expect(latest8.per_cpu_mhits).toBeGreaterThan(0.9 * latest1.per_cpu_mhits);
+    expect(base8.per_cpu_mhits).toBeLessThan(0.5 * base1.per_cpu_mhits);
+  });
+});
