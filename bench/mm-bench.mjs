@@ -63,9 +63,10 @@ function run(kind) {
       c,
     );
   }
-  const simNs = 2_000_000; // 2 ms of simulated time
+  const simNs = 200_000; // 0.2 ms of simulated time after populating
+  for (const c of m.cpus) c.clock = Math.max(c.clock, m.cpus[0].clock);
   const t0 = performance.now();
-  m.runUntil(simNs);
+  m.runUntil(m.cpus[0].clock + simNs);
   const dt = (performance.now() - t0) / 1000;
   stop = true;
   return { ops, ok, dt, simNs, stats: mm.sys.stats, depth: mm.mm_mt.depth() };
