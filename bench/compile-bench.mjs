@@ -3,7 +3,15 @@
 //   1. uprobe:/usr/bin/shopd:* { @[func] = count(); }
 //   2. @start[tid] = nsecs on entry, @lat = hist(nsecs - @start[tid]) on return
 // plus a printf tracer whose events are drained by a discarding consumer.
+// Also prints heap bytes allocated per hit, measured in a child process whose young
+// generation is big enough that no scavenge runs inside the measured window (that flag
+// would distort the throughput figures, so they are taken here, without it).
 // Run after `npm run build`: node bench/compile-bench.mjs
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const ALLOC_MODE = process.argv[2] === "--alloc";
+
 const { frontEnd } = await import("../dist/lang/index.js");
 const { compileProgram, createHitContext } = await import("../dist/compile/index.js");
 const { OutputRing } = await import("../dist/runtime/output.js");
@@ -40,20 +48,34 @@ function rate(step, ms = 700) {
   return n / seconds;
 }
 
-const fmt = (hz) => `${(hz / 1e6).toFixed(2).padStart(7)} M hits/s`;
+/** Heap bytes per call of `step`, after a warm-up (so maps already hold their keys). */
+function bytesPerHit(step, hits = 100_000) {
+  for (let i = 0; i < hits; i++) step(i);
+  globalThis.gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < hits; i++) step(i);
+  const after = process.memoryUsage().heapUsed;
+  return Math.max(0, (after - before) / hits);
+}
+
+/** One figure: allocation per hit in --alloc mode, hits per second otherwise. */
+function measure(label, step) {
+  if (ALLOC_MODE) console.log(`${label}  ${bytesPerHit(step).toFixed(1).padStart(7)} bytes allocated/hit`);
+  else console.log(`${label}  ${(rate(step) / 1e6).toFixed(2).padStart(7)} M hits/s`);
+}
 
 {
   const { script } = compile("uprobe:/usr/bin/shopd:* { @[func] = count(); }");
   const ctx = createHitContext({ probe: "uprobe:/usr/bin/shopd:main" });
   const run = script.probes[0].run;
-  const hz = rate((i) => {
+  const step = (i) => {
     const f = FUNCS[i % 6];
     ctx.cpu = i & 7;
     ctx.funcAddr = f[0];
     ctx.func = f[1];
     run(ctx);
-  });
-  console.log(`@[func] = count()                          ${fmt(hz)}`);
+  };
+  measure("@[func] = count()                         ", step);
 }
 
 {
@@ -65,15 +87,15 @@ const fmt = (hz) => `${(hz / 1e6).toFixed(2).padStart(7)} M hits/s`;
   const entry = script.probes[0].run;
   const ret = script.probes[1].run;
   let now = 1_000_000;
-  const hz = rate((i) => {
+  const step = (i) => {
     ctx.tid = 100 + ((i >> 1) & 63);
     ctx.cpu = i & 7;
     now += 137;
     ctx.nsecs = now;
     if ((i & 1) === 0) entry(ctx);
     else ret(ctx);
-  });
-  console.log(`@start[tid] = nsecs / hist(nsecs - @start)  ${fmt(hz)}`);
+  };
+  measure("@start[tid] = nsecs / hist(nsecs - @start) ", step);
 }
 
 {
@@ -91,11 +113,16 @@ const fmt = (hz) => `${(hz / 1e6).toFixed(2).padStart(7)} M hits/s`;
     warnf() {},
     lostEvents() {},
   };
-  const hz = rate((i) => {
+  const step = (i) => {
     ctx.tid = i & 255;
     ctx.args[0] = i;
     run(ctx);
     if ((i & 1023) === 1023) ring.drain(discard);
-  });
-  console.log(`printf tracer (events formatted on drain)   ${fmt(hz)}`);
+  };
+  measure("printf tracer (events formatted on drain)  ", step);
+}
+
+if (!ALLOC_MODE) {
+  const flags = ["--expose-gc", "--max-semi-space-size=128"];
+  spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), "--alloc"], { stdio: "inherit" });
 }

@@ -58,7 +58,15 @@ export function conversion(from: Type, to: Type, exact = false): Convert | null 
   if (to.kind === "tuple" && from.kind === "tuple" && from.elements.length === to.elements.length) {
     const parts = to.elements.map((t, i) => conversion(from.elements[i]!, t));
     if (parts.every((p) => p === null)) return null;
-    return (v) => (v as readonly Value[]).map((x, i) => (parts[i] ? parts[i](x) : x));
+    return (v) => {
+      const items = v as readonly Value[];
+      const out = new Array<Value>(items.length);
+      for (let i = 0; i < items.length; i++) {
+        const convert = parts[i];
+        out[i] = convert ? convert(items[i]!) : items[i]!;
+      }
+      return out;
+    };
   }
   return null;
 }

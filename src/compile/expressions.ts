@@ -65,13 +65,11 @@ export function compileExpr(env: ProbeEnv, e: Expr): Eval {
       return compileTernary(env, e);
     case "cast":
       return compileCast(env, e);
-    case "tuple": {
-      const parts = e.elements.map((x) => compileExpr(env, x));
-      return (ctx) => parts.map((p) => p(ctx));
-    }
+    case "tuple":
+      return evaluateAll(e.elements.map((x) => compileExpr(env, x)));
     case "record": {
-      const parts = e.fields.map((f) => compileExpr(env, f.value));
-      return (ctx) => makeRecord(parts.map((p) => p(ctx)));
+      const values = evaluateAll(e.fields.map((f) => compileExpr(env, f.value)));
+      return (ctx) => makeRecord(values(ctx));
     }
     case "field":
       return compileField(env, e);
@@ -91,6 +89,20 @@ export function compileExpr(env: ProbeEnv, e: Expr): Eval {
       return (ctx) => (cond(ctx) ? then(ctx) : otherwise(ctx));
     }
   }
+}
+
+/**
+ * A fresh array of the parts' values, in order. Tuples and records are values that outlive
+ * the hit (stored in variables and maps, queued for printing), so each needs its own array;
+ * the loop avoids creating a closure per evaluation.
+ */
+function evaluateAll(parts: Eval[]): (ctx: HitContext) => Value[] {
+  const n = parts.length;
+  return (ctx) => {
+    const out = new Array<Value>(n);
+    for (let i = 0; i < n; i++) out[i] = parts[i]!(ctx);
+    return out;
+  };
 }
 
 /** An expression used as a condition: a closure returning a JS boolean. */

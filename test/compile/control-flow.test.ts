@@ -175,3 +175,24 @@ describe("the per-hit work budget", () => {
     expect(r.stderr).toContain("exceeded the per-hit work budget (50000 steps)");
   });
 });
+
+describe("handlers never throw", () => {
+  test("an exception inside a handler (here: the memory reader) becomes an error event", () => {
+    const r = runScript('uprobe:/bin/x:f { printf("%s\\n", str(arg0)); @after = 1; } begin {}', {
+      between: (script, ctx) => {
+        ctx.probe = "uprobe:/bin/x:f";
+        ctx.memory = {
+          readCString: () => {
+            throw new Error("page fault");
+          },
+          readBytes: () => null,
+        };
+        expect(() => script.probes[0]!.run(ctx)).not.toThrow();
+      },
+    });
+    expect(r.stderr).toContain(
+      "stdin:1:1-16: ERROR: probe uprobe:/bin/x:f stopped: internal error: page fault",
+    );
+    expect(r.stdout).toBe("\n\n");
+  });
+});
