@@ -17,7 +17,14 @@ interface BenchOptions {
   format: "text" | "json";
 }
 
-const PROBES = ["uprobe-nop", "uprobe-push", "uprobe-ret", "uretprobe-nop", "uretprobe-push", "uretprobe-ret"];
+const PROBES = [
+  "uprobe-nop",
+  "uprobe-push",
+  "uprobe-ret",
+  "uretprobe-nop",
+  "uretprobe-push",
+  "uretprobe-ret",
+];
 
 export interface ScalingPoint {
   kernel: string;
@@ -51,7 +58,10 @@ export function scalingPoint(
     out: { write: () => {} },
     err: { write: () => {} },
   });
-  const { script } = session.load({ name: "bench", text: `${kind}:/usr/bin/trigger:${target} { @ = count(); }` });
+  const { script } = session.load({
+    name: "bench",
+    text: `${kind}:/usr/bin/trigger:${target} { @ = count(); }`,
+  });
   if (script === null) fail("internal: bench script did not load");
   const t0 = performance.now();
   session.start(script);
@@ -88,7 +98,9 @@ export function runBench(opts: BenchOptions): Promise<void> {
     for (const p of profiles) kernelConfig(p, opts.switch);
     if (opts.format === "text") {
       process.stdout.write(`probe ${opts.probe}, ${duration / 1e6} ms simulated per point\n`);
-      process.stdout.write(`${"kernel".padEnd(12)} ${"cpus".padStart(5)} ${"total M/s".padStart(10)} ${"per-CPU M/s".padStart(12)}\n`);
+      process.stdout.write(
+        `${"kernel".padEnd(12)} ${"cpus".padStart(5)} ${"total M/s".padStart(10)} ${"per-CPU M/s".padStart(12)}\n`,
+      );
     }
     for (const profile of profiles) {
       for (const cpus of cpuList) {

@@ -28,7 +28,8 @@ export function parseDuration(text: string, what: string): number {
 
 export function parseIntOption(text: string, what: string, min: number, max: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`${what} must be an integer from ${min} to ${max}, got "${text}"`, 2);
+  if (!Number.isInteger(n) || n < min || n > max)
+    fail(`${what} must be an integer from ${min} to ${max}, got "${text}"`, 2);
   return n;
 }
 

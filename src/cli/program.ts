@@ -23,7 +23,11 @@ function sharedOptions(cmd: Command): Command {
     .option("--set <key=value>", "override a workload parameter (repeatable)", collect, [])
     .option("--cpus <N>", "simulated CPUs", "4")
     .option("--seed <N>", "seed of the run", "1")
-    .option("--kernel <PROFILE>", "kernel design: baseline, srcu, tasks-trace, speculative, latest, or help", "latest")
+    .option(
+      "--kernel <PROFILE>",
+      "kernel design: baseline, srcu, tasks-trace, speculative, latest, or help",
+      "latest",
+    )
     .option("--switch <key=value>", "change one switch of the kernel profile (repeatable)", collect, [])
     .addOption(new Option("-f, --format <FORMAT>", "output format").choices(["text", "json"]).default("text"))
     .option("-q, --quiet", "no attach banner or messages")
@@ -84,7 +88,11 @@ export function buildProgram(): Command {
     .command("scaling")
     .description("simulated M hits/s vs CPUs, like the kernel's trigger bench")
     .option("--kernel <P[,P...]>", "kernel profiles", "latest")
-    .option("--probe <KIND>", "uprobe-nop | uprobe-push | uprobe-ret | uretprobe-nop | uretprobe-push | uretprobe-ret", "uprobe-nop")
+    .option(
+      "--probe <KIND>",
+      "uprobe-nop | uprobe-push | uprobe-ret | uretprobe-nop | uretprobe-push | uretprobe-ret",
+      "uprobe-nop",
+    )
     .option("--cpus <LIST>", "CPU counts", "1,2,4,8,16,32,64,80")
     .option("--duration <TIME>", "simulated time per point", "2ms")
     .option("--switch <key=value>", "change one switch (repeatable)", collect, [])

@@ -3,7 +3,15 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { dumpAst, dumpTokens, dumpTyped, frontEnd } from "../lang/index.js";
 import type { Sink } from "../runtime/index.js";
 import { Session } from "../trace/session.js";
-import { fail, guarded, kernelConfig, parseDuration, parseIntOption, readScript, workload } from "./common.js";
+import {
+  fail,
+  guarded,
+  kernelConfig,
+  parseDuration,
+  parseIntOption,
+  readScript,
+  workload,
+} from "./common.js";
 
 export interface RunOptions {
   program?: string;
@@ -35,8 +43,9 @@ export function runRun(file: string | undefined, args: string[], opts: RunOption
 
     const fe = frontEnd(src, { args });
     const needsWorkload =
-      fe.program?.probes.some((p) => p.probe.attachPoints.some((ap) => ap.provider === "uprobe" || ap.provider === "uretprobe")) ??
-      false;
+      fe.program?.probes.some((p) =>
+        p.probe.attachPoints.some((ap) => ap.provider === "uprobe" || ap.provider === "uretprobe"),
+      ) ?? false;
     const w = needsWorkload ? workload(opts.workload, opts.set, cpus, seed) : null;
     const out = opts.output === undefined ? stdoutSink() : fileSink(opts.output);
     const err: Sink = { write: (s) => void process.stderr.write(s) };
@@ -70,7 +79,11 @@ function printDebug(stages: string, src: Parameters<typeof dumpTokens>[0], args:
   for (const stage of list) {
     if (!STAGES.includes(stage)) fail(`unknown debug stage "${stage}" (known: ${STAGES.join(", ")}, all)`, 2);
     const text =
-      stage === "tokens" ? dumpTokens(src) : stage === "ast" ? dumpAst(src, { args }) : dumpTyped(src, { args });
+      stage === "tokens"
+        ? dumpTokens(src)
+        : stage === "ast"
+          ? dumpAst(src, { args })
+          : dumpTyped(src, { args });
     process.stdout.write(`${text}\n`);
   }
 }

@@ -1,8 +1,17 @@
 /** `probelab top`: the live view (src/tui) over a LiveTraceSession. */
-import { runTop } from "../tui/run-top.js";
+
 import { LiveTraceSession } from "../trace/live.js";
 import { Session } from "../trace/session.js";
-import { fail, guarded, kernelConfig, parseDuration, parseIntOption, readScript, workload } from "./common.js";
+import { runTop } from "../tui/run-top.js";
+import {
+  fail,
+  guarded,
+  kernelConfig,
+  parseDuration,
+  parseIntOption,
+  readScript,
+  workload,
+} from "./common.js";
 
 /** What a newcomer sees with no script: calls and latency of the default workload's service. */
 const DEFAULT_SCRIPT = `uprobe:/usr/bin/shopd:handle_request { @calls[comm] = count(); }

@@ -54,7 +54,10 @@ export interface CompiledScript {
   /** Every map of the program, sorted by name (print order at exit). */
   maps: BpfMap[];
   exitRequested(): { code: number } | null;
-  /** Queues the exit dump: two newlines (text) + every non-empty map, in name order. */
+  /**
+   * Queues the exit dump: two newlines (text) + every non-empty map, in name order. Drain
+   * the ring before calling it, so clear()/zero() events from end blocks are applied first.
+   */
   printMapsAtExit(): void;
   /** Runs every begin block in order (sets ctx.probe to "begin"). */
   runBegin(ctx: HitContext): void;

@@ -49,7 +49,10 @@ export const SWITCHES: Readonly<Record<SwitchName, SwitchInfo>> = {
     values: ["refcount", "rcu"],
     help: "uprobe lifetime on the hit path: refcount taken per hit, or the read section alone",
   },
-  tree: { values: ["locked", "lockless"], help: "uprobes_tree lookup under uprobes_treelock, or lockless with seqcount retry" },
+  tree: {
+    values: ["locked", "lockless"],
+    help: "uprobes_tree lookup under uprobes_treelock, or lockless with seqcount retry",
+  },
   vma_lookup: {
     values: ["locked", "speculative"],
     help: "VMA-to-inode resolution: mmap_read_lock per hit, or speculative (mm_lock_seq) with locked fallback",
@@ -67,13 +70,22 @@ export const SWITCHES: Readonly<Record<SwitchName, SwitchInfo>> = {
     values: ["filter-chain", "register-seq"],
     help: "UPROBE_HANDLER_REMOVE re-check: filter_chain under register_rwsem, or the unmerged register_seq",
   },
-  vma_lock: { values: ["rwsem", "refcount"], help: "per-VMA lock: vm_lock rwsem + detached (6.4-6.14) or vm_refcnt (6.15+)" },
-  vma_slab: { values: ["rcu-free", "typesafe-by-rcu"], help: "VMA objects freed after RCU, or reused at once (typesafe)" },
+  vma_lock: {
+    values: ["rwsem", "refcount"],
+    help: "per-VMA lock: vm_lock rwsem + detached (6.4-6.14) or vm_refcnt (6.15+)",
+  },
+  vma_slab: {
+    values: ["rcu-free", "typesafe-by-rcu"],
+    help: "VMA objects freed after RCU, or reused at once (typesafe)",
+  },
   mm_lock_seq: {
     values: ["inc-on-unlock", "seqcount"],
     help: "mm_lock_seq bumped at unlock only (<=6.13) or odd while write-locked (6.14+)",
   },
-  maps_reader: { values: ["mmap-lock", "per-vma"], help: "/proc/pid/maps under mmap_read_lock, or per-VMA locks (6.17)" },
+  maps_reader: {
+    values: ["mmap-lock", "per-vma"],
+    help: "/proc/pid/maps under mmap_read_lock, or per-VMA locks (6.17)",
+  },
 };
 
 interface Profile {

@@ -6,11 +6,14 @@
  */
 export const UPROBE_FAULTS = {
   "spec-skip-retry": "R1: find_active_uprobe_speculative trusts its result without mmap_lock_speculate_retry",
-  "free-skip-gp": "R4: a dying uprobe is freed at once instead of after the SRCU and Tasks Trace grace periods",
+  "free-skip-gp":
+    "R4: a dying uprobe is freed at once instead of after the SRCU and Tasks Trace grace periods",
   "tree-skip-seq-retry": "R5: find_uprobe_rcu returns a miss without re-checking uprobes_seqcount",
   "swbp-trap-check-unlocked": "R6: is_trap_at_addr runs after mmap_read_unlock, so a new install can slip in",
-  "free-erase-unconditionally": "R7: the deferred free erases the tree node even when a newer uprobe replaced it",
-  "remove-skip-recheck": "R8: UPROBE_HANDLER_REMOVE unapplies without re-checking the filters under register_rwsem",
+  "free-erase-unconditionally":
+    "R7: the deferred free erases the tree node even when a newer uprobe replaced it",
+  "remove-skip-recheck":
+    "R8: UPROBE_HANDLER_REMOVE unapplies without re-checking the filters under register_rwsem",
   "unregister-skip-sync": "R9: uprobe_unregister_sync returns without waiting for a grace period",
   "hprobe-no-cmpxchg": "R11: the ri_timer and the owner both release a lease (no cmpxchg/xchg arbitration)",
   "mmap-skip-filter": "R16: uprobe_mmap installs breakpoints without asking filter_chain",

@@ -7,6 +7,7 @@
 import type { AttachPoint, Span } from "./ast.js";
 import type { DiagnosticSink } from "./diagnostics.js";
 import { parseIntLiteral } from "./literals.js";
+import { own } from "./own.js";
 
 /** Full provider names, matched case-insensitively. */
 const FULL_NAMES = [
@@ -93,7 +94,7 @@ export function splitAttachPoint(text: string): string[] {
 }
 
 export function normaliseProvider(name: string): string {
-  const alias = ALIASES[name];
+  const alias = own(ALIASES, name);
   if (alias !== undefined) return alias;
   const lower = name.toLowerCase();
   return FULL_NAMES.includes(lower) ? lower : name;
@@ -202,8 +203,8 @@ function checkInterval(ap: AttachPoint, rest: string[], sink: DiagnosticSink): v
     }
     if (unit === "hz") {
       ns = Math.floor(1e9 / Number(value.value));
-    } else if (INTERVAL_UNIT_NS[unit] !== undefined) {
-      ns = Number(value.value) * INTERVAL_UNIT_NS[unit]!;
+    } else if (own(INTERVAL_UNIT_NS, unit) !== undefined) {
+      ns = Number(value.value) * own(INTERVAL_UNIT_NS, unit)!;
     } else {
       sink.error(`interval: invalid unit '${unit}' (expected s, ms, us or hz)`, ap.span);
       return;

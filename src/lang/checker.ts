@@ -18,6 +18,7 @@ import {
 } from "./builtins.js";
 import { checkConfig } from "./config.js";
 import { DiagnosticSink } from "./diagnostics.js";
+import { own } from "./own.js";
 import { argumentKinds, parseFormat } from "./printf-format.js";
 import { didYouMean } from "./suggest.js";
 import {
@@ -977,7 +978,7 @@ export class Checker {
   }
 
   private resolveTypeRef(ref: A.TypeRef): Type {
-    const t = INT_TYPE_NAMES[ref.text];
+    const t = own(INT_TYPE_NAMES, ref.text);
     if (t) return t;
     if (/^(struct|union|enum) /.test(ref.text)) {
       this.sink.error(`C types (${ref.text}) are not supported by probelab`, ref.span);

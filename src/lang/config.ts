@@ -4,6 +4,7 @@
  */
 import type { ConfigEntry, ResolvedConfig } from "./ast.js";
 import type { DiagnosticSink } from "./diagnostics.js";
+import { own } from "./own.js";
 import { didYouMean } from "./suggest.js";
 
 type ValueKind = "int" | "bool" | "string";
@@ -56,7 +57,7 @@ function asBool(value: ConfigEntry["value"]): boolean | null {
 export function checkConfig(entries: ConfigEntry[], sink: DiagnosticSink): ResolvedConfig {
   const config: ResolvedConfig = { ...DEFAULT_CONFIG, other: {} };
   for (const entry of entries) {
-    const kind = entry.key.startsWith("unstable_") ? "string" : KNOWN_KEYS[entry.key];
+    const kind = entry.key.startsWith("unstable_") ? "string" : own(KNOWN_KEYS, entry.key);
     if (kind === undefined) {
       sink.error(
         `${entry.key}: not a known configuration option`,

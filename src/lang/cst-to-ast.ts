@@ -11,6 +11,7 @@ import { BUILTIN_VALUES } from "./builtins.js";
 import type { DiagnosticSink } from "./diagnostics.js";
 import { joinSpans } from "./diagnostics.js";
 import { decodeStringLiteral, parseIntLiteral } from "./literals.js";
+import { own } from "./own.js";
 import * as t from "./tokens.js";
 import { NONE } from "./types.js";
 
@@ -171,7 +172,7 @@ export class AstBuilder {
 
   private unsupportedItem(node: CstNode): void {
     const first = tok(node, "UnsupportedItem")!;
-    const feature = UNSUPPORTED_ITEMS[first.tokenType.name] ?? first.image;
+    const feature = own(UNSUPPORTED_ITEMS, first.tokenType.name) ?? first.image;
     const next = toks(node, "Skippable")[0];
     const span =
       next && next.startLine === first.startLine

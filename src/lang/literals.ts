@@ -3,6 +3,8 @@
  * the raw text of a literal; these functions give its value or say exactly what is wrong.
  */
 
+import { own } from "./own.js";
+
 export const U64_MAX = (1n << 64n) - 1n;
 
 export type LiteralResult<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -23,7 +25,7 @@ const C_SUFFIX = /^(?:u|l|ul|lu|ll|ull|llu)$/i;
 
 function applySuffix(text: string, value: bigint, suffix: string): LiteralResult<bigint> {
   if (suffix === "" || C_SUFFIX.test(suffix)) return checked(text, value);
-  const unit = DURATION_NS[suffix];
+  const unit = own(DURATION_NS, suffix);
   if (unit === undefined) return { ok: false, message: `invalid integer suffix: ${suffix}` };
   return checked(text, value * unit);
 }
@@ -124,7 +126,7 @@ type EscapeResult = { ok: true; value: string; next: number } | ({ ok: false } &
 
 function decodeEscape(text: string, at: number): EscapeResult {
   const c = text[at + 1]!;
-  const simple = SIMPLE_ESCAPES[c];
+  const simple = own(SIMPLE_ESCAPES, c);
   if (simple !== undefined) return { ok: true, value: simple, next: at + 2 };
   const octal = /^[0-7]{1,3}/.exec(text.slice(at + 1, at + 4));
   if (octal) {

@@ -4,6 +4,7 @@
  * the message becomes a Diagnostic.
  */
 import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import { own } from "./own.js";
 
 /** What a rule is, for "expected ..." when no single token would do. */
 const RULE_DESCRIPTIONS: Record<string, string> = {
@@ -43,12 +44,12 @@ export const parserErrorMessages: IParserErrorMessageProvider = {
     return `unexpected ${describe(firstRedundant)}`;
   },
   buildNoViableAltMessage({ actual, ruleName }) {
-    const what = RULE_DESCRIPTIONS[ruleName];
+    const what = own(RULE_DESCRIPTIONS, ruleName);
     const tok = actual[0]!;
     return what ? `unexpected ${describe(tok)}, expected ${what}` : `unexpected ${describe(tok)}`;
   },
   buildEarlyExitMessage({ actual, ruleName }) {
-    const what = RULE_DESCRIPTIONS[ruleName];
+    const what = own(RULE_DESCRIPTIONS, ruleName);
     const tok = actual[0]!;
     return what ? `unexpected ${describe(tok)}, expected ${what}` : `unexpected ${describe(tok)}`;
   },

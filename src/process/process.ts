@@ -6,11 +6,11 @@
  */
 import { Inode } from "../kernel/fs/inode.js";
 import type { Kernel } from "../kernel/kernel.js";
-import { do_mmap, do_mprotect, do_mremap, do_munmap } from "../kernel/mm/mmap.js";
-import { MmStruct } from "../kernel/mm/mm-struct.js";
 import { dup_mmap, mmput } from "../kernel/mm/fork.js";
-import { current, TaskStruct } from "../kernel/task.js";
+import { MmStruct } from "../kernel/mm/mm-struct.js";
+import { do_mmap, do_mprotect, do_mremap, do_munmap } from "../kernel/mm/mmap.js";
 import type { VmAreaStruct } from "../kernel/mm/vma.js";
+import { current, TaskStruct } from "../kernel/task.js";
 import type { Sub, Task } from "../sim/machine.js";
 import { type AddressSpaceOps, runProgram } from "./executor.js";
 import { lookupAddress } from "./layout.js";
@@ -152,7 +152,13 @@ export class SimProcess implements AddressSpaceOps {
   *dlopen(t: TaskStruct, binary: number): Sub<void> {
     if (this.dlCount[binary]++ > 0) return;
     const b = this.w.binaries[binary];
-    yield* do_mmap(t.mm, { len: b.size, prot: 5, file: this.inodes[binary], pgoff: 0, addr: this.loadAddress(binary) });
+    yield* do_mmap(t.mm, {
+      len: b.size,
+      prot: 5,
+      file: this.inodes[binary],
+      pgoff: 0,
+      addr: this.loadAddress(binary),
+    });
   }
 
   *dlclose(t: TaskStruct, binary: number): Sub<void> {

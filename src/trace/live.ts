@@ -2,10 +2,11 @@
  * The LiveSession a viewer drives (src/trace/snapshot.ts): a Session advanced in slices,
  * published as one plain snapshot per tick. Rates come from simulated time between ticks.
  */
-import { percentileFromHist } from "../tui/histogram.js";
+
 import { printMaps } from "../runtime/index.js";
-import type { AttachResult, LiveSession, ProbeRow, SessionSnapshot } from "./snapshot.js";
+import { percentileFromHist } from "../tui/histogram.js";
 import { Session } from "./session.js";
+import type { AttachResult, LiveSession, ProbeRow, SessionSnapshot } from "./snapshot.js";
 import type { TraceProbe } from "./trace-probe.js";
 
 const HISTORY = 60;

@@ -70,7 +70,10 @@ export function resolveAttachPoint(
     if (missing !== "ignore") {
       diagnostics.push({
         severity: missing === "error" ? "error" : "warning",
-        message: missing === "error" ? `No matches for ${kind} ${what}.` : `No matches for ${kind} ${what}. Skipping.`,
+        message:
+          missing === "error"
+            ? `No matches for ${kind} ${what}.`
+            : `No matches for ${kind} ${what}. Skipping.`,
         span: ap.span,
         hints: nearFunctions(binaries, ap.func ?? ""),
       });
@@ -105,7 +108,12 @@ function resolveInBinary(
   const out: ConcreteProbe[] = [];
   for (const symbol of matchSymbols(binary, ap.func ?? "")) {
     if (extra >= symbol.size) {
-      diagnostics.push({ severity: "error", message: "Offset outside the function bounds", span: ap.span, hints: [] });
+      diagnostics.push({
+        severity: "error",
+        message: "Offset outside the function bounds",
+        span: ap.span,
+        hints: [],
+      });
       continue;
     }
     const name = extra === 0 ? `${prefix}${symbol.name}` : `${prefix}${symbol.name}+${extra}`;

@@ -64,7 +64,10 @@ export class Session {
   private readonly rng: Prng;
 
   constructor(readonly opts: SessionOptions) {
-    this.kernel = new Kernel({ cpus: opts.cpus, seed: opts.seed, config: opts.config, faults: opts.faults }, opts.kernelProfile);
+    this.kernel = new Kernel(
+      { cpus: opts.cpus, seed: opts.seed, config: opts.config, faults: opts.faults },
+      opts.kernelProfile,
+    );
     this.process = opts.workload === null ? null : new SimProcess(this.kernel, opts.workload);
     this.sliceNs = opts.sliceNs ?? 10_000_000;
     this.rng = new Prng(opts.seed ^ 0x5eed);
@@ -97,7 +100,9 @@ export class Session {
       format: this.opts.format,
     });
     const writer =
-      this.opts.format === "json" ? new JsonWriter(this.opts.out, this.opts.err) : new TextWriter(this.opts.out, this.opts.err);
+      this.opts.format === "json"
+        ? new JsonWriter(this.opts.out, this.opts.err)
+        : new TextWriter(this.opts.out, this.opts.err);
     const script: LoadedScript = {
       name: src.name,
       src,
@@ -113,7 +118,12 @@ export class Session {
       if (probe.kind !== "uprobe" && probe.kind !== "uretprobe") continue;
       for (const ap of probe.attachPoints) {
         if (this.opts.workload === null) {
-          diagnostics.push({ severity: "error", message: "uprobes need a workload (-w)", span: ap.span, hints: [] });
+          diagnostics.push({
+            severity: "error",
+            message: "uprobes need a workload (-w)",
+            span: ap.span,
+            hints: [],
+          });
           continue;
         }
         const r = resolveAttachPoint(ap, this.opts.workload, fe.program.config.missingProbes);
@@ -127,10 +137,23 @@ export class Session {
     return { script, diagnostics };
   }
 
-  private makeProbe(script: LoadedScript, c: ConcreteProbe, compiled: CompiledScript["probes"][number]): TraceProbe {
-    return new TraceProbe(this.nextProbeId++, script.name, c, compiled, this.m, this.opts.config, this.ctx, () => {
-      if (script.compiled.exitRequested() !== null) this.stopRequested = true;
-    });
+  private makeProbe(
+    script: LoadedScript,
+    c: ConcreteProbe,
+    compiled: CompiledScript["probes"][number],
+  ): TraceProbe {
+    return new TraceProbe(
+      this.nextProbeId++,
+      script.name,
+      c,
+      compiled,
+      this.m,
+      this.opts.config,
+      this.ctx,
+      () => {
+        if (script.compiled.exitRequested() !== null) this.stopRequested = true;
+      },
+    );
   }
 
   stopRequested = false;
@@ -138,7 +161,8 @@ export class Session {
   /** Number of probes bpftrace would report in its attach banner. */
   attachCount(script: LoadedScript): number {
     let n = script.probes.length;
-    for (const p of script.compiled.probes) if (p.kind !== "uprobe" && p.kind !== "uretprobe") n += p.attachPoints.length;
+    for (const p of script.compiled.probes)
+      if (p.kind !== "uprobe" && p.kind !== "uretprobe") n += p.attachPoints.length;
     return n;
   }
 

@@ -8,11 +8,17 @@
 import type { CompiledProbe, HitContext } from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
 import { current } from "../kernel/task.js";
-import { newConsumer, type PtRegs, type Registration, type Uprobe, type UprobeConsumer } from "../kernel/uprobes/index.js";
+import {
+  newConsumer,
+  type PtRegs,
+  type Registration,
+  type Uprobe,
+  type UprobeConsumer,
+} from "../kernel/uprobes/index.js";
 import { CacheLine } from "../sim/cacheline.js";
 import type { Machine } from "../sim/machine.js";
-import type { ProbeState } from "./snapshot.js";
 import type { ConcreteProbe } from "./resolve.js";
+import type { ProbeState } from "./snapshot.js";
 
 export const HIST_BUCKETS = 66;
 

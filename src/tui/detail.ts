@@ -25,7 +25,7 @@ interface Section {
 function latencySummaryLine(probe: ProbeRow): string {
   const latency = probe.latency;
   if (!latency) return "no latency for this probe";
-  const p90 = percentileFromHist(latency.hist, 90);
+  const p90 = percentileFromHist(latency.hist, 90, latency.max);
   const estimated = p90 === undefined ? "" : `  ~p90 ${formatDuration(p90)}`;
   return (
     `count ${formatCount(latency.count)}  p50 ${formatDuration(latency.p50)}` +
@@ -38,8 +38,11 @@ function sectionsFor(probe: ProbeRow, snapshot: SessionSnapshot): Section[] {
   const mapLines = snapshot.maps
     .filter((dump) => dump.script === probe.script)
     .flatMap((dump) => dump.text.replace(/\n+$/, "").split("\n"));
+  const latency: Section[] = probe.latency
+    ? [{ heading: "latency (ns)", lines: histLines, keepTail: false }]
+    : [];
   return [
-    { heading: "latency (ns)", lines: histLines, keepTail: false },
+    ...latency,
     { heading: `maps of ${probe.script}`, lines: mapLines, keepTail: false },
     { heading: "events", lines: snapshot.eventLog, keepTail: true },
   ];

@@ -70,9 +70,16 @@ export function renderHist(hist: readonly number[]): string[] {
  * Estimates the p-th percentile (0 < p <= 100) of the values counted in a log2 histogram,
  * interpolating linearly inside the bucket that holds the rank. Buckets only know a value's
  * power of two, so this is an estimate: it is exact for [0] and [1] and otherwise lies inside
- * the right bucket. Returns undefined for an empty histogram.
+ * the right bucket. When the largest value seen is known, pass it as `max`: no estimate
+ * exceeds it (the top bucket is often mostly empty above it). Returns undefined for an empty
+ * histogram.
  */
-export function percentileFromHist(hist: readonly number[], p: number): number | undefined {
+export function percentileFromHist(hist: readonly number[], p: number, max?: number): number | undefined {
+  const estimate = estimatePercentile(hist, p);
+  return estimate === undefined || max === undefined ? estimate : Math.min(estimate, max);
+}
+
+function estimatePercentile(hist: readonly number[], p: number): number | undefined {
   const total = hist.reduce((sum, count) => sum + count, 0);
   if (total === 0) return undefined;
   const rank = Math.max(1, Math.ceil((Math.min(100, Math.max(0, p)) / 100) * total));

@@ -39,6 +39,7 @@ import {
   InputLine,
   PausedBanner,
   ProbeTable,
+  probeNote,
   StatusLine,
   TooSmall,
   tableWidthFor,
@@ -236,7 +237,7 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: Top
           ) : null}
         </>
       )}
-      <StatusLine view={view} note={finishedNote(snapshot)} theme={theme} />
+      <StatusLine view={view} note={probeNote(selected) ?? finishedNote(snapshot)} theme={theme} />
       {view.input ? <InputLine view={view} errorLines={errorLines} theme={theme} /> : null}
       <Footer width={width} theme={theme} />
     </Box>

@@ -221,6 +221,12 @@ export function TooSmall({ columns, rows }: { columns: number; rows: number }) {
   return <Text wrap="truncate">{`terminal too small (need ${columns}x${rows})`}</Text>;
 }
 
+/** Why the selected probe is in error, for the status line (the row has no room for it). */
+export function probeNote(probe: ProbeRow | undefined): string | undefined {
+  if (probe?.state !== "error") return undefined;
+  return `probe ${probe.id}: ${probe.error ?? "error"}`;
+}
+
 /** What the status line says about a session whose simulated process has exited. */
 export function finishedNote(snapshot: SessionSnapshot): string | undefined {
   return snapshot.finished ? "the simulated process has finished (q quits)" : undefined;

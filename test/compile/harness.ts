@@ -69,6 +69,8 @@ export function runScript(text: string, opts: RunOptions = {}): RunResult {
   opts.between?.(script, ctx, ring);
   ring.drain(writer);
   script.runEnd(ctx);
+  // Drain first: clear()/zero() in end blocks are ring events the exit dump must see applied.
+  ring.drain(writer);
   script.printMapsAtExit();
   ring.drain(writer);
   return { stdout, stderr, combined, diagnostics, exit: script.exitRequested(), script };

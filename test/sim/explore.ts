@@ -97,12 +97,28 @@ export function checkProtection(
   expect(clean.found?.violation.message ?? null).toBeNull();
   expect(clean.deadlocks).toBe(0);
   const faulty = { ...opts, faults: [...(opts.faults ?? []), fault] };
-  const broken = explore(faulty, scenario).found;
-  expect(broken, `fault ${fault} should be found`).not.toBeNull();
-  const found = broken!;
+  // Each policy hunts on its own, so the report says how fast each one finds the race.
+  const perPolicy = (opts.policies ?? (["random", "pct"] as Policy[])).map((policy) => ({
+    policy,
+    result: explore({ ...faulty, policies: [policy] }, scenario),
+  }));
+  const first = perPolicy.find((p) => p.result.found !== null);
+  expect(first, `fault ${fault} should be found`).toBeDefined();
+  const found = first!.result.found!;
   expect(found.violation.message).toMatch(message);
   expect(found.violation.message).toContain(`seed ${found.seed}, policy ${found.policy}`);
   expect(found.violation.interleaving).toMatch(/step \d+ cpu\d+ t=\d+ns /);
+  // Print what a user hunting the race would see: the violation and the steps that led to it.
+  const rates = perPolicy
+    .map(
+      (p) =>
+        `${p.policy}: ${p.result.found ? `found in run ${p.result.runs}` : `not found in ${p.result.runs} runs`}`,
+    )
+    .join(", ");
+  const tail = found.violation.interleaving.split("\n").slice(-12).join("\n");
+  console.log(
+    `[${fault}] ${rates} (clean: ${clean.runs} runs, nothing found)\n${found.violation.message}\n${tail}`,
+  );
   const again = replay(faulty, found, scenario);
   expect(again?.message).toBe(found.violation.message);
   expect(again?.interleaving).toBe(found.violation.interleaving);

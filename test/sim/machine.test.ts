@@ -265,6 +265,17 @@ describe("Machine: timers", () => {
     expect(seenAt).toBe(4);
   });
 
+  it("a timer due at a step's start time fires before that step", () => {
+    const m = new Machine({ cpus: 1 });
+    let stepsBefore = -1;
+    m.addTimer(20, () => {
+      stepsBefore = m.steps;
+    });
+    m.spawn("a", steps(m, "a", [10, 10, 10]));
+    m.runToCompletion();
+    expect(stepsBefore).toBe(2);
+  });
+
   it("an idle machine does not fire timers at or after the limit", () => {
     const m = new Machine({ cpus: 1 });
     let fired = 0;

@@ -30,6 +30,7 @@ describe("detailLines", () => {
   test("a probe without latency says so; maps are those of its own script", () => {
     const plain = detailLines(withoutLatency, snapshot, 30).map((line) => line.text);
     expect(plain).toContain("no latency for this probe");
+    expect(plain).not.toContain("latency (ns)");
     const other = detailLines(otherScript, snapshot, 30).map((line) => line.text);
     expect(other).not.toContain("@calls[main]: 12");
     expect(other).toContain("maps of other.bt");

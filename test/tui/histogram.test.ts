@@ -112,6 +112,13 @@ describe("percentileFromHist", () => {
     expect(percentileFromHist(hist, 100)).toBe(3.75);
   });
 
+  test("never exceeds the largest value seen when it is given", () => {
+    const hist = histOf([600, 700, 9000]); // 9000 lies in [8K, 16K)
+    expect(percentileFromHist(hist, 99)).toBeGreaterThan(9000);
+    expect(percentileFromHist(hist, 99, 9000)).toBe(9000);
+    expect(percentileFromHist(hist, 50, 9000)).toBeLessThan(1024);
+  });
+
   test("an empty histogram has no percentile", () => {
     expect(percentileFromHist([], 50)).toBeUndefined();
   });

@@ -291,6 +291,23 @@ describe("the live view", () => {
     expect(session.closed).toBe(true);
   });
 
+  test("a probe in error shows its state in the row and its error when selected", async () => {
+    const session = new FakeSession([
+      { spec: "uprobe:/bin/app:ok", ratePerSec: 10 },
+      {
+        spec: "uprobe:/bin/app:gone",
+        ratePerSec: 0,
+        state: "error",
+        error: "symbol gone not found in /bin/app",
+      },
+    ]);
+    const top = await renderTop(session);
+    expect(rowOf(top.screen(), 2)).toContain("error");
+    expect(top.screen()).not.toContain("symbol gone not found");
+    await top.press("j");
+    expect(top.screen()).toContain("probe 2: symbol gone not found in /bin/app");
+  });
+
   test("a finished process is reported in the status line", async () => {
     const top = await renderTop(threeProbeSession(1e9));
     await top.tick(1000);

@@ -3,7 +3,15 @@
  * (valid_vma, the address/offset conversions). The mm model lives in kernel/mm and kernel/fs.
  */
 import type { Inode } from "../fs/inode.js";
-import { MMF_HAS_UPROBES, MMF_RECALC_UPROBES, PAGE_SIZE, VM_HUGETLB, VM_MAYEXEC, VM_MAYSHARE, VM_WRITE } from "../mm/constants.js";
+import {
+  MMF_HAS_UPROBES,
+  MMF_RECALC_UPROBES,
+  PAGE_SIZE,
+  VM_HUGETLB,
+  VM_MAYEXEC,
+  VM_MAYSHARE,
+  VM_WRITE,
+} from "../mm/constants.js";
 import type { MmStruct } from "../mm/mm-struct.js";
 import type { VmAreaStruct } from "../mm/vma.js";
 

@@ -4,7 +4,14 @@
  * registration by dup_mmap_sem and inherits MMF_HAS_UPROBES.
  */
 import type { Sub } from "../../sim/machine.js";
-import { MMF_HAS_UPROBES, MMF_RECALC_UPROBES, type MmStruct, PAGE_SIZE, type VmAreaStruct, valid_vma } from "./mm-api.js";
+import {
+  MMF_HAS_UPROBES,
+  MMF_RECALC_UPROBES,
+  type MmStruct,
+  PAGE_SIZE,
+  type VmAreaStruct,
+  valid_vma,
+} from "./mm-api.js";
 import type { UprobesState } from "./state.js";
 import { filter_chain } from "./swbp.js";
 import { build_probe_list, put_uprobe, vma_has_uprobes } from "./tree.js";

@@ -13,8 +13,8 @@ import {
   offset_to_vaddr,
   PAGE_SIZE,
   type UprobeInode,
-  valid_vma,
   vaddr_to_offset,
+  valid_vma,
   vma_lookup_quiet,
 } from "./mm-api.js";
 import type { UprobesState } from "./state.js";
@@ -36,7 +36,8 @@ export function* uprobe_register(
   const m = u.m;
   if (uc.handler === null && uc.ret_handler === null) throw new UprobeError("consumer has no handler");
   const uprobe = yield* alloc_uprobe(u, inode, offset, ref_ctr_offset);
-  if (uprobe === "EINVAL") throw new UprobeError(`ref_ctr_offset mismatch at ${inode.path}+0x${offset.toString(16)}`);
+  if (uprobe === "EINVAL")
+    throw new UprobeError(`ref_ctr_offset mismatch at ${inode.path}+0x${offset.toString(16)}`);
   yield* uprobe.register_rwsem.downWrite();
   uprobe.register_seq++;
   yield* consumer_add(u, uprobe, uc);
@@ -92,7 +93,11 @@ function* build_map_info(u: UprobesState, inode: UprobeInode, offset: number): S
 }
 
 /** register_for_each_vma: install (`uc` given) or remove (null) in every mapping mm. */
-function* register_for_each_vma(u: UprobesState, uprobe: Uprobe, uc: UprobeConsumer | null): Sub<string | null> {
+function* register_for_each_vma(
+  u: UprobesState,
+  uprobe: Uprobe,
+  uc: UprobeConsumer | null,
+): Sub<string | null> {
   const m = u.m;
   yield* u.dup_mmap_sem.downWrite();
   const info = yield* build_map_info(u, uprobe.inode, uprobe.offset);
@@ -209,7 +214,8 @@ export function* uprobe_register_batch(
   items: readonly { inode: UprobeInode; offset: number; uc: UprobeConsumer }[],
 ): Sub<Registration[]> {
   const out: Registration[] = [];
-  for (const it of items) out.push({ uprobe: yield* uprobe_register(u, it.inode, it.offset, it.uc), uc: it.uc });
+  for (const it of items)
+    out.push({ uprobe: yield* uprobe_register(u, it.inode, it.offset, it.uc), uc: it.uc });
   return out;
 }
 

@@ -29,7 +29,7 @@ import { alloc_return_instance, prepare_uretprobe, uprobe_handle_trampoline } fr
 import { get_trampoline_vaddr, remove_breakpoint } from "./xol.js";
 
 /** What the executing thread does after the trap. */
-export const enum SwbpResult {
+export enum SwbpResult {
   /** Handled: the probed instruction was emulated or stepped; continue after it. */
   Done = 0,
   /** Re-execute the instruction at the breakpoint address (the breakpoint may be gone). */
@@ -104,7 +104,9 @@ function sigtrap(u: UprobesState, t: TaskStruct, bp_vaddr: number): SwbpResult {
   if (vma !== null && vma.vm_file !== null) {
     const offset = vaddr_to_offset(vma, bp_vaddr);
     if (vma_has_uprobes(u, vma.vm_file.f_inode, offset, offset + 1)) {
-      u.m.fail(`R6: SIGTRAP for a uprobe breakpoint at 0x${bp_vaddr.toString(16)} (${vma.vm_file.f_inode.path})`);
+      u.m.fail(
+        `R6: SIGTRAP for a uprobe breakpoint at 0x${bp_vaddr.toString(16)} (${vma.vm_file.f_inode.path})`,
+      );
     }
   }
   u.stats.sigtraps++;
@@ -132,7 +134,8 @@ function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: numbe
       const offset = vaddr_to_offset(vma, bp_vaddr);
       uprobe = yield* find_uprobe(u, vma.vm_file.f_inode, offset);
     }
-    if (uprobe === null && !u.faults.swbpTrapCheckUnlocked) lookup.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
+    if (uprobe === null && !u.faults.swbpTrapCheckUnlocked)
+      lookup.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
   } else {
     lookup.is_swbp = -1;
   }
@@ -168,7 +171,11 @@ type MmInode = Parameters<typeof find_uprobe_rcu>[1];
  * find_active_uprobe_speculative (6.14): resolve VMA -> file -> inode -> uprobe without
  * mmap_lock, validated by mm_lock_seq. Only positive answers count; every miss falls back.
  */
-function* find_active_uprobe_speculative(u: UprobesState, mm: MmStruct, bp_vaddr: number): Sub<Uprobe | null> {
+function* find_active_uprobe_speculative(
+  u: UprobesState,
+  mm: MmStruct,
+  bp_vaddr: number,
+): Sub<Uprobe | null> {
   const m = u.m;
   u.rcu.readLock();
   let result: Uprobe | null = null;
@@ -200,10 +207,17 @@ function* find_active_uprobe_speculative(u: UprobesState, mm: MmStruct, bp_vaddr
 function checkSpeculation(u: UprobesState, mm: MmStruct, bp_vaddr: number, uprobe: Uprobe): void {
   const vma = vma_lookup_quiet(mm, bp_vaddr);
   const file = vma === null ? null : vma.vm_file;
-  if (vma === null || file === null || file.f_inode !== uprobe.inode || vaddr_to_offset(vma, bp_vaddr) !== uprobe.offset) {
+  if (
+    vma === null ||
+    file === null ||
+    file.f_inode !== uprobe.inode ||
+    vaddr_to_offset(vma, bp_vaddr) !== uprobe.offset
+  ) {
     u.m.fail(
       `R1: speculative lookup returned ${uprobe.describe()} for 0x${bp_vaddr.toString(16)}, which now maps ${
-        vma === null || file === null ? "nothing probed" : `${file.f_inode.path}+0x${vaddr_to_offset(vma, bp_vaddr).toString(16)}`
+        vma === null || file === null
+          ? "nothing probed"
+          : `${file.f_inode.path}+0x${vaddr_to_offset(vma, bp_vaddr).toString(16)}`
       }`,
     );
   }
@@ -213,7 +227,13 @@ function checkSpeculation(u: UprobesState, mm: MmStruct, bp_vaddr: number, uprob
  * handler_chain: call every consumer's handler, collect session cookies for the return,
  * and act on a unanimous UPROBE_HANDLER_REMOVE (after re-checking under register_rwsem).
  */
-function* handler_chain(u: UprobesState, t: TaskStruct, uprobe: Uprobe, hit: number, hitStart: number): Sub<void> {
+function* handler_chain(
+  u: UprobesState,
+  t: TaskStruct,
+  uprobe: Uprobe,
+  hit: number,
+  hitStart: number,
+): Sub<void> {
   const m = u.m;
   const config = u.config;
   if (config.consumers === "rwsem") yield* uprobe.register_rwsem.downRead();
@@ -261,7 +281,12 @@ function checkDelivery(u: UprobesState, uprobe: Uprobe, hit: number, hitStart: n
   const list = uprobe.consumers;
   for (let i = 0; i < list.length; i++) {
     const uc = list[i];
-    if (uc.handler !== null && uc.registeredAt < hitStart && uc.state === ConsumerState.Registered && uc.lastHit !== hit) {
+    if (
+      uc.handler !== null &&
+      uc.registeredAt < hitStart &&
+      uc.state === ConsumerState.Registered &&
+      uc.lastHit !== hit
+    ) {
       u.m.fail(`hit missed consumer ${uc.id}, attached for the whole hit (${uprobe.describe()})`);
     }
   }

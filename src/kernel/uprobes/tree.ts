@@ -7,9 +7,9 @@
  * but never returns a wrong one; the uprobes_seqcount retry turns such a miss into a retry.
  */
 import type { Sub } from "../../sim/machine.js";
+import { ObjState } from "../../sim/slab.js";
 import { Refcount } from "../../sim/sync/refcount.js";
 import { RwSemaphore } from "../../sim/sync/rwsem.js";
-import { ObjState } from "../../sim/slab.js";
 import type { UprobeInode } from "./mm-api.js";
 import { type UprobesState, uprobeKey } from "./state.js";
 import { Uprobe } from "./types.js";
@@ -193,7 +193,12 @@ function uprobe_free_deferred(u: UprobesState, uprobe: Uprobe): void {
 }
 
 /** build_probe_list: live uprobes of `inode` in [min, max), each with a reference. */
-export function* build_probe_list(u: UprobesState, inode: UprobeInode, min: number, max: number): Sub<Uprobe[]> {
+export function* build_probe_list(
+  u: UprobesState,
+  inode: UprobeInode,
+  min: number,
+  max: number,
+): Sub<Uprobe[]> {
   const list: Uprobe[] = [];
   const set = u.byInode.get(inode.i_ino);
   if (set === undefined || set.size === 0) return list;

@@ -37,7 +37,7 @@ export interface Cookie {
   value: Int;
 }
 
-export const enum ConsumerState {
+export enum ConsumerState {
   New = 0,
   Registered = 1,
   /** uprobe_unregister_nosync returned: may still be called until a sync returns. */
@@ -113,7 +113,7 @@ export class Uprobe implements SlabObject {
   }
 }
 
-export const enum HprobeState {
+export enum HprobeState {
   Leased = 0,
   Stable = 1,
   Gone = 2,
@@ -150,7 +150,7 @@ export class ReturnInstance {
   serial = 0;
 }
 
-export const enum UtaskState {
+export enum UtaskState {
   Running = 0,
   Sstep = 1,
   SstepAck = 2,

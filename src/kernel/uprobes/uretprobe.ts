@@ -12,8 +12,8 @@ import {
   type Hprobe,
   HprobeState,
   MAX_URETPROBE_DEPTH,
-  RI_TIMER_PERIOD_NS,
   ReturnInstance,
+  RI_TIMER_PERIOD_NS,
   type Uprobe,
   type UprobeTask,
 } from "./types.js";
@@ -38,7 +38,12 @@ function free_ret_instance(utask: UprobeTask, ri: ReturnInstance): void {
 }
 
 /** prepare_uretprobe: hijack the return address and push a return instance. */
-export function* prepare_uretprobe(u: UprobesState, t: TaskStruct, uprobe: Uprobe, ri: ReturnInstance): Sub<void> {
+export function* prepare_uretprobe(
+  u: UprobesState,
+  t: TaskStruct,
+  uprobe: Uprobe,
+  ri: ReturnInstance,
+): Sub<void> {
   const m = u.m;
   const utask = t.utask!;
   const area = yield* get_or_create_xol_area(u, t.mm);
@@ -215,7 +220,8 @@ export function* uprobe_handle_trampoline(u: UprobesState, t: TaskStruct): Sub<v
       const h = ri.hprobe;
       const uprobe = h.uprobe;
       const old = hprobe_consume(h);
-      if (valid && old !== HprobeState.Gone && uprobe !== null) yield* handle_uretprobe_chain(u, t, ri, uprobe);
+      if (valid && old !== HprobeState.Gone && uprobe !== null)
+        yield* handle_uretprobe_chain(u, t, ri, uprobe);
       hprobe_finalize(u, h, old);
       free_ret_instance(utask, ri);
       ri = next;
@@ -229,7 +235,12 @@ export function* uprobe_handle_trampoline(u: UprobesState, t: TaskStruct): Sub<v
 const noCookie: Cookie = { value: 0 };
 
 /** handle_uretprobe_chain: run the return handlers of the uprobe's current consumers. */
-function* handle_uretprobe_chain(u: UprobesState, t: TaskStruct, ri: ReturnInstance, uprobe: Uprobe): Sub<void> {
+function* handle_uretprobe_chain(
+  u: UprobesState,
+  t: TaskStruct,
+  ri: ReturnInstance,
+  uprobe: Uprobe,
+): Sub<void> {
   const m = u.m;
   u.stats.uretprobeHits++;
   u.tasks_trace.readLock();
@@ -276,7 +287,12 @@ export function uprobe_free_utask(u: UprobesState, t: TaskStruct): void {
 }
 
 /** dup_utask (fork with pending instances): the child owns references, not leases. */
-export function dup_utask(u: UprobesState, parent: TaskStruct, child: TaskStruct, childUtask: UprobeTask): void {
+export function dup_utask(
+  u: UprobesState,
+  parent: TaskStruct,
+  child: TaskStruct,
+  childUtask: UprobeTask,
+): void {
   const src = parent.utask;
   if (src === null) return;
   const idx = u.uretprobes_srcu.readLock();

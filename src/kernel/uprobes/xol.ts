@@ -2,7 +2,13 @@
  * Patching user memory and the per-mm [uprobes] page (kernel-model.md 1.6, 2.5).
  */
 import type { Sub } from "../../sim/machine.js";
-import { MMF_HAS_UPROBES, MMF_RECALC_UPROBES, type MmStruct, type VmAreaStruct, XOL_AREA_VADDR } from "./mm-api.js";
+import {
+  MMF_HAS_UPROBES,
+  MMF_RECALC_UPROBES,
+  type MmStruct,
+  type VmAreaStruct,
+  XOL_AREA_VADDR,
+} from "./mm-api.js";
 import type { UprobesState } from "./state.js";
 import { type Uprobe, XolArea } from "./types.js";
 
@@ -41,15 +47,13 @@ export function* get_or_create_xol_area(u: UprobesState, mm: MmStruct): Sub<XolA
 function* prepare_uprobe(u: UprobesState, uprobe: Uprobe): Sub<"ok" | "ENOTSUPP"> {
   if (uprobe.copy_insn) return "ok";
   yield* uprobe.consumer_rwsem.downWrite();
-  let result: "ok" | "ENOTSUPP" = "ok";
+  const result: "ok" | "ENOTSUPP" = "ok";
   if (!uprobe.copy_insn) {
     const insn = uprobe.inode.insnAt(uprobe.offset);
-    {
-      // nop and push are emulated; ret and any other instruction are stepped out of line
-      uprobe.arch = { insn, emulate: insn === "nop" || insn === "push" };
-      uprobe.line.write(u.m);
-      uprobe.copy_insn = true; // after smp_wmb: arch is visible before the flag
-    }
+    // nop and push are emulated; ret and any other instruction are stepped out of line
+    uprobe.arch = { insn, emulate: insn === "nop" || insn === "push" };
+    uprobe.line.write(u.m);
+    uprobe.copy_insn = true; // after smp_wmb: arch is visible before the flag
   }
   uprobe.consumer_rwsem.upWrite();
   return result;
@@ -77,7 +81,13 @@ export function* install_breakpoint(
 }
 
 /** remove_breakpoint: mmap_lock held by the caller. */
-export function remove_breakpoint(u: UprobesState, _uprobe: Uprobe, mm: MmStruct, vma: VmAreaStruct, vaddr: number): void {
+export function remove_breakpoint(
+  u: UprobesState,
+  _uprobe: Uprobe,
+  mm: MmStruct,
+  vma: VmAreaStruct,
+  vaddr: number,
+): void {
   mm.set_bit(MMF_RECALC_UPROBES);
   if (mm.uprobe_write_opcode(vma, vaddr, false) === "changed") u.stats.breakpointsRemoved++;
 }

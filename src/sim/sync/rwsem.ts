@@ -114,6 +114,7 @@ export class RwSemaphore {
     const start = m.now();
     yield* m.wait(w.wq);
     this.line.atomic(m);
+    m.label = `${this.name}: ${write ? "down_write" : "down_read"} granted after waiting`;
     m.cost(m.profile.contextSwitch);
     stats.noteWait(m.now() - start);
   }

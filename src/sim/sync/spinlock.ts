@@ -35,6 +35,7 @@ export class Spinlock {
       if (this.sleeping) yield* m.wait(this.wq);
       else yield* m.spinWait(this.wq);
       this.line.atomic(m);
+      m.label = `${this.name}: acquired after waiting`;
       if (this.sleeping) m.cost(m.profile.contextSwitch);
       this.stats.noteWait(m.now() - start);
     } else {
