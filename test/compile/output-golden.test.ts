@@ -120,9 +120,9 @@ describe("aggregations, printed at exit", () => {
   });
 
   test("maps cleared in an end block are not dumped; zeroed ones are", () => {
-    expect(out("begin { @a = 1; @b[1] = 2; @c = 3; @z[5] = 4; } end { clear(@a); clear(@b); zero(@z); }")).toBe(
-      "\n\n@c: 3\n@z[5]: 0\n",
-    );
+    expect(
+      out("begin { @a = 1; @b[1] = 2; @c = 3; @z[5] = 4; } end { clear(@a); clear(@b); zero(@z); }"),
+    ).toBe("\n\n@c: 3\n@z[5]: 0\n");
   });
 
   test("print_maps_on_exit = false keeps the maps quiet", () => {
