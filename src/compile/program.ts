@@ -3,7 +3,7 @@
  * uses. Everything is built here, once; a hit only calls the pre-bound closures.
  */
 
-import type { AttachPoint, Probe, TypedProgram } from "../lang/ast.js";
+import type { AttachPoint, Probe, ProbeInfo, TypedProgram } from "../lang/ast.js";
 import type { Diagnostic, SourceFile } from "../lang/diagnostics.js";
 import type { MapInfo } from "../lang/types.js";
 import { arith } from "../runtime/int64.js";
@@ -84,25 +84,59 @@ function createMaps(
   infos: readonly MapInfo[],
   opts: CompileOptions,
   symbols: SymbolNames,
-  where: { loc: SourceLocation },
+  running: RunningProbe,
 ): Map<string, BpfMap> {
   const maps = new Map<string, BpfMap>();
   for (const info of infos) {
     const map = new BpfMap(toMapDescriptor(info, opts.ncpus, symbols), (message) =>
-      warnText(opts.output, where.loc, message),
+      warnText(opts.output, running.loc, message),
     );
     maps.set(info.name, map);
   }
   return maps;
 }
 
+/** Where the running hit is, for warnings raised outside any expression (a full map). */
+interface RunningProbe {
+  loc: SourceLocation;
+}
+
+/**
+ * One probe block: predicate and body closures, wrapped in the runner that starts the hit's
+ * budget and turns everything that can end a hit early into output events, never throws.
+ */
+function compileProbe(script: ScriptEnv, info: ProbeInfo, running: RunningProbe): CompiledProbe {
+  const probe = info.probe;
+  const kind = probeKind(probe);
+  const env: ProbeEnv = { script, locals: new Array<Value>(info.locals.length).fill(0), kind };
+  const predicate = probe.predicate ? compileCond(env, probe.predicate) : null;
+  const body = compileBlock(env, probe.body);
+  const loc = locationOf(script.source, probe.attachPoints[0]?.span ?? probe.span);
+  const { ring, state } = script;
+  const run = (ctx: HitContext): void => {
+    state.startHit();
+    running.loc = loc;
+    try {
+      if (predicate === null || predicate(ctx)) body(ctx);
+    } catch (err) {
+      // UNWIND is how an expression abandons a hit; anything else is our own bug.
+      if (err !== UNWIND) reportInternal(ring, loc, ctx.probe, err);
+    }
+    if (state.overBudget) reportBudget(ring, loc, ctx.probe, state.budget);
+    arith.divByZero = false;
+  };
+  return { attachPoints: probe.attachPoints, kind, run };
+}
+
+function byName(a: BpfMap, b: BpfMap): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
 export function compileProgram(program: TypedProgram, opts: CompileOptions): CompiledScript {
   const symbols = new SymbolNames();
-  const firstLoc = { filename: opts.source.name, line: 1, col: 1, colEnd: 2 };
-  const where: { loc: SourceLocation } = { loc: firstLoc };
-  const maps = createMaps(program.maps, opts, symbols, where);
-  const budget = opts.workBudget ?? DEFAULT_WORK_BUDGET;
-  const state = new ScriptState(budget);
+  const running: RunningProbe = { loc: { filename: opts.source.name, line: 1, col: 1, colEnd: 2 } };
+  const maps = createMaps(program.maps, opts, symbols, running);
+  const state = new ScriptState(opts.workBudget ?? DEFAULT_WORK_BUDGET);
   const script: ScriptEnv = {
     source: opts.source,
     ring: opts.output,
@@ -114,32 +148,10 @@ export function compileProgram(program: TypedProgram, opts: CompileOptions): Com
     maxStrlen: program.config.maxStrlen,
     wallClockBaseNs: opts.wallClockBaseNs ?? 0,
   };
-
-  const probes = program.probes.map((info): CompiledProbe => {
-    const probe = info.probe;
-    const kind = probeKind(probe);
-    const env: ProbeEnv = { script, locals: new Array<Value>(info.locals.length).fill(0), kind };
-    const predicate = probe.predicate ? compileCond(env, probe.predicate) : null;
-    const body = compileBlock(env, probe.body);
-    const loc = locationOf(opts.source, probe.attachPoints[0]?.span ?? probe.span);
-    const ring = opts.output;
-    const run = (ctx: HitContext): void => {
-      state.startHit();
-      where.loc = loc;
-      try {
-        if (predicate === null || predicate(ctx)) body(ctx);
-      } catch (err) {
-        // UNWIND is how an expression abandons a hit; anything else is our own bug.
-        if (err !== UNWIND) reportInternal(ring, loc, ctx.probe, err);
-      }
-      if (state.overBudget) reportBudget(ring, loc, ctx.probe, budget);
-      arith.divByZero = false;
-    };
-    return { attachPoints: probe.attachPoints, kind, run };
-  });
-
-  const sortedMaps = [...maps.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const probes = program.probes.map((info) => compileProbe(script, info, running));
+  const sortedMaps = [...maps.values()].sort(byName);
   const blankLines = fixedFormat("\n\n");
+
   const runSpecial = (provider: "begin" | "end", ctx: HitContext) => {
     for (const p of probes) {
       if (!hasProvider(p, provider)) continue;
@@ -147,16 +159,17 @@ export function compileProgram(program: TypedProgram, opts: CompileOptions): Com
       p.run(ctx);
     }
   };
+  const printMapsAtExit = () => {
+    if (opts.format !== "json") opts.output.printf(blankLines, []);
+    if (!program.config.printMapsOnExit) return;
+    for (const m of sortedMaps) if (m.len() > 0) opts.output.printMap(m);
+  };
 
   return {
     probes,
     maps: sortedMaps,
     exitRequested: () => state.exit,
-    printMapsAtExit: () => {
-      if (opts.format !== "json") opts.output.printf(blankLines, []);
-      if (!program.config.printMapsOnExit) return;
-      for (const m of sortedMaps) if (m.len() > 0) opts.output.printMap(m);
-    },
+    printMapsAtExit,
     runBegin: (ctx) => runSpecial("begin", ctx),
     runEnd: (ctx) => runSpecial("end", ctx),
   };

@@ -44,9 +44,25 @@ export function tokenSpan(token: IToken): A.Span {
     endCol: token.endColumn! + 1,
   };
 }
-function nodeSpan(node: CstNode): A.Span {
-  const l = node.location!;
-  return { line: l.startLine!, col: l.startColumn!, endLine: l.endLine!, endCol: l.endColumn! + 1 };
+/** Line and column of any offset: the parser tracks only offsets for nodes (cheaper). */
+class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(text: string) {
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) this.starts.push(i + 1);
+  }
+
+  /** 1-based line and column of the character at `offset`. */
+  position(offset: number): { line: number; col: number } {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - this.starts[lo]! + 1 };
+  }
 }
 
 /** Binary operator precedence, lowest first (bpftrace's table; all left-associative). */
@@ -85,10 +101,23 @@ const MAP_KINDS = new Set<A.MapDecl["mapKind"]>(["hash", "lruhash", "percpuhash"
 const BLOCK_ENDED = new Set(["if", "unroll", "while", "forMap", "forRange", "blockStmt"]);
 
 export class AstBuilder {
+  private readonly lines: LineIndex;
+
   constructor(
     private readonly sink: DiagnosticSink,
     private readonly args: string[],
-  ) {}
+    text: string,
+  ) {
+    this.lines = new LineIndex(text);
+  }
+
+  /** A node's span from its offsets (the end offset is inclusive, the span's end exclusive). */
+  private nodeSpan(node: CstNode): A.Span {
+    const l = node.location!;
+    const start = this.lines.position(l.startOffset);
+    const end = this.lines.position(l.endOffset!);
+    return { line: start.line, col: start.col, endLine: end.line, endCol: end.col + 1 };
+  }
 
   // ------------------------------------------------------------ top level
 
@@ -98,7 +127,7 @@ export class AstBuilder {
       config: [],
       mapDecls: [],
       probes: [],
-      span: nodeSpan(node),
+      span: this.nodeSpan(node),
     };
     for (const cfg of subs(node, "configBlock")) {
       for (const entry of subs(cfg, "configEntry")) program.config.push(this.configEntry(entry));
@@ -145,7 +174,7 @@ export class AstBuilder {
   private mapDecl(node: CstNode): A.MapDecl | null {
     const kindTok = tok(node, "Identifier")!;
     const sizeTok = tok(node, "IntLiteral")!;
-    const span = nodeSpan(node);
+    const span = this.nodeSpan(node);
     if (!MAP_KINDS.has(kindTok.image as A.MapDecl["mapKind"])) {
       this.sink.error(
         `unknown map type '${kindTok.image}' (expected hash, lruhash, percpuhash or percpulruhash)`,
@@ -192,7 +221,7 @@ export class AstBuilder {
       attachPoints,
       predicate: pred ? this.expression(sub(pred, "expression")!) : null,
       body: this.statementBlock(sub(node, "block")!),
-      span: nodeSpan(node),
+      span: this.nodeSpan(node),
     };
   }
 
@@ -215,7 +244,7 @@ export class AstBuilder {
   private block(node: CstNode, wantValue = true): A.Block {
     const stmtNodes = subs(node, "statement");
     const semis = toks(node, "Semi");
-    const block: A.Block = { kind: "block", statements: [], value: null, span: nodeSpan(node) };
+    const block: A.Block = { kind: "block", statements: [], value: null, span: this.nodeSpan(node) };
     let s = 0;
     stmtNodes.forEach((stmtNode, i) => {
       const stmt = this.statement(stmtNode);
@@ -255,19 +284,19 @@ export class AstBuilder {
           kind: "while",
           cond: this.expression(sub(child, "expression")!),
           body: this.statementBlock(sub(child, "block")!),
-          span: nodeSpan(child),
+          span: this.nodeSpan(child),
         };
       case "forStatement":
         return this.forStatement(child);
       case "jumpStatement":
-        return { kind: tok(child, "Break") ? "break" : "continue", span: nodeSpan(child) };
+        return { kind: tok(child, "Break") ? "break" : "continue", span: this.nodeSpan(child) };
       case "returnStatement": {
         const value = sub(child, "expression");
-        return { kind: "return", value: value ? this.expression(value) : null, span: nodeSpan(child) };
+        return { kind: "return", value: value ? this.expression(value) : null, span: this.nodeSpan(child) };
       }
       case "importStatement":
-        this.sink.error("imports are not supported by probelab", nodeSpan(child));
-        return { kind: "blockStmt", block: emptyBlock(nodeSpan(child)), span: nodeSpan(child) };
+        this.sink.error("imports are not supported by probelab", this.nodeSpan(child));
+        return { kind: "blockStmt", block: emptyBlock(this.nodeSpan(child)), span: this.nodeSpan(child) };
       case "block": {
         const block = this.statementBlock(child);
         return { kind: "blockStmt", block, span: block.span };
@@ -289,7 +318,7 @@ export class AstBuilder {
       // biome-ignore lint/suspicious/noThenProperty: the AST field is named for the language; it is never a function, so never thenable.
       then: this.block(blocks[0]!),
       else: elseBranch,
-      span: nodeSpan(node),
+      span: this.nodeSpan(node),
     };
   }
 
@@ -301,7 +330,7 @@ export class AstBuilder {
       variable: this.variable(tok(node, "Variable")!),
       declaredType: typeNode ? this.typeRef(typeNode) : null,
       value: value ? this.expression(value) : null,
-      span: nodeSpan(node),
+      span: this.nodeSpan(node),
     };
   }
 
@@ -311,7 +340,7 @@ export class AstBuilder {
       count: 0,
       countExpr: this.expression(sub(node, "expression")!),
       body: this.statementBlock(sub(node, "block")!),
-      span: nodeSpan(node),
+      span: this.nodeSpan(node),
     };
   }
 
@@ -319,7 +348,7 @@ export class AstBuilder {
     const variable = this.variable(tok(node, "Variable")!);
     const [first, second] = subs(node, "expression");
     const body = this.statementBlock(sub(node, "block")!);
-    const span = nodeSpan(node);
+    const span = this.nodeSpan(node);
     const start = this.expression(first!);
     if (second) return { kind: "forRange", variable, start, end: this.expression(second), body, span };
     if (start.kind !== "map" || start.key !== null) {
@@ -333,7 +362,7 @@ export class AstBuilder {
   private expressionStatement(node: CstNode): A.Stmt {
     const [lhsNode, rhsNode] = subs(node, "expression");
     const lhs = this.expression(lhsNode!);
-    const span = nodeSpan(node);
+    const span = this.nodeSpan(node);
     const opTok = tok(node, "AssignOperator");
     if (!opTok || !rhsNode) return { kind: "exprStmt", expr: lhs, span };
     const value = this.expression(rhsNode);
@@ -350,7 +379,7 @@ export class AstBuilder {
 
   expression(node: CstNode): A.Expr {
     const exprs = subs(node, "expression");
-    const cond = this.binaryExpression(sub(node, "binaryExpression")!);
+    const cond = this.binaryExpression(node);
     if (!tok(node, "Question")) return cond;
     const colon = tok(node, "Colon")!;
     const [a, b] = exprs.map((e) => this.expression(e));
@@ -403,11 +432,11 @@ export class AstBuilder {
         kind: "cast",
         to: this.typeRef(sub(cast, "typeRef")!),
         operand,
-        span: nodeSpan(cast),
+        span: this.nodeSpan(cast),
         type: NONE,
       };
     }
-    return this.postfixExpression(sub(node, "postfixExpression")!);
+    return this.postfixExpression(node);
   }
 
   private incDec(op: "++" | "--", prefix: boolean, target: A.Expr, span: A.Span): A.Expr {
@@ -425,52 +454,32 @@ export class AstBuilder {
     const stars = toks(node, "Star").length;
     if (stars > 0) parts.push(` ${"*".repeat(stars)}`);
     if (tok(node, "LBracket")) parts.push(`[${tok(node, "IntLiteral")?.image ?? ""}]`);
-    return { kind: "typeRef", text: parts.join(""), span: nodeSpan(node) };
+    return { kind: "typeRef", text: parts.join(""), span: this.nodeSpan(node) };
   }
 
-  /** Applies `.f`, `->f`, `.N`, `[e]`, `++`, `--` in source order. */
+  /** A primary followed by `.f`, `->f`, `.N`, `[e]`, `++`, `--`, applied in source order. */
   private postfixExpression(node: CstNode): A.Expr {
     let expr = this.primaryExpression(sub(node, "primaryExpression")!);
-    const opTokens = [
-      ...toks(node, "Dot"),
-      ...toks(node, "Arrow"),
-      ...toks(node, "LBracket"),
-      ...toks(node, "PlusPlus"),
-      ...toks(node, "MinusMinus"),
-    ].sort((a, b) => a.startOffset - b.startOffset);
-    if (opTokens.length === 0) return expr;
-    const members = [...toks(node, "Identifier"), ...toks(node, "IntLiteral")].sort(
-      (a, b) => a.startOffset - b.startOffset,
-    );
-    const indexExprs = subs(node, "expression");
-    const closers = toks(node, "RBracket");
-    let m = 0;
-    let k = 0;
-    for (const op of opTokens) {
-      if (op.tokenType === t.Dot || op.tokenType === t.Arrow) {
-        const member = members[m++]!;
-        const span = joinSpans(expr.span, tokenSpan(member));
-        if (member.tokenType === t.IntLiteral) {
-          expr = {
-            kind: "tupleIndex",
-            operand: expr,
-            index: Number(this.intValue(member)),
-            span,
-            type: NONE,
-          };
-        } else {
-          expr = { kind: "field", operand: expr, field: member.image, span, type: NONE };
-        }
-      } else if (op.tokenType === t.LBracket) {
-        const index = this.expression(indexExprs[k]!);
-        const span = joinSpans(expr.span, tokenSpan(closers[k]!));
-        k++;
-        expr = { kind: "index", operand: expr, index, span, type: NONE };
-      } else {
-        expr = this.incDec(op.image as "++" | "--", false, expr, joinSpans(expr.span, tokenSpan(op)));
-      }
-    }
+    for (const op of subs(node, "postfixOperator")) expr = this.postfixOperator(expr, op);
     return expr;
+  }
+
+  private postfixOperator(expr: A.Expr, node: CstNode): A.Expr {
+    const member = tok(node, "Identifier") ?? tok(node, "IntLiteral");
+    if (member) {
+      const span = joinSpans(expr.span, tokenSpan(member));
+      if (member.tokenType === t.IntLiteral) {
+        return { kind: "tupleIndex", operand: expr, index: Number(this.intValue(member)), span, type: NONE };
+      }
+      return { kind: "field", operand: expr, field: member.image, span, type: NONE };
+    }
+    const index = sub(node, "expression");
+    if (index) {
+      const span = joinSpans(expr.span, tokenSpan(tok(node, "RBracket")!));
+      return { kind: "index", operand: expr, index: this.expression(index), span, type: NONE };
+    }
+    const op = (tok(node, "PlusPlus") ?? tok(node, "MinusMinus"))!;
+    return this.incDec(op.image as "++" | "--", false, expr, joinSpans(expr.span, tokenSpan(op)));
   }
 
   private primaryExpression(node: CstNode): A.Expr {
@@ -510,13 +519,13 @@ export class AstBuilder {
       case "parenExpression":
         return this.parenExpression(node);
       case "block":
-        return { kind: "blockExpr", block: this.block(node), span: nodeSpan(node), type: NONE };
+        return { kind: "blockExpr", block: this.block(node), span: this.nodeSpan(node), type: NONE };
       case "ifExpression":
         return this.ifExpression(node);
       default: {
         const kw = tok(node, "CompileTimeForm")!;
-        this.sink.error(`${kw.image} is not supported by probelab`, nodeSpan(node));
-        return { kind: "int", value: 0n, text: "0", span: nodeSpan(node), type: NONE };
+        this.sink.error(`${kw.image} is not supported by probelab`, this.nodeSpan(node));
+        return { kind: "int", value: 0n, text: "0", span: this.nodeSpan(node), type: NONE };
       }
     }
   }
@@ -553,12 +562,12 @@ export class AstBuilder {
     else if (keys.length > 1) {
       key = { kind: "tuple", elements: keys, span: joinSpans(keys[0]!.span, keys.at(-1)!.span), type: NONE };
     }
-    return { kind: "map", name: tok(node, "MapName")!.image, key, span: nodeSpan(node), type: NONE };
+    return { kind: "map", name: tok(node, "MapName")!.image, key, span: this.nodeSpan(node), type: NONE };
   }
 
   private callOrIdentifier(node: CstNode): A.Expr {
     const id = tok(node, "Identifier")!;
-    const span = nodeSpan(node);
+    const span = this.nodeSpan(node);
     const hasParens = tok(node, "LParen") !== undefined;
     const args = subs(node, "expression").map((e) => this.expression(e));
     if (BUILTIN_VALUES.has(id.image) && args.length === 0) {
@@ -571,7 +580,7 @@ export class AstBuilder {
   }
 
   private parenExpression(node: CstNode): A.Expr {
-    const span = nodeSpan(node);
+    const span = this.nodeSpan(node);
     const fields = subs(node, "recordField");
     if (fields.length > 0) {
       return {
@@ -579,7 +588,7 @@ export class AstBuilder {
         fields: fields.map((f) => ({
           name: tok(f, "Identifier")!.image,
           value: this.expression(sub(f, "expression")!),
-          span: nodeSpan(f),
+          span: this.nodeSpan(f),
         })),
         span,
         type: NONE,
@@ -593,7 +602,7 @@ export class AstBuilder {
   private ifExpression(node: CstNode): A.IfExpr {
     const blocks = subs(node, "block");
     const elseIf = sub(node, "ifExpression");
-    const span = nodeSpan(node);
+    const span = this.nodeSpan(node);
     let elseBranch: A.IfExpr["else"];
     if (elseIf) elseBranch = this.ifExpression(elseIf);
     else if (blocks[1]) elseBranch = this.block(blocks[1]);

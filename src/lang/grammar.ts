@@ -4,8 +4,9 @@
  * operator precedence, lvalue rules and attach-point contents are settled by the CST→AST
  * visitor (cst-to-ast.ts), where errors can name the construct.
  *
- * Binary expressions are one flat rule (`unary (op unary)*`): the visitor orders them by
- * bpftrace's precedence table, which keeps the parser shallow and fast.
+ * Binary expressions are flat (`unary (op unary)*`) and ordered by the visitor using
+ * bpftrace's precedence table; postfix operators live in the unary rule. Every rule level
+ * costs a call per operand, so the expression grammar is kept three rules deep.
  */
 import { CstParser, EOF, type IToken, Lexer, type TokenType } from "chevrotain";
 import { parserErrorMessages } from "./syntax-errors.js";
@@ -64,7 +65,7 @@ export class ProbelabParser extends CstParser {
   constructor() {
     super(t.allTokens, {
       recoveryEnabled: true,
-      nodeLocationTracking: "full",
+      nodeLocationTracking: "onlyOffset",
       maxLookahead: 3,
       errorMessageProvider: parserErrorMessages,
     });
@@ -270,21 +271,18 @@ export class ProbelabParser extends CstParser {
 
   // ------------------------------------------------------------ expressions
 
+  /** Operands joined by binary operators (ordered by the visitor), then an optional ternary. */
   expression = this.RULE("expression", () => {
-    this.SUBRULE(this.binaryExpression);
+    this.SUBRULE(this.unaryExpression);
+    this.MANY(() => {
+      this.CONSUME(t.BinaryOperator);
+      this.SUBRULE2(this.unaryExpression);
+    });
     this.OPTION(() => {
       this.CONSUME(t.Question);
       this.OPTION2(() => this.SUBRULE(this.expression));
       this.CONSUME(t.Colon);
       this.SUBRULE2(this.expression);
-    });
-  });
-
-  binaryExpression = this.RULE("binaryExpression", () => {
-    this.SUBRULE(this.unaryExpression);
-    this.MANY(() => {
-      this.CONSUME(t.BinaryOperator);
-      this.SUBRULE2(this.unaryExpression);
     });
   });
 
@@ -305,7 +303,12 @@ export class ProbelabParser extends CstParser {
         },
       },
       { GATE: () => this.castAhead(), ALT: () => this.SUBRULE(this.castExpression) },
-      { ALT: () => this.SUBRULE(this.postfixExpression) },
+      {
+        ALT: () => {
+          this.SUBRULE(this.primaryExpression);
+          this.MANY(() => this.SUBRULE(this.postfixOperator));
+        },
+      },
     ]);
   });
 
@@ -328,33 +331,31 @@ export class ProbelabParser extends CstParser {
     });
   });
 
-  postfixExpression = this.RULE("postfixExpression", () => {
-    this.SUBRULE(this.primaryExpression);
-    this.MANY(() => {
-      this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(t.Dot);
-            this.OR2([{ ALT: () => this.CONSUME(t.Identifier) }, { ALT: () => this.CONSUME(t.IntLiteral) }]);
-          },
+  /** `.field`, `.N`, `->field`, `[index]`, `++`, `--` after an operand. */
+  postfixOperator = this.RULE("postfixOperator", () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(t.Dot);
+          this.OR2([{ ALT: () => this.CONSUME(t.Identifier) }, { ALT: () => this.CONSUME(t.IntLiteral) }]);
         },
-        {
-          ALT: () => {
-            this.CONSUME(t.Arrow);
-            this.CONSUME2(t.Identifier);
-          },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(t.Arrow);
+          this.CONSUME2(t.Identifier);
         },
-        {
-          ALT: () => {
-            this.CONSUME(t.LBracket);
-            this.SUBRULE(this.expression);
-            this.CONSUME(t.RBracket);
-          },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(t.LBracket);
+          this.SUBRULE(this.expression);
+          this.CONSUME(t.RBracket);
         },
-        { ALT: () => this.CONSUME(t.PlusPlus) },
-        { ALT: () => this.CONSUME(t.MinusMinus) },
-      ]);
-    });
+      },
+      { ALT: () => this.CONSUME(t.PlusPlus) },
+      { ALT: () => this.CONSUME(t.MinusMinus) },
+    ]);
   });
 
   primaryExpression = this.RULE("primaryExpression", () => {

@@ -64,7 +64,7 @@ export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSi
   ].sort((a, b) => (a.token.startOffset || 0) - (b.token.startOffset || 0));
   for (const e of syntaxErrors) sink.error(`syntax: ${e.message}`, spanOf(e.token, src.text));
   if (sink.hasErrors) return null;
-  const program = new AstBuilder(sink, opts.args ?? []).program(cst);
+  const program = new AstBuilder(sink, opts.args ?? [], src.text).program(cst);
   return sink.hasErrors ? null : program;
 }
 

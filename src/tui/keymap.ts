@@ -137,7 +137,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   },
   {
     scopes: ["list"],
-    keys: ["+", "="],
+    keys: ["+"],
     label: "+",
     help: "double the simulation speed",
     hint: "faster",
@@ -145,7 +145,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   },
   {
     scopes: ["list"],
-    keys: ["-", "_"],
+    keys: ["-"],
     label: "-",
     help: "halve the simulation speed",
     hint: "slower",

@@ -130,15 +130,25 @@ export async function runPlain(
 ): Promise<SessionSnapshot> {
   const width = opts.stdout.columns || PLAIN_WIDTH;
   let tick = 0;
-  while (!opts.signal?.aborted) {
-    await sleep(opts.interval, opts.signal);
-    if (opts.signal?.aborted) break;
-    const snapshot = session.tick(opts.interval);
-    tick++;
-    opts.stdout.write(
-      opts.format === "json" ? formatJsonInterval(snapshot, tick) : formatTextInterval(snapshot, width),
-    );
-    if (limitReached(snapshot, tick, opts)) break;
+  try {
+    while (!opts.signal?.aborted) {
+      await sleep(opts.interval, opts.signal);
+      if (opts.signal?.aborted) break;
+      const snapshot = session.tick(opts.interval);
+      tick++;
+      opts.stdout.write(
+        opts.format === "json" ? formatJsonInterval(snapshot, tick) : formatTextInterval(snapshot, width),
+      );
+      if (limitReached(snapshot, tick, opts)) break;
+    }
+  } catch (error) {
+    // Detach what can be detached, then let the caller report the original failure.
+    try {
+      session.close();
+    } catch {
+      // The first error is the one worth reporting.
+    }
+    throw error;
   }
   const final = session.close();
   opts.stdout.write(formatSummary(final, opts.format, tick, width));

@@ -64,19 +64,25 @@ function takeScreen(stdout: NodeJS.WriteStream): () => void {
 export async function runTop(session: LiveSession, opts: TopOptions): Promise<SessionSnapshot> {
   if (!opts.isTTY) return runPlain(session, opts);
   const giveBackScreen = takeScreen(opts.stdout);
-  let final: SessionSnapshot;
+  let final: { snapshot: SessionSnapshot; failure: unknown };
   try {
     final = await runLiveView(session, opts);
   } finally {
     giveBackScreen();
   }
   // The summary goes to the user's own screen, where it stays after the view is gone.
-  opts.stdout.write(formatSummary(final, opts.format, 0, opts.stdout.columns || PLAIN_WIDTH));
-  return final;
+  opts.stdout.write(formatSummary(final.snapshot, opts.format, 0, opts.stdout.columns || PLAIN_WIDTH));
+  // A session that failed under the view is reported once the terminal is the user's again.
+  if (final.failure !== undefined) throw final.failure;
+  return final.snapshot;
 }
 
-async function runLiveView(session: LiveSession, opts: TopOptions): Promise<SessionSnapshot> {
+async function runLiveView(
+  session: LiveSession,
+  opts: TopOptions,
+): Promise<{ snapshot: SessionSnapshot; failure: unknown }> {
   let final: SessionSnapshot | undefined;
+  let failure: unknown;
   const app = render(
     <TopApp
       session={session}
@@ -84,6 +90,9 @@ async function runLiveView(session: LiveSession, opts: TopOptions): Promise<Sess
       noColor={opts.noColor}
       onExit={(snapshot) => {
         final = snapshot;
+      }}
+      onFailure={(error) => {
+        failure ??= error;
       }}
     />,
     {
@@ -103,5 +112,5 @@ async function runLiveView(session: LiveSession, opts: TopOptions): Promise<Sess
     opts.signal?.removeEventListener("abort", abort);
   }
   // Unmounted without `q` (a signal, an abort): the session still has to be closed.
-  return final ?? session.close();
+  return { snapshot: final ?? session.close(), failure };
 }

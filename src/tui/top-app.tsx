@@ -53,6 +53,15 @@ export interface TopAppProps {
   now?: () => number;
   /** Called once with the final snapshot after `q`, before the app unmounts. */
   onExit?: (final: SessionSnapshot) => void;
+  /**
+   * Called when session.tick() throws. The view stops ticking and says so, and stays up
+   * so the user can read the last numbers; `q` then quits as usual.
+   */
+  onFailure?: (error: unknown) => void;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Terminal size, following resizes; ink-testing-library's stdout has no rows, so 24 is assumed. */
@@ -75,7 +84,7 @@ function errorLineBudget(rows: number): number {
   return Math.max(2, Math.floor(rows / 3));
 }
 
-export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: TopAppProps) {
+export function TopApp({ session, ticker, noColor, now = Date.now, onExit, onFailure }: TopAppProps) {
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
   const { columns, rows } = useTerminalSize();
@@ -85,6 +94,7 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: Top
   const [frozen, setFrozen] = useState<SessionSnapshot | undefined>(undefined);
   const [view, setView] = useState<ViewState>(INITIAL_VIEW_STATE);
   const [finished, setFinished] = useState(false);
+  const [failure, setFailure] = useState<string | undefined>(undefined);
 
   // Keys can arrive faster than React re-renders; handlers read and write these refs so
   // each key sees the state the previous key left.
@@ -94,6 +104,9 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: Top
   const stopTicker = useRef<() => void>(() => {});
   // Set by `q`; keys after it in the same burst must not reach a closed session.
   const quitting = useRef(false);
+  // Held in a ref so a new callback from the parent does not restart the UI clock.
+  const onFailureRef = useRef(onFailure);
+  onFailureRef.current = onFailure;
 
   const publish = (snapshot: SessionSnapshot) => {
     latestRef.current = snapshot;
@@ -111,7 +124,15 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: Top
   useEffect(() => {
     // Collection goes on while paused: only what is displayed freezes.
     const stop = ticker.start((elapsedMs) => {
-      const snapshot = session.tick(elapsedMs);
+      let snapshot: SessionSnapshot;
+      try {
+        snapshot = session.tick(elapsedMs);
+      } catch (error) {
+        stop();
+        setFailure(`simulation stopped: ${messageOf(error)}`);
+        onFailureRef.current?.(error);
+        return;
+      }
       latestRef.current = snapshot;
       setLatest(snapshot);
     });
@@ -136,10 +157,26 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: Top
   const quit = () => {
     quitting.current = true;
     stopTicker.current();
-    const final = session.close();
+    let final = latestRef.current;
+    try {
+      final = session.close();
+    } catch (error) {
+      // The summary then shows the last snapshot; the failure is still reported.
+      onFailureRef.current?.(error);
+    }
     publish(final);
     onExit?.(final);
     setFinished(true);
+  };
+
+  /** A session call that throws must not take the whole view down with it. */
+  const guard = (state: ViewState, call: () => ViewState): ViewState => {
+    try {
+      return call();
+    } catch (error) {
+      const message = messageOf(error);
+      return state.input === "attach" ? { ...state, attachError: message } : { ...state, message };
+    }
   };
 
   const carryOut = (effect: Effect, state: ViewState): ViewState => {
@@ -185,7 +222,8 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: Top
     let next = outcome.state;
     if (next.paused !== state.paused) freeze(next.paused ? latestRef.current : undefined);
     if (outcome.effect) {
-      next = carryOut(outcome.effect, next);
+      const effect = outcome.effect;
+      next = guard(next, () => carryOut(effect, next));
       if (outcome.effect.kind !== "quit") {
         viewRef.current = next;
         refresh();
@@ -237,7 +275,7 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit }: Top
           ) : null}
         </>
       )}
-      <StatusLine view={view} note={probeNote(selected) ?? finishedNote(snapshot)} theme={theme} />
+      <StatusLine view={view} note={failure ?? probeNote(selected) ?? finishedNote(snapshot)} theme={theme} />
       {view.input ? <InputLine view={view} errorLines={errorLines} theme={theme} /> : null}
       <Footer width={width} theme={theme} />
     </Box>

@@ -81,6 +81,16 @@ describe("runTop without a terminal", () => {
     expect(stdout.text).toContain("probelab top:");
   });
 
+  test("a failing tick closes the session and rejects with the failure", async () => {
+    const session = threeProbeSession();
+    session.tick = () => {
+      throw new Error("boom");
+    };
+    const { opts } = pipeOptions();
+    await expect(runTop(session, opts)).rejects.toThrow("boom");
+    expect(session.closed).toBe(true);
+  });
+
   test("the same session prints byte-identical output every run", async () => {
     const run = async () => {
       const { stdout, opts } = pipeOptions({ maxTicks: 4 });

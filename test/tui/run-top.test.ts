@@ -93,6 +93,24 @@ describe("runTop on a terminal", () => {
     expect(final.probes).toHaveLength(3);
   });
 
+  test("a session failure is thrown once the terminal is restored and the summary printed", async () => {
+    const session = threeProbeSession();
+    const ticker = manualTicker();
+    const { stdin, stdout, opts } = ttyOptions({ ticker });
+    const done = runTop(session, opts);
+    await settle();
+    session.tick = () => {
+      throw new Error("boom");
+    };
+    ticker.fire(100);
+    await settle();
+    stdin.type("q");
+    await expect(done).rejects.toThrow("boom");
+    expect(stdin.raw).toBe(false);
+    expect(stdout.text).toContain("\u001B[?1049l");
+    expect(stdout.text).toContain("probelab top:");
+  });
+
   test("json format prints the summary as JSON lines", async () => {
     const session = threeProbeSession();
     const { stdin, stdout, opts } = ttyOptions({ ticker: manualTicker(), format: "json" });

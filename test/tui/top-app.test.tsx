@@ -308,6 +308,34 @@ describe("the live view", () => {
     expect(top.screen()).toContain("probe 2: symbol gone not found in /bin/app");
   });
 
+  test("a failing tick stops the clock and shows why; q still quits", async () => {
+    const session = threeProbeSession();
+    const top = await renderTop(session);
+    await top.tick(1000);
+    session.tick = () => {
+      throw new Error("invariant broken: consumer called after unregister");
+    };
+    await top.tick(1000);
+    expect(top.screen()).toContain("simulation stopped: invariant broken: consumer called after unregister");
+    expect(top.screen()).toContain("sim 1s");
+    expect(top.ticker.running).toBe(false);
+    await top.press("q");
+    expect(session.closed).toBe(true);
+  });
+
+  test("a session call that throws is shown, and the view stays up", async () => {
+    const session = threeProbeSession();
+    session.attach = () => {
+      throw new Error("front end crashed");
+    };
+    const top = await renderTop(session);
+    await top.press("a");
+    await top.type("uprobe:/bin/x:f {}");
+    await top.press(KEY.enter);
+    expect(top.screen()).toContain("front end crashed");
+    expect(top.screen()).toContain("attach>");
+  });
+
   test("a finished process is reported in the status line", async () => {
     const top = await renderTop(threeProbeSession(1e9));
     await top.tick(1000);
