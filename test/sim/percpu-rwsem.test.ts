@@ -62,6 +62,7 @@ describe("PercpuRwSemaphore: unit", () => {
     m.runToCompletion();
     expect(log).toEqual(["old+", "old-", "w+", "w-", "new+"]);
     expect(sem.writeStats.acquisitions).toBe(1);
+    expect(sem.writeStats.contended).toBe(1); // waited for old-reader
     expect(sem.writeStats.maxWaitNs).toBeGreaterThanOrEqual(m.profile.rcuGracePeriod);
     expect(sem.readStats.contended).toBe(1);
   });
@@ -77,6 +78,9 @@ describe("PercpuRwSemaphore: unit", () => {
     });
     m.runToCompletion();
     expect(at).toBeGreaterThanOrEqual(m.profile.rcuGracePeriod);
+    // The grace period is the price of every write, not contention.
+    expect(sem.writeStats.contended).toBe(0);
+    expect(sem.writeStats.waitNs).toBeGreaterThanOrEqual(m.profile.rcuGracePeriod);
   });
 });
 

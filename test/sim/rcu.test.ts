@@ -84,6 +84,7 @@ describe("RCU: unit", () => {
     m.runToCompletion();
     expect(doneAt).toBeGreaterThan(innerLeft);
     expect(doneAt).toBe(outerLeft);
+    expect(rcu.stats.readers).toBe(1); // one outermost section
   });
 
   it("call() from inside a read section also waits for the caller's own section", () => {

@@ -21,6 +21,7 @@ describe("Refcount: unit", () => {
       yield 1;
     });
     m.runToCompletion();
+    expect(ref.stats).toMatchObject({ gets: 2, puts: 3, failedGets: 1 });
   });
 
   it("inc on zero and dec below zero are violations", () => {

@@ -22,6 +22,7 @@ describe("Seqcount: unit", () => {
     });
     m.runToCompletion();
     expect(seq.sequence).toBe(2);
+    expect(seq.stats).toMatchObject({ writes: 1, begins: 3, failedBegins: 1 });
   });
 
   it("retry reports whether the counter moved since the snapshot", () => {
@@ -36,6 +37,7 @@ describe("Seqcount: unit", () => {
       yield 1;
     });
     m.runToCompletion();
+    expect(seq.stats.retries).toBe(1);
   });
 
   it("a narrow counter wraps, so an ABA snapshot can pass retry (R27 is reachable)", () => {

@@ -40,11 +40,13 @@ export class PercpuRwSemaphore {
   *downRead(): Sub<void> {
     const m = this.m;
     this.blockLine.read(m);
-    while (this.block) {
+    if (this.block) {
       const start = m.now();
-      yield* m.wait(this.readersWq);
+      while (this.block) {
+        yield* m.wait(this.readersWq);
+        this.blockLine.read(m);
+      }
       this.readStats.noteWait(m.now() - start);
-      this.blockLine.read(m);
     }
     this.lines[m.cpu.id].write(m);
     this.counts[m.cpu.id]++;
@@ -67,14 +69,26 @@ export class PercpuRwSemaphore {
   *downWrite(): Sub<void> {
     const m = this.m;
     const start = m.now();
+    const writersBefore = this.writerLock.stats.contended;
     yield* this.writerLock.lock();
     this.blockLine.write(m);
     this.block = true;
     m.label = `${this.name}: percpu_down_write`;
     yield* this.rcu.synchronize(); // rcu_sync_enter: readers now take the slow path
-    while (this.sum() !== 0 && !this.noDrain) yield* m.wait(this.writerWq);
+    let readersInside = false;
+    while (this.sum() !== 0 && !this.noDrain) {
+      readersInside = true;
+      yield* m.wait(this.writerWq);
+    }
     this.writeStats.acquisitions++;
-    this.writeStats.noteWait(m.now() - start);
+    // Every writer waits a grace period (counted in waitNs); contention means it also waited
+    // for another writer or for readers to leave.
+    const waited = m.now() - start;
+    if (readersInside || this.writerLock.stats.contended !== writersBefore) this.writeStats.noteWait(waited);
+    else {
+      this.writeStats.waitNs += waited;
+      if (waited > this.writeStats.maxWaitNs) this.writeStats.maxWaitNs = waited;
+    }
     yield 0;
   }
 

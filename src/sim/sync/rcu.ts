@@ -55,7 +55,7 @@ export class RcuDomain {
 
   readLock(): number {
     const m = this.m;
-    m.task!.rcuNest[this.slot]++;
+    if (m.task!.rcuNest[this.slot]++ === 0) this.stats.readers++;
     m.cpu.acc += this.readCost;
     return 0;
   }

@@ -5,9 +5,11 @@
 import { CacheLine } from "../cacheline.js";
 import type { Machine } from "../machine.js";
 import { faultOn } from "./faults.js";
+import { RefcountStats } from "./stats.js";
 
 export class Refcount {
   readonly line: CacheLine;
+  readonly stats = new RefcountStats();
   /** Fault `refcount-inc-not-zero-resurrects`: inc_not_zero succeeds at zero. */
   private readonly resurrect: boolean;
 
@@ -25,14 +27,19 @@ export class Refcount {
     this.line.atomic(this.m);
     if (this.value <= 0) this.m.fail(`${this.name}: refcount_inc on ${this.value} (use-after-free)`);
     this.value++;
+    this.stats.gets++;
     return 0;
   }
 
   /** refcount_inc_not_zero: fails on a dying object. */
   incNotZero(): boolean {
     this.line.atomic(this.m);
-    if (this.value === 0 && !this.resurrect) return false;
+    if (this.value === 0 && !this.resurrect) {
+      this.stats.failedGets++;
+      return false;
+    }
     this.value++;
+    this.stats.gets++;
     return true;
   }
 
@@ -41,6 +48,7 @@ export class Refcount {
     this.line.atomic(this.m);
     if (this.value <= 0) this.m.fail(`${this.name}: refcount underflow`);
     this.value--;
+    this.stats.puts++;
     return this.value === 0;
   }
 

@@ -7,10 +7,12 @@
 import { CacheLine } from "../cacheline.js";
 import type { Machine } from "../machine.js";
 import { faultOn } from "./faults.js";
+import { SeqcountStats } from "./stats.js";
 
 export class Seqcount {
   readonly line: CacheLine;
   sequence = 0;
+  readonly stats = new SeqcountStats();
   private readonly mask: number;
   /** Fault `seqcount-skip-retry`: retry() never reports a change. */
   private readonly skipRetry: boolean;
@@ -26,6 +28,7 @@ export class Seqcount {
   }
 
   writeBegin(): number {
+    this.stats.writes++;
     this.line.write(this.m);
     this.sequence = (this.sequence + 1) & this.mask;
     return 0;
@@ -46,13 +49,17 @@ export class Seqcount {
   /** read_seqcount_begin without waiting: returns the snapshot, or -1 if a writer is inside. */
   tryBegin(): number {
     const s = this.read();
-    return (s & 1) === 0 ? s : -1;
+    this.stats.begins++;
+    if ((s & 1) === 0) return s;
+    this.stats.failedBegins++;
+    return -1;
   }
 
   /** read_seqcount_retry: true when the counter moved since `snapshot`. */
   retry(snapshot: number): boolean {
-    const moved = this.read() !== snapshot;
-    return moved && !this.skipRetry;
+    const moved = this.read() !== snapshot && !this.skipRetry;
+    if (moved) this.stats.retries++;
+    return moved;
   }
 
   isWriteLocked(): boolean {
