@@ -13,8 +13,8 @@ export {
   truncate,
 } from "./format.js";
 export { bucketBounds, histIndex, histLabel, percentileFromHist, renderHist } from "./histogram.js";
-export type { Command, KeyBinding, KeyFlags, KeyScope } from "./keymap.js";
-export { footerHints, helpLines, KEYMAP, keyName, lookupKey } from "./keymap.js";
+export type { Command, KeyBinding, KeyFlags, KeyScope, SingleKey } from "./keymap.js";
+export { footerHints, helpLines, KEYMAP, keyName, lookupKey, splitKeys } from "./keymap.js";
 export type { ColumnKey, SortColumn, SortOrder, TableColumn } from "./model.js";
 export {
   filterProbes,
@@ -51,6 +51,8 @@ export {
   attachAnswered,
   DETACH_CONFIRM_MS,
   INITIAL_VIEW_STATE,
+  MAX_SPEED,
+  MIN_SPEED,
   scopeOf,
   selectedProbe,
   typeText,
