@@ -684,14 +684,15 @@ function endsInBlock(stmt: A.Stmt): boolean {
   return stmt.kind === "exprStmt" && (stmt.expr.kind === "blockExpr" || stmt.expr.kind === "ifExpr");
 }
 
+/** The single child of a rule that is one choice among alternatives (no array allocations). */
 function onlyChild(node: CstNode): [string, CstNode] {
-  const [name, els] = Object.entries(node.children)[0]!;
-  return [name, els[0] as CstNode];
+  const [name, el] = onlyChildElement(node);
+  return [name, el as CstNode];
 }
 
 function onlyChildElement(node: CstNode): [string, CstElement] {
-  const [name, els] = Object.entries(node.children)[0]!;
-  return [name, els[0]!];
+  for (const name in node.children) return [name, node.children[name]![0]!];
+  throw new Error(`empty CST node ${node.name}`);
 }
 
 /** The first token of a CST node, for "unexpected X" messages. */

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${}" inside plain strings is the adversarial input under test.
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { formatDiagnostics, frontEnd } from "../../src/lang/index.js";
