@@ -105,6 +105,27 @@ describe("RCU: unit", () => {
     expect(freedAt).toBe(leftAt);
   });
 
+  it("requests in one step share a grace period unless a reader entered in between", () => {
+    const m = new Machine({ cpus: 1 });
+    const rcu = classicRcu(m);
+    const freed: string[] = [];
+    let leftAt = 0;
+    m.spawn("munmap", function* () {
+      for (let i = 0; i < 100; i++) rcu.call(() => freed.push(`vma${i}`));
+      expect(rcu.pending()).toBe(1);
+      rcu.readLock(); // a section begins: a later request must wait for it
+      rcu.call(() => freed.push(`after-lock@${m.currentTime()}`));
+      expect(rcu.pending()).toBe(2);
+      yield 3 * m.profile.rcuGracePeriod;
+      rcu.readUnlock();
+      leftAt = m.now();
+    });
+    m.runToCompletion();
+    expect(freed).toHaveLength(101);
+    expect(freed[100]).toBe(`after-lock@${leftAt}`);
+    expect(rcu.stats.gracePeriods).toBe(2);
+  });
+
   it("interrupt-context readers are holdouts too", () => {
     const m = new Machine({ cpus: 2 });
     const rcu = classicRcu(m);

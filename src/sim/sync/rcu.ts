@@ -27,6 +27,11 @@ interface GracePeriod {
 export class RcuDomain {
   readonly stats = new GracePeriodStats();
   private readonly active: GracePeriod[] = [];
+  /** Outermost read-section entries and exits so far: says whether the reader set changed. */
+  private readerEvents = 0;
+  /** The grace period started last, and `readerEvents` when it started. */
+  private lastGp: GracePeriod | null = null;
+  private lastGpEvents = -1;
   /** Fault `rcu-no-wait-holdouts`: a grace period only waits for its minimum latency. */
   private readonly noWaitHoldouts: boolean;
 
@@ -55,7 +60,10 @@ export class RcuDomain {
 
   readLock(): number {
     const m = this.m;
-    if (m.task!.rcuNest[this.slot]++ === 0) this.stats.readers++;
+    if (m.task!.rcuNest[this.slot]++ === 0) {
+      this.stats.readers++;
+      this.readerEvents++;
+    }
     m.cpu.acc += this.readCost;
     return 0;
   }
@@ -65,6 +73,7 @@ export class RcuDomain {
     const task = m.task!;
     const nest = --task.rcuNest[this.slot];
     if (nest < 0) m.fail(`${this.name}: read unlock without lock`);
+    if (nest === 0) this.readerEvents++;
     m.cpu.acc += this.readCost;
     if (nest === 0 && task.rcuHoldout[this.slot] !== 0) this.readerLeft(task);
     return 0;
@@ -103,6 +112,13 @@ export class RcuDomain {
   private startGracePeriod(): GracePeriod {
     const m = this.m;
     const now = m.currentTime();
+    // Requests at the same instant with no reader entering or leaving in between would scan
+    // the same holdouts: share one grace period (freeing many objects in one step then costs
+    // one scan of the tasks, not one per object).
+    const last = this.lastGp;
+    if (last !== null && !last.minDone && last.start === now && this.lastGpEvents === this.readerEvents) {
+      return last;
+    }
     const gp: GracePeriod = {
       start: now,
       holdouts: new Set(),
@@ -115,6 +131,8 @@ export class RcuDomain {
       for (const cpu of m.cpus) for (const t of cpu.irq) this.noteHoldout(gp, t);
     }
     this.active.push(gp);
+    this.lastGp = gp;
+    this.lastGpEvents = this.readerEvents;
     m.addTimer(now + this.minGracePeriod(), () => {
       gp.minDone = true;
       this.maybeComplete(gp);
