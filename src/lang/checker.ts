@@ -333,7 +333,7 @@ export class Checker {
         elem = { kind: "tuple", elements: [state.keyType ?? ERROR_TYPE, value] };
       }
     }
-    stmt.map.type = elem;
+    stmt.map.type = state.valueType ?? ERROR_TYPE;
     this.withScope(() => {
       this.declare(stmt.variable, elem);
       this.loopBody(stmt.body);
@@ -878,6 +878,12 @@ export class Checker {
       return comparison ? BOOL : ERROR_TYPE;
     }
     if (comparison) return BOOL;
+    if ((e.op === "/" || e.op === "%") && (signedOperand(e.left, l) || signedOperand(e.right, r))) {
+      this.sink.warning(
+        `Signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`,
+        e.span,
+      );
+    }
     if (e.op === "-") return INT64;
     const signed = (l.kind === "int" && l.signed) || (r.kind === "int" && r.signed);
     return signed ? INT64 : UINT64;
@@ -1070,6 +1076,11 @@ export class Checker {
     this.sink.error(`Can not index expression of type '${typeName(t)}'`, e.span);
     return ERROR_TYPE;
   }
+}
+
+/** Literals are sign-flexible: only a signed non-literal operand makes a division signed. */
+function signedOperand(e: A.Expr, t: Type): boolean {
+  return t.kind === "int" && t.signed && e.kind !== "int";
 }
 
 /** Folds integer literals and + - * on them (tuple indices like `$t[1 + 1]`). */

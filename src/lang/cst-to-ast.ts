@@ -544,6 +544,10 @@ export class AstBuilder {
     }
     const arg = this.args[n - 1];
     if (arg === undefined) {
+      this.sink.warning(
+        `Positional parameter ${token.image} is not set; it reads as 0 (or "" as a string)`,
+        span,
+      );
       return { kind: "int", value: 0n, text: token.image, positional: n, span, type: NONE };
     }
     if (/^(?:0[xX][0-9a-fA-F]+|[0-9]+)$/.test(arg)) {

@@ -114,3 +114,28 @@ describe("golden diagnostics of whole programs", () => {
     );
   });
 });
+
+describe("warnings", () => {
+  test("signed division warns; unsigned or literal operands do not; the program still checks", () => {
+    const text = "begin { $a = (int32)-7; $b = $a / 2; $c = (uint64)7 / 2; $d = 7 % 2; }";
+    expect(diags(text)).toBe(
+      "stdin:1:30-36: WARNING: Signed operands for '/' can lead to undefined behavior (cast to unsigned to silence warning)\n" +
+        text +
+        "\n" +
+        "                             ~~~~~~\n",
+    );
+  });
+
+  test("an unset positional parameter warns and reads as 0", () => {
+    expect(diags("begin { print($2); }", ["a"])).toBe(
+      'stdin:1:15-17: WARNING: Positional parameter $2 is not set; it reads as 0 (or "" as a string)\n' +
+        "begin { print($2); }\n" +
+        "              ~~\n",
+    );
+  });
+
+  test("errors come first even when a warning is found earlier", () => {
+    const out = diags("begin { $a = (int32)1; $b = $a / 2; $c = nope; }");
+    expect(out.indexOf("ERROR")).toBeLessThan(out.indexOf("WARNING"));
+  });
+});
