@@ -61,7 +61,8 @@ export function runScript(text: string, opts: RunOptions = {}): RunResult {
     ...(opts.workBudget !== undefined ? { workBudget: opts.workBudget } : {}),
     ...opts.compile,
   });
-  // bpftrace's banner (stderr); -q, which the JSON cases use, suppresses it.
+  // Warnings come first on stderr, then bpftrace's banner (-q, used by the JSON cases, hides it).
+  err.write(diagnostics);
   if (opts.format !== "json") (writer as TextWriter).attachedProbes(script.probes.length);
   const ctx = createHitContext(opts.ctx);
   script.runBegin(ctx);
