@@ -96,7 +96,7 @@ export function* runProgram(
           retStack[depth - 1] = regs.ret; // a uretprobe may have hijacked it
         }
         m.label = "user: call";
-        yield 0;
+        if (m.mustYield()) yield 0;
         pc++;
         break;
       }
@@ -129,7 +129,7 @@ export function* runProgram(
           }
         }
         m.label = "user: return";
-        yield 0;
+        if (m.mustYield()) yield 0;
         pc++;
         break;
       }

@@ -193,13 +193,33 @@ export class Machine {
     task.readyAt = this.currentTime();
     this.tasks.push(task);
     home.runq.push(task);
-    if (home.heapPos < 0) {
-      // An idle CPU's clock stopped when it went idle; the new task cannot start before the
-      // moment it was created (a task step, or the timer being fired).
-      if (home.clock < task.readyAt) home.clock = task.readyAt;
-      this.heapInsert(home);
-    }
+    // The new task cannot start before the moment it was created (a task step or a timer).
+    this.wakeCpu(home, task.readyAt);
     return task;
+  }
+
+  /** The limit of the runUntil in progress (steps past it must yield). */
+  private limit = Number.POSITIVE_INFINITY;
+
+  /**
+   * Would the scheduler run something else before the current step continues? Under the
+   * default policy a step that nobody can come between (no other CPU and no timer is due
+   * before this CPU's `now`) may go on without yielding: the schedule, the clocks and every
+   * result are the same as if it had yielded and been picked again at once, and the per-hit
+   * path saves a generator round trip. Exploration policies always yield.
+   */
+  mustYield(): boolean {
+    if (this.policy !== "time") return true;
+    const cpu = this.cpu;
+    const t = cpu.clock + cpu.acc;
+    if (t >= this.limit) return true;
+    if (this.timers.length > 0 && this.timers[0].time <= t) return true;
+    if (cpu.runq.length > 0 && t >= cpu.sliceEnd) return true;
+    const h = this.heap;
+    // In a min-heap the next CPU to run is one of the root's children.
+    if (h.length > 1 && (h[1].clock < t || (h[1].clock === t && h[1].id < cpu.id))) return true;
+    if (h.length > 2 && (h[2].clock < t || (h[2].clock === t && h[2].id < cpu.id))) return true;
+    return false;
   }
 
   /** Current simulated time of the running step. */
@@ -283,19 +303,37 @@ export class Machine {
     task.readyAt = t;
     const cpu = task.cpu;
     if (task.spinning) {
-      // Still the CPU's current (or interrupt) task: the CPU was busy spinning all along.
+      // Still the CPU's current (or interrupt) task: it resumes where it spun.
+      this.catchUp(cpu, t);
       task.spinning = false;
-      if (cpu.heapPos < 0 && cpu.clock < t) {
-        cpu.busy += t - cpu.clock;
-        cpu.clock = t;
-      }
     } else {
       cpu.runq.push(task);
     }
-    if (cpu.heapPos < 0) {
-      if (cpu.clock < t) cpu.clock = t;
-      this.heapInsert(cpu);
-    }
+    this.wakeCpu(cpu, t);
+  }
+
+  /**
+   * Put a CPU that is out of the heap back in at time `t`, if it can run something now. A CPU
+   * held by a spinning task or interrupt stays out: waking another task onto it must not
+   * resume the spinner before its lock is handed over.
+   */
+  private wakeCpu(cpu: Cpu, t: number): void {
+    if (cpu.heapPos >= 0 || !this.canRun(cpu)) return;
+    this.catchUp(cpu, t);
+    this.heapInsert(cpu);
+  }
+
+  /** Advance an out-of-heap CPU's clock to `t`; time spent spinning counts as busy. */
+  private catchUp(cpu: Cpu, t: number): void {
+    if (cpu.heapPos >= 0 || cpu.clock >= t) return;
+    if (this.isSpinning(cpu)) cpu.busy += t - cpu.clock;
+    cpu.clock = t;
+  }
+
+  private isSpinning(cpu: Cpu): boolean {
+    if (cpu.current !== null && cpu.current.spinning) return true;
+    for (const t of cpu.irq) if (t.spinning) return true;
+    return false;
   }
 
   // ---------------------------------------------------------------- timers
@@ -323,10 +361,7 @@ export class Machine {
       task.gen = body(task);
       task.readyAt = time;
       cpu.irq.push(task);
-      if (cpu.heapPos < 0) {
-        if (cpu.clock < time) cpu.clock = time;
-        this.heapInsert(cpu);
-      }
+      this.wakeCpu(cpu, time);
     });
   }
 
@@ -361,6 +396,7 @@ export class Machine {
   runUntil(limit: number): boolean {
     const h = this.heap;
     const timers = this.timers;
+    this.limit = limit;
     while (!this.stopped) {
       if (h.length === 0) {
         if (timers.length === 0 || timers[0].time >= limit) break;

@@ -51,6 +51,7 @@ export function* uprobe_register(
   }
   uc.state = ConsumerState.Registered;
   uc.registeredAt = m.steps;
+  u.registered.set(uc, uprobe);
   m.label = "uprobe_register: done";
   yield 0;
   return uprobe;
@@ -133,6 +134,7 @@ function* register_for_each_vma(
 
 /** uprobe_unregister_nosync: unlink the consumer and remove breakpoints; no waiting. */
 export function* uprobe_unregister_nosync(u: UprobesState, uprobe: Uprobe, uc: UprobeConsumer): Sub<void> {
+  u.registered.delete(uc);
   yield* uprobe.register_rwsem.downWrite();
   yield* consumer_del(u, uprobe, uc);
   const err = yield* register_for_each_vma(u, uprobe, null);
@@ -194,6 +196,7 @@ export function* uprobe_unregister_all(u: UprobesState, regs: readonly Registrat
  */
 export function* uprobe_unregister_batch(u: UprobesState, regs: readonly Registration[]): Sub<void> {
   for (const r of regs) {
+    u.registered.delete(r.uc);
     yield* r.uprobe.register_rwsem.downWrite();
     yield* consumer_del(u, r.uprobe, r.uc);
   }

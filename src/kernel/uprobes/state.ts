@@ -67,6 +67,8 @@ export class UprobesState {
   hitSeq = 0;
   /** Consumers whose uprobe_unregister_nosync returned and that await a sync. */
   readonly unsynced: UprobeConsumer[] = [];
+  /** Model: every consumer whose uprobe_register returned and whose unregister has not begun. */
+  readonly registered = new Map<UprobeConsumer, Uprobe>();
 
   constructor(
     readonly m: Machine,

@@ -78,7 +78,7 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
   else if (config.consumers === "srcu") u.uprobes_srcu.readUnlock(srcuIdx);
   if (result === SwbpResult.Restart) u.stats.restarts++;
   m.label = "handle_swbp: return to user";
-  yield 0;
+  if (m.mustYield()) yield 0;
   return result;
 }
 
@@ -145,7 +145,7 @@ function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: numbe
   }
   mm.mmap_read_unlock();
   m_label(u, "find_active_uprobe: mmap_read_unlock");
-  yield 0;
+  if (u.m.mustYield()) yield 0;
   if (uprobe === null && vma !== null && u.faults.swbpTrapCheckUnlocked) {
     // The fault: the trap check runs outside the lock, where an install can slip in (R6).
     lookup.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
@@ -181,11 +181,11 @@ function* find_active_uprobe_speculative(
   let result: Uprobe | null = null;
   const seq = mm.mmap_lock_speculate_try_begin();
   m.label = "mmap_lock_speculate_try_begin";
-  yield 0;
+  if (m.mustYield()) yield 0;
   if (seq >= 0) {
     const vma = mm.vma_lookup(bp_vaddr);
     m.label = "speculative: vma_lookup";
-    yield 0;
+    if (m.mustYield()) yield 0;
     const file = vma === null ? null : vma.vm_file;
     if (vma !== null && file !== null) {
       const offset = vaddr_to_offset(vma, bp_vaddr);
@@ -195,7 +195,7 @@ function* find_active_uprobe_speculative(
         checkSpeculation(u, mm, bp_vaddr, uprobe);
       }
       m.label = "mmap_lock_speculate_retry";
-      yield 0;
+      if (m.mustYield()) yield 0;
     }
   }
   u.rcu.readUnlock();
@@ -247,7 +247,7 @@ function* handler_chain(
   for (let i = 0; i < list.length; i++) {
     const uc = list[i];
     m.label = "handler_chain: next consumer";
-    yield 0;
+    if (m.mustYield()) yield 0;
     if (uc.state === ConsumerState.Freed) {
       m.fail(`R9: consumer ${uc.id} called after its unregister and a sync returned (${uprobe.describe()})`);
     }
@@ -329,7 +329,7 @@ function* unapply_uprobe(u: UprobesState, uprobe: Uprobe, mm: MmStruct): Sub<voi
   }
   mm.mmap_write_unlock();
   u.m.label = "unapply_uprobe";
-  yield 0;
+  if (u.m.mustYield()) yield 0;
 }
 
 /** mmf_recalc_uprobes: clear MMF_HAS_UPROBES unless some VMA still maps a probe. */

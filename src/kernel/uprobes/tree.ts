@@ -37,7 +37,7 @@ export function* find_uprobe_rcu(u: UprobesState, inode: UprobeInode, offset: nu
     u.treeLine.read(m);
     m.cost(m.profile.treeNode * treeDepth(u));
     m.label = "find_uprobe_rcu: walk";
-    yield 0;
+    if (m.mustYield()) yield 0;
     const found = u.tree.get(key) ?? null;
     // A walk that overlapped a rotation may have been steered away from the node.
     const overlapped = u.uprobes_seqcount.sequence !== seq;
@@ -65,7 +65,7 @@ export function* find_uprobe_locked(u: UprobesState, inode: UprobeInode, offset:
   const got = found !== null && try_get_uprobe(u, found);
   u.treelock.upRead();
   m.label = "find_uprobe: treelock";
-  yield 0;
+  if (m.mustYield()) yield 0;
   return got ? found : null;
 }
 
@@ -127,7 +127,7 @@ function* insert_uprobe(u: UprobesState, fresh: Uprobe): Sub<Uprobe> {
   yield* u.treelock.downWrite();
   u.uprobes_seqcount.writeBegin();
   m.label = "insert_uprobe: write section";
-  yield 0; // a lockless walk may overlap the rebalancing from here
+  if (m.mustYield()) yield 0; // a lockless walk may overlap the rebalancing from here
   let result = fresh;
   const old = u.tree.get(key);
   if (old !== undefined && try_get_uprobe(u, old)) {
@@ -139,7 +139,7 @@ function* insert_uprobe(u: UprobesState, fresh: Uprobe): Sub<Uprobe> {
   u.treeLine.write(m);
   u.uprobes_seqcount.writeEnd();
   u.treelock.upWrite();
-  yield 0;
+  if (m.mustYield()) yield 0;
   return result;
 }
 
@@ -176,12 +176,12 @@ function uprobe_free_deferred(u: UprobesState, uprobe: Uprobe): void {
       yield* u.treelock.downWrite();
       u.uprobes_seqcount.writeBegin();
       m.label = "uprobe_free_deferred: erase";
-      yield 0;
+      if (m.mustYield()) yield 0;
       if (uprobe.rb_linked || u.faults.freeEraseUnconditionally) erase(u, uprobe);
       u.treeLine.write(m);
       u.uprobes_seqcount.writeEnd();
       u.treelock.upWrite();
-      yield 0;
+      if (m.mustYield()) yield 0;
       const poison = () => {
         uprobe.objState = ObjState.Poisoned;
       };
@@ -207,7 +207,7 @@ export function* build_probe_list(
     if (uprobe.offset >= min && uprobe.offset < max && try_get_uprobe(u, uprobe)) list.push(uprobe);
   }
   u.treelock.upRead();
-  yield 0;
+  if (u.m.mustYield()) yield 0;
   return list;
 }
 

@@ -86,7 +86,7 @@ export function* prepare_uretprobe(
   utask.return_instances = ri; // rcu_assign_pointer
   if (u.config.uretprobe === "srcu-lease") arm_ri_timer(u, t);
   m.label = "prepare_uretprobe";
-  yield 0;
+  if (m.mustYield()) yield 0;
 }
 
 /** Abandoned frames (longjmp): instances whose stack is below the current SP are dead. */
@@ -130,13 +130,13 @@ function* ri_timer(u: UprobesState, utask: UprobeTask): Sub<void> {
   u.rcu.readLock();
   utask.ri_seqcount.writeBegin();
   m.label = "ri_timer: walk";
-  yield 0;
+  if (m.mustYield()) yield 0;
   for (let ri = utask.return_instances; ri !== null; ri = ri.next) {
     const serial = ri.serial;
     const seen = ri.hprobe.state;
     const seenUprobe = ri.hprobe.uprobe;
     m.label = "ri_timer: read hprobe state";
-    yield 0;
+    if (m.mustYield()) yield 0;
     if (ri.serial !== serial) m.fail("R12: ri_timer saw a return instance re-initialised for another call");
     hprobe_expire(u, ri.hprobe, false, seen, seenUprobe);
   }
@@ -229,7 +229,7 @@ export function* uprobe_handle_trampoline(u: UprobesState, t: TaskStruct): Sub<v
     }
   } while (!valid);
   m.label = "uprobe_handle_trampoline";
-  yield 0;
+  if (m.mustYield()) yield 0;
 }
 
 const noCookie: Cookie = { value: 0 };
@@ -251,7 +251,7 @@ function* handle_uretprobe_chain(
     const uc = list[i];
     if (uc.ret_handler === null) continue;
     m.label = "handle_uretprobe_chain: next consumer";
-    yield 0;
+    if (m.mustYield()) yield 0;
     if (uc.state === ConsumerState.Freed) {
       m.fail(`R9: ret_handler of consumer ${uc.id} called after its unregister and a sync returned`);
     }
