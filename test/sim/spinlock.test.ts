@@ -101,6 +101,42 @@ describe("Spinlock and Mutex: unit", () => {
     expect(sleep.busy).toBeLessThan(10_000);
   });
 
+  it("waking another task onto a spinning CPU does not resume the spinner early", () => {
+    const m = new Machine({ cpus: 2 });
+    const lock = new Spinlock(m, "l");
+    let got = -1;
+    m.spawn(
+      "holder",
+      function* () {
+        yield* lock.lock();
+        yield 10_000;
+        lock.unlock();
+      },
+      1,
+    );
+    m.spawn(
+      "sleeper",
+      function* () {
+        yield* m.sleep(100); // wakes onto CPU 0 while the spinner holds it
+        yield 1;
+      },
+      0,
+    );
+    m.spawn(
+      "spinner",
+      function* () {
+        yield 10;
+        yield* lock.lock();
+        got = m.now();
+        lock.unlock();
+      },
+      0,
+    );
+    m.runToCompletion();
+    expect(got).toBeGreaterThanOrEqual(10_000);
+    expect(lock.isLocked()).toBe(false);
+  });
+
   it("an interrupt spinning on a lock its own CPU's task holds is a detected deadlock", () => {
     const m = new Machine({ cpus: 2 });
     const lock = new Spinlock(m, "uprobes_treelock");

@@ -1,0 +1,118 @@
+/**
+ * Properties of the scheduler over random workloads (fast-check, seeded so failures replay):
+ * random step costs, sleeps, a mutex and a spinlock, timers and interrupts.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Machine, type Policy, TaskState } from "../../src/sim/machine.js";
+import { Mutex, Spinlock } from "../../src/sim/sync/spinlock.js";
+
+type Op = { kind: "cost"; ns: number } | { kind: "sleep"; ns: number } | { kind: "mutex" } | { kind: "spin" };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 0, max: 5_000 }).map((ns): Op => ({ kind: "cost", ns })) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 50_000 }).map((ns): Op => ({ kind: "sleep", ns })) },
+  { weight: 1, arbitrary: fc.constant<Op>({ kind: "mutex" }) },
+  { weight: 1, arbitrary: fc.constant<Op>({ kind: "spin" }) },
+);
+
+const workloadArb = fc.record({
+  cpus: fc.integer({ min: 1, max: 6 }),
+  tasks: fc.array(fc.array(opArb, { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 10 }),
+  irqs: fc.array(fc.tuple(fc.nat(5), fc.integer({ min: 0, max: 60_000 })), { maxLength: 4 }),
+  seed: fc.integer({ min: 1, max: 1_000_000 }),
+});
+
+type Workload = typeof workloadArb extends fc.Arbitrary<infer W> ? W : never;
+
+/** Ops each task completed, filled in as the run goes. */
+const completed = new WeakMap<Machine, Map<string, number>>();
+
+function build(w: Workload, policy: Policy): Machine {
+  const profile = { ...new Machine({ cpus: 1 }).profile, timeSlice: 7_000 };
+  const m = new Machine({ cpus: w.cpus, seed: w.seed, policy, profile, traceSteps: 4_096, pctSteps: 100 });
+  const mutex = new Mutex(m, "mutex");
+  const spin = new Spinlock(m, "spin");
+  const done = new Map<string, number>();
+  completed.set(m, done);
+  w.tasks.forEach((ops, i) => {
+    m.spawn(`t${i}`, function* () {
+      for (const op of ops) {
+        m.label = op.kind;
+        if (op.kind === "cost") yield op.ns;
+        else if (op.kind === "sleep") yield* m.sleep(op.ns);
+        else {
+          const lock = op.kind === "mutex" ? mutex : spin;
+          yield* lock.lock();
+          yield 300;
+          lock.unlock();
+        }
+        done.set(`t${i}`, (done.get(`t${i}`) ?? 0) + 1);
+      }
+    });
+  });
+  for (const [cpu, at] of w.irqs) {
+    m.raiseIrq(cpu % w.cpus, at, "irq", function* () {
+      yield* spin.lock();
+      yield 50;
+      spin.unlock();
+      done.set("irq", (done.get("irq") ?? 0) + 1);
+    });
+  }
+  return m;
+}
+
+const RUNS = { numRuns: 150, seed: 20261123 };
+
+describe("Scheduler properties over random workloads", () => {
+  it("time policy: steps start in simulated-time order, and every task finishes", () => {
+    fc.assert(
+      fc.property(workloadArb, (w) => {
+        const m = build(w, "time");
+        const ok = m.runToCompletion();
+        const times = m.traceEvents().map((e) => e.time);
+        for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThanOrEqual(times[i - 1]);
+        // An interrupt may spin on the lock its own CPU's task holds: that is a real deadlock.
+        if (ok) expect(m.tasks.every((t) => t.state === TaskState.Done)).toBe(true);
+        else expect(m.isDeadlocked()).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  for (const policy of ["time", "random", "pct"] as Policy[]) {
+    it(`${policy}: each CPU's clock only moves forward and busy time never exceeds it`, () => {
+      fc.assert(
+        fc.property(workloadArb, (w) => {
+          const m = build(w, policy);
+          m.runToCompletion();
+          const last = new Map<number, number>();
+          for (const e of m.traceEvents()) {
+            expect(e.time).toBeGreaterThanOrEqual(last.get(e.cpu) ?? 0);
+            last.set(e.cpu, e.time);
+          }
+          for (const c of m.cpus) expect(c.busy).toBeLessThanOrEqual(c.clock + 1e-9);
+        }),
+        RUNS,
+      );
+    });
+  }
+
+  it("every policy that finishes completes every task's every operation (only the order differs)", () => {
+    fc.assert(
+      fc.property(workloadArb, (w) => {
+        const outcomes = (["time", "random", "pct"] as Policy[]).map((p) => {
+          const m = build(w, p);
+          const ok = m.runToCompletion();
+          return { ok, perTask: completed.get(m)! };
+        });
+        fc.pre(outcomes.every((o) => o.ok));
+        const expected = new Map(w.tasks.map((ops, i) => [`t${i}`, ops.length]));
+        if (w.irqs.length > 0) expected.set("irq", w.irqs.length);
+        for (const o of outcomes)
+          expect(new Map([...o.perTask].sort())).toEqual(new Map([...expected].sort()));
+      }),
+      RUNS,
+    );
+  });
+});
