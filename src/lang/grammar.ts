@@ -60,6 +60,9 @@ const CONCRETE_NON_BRACE_TOKENS = t.allTokens.filter((tt) => tt.PATTERN !== Lexe
 export class ProbelabParser extends CstParser {
   /** Syntax errors found by grammar actions (stray tokens), beside Chevrotain's own. */
   extraErrors: { message: string; token: IToken }[] = [];
+  /** The error count when the last top-level item parsed without errors. */
+  private cleanErrorCount = 0;
+  private inStrayRun = false;
   private readonly anyTokenAlts = CONCRETE_NON_BRACE_TOKENS.map((tt) => ({ ALT: () => this.CONSUME(tt) }));
 
   constructor() {
@@ -78,10 +81,10 @@ export class ProbelabParser extends CstParser {
     this.OPTION(() => this.CONSUME(t.Shebang));
     this.MANY(() => {
       this.OR([
-        { ALT: () => this.SUBRULE(this.configBlock) },
-        { ALT: () => this.SUBRULE(this.mapDecl) },
-        { ALT: () => this.SUBRULE(this.unsupportedItem) },
-        { ALT: () => this.SUBRULE(this.probe) },
+        { ALT: () => this.topLevelItem(() => this.SUBRULE(this.configBlock)) },
+        { ALT: () => this.topLevelItem(() => this.SUBRULE(this.mapDecl)) },
+        { ALT: () => this.topLevelItem(() => this.SUBRULE(this.unsupportedItem)) },
+        { ALT: () => this.topLevelItem(() => this.SUBRULE(this.probe)) },
         { ALT: () => this.CONSUME(t.Semi) },
         { ALT: () => this.SUBRULE(this.strayToken) },
       ]);
@@ -89,11 +92,18 @@ export class ProbelabParser extends CstParser {
     this.CONSUME(EOF);
   });
 
-  /** A token that cannot start any top-level item: reported, then skipped so parsing goes on. */
+  /**
+   * A token that cannot start any top-level item: reported, then skipped so parsing goes on.
+   * Only the first of a run is reported, and none right after an error inside an item: those
+   * are the broken item's leftovers, already reported.
+   */
   strayToken = this.RULE("strayToken", () => {
     const tok = this.OR([{ ALT: () => this.CONSUME(t.RCurly) }, { ALT: () => this.CONSUME(t.Skippable) }]);
     this.ACTION(() => {
-      this.extraErrors.push({ message: `unexpected ${describeToken(tok)}`, token: tok });
+      if (!this.inStrayRun && this.errors.length === this.cleanErrorCount) {
+        this.extraErrors.push({ message: `unexpected ${describeToken(tok)}`, token: tok });
+      }
+      this.inStrayRun = true;
     });
   });
 
@@ -454,6 +464,24 @@ export class ProbelabParser extends CstParser {
     this.CONSUME(t.CompileTimeForm);
     this.SUBRULE(this.unaryExpression);
   });
+
+  /** Prepares for a new input: clears the state grammar actions keep between tokens. */
+  start(tokens: IToken[]): void {
+    this.input = tokens;
+    this.extraErrors = [];
+    this.cleanErrorCount = 0;
+    this.inStrayRun = false;
+  }
+
+  /** Runs one top-level item, noting whether it parsed cleanly (see strayToken). */
+  private topLevelItem(parse: () => void): void {
+    const before = this.errors.length;
+    parse();
+    this.ACTION(() => {
+      this.inStrayRun = false;
+      if (this.errors.length === before) this.cleanErrorCount = before;
+    });
+  }
 
   /**
    * A parenthesised type followed by an operand is a cast: `(int32)retval`, `(uint8)-1`,

@@ -45,6 +45,11 @@ function spanOf(token: IToken, text: string): Span {
     : tokenSpan(token);
 }
 
+/** Errors at end of input (EOF has no offset) sort last. */
+function offsetOrEnd(token: IToken): number {
+  return Number.isNaN(token.startOffset) ? Number.POSITIVE_INFINITY : token.startOffset;
+}
+
 /** Lexes and parses; syntax errors go to the sink. Returns the AST when there were none. */
 export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSink): Program | null {
   const lexed = lexer.tokenize(src.text);
@@ -55,13 +60,12 @@ export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSi
     const col = e.column ?? 1;
     sink.error(`syntax: ${message}`, { line, col, endLine: line, endCol: col + Math.max(1, e.length) });
   }
-  parser.input = lexed.tokens;
-  parser.extraErrors = [];
+  parser.start(lexed.tokens);
   const cst = parser.program();
   const syntaxErrors = [
     ...parser.errors.map((e) => ({ message: e.message, token: e.token })),
     ...parser.extraErrors,
-  ].sort((a, b) => (a.token.startOffset || 0) - (b.token.startOffset || 0));
+  ].sort((a, b) => offsetOrEnd(a.token) - offsetOrEnd(b.token));
   for (const e of syntaxErrors) sink.error(`syntax: ${e.message}`, spanOf(e.token, src.text));
   if (sink.hasErrors) return null;
   const program = new AstBuilder(sink, opts.args ?? [], src.text).program(cst);

@@ -271,3 +271,24 @@ describe("unsupported features get a diagnostic naming them", () => {
     expect(messages(text)).toContain(`error: ${message}`);
   });
 });
+
+describe("error recovery does not cascade", () => {
+  test("the leftovers of a broken probe are not reported again", () => {
+    expect(messages("begin { @ = (; } end { }")).toEqual([
+      "error: syntax: unexpected '(', expected an expression",
+    ]);
+  });
+
+  test("a run of stray tokens is one error; a later run is another", () => {
+    expect(messages("begin {} }}} end {} } ")).toEqual([
+      "error: syntax: unexpected '}'",
+      "error: syntax: unexpected '}'",
+    ]);
+  });
+
+  test("errors are listed in source order, end of input last", () => {
+    const m = messages("begin { $x = ; } end { $y = 1 +; } i:s:1 { if (1) {");
+    expect(m[0]).toMatch(/unexpected ';'/);
+    expect(m.at(-1)).toMatch(/end of file/);
+  });
+});
