@@ -98,8 +98,12 @@ function check_breakpoints_explained(u: UprobesState, mm: MmStruct): void {
   for (const addr of mm.breakpoints.keys()) {
     const where = `0x${addr.toString(16)} in ${mm}`;
     const vma = vma_lookup_quiet(mm, addr);
-    if (vma === null || vma.vm_file === null) m.fail(`breakpoint at ${where} lies outside any file mapping`);
-    const inode = vma.vm_file.f_inode;
+    const file = vma === null ? null : vma.vm_file;
+    if (vma === null || file === null) {
+      m.fail(`breakpoint at ${where} lies outside any file mapping`);
+      continue;
+    }
+    const inode = file.f_inode;
     const offset = vaddr_to_offset(vma, addr);
     const uprobe = u.tree.get(uprobeKey(inode.i_ino, offset));
     const owned = uprobe?.consumers.some((uc) => uc.state === ConsumerState.Registered) ?? false;

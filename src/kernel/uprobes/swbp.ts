@@ -147,8 +147,13 @@ function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: numbe
   m_label(u, "find_active_uprobe: mmap_read_unlock");
   if (u.m.mustYield()) yield 0;
   if (uprobe === null && vma !== null && u.faults.swbpTrapCheckUnlocked) {
-    // The fault: the trap check runs outside the lock, where an install can slip in (R6).
+    // The fault: the trap check runs outside the lookup's locked section, where an install
+    // can slip in (R6). Reading the instruction may need get_user_pages, which takes
+    // mmap_lock again: a writer that queued meanwhile (an mmap whose uprobe_mmap installs,
+    // a registration) goes first.
+    yield* mm.mmap_read_lock();
     lookup.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
+    mm.mmap_read_unlock();
   }
   return uprobe;
 }

@@ -1,0 +1,343 @@
+/**
+ * Scaffolding for the uprobes race scenarios: a small Kernel built directly (one binary with
+ * a few functions, address spaces that map it, threads that call those functions and trap
+ * where a breakpoint sits, registrars that attach and detach consumers), and an explorer that
+ * runs a scenario over many seeds under both exploration policies with the interleaving
+ * trace on.
+ *
+ * The harness never judges a run itself: a run fails only through the model's own checks —
+ * in-line ones (poisoned uprobes, exactly-once delivery, the R-checks in src/kernel/uprobes)
+ * and, once the run has settled, uprobes_invariant_sweep.
+ */
+import { type KernelConfig, resolveKernelConfig } from "../../../src/kernel/config.js";
+import { Kernel } from "../../../src/kernel/kernel.js";
+import {
+  do_mmap,
+  Inode,
+  type InodeSymbol,
+  MmStruct,
+  PAGE_SIZE,
+  PROT_EXEC,
+  PROT_READ,
+  type VmAreaStruct,
+} from "../../../src/kernel/mm/index.js";
+import { TaskStruct } from "../../../src/kernel/task.js";
+import {
+  type Cookie,
+  get_trampoline_vaddr,
+  handle_swbp,
+  newConsumer,
+  type PtRegs,
+  type Registration,
+  SwbpResult,
+  type UprobeConsumer,
+  type UprobesState,
+  uprobe_register,
+  uprobe_unregister_all,
+} from "../../../src/kernel/uprobes/index.js";
+import { uprobes_invariant_sweep } from "../../../src/kernel/uprobes/invariants.js";
+import { type CostProfile, DEFAULT_COST_PROFILE } from "../../../src/sim/cost-profile.js";
+import { type Machine, type Policy, SimViolation, type Sub } from "../../../src/sim/machine.js";
+import { Prng } from "../../../src/sim/prng.js";
+
+export const P = PAGE_SIZE;
+/** Where the binary's text is mapped in every address space. */
+export const TEXT = 0x400000;
+/** The caller's return address of every simulated call (inside _start). */
+export const CALLER_RET = 0x400010;
+const STACK_TOP = 0x7ffffffde000;
+
+/**
+ * The calibrated profile with grace periods compressed (20 us RCU, 60 us Tasks Trace, 2 us
+ * SRCU back-off): a registration or a sync then spans tens of hits instead of thousands, so
+ * a run stays a few thousand steps while threads keep hitting through every phase of it.
+ * Only latencies shrink; every ordering the grace periods enforce is unchanged.
+ */
+export const FAST_GP_PROFILE: Readonly<CostProfile> = Object.freeze({
+  ...DEFAULT_COST_PROFILE,
+  rcuGracePeriod: 20_000,
+  tasksTraceGracePeriod: 60_000,
+  srcuScanDelay: 2_000,
+});
+
+/** One function of the test binary: name, file offset, and the instruction it starts with. */
+export interface Fn {
+  name: string;
+  offset: number;
+  /** nop is emulated; ret is single-stepped out of line (pre_ssout takes a reference). */
+  insn: "nop" | "ret";
+}
+
+/** The test binary: functions 0x100 apart in its first text page, then one per later page. */
+export function functions(count: number, insn: Fn["insn"] = "nop"): Fn[] {
+  const out: Fn[] = [];
+  for (let i = 0; i < count; i++) out.push({ name: `f${i}`, offset: 0x100 + i * 0x100, insn });
+  return out;
+}
+
+/** Everything a scenario builds on: the kernel, its uprobes state and a seeded PRNG. */
+export class World {
+  readonly m: Machine;
+  readonly u: UprobesState;
+  /** Address spaces the end-of-run sweep inspects. */
+  readonly mms: MmStruct[] = [];
+  private nextIno = 100;
+  private nextPid = 1000;
+  /** Driver tasks (registrars, mappers) still running: hitters keep going while any is. */
+  drivers = 0;
+
+  constructor(
+    readonly k: Kernel,
+    /** The scenario's own PRNG (seeded from the run's seed, separate from the scheduler's). */
+    readonly rng: Prng,
+  ) {
+    this.m = k.m;
+    this.u = k.u;
+  }
+
+  /** A binary holding `fns`, two pages long unless more are needed. */
+  binary(path: string, fns: readonly Fn[], pages = 2): Inode<VmAreaStruct> {
+    const symbols: InodeSymbol[] = fns.map((f) => ({
+      name: f.name,
+      offset: f.offset,
+      size: 0x40,
+      firstInsn: f.insn,
+    }));
+    return new Inode<VmAreaStruct>(this.m, { ino: this.nextIno++, path, size: pages * P, symbols });
+  }
+
+  /** A new, empty address space (the sweep will inspect it). */
+  addressSpace(): MmStruct {
+    const mm = new MmStruct(this.m, { subsystem: this.k.mm });
+    this.mms.push(mm);
+    return mm;
+  }
+
+  /** Map `pages` of `inode` read+exec at `addr` (what exec / dlopen do with a text segment). */
+  *mapText(mm: MmStruct, inode: Inode<VmAreaStruct>, addr = TEXT, pages = 2, pgoff = 0): Sub<number> {
+    return yield* do_mmap(mm, { addr, len: pages * P, prot: PROT_READ | PROT_EXEC, file: inode, pgoff });
+  }
+
+  /** Spawn a user thread of `mm`: `body` gets its task_struct. */
+  thread(mm: MmStruct, name: string, body: (t: TaskStruct) => Sub<void>, cpu?: number): void {
+    const pid = this.nextPid++;
+    this.m.spawn(
+      name,
+      function* (task) {
+        const t = new TaskStruct(task, pid, pid, name, mm);
+        task.ctx = t;
+        yield* body(t);
+      },
+      cpu,
+    );
+  }
+
+  /** Spawn a kernel-side task (a registrar, a mapper): no task_struct needed. */
+  task(name: string, body: () => Sub<void>, cpu?: number): void {
+    this.m.spawn(name, body, cpu);
+  }
+
+  /** Spawn a task that drives the scenario: hitters run until every driver has finished. */
+  driver(name: string, body: () => Sub<void>, cpu?: number): void {
+    this.drivers++;
+    const w = this;
+    this.m.spawn(
+      name,
+      function* () {
+        yield* body();
+        w.drivers--;
+      },
+      cpu,
+    );
+  }
+
+  /** A thread of `mm` calling `addr` (with `work` ns of user code between calls) while drivers run. */
+  hitter(
+    mm: MmStruct,
+    name: string,
+    addr: number,
+    opts: { work?: number; max?: number; cpu?: number } = {},
+  ): void {
+    const w = this;
+    const work = opts.work ?? 500;
+    const max = opts.max ?? 400;
+    this.thread(
+      mm,
+      name,
+      function* (t) {
+        for (let i = 0; i < max && (i < 2 || w.drivers > 0); i++) {
+          yield* w.call(t, addr);
+          yield w.m.cost(work);
+        }
+      },
+      opts.cpu,
+    );
+  }
+
+  /**
+   * Call the function at `addr` the way the executor does: execute its first instruction
+   * (trapping while a breakpoint is there), run `inside`, and return — through the uretprobe
+   * trampoline if the entry hijacked the return address.
+   */
+  *call(t: TaskStruct, addr: number, inside?: () => Sub<void>): Sub<void> {
+    const m = this.m;
+    const regs = t.regs;
+    const sp = STACK_TOP - 8;
+    regs.sp = sp;
+    regs.ret = CALLER_RET;
+    if (t.mm.breakpointAt(addr)) yield* this.trap(t, addr);
+    const ret = regs.ret;
+    m.label = `user: called 0x${addr.toString(16)}`;
+    yield 0;
+    if (inside !== undefined) yield* inside();
+    if (ret === get_trampoline_vaddr(t.mm)) {
+      regs.sp = sp + 8;
+      regs.ip = ret;
+      regs.ax = 0;
+      yield* handle_swbp(this.u, t);
+      if (regs.ip !== CALLER_RET)
+        m.fail(`trampoline restored 0x${regs.ip.toString(16)}, not the caller's address`);
+    }
+    m.label = "user: return";
+    yield 0;
+  }
+
+  /** Execute the breakpoint at `addr` until the kernel lets the thread past it. */
+  private *trap(t: TaskStruct, addr: number): Sub<void> {
+    while (true) {
+      t.regs.ip = addr;
+      const r = yield* handle_swbp(this.u, t);
+      if (r !== SwbpResult.Restart || !t.mm.breakpointAt(addr)) return;
+    }
+  }
+
+  *attach(inode: Inode<VmAreaStruct>, offset: number, uc: UprobeConsumer): Sub<Registration> {
+    const uprobe = yield* uprobe_register(this.u, inode, offset, uc);
+    return { uprobe, uc };
+  }
+
+  /** Detach the way the configured kernel does (N x unregister_nosync + one sync by default). */
+  *detach(regs: readonly Registration[]): Sub<void> {
+    yield* uprobe_unregister_all(this.u, regs);
+  }
+}
+
+/** A consumer that counts its calls; `ret` adds a return handler (a session consumer). */
+export function counter(
+  opts: { entry?: boolean; ret?: boolean } = {},
+): UprobeConsumer & { hits: number; rets: number } {
+  const c = newConsumer(null, null, null) as UprobeConsumer & { hits: number; rets: number };
+  c.hits = 0;
+  c.rets = 0;
+  if (opts.entry ?? true) {
+    c.handler = (_uc: UprobeConsumer, _regs: PtRegs, _data: Cookie) => {
+      c.hits++;
+      return 0;
+    };
+  }
+  if (opts.ret) {
+    c.ret_handler = () => {
+      c.rets++;
+      return 0;
+    };
+  }
+  return c;
+}
+
+// ---------------------------------------------------------------- exploration
+
+export interface Scenario {
+  /** CPUs of the machine (default 3). */
+  cpus?: number;
+  /** Switches changed from the `latest` profile. */
+  config?: Partial<KernelConfig>;
+  /** Spawn the scenario's tasks. */
+  build(w: World): void;
+  /** Sweep options after the run; `quiescent` unless the scenario leaves calls pending. */
+  quiescent?: boolean;
+  /** Cost profile (default FAST_GP_PROFILE). */
+  profile?: CostProfile;
+}
+
+export interface RunOptions {
+  seed: number;
+  policy: Policy;
+  faults?: readonly string[];
+  traceSteps?: number;
+}
+
+export interface RunOutcome {
+  world: World;
+  violation: SimViolation | null;
+  /** Tasks were left blocked with nothing to wake them. */
+  deadlocked: boolean;
+}
+
+/** Build and run a scenario once, then sweep the settled state. */
+export function runScenario(s: Scenario, opts: RunOptions): RunOutcome {
+  const config: KernelConfig = { ...resolveKernelConfig("latest"), ...s.config };
+  const k = new Kernel({
+    cpus: s.cpus ?? 3,
+    seed: opts.seed,
+    policy: opts.policy,
+    config,
+    faults: opts.faults ?? [],
+    traceSteps: opts.traceSteps ?? 160,
+    profile: { ...(s.profile ?? FAST_GP_PROFILE) },
+  });
+  const w = new World(k, new Prng(opts.seed * 7919 + (opts.policy === "pct" ? 1 : 0)));
+  try {
+    s.build(w);
+    const finished = k.m.runToCompletion();
+    if (!finished) return { world: w, violation: null, deadlocked: true };
+    uprobes_invariant_sweep(w.u, { mms: w.mms, quiescent: s.quiescent ?? true });
+    return { world: w, violation: null, deadlocked: false };
+  } catch (e) {
+    if (e instanceof SimViolation) return { world: w, violation: e, deadlocked: false };
+    throw e;
+  }
+}
+
+export interface Found {
+  violation: SimViolation;
+  seed: number;
+  policy: Policy;
+  /** Runs it took, counting this one. */
+  runs: number;
+}
+
+export interface ExploreResult {
+  runs: number;
+  deadlocks: number;
+  found: Found | null;
+}
+
+/**
+ * Run `s` for seeds 1..seeds, each under every policy (seed-major, so a fault is found early
+ * whichever policy finds it); stop at the first violation.
+ */
+export function explore(
+  s: Scenario,
+  opts: { seeds: number; faults?: readonly string[]; policies?: readonly Policy[] },
+): ExploreResult {
+  const policies = opts.policies ?? (["random", "pct"] as const);
+  let runs = 0;
+  let deadlocks = 0;
+  for (let seed = 1; seed <= opts.seeds; seed++) {
+    for (const policy of policies) {
+      runs++;
+      const r = runScenario(s, { seed, policy, faults: opts.faults });
+      if (r.deadlocked) deadlocks++;
+      if (r.violation !== null)
+        return { runs, deadlocks, found: { violation: r.violation, seed, policy, runs } };
+    }
+  }
+  return { runs, deadlocks, found: null };
+}
+
+/** Seeds x policies, for the report lines the tests print. */
+export function describeFound(name: string, r: ExploreResult): string {
+  if (r.found === null) return `${name}: no violation in ${r.runs} runs`;
+  const f = r.found;
+  return `${name}: found after ${f.runs} runs (seed ${f.seed}, ${f.policy}): ${f.violation.message.split("\n")[0]}`;
+}
