@@ -2,7 +2,7 @@
  * Uretprobes (kernel-model.md 1.4, 2.12): hijacking the return address, return_instance
  * stacks, hprobe leases under uretprobes_srcu with the 100 ms ri_timer, and the trampoline.
  */
-import type { Sub } from "../../sim/machine.js";
+import type { Cpu, Machine, Sub } from "../../sim/machine.js";
 import type { TaskStruct } from "../task.js";
 import type { UprobesState } from "./state.js";
 import { get_uprobe, put_uprobe, try_get_uprobe } from "./tree.js";
@@ -119,8 +119,20 @@ function queue_ri_timer(u: UprobesState, t: TaskStruct, at: number): void {
     // A later mod_timer moved the expiry: wait until then.
     if (utask.ri_timer_expires > at) return queue_ri_timer(u, t, utask.ri_timer_expires);
     utask.ri_timer_expires = 0;
-    u.m.raiseIrq(t.task.cpu.id, at, `ri_timer(${t.tid})`, () => ri_timer(u, utask));
+    u.m.raiseIrq(ri_timer_cpu(u.m, t.task.cpu), at, `ri_timer(${t.tid})`, () => ri_timer(u, utask));
   });
+}
+
+/**
+ * The CPU that expires the ri_timer. mod_timer queued it on the owner's CPU; if that CPU is
+ * idle when it expires (the owner blocked inside the instrumented call), another CPU runs it,
+ * as timer migration (kernel/time/timer_migration.c) expires the global timers of idle CPUs.
+ * The walk can then race with the owner waking up and returning through the trampoline on its
+ * own CPU (R11); on the owner's busy CPU the softirq would run between two of its steps.
+ */
+function ri_timer_cpu(m: Machine, home: Cpu): number {
+  const idle = home.current === null && home.runq.length === 0 && home.irq.length === 0;
+  return idle && m.cpus.length > 1 ? (home.id + 1) % m.cpus.length : home.id;
 }
 
 /** ri_timer (softirq, maybe on another CPU): convert every lease of the task. */
