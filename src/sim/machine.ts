@@ -47,6 +47,11 @@ export class Task {
   readyAt = 0;
   /** Waiting without giving up its CPU (a spinlock waiter): the CPU runs nothing else. */
   spinning = false;
+  /**
+   * preempt_count: spinlocks held (or being spun for). While it is non-zero the time slice
+   * does not rotate the task off its CPU, and it may not sleep.
+   */
+  preemptCount = 0;
   /** Read-side nesting per RCU-like domain that tracks readers per task (see sync/rcu.ts). */
   readonly rcuNest = new Int32Array(4);
   /** Per domain: 1 while a grace period is waiting for this task to leave its read section. */
@@ -485,7 +490,14 @@ export class Machine {
     } else {
       if (!(r.value >= 0)) this.fail(`${task.name} yielded an invalid step cost ${r.value}`);
       cpu.clock += r.value + cpu.acc;
-      if (cpu.current === task && cpu.runq.length > 0 && cpu.clock >= cpu.sliceEnd) this.rotate(cpu, task);
+      if (
+        cpu.current === task &&
+        cpu.runq.length > 0 &&
+        cpu.clock >= cpu.sliceEnd &&
+        task.preemptCount === 0
+      ) {
+        this.rotate(cpu, task);
+      }
     }
     cpu.acc = 0;
     cpu.busy += cpu.clock - before;
@@ -504,9 +516,13 @@ export class Machine {
       this.fail(`${task.name}: interrupt context blocked (scheduling while atomic)`);
     }
     if (task.state !== TaskState.Blocked) this.fail(`${task.name} yielded BLOCK without waiting on a queue`);
+    if (task.preemptCount > 0 && !task.spinning) {
+      this.fail(`${task.name} slept holding a spinlock (scheduling while atomic)`);
+    }
   }
 
   private finish(cpu: Cpu, task: Task): void {
+    if (task.preemptCount !== 0) this.fail(`${task.name} exited holding a spinlock`);
     for (let i = 0; i < task.rcuNest.length; i++) {
       if (task.rcuNest[i] !== 0) this.fail(`${task.name} exited inside a read-side critical section`);
     }

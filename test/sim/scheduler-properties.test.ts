@@ -1,19 +1,31 @@
 /**
  * Properties of the scheduler over random workloads (fast-check, seeded so failures replay):
- * random step costs, sleeps, a mutex and a spinlock, timers and interrupts.
+ * random step costs, sleeps, a mutex, a spinlock, an rwsem, SRCU and RCU readers and grace
+ * periods, timers and interrupts. No task nests locks, so any run that does not finish has
+ * lost a wakeup, except when an interrupt spins on the lock its own CPU's task holds.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Machine, type Policy, TaskState } from "../../src/sim/machine.js";
+import { RcuDomain } from "../../src/sim/sync/rcu.js";
+import { RwSemaphore } from "../../src/sim/sync/rwsem.js";
 import { Mutex, Spinlock } from "../../src/sim/sync/spinlock.js";
+import { SrcuStruct } from "../../src/sim/sync/srcu.js";
 
-type Op = { kind: "cost"; ns: number } | { kind: "sleep"; ns: number } | { kind: "mutex" } | { kind: "spin" };
+type Op =
+  | { kind: "cost"; ns: number }
+  | { kind: "sleep"; ns: number }
+  | { kind: "mutex" | "spin" | "read" | "write" | "srcu-sync" | "rcu-sync" };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 0, max: 5_000 }).map((ns): Op => ({ kind: "cost", ns })) },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 50_000 }).map((ns): Op => ({ kind: "sleep", ns })) },
   { weight: 1, arbitrary: fc.constant<Op>({ kind: "mutex" }) },
   { weight: 1, arbitrary: fc.constant<Op>({ kind: "spin" }) },
+  { weight: 1, arbitrary: fc.constant<Op>({ kind: "read" }) },
+  { weight: 1, arbitrary: fc.constant<Op>({ kind: "write" }) },
+  { weight: 1, arbitrary: fc.constant<Op>({ kind: "srcu-sync" }) },
+  { weight: 1, arbitrary: fc.constant<Op>({ kind: "rcu-sync" }) },
 );
 
 const workloadArb = fc.record({
@@ -28,11 +40,15 @@ type Workload = typeof workloadArb extends fc.Arbitrary<infer W> ? W : never;
 /** Ops each task completed, filled in as the run goes. */
 const completed = new WeakMap<Machine, Map<string, number>>();
 
-function build(w: Workload, policy: Policy): Machine {
+/** @param irqLocks whether interrupts take the spinlock (which can deadlock their own CPU) */
+function build(w: Workload, policy: Policy, irqLocks = true): Machine {
   const profile = { ...new Machine({ cpus: 1 }).profile, timeSlice: 7_000 };
   const m = new Machine({ cpus: w.cpus, seed: w.seed, policy, profile, traceSteps: 4_096, pctSteps: 100 });
   const mutex = new Mutex(m, "mutex");
   const spin = new Spinlock(m, "spin");
+  const sem = new RwSemaphore(m, "sem");
+  const srcu = new SrcuStruct(m, "srcu");
+  const rcu = new RcuDomain(m, "rcu", 0, 1, () => 30_000);
   const done = new Map<string, number>();
   completed.set(m, done);
   w.tasks.forEach((ops, i) => {
@@ -41,6 +57,20 @@ function build(w: Workload, policy: Policy): Machine {
         m.label = op.kind;
         if (op.kind === "cost") yield op.ns;
         else if (op.kind === "sleep") yield* m.sleep(op.ns);
+        else if (op.kind === "read") {
+          yield* sem.downRead();
+          const idx = srcu.readLock();
+          rcu.readLock();
+          yield 2_000;
+          rcu.readUnlock();
+          srcu.readUnlock(idx);
+          sem.upRead();
+        } else if (op.kind === "write") {
+          yield* sem.downWrite();
+          yield 500;
+          sem.upWrite();
+        } else if (op.kind === "srcu-sync") yield* srcu.synchronize();
+        else if (op.kind === "rcu-sync") yield* rcu.synchronize();
         else {
           const lock = op.kind === "mutex" ? mutex : spin;
           yield* lock.lock();
@@ -53,9 +83,11 @@ function build(w: Workload, policy: Policy): Machine {
   });
   for (const [cpu, at] of w.irqs) {
     m.raiseIrq(cpu % w.cpus, at, "irq", function* () {
-      yield* spin.lock();
+      rcu.readLock();
+      if (irqLocks) yield* spin.lock();
       yield 50;
-      spin.unlock();
+      if (irqLocks) spin.unlock();
+      rcu.readUnlock();
       done.set("irq", (done.get("irq") ?? 0) + 1);
     });
   }
@@ -102,11 +134,11 @@ describe("Scheduler properties over random workloads", () => {
     fc.assert(
       fc.property(workloadArb, (w) => {
         const outcomes = (["time", "random", "pct"] as Policy[]).map((p) => {
-          const m = build(w, p);
+          const m = build(w, p, false);
           const ok = m.runToCompletion();
           return { ok, perTask: completed.get(m)! };
         });
-        fc.pre(outcomes.every((o) => o.ok));
+        for (const o of outcomes) expect(o.ok).toBe(true);
         const expected = new Map(w.tasks.map((ops, i) => [`t${i}`, ops.length]));
         if (w.irqs.length > 0) expected.set("irq", w.irqs.length);
         for (const o of outcomes)

@@ -2,6 +2,9 @@
  * spinlock_t and struct mutex. Both hand the lock over in FIFO order (as a queued spinlock
  * or a mutex with handoff would), so a waiter never retries in a loop. The difference is what
  * a waiter costs: a spinning CPU burns its time, a sleeping task pays a context switch.
+ * A spinlock disables preemption (Task.preemptCount) from lock to unlock, as spin_lock does:
+ * the holder is never rotated off its CPU, so a waiter spinning on the same CPU cannot
+ * starve it.
  */
 import { CacheLine } from "../cacheline.js";
 import { type Machine, type Sub, type Task, WaitQueue } from "../machine.js";
@@ -27,6 +30,7 @@ export class Spinlock {
 
   *lock(): Sub<void> {
     const m = this.m;
+    if (!this.sleeping) m.task!.preemptCount++;
     this.line.atomic(m);
     m.label = `${this.name}: lock`;
     if (this.holder !== null && !this.noExclusion) {
@@ -50,6 +54,7 @@ export class Spinlock {
     this.line.atomic(this.m);
     if (this.holder !== null) return false;
     this.holder = this.m.task;
+    if (!this.sleeping) this.m.task!.preemptCount++;
     this.stats.acquisitions++;
     return true;
   }
@@ -61,6 +66,7 @@ export class Spinlock {
       m.fail(`${this.name}: unlock by a task that does not hold it`);
     }
     this.line.write(m);
+    if (!this.sleeping) m.task!.preemptCount--;
     this.holder = m.wakeOne(this.wq);
     return 0;
   }
