@@ -336,7 +336,7 @@ export class Machine {
   }
 
   private isSpinning(cpu: Cpu): boolean {
-    if (cpu.current !== null && cpu.current.spinning) return true;
+    if (cpu.current?.spinning) return true;
     for (const t of cpu.irq) if (t.spinning) return true;
     return false;
   }
