@@ -10,6 +10,7 @@
  * the line: an rwsem, a refcount or a shared counter scale badly only because they write a
  * line from every CPU.
  */
+import type { CostProfile } from "./cost-profile.js";
 import type { Machine } from "./machine.js";
 
 const WORDS = 4; // sharer bitmask words: 4 x 32 = 128 CPUs
@@ -22,6 +23,11 @@ export class CacheLine {
   /** Simulated time until which the line is busy moving (transfers serialise). */
   busyUntil = 0;
   transfers = 0;
+  /** The CPU that last held the line modified: where a transfer comes from. */
+  private lastOwner = -1;
+  /** End times of the transfers queued on the line, oldest first (from `head`). */
+  private readonly ends: number[] = [];
+  private head = 0;
 
   constructor(readonly name: string) {}
 
@@ -37,7 +43,7 @@ export class CacheLine {
     }
     if (this.owner >= 0) {
       // Modified elsewhere: the owner writes back and both end up sharing; serialised.
-      this.serialise(m);
+      this.serialise(m, this.owner);
       const o = this.owner;
       this.sharers[o >> 5] |= 1 << (o & 31);
       this.owner = -1;
@@ -65,13 +71,14 @@ export class CacheLine {
     if (this.owner < 0 && onlyMine) {
       cpu.acc += m.profile.cacheHit; // shared by us alone: silent upgrade
     } else {
-      this.serialise(m);
+      this.serialise(m, this.owner >= 0 ? this.owner : this.lastOwner);
     }
     s[0] = 0;
     s[1] = 0;
     s[2] = 0;
     s[3] = 0;
     this.owner = id;
+    this.lastOwner = id;
     return 0;
   }
 
@@ -94,13 +101,44 @@ export class CacheLine {
     return true;
   }
 
-  private serialise(m: Machine): void {
+  /**
+   * One transfer of the line to the running CPU, queued behind the transfers already in
+   * flight. Under contention a transfer takes longer (more requesters snooping, failed
+   * cmpxchg retries), and a transfer from the other socket pays the interconnect.
+   */
+  private serialise(m: Machine, from: number): void {
     const cpu = m.cpu;
+    const p = m.profile;
     const now = cpu.clock + cpu.acc;
+    const queued = this.inFlight(now);
+    let duration = p.lineTransfer * (1 + p.lineContention * queued);
+    if (from >= 0) {
+      const cores = p.coresPerSocket * p.sockets;
+      if (from % cores === cpu.id % cores)
+        duration *= p.smtSiblingTransfer; // same core: shared L1/L2
+      else if (socketOf(p, from) !== socketOf(p, cpu.id)) duration *= p.crossSocket;
+    }
     const start = Math.max(this.busyUntil, now);
-    const end = start + m.profile.lineTransfer;
+    const end = start + duration;
     this.busyUntil = end;
+    if (p.lineContention > 0) this.ends.push(end);
     cpu.acc += end - now;
     this.transfers++;
   }
+
+  /** Transfers still in flight at `now`: the requesters queued ahead (at most one per CPU). */
+  private inFlight(now: number): number {
+    const ends = this.ends;
+    while (this.head < ends.length && ends[this.head] <= now) this.head++;
+    if (this.head > 64 && this.head * 2 > ends.length) {
+      ends.splice(0, this.head);
+      this.head = 0;
+    }
+    return ends.length - this.head;
+  }
+}
+
+/** Which socket a CPU sits on (CPUs are numbered socket by socket, then the SMT siblings). */
+export function socketOf(p: CostProfile, cpu: number): number {
+  return Math.floor((cpu % (p.coresPerSocket * p.sockets)) / p.coresPerSocket);
 }

@@ -70,7 +70,8 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
   } else {
     if (t.utask === null) t.utask = new UprobeTask(t.task, new Seqcount(m, `ri_seqcount(${t.tid})`));
     yield* handler_chain(u, t, uprobe, hit, hitStart);
-    result = yield* finish_probed_insn(u, t, uprobe);
+    if (uprobe.arch.emulate) m.cost(m.profile.emulate);
+    else result = yield* single_step(u, uprobe);
   }
   if (uprobe !== null && config.lifetime === "refcount") put_uprobe(u, uprobe);
 
@@ -82,13 +83,9 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
   return result;
 }
 
-/** Emulate the probed instruction, or single-step it out of line (pre_ssout). */
-function* finish_probed_insn(u: UprobesState, t: TaskStruct, uprobe: Uprobe): Sub<SwbpResult> {
+/** Single-step the probed instruction out of line (pre_ssout ... handle_singlestep). */
+function* single_step(u: UprobesState, uprobe: Uprobe): Sub<SwbpResult> {
   const m = u.m;
-  if (uprobe.arch.emulate) {
-    m.cost(m.profile.emulate);
-    return SwbpResult.Done;
-  }
   // pre_ssout: the step needs its own reference (fails on a dying uprobe -> restart).
   if (!try_get_uprobe(u, uprobe)) return SwbpResult.Restart;
   m.label = "pre_ssout: xol slot";
