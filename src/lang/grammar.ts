@@ -69,7 +69,9 @@ export class ProbelabParser extends CstParser {
     super(t.allTokens, {
       recoveryEnabled: true,
       nodeLocationTracking: "onlyOffset",
-      maxLookahead: 3,
+      // LL(1) everywhere: lookahead functions stay small and fast. The two places that need
+      // more (casts, records) decide with a GATE that looks further.
+      maxLookahead: 1,
       errorMessageProvider: parserErrorMessages,
     });
     this.performSelfAnalysis();
@@ -80,14 +82,18 @@ export class ProbelabParser extends CstParser {
   program = this.RULE("program", () => {
     this.OPTION(() => this.CONSUME(t.Shebang));
     this.MANY(() => {
-      this.OR([
-        { ALT: () => this.topLevelItem(() => this.SUBRULE(this.configBlock)) },
-        { ALT: () => this.topLevelItem(() => this.SUBRULE(this.mapDecl)) },
-        { ALT: () => this.topLevelItem(() => this.SUBRULE(this.unsupportedItem)) },
-        { ALT: () => this.topLevelItem(() => this.SUBRULE(this.probe)) },
-        { ALT: () => this.CONSUME(t.Semi) },
-        { ALT: () => this.SUBRULE(this.strayToken) },
-      ]);
+      // An attach point is also a possible stray token; the probe alternative comes first.
+      this.OR({
+        IGNORE_AMBIGUITIES: true,
+        DEF: [
+          { ALT: () => this.topLevelItem(() => this.SUBRULE(this.configBlock)) },
+          { ALT: () => this.topLevelItem(() => this.SUBRULE(this.mapDecl)) },
+          { ALT: () => this.topLevelItem(() => this.SUBRULE(this.unsupportedItem)) },
+          { ALT: () => this.topLevelItem(() => this.SUBRULE(this.probe)) },
+          { ALT: () => this.CONSUME(t.Semi) },
+          { ALT: () => this.SUBRULE(this.strayToken) },
+        ],
+      });
     });
     this.CONSUME(EOF);
   });

@@ -274,9 +274,10 @@ describe("unsupported features get a diagnostic naming them", () => {
 
 describe("error recovery does not cascade", () => {
   test("the leftovers of a broken probe are not reported again", () => {
-    expect(messages("begin { @ = (; } end { }")).toEqual([
-      "error: syntax: unexpected '(', expected an expression",
+    expect(messages("begin { $x = ) ; $y = 2; } end { }")).toEqual([
+      "error: syntax: unexpected ')', expected an expression",
     ]);
+    expect(messages("begin { @ = (; } end { }")).toEqual(["error: syntax: unexpected ';', expected ')'"]);
   });
 
   test("a run of stray tokens is one error; a later run is another", () => {
