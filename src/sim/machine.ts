@@ -164,6 +164,10 @@ export class Machine {
   /** The CPU heap orders by PCT priority instead of clock (hot path: no string compare). */
   private readonly byPriority: boolean;
   private pctNextLow = 0;
+  /** PCT fairness: the CPU that ran the last steps, how many in a row, and the bound. */
+  private pctLast: Cpu | null = null;
+  private pctRun = 0;
+  private pctStarvation = 0;
 
   constructor(opts: MachineOptions) {
     if (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > 128) {
@@ -502,7 +506,7 @@ export class Machine {
     cpu.acc = 0;
     cpu.busy += cpu.clock - before;
     this.task = null;
-    if (this.pctChangePoints.length > 0) this.pctStep(cpu);
+    if (this.byPriority) this.pctStep(cpu);
     this.reschedule(cpu);
   }
 
@@ -636,12 +640,24 @@ export class Machine {
     for (let i = 0; i < depth - 1; i++) this.pctChangePoints.push(1 + this.rng.below(steps));
     this.pctChangePoints.sort((a, b) => a - b);
     this.pctNextLow = depth;
+    this.pctStarvation = steps;
   }
 
   private pctStep(cpu: Cpu): void {
     while (this.pctChangePoints.length > 0 && this.pctChangePoints[0] <= this.steps) {
       this.pctChangePoints.shift();
       cpu.priority = this.pctNextLow--;
+    }
+    // A CPU spinning on something a lower-priority CPU must do would run forever once the
+    // change points are spent: after `pctSteps` steps in a row while others wait, demote it.
+    if (cpu === this.pctLast) this.pctRun++;
+    else {
+      this.pctLast = cpu;
+      this.pctRun = 1;
+    }
+    if (this.pctRun > this.pctStarvation && this.heap.length > 1) {
+      cpu.priority = this.pctNextLow--;
+      this.pctRun = 0;
     }
   }
 

@@ -394,6 +394,31 @@ describe("Machine: exploration policies", () => {
     for (const cpu of m.cpus) expect(cpu.clock).toBeGreaterThanOrEqual(10_000);
   });
 
+  it("pct: a CPU spinning on a lower-priority CPU's work is demoted instead of hanging the run", () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const m = new Machine({ cpus: 2, seed, policy: "pct", pctDepth: 1, pctSteps: 50 });
+      let flag = false;
+      m.spawn(
+        "waiter",
+        function* () {
+          while (!flag) yield 1; // polls; without demotion PCT would run it forever
+        },
+        0,
+      );
+      m.spawn(
+        "setter",
+        function* () {
+          yield 1;
+          flag = true;
+        },
+        1,
+      );
+      expect(m.runToCompletion()).toBe(true);
+      expect(flag).toBe(true);
+      expect(m.steps).toBeLessThan(200);
+    }
+  });
+
   it("random: a run with spinning CPUs ends at the time limit", () => {
     const m = new Machine({ cpus: 4, seed: 3, policy: "random" });
     for (let c = 0; c < 4; c++) {
