@@ -12,6 +12,12 @@
  *
  * Exploration policies pick the next CPU at random (seeded) or by PCT priorities instead,
  * to hunt for races; a failing run is replayable from its seed and prints its interleaving.
+ *
+ * Waiting comes in two kinds. `wait` takes the task off its CPU, which runs another task or
+ * idles; `spinWait` keeps the CPU (a spinlock waiter), so nothing else runs there and the
+ * time counts as busy. Interrupt tasks may spin but never sleep, and a task holding a
+ * spinlock (preemptCount > 0) is neither rotated off its CPU nor allowed to sleep. A task
+ * never runs before the time it became ready, whatever the policy.
  */
 import { type CostProfile, DEFAULT_COST_PROFILE } from "./cost-profile.js";
 import { Prng } from "./prng.js";
