@@ -282,7 +282,7 @@ export class AstBuilder {
       case "whileStatement":
         return {
           kind: "while",
-          cond: this.expression(sub(child, "expression")!),
+          cond: this.condition(sub(child, "expression")!),
           body: this.statementBlock(sub(child, "block")!),
           span: this.nodeSpan(child),
         };
@@ -314,7 +314,7 @@ export class AstBuilder {
     else if (blocks[1]) elseBranch = this.block(blocks[1]);
     return {
       kind: "if",
-      cond: this.expression(sub(node, "expression")!),
+      cond: this.condition(sub(node, "expression")!),
       // biome-ignore lint/suspicious/noThenProperty: the AST field is named for the language; it is never a function, so never thenable.
       then: this.block(blocks[0]!),
       else: elseBranch,
@@ -338,7 +338,7 @@ export class AstBuilder {
     return {
       kind: "unroll",
       count: 0,
-      countExpr: this.expression(sub(node, "expression")!),
+      countExpr: this.condition(sub(node, "expression")!),
       body: this.statementBlock(sub(node, "block")!),
       span: this.nodeSpan(node),
     };
@@ -394,6 +394,15 @@ export class AstBuilder {
       span: joinSpans(cond.span, elseExpr.span),
       type: NONE,
     };
+  }
+
+  /**
+   * The condition of `if (c)`, `while (c)`, `unroll (n)`: there the parentheses are statement
+   * syntax, not grouping, so the condition's span is the expression inside them.
+   */
+  private condition(node: CstNode): A.Expr {
+    const inner = parenthesised(node);
+    return inner ? this.expression(inner) : this.expression(node);
   }
 
   /** Precedence climbing over the flat `unary (op unary)*` list the grammar produces. */
@@ -599,7 +608,11 @@ export class AstBuilder {
       };
     }
     const elements = subs(node, "expression").map((e) => this.expression(e));
-    if (elements.length === 1 && toks(node, "Comma").length === 0) return elements[0]!;
+    if (elements.length === 1 && toks(node, "Comma").length === 0) {
+      // Grouping: the expression itself, its span widened to the parentheses.
+      elements[0]!.span = span;
+      return elements[0]!;
+    }
     return { kind: "tuple", elements, span, type: NONE };
   }
 
@@ -616,7 +629,7 @@ export class AstBuilder {
     }
     return {
       kind: "ifExpr",
-      cond: this.expression(sub(node, "expression")!),
+      cond: this.condition(sub(node, "expression")!),
       // biome-ignore lint/suspicious/noThenProperty: the AST field is named for the language; it is never a function, so never thenable.
       then: this.block(blocks[0]!),
       else: elseBranch,
@@ -647,6 +660,16 @@ export class AstBuilder {
     });
     return "";
   }
+}
+
+/** The expression inside `( e )` when the whole expression node is just that, else undefined. */
+function parenthesised(node: CstNode): CstNode | undefined {
+  if (subs(node, "unaryExpression").length !== 1 || tok(node, "Question")) return undefined;
+  const unary = sub(node, "unaryExpression")!;
+  if (subs(unary, "postfixOperator").length > 0) return undefined;
+  const paren = sub(sub(unary, "primaryExpression") ?? unary, "parenExpression");
+  if (!paren || toks(paren, "Comma").length > 0 || subs(paren, "expression").length !== 1) return undefined;
+  return sub(paren, "expression");
 }
 
 /** An if statement used as a block's value becomes an if expression (blocks keep their values). */

@@ -139,3 +139,19 @@ describe("warnings", () => {
     expect(out.indexOf("ERROR")).toBeLessThan(out.indexOf("WARNING"));
   });
 });
+
+describe("spans of parenthesised expressions", () => {
+  test("statement parentheses are not part of the condition", () => {
+    expect(diags('begin { if ("s") { } }')).toBe(
+      'stdin:1:13-16: ERROR: Invalid condition in if: string[2]\nbegin { if ("s") { } }\n            ~~~\n',
+    );
+  });
+
+  test("grouping parentheses are part of the operand", () => {
+    expect(diags('begin { $x = ("a") + 1; }')).toBe(
+      "stdin:1:14-23: ERROR: Type mismatch for '+': comparing string[2] with int8\n" +
+        'begin { $x = ("a") + 1; }\n' +
+        "             ~~~~~~~~~\n",
+    );
+  });
+});

@@ -49,3 +49,42 @@ describe("example programs", () => {
     expect(p.maps[0]!.valueType).toEqual({ kind: "lhist", min: 0n, max: 1024n, step: 64n });
   });
 });
+
+describe("bpftrace's shipped uprobe tools, retargeted at the default workload", () => {
+  const tools: Record<string, string> = {
+    gethostlatency: `config = { missing_probes = ignore; }
+BEGIN { printf("%-9s %-6s %-16s %6s %s\\n", "TIME", "PID", "COMM", "LATms", "HOST"); }
+uprobe:libc:getaddrinfo { @start[tid] = nsecs; @name[tid] = arg0; }
+uretprobe:libc:getaddrinfo /@start[tid]/ {
+  $latms = (uint64)(nsecs - @start[tid]) / 1e6;
+  time("%H:%M:%S  ");
+  printf("%-6d %-16s %6d %s\\n", pid, comm, $latms, str(@name[tid]));
+  delete(@start, tid); delete(@name, tid);
+}
+END { clear(@start); clear(@name); }`,
+    ssllatency: `uprobe:/usr/bin/shopd:handle_request, uprobe:/usr/bin/shopd:parse_header {
+  @start_ssl[tid] = nsecs; @func_ssl[tid] = func;
+}
+uretprobe:/usr/bin/shopd:handle_request, uretprobe:/usr/bin/shopd:parse_header /has_key(@start_ssl, tid)/ {
+  $lat_us = (uint64)(nsecs - @start_ssl[tid]) / 1000;
+  @hist[@func_ssl[tid]] = lhist($lat_us, 0, 1000, 200);
+  @stat[@func_ssl[tid]] = stats($lat_us);
+  printf("%-10u %-8d %-8s %7u %5d %s\\n", elapsed / 1000, tid, comm, $lat_us, (int8)retval, @func_ssl[tid]);
+  delete(@start_ssl, tid); delete(@func_ssl, tid);
+}`,
+    threadsnoop: `uprobe:libc:malloc { printf("%-15s %7d %-16s %s\\n", strftime("%H:%M:%S.%f", nsecs), pid, comm, usym(arg2)); }`,
+  };
+
+  test.each(Object.entries(tools))("%s checks without diagnostics", (_name, text) => {
+    const r = frontEnd({ name: "stdin", text });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.program).not.toBeNull();
+  });
+
+  test("without the unsigned cast, the signed division warns at the parenthesised operand", () => {
+    const text = "uretprobe:libc:free { $l = (nsecs - 1) / 1000; }";
+    const r = frontEnd({ name: "stdin", text });
+    expect(r.program).not.toBeNull();
+    expect(r.diagnostics).toMatchObject([{ severity: "warning", span: { col: 28, endCol: 46 } }]);
+  });
+});
