@@ -1,8 +1,17 @@
 import { Command, Option } from "commander";
-import { runBench } from "./bench.js";
-import { runList, runWorkloads } from "./list.js";
-import { runRun } from "./run.js";
-import { runTopCommand } from "./top.js";
+
+// Command bodies are imported when a command runs, so `probelab --help` loads only Commander
+// (the parser, the simulator and Ink are not needed to print usage).
+type AnyArgs = unknown[];
+const runRun = async (...a: AnyArgs) =>
+  (await import("./run.js")).runRun(...(a as Parameters<typeof import("./run.js").runRun>));
+const runTopCommand = async (...a: AnyArgs) =>
+  (await import("./top.js")).runTopCommand(...(a as Parameters<typeof import("./top.js").runTopCommand>));
+const runList = async (...a: AnyArgs) =>
+  (await import("./list.js")).runList(...(a as Parameters<typeof import("./list.js").runList>));
+const runWorkloads = async () => (await import("./list.js")).runWorkloads();
+const runBench = async (...a: AnyArgs) =>
+  (await import("./bench.js")).runBench(...(a as Parameters<typeof import("./bench.js").runBench>));
 
 const EXAMPLES = `
 EXAMPLES:
