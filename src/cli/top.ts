@@ -2,6 +2,7 @@
 
 import { LiveTraceSession } from "../trace/live.js";
 import { Session } from "../trace/session.js";
+import { noColorRequested } from "../tui/index.js";
 import { runTop } from "../tui/run-top.js";
 import {
   fail,
@@ -62,16 +63,17 @@ export function runTopCommand(file: string | undefined, opts: TopCliOptions): Pr
     if (diagnostics.length > 0) process.stderr.write(Session.format(diagnostics, src));
     if (script === null) fail("", 1);
     session.start(script);
-    const live = new LiveTraceSession(session, speed, log);
+    const isTTY = process.stdout.isTTY === true && process.stdin.isTTY === true;
+    const live = new LiveTraceSession(session, speed, log, isTTY);
     const controller = new AbortController();
     process.once("SIGINT", () => controller.abort());
     const final = await runTop(live, {
       interval,
       stdout: process.stdout,
       stdin: process.stdin,
-      isTTY: process.stdout.isTTY === true && process.stdin.isTTY === true,
+      isTTY,
       format: opts.format,
-      noColor: process.env.NO_COLOR !== undefined,
+      noColor: noColorRequested(process.env),
       durationNs: opts.duration === undefined ? undefined : parseDuration(opts.duration, "--duration"),
       signal: controller.signal,
     });

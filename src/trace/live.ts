@@ -22,10 +22,19 @@ export class LiveTraceSession implements LiveSession {
   private readonly log: string[];
   private last: SessionSnapshot;
 
+  private lastReal = performance.now();
+
+  /**
+   * @param boundedByRealTime live view: a tick stops advancing once it has used 80% of its
+   *   interval of real time, so the screen keeps its rhythm when the requested speed is more
+   *   than the machine can simulate (the header then shows the speed reached). Piped output
+   *   passes false: every tick advances exactly interval x speed, byte for byte reproducible.
+   */
   constructor(
     readonly session: Session,
     speed: number,
     log: string[],
+    private readonly boundedByRealTime = false,
   ) {
     this.speed = speed;
     this.log = log;
@@ -34,14 +43,25 @@ export class LiveTraceSession implements LiveSession {
 
   tick(realMs: number): SessionSnapshot {
     const s = this.session;
-    if (!s.stopped) s.runUntil(s.simNow + realMs * 1e6 * this.speed);
+    const target = s.simNow + realMs * 1e6 * this.speed;
+    if (!this.boundedByRealTime) s.runUntil(target);
+    else {
+      const deadline = performance.now() + realMs * 0.8;
+      const slice = Math.max(100_000, (target - s.simNow) / 50);
+      while (!s.stopped && s.simNow < target && performance.now() < deadline) {
+        s.runUntil(Math.min(target, s.simNow + slice));
+      }
+    }
     const dt = s.simNow - this.lastNs;
+    const now = performance.now();
+    const realS = this.boundedByRealTime ? (now - this.lastReal) / 1000 : realMs / 1000;
+    this.lastReal = now;
     if (dt > 0) {
       for (const p of s.probes) sampleRate(p, dt);
       const total = this.totalHits();
       this.totalRate = ((total - this.lastTotal) * 1e9) / dt;
       this.lastTotal = total;
-      this.measuredSpeed = dt / 1e9 / (realMs / 1000);
+      this.measuredSpeed = dt / 1e9 / realS;
       this.lastNs = s.simNow;
     }
     if (this.log.length > LOG_LINES) this.log.splice(0, this.log.length - LOG_LINES);
@@ -143,8 +163,8 @@ function row(p: TraceProbe): ProbeRow {
     const hist = Array.from(p.latency);
     r.latency = {
       count: p.latencyCount,
-      p50: percentileFromHist(hist, 50) ?? 0,
-      p99: percentileFromHist(hist, 99) ?? 0,
+      p50: percentileFromHist(hist, 50, p.latencyMax) ?? 0,
+      p99: percentileFromHist(hist, 99, p.latencyMax) ?? 0,
       max: p.latencyMax,
       hist,
     };
