@@ -231,6 +231,8 @@ export class Machine {
     if (this.timers.length > 0 && this.timers[0].time <= t) return true;
     if (cpu.runq.length > 0 && t >= cpu.sliceEnd) return true;
     const h = this.heap;
+    // A CPU woken or given a task during this step may have sifted above the running one.
+    if (h[0] !== cpu) return true;
     // In a min-heap the next CPU to run is one of the root's children.
     if (h.length > 1 && (h[1].clock < t || (h[1].clock === t && h[1].id < cpu.id))) return true;
     if (h.length > 2 && (h[2].clock < t || (h[2].clock === t && h[2].id < cpu.id))) return true;

@@ -225,6 +225,54 @@ describe("Machine: blocking and wakeups", () => {
   });
 });
 
+describe("Machine: mustYield", () => {
+  it("says yield when a CPU woken in this step now comes first (it went to the heap's root)", () => {
+    function order(skipYields: boolean): string[] {
+      const m = new Machine({ cpus: 2 });
+      const log: string[] = [];
+      m.spawn(
+        "a",
+        function* () {
+          m.spawn(
+            "b",
+            function* () {
+              log.push("b");
+              yield 1;
+            },
+            0,
+          );
+          if (!skipYields || m.mustYield()) yield 0;
+          log.push("a");
+          yield 1;
+        },
+        1,
+      );
+      m.runToCompletion();
+      return log;
+    }
+    // CPU 0 was idle at t=0 and has the lower id: b runs before a goes on.
+    expect(order(false)).toEqual(["b", "a"]);
+    expect(order(true)).toEqual(order(false));
+  });
+
+  it("lets a lone CPU go on, and always yields under the exploration policies", () => {
+    const m = new Machine({ cpus: 1 });
+    const r = new Machine({ cpus: 1, policy: "random" });
+    const seen: boolean[] = [];
+    m.spawn("a", function* () {
+      seen.push(m.mustYield());
+      yield 1;
+    });
+    r.spawn("a", function* () {
+      seen.push(r.mustYield());
+      yield 1;
+    });
+    m.runToCompletion();
+    r.runToCompletion();
+    expect(seen).toEqual([false, true]);
+  });
+});
+
 describe("Machine: timers", () => {
   it("fire in time order, ties in the order they were added", () => {
     const m = new Machine({ cpus: 1 });
