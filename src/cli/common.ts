@@ -1,10 +1,44 @@
-/** Helpers the commands share: reading scripts, parsing option values, reporting errors. */
+/** Helpers the commands share: where output goes, reading scripts, parsing option values, errors. */
 import { readFileSync } from "node:fs";
 import { ConfigError, type KernelConfig, kernelHelp, resolveKernelConfig } from "../kernel/config.js";
 import type { SourceFile } from "../lang/index.js";
-import { loadWorkload, type Workload, WorkloadError } from "../process/index.js";
+import { listWorkloads, loadWorkload, type Workload, WorkloadError } from "../process/index.js";
 
-/** A user error: printed as one line, exit code `code`, never a stack trace. */
+/**
+ * The process's streams and environment as the commands see them. The real binary uses
+ * `processIo`; tests pass their own to run the whole CLI in-process and read what it wrote.
+ */
+export interface CliIo {
+  stdout: { write(text: string): void };
+  stderr: { write(text: string): void };
+  readStdin(): string;
+  env: Record<string, string | undefined>;
+  /** Whether stderr is a terminal (diagnostics are coloured only then, and never with NO_COLOR). */
+  stderrIsTTY: boolean;
+  /** Where a command leaves its exit status (process.exitCode for the real binary). */
+  setExitCode(code: number): void;
+}
+
+export const processIo: CliIo = {
+  stdout: { write: (s) => void process.stdout.write(s) },
+  stderr: { write: (s) => void process.stderr.write(s) },
+  readStdin: () => readFileSync(0, "utf8"),
+  env: process.env,
+  get stderrIsTTY() {
+    return process.stderr.isTTY === true;
+  },
+  setExitCode: (code) => {
+    process.exitCode = code;
+  },
+};
+
+/** Colour for diagnostics: only on a terminal, and never when NO_COLOR is set (no-color.org). */
+export function useColor(io: CliIo): boolean {
+  const noColor = io.env.NO_COLOR;
+  return io.stderrIsTTY && (noColor === undefined || noColor === "");
+}
+
+/** A user error: printed as one line, exit code `code` (1 script, 2 usage), never a stack trace. */
 export class UserError extends Error {
   constructor(
     message: string,
@@ -28,19 +62,23 @@ export function parseDuration(text: string, what: string): number {
 
 export function parseIntOption(text: string, what: string, min: number, max: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max)
+  if (text.trim() === "" || !Number.isInteger(n) || n < min || n > max)
     fail(`${what} must be an integer from ${min} to ${max}, got "${text}"`, 2);
   return n;
 }
 
 /** The script from -e, a file, or stdin (`-`). */
-export function readScript(file: string | undefined, program: string | undefined): SourceFile {
+export function readScript(
+  file: string | undefined,
+  program: string | undefined,
+  io: CliIo = processIo,
+): SourceFile {
   if (program !== undefined) {
     if (file !== undefined) fail("give either -e PROGRAM or a script file, not both", 2);
     return { name: "stdin", text: program };
   }
   if (file === undefined) fail("no program given: pass a script file, - for stdin, or -e PROGRAM", 2);
-  if (file === "-") return { name: "stdin", text: readFileSync(0, "utf8") };
+  if (file === "-") return { name: "stdin", text: io.readStdin() };
   try {
     return { name: file, text: readFileSync(file, "utf8") };
   } catch {
@@ -48,9 +86,9 @@ export function readScript(file: string | undefined, program: string | undefined
   }
 }
 
-export function kernelConfig(profile: string, switches: string[]): KernelConfig {
+export function kernelConfig(profile: string, switches: string[], io: CliIo = processIo): KernelConfig {
   if (profile === "help") {
-    process.stdout.write(`${kernelHelp()}\n`);
+    io.stdout.write(`${kernelHelp()}\n`);
     throw new UserError("", 0);
   }
   try {
@@ -71,23 +109,31 @@ export function parseSets(sets: string[]): Record<string, string> {
   return out;
 }
 
+/**
+ * The workload to run. What the command line got wrong (an unknown bundled name, a `--set`
+ * the workload does not declare) is a usage error (2); a broken workload file is 1.
+ */
 export function workload(name: string, sets: string[], cpus: number, seed: number): Workload {
+  const looksLikePath = name.includes("/") || /\.ya?ml$/.test(name);
+  const set = parseSets(sets);
   try {
-    return loadWorkload(name, { set: parseSets(sets), cpus, seed });
+    return loadWorkload(name, { set, cpus, seed });
   } catch (e) {
-    if (e instanceof WorkloadError) fail(e.message);
-    throw e;
+    if (!(e instanceof WorkloadError)) throw e;
+    const bundled = listWorkloads().some((w) => w.name === name);
+    const usage = (!looksLikePath && !bundled) || e.message.includes("--set ");
+    fail(e.message, usage ? 2 : 1);
   }
 }
 
-/** Run a command body, turning user errors into a message and an exit code. */
-export async function guarded(body: () => void | Promise<void>): Promise<void> {
+/** Run a command body, turning user errors into one `ERROR:` line and an exit code. */
+export async function guarded(body: () => void | Promise<void>, io: CliIo = processIo): Promise<void> {
   try {
     await body();
   } catch (e) {
     if (e instanceof UserError) {
-      if (e.message !== "") process.stderr.write(`ERROR: ${e.message}\n`);
-      process.exitCode = e.code;
+      if (e.message !== "") io.stderr.write(`ERROR: ${e.message}\n`);
+      io.setExitCode(e.code);
       return;
     }
     throw e;

@@ -1,30 +1,68 @@
 /** `probelab list` and `probelab workloads`. */
-import { globMatch, listSymbols, listWorkloads } from "../process/index.js";
-import { guarded, workload } from "./common.js";
+import {
+  type Binary,
+  globMatch,
+  listSymbols,
+  listWorkloads,
+  resolveTarget,
+  type Workload,
+} from "../process/index.js";
+import { type CliIo, guarded, processIo, workload } from "./common.js";
 
 interface ListOptions {
   workload: string;
   set: string[];
 }
 
-export function runList(pattern: string | undefined, opts: ListOptions): Promise<void> {
+const KINDS = ["uprobe", "uretprobe"] as const;
+const ALIASES: Record<string, string> = { u: "uprobe", ur: "uretprobe" };
+
+/**
+ * Every probe point of the workload, as bpftrace -l prints them (`uprobe:PATH:FUNC`).
+ * A pattern with three parts (`uprobe:libc:mall*`, `ur:shopd:*`) is read like an attach
+ * point: the provider may be abbreviated and the target resolves as a probe's would (a
+ * library name, a relative path); anything else is a glob over the whole printed name.
+ */
+export function runList(
+  pattern: string | undefined,
+  opts: ListOptions,
+  io: CliIo = processIo,
+): Promise<void> {
   return guarded(() => {
     const w = workload(opts.workload, opts.set, 1, 1);
-    const lines: string[] = [];
-    for (const { binary, symbol } of listSymbols(w.binaries)) {
-      for (const kind of ["uprobe", "uretprobe"]) {
-        const name = `${kind}:${binary.path}:${symbol.name}`;
-        if (pattern === undefined || globMatch(pattern, name)) lines.push(name);
-      }
-    }
-    process.stdout.write(lines.length > 0 ? `${lines.join("\n")}\n` : "");
-  });
+    io.stdout.write(
+      probeNames(w, pattern)
+        .map((n) => `${n}\n`)
+        .join(""),
+    );
+  }, io);
 }
 
-export function runWorkloads(): Promise<void> {
+/** The probe names `pattern` selects, in binary and symbol order, uprobe before uretprobe. */
+export function probeNames(w: Workload, pattern: string | undefined): string[] {
+  const parts = pattern?.split(":") ?? [];
+  const structured = parts.length === 3;
+  const provider = structured ? (ALIASES[parts[0]] ?? parts[0]) : "*";
+  const targets: Set<Binary> | null = structured
+    ? new Set(resolveTarget(w.binaries, w.process.cwd, parts[1]))
+    : null;
+  const names: string[] = [];
+  for (const { binary, symbol } of listSymbols(w.binaries)) {
+    if (targets !== null && !targets.has(binary)) continue;
+    if (structured && !globMatch(parts[2], symbol.name)) continue;
+    for (const kind of KINDS) {
+      if (!globMatch(provider, kind)) continue;
+      const name = `${kind}:${binary.path}:${symbol.name}`;
+      if (structured || pattern === undefined || globMatch(pattern, name)) names.push(name);
+    }
+  }
+  return names;
+}
+
+export function runWorkloads(io: CliIo = processIo): Promise<void> {
   return guarded(() => {
     const list = listWorkloads();
     const width = Math.max(...list.map((w) => w.name.length));
-    for (const w of list) process.stdout.write(`${w.name.padEnd(width)}  ${w.description}\n`);
-  });
+    for (const w of list) io.stdout.write(`${w.name.padEnd(width)}  ${w.description}\n`);
+  }, io);
 }

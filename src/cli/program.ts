@@ -1,4 +1,5 @@
-import { Command, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
+import type { CliIo } from "./common.js";
 
 // Command bodies are imported when a command runs, so `probelab --help` loads only Commander
 // (the parser, the simulator and Ink are not needed to print usage).
@@ -9,7 +10,7 @@ const runTopCommand = async (...a: AnyArgs) =>
   (await import("./top.js")).runTopCommand(...(a as Parameters<typeof import("./top.js").runTopCommand>));
 const runList = async (...a: AnyArgs) =>
   (await import("./list.js")).runList(...(a as Parameters<typeof import("./list.js").runList>));
-const runWorkloads = async () => (await import("./list.js")).runWorkloads();
+const runWorkloads = async (io?: CliIo) => (await import("./list.js")).runWorkloads(io);
 const runBench = async (...a: AnyArgs) =>
   (await import("./bench.js")).runBench(...(a as Parameters<typeof import("./bench.js").runBench>));
 
@@ -47,10 +48,32 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Builds the probelab command tree; a factory so tests can drive it without a process. */
-export function buildProgram(): Command {
+/**
+ * Commander's own errors (unknown option, missing value, bad choice) are usage errors: exit 2.
+ * Help and version requests exit 0.
+ */
+function commanderStatus(err: CommanderError): number {
+  return err.exitCode === 0 ? 0 : 2;
+}
+
+/**
+ * Builds the probelab command tree; a factory so tests can drive it without a process.
+ * Without `io` it works on the real process: a usage error ends it (status 2, after Commander
+ * printed one line). With `io` everything goes through it, and a usage error throws the
+ * CommanderError for runCli to turn into a status.
+ */
+export function buildProgram(io?: CliIo): Command {
   const program = new Command("probelab");
+  if (io !== undefined)
+    program.configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
   program
+    .exitOverride((err) => {
+      if (io === undefined) process.exit(commanderStatus(err));
+      throw err;
+    })
     .description("bpftrace-style scripts on a simulated process and a simulated Linux uprobes stack")
     .version("probelab 0.1.0", "-V, --version")
     .addHelpText("after", EXAMPLES)
@@ -68,7 +91,7 @@ export function buildProgram(): Command {
     .option("-d, --debug <STAGES>", "debug dumps: tokens, ast, typed, all")
     .option("--dry-run", "parse, check and resolve probes; attach nothing, run nothing")
     .addHelpText("after", EXAMPLES)
-    .action(runRun);
+    .action((file, args, opts) => runRun(file, args, opts, io));
 
   sharedOptions(
     program
@@ -88,9 +111,12 @@ export function buildProgram(): Command {
     .argument("[pattern]", "uprobe:TARGET:FUNC pattern with wildcards")
     .option("-w, --workload <NAME|FILE>", "bundled workload name or YAML file", "default")
     .option("--set <key=value>", "override a workload parameter (repeatable)", collect, [])
-    .action(runList);
+    .action((pattern, opts) => runList(pattern, opts, io));
 
-  program.command("workloads").description("bundled workloads, one line each").action(runWorkloads);
+  program
+    .command("workloads")
+    .description("bundled workloads, one line each")
+    .action(() => runWorkloads(io));
 
   const bench = program.command("bench").description("simulated throughput benchmarks");
   bench
@@ -109,4 +135,26 @@ export function buildProgram(): Command {
     .addOption(new Option("-f, --format <FORMAT>", "output format").choices(["text", "json"]).default("text"))
     .action(runBench);
   return program;
+}
+
+/**
+ * Runs the CLI on `argv` (as process.argv: node, script, then the arguments) with `io`, and
+ * returns the exit status instead of ending the process: what tests call in-process.
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let status = 0;
+  const captured: CliIo = {
+    ...io,
+    setExitCode: (code) => {
+      status = code;
+    },
+  };
+  try {
+    await buildProgram(captured).parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) return commanderStatus(err);
+    io.stderr.write(`ERROR: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  return status;
 }

@@ -1,15 +1,18 @@
 /** `probelab run`: run scripts against a workload and print what bpftrace would print. */
 import { closeSync, openSync, writeSync } from "node:fs";
-import { dumpAst, dumpTokens, dumpTyped, frontEnd } from "../lang/index.js";
+import { dumpAst, dumpTokens, dumpTyped, frontEnd, type SourceFile } from "../lang/index.js";
 import type { Sink } from "../runtime/index.js";
 import { Session } from "../trace/session.js";
 import {
+  type CliIo,
   fail,
   guarded,
   kernelConfig,
   parseDuration,
   parseIntOption,
+  processIo,
   readScript,
+  useColor,
   workload,
 } from "./common.js";
 
@@ -32,23 +35,29 @@ export interface RunOptions {
 
 const STAGES = ["tokens", "ast", "typed"];
 
-export function runRun(file: string | undefined, args: string[], opts: RunOptions): Promise<void> {
+export function runRun(
+  file: string | undefined,
+  args: string[],
+  opts: RunOptions,
+  io: CliIo = processIo,
+): Promise<void> {
   return guarded(() => {
-    const config = kernelConfig(opts.kernel, opts.switch);
-    const src = readScript(file, opts.program);
+    // As in bpftrace, with -e every positional word is a script argument ($1, $2, ...).
+    if (opts.program !== undefined && file !== undefined) {
+      args = [file, ...args];
+      file = undefined;
+    }
+    const config = kernelConfig(opts.kernel, opts.switch, io);
     const cpus = parseIntOption(opts.cpus, "--cpus", 1, 128);
     const seed = parseIntOption(opts.seed, "--seed", 0, 2 ** 31 - 1);
     const duration = parseDuration(opts.duration, "--duration");
-    if (opts.debug !== undefined) printDebug(opts.debug, src, args);
+    const stages = opts.debug === undefined ? [] : debugStages(opts.debug);
+    const src = readScript(file, opts.program, io);
+    for (const stage of stages) io.stdout.write(debugDump(stage, src, args));
 
-    const fe = frontEnd(src, { args });
-    const needsWorkload =
-      fe.program?.probes.some((p) =>
-        p.probe.attachPoints.some((ap) => ap.provider === "uprobe" || ap.provider === "uretprobe"),
-      ) ?? false;
-    const w = needsWorkload ? workload(opts.workload, opts.set, cpus, seed) : null;
-    const out = opts.output === undefined ? stdoutSink() : fileSink(opts.output);
-    const err: Sink = { write: (s) => void process.stderr.write(s) };
+    const w = usesUprobes(src, args) ? workload(opts.workload, opts.set, cpus, seed) : null;
+    const err: Sink = { write: (s) => io.stderr.write(s) };
+    const out = opts.output === undefined || opts.dryRun ? ioSink(io) : fileSink(opts.output);
     const session = new Session({
       workload: w,
       cpus,
@@ -61,51 +70,64 @@ export function runRun(file: string | undefined, args: string[], opts: RunOption
       quiet: opts.quiet,
     });
     const { script, diagnostics } = session.load(src, args);
-    if (diagnostics.length > 0) process.stderr.write(Session.format(diagnostics, src));
+    if (diagnostics.length > 0) io.stderr.write(Session.format(diagnostics, src, useColor(io)));
     if (script === null) fail("", 1);
     if (opts.dryRun) return;
     if (!opts.quiet) script.writer.attachedProbes(session.attachCount(script));
     session.start(script);
-    if (session.isBeginEndOnly()) session.finish();
-    else session.runUntil(duration);
+    if (!session.isBeginEndOnly()) session.runUntil(duration);
     session.finish();
     out.close?.();
-    if (session.exitCode !== 0) process.exitCode = session.exitCode;
-  });
+    if (session.exitCode !== 0) io.setExitCode(session.exitCode);
+  }, io);
 }
 
-function printDebug(stages: string, src: Parameters<typeof dumpTokens>[0], args: string[]): void {
-  const list = stages === "all" ? STAGES : stages.split(",").map((s) => s.trim());
-  for (const stage of list) {
+/** Whether the script names a uprobe or uretprobe (only then does it need a workload). */
+function usesUprobes(src: SourceFile, args: string[]): boolean {
+  const fe = frontEnd(src, { args });
+  return (
+    fe.program?.probes.some((p) =>
+      p.probe.attachPoints.some((ap) => ap.provider === "uprobe" || ap.provider === "uretprobe"),
+    ) ?? false
+  );
+}
+
+function debugStages(text: string): string[] {
+  const list = text === "all" ? STAGES : text.split(",").map((s) => s.trim());
+  for (const stage of list)
     if (!STAGES.includes(stage)) fail(`unknown debug stage "${stage}" (known: ${STAGES.join(", ")}, all)`, 2);
-    const text =
-      stage === "tokens"
-        ? dumpTokens(src)
-        : stage === "ast"
-          ? dumpAst(src, { args })
-          : dumpTyped(src, { args });
-    process.stdout.write(`${text}\n`);
-  }
+  return list;
+}
+
+function debugDump(stage: string, src: SourceFile, args: string[]): string {
+  if (stage === "tokens") return dumpTokens(src);
+  if (stage === "ast") return dumpAst(src, { args });
+  return dumpTyped(src, { args });
 }
 
 interface ClosableSink extends Sink {
   close?(): void;
 }
 
-/** Buffered stdout: one write per chunk, never process.exit(), so pipes are never cut. */
-function stdoutSink(): ClosableSink {
-  return { write: (s) => void process.stdout.write(s) };
+/** stdout as the CLI's io has it; never process.exit(), so pipes are never cut. */
+function ioSink(io: CliIo): ClosableSink {
+  return { write: (s) => io.stdout.write(s) };
 }
 
+/** The -o file, opened at the first write (a script that fails to load leaves no file behind). */
 function fileSink(path: string): ClosableSink {
-  let fd: number;
-  try {
-    fd = openSync(path, "w");
-  } catch {
-    fail(`cannot open output file '${path}'`);
-  }
+  let fd: number | undefined;
+  const open = (): number => {
+    if (fd !== undefined) return fd;
+    try {
+      fd = openSync(path, "w");
+      return fd;
+    } catch {
+      fail(`cannot open output file '${path}'`);
+    }
+  };
   return {
-    write: (s) => void writeSync(fd, s),
-    close: () => closeSync(fd),
+    write: (s) => void writeSync(open(), s),
+    close: () => closeSync(open()),
   };
 }

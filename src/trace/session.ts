@@ -8,7 +8,14 @@
  * boundary (every `sliceNs` of simulated time), as bpftrace's user space reads the exit event
  * asynchronously, so hits on other CPUs until then still count.
  */
-import { type CompiledScript, compileProgram, createHitContext, type HitContext } from "../compile/index.js";
+import {
+  type CompiledScript,
+  CompileError,
+  compileErrorDiagnostic,
+  compileProgram,
+  createHitContext,
+  type HitContext,
+} from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
 import { Kernel } from "../kernel/kernel.js";
 import { uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
@@ -92,13 +99,20 @@ export class Session {
     const fe = frontEnd(src, { args });
     if (fe.program === null) return { script: null, diagnostics: fe.diagnostics };
     const ring = new OutputRing(1 << 16);
-    const compiled = compileProgram(fe.program, {
-      ncpus: this.opts.cpus,
-      output: ring,
-      source: src,
-      args,
-      format: this.opts.format,
-    });
+    let compiled: CompiledScript;
+    try {
+      compiled = compileProgram(fe.program, {
+        ncpus: this.opts.cpus,
+        output: ring,
+        source: src,
+        args,
+        format: this.opts.format,
+      });
+    } catch (err) {
+      // A construct the front end accepts but the compiler cannot run: a diagnostic, not a crash.
+      if (!(err instanceof CompileError)) throw err;
+      return { script: null, diagnostics: [...fe.diagnostics, compileErrorDiagnostic(err)] };
+    }
     const writer =
       this.opts.format === "json"
         ? new JsonWriter(this.opts.out, this.opts.err)
@@ -220,7 +234,8 @@ export class Session {
       for (const ap of probe.attachPoints) {
         const period = ap.intervalNs ?? 1_000_000_000;
         const fire = (t: number) => {
-          if (this.stopped) return;
+          // After exit() the timer is not re-armed: user space is already tearing down.
+          if (this.stopped || this.stopRequested) return;
           const ctx = this.ctx;
           ctx.cpu = 0;
           ctx.nsecs = Math.floor(t);
@@ -280,8 +295,8 @@ export class Session {
     }
   }
 
-  /** The formatted diagnostics of a failed load. */
-  static format(diags: Diagnostic[], src: SourceFile): string {
-    return formatDiagnostics(diags, src);
+  /** The formatted diagnostics of a load (coloured labels when `color`). */
+  static format(diags: Diagnostic[], src: SourceFile, color = false): string {
+    return formatDiagnostics(diags, src, { color });
   }
 }
