@@ -40,8 +40,14 @@ type Workload = typeof workloadArb extends fc.Arbitrary<infer W> ? W : never;
 /** Ops each task completed, filled in as the run goes. */
 const completed = new WeakMap<Machine, Map<string, number>>();
 
-/** @param irqLocks whether interrupts take the spinlock (which can deadlock their own CPU) */
-function build(w: Workload, policy: Policy, irqLocks = true): Machine {
+/** Each op's completion, in execution order, with its simulated time. */
+const journal = new WeakMap<Machine, string[]>();
+
+/**
+ * @param irqLocks whether interrupts take the spinlock (which can deadlock their own CPU)
+ * @param skipYields cost steps go on without yielding when m.mustYield() allows it
+ */
+function build(w: Workload, policy: Policy, irqLocks = true, skipYields = false): Machine {
   const profile = { ...new Machine({ cpus: 1 }).profile, timeSlice: 7_000 };
   const m = new Machine({ cpus: w.cpus, seed: w.seed, policy, profile, traceSteps: 4_096, pctSteps: 100 });
   const mutex = new Mutex(m, "mutex");
@@ -51,12 +57,16 @@ function build(w: Workload, policy: Policy, irqLocks = true): Machine {
   const rcu = new RcuDomain(m, "rcu", 0, 1, () => 30_000);
   const done = new Map<string, number>();
   completed.set(m, done);
+  const log: string[] = [];
+  journal.set(m, log);
   w.tasks.forEach((ops, i) => {
     m.spawn(`t${i}`, function* () {
       for (const op of ops) {
         m.label = op.kind;
-        if (op.kind === "cost") yield op.ns;
-        else if (op.kind === "sleep") yield* m.sleep(op.ns);
+        if (op.kind === "cost") {
+          m.cost(op.ns);
+          if (!skipYields || m.mustYield()) yield 0;
+        } else if (op.kind === "sleep") yield* m.sleep(op.ns);
         else if (op.kind === "read") {
           yield* sem.downRead();
           const idx = srcu.readLock();
@@ -78,6 +88,7 @@ function build(w: Workload, policy: Policy, irqLocks = true): Machine {
           lock.unlock();
         }
         done.set(`t${i}`, (done.get(`t${i}`) ?? 0) + 1);
+        log.push(`t${i}.${op.kind}@${m.now()}`);
       }
     });
   });
@@ -97,6 +108,25 @@ function build(w: Workload, policy: Policy, irqLocks = true): Machine {
 const RUNS = { numRuns: 150, seed: 20261123 };
 
 describe("Scheduler properties over random workloads", () => {
+  it("time policy: skipping the yields mustYield() allows changes nothing (same ops, times, clocks)", () => {
+    fc.assert(
+      fc.property(workloadArb, (w) => {
+        const runs = [false, true].map((skip) => {
+          const m = build(w, "time", true, skip);
+          const ok = m.runToCompletion();
+          return {
+            ok,
+            log: journal.get(m)!,
+            clocks: m.cpus.map((c) => c.clock),
+            busy: m.cpus.map((c) => c.busy),
+          };
+        });
+        expect(runs[1]).toEqual(runs[0]);
+      }),
+      RUNS,
+    );
+  });
+
   it("time policy: steps start in simulated-time order, and every task finishes", () => {
     fc.assert(
       fc.property(workloadArb, (w) => {
