@@ -33,7 +33,7 @@ export const processIo: CliIo = {
 };
 
 /** Colour for diagnostics: only on a terminal, and never when NO_COLOR is set (no-color.org). */
-export function useColor(io: CliIo): boolean {
+export function colorWanted(io: CliIo): boolean {
   const noColor = io.env.NO_COLOR;
   return io.stderrIsTTY && (noColor === undefined || noColor === "");
 }

@@ -5,6 +5,7 @@ import type { Sink } from "../runtime/index.js";
 import { Session } from "../trace/session.js";
 import {
   type CliIo,
+  colorWanted,
   fail,
   guarded,
   kernelConfig,
@@ -12,7 +13,6 @@ import {
   parseIntOption,
   processIo,
   readScript,
-  useColor,
   workload,
 } from "./common.js";
 
@@ -70,7 +70,7 @@ export function runRun(
       quiet: opts.quiet,
     });
     const { script, diagnostics } = session.load(src, args);
-    if (diagnostics.length > 0) io.stderr.write(Session.format(diagnostics, src, useColor(io)));
+    if (diagnostics.length > 0) io.stderr.write(Session.format(diagnostics, src, colorWanted(io)));
     if (script === null) fail("", 1);
     if (opts.dryRun) return;
     if (!opts.quiet) script.writer.attachedProbes(session.attachCount(script));

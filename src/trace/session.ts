@@ -262,7 +262,7 @@ export class Session {
       this.m.runUntil(next);
       this.simNow = next;
       this.drain();
-      if (this.stopRequested || (this.process !== null && this.process.finished())) this.finish();
+      if (this.stopRequested || this.process?.finished()) this.finish();
     }
   }
 
