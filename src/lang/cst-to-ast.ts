@@ -17,14 +17,17 @@ import { NONE } from "./types.js";
 
 // ---------------------------------------------------------------- CST access helpers
 
+/** Shared empty result: absent children are common and must not allocate. */
+const NO_ELEMENTS: never[] = [];
+
 function toks(node: CstNode, name: string): IToken[] {
-  return (node.children[name] as IToken[] | undefined) ?? [];
+  return (node.children[name] as IToken[] | undefined) ?? NO_ELEMENTS;
 }
 function tok(node: CstNode, name: string): IToken | undefined {
   return (node.children[name] as IToken[] | undefined)?.[0];
 }
 function subs(node: CstNode, name: string): CstNode[] {
-  return (node.children[name] as CstNode[] | undefined) ?? [];
+  return (node.children[name] as CstNode[] | undefined) ?? NO_ELEMENTS;
 }
 function sub(node: CstNode, name: string): CstNode | undefined {
   return (node.children[name] as CstNode[] | undefined)?.[0];
@@ -407,7 +410,9 @@ export class AstBuilder {
 
   /** Precedence climbing over the flat `unary (op unary)*` list the grammar produces. */
   private binaryExpression(node: CstNode): A.Expr {
-    const operands = subs(node, "unaryExpression").map((u) => this.unaryExpression(u));
+    const operandNodes = subs(node, "unaryExpression");
+    if (operandNodes.length === 1) return this.unaryExpression(operandNodes[0]!);
+    const operands = operandNodes.map((u) => this.unaryExpression(u));
     const ops = toks(node, "BinaryOperator").map((o) => o.image as A.BinaryOp);
     if (ops.length === 0) return operands[0]!;
     let i = 0;

@@ -104,8 +104,16 @@ export const NONE: NoneType = { kind: "none" };
 export const BOOL: BoolType = { kind: "bool" };
 export const ERROR_TYPE: ErrorType = { kind: "error" };
 
+/** The eight integer types, shared: types are never mutated, and checking makes many. */
+const WIDTHS: readonly IntBits[] = [8, 16, 32, 64];
+const INT_TYPES: readonly IntType[] = WIDTHS.flatMap((bits) => [
+  { kind: "int" as const, bits, signed: false },
+  { kind: "int" as const, bits, signed: true },
+]);
+
 export function intType(bits: IntBits, signed: boolean): IntType {
-  return { kind: "int", bits, signed };
+  const width = bits === 8 ? 0 : bits === 16 ? 1 : bits === 32 ? 2 : 3;
+  return INT_TYPES[width * 2 + (signed ? 1 : 0)]!;
 }
 export const UINT64 = intType(64, false);
 export const INT64 = intType(64, true);
