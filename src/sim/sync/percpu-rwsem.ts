@@ -37,9 +37,14 @@ export class PercpuRwSemaphore {
     this.noDrain = faultOn(m, "percpu-rwsem-no-drain");
   }
 
+  /** rcu_sync state: true while readers may use the fast path (no writer for a grace period). */
+  private syncIdle = true;
+  private syncGen = 0;
+
   *downRead(): Sub<void> {
     const m = this.m;
     this.blockLine.read(m);
+    if (!this.syncIdle) this.blockLine.atomic(m); // slow path while a writer is recent
     if (this.block) {
       const start = m.now();
       while (this.block) {
@@ -74,7 +79,13 @@ export class PercpuRwSemaphore {
     this.blockLine.write(m);
     this.block = true;
     m.label = `${this.name}: percpu_down_write`;
-    yield* this.rcu.synchronize(); // rcu_sync_enter: readers now take the slow path
+    // rcu_sync_enter: readers must see `block` before the writer looks at their counts. The
+    // grace period is needed only when the readers' fast path was on: a writer that follows
+    // another within a grace period of its exit finds it still off (what makes registering
+    // thousands of uprobes in a row cheap).
+    if (this.syncIdle) yield* this.rcu.synchronize();
+    this.syncIdle = false;
+    this.syncGen++;
     let readersInside = false;
     while (this.sum() !== 0 && !this.noDrain) {
       readersInside = true;
@@ -96,6 +107,11 @@ export class PercpuRwSemaphore {
     const m = this.m;
     this.blockLine.write(m);
     this.block = false;
+    // rcu_sync_exit: the fast path comes back one grace period after the last writer left.
+    const gen = this.syncGen;
+    this.rcu.call(() => {
+      if (this.syncGen === gen && !this.block) this.syncIdle = true;
+    });
     m.wakeAll(this.readersWq);
     return this.writerLock.unlock();
   }

@@ -104,10 +104,13 @@ export class RcuDomain {
     this.startGracePeriod().callbacks.push(fn);
   }
 
-  /** Grace periods in flight. */
+  /** Grace periods in flight or queued. */
   pending(): number {
-    return this.active.length;
+    return this.active.length + (this.queued === null ? 0 : 1);
   }
+
+  /** Requests made while a grace period runs: they share the next one (RCU batching). */
+  private queued: GracePeriod | null = null;
 
   private startGracePeriod(): GracePeriod {
     const m = this.m;
@@ -126,6 +129,19 @@ export class RcuDomain {
       wq: new WaitQueue(),
       callbacks: [],
     };
+    if (this.active.length > 0) {
+      // One grace period at a time: later requests batch into the next, which starts when
+      // this one ends and so covers every reader that began before any of them.
+      if (this.queued === null) this.queued = gp;
+      return this.queued;
+    }
+    return this.begin(gp);
+  }
+
+  private begin(gp: GracePeriod): GracePeriod {
+    const m = this.m;
+    const now = m.currentTime();
+    gp.start = now;
     if (!this.noWaitHoldouts) {
       for (const t of m.tasks) this.noteHoldout(gp, t);
       for (const cpu of m.cpus) for (const t of cpu.irq) this.noteHoldout(gp, t);
@@ -162,5 +178,10 @@ export class RcuDomain {
     this.stats.noteGracePeriod(Math.max(0, this.m.currentTime() - gp.start));
     this.m.wakeAll(gp.wq);
     for (const fn of gp.callbacks) fn();
+    if (this.queued !== null && this.active.length === 0) {
+      const next = this.queued;
+      this.queued = null;
+      this.begin(next);
+    }
   }
 }
