@@ -64,11 +64,14 @@ function commanderStatus(err: CommanderError): number {
  */
 export function buildProgram(io?: CliIo): Command {
   const program = new Command("probelab");
-  if (io !== undefined)
-    program.configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-    });
+  // Commander's own messages read like ours: `ERROR: unknown option '--bogus'`.
+  const outputError = (text: string, write: (s: string) => void) =>
+    write(text.replace(/^error: /, "ERROR: "));
+  program.configureOutput(
+    io === undefined
+      ? { outputError }
+      : { writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError },
+  );
   program
     .exitOverride((err) => {
       if (io === undefined) process.exit(commanderStatus(err));
