@@ -109,6 +109,39 @@ describe("where output goes", () => {
   });
 });
 
+describe("exit()", () => {
+  it("an interval probe that calls exit() fires once, and exit(CODE) is the status", async () => {
+    const r = await probelab(["run", "-e", 'i:ms:1 { printf("tick\\n"); exit(3); }']);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe("tick\n\n\n");
+  });
+
+  it("a uprobe that calls exit() ends the run early: far fewer hits than the whole duration", async () => {
+    const once = await probelab([
+      "run",
+      "-q",
+      "-e",
+      "uprobe:libc:malloc { @ = count(); exit(); }",
+      "--cpus",
+      "2",
+    ]);
+    const all = await probelab([
+      "run",
+      "-q",
+      "-e",
+      "uprobe:libc:malloc { @ = count(); }",
+      "--cpus",
+      "2",
+      "--duration",
+      "50ms",
+    ]);
+    const count = (text: string) => Number(/@: (\d+)/.exec(text)?.[1]);
+    expect(once.status).toBe(0);
+    expect(count(once.stdout)).toBeGreaterThanOrEqual(1);
+    expect(count(once.stdout)).toBeLessThan(count(all.stdout));
+  });
+});
+
 describe("--dry-run", () => {
   it("resolves probes and prints nothing, exit 0", async () => {
     const r = await probelab(["run", "--dry-run", "-e", `${MALLOC} begin { printf("no\\n"); }`]);
