@@ -23,6 +23,7 @@ import {
   UPROBE_HANDLER_IGNORE,
   UPROBE_HANDLER_REMOVE,
   type Uprobe,
+  type UprobeConsumer,
   UprobeTask,
 } from "./types.js";
 import { alloc_return_instance, prepare_uretprobe, uprobe_handle_trampoline } from "./uretprobe.js";
@@ -271,23 +272,33 @@ function* handler_chain(
       ri.consumers[ri.cons_cnt++] = rec;
     }
   }
-  checkDelivery(u, uprobe, hit, hitStart);
+  checkDelivery(u, uprobe, list, hitStart);
   if (ri !== null) yield* prepare_uretprobe(u, t, uprobe, ri);
   if (config.consumers === "rwsem") uprobe.register_rwsem.upRead();
   else if (config.consumers === "percpu-rwsem") u.consumers_sem.upRead();
   if (remove && has_consumers) yield* handle_remove(u, t.mm, uprobe, registerSeq);
 }
 
-/** Exactly once: every consumer registered before the hit began and still listed got it. */
-function checkDelivery(u: UprobesState, uprobe: Uprobe, hit: number, hitStart: number): void {
-  const list = uprobe.consumers;
-  for (let i = 0; i < list.length; i++) {
-    const uc = list[i];
+/**
+ * Exactly once: every consumer registered before the hit began and still listed was in the
+ * snapshot this walk called (each snapshot entry once). Judged against the snapshot, not a
+ * per-consumer "last hit" mark, which another thread's concurrent walk overwrites.
+ */
+function checkDelivery(
+  u: UprobesState,
+  uprobe: Uprobe,
+  list: readonly UprobeConsumer[],
+  hitStart: number,
+): void {
+  const now = uprobe.consumers;
+  if (now === list) return; // nobody attached or detached during the walk
+  for (let i = 0; i < now.length; i++) {
+    const uc = now[i];
     if (
       uc.handler !== null &&
       uc.registeredAt < hitStart &&
       uc.state === ConsumerState.Registered &&
-      uc.lastHit !== hit
+      !list.includes(uc)
     ) {
       u.m.fail(`hit missed consumer ${uc.id}, attached for the whole hit (${uprobe.describe()})`);
     }

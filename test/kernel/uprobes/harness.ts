@@ -151,13 +151,17 @@ export class World {
     );
   }
 
-  /** A thread of `mm` calling `addr` (with `work` ns of user code between calls) while drivers run. */
+  /**
+   * A thread of `mm` calling `addr` (in turn, when several) with `work` ns of user code between
+   * calls, for as long as drivers run.
+   */
   hitter(
     mm: MmStruct,
     name: string,
-    addr: number,
+    addr: number | readonly number[],
     opts: { work?: number; max?: number; cpu?: number } = {},
   ): void {
+    const addrs = typeof addr === "number" ? [addr] : addr;
     const w = this;
     const work = opts.work ?? 500;
     const max = opts.max ?? 400;
@@ -166,7 +170,7 @@ export class World {
       name,
       function* (t) {
         for (let i = 0; i < max && (i < 2 || w.drivers > 0); i++) {
-          yield* w.call(t, addr);
+          yield* w.call(t, addrs[i % addrs.length]);
           yield w.m.cost(work);
         }
       },
@@ -216,28 +220,51 @@ export class World {
     return { uprobe, uc };
   }
 
+  /**
+   * Run the model's invariant sweep now, from a task, at a point where the scenario knows the
+   * state must be settled (say, right after the last consumer's unregister and sync returned).
+   */
+  sweepNow(): void {
+    uprobes_invariant_sweep(this.u, { mms: this.mms });
+  }
+
   /** Detach the way the configured kernel does (N x unregister_nosync + one sync by default). */
   *detach(regs: readonly Registration[]): Sub<void> {
     yield* uprobe_unregister_all(this.u, regs);
   }
 }
 
-/** A consumer that counts its calls; `ret` adds a return handler (a session consumer). */
-export function counter(
-  opts: { entry?: boolean; ret?: boolean } = {},
-): UprobeConsumer & { hits: number; rets: number } {
-  const c = newConsumer(null, null, null) as UprobeConsumer & { hits: number; rets: number };
+export type Counter = UprobeConsumer & { hits: number; rets: number };
+
+export interface CounterOptions {
+  /** An entry handler (default true). */
+  entry?: boolean;
+  /** A return handler (with an entry handler too, a session consumer). */
+  ret?: boolean;
+  /** Simulated ns each handler call costs (a BPF program that walks a stack, say). */
+  cost?: number;
+  /** What the entry handler returns (UPROBE_HANDLER_REMOVE, ...); default 0. */
+  rc?: () => number;
+  filter?: UprobeConsumer["filter"];
+}
+
+/** A consumer that counts its calls. */
+export function counter(opts: CounterOptions = {}, m?: Machine): Counter {
+  const c = newConsumer(null, null, opts.filter ?? null) as Counter;
   c.hits = 0;
   c.rets = 0;
+  const cost = opts.cost ?? 0;
   if (opts.entry ?? true) {
     c.handler = (_uc: UprobeConsumer, _regs: PtRegs, _data: Cookie) => {
       c.hits++;
-      return 0;
+      if (m !== undefined) m.cost(cost);
+      return opts.rc === undefined ? 0 : opts.rc();
     };
   }
   if (opts.ret) {
     c.ret_handler = () => {
       c.rets++;
+      if (m !== undefined) m.cost(cost);
       return 0;
     };
   }
