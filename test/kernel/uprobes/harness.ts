@@ -85,6 +85,8 @@ export class World {
   private nextPid = 1000;
   /** Driver tasks (registrars, mappers) still running: hitters keep going while any is. */
   drivers = 0;
+  /** Calls made by call(), per function address. */
+  readonly calls = new Map<number, number>();
 
   constructor(
     readonly k: Kernel,
@@ -189,6 +191,7 @@ export class World {
     const sp = STACK_TOP - 8;
     regs.sp = sp;
     regs.ret = CALLER_RET;
+    this.calls.set(addr, (this.calls.get(addr) ?? 0) + 1);
     if (t.mm.breakpointAt(addr)) yield* this.trap(t, addr);
     const ret = regs.ret;
     m.label = `user: called 0x${addr.toString(16)}`;

@@ -1,0 +1,177 @@
+/**
+ * Attach/detach churn (the selftests' uprobe_race shape): producers call probed functions in
+ * a loop while two registrars attach consumers in batches and detach them the merged way
+ * (N x uprobe_unregister_nosync, then one uprobe_unregister_sync). Every hit must reach every
+ * consumer attached for the whole of it exactly once, no consumer may be called after its
+ * unregister's sync returned, and once everything is detached and settled nothing may be left:
+ * no breakpoint, no reference, no lease. Also: runs are a pure function of their seed, and the
+ * per-VMA lock fast path of page faults does not disturb hits (R19).
+ */
+import { describe, expect, it } from "vitest";
+import {
+  do_mprotect,
+  handle_mm_fault,
+  lock_vma_under_rcu,
+  PROT_EXEC,
+  PROT_READ,
+  vma_end_read,
+} from "../../../src/kernel/mm/index.js";
+import type { Registration } from "../../../src/kernel/uprobes/index.js";
+import {
+  type CounterOptions,
+  counter,
+  explore,
+  type Fn,
+  P,
+  runScenario,
+  type Scenario,
+  TEXT,
+} from "./harness.js";
+
+const SEEDS = 50;
+
+/** f0 is emulated (nop), f1 single-stepped (ret). */
+const FNS: Fn[] = [
+  { name: "f0", offset: 0x100, insn: "nop" },
+  { name: "f1", offset: 0x200, insn: "ret" },
+];
+const KINDS: CounterOptions[] = [{}, { ret: true }, { entry: false, ret: true }];
+
+const churn: Scenario = {
+  cpus: 4,
+  build(w) {
+    const bin = w.binary("/usr/bin/app", FNS);
+    const mm = w.addressSpace();
+    const addrs = FNS.map((f) => TEXT + f.offset);
+    w.task("exec", function* () {
+      yield* w.mapText(mm, bin);
+      for (let i = 0; i < 3; i++) w.hitter(mm, `producer${i}`, i === 1 ? [...addrs].reverse() : addrs);
+      for (let r = 0; r < 2; r++) {
+        w.driver(`registrar${r}`, function* () {
+          for (let round = 0; round < 3; round++) {
+            const batch: Registration[] = [];
+            const n = 1 + w.rng.below(3);
+            for (let i = 0; i < n; i++) {
+              const kind = KINDS[w.rng.below(KINDS.length)];
+              const f = FNS[w.rng.below(FNS.length)];
+              batch.push(yield* w.attach(bin, f.offset, counter({ ...kind, cost: w.rng.below(2000) }, w.m)));
+            }
+            yield* w.m.sleep(w.rng.below(10_000));
+            yield* w.detach(batch);
+          }
+        });
+      }
+    });
+  },
+};
+
+/** R19: a thread faults on the probed text through lock_vma_under_rcu while it is split and merged. */
+let counted = counter();
+const faultsVsHits: Scenario = {
+  build(w) {
+    const bin = w.binary("/usr/bin/app", FNS);
+    const mm = w.addressSpace();
+    counted = counter();
+    w.task("exec", function* () {
+      yield* w.mapText(mm, bin);
+      yield* w.attach(bin, FNS[0].offset, counted);
+      w.hitter(mm, "producer", TEXT + FNS[0].offset);
+      w.driver("mprotect", function* () {
+        for (let i = 0; i < 8; i++) {
+          yield* do_mprotect(mm, TEXT + P, P, i % 2 === 0 ? PROT_READ : PROT_READ | PROT_EXEC);
+          yield* w.m.sleep(w.rng.below(3000));
+        }
+      });
+      w.thread(mm, "faulter", function* () {
+        for (let i = 0; i < 30; i++) {
+          const addr = TEXT + w.rng.below(2) * P + 0x80;
+          const vma = yield* lock_vma_under_rcu(mm, addr);
+          if (vma === null) continue;
+          yield* handle_mm_fault(vma, addr, false);
+          yield* vma_end_read(vma);
+        }
+      });
+    });
+  },
+};
+
+describe("attach/detach churn", () => {
+  it("delivers every hit exactly once and leaves nothing behind, over every seed and both policies", () => {
+    const r = explore(churn, { seeds: SEEDS });
+    expect(r.found?.violation.message ?? null).toBeNull();
+    expect(r.deadlocks).toBe(0);
+    expect(r.runs).toBe(2 * SEEDS);
+  });
+
+  it("keeps calling a detached consumer when sync does not wait (unregister-skip-sync)", () => {
+    const r = explore(churn, { seeds: SEEDS, faults: ["unregister-skip-sync"] });
+    expect(r.found).not.toBeNull();
+    expect(r.found!.violation.message).toMatch(
+      /^R9: (ret_handler of )?consumer \d+ called after its unregister/,
+    );
+    expect(r.found!.violation.interleaving).toMatch(/step \d+ cpu\d/);
+  });
+
+  it("touches a freed uprobe when its memory skips the grace periods (free-skip-gp)", () => {
+    const r = explore(churn, { seeds: SEEDS, faults: ["free-skip-gp"] });
+    expect(r.found).not.toBeNull();
+    expect(r.found!.violation.message).toMatch(/^use-after-free: .* touched freed uprobe/);
+  });
+
+  it("settles to an empty tree: every uprobe freed once its last consumer left", () => {
+    const out = runScenario(churn, { seed: 3, policy: "random" });
+    expect(out.violation).toBeNull();
+    expect(out.world.u.tree.size).toBe(0);
+    expect(out.world.mms[0].breakpoints.size).toBe(0);
+    expect(out.world.u.stats.registrations).toBeGreaterThanOrEqual(6);
+    expect(out.world.u.stats.hits).toBeGreaterThan(20);
+  });
+});
+
+describe("per-VMA lock page faults vs hits (R19)", () => {
+  it("lock_vma_under_rcu races with splits and merges do not disturb uprobe hits", () => {
+    const r = explore(faultsVsHits, { seeds: 30 });
+    expect(r.found?.violation.message ?? null).toBeNull();
+    expect(r.deadlocks).toBe(0);
+  });
+
+  it.each(["random", "pct"] as const)(
+    "every call of the probed function reaches its consumer (%s)",
+    (policy) => {
+      for (let seed = 1; seed <= 5; seed++) {
+        const out = runScenario(faultsVsHits, { seed, policy });
+        expect(out.violation).toBeNull();
+        const calls = out.world.calls.get(TEXT + FNS[0].offset) ?? 0;
+        expect(calls).toBeGreaterThan(2);
+        expect(counted.hits).toBe(calls);
+      }
+    },
+  );
+});
+
+describe("determinism", () => {
+  const trace = (seed: number, policy: "random" | "pct") => {
+    const out = runScenario(churn, { seed, policy, traceSteps: 400 });
+    return { text: out.world.m.interleaving(), steps: out.world.m.steps, stats: { ...out.world.u.stats } };
+  };
+
+  it.each(["random", "pct"] as const)(
+    "the same seed gives the same interleaving and counters (%s)",
+    (policy) => {
+      const a = trace(11, policy);
+      const b = trace(11, policy);
+      expect(a.text).toBe(b.text);
+      expect(a.steps).toBe(b.steps);
+      expect(a.stats).toEqual(b.stats);
+      expect(trace(12, policy).text).not.toBe(a.text);
+    },
+  );
+
+  it("a found violation replays: same seed and fault, same message and interleaving", () => {
+    const r = explore(churn, { seeds: SEEDS, faults: ["unregister-skip-sync"] });
+    const f = r.found!;
+    const again = runScenario(churn, { seed: f.seed, policy: f.policy, faults: ["unregister-skip-sync"] });
+    expect(again.violation?.message).toBe(f.violation.message);
+    expect(again.violation?.interleaving).toBe(f.violation.interleaving);
+  });
+});
