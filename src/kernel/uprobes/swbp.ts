@@ -15,7 +15,14 @@ import {
   vma_lookup_quiet,
 } from "./mm-api.js";
 import type { UprobesState } from "./state.js";
-import { find_uprobe_locked, find_uprobe_rcu, put_uprobe, try_get_uprobe, vma_has_uprobes } from "./tree.js";
+import {
+  checkLive,
+  find_uprobe_locked,
+  find_uprobe_rcu,
+  put_uprobe,
+  try_get_uprobe,
+  vma_has_uprobes,
+} from "./tree.js";
 import {
   ConsumerState,
   type Cookie,
@@ -242,6 +249,7 @@ function* handler_chain(
   if (config.consumers === "rwsem") yield* uprobe.register_rwsem.downRead();
   else if (config.consumers === "percpu-rwsem") yield* u.consumers_sem.downRead();
   uprobe.line.read(m);
+  checkLive(u, uprobe, "handler_chain"); // the walk reads uprobe->consumers (R4)
   const registerSeq = uprobe.register_seq;
   const list = uprobe.consumers; // rcu_dereference: this walk keeps its snapshot
   let remove = true;

@@ -5,7 +5,7 @@
 import type { Cpu, Machine, Sub } from "../../sim/machine.js";
 import type { TaskStruct } from "../task.js";
 import type { UprobesState } from "./state.js";
-import { get_uprobe, put_uprobe, try_get_uprobe } from "./tree.js";
+import { checkLive, get_uprobe, put_uprobe, try_get_uprobe } from "./tree.js";
 import {
   ConsumerState,
   type Cookie,
@@ -257,6 +257,7 @@ function* handle_uretprobe_chain(
   u.stats.uretprobeHits++;
   u.tasks_trace.readLock();
   uprobe.line.read(m);
+  checkLive(u, uprobe, "handle_uretprobe_chain"); // the walk reads uprobe->consumers (R4, R11)
   const list = uprobe.consumers;
   let cursor = 0;
   for (let i = 0; i < list.length; i++) {

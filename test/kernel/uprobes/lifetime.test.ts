@@ -16,31 +16,33 @@ import { counter, explore, functions, type Scenario, TEXT } from "./harness.js";
 const SEEDS = 60;
 
 /**
- * R4: threads hit f0, whose first instruction is single-stepped (pre_ssout takes a reference
- * on the uprobe it found), while a registrar attaches and detaches f0's only consumer: each
- * detach drops the last reference, and the deferred free erases the uprobe while a hit may
- * still hold the pointer its lookup returned.
+ * R4: threads hit f0 while a registrar attaches and detaches f0's only consumer: each detach
+ * drops the last reference, and the deferred free erases the uprobe while a hit may still hold
+ * the pointer its lookup returned (and walk its consumer list, or take a reference for the
+ * out-of-line step when f0 starts with an instruction that is single-stepped).
  */
-const staleHitVsFree: Scenario = {
-  build(w) {
-    const fns = functions(2, "ret");
-    const f0 = TEXT + fns[0].offset;
-    const bin = w.binary("/usr/bin/app", fns);
-    const mm = w.addressSpace();
-    w.task("exec", function* () {
-      yield* w.mapText(mm, bin);
-      w.hitter(mm, "hitter0", f0);
-      w.hitter(mm, "hitter1", f0);
-      w.driver("registrar", function* () {
-        for (let i = 0; i < 6; i++) {
-          const reg = yield* w.attach(bin, fns[0].offset, counter());
-          yield w.m.cost(w.rng.below(4000));
-          yield* w.detach([reg]);
-        }
+function staleHitVsFree(insn: "nop" | "ret"): Scenario {
+  return {
+    build(w) {
+      const fns = functions(2, insn);
+      const f0 = TEXT + fns[0].offset;
+      const bin = w.binary("/usr/bin/app", fns);
+      const mm = w.addressSpace();
+      w.task("exec", function* () {
+        yield* w.mapText(mm, bin);
+        w.hitter(mm, "hitter0", f0);
+        w.hitter(mm, "hitter1", f0);
+        w.driver("registrar", function* () {
+          for (let i = 0; i < 6; i++) {
+            const reg = yield* w.attach(bin, fns[0].offset, counter());
+            yield w.m.cost(w.rng.below(4000));
+            yield* w.detach([reg]);
+          }
+        });
       });
-    });
-  },
-};
+    },
+  };
+}
 
 /**
  * R7: a registrar detaches f0's only consumer without waiting (the uprobe's refcount drops to
@@ -106,7 +108,8 @@ const leaseTimerVsReturn: Scenario = {
 
 describe("lifetime races: protection on, no violation over every seed and both policies", () => {
   it.each([
-    ["R4 stale hit vs unregister + free", staleHitVsFree],
+    ["R4 stale hit vs unregister + free (emulated)", staleHitVsFree("nop")],
+    ["R4 stale hit vs unregister + free (single-stepped)", staleHitVsFree("ret")],
     ["R7 dying uprobe in the tree vs new registration", dyingVsRegister],
     ["R11 ri_timer vs trampoline on one lease", leaseTimerVsReturn],
   ])("%s", (_name, scenario) => {
@@ -118,7 +121,8 @@ describe("lifetime races: protection on, no violation over every seed and both p
 
 describe("lifetime races: the fault switch makes exploration find the race", () => {
   it.each([
-    ["free-skip-gp", staleHitVsFree, /^use-after-free: .* touched freed uprobe \/usr\/bin\/app:0x100/],
+    ["free-skip-gp", staleHitVsFree("nop"), /^use-after-free: .* touched freed uprobe \/usr\/bin\/app:0x100/],
+    ["free-skip-gp", staleHitVsFree("ret"), /^use-after-free: .* touched freed uprobe \/usr\/bin\/app:0x100/],
     [
       "free-erase-unconditionally",
       dyingVsRegister,
