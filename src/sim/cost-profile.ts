@@ -21,6 +21,8 @@ export interface CostProfile {
   crossSocket: number;
   /** A transfer between the two SMT threads of one core costs this fraction of a local one. */
   smtSiblingTransfer: number;
+  /** How much longer a step takes while the other hardware thread of the core is busy too. */
+  smtSlowdown: number;
   /** Machine topology (the calibration box: 2 sockets x 20 cores x 2 threads = 80 CPUs). */
   sockets: number;
   coresPerSocket: number;
@@ -64,6 +66,8 @@ export interface CostProfile {
  *   core-to-core latencies are 40-100 ns); crossSocket 1.5x for UPI hops; an SMT sibling shares
  *   L1/L2 (0.2x). lineContention 0.1: each transfer already queued on a line adds 10% to the
  *   next one (snoop traffic, failed cmpxchg retries). cacheHit ~1 ns.
+ * - smtSlowdown 1.8: two busy hyperthreads share a core, each getting ~55% of it; CPUs 40-79
+ *   are the second threads of cores 0-39, as Linux numbers the 6138's 80 CPUs.
  * Multi-CPU curves are not fitted: they come out of these constants (see the issue notes).
  */
 export const DEFAULT_COST_PROFILE: Readonly<CostProfile> = Object.freeze({
@@ -76,6 +80,7 @@ export const DEFAULT_COST_PROFILE: Readonly<CostProfile> = Object.freeze({
   lineContention: 0.1,
   crossSocket: 1.5,
   smtSiblingTransfer: 0.2,
+  smtSlowdown: 1.8,
   sockets: 2,
   coresPerSocket: 20,
   atomic: 8,

@@ -85,6 +85,8 @@ export class Cpu {
   priority = 0;
   /** Busy time (clock advanced while running something), for utilisation. */
   busy = 0;
+  /** The other hardware thread of this CPU's core, or null (see CostProfile.smtSlowdown). */
+  sibling: Cpu | null = null;
 
   constructor(readonly id: number) {}
 }
@@ -187,6 +189,7 @@ export class Machine {
     this.faults = new Set(opts.faults ?? []);
     this.cpus = [];
     for (let i = 0; i < opts.cpus; i++) this.cpus.push(new Cpu(i));
+    this.pairSmtSiblings();
     this.cpu = this.cpus[0];
     this.traceSize = opts.traceSteps ?? 0;
     this.traceCpu = new Int32Array(this.traceSize);
@@ -195,6 +198,15 @@ export class Machine {
     this.traceLabel = new Array<string>(this.traceSize).fill("");
     this.traceName = new Array<string>(this.traceSize).fill("");
     if (this.policy === "pct") this.setupPct(opts.pctDepth ?? 3, opts.pctSteps ?? 10_000);
+  }
+
+  /** CPUs are numbered core by core over the sockets, then the second thread of each core. */
+  private pairSmtSiblings(): void {
+    const cores = this.profile.coresPerSocket * this.profile.sockets;
+    for (const cpu of this.cpus) {
+      const other = cpu.id < cores ? cpu.id + cores : cpu.id < 2 * cores ? cpu.id - cores : -1;
+      if (other >= 0 && other < this.cpus.length) cpu.sibling = this.cpus[other];
+    }
   }
 
   // ---------------------------------------------------------------- tasks
@@ -501,7 +513,10 @@ export class Machine {
       if (cpu.current === task && !task.spinning) cpu.current = null;
     } else {
       if (!(r.value >= 0)) this.fail(`${task.name} yielded an invalid step cost ${r.value}`);
-      cpu.clock += r.value + cpu.acc;
+      const sibling = cpu.sibling;
+      // Two busy hardware threads share one core's pipeline: each runs slower.
+      const smt = sibling !== null && sibling.heapPos >= 0 ? this.profile.smtSlowdown : 1;
+      cpu.clock += (r.value + cpu.acc) * smt;
       if (
         cpu.current === task &&
         cpu.runq.length > 0 &&

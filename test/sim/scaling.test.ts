@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { CacheLine } from "../../src/sim/cacheline.js";
+import { DEFAULT_COST_PROFILE } from "../../src/sim/cost-profile.js";
 import { Machine } from "../../src/sim/machine.js";
 import { RcuDomain } from "../../src/sim/sync/rcu.js";
 import { RwSemaphore } from "../../src/sim/sync/rwsem.js";
@@ -14,7 +15,8 @@ const RUN_NS = 100_000;
 
 /** Ops per simulated second with one task per CPU running `op` in a loop for RUN_NS. */
 function throughput(cpus: number, setup: (m: Machine) => (cpu: number) => void): number {
-  const m = new Machine({ cpus });
+  // One thread per core (no SMT sharing): these tests are about cache lines alone.
+  const m = new Machine({ cpus, profile: { ...DEFAULT_COST_PROFILE, smtSlowdown: 1 } });
   const op = setup(m);
   let ops = 0;
   for (let c = 0; c < cpus; c++) {
