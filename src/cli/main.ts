@@ -1,10 +1,9 @@
-import { buildProgram } from "./program.js";
+import { processIo } from "./common.js";
+import { runCli } from "./program.js";
 
-/** Runs the CLI; exit codes go through process.exitCode so piped output is never cut. */
+/** Runs the CLI; the status goes through process.exitCode so piped output is never cut. */
 export function main(argv: string[]): void {
-  const program = buildProgram();
-  program.parseAsync(argv).catch((err: unknown) => {
-    process.stderr.write(`ERROR: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+  void runCli(argv, processIo).then((status) => {
+    if (status !== 0) process.exitCode = status;
   });
 }
