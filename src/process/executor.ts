@@ -36,6 +36,8 @@ export interface AddressSpaceOps {
   dlclose(t: TaskStruct, binary: number): Sub<void>;
   fork(t: TaskStruct, child: Program, comm: string, state: ThreadStateLike): Sub<void>;
   exitGroup(t: TaskStruct, code: number): void;
+  /** The thread's program has ended (do_exit: drop its mm if it was the last user). */
+  threadExit(t: TaskStruct): Sub<void>;
   /** Address a binary's text is mapped at (dlopen'ed libraries move with their slot). */
   loadAddress(binary: number): number;
   /** Where the binary's text was placed in the workload layout. */
@@ -92,7 +94,10 @@ export function* runProgram(
           setArgs(regs, argRegs, n);
           regs.sp = sp;
           regs.ret = ret;
-          yield* trap(u, t, addr);
+          // Trap until the kernel lets the thread past (Restart re-executes the instruction, whose
+          // breakpoint may be gone by then; SIGTRAP is counted and the model lets it run on).
+          do regs.ip = addr;
+          while ((yield* handle_swbp(u, t)) === SwbpResult.Restart && t.mm.breakpointAt(addr));
           retStack[depth - 1] = regs.ret; // a uretprobe may have hijacked it
         }
         m.label = "user: call";
@@ -105,7 +110,10 @@ export function* runProgram(
         if (t.mm.breakpointAt(addr)) {
           regs.sp = sp;
           regs.ret = retStack[depth - 1];
-          yield* trap(u, t, addr);
+          // Trap until the kernel lets the thread past (Restart re-executes the instruction, whose
+          // breakpoint may be gone by then; SIGTRAP is counted and the model lets it run on).
+          do regs.ip = addr;
+          while ((yield* handle_swbp(u, t)) === SwbpResult.Restart && t.mm.breakpointAt(addr));
         }
         pc++;
         break;
@@ -181,18 +189,7 @@ export function* runProgram(
         break;
     }
   }
-}
-
-/** Execute the breakpoint at `addr` until the kernel lets the thread past it. */
-function* trap(u: UprobesState, t: TaskStruct, addr: number): Sub<void> {
-  const regs = t.regs;
-  while (true) {
-    regs.ip = addr;
-    const r = yield* handle_swbp(u, t);
-    if (r !== SwbpResult.Restart) return; // Done, or SIGTRAP (counted; the model lets it run on)
-    // Restart: the instruction re-executes; the breakpoint may be gone by now.
-    if (!t.mm.breakpointAt(addr)) return;
-  }
+  yield* as.threadExit(t);
 }
 
 function relocate(as: AddressSpaceOps, binary: number, addr: number): number {

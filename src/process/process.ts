@@ -84,20 +84,15 @@ export class SimProcess implements AddressSpaceOps {
     const k = this.k;
     let ts: TaskStruct | null = null;
     const env = { u: k.u, as: this as AddressSpaceOps, functionCount: this.w.functions.length };
-    const self = this;
     k.m.spawn(
       comm,
       (task: Task) => {
         ts = new TaskStruct(task, mm === this.mm ? this.pid : tid, tid, comm, mm);
         task.ctx = ts;
-        self.threads.push(ts);
-        self.states.set(ts, state);
-        self.running++;
-        return (function* () {
-          yield* runProgram(env, ts!, program, state);
-          self.running--;
-          if (mm !== self.mm) yield* mmput(mm);
-        })();
+        this.threads.push(ts);
+        this.states.set(ts, state);
+        this.running++;
+        return runProgram(env, ts, program, state);
       },
       cpu >= 0 ? cpu : undefined,
     );
@@ -170,6 +165,11 @@ export class SimProcess implements AddressSpaceOps {
     const childMm = yield* dup_mmap(t.mm);
     const childState = forkThreadState(state, child);
     this.startThread(comm, child, childState, childMm, -1, this.pid + 1000 + state.forks);
+  }
+
+  *threadExit(t: TaskStruct): Sub<void> {
+    this.running--;
+    if (t.mm !== this.mm) yield* mmput(t.mm);
   }
 
   exitGroup(_t: TaskStruct, code: number): void {
