@@ -28,7 +28,7 @@ import {
   TEXT,
 } from "./harness.js";
 
-const SEEDS = 50;
+const SEEDS = 100;
 
 /** f0 is emulated (nop), f1 single-stepped (ret). */
 const FNS: Fn[] = [

@@ -68,7 +68,7 @@ export interface Fn {
   insn: "nop" | "ret";
 }
 
-/** The test binary: functions 0x100 apart in its first text page, then one per later page. */
+/** The test binary's functions: 0x100 apart from file offset 0x100, all in its first page. */
 export function functions(count: number, insn: Fn["insn"] = "nop"): Fn[] {
   const out: Fn[] = [];
   for (let i = 0; i < count; i++) out.push({ name: `f${i}`, offset: 0x100 + i * 0x100, insn });
@@ -363,11 +363,4 @@ export function explore(
     }
   }
   return { runs, deadlocks, found: null };
-}
-
-/** Seeds x policies, for the report lines the tests print. */
-export function describeFound(name: string, r: ExploreResult): string {
-  if (r.found === null) return `${name}: no violation in ${r.runs} runs`;
-  const f = r.found;
-  return `${name}: found after ${f.runs} runs (seed ${f.seed}, ${f.policy}): ${f.violation.message.split("\n")[0]}`;
 }

@@ -13,7 +13,7 @@ import {
 } from "../../../src/kernel/uprobes/index.js";
 import { counter, explore, functions, type Scenario, TEXT } from "./harness.js";
 
-const SEEDS = 60;
+const SEEDS = 150;
 
 /**
  * R4: threads hit f0 while a registrar attaches and detaches f0's only consumer: each detach

@@ -14,7 +14,7 @@ import {
 } from "../../../src/kernel/uprobes/index.js";
 import { counter, explore, functions, P, type Scenario, TEXT } from "./harness.js";
 
-const SEEDS = 60;
+const SEEDS = 150;
 const FNS = functions(3);
 const F0 = TEXT + FNS[0].offset;
 

@@ -8,7 +8,7 @@ import { do_munmap } from "../../../src/kernel/mm/index.js";
 import { UPROBE_HANDLER_REMOVE } from "../../../src/kernel/uprobes/index.js";
 import { counter, explore, functions, P, type Scenario, TEXT } from "./harness.js";
 
-const SEEDS = 60;
+const SEEDS = 150;
 
 /**
  * R8: for each of four functions, consumer A attaches (its filter wants the process), then
