@@ -1,4 +1,6 @@
 /** Workloads: simulated binaries and the process that runs them. Public surface of src/process. */
+
+export { deriveSeed, Prng } from "../sim/prng.js";
 export { WorkloadError } from "./errors.js";
 export { globMatch, globToRegExp, hasWildcard } from "./glob.js";
 export {
@@ -28,7 +30,6 @@ export {
   type WorkloadProcess,
 } from "./load.js";
 export { UserMemory } from "./memory.js";
-export { deriveSeed, Prng } from "./prng.js";
 export * from "./program.js";
 export { describeThread, walkProgram } from "./reference.js";
 export { type FirstInsn, PROT_EXEC, PROT_READ, PROT_WRITE } from "./schema.js";

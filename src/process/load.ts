@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineCounter, parseDocument } from "yaml";
+import { deriveSeed } from "../sim/prng.js";
 import { didYouMean, errorAt, WorkloadError } from "./errors.js";
 import {
   type Binary,
@@ -18,7 +19,6 @@ import {
   textMapping,
 } from "./layout.js";
 import { UserMemory } from "./memory.js";
-import { deriveSeed } from "./prng.js";
 import {
   type CompileEnv,
   compileThread,

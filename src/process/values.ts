@@ -4,7 +4,7 @@
  * thread's own PRNG in program order, so a thread's values never depend on how the
  * scheduler interleaves it with others.
  */
-import { deriveSeed, Prng } from "./prng.js";
+import { deriveSeed, Prng } from "../sim/prng.js";
 import {
   type CallOp,
   type LoopBeginOp,

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { deriveSeed, PAGE_SIZE, Prng, parseSize, parseTime, UserMemory } from "../../src/process/index.js";
 import { encodeLittleEndian } from "../../src/process/memory.js";
-import { splitmix32 } from "../../src/process/prng.js";
+import { splitmix32 } from "../../src/sim/prng.js";
 
 describe("Prng (xoshiro128** seeded by splitmix32)", () => {
   it("is a pure function of its seed", () => {
