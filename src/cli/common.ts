@@ -38,6 +38,20 @@ export function colorWanted(io: CliIo): boolean {
   return io.stderrIsTTY && (noColor === undefined || noColor === "");
 }
 
+/** The options every command that runs a workload shares (program.ts declares them once). */
+export interface SharedOptions {
+  program?: string;
+  workload: string;
+  set: string[];
+  cpus: string;
+  seed: string;
+  kernel: string;
+  switch: string[];
+  format: "text" | "json";
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
 /** A user error: printed as one line, exit code `code` (1 script, 2 usage), never a stack trace. */
 export class UserError extends Error {
   constructor(

@@ -13,20 +13,11 @@ import {
   parseIntOption,
   processIo,
   readScript,
+  type SharedOptions,
   workload,
 } from "./common.js";
 
-export interface RunOptions {
-  program?: string;
-  workload: string;
-  set: string[];
-  cpus: string;
-  seed: string;
-  kernel: string;
-  switch: string[];
-  format: "text" | "json";
-  quiet?: boolean;
-  verbose?: boolean;
+export interface RunOptions extends SharedOptions {
   duration: string;
   output?: string;
   debug?: string;

@@ -11,6 +11,7 @@ import {
   parseDuration,
   parseIntOption,
   readScript,
+  type SharedOptions,
   workload,
 } from "./common.js";
 
@@ -20,15 +21,7 @@ uretprobe:/usr/bin/shopd:handle_request { @ret = count(); }
 uprobe:libc:malloc { @sizes = hist(arg0); }
 `;
 
-interface TopCliOptions {
-  program?: string;
-  workload: string;
-  set: string[];
-  cpus: string;
-  seed: string;
-  kernel: string;
-  switch: string[];
-  format: "text" | "json";
+interface TopCliOptions extends SharedOptions {
   interval: string;
   speed: string;
   duration?: string;
