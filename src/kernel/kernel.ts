@@ -25,6 +25,9 @@ export interface KernelOptions {
   faults?: readonly string[];
   traceSteps?: number;
   profile?: CostProfile;
+  /** PCT: number of priority change points and the expected length of the run in steps. */
+  pctDepth?: number;
+  pctSteps?: number;
 }
 
 export class Kernel {
@@ -43,6 +46,8 @@ export class Kernel {
       faults: opts.faults,
       traceSteps: opts.traceSteps,
       profile: opts.profile,
+      pctDepth: opts.pctDepth,
+      pctSteps: opts.pctSteps,
     });
     this.u = new UprobesState(this.m, opts.config);
     const u = this.u;
