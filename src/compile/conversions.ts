@@ -20,6 +20,7 @@ export function truthTest(t: Type): (v: Value) => boolean {
       return (v) => (v as string).length > 0;
     case "tuple":
     case "record":
+    case "struct":
     case "ustack":
     case "buffer":
       return () => true;
@@ -28,9 +29,9 @@ export function truthTest(t: Type): (v: Value) => boolean {
   }
 }
 
-/** True for the unsigned 64-bit type, which makes C comparisons unsigned. */
+/** True for the unsigned 64-bit types (addresses included), which make C comparisons unsigned. */
 export function isU64(t: Type): boolean {
-  return (t.kind === "int" && t.bits === 64 && !t.signed) || t.kind === "count";
+  return (t.kind === "int" && t.bits === 64 && !t.signed) || t.kind === "count" || t.kind === "pointer";
 }
 
 /** Whether an integer of type `from` is already a valid value of type `to`. */
@@ -73,7 +74,13 @@ export function conversion(from: Type, to: Type, exact = false): Convert | null 
 
 /** Equality of two values of types `a` and `b` (`==`, `!=`). */
 export function equality(a: Type, b: Type): (x: Value, y: Value) => boolean {
-  if (a.kind === "tuple" || b.kind === "tuple" || a.kind === "record" || b.kind === "record") {
+  if (
+    a.kind === "tuple" ||
+    b.kind === "tuple" ||
+    a.kind === "record" ||
+    b.kind === "record" ||
+    a.kind === "struct"
+  ) {
     return deepEqual;
   }
   if (a.kind === "string" || b.kind === "string") return (x, y) => x === y;

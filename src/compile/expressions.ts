@@ -25,6 +25,7 @@ import type { HitContext } from "./context.js";
 import { conversion, equality, isU64, truthTest } from "./conversions.js";
 import { asInt, CompileError, type Eval, locationOf, type ProbeEnv } from "./env.js";
 import { compileMapIncDec, compileMapRead } from "./map-access.js";
+import { memoryReader } from "./memory-reads.js";
 import { compileBlockValue } from "./statements.js";
 import { warnDivideByZero } from "./warnings.js";
 
@@ -257,8 +258,12 @@ function compileUnary(env: ProbeEnv, e: UnaryExpr): Eval {
       const signed = signedOf(e.type);
       return (ctx) => i64.neg(operand(ctx), signed);
     }
-    case "*":
-      throw new CompileError("pointer dereference '*' is not supported by probelab", e.span);
+    case "*": {
+      // `*p`: the pointee, read from the traced process (a struct becomes a record).
+      const pointer = compileIntOperand(env, e.operand);
+      const read = memoryReader(e.type, 0, env.script.symbols);
+      return (ctx) => read(ctx, pointer(ctx));
+    }
     case "&":
       throw new CompileError("the address-of operator '&' is not supported by probelab", e.span);
   }
@@ -291,6 +296,11 @@ function compileCast(env: ProbeEnv, e: CastExpr): Eval {
     const { bits, signed } = to;
     return (ctx) => i64.cast(operand(ctx), bits, signed);
   }
+  if (to.kind === "pointer") {
+    // An address is an unsigned 64-bit integer: `(struct Foo *)-1` is 0xffffffffffffffff.
+    const operand = compileIntOperand(env, e.operand);
+    return (ctx) => i64.cast(operand(ctx), 64, false);
+  }
   if (to.kind === "string" && e.operand.type.kind === "string") {
     const operand = compileExpr(env, e.operand) as (ctx: HitContext) => string;
     const size = to.size;
@@ -306,7 +316,15 @@ function compileCast(env: ProbeEnv, e: CastExpr): Eval {
 
 function compileField(env: ProbeEnv, e: FieldExpr): Eval {
   const t = e.operand.type;
-  if (t.kind === "record") {
+  if (t.kind === "pointer" && t.to.kind === "struct") {
+    // `p->f` / `p.f`: the member's bytes at p + offset, read when the hit runs.
+    const member = t.to.fields.find((f) => f.name === e.field);
+    if (member === undefined) throw new CompileError(`${t.to.name} has no field named '${e.field}'`, e.span);
+    const pointer = compileIntOperand(env, e.operand);
+    const read = memoryReader(member.type, member.offset, env.script.symbols);
+    return (ctx) => read(ctx, pointer(ctx));
+  }
+  if (t.kind === "record" || t.kind === "struct") {
     const index = t.fields.findIndex((f) => f.name === e.field);
     if (index < 0) throw new CompileError(`record has no field named '${e.field}'`, e.span);
     const operand = compileExpr(env, e.operand);

@@ -69,6 +69,14 @@ export function toValueType(t: Type, symbols: SymbolNames): ValueType {
       return { kind: "string", size: 64 };
     case "buffer":
       return { kind: "buffer" };
+    case "struct":
+      // A C struct read from memory is a record: printed `{ .m = 2, .n = 3 }`.
+      return {
+        kind: "record",
+        fields: t.fields.map((f) => ({ name: f.name, type: toValueType(f.type, symbols) })),
+      };
+    case "pointer":
+      return { kind: "pointer" };
     case "none":
       return { kind: "none" };
     case "error":

@@ -20,6 +20,10 @@ export interface Program {
   config: ConfigEntry[];
   /** `let @m = hash(N);` declarations, in source order. */
   mapDecls: MapDecl[];
+  /** C `struct`/`union` definitions, in source order (they come before the probes). */
+  structs: StructDef[];
+  /** `macro NAME(params) { }` definitions; expanded away before the checker runs. */
+  macros: MacroDef[];
   /** Probes (action blocks) in declaration order. */
   probes: Probe[];
   span: Span;
@@ -39,6 +43,44 @@ export interface MapDecl {
   name: string;
   mapKind: MapKind;
   maxEntries: number;
+  span: Span;
+}
+
+/** `struct Foo { int m; struct Bar *next; };` (or `union`): laid out by the checker. */
+export interface StructDef {
+  kind: "structDef";
+  /** `struct Foo` or `union Foo`, as C spells the type. */
+  name: string;
+  union: boolean;
+  fields: StructFieldDef[];
+  span: Span;
+}
+
+/** One member: its C type as written (`unsigned long`, `struct Bar *`, `char[16]`) and name. */
+export interface StructFieldDef {
+  kind: "structField";
+  name: string;
+  type: TypeRef;
+  span: Span;
+}
+
+/**
+ * `macro NAME($x, @m, ident) { body }`. A `$x` parameter binds the caller's variable (by
+ * reference), `@m` the caller's map, a bare identifier an expression substituted at each use.
+ */
+export interface MacroDef {
+  kind: "macroDef";
+  name: string;
+  params: MacroParam[];
+  body: Block;
+  span: Span;
+}
+
+export interface MacroParam {
+  kind: "macroParam";
+  /** "$x", "@m" or "x", as written. */
+  name: string;
+  binds: "variable" | "map" | "expression";
   span: Span;
 }
 
@@ -258,6 +300,12 @@ export interface VarExpr extends ExprBase {
   kind: "var";
   name: string;
   slot: number;
+  /**
+   * The macro expansion that introduced this variable as one of the macro's own locals
+   * (absent for the program's variables). Two variables are the same only when both name
+   * and expansion match: that is what keeps macros hygienic.
+   */
+  expansion?: number;
 }
 
 /** `@name` or `@name[key]`; a multi-key access `@m[a, b]` has a tuple key. */
@@ -383,7 +431,7 @@ export interface RecordExpr extends ExprBase {
   fields: { name: string; value: Expr; span: Span }[];
 }
 
-/** `e.name` / `e->name` on a record. */
+/** `e.name` / `e->name` on a record, a struct, or a pointer to a struct (read from memory). */
 export interface FieldExpr extends ExprBase {
   kind: "field";
   operand: Expr;

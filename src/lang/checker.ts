@@ -16,9 +16,9 @@ import {
   UNSUPPORTED_BUILTINS,
   UNSUPPORTED_FUNCTIONS,
 } from "./builtins.js";
+import { CTypes } from "./c-types.js";
 import { checkConfig } from "./config.js";
 import { DiagnosticSink } from "./diagnostics.js";
-import { own } from "./own.js";
 import { argumentKinds, parseFormat } from "./printf-format.js";
 import { didYouMean } from "./suggest.js";
 import {
@@ -30,23 +30,12 @@ import {
   isAggregate,
   type MapInfo,
   NONE,
+  type StructType,
   stringType,
   type Type,
   typeName,
   UINT64,
 } from "./types.js";
-
-const INT_TYPE_NAMES: Record<string, Type> = {
-  int8: intType(8, true),
-  int16: intType(16, true),
-  int32: intType(32, true),
-  int64: intType(64, true),
-  uint8: intType(8, false),
-  uint16: intType(16, false),
-  uint32: intType(32, false),
-  uint64: intType(64, false),
-  bool: BOOL,
-};
 
 const I64_MAX = (1n << 63n) - 1n;
 
@@ -59,8 +48,9 @@ export function literalType(v: bigint): Type {
   return v > I64_MAX ? UINT64 : INT64;
 }
 
+/** Integers, and what C treats as one in conditions, comparisons and printf: bools and pointers. */
 function isIntLike(t: Type): boolean {
-  return t.kind === "int" || t.kind === "bool" || t.kind === "error";
+  return t.kind === "int" || t.kind === "bool" || t.kind === "pointer" || t.kind === "error";
 }
 
 /** Integer value of a map's aggregate when read in an expression (a synchronous reduction). */
@@ -115,6 +105,9 @@ export function unify(a: Type, b: Type): Type | null {
     }
     return { kind: "record", fields };
   }
+  // A struct type is one shared object per definition; pointers match when their targets do.
+  if (a.kind === "struct" || b.kind === "struct") return a === b ? a : null;
+  if (a.kind === "pointer" && b.kind === "pointer") return typeName(a) === typeName(b) ? a : null;
   if (a.kind === "hist" && b.kind === "hist") return a.k === b.k ? a : null;
   if (a.kind === "lhist" && b.kind === "lhist") {
     return a.min === b.min && a.max === b.max && a.step === b.step ? a : null;
@@ -138,6 +131,14 @@ interface Variable {
   name: string;
   slot: number;
   type: Type | null;
+}
+
+/**
+ * A variable's identity: its name, plus the macro expansion that introduced it when it is a
+ * macro's own local (so a macro's `$i` is never the caller's `$i`).
+ */
+function varKey(v: A.VarExpr): string {
+  return v.expansion === undefined ? v.name : `${v.name}#${v.expansion}`;
 }
 
 class Scope {
@@ -170,6 +171,7 @@ export class Checker {
   constructor(
     private readonly sink: DiagnosticSink,
     private readonly maxStrlen: number,
+    private readonly cTypes: CTypes,
     seed?: Map<string, MapState>,
   ) {
     if (seed) for (const [k, v] of seed) this.maps.set(k, { ...v });
@@ -352,7 +354,7 @@ export class Checker {
   }
 
   private let(stmt: A.LetStmt): void {
-    const existing = this.ctx.scope.vars.get(stmt.variable.name);
+    const existing = this.ctx.scope.vars.get(varKey(stmt.variable));
     if (existing) {
       this.sink.error(
         `Variable ${stmt.variable.name} was already declared in this scope`,
@@ -360,7 +362,7 @@ export class Checker {
       );
     }
     let type: Type | null = null;
-    if (stmt.declaredType) type = this.resolveTypeRef(stmt.declaredType);
+    if (stmt.declaredType) type = this.cTypes.resolveDeclared(stmt.declaredType, this.sink);
     if (stmt.value) {
       const vt = this.valueForStorage(stmt.value, stmt.variable.name);
       if (type && vt.kind !== "error" && !unify(type, vt)) {
@@ -378,7 +380,7 @@ export class Checker {
   private declare(v: A.VarExpr, type: Type | null): void {
     const slot = this.ctx.locals.length;
     this.ctx.locals.push({ slot, name: v.name, type: type ?? INT64 });
-    this.ctx.scope.vars.set(v.name, { name: v.name, slot, type });
+    this.ctx.scope.vars.set(varKey(v), { name: v.name, slot, type });
     v.slot = slot;
     v.type = type ?? INT64;
   }
@@ -404,7 +406,7 @@ export class Checker {
       return;
     }
     const vt = this.valueForStorage(stmt.value, target.name);
-    const variable = this.ctx.scope.lookup(target.name);
+    const variable = this.ctx.scope.lookup(varKey(target));
     if (!variable) {
       this.declare(target, vt);
       return;
@@ -425,6 +427,10 @@ export class Checker {
   /** `x op= e` on an integer. */
   private compound(stmt: A.AssignStmt, targetType: Type): void {
     const vt = this.expr(stmt.value);
+    if (targetType.kind === "pointer" || vt.kind === "pointer") {
+      this.pointerArithmetic(stmt.span);
+      return;
+    }
     if (!isIntLike(targetType) || !isIntLike(vt)) {
       this.sink.error(
         `Type mismatch for '${stmt.op}=': '${typeName(targetType)}' and '${typeName(vt)}'`,
@@ -628,7 +634,7 @@ export class Checker {
   }
 
   private varRead(e: A.VarExpr): Type {
-    const variable = this.ctx.scope.lookup(e.name);
+    const variable = this.ctx.scope.lookup(varKey(e));
     if (!variable) {
       this.sink.error(`Undefined or undeclared variable: ${e.name}`, e.span);
       return ERROR_TYPE;
@@ -878,6 +884,10 @@ export class Checker {
       return comparison ? BOOL : ERROR_TYPE;
     }
     if (comparison) return BOOL;
+    if (l.kind === "pointer" || r.kind === "pointer") {
+      this.pointerArithmetic(e.span);
+      return ERROR_TYPE;
+    }
     if ((e.op === "/" || e.op === "%") && (signedOperand(e.left, l) || signedOperand(e.right, r))) {
       this.sink.warning(
         `Signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`,
@@ -889,15 +899,22 @@ export class Checker {
     return signed ? INT64 : UINT64;
   }
 
+  private pointerArithmetic(span: A.Span): void {
+    this.sink.error(
+      "pointer arithmetic is not supported by probelab: cast the pointer to uint64 first",
+      span,
+    );
+  }
+
   private mismatch(e: A.BinaryExpr, l: Type, r: Type): void {
     this.sink.error(`Type mismatch for '${e.op}': comparing ${typeName(l)} with ${typeName(r)}`, e.span);
   }
 
   private unary(e: A.UnaryExpr): Type {
-    if (e.op === "*" || e.op === "&") {
+    if (e.op === "*") return this.dereference(e);
+    if (e.op === "&") {
       this.expr(e.operand);
-      const what = e.op === "*" ? "pointer dereference (*)" : "address-of (&)";
-      this.sink.error(`${what} is not supported by probelab`, e.span);
+      this.sink.error("address-of (&) is not supported by probelab", e.span);
       return ERROR_TYPE;
     }
     if (e.op === "-" && e.operand.kind === "int") {
@@ -911,6 +928,10 @@ export class Checker {
       return ERROR_TYPE;
     }
     if (e.op === "!") return BOOL;
+    if (t.kind === "pointer") {
+      this.pointerArithmetic(e.span);
+      return ERROR_TYPE;
+    }
     if (e.op === "-") return INT64;
     return t.kind === "int" ? intType(64, t.signed) : UINT64;
   }
@@ -931,7 +952,7 @@ export class Checker {
       return INT64;
     }
     if (target.kind !== "var") return ERROR_TYPE;
-    const variable = this.ctx.scope.lookup(target.name);
+    const variable = this.ctx.scope.lookup(varKey(target));
     if (!variable) {
       this.sink.error(
         `Undefined or undeclared variable: ${target.name} (assign it before using ${e.op})`,
@@ -983,22 +1004,27 @@ export class Checker {
     return merged;
   }
 
-  private resolveTypeRef(ref: A.TypeRef): Type {
-    const t = own(INT_TYPE_NAMES, ref.text);
-    if (t) return t;
-    if (/^(struct|union|enum) /.test(ref.text)) {
-      this.sink.error(`C types (${ref.text}) are not supported by probelab`, ref.span);
-    } else if (ref.text.includes("*")) {
-      this.sink.error(`pointer types (${ref.text}) are not supported by probelab`, ref.span);
-    } else {
-      this.sink.error(`Unsupported type: ${ref.text} (probelab casts to int8..uint64 and bool)`, ref.span);
+  /** `*p`: the value p points to, read from the traced process's memory when the hit runs. */
+  private dereference(e: A.UnaryExpr): Type {
+    const t = this.expr(e.operand);
+    if (t.kind === "error") return t;
+    if (t.kind !== "pointer") {
+      this.sink.error(
+        `Can not dereference type '${typeName(t)}': cast it to a pointer first, e.g. *(int32 *)arg0`,
+        e.span,
+      );
+      return ERROR_TYPE;
     }
-    return ERROR_TYPE;
+    if (t.to.kind === "none") {
+      this.sink.error("Can not dereference a void pointer: cast it to a typed pointer first", e.span);
+      return ERROR_TYPE;
+    }
+    return t.to;
   }
 
   private cast(e: A.CastExpr): Type {
     const from = this.expr(e.operand);
-    const to = this.resolveTypeRef(e.to);
+    const to = this.cTypes.resolveCast(e.to, this.sink);
     if (to.kind === "error" || from.kind === "error") return to;
     if (!isIntLike(from)) {
       this.sink.error(`Cannot cast from '${typeName(from)}' to '${typeName(to)}'`, e.span);
@@ -1020,6 +1046,9 @@ export class Checker {
   private field(e: A.FieldExpr): Type {
     const t = this.expr(e.operand);
     if (t.kind === "error") return t;
+    // `p->f` and `p.f` on a struct pointer read the member through the pointer.
+    const struct = t.kind === "pointer" && t.to.kind === "struct" ? t.to : t;
+    if (struct.kind === "struct") return this.structMember(e, struct);
     if (t.kind !== "record") {
       this.sink.error(`Can not access field '${e.field}' on expression of type '${typeName(t)}'`, e.span);
       return ERROR_TYPE;
@@ -1037,6 +1066,20 @@ export class Checker {
       return ERROR_TYPE;
     }
     return f.type;
+  }
+
+  private structMember(e: A.FieldExpr, struct: StructType): Type {
+    const member = struct.fields.find((f) => f.name === e.field);
+    if (member) return member.type;
+    this.sink.error(
+      `Struct/union of type '${struct.name}' does not contain a field named '${e.field}'`,
+      e.span,
+      didYouMean(
+        e.field,
+        struct.fields.map((f) => f.name),
+      ),
+    );
+    return ERROR_TYPE;
   }
 
   private tupleIndex(e: A.Expr, t: Type, index: number): Type {
@@ -1113,12 +1156,13 @@ export function checkProgram(
   args: string[],
 ): A.TypedProgram | null {
   const config = checkConfig(program.config, sink);
+  const cTypes = new CTypes(program.structs, sink);
   let pass = new DiagnosticSink();
-  let checker = runChecker(program, pass, config.maxStrlen);
+  let checker = runChecker(program, pass, config.maxStrlen, cTypes);
   if (checker.forwardMapUse) {
     // A map was read before the probe that writes it: check again knowing every map's type.
     pass = new DiagnosticSink();
-    checker = runChecker(program, pass, config.maxStrlen, checker.mapStates);
+    checker = runChecker(program, pass, config.maxStrlen, cTypes, checker.mapStates);
   }
   sink.list.push(...pass.list);
   checker.reportUndefinedMaps(checker.mapUses, sink);
@@ -1145,9 +1189,10 @@ function runChecker(
   program: A.Program,
   sink: DiagnosticSink,
   maxStrlen: number,
+  cTypes: CTypes,
   seed?: Map<string, MapState>,
 ): Checker & { probeInfos: A.ProbeInfo[] } {
-  const checker = new Checker(sink, maxStrlen, seed) as Checker & { probeInfos: A.ProbeInfo[] };
+  const checker = new Checker(sink, maxStrlen, cTypes, seed) as Checker & { probeInfos: A.ProbeInfo[] };
   checker.probeInfos = program.probes.map((p) => checker.checkProbe(p));
   return checker;
 }

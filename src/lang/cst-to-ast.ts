@@ -92,8 +92,7 @@ const PRECEDENCE: Record<A.BinaryOp, number> = {
 
 const UNSUPPORTED_ITEMS: Record<string, string> = {
   Preprocessor: "C preprocessor directives (#include, #define)",
-  CDefinition: "C definitions (struct, union, enum)",
-  Macro: "macros",
+  EnumDefinition: "C enum definitions",
   TopImport: "imports",
   Fn: "subprograms (fn)",
 };
@@ -129,9 +128,13 @@ export class AstBuilder {
       kind: "program",
       config: [],
       mapDecls: [],
+      structs: [],
+      macros: [],
       probes: [],
       span: this.nodeSpan(node),
     };
+    for (const def of subs(node, "structDefinition")) program.structs.push(this.structDefinition(def));
+    for (const def of subs(node, "macroDefinition")) program.macros.push(this.macroDefinition(def));
     for (const cfg of subs(node, "configBlock")) {
       for (const entry of subs(cfg, "configEntry")) program.config.push(this.configEntry(entry));
     }
@@ -148,11 +151,93 @@ export class AstBuilder {
   /** bpftrace requires the config block and C definitions before the probes. */
   private checkOrder(node: CstNode): void {
     const firstProbe = sub(node, "probe");
-    if (!firstProbe) return;
-    for (const cfg of subs(node, "configBlock")) {
-      if (startOffset(cfg) > startOffset(firstProbe)) {
-        this.sink.error("syntax: the config block must appear before probes", tokenSpan(tok(cfg, "Config")!));
+    const firstMacro = sub(node, "macroDefinition");
+    if (firstProbe) {
+      for (const cfg of subs(node, "configBlock")) {
+        if (startOffset(cfg) > startOffset(firstProbe)) {
+          this.sink.error(
+            "syntax: the config block must appear before probes",
+            tokenSpan(tok(cfg, "Config")!),
+          );
+        }
       }
+    }
+    const firstItem = Math.min(
+      firstProbe ? startOffset(firstProbe) : Number.POSITIVE_INFINITY,
+      firstMacro ? startOffset(firstMacro) : Number.POSITIVE_INFINITY,
+    );
+    for (const def of subs(node, "structDefinition")) {
+      if (startOffset(def) > firstItem) {
+        this.sink.error(
+          "syntax: C definitions must appear before probes and macros",
+          tokenSpan(tok(def, "StructDefinition")!),
+        );
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ C definitions and macros
+
+  private structDefinition(node: CstNode): A.StructDef {
+    const keyword = tok(node, "StructDefinition")!;
+    const nameTok = tok(node, "name")!;
+    this.checkIdentifier(nameTok, `${keyword.image} name`);
+    return {
+      kind: "structDef",
+      name: `${keyword.image} ${nameTok.image}`,
+      union: keyword.image === "union",
+      fields: subs(node, "structField").map((f) => this.structField(f)),
+      span: joinSpans(tokenSpan(keyword), tokenSpan(nameTok)),
+    };
+  }
+
+  /** The last identifier is the member's name; the words before it (and any `*`s) its type. */
+  private structField(node: CstNode): A.StructFieldDef {
+    const words = toks(node, "Identifier");
+    const nameTok = words.at(-1)!;
+    const typeWords = words.slice(0, -1).map((w) => w.image);
+    const structKw = tok(node, "StructKeyword");
+    if (structKw) typeWords.unshift(structKw.image);
+    const stars = toks(node, "Star").length;
+    const span = joinSpans(tokenSpan(firstToken(node)), tokenSpan(tok(node, "Semi")!));
+    if (typeWords.length === 0 || (structKw && typeWords.length < 2)) {
+      this.sink.error(`syntax: member '${nameTok.image}' needs a type`, tokenSpan(nameTok));
+    }
+    let text = typeWords.join(" ");
+    if (stars > 0) text += ` ${"*".repeat(stars)}`;
+    if (tok(node, "LBracket")) text += `[${tok(node, "IntLiteral")?.image ?? ""}]`;
+    return { kind: "structField", name: nameTok.image, type: { kind: "typeRef", text, span }, span };
+  }
+
+  private macroDefinition(node: CstNode): A.MacroDef {
+    const nameTok = tok(node, "name")!;
+    this.checkIdentifier(nameTok, "macro name");
+    const params = subs(node, "macroParameter").map((p): A.MacroParam => {
+      const [, el] = onlyChildElement(p);
+      const token = el as IToken;
+      const span = tokenSpan(token);
+      if (token.tokenType === t.TopVariable)
+        return { kind: "macroParam", name: token.image, binds: "variable", span };
+      if (token.tokenType === t.MapName) return { kind: "macroParam", name: token.image, binds: "map", span };
+      this.checkIdentifier(token, "macro parameter");
+      if (BUILTIN_VALUES.has(token.image)) {
+        this.sink.error(`macro parameter '${token.image}' is the name of a builtin`, span);
+      }
+      return { kind: "macroParam", name: token.image, binds: "expression", span };
+    });
+    return {
+      kind: "macroDef",
+      name: nameTok.image,
+      params,
+      body: this.block(sub(node, "block")!),
+      span: joinSpans(tokenSpan(tok(node, "Macro")!), tokenSpan(tok(node, "RParen")!)),
+    };
+  }
+
+  /** Names lexed as raw top-level text (struct and macro names) must be plain identifiers. */
+  private checkIdentifier(token: IToken, what: string): void {
+    if (!/^[_a-zA-Z][_a-zA-Z0-9]*$/.test(token.image)) {
+      this.sink.error(`syntax: invalid ${what} '${token.image}'`, tokenSpan(token));
     }
   }
 

@@ -88,6 +88,8 @@ export class ProbelabParser extends CstParser {
         DEF: [
           { ALT: () => this.topLevelItem(() => this.SUBRULE(this.configBlock)) },
           { ALT: () => this.topLevelItem(() => this.SUBRULE(this.mapDecl)) },
+          { ALT: () => this.topLevelItem(() => this.SUBRULE(this.structDefinition)) },
+          { ALT: () => this.topLevelItem(() => this.SUBRULE(this.macroDefinition)) },
           { ALT: () => this.topLevelItem(() => this.SUBRULE(this.unsupportedItem)) },
           { ALT: () => this.topLevelItem(() => this.SUBRULE(this.probe)) },
           { ALT: () => this.CONSUME(t.Semi) },
@@ -145,7 +147,60 @@ export class ProbelabParser extends CstParser {
     this.OPTION(() => this.CONSUME(t.Semi));
   });
 
-  /** C definitions, preprocessor lines, macros, imports, `fn`: skipped as a unit and reported. */
+  /** `struct Foo { int m; ... }` or `union`; the trailing `;` is optional. */
+  structDefinition = this.RULE("structDefinition", () => {
+    this.CONSUME(t.StructDefinition);
+    this.CONSUME(t.AttachPointText, { LABEL: "name" });
+    this.CONSUME(t.LCurly);
+    this.MANY(() => this.SUBRULE(this.structField));
+    this.CONSUME(t.RCurly);
+    this.OPTION(() => this.CONSUME(t.Semi));
+  });
+
+  /**
+   * `int m;`, `unsigned long long n;`, `struct Bar *next;`, `char name[16];`. The words before
+   * the name are the type; which word is the name is settled by the AST visitor (the last).
+   */
+  structField = this.RULE("structField", () => {
+    this.OPTION(() => this.CONSUME(t.StructKeyword));
+    this.AT_LEAST_ONE(() => this.CONSUME(t.Identifier));
+    this.OPTION2(() => {
+      this.AT_LEAST_ONE2(() => this.CONSUME(t.Star));
+      this.CONSUME2(t.Identifier);
+    });
+    this.OPTION3(() => {
+      this.CONSUME(t.LBracket);
+      this.OPTION4(() => this.CONSUME(t.IntLiteral));
+      this.CONSUME(t.RBracket);
+    });
+    this.CONSUME(t.Semi);
+  });
+
+  /** `macro NAME($x, @m, ident) { body }`. */
+  macroDefinition = this.RULE("macroDefinition", () => {
+    this.CONSUME(t.Macro);
+    this.CONSUME(t.AttachPointText, { LABEL: "name" });
+    this.CONSUME(t.LParen);
+    this.OPTION(() => {
+      this.SUBRULE(this.macroParameter);
+      this.MANY(() => {
+        this.CONSUME(t.Comma);
+        this.SUBRULE2(this.macroParameter);
+      });
+    });
+    this.CONSUME(t.RParen);
+    this.SUBRULE(this.block);
+  });
+
+  macroParameter = this.RULE("macroParameter", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(t.TopVariable) },
+      { ALT: () => this.CONSUME(t.MapName) },
+      { ALT: () => this.CONSUME(t.AttachPointText) },
+    ]);
+  });
+
+  /** Enums, preprocessor lines, imports, `fn`: skipped as a unit and reported. */
   unsupportedItem = this.RULE("unsupportedItem", () => {
     this.CONSUME(t.UnsupportedItem);
     this.MANY(() => this.CONSUME(t.Skippable));

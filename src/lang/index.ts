@@ -1,5 +1,5 @@
 /**
- * The public face of the front end: lex → parse → build the AST → check, chained in a few
+ * The public face of the front end: lex → parse → build the AST → expand macros → check, chained in a few
  * lines. Each phase reports into one DiagnosticSink; a phase runs only if the ones before it
  * found no errors, so one mistake is reported once.
  */
@@ -10,6 +10,7 @@ import { AstBuilder, tokenSpan } from "./cst-to-ast.js";
 import { type Diagnostic, DiagnosticSink, formatDiagnostics, type SourceFile } from "./diagnostics.js";
 import { dumpTree } from "./dump.js";
 import { describeToken, parser } from "./grammar.js";
+import { expandMacros } from "./macros.js";
 import { lexer } from "./tokens.js";
 
 export type * from "./ast.js";
@@ -77,7 +78,8 @@ export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndR
   const sink = new DiagnosticSink();
   try {
     const ast = parse(src, opts, sink);
-    const program = ast ? checkProgram(ast, sink, opts.args ?? []) : null;
+    if (ast) expandMacros(ast, sink);
+    const program = ast && !sink.hasErrors ? checkProgram(ast, sink, opts.args ?? []) : null;
     return { program: sink.hasErrors ? null : program, diagnostics: sink.list };
   } catch (err) {
     // A bug in the front end must still not show a user a stack trace.

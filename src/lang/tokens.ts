@@ -3,7 +3,8 @@
  * attach point is raw text (`uprobe:/usr/bin/shopd:handle_*` is one token), inside bodies the
  * same characters are operators. Chevrotain lexer modes model that:
  *
- *   top   – between probes: attach points, `config`, `let @m = hash(N)`, unsupported C/macro items;
+ *   top   – between probes: attach points, `config`, `let @m = hash(N)`, the heads of struct and
+ *           macro definitions (their `{ }` bodies lex in body mode), unsupported items;
  *   body  – inside `{ }`: expression and statement tokens; `{` pushes, `}` pops;
  *   pred  – inside `/predicate/`: expression tokens; the closing `/` (a `/` followed by `{`) pops;
  *   decl  – after a top-level `let`: expression tokens until `;` or `)`.
@@ -25,7 +26,7 @@ export const Semi = createToken({ name: "Semi", pattern: Lexer.NA, label: "';'" 
 export const RParen = createToken({ name: "RParen", pattern: Lexer.NA, label: "')'" });
 export const Let = createToken({ name: "Let", pattern: Lexer.NA, label: "'let'" });
 export const Import = createToken({ name: "Import", pattern: Lexer.NA, label: "'import'" });
-/** Top-level items probelab does not implement (C definitions, macros, imports, subprograms). */
+/** Top-level items probelab does not implement (enums, preprocessor lines, imports, subprograms). */
 export const UnsupportedItem = createToken({ name: "UnsupportedItem", pattern: Lexer.NA });
 /** Any token an unsupported top-level item may contain before its block. */
 export const Skippable = createToken({ name: "Skippable", pattern: Lexer.NA });
@@ -108,12 +109,19 @@ function topKeyword(name: string, word: string, categories: TokenType[], extra: 
 
 export const Config = topKeyword("Config", "config", []);
 export const TopLet = topKeyword("TopLet", "let", [Let], { push_mode: "decl" });
-export const Macro = topKeyword("Macro", "macro", [UnsupportedItem]);
+export const Macro = topKeyword("Macro", "macro", []);
 export const TopImport = topKeyword("TopImport", "import", [Import, UnsupportedItem]);
 export const Fn = topKeyword("Fn", "fn", [UnsupportedItem]);
-export const CDefinition = createToken({
-  name: "CDefinition",
-  pattern: /struct|union|enum/,
+/** `struct Foo { ... }` / `union U { ... }` before the probes: the body lexes in body mode. */
+export const StructDefinition = createToken({
+  name: "StructDefinition",
+  pattern: /struct|union/,
+  longer_alt: AttachPointText,
+  label: "'struct'",
+});
+export const EnumDefinition = createToken({
+  name: "EnumDefinition",
+  pattern: /enum/,
   longer_alt: AttachPointText,
   categories: [UnsupportedItem],
   label: "C definition",
@@ -393,8 +401,10 @@ export const lexerDefinition = {
       Macro,
       TopImport,
       Fn,
-      CDefinition,
+      StructDefinition,
+      EnumDefinition,
       TopVariable,
+      MapName,
       AttachPointText,
       StringLiteral,
       IntLiteral,

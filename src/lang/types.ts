@@ -51,6 +51,34 @@ export interface BufferType {
   size: number;
 }
 /**
+ * A C struct or union defined at the top of the script, laid out with C alignment. The object
+ * is shared by every use of the type (a pointer to it may come before its fields are known),
+ * so two struct types are the same type exactly when they are the same object.
+ */
+export interface StructType {
+  kind: "struct";
+  /** As C spells it: `struct Foo`, `union U`. */
+  name: string;
+  fields: StructMember[];
+  /** Bytes, padding included. */
+  size: number;
+  align: number;
+}
+export interface StructMember {
+  name: string;
+  type: Type;
+  /** Byte offset from the start of the struct. */
+  offset: number;
+}
+/**
+ * A user-space address with what it points to: `(struct Foo *)arg0`, `(int32 *)p`. `to` is
+ * NONE for `void *`. Its value is the address, an unsigned 64-bit integer.
+ */
+export interface PointerType {
+  kind: "pointer";
+  to: Type;
+}
+/**
  * Given to expressions the checker could not type. It is compatible with everything,
  * so one mistake yields one diagnostic instead of a cascade.
  */
@@ -82,6 +110,8 @@ export type Type =
   | UstackType
   | TimestampType
   | BufferType
+  | StructType
+  | PointerType
   | ErrorType
   | AggregateType;
 
@@ -119,6 +149,31 @@ export const UINT64 = intType(64, false);
 export const INT64 = intType(64, true);
 export const UINT32 = intType(32, false);
 
+export function pointerTo(to: Type): PointerType {
+  return { kind: "pointer", to };
+}
+
+/** Bytes a value of type `t` takes in C memory (integers, bools, pointers, structs); 0 otherwise. */
+export function sizeOf(t: Type): number {
+  switch (t.kind) {
+    case "int":
+      return t.bits / 8;
+    case "bool":
+      return 1;
+    case "pointer":
+      return 8;
+    case "struct":
+      return t.size;
+    default:
+      return 0;
+  }
+}
+
+/** Alignment of a C object of type `t` (x86-64: natural alignment, structs their largest member's). */
+export function alignOf(t: Type): number {
+  return t.kind === "struct" ? t.align : Math.max(1, sizeOf(t));
+}
+
 export function stringType(size: number): StringType {
   return { kind: "string", size };
 }
@@ -146,6 +201,12 @@ export function typeName(t: Type): string {
       return "timestamp";
     case "buffer":
       return `buffer[${t.size}]`;
+    case "struct":
+      return t.name;
+    case "pointer":
+      return t.to.kind === "pointer"
+        ? `${typeName(t.to)}*`
+        : `${t.to.kind === "none" ? "void" : typeName(t.to)} *`;
     case "error":
       return "<error>";
     case "count":

@@ -34,9 +34,7 @@ const intervalOnly = cases.filter((c) => !NEEDS_PROCESS.test(c.prog) && INTERVAL
  * Cases this suite is known to fail, each with the reason. A case that starts passing must
  * be removed from here (the test checks both directions).
  */
-const KNOWN_FAILURES: Record<string, string> = {
-  "it mutates the passed variable": "macros are not in probelab's subset (language.md item 9)",
-};
+const KNOWN_FAILURES: Record<string, string> = {};
 
 function trimmedLines(s: string): string[] {
   return s.split("\n").map((l) => l.trim());

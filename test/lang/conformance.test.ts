@@ -19,10 +19,6 @@ const EXPECTED_REJECTIONS: Record<string, string> = {
   unroll_max_value: "unroll maximum value is 100",
   "has_key error scalar": "call to has_key() expects a map with explicit keys (non-scalar map)",
   "bad config": "bad_config: not a known configuration option",
-  // Deliberately unsupported: macros and C struct definitions (language.md item 9, "later").
-  "it mutates the passed variable": "macros are not supported by probelab",
-  logical_and_or_different_sizes: "C definitions (struct, union, enum) are not supported by probelab",
-  print_non_map_struct: "C definitions (struct, union, enum) are not supported by probelab",
 };
 
 describe("bpftrace conformance programs through the front end", () => {

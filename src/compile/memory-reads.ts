@@ -1,0 +1,99 @@
+/**
+ * Reading C values out of the traced process's memory, as bpf_probe_read_user does for a
+ * `p->field` or a `*p`: the bytes at an address, decoded little-endian (x86-64) by the C type
+ * the checker resolved. A read the process cannot satisfy (unmapped address, a bigint
+ * address, no process at all) yields the type's zero, as a failed probe read leaves a zeroed
+ * buffer behind.
+ */
+
+import type { Type } from "../lang/types.js";
+import { sizeOf } from "../lang/types.js";
+import { cast, type Int } from "../runtime/int64.js";
+import type { Value } from "../runtime/types.js";
+import { makeRecord, zeroValue } from "../runtime/values.js";
+import type { HitContext } from "./context.js";
+import { CompileError } from "./env.js";
+import type { SymbolNames } from "./value-types.js";
+import { toValueType } from "./value-types.js";
+
+/** Decodes one value of a fixed C type from `bytes` at byte offset `at`. */
+type Decode = (bytes: Uint8Array, at: number) => Value;
+
+const TWO_32 = 4294967296;
+
+function u32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
+/** A 64-bit integer: a plain number while it is a safe integer, else a bigint. */
+function int64(b: Uint8Array, at: number, signed: boolean): Int {
+  const lo = u32(b, at);
+  const hi = u32(b, at + 4);
+  if (hi < 0x200000) return hi * TWO_32 + lo;
+  if (signed && hi > 0xffe00000) return (hi - TWO_32) * TWO_32 + lo;
+  return cast((BigInt(hi) << 32n) | BigInt(lo), 64, signed);
+}
+
+function intDecoder(bits: number, signed: boolean): Decode {
+  switch (bits) {
+    case 8:
+      return signed ? (b, at) => (b[at]! << 24) >> 24 : (b, at) => b[at]!;
+    case 16:
+      return signed
+        ? (b, at) => ((b[at]! | (b[at + 1]! << 8)) << 16) >> 16
+        : (b, at) => b[at]! | (b[at + 1]! << 8);
+    case 32:
+      return signed ? (b, at) => u32(b, at) | 0 : u32;
+    default:
+      return (b, at) => int64(b, at, signed);
+  }
+}
+
+/** The decoder of a C type; structs decode member by member into a record. */
+function decoderFor(t: Type): Decode {
+  switch (t.kind) {
+    case "int":
+      return intDecoder(t.bits, t.signed);
+    case "bool":
+      return (b, at) => b[at] !== 0;
+    case "pointer":
+      return (b, at) => int64(b, at, false);
+    case "struct": {
+      const members = t.fields.map((f) => ({ offset: f.offset, decode: decoderFor(f.type) }));
+      const n = members.length;
+      return (b, at) => {
+        const values = new Array<Value>(n);
+        for (let i = 0; i < n; i++) values[i] = members[i]!.decode(b, at + members[i]!.offset);
+        return makeRecord(values);
+      };
+    }
+    default:
+      throw new CompileError(`cannot read a value of type '${t.kind}' from memory`);
+  }
+}
+
+/** An address a read can use, or -1 (negative or beyond what a number holds exactly). */
+function address(v: Int): number {
+  return typeof v === "number" && v >= 0 ? v : -1;
+}
+
+/**
+ * A reader of values of type `t` at `base + offset` in the hit's process. Everything that
+ * depends only on the type (size, decoder, zero value) is settled here, once.
+ */
+export function memoryReader(
+  t: Type,
+  offset: number,
+  symbols: SymbolNames,
+): (ctx: HitContext, base: Int) => Value {
+  const size = sizeOf(t);
+  const decode = decoderFor(t);
+  const zero = zeroValue(toValueType(t, symbols));
+  return (ctx, base) => {
+    const addr = address(base);
+    if (addr < 0) return zero;
+    const bytes = ctx.memory.readBytes(addr + offset, size);
+    if (bytes == null || bytes.length < size) return zero;
+    return decode(bytes, 0);
+  };
+}

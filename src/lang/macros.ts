@@ -1,0 +1,268 @@
+/**
+ * Macro expansion, between parsing and checking: every call of a user macro is replaced by a
+ * copy of the macro's body block, specialised for that call site:
+ *
+ *   - a `$x` parameter becomes the caller's variable itself, so `$x += 1` changes the caller's;
+ *   - an `@m` parameter becomes the caller's map;
+ *   - a bare identifier parameter is replaced, at each use, by the argument expression;
+ *   - every other variable of the body is the macro's own: it is tagged with a fresh expansion
+ *     number, so it can neither see nor clobber a caller's variable of the same name (hygiene);
+ *   - a map the body names without it being a parameter is an error, for the same reason.
+ *
+ * Used as a statement the copy is a block statement; used as a value it is a block expression,
+ * whose value is the body's trailing expression. The checker then sees ordinary blocks.
+ */
+import type * as A from "./ast.js";
+import type { DiagnosticSink } from "./diagnostics.js";
+
+/** Enough for any real script; stops a macro that calls another twice per level from exploding. */
+const MAX_EXPANSIONS = 10_000;
+
+type AnyNode = { kind: string } & Record<string, unknown>;
+
+function isNode(v: unknown): v is AnyNode {
+  return typeof v === "object" && v !== null && typeof (v as AnyNode).kind === "string";
+}
+
+/**
+ * A deep copy of a subtree. Types are shared rather than copied: the parser's NONE placeholder
+ * is replaced by the checker anyway, and struct types must keep their identity.
+ */
+function cloneTree<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(cloneTree) as T;
+  if (typeof v !== "object" || v === null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(v)) out[key] = key === "type" ? value : cloneTree(value);
+  return out as T;
+}
+
+/**
+ * Rewrites a subtree in place, top down: `visit` returns a replacement for a node (not walked
+ * further), or undefined to keep the node and walk its children. Record fields (plain objects
+ * holding a node) are walked through.
+ */
+function rewriteChildren(node: object, visit: (n: AnyNode) => AnyNode | undefined): void {
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "type" || key === "span") continue;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) value[i] = rewriteValue(value[i], visit);
+    } else if (typeof value === "object" && value !== null) {
+      (node as Record<string, unknown>)[key] = rewriteValue(value, visit);
+    }
+  }
+}
+
+function rewriteValue(value: unknown, visit: (n: AnyNode) => AnyNode | undefined): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (isNode(value)) {
+    const replacement = visit(value);
+    if (replacement !== undefined) return replacement;
+  }
+  rewriteChildren(value, visit);
+  return value;
+}
+
+/** What one argument binds its parameter to at a call site. */
+type Binding =
+  | { binds: "variable"; name: string; expansion: number | undefined }
+  | { binds: "map"; name: string }
+  | { binds: "expression"; expr: A.Expr };
+
+export class MacroExpander {
+  private readonly macros = new Map<string, A.MacroDef>();
+  private expansions = 0;
+
+  constructor(
+    definitions: readonly A.MacroDef[],
+    private readonly sink: DiagnosticSink,
+  ) {
+    for (const def of definitions) {
+      if (this.macros.has(def.name)) {
+        sink.error(`Redefinition of macro: ${def.name}`, def.span);
+        continue;
+      }
+      this.checkDefinition(def);
+      this.macros.set(def.name, def);
+    }
+  }
+
+  /** Replaces every macro call in the program's probes by its expansion. */
+  expandProgram(program: A.Program): void {
+    if (this.macros.size === 0) return;
+    for (const probe of program.probes) {
+      if (probe.predicate) probe.predicate = this.expandIn(probe.predicate, []);
+      this.expandIn(probe.body, []);
+    }
+  }
+
+  /** Parameters must be distinct, and the body must not redeclare a variable parameter. */
+  private checkDefinition(def: A.MacroDef): void {
+    const seen = new Set<string>();
+    for (const p of def.params) {
+      if (seen.has(p.name)) {
+        this.sink.error(`Variable for macro argument has already been used: ${p.name}`, p.span);
+      }
+      seen.add(p.name);
+    }
+    const variables = new Set(def.params.filter((p) => p.binds === "variable").map((p) => p.name));
+    if (variables.size === 0) return;
+    rewriteChildren(cloneTree(def.body), (n) => {
+      if (n.kind === "let" && variables.has((n as unknown as A.LetStmt).variable.name)) {
+        const v = (n as unknown as A.LetStmt).variable;
+        this.sink.error(`Variable declaration shadows macro arg ${v.name}`, v.span);
+      }
+      return undefined;
+    });
+  }
+
+  /**
+   * Expands the macro calls inside `node` (in place; the node itself is returned, or its
+   * expansion when it is a call). `chain` is the macros being expanded around it.
+   */
+  private expandIn<T extends object>(node: T, chain: string[]): T {
+    const visit = (n: AnyNode): AnyNode | undefined => {
+      if (n.kind === "exprStmt") {
+        const stmt = n as unknown as A.ExprStmt;
+        const def = this.macroCalled(stmt.expr);
+        if (def) return this.expand(def, stmt.expr as A.CallExpr, chain, "statement") as unknown as AnyNode;
+        return undefined;
+      }
+      const def = this.macroCalled(n as unknown as A.Expr);
+      if (def) return this.expand(def, n as unknown as A.CallExpr, chain, "value") as unknown as AnyNode;
+      return undefined;
+    };
+    const replaced = isNode(node) ? visit(node) : undefined;
+    if (replaced !== undefined) return replaced as unknown as T;
+    rewriteChildren(node, visit);
+    return node;
+  }
+
+  private macroCalled(e: A.Expr): A.MacroDef | undefined {
+    return e.kind === "call" ? this.macros.get(e.name) : undefined;
+  }
+
+  /** One call site: the body copied, its parameters bound, then the calls inside it expanded. */
+  private expand(
+    def: A.MacroDef,
+    call: A.CallExpr,
+    chain: string[],
+    use: "statement" | "value",
+  ): A.Stmt | A.Expr {
+    const placeholder = (): A.Expr => ({
+      kind: "int",
+      value: 0n,
+      text: "0",
+      span: call.span,
+      type: call.type,
+    });
+    if (chain.includes(def.name)) {
+      this.sink.error(
+        `Recursive macro call detected. Call chain: ${[...chain, def.name].join(" > ")}`,
+        call.span,
+      );
+      return placeholder();
+    }
+    if (++this.expansions > MAX_EXPANSIONS) {
+      if (this.expansions === MAX_EXPANSIONS + 1) {
+        this.sink.error(`macro expansion too large (more than ${MAX_EXPANSIONS} expansions)`, call.span);
+      }
+      return placeholder();
+    }
+    // Arguments belong to the caller: their own macro calls expand in the caller's chain.
+    call.args = call.args.map((a) => this.expandIn(a, chain));
+    const bindings = this.bind(def, call);
+    if (bindings === null) return placeholder();
+    const block = cloneTree(def.body);
+    this.specialise(block, bindings, this.expansions);
+    this.expandIn(block, [...chain, def.name]);
+    if (use === "statement") return { kind: "blockStmt", block, span: call.span };
+    if (block.value === null) {
+      this.sink.error(
+        `Macro '${def.name}' expanded to a block instead of a block expression. Try removing the semicolon from the end of the last statement in the macro body.`,
+        call.span,
+      );
+    }
+    return { kind: "blockExpr", block, span: call.span, type: call.type };
+  }
+
+  /** Matches arguments to parameters; null (after reporting) when they do not fit. */
+  private bind(def: A.MacroDef, call: A.CallExpr): Map<string, Binding> | null {
+    const expected = def.params.length;
+    if (call.bare && expected > 0) {
+      this.sink.error(`Call to macro '${def.name}' has no arguments. Expected: ${expected}`, call.span);
+      return null;
+    }
+    if (call.args.length !== expected) {
+      this.sink.error(
+        `Call to macro '${def.name}' has the wrong number of arguments. Expected: ${expected} but got ${call.args.length}`,
+        call.span,
+      );
+      return null;
+    }
+    const bindings = new Map<string, Binding>();
+    let ok = true;
+    def.params.forEach((p, i) => {
+      const arg = call.args[i]!;
+      const binding = this.bindOne(p, arg);
+      if (binding) bindings.set(p.name, binding);
+      else ok = false;
+    });
+    return ok ? bindings : null;
+  }
+
+  private bindOne(p: A.MacroParam, arg: A.Expr): Binding | null {
+    if (p.binds === "expression") return { binds: "expression", expr: arg };
+    if (p.binds === "variable" && arg.kind === "var") {
+      return { binds: "variable", name: arg.name, expansion: arg.expansion };
+    }
+    if (p.binds === "map" && arg.kind === "map" && arg.key === null) return { binds: "map", name: arg.name };
+    const wanted = p.binds === "variable" ? "a variable" : "a map";
+    const got =
+      arg.kind === "var" ? "a variable" : arg.kind === "map" && arg.key === null ? "a map" : "an expression";
+    this.sink.error(
+      `Mismatched arg to macro call. Macro expects ${wanted} for arg ${p.name} but got ${got}.`,
+      arg.span,
+    );
+    return null;
+  }
+
+  /** Binds the parameters inside a fresh copy of the body and makes its own variables private. */
+  private specialise(block: A.Block, bindings: Map<string, Binding>, expansion: number): void {
+    rewriteChildren(block, (n) => {
+      if (n.kind === "var") {
+        const v = n as unknown as A.VarExpr;
+        const b = bindings.get(v.name);
+        if (b?.binds === "variable") {
+          v.name = b.name;
+          if (b.expansion === undefined) delete v.expansion;
+          else v.expansion = b.expansion;
+        } else {
+          v.expansion = expansion;
+        }
+        return n;
+      }
+      if (n.kind === "map") {
+        const m = n as unknown as A.MapExpr;
+        const b = bindings.get(m.name);
+        if (b?.binds === "map") m.name = b.name;
+        else {
+          this.sink.error(
+            `Unhygienic access to map: ${m.name}. Maps must be passed into the macro as arguments`,
+            m.span,
+          );
+        }
+        return undefined;
+      }
+      if (n.kind === "call" && (n as unknown as A.CallExpr).bare) {
+        const b = bindings.get((n as unknown as A.CallExpr).name);
+        if (b?.binds === "expression") return cloneTree(b.expr) as unknown as AnyNode;
+      }
+      return undefined;
+    });
+  }
+}
+
+/** Expands every user macro call in the program (see the file comment). */
+export function expandMacros(program: A.Program, sink: DiagnosticSink): void {
+  new MacroExpander(program.macros, sink).expandProgram(program);
+}
