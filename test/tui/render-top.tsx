@@ -29,6 +29,15 @@ export function stripAnsi(text: string): string {
  * Lets pending work run: Ink flushes a lone Esc on setImmediate, React commits and
  * effects run on later turns. A few turns of both queues settle everything.
  */
+/** Waits until `cond` holds (Ink throttles its frames, so a render can trail a state change). */
+export async function waitUntil(cond: () => boolean, timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 export async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) {
     await new Promise((resolve) => setImmediate(resolve));

@@ -4,7 +4,7 @@ import { runTop, type TopOptions } from "../../src/tui/run-top.js";
 import { manualTicker } from "../../src/tui/ticker.js";
 import { threeProbeSession } from "./fake-session.js";
 import { FakeStdin, FakeStdout } from "./fake-streams.js";
-import { settle, stripAnsi } from "./render-top.js";
+import { settle, stripAnsi, waitUntil } from "./render-top.js";
 
 function ttyOptions(over: Partial<TopOptions> = {}) {
   const stdin = new FakeStdin(true);
@@ -38,8 +38,7 @@ describe("runTop on a terminal", () => {
     await settle();
     expect(stdin.raw).toBe(true);
     ticker.fire(1000);
-    await settle();
-    expect(stripAnsi(stdout.text)).toContain("sim 1s");
+    await waitUntil(() => stripAnsi(stdout.text).includes("sim 1s"));
     stdin.type("q");
     const final = await done;
     expect(session.closed).toBe(true);
