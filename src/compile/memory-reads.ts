@@ -58,6 +58,15 @@ function decoderFor(t: Type): Decode {
       return (b, at) => b[at] !== 0;
     case "pointer":
       return (b, at) => int64(b, at, false);
+    case "string": {
+      // A char array: its bytes up to the first NUL (or all of them).
+      const size = t.size;
+      return (b, at) => {
+        let s = "";
+        for (let i = at; i < at + size && b[i] !== 0; i++) s += String.fromCharCode(b[i]!);
+        return s;
+      };
+    }
     case "struct": {
       const members = t.fields.map((f) => ({ offset: f.offset, decode: decoderFor(f.type) }));
       const n = members.length;

@@ -18,6 +18,7 @@ import {
   type StructMember,
   type StructType,
   sizeOf,
+  stringType,
   type Type,
 } from "./types.js";
 
@@ -106,6 +107,21 @@ const C_NAMES: Record<string, Type> = {
   gid_t: U32,
 };
 
+/** Element types of the arrays probelab reads as strings. */
+const CHAR_NAMES = new Set([
+  "char",
+  "signed char",
+  "unsigned char",
+  "int8",
+  "uint8",
+  "int8_t",
+  "uint8_t",
+  "s8",
+  "u8",
+  "__s8",
+  "__u8",
+]);
+
 /** Qualifiers that change nothing about a type's layout. */
 const QUALIFIERS = new Set(["const", "volatile", "restrict"]);
 
@@ -173,10 +189,7 @@ export class CTypes {
 
   private resolve(ref: TypeRef, where: "cast" | "declaration" | "member", sink: DiagnosticSink): Type {
     const parsed = parseTypeText(ref.text);
-    if (parsed.length !== undefined) {
-      sink.error(`array types (${ref.text}) are not supported by probelab`, ref.span);
-      return ERROR_TYPE;
-    }
+    if (parsed.length !== undefined) return this.arrayType(ref, parsed, where, sink);
     let t = this.baseType(parsed.base, ref, parsed.stars > 0, sink);
     if (t.kind === "error") return t;
     for (let i = 0; i < parsed.stars; i++) t = pointerTo(t);
@@ -188,6 +201,26 @@ export class CTypes {
       return ERROR_TYPE;
     }
     return t;
+  }
+
+  /**
+   * A fixed array member. Only byte arrays are supported: `char name[16]` is a string of up to
+   * 15 characters (NUL-terminated within its 16 bytes), as bpftrace prints char arrays.
+   */
+  private arrayType(
+    ref: TypeRef,
+    parsed: ParsedTypeText,
+    where: "cast" | "declaration" | "member",
+    sink: DiagnosticSink,
+  ): Type {
+    const byte = parsed.stars === 0 && CHAR_NAMES.has(parsed.base);
+    if (where !== "member" || !byte || !parsed.length) {
+      const why =
+        where === "member" && byte ? "needs a length" : "only char arrays in structs, read as strings";
+      sink.error(`array types (${ref.text}) are not supported by probelab (${why})`, ref.span);
+      return ERROR_TYPE;
+    }
+    return stringType(parsed.length);
   }
 
   /** A base type name; `void` only behind a pointer. */

@@ -153,9 +153,14 @@ export function pointerTo(to: Type): PointerType {
   return { kind: "pointer", to };
 }
 
-/** Bytes a value of type `t` takes in C memory (integers, bools, pointers, structs); 0 otherwise. */
+/**
+ * Bytes a value of type `t` takes in C memory (integers, bools, pointers, structs, and char
+ * arrays, which are strings of their array's size); 0 otherwise.
+ */
 export function sizeOf(t: Type): number {
   switch (t.kind) {
+    case "string":
+      return t.size;
     case "int":
       return t.bits / 8;
     case "bool":
@@ -171,7 +176,8 @@ export function sizeOf(t: Type): number {
 
 /** Alignment of a C object of type `t` (x86-64: natural alignment, structs their largest member's). */
 export function alignOf(t: Type): number {
-  return t.kind === "struct" ? t.align : Math.max(1, sizeOf(t));
+  if (t.kind === "struct") return t.align;
+  return t.kind === "string" ? 1 : Math.max(1, sizeOf(t));
 }
 
 export function stringType(size: number): StringType {

@@ -172,6 +172,23 @@ describe("widths, signedness and layout", () => {
     ).toBe("-2 4294967294 -2\n");
   });
 
+  test("char array members read as strings up to the first NUL", () => {
+    const bytes = [
+      ...le(7n, 4),
+      ..."bob\0xy".split("").map((c) => c.charCodeAt(0)),
+      ..."full".split("").map((c) => c.charCodeAt(0)),
+      0,
+      0,
+    ];
+    // 14 bytes of members, padded to 16 (int alignment): *$p reads all 16.
+    expect(
+      fire(
+        'struct P { int id; char name[6]; char code[4]; } uprobe:/bin/x:f { $p = (struct P *)arg0; printf("%d %s %s\\n", $p->id, $p->name, $p->code); print(*$p); }',
+        memoryOf(bytes),
+      ),
+    ).toBe("7 bob full\n{ .id = 7, .name = bob, .code = full }\n");
+  });
+
   test("bool members read as true/false", () => {
     expect(
       fire("struct B { bool a; bool b; } uprobe:/bin/x:f { print(*(struct B *)arg0); }", memoryOf([1, 0])),

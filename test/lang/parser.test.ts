@@ -263,7 +263,10 @@ describe("unsupported features get a diagnostic naming them", () => {
       "kprobe:do_sys_open { }",
       "kprobe probes are not supported by probelab (supported: uprobe, uretprobe, begin, end, interval)",
     ],
-    ["begin { $x = (int32[4])0; }", "array types (int32[4]) are not supported by probelab"],
+    [
+      "begin { $x = (int32[4])0; }",
+      "array types (int32[4]) are not supported by probelab (only char arrays in structs, read as strings)",
+    ],
     ["begin { $x = &$y; }", "address-of (&) is not supported by probelab"],
     ["begin { print(kstack); }", "The kstack builtin is not supported by probelab"],
     ['begin { system("ls"); }', "system() is not supported by probelab"],

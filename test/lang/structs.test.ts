@@ -166,10 +166,23 @@ describe("struct definition errors", () => {
     expect(errors("struct A { int x; } struct A { int y; } begin { }")).toEqual(["Redefinition of struct A"]);
   });
 
-  test("array members are reported as unsupported", () => {
-    expect(errors("struct A { char name[16]; } begin { }")).toEqual([
-      "array types (char[16]) are not supported by probelab",
+  test("arrays other than char arrays are reported as unsupported", () => {
+    expect(errors("struct A { int v[4]; } begin { }")).toEqual([
+      "array types (int[4]) are not supported by probelab (only char arrays in structs, read as strings)",
     ]);
+    expect(errors("struct A { char v[]; } begin { }")).toEqual([
+      "array types (char[]) are not supported by probelab (needs a length)",
+    ]);
+  });
+
+  test("a char array member is a string of its length, byte-aligned", () => {
+    const s = layout("struct T { char tag; char name[5]; int n; }", "struct T");
+    expect(offsets(s)).toEqual([
+      ["tag", 0, "int8"],
+      ["name", 1, "string[5]"],
+      ["n", 8, "int32"],
+    ]);
+    expect(s.size).toBe(12);
   });
 });
 
