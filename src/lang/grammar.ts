@@ -150,7 +150,7 @@ export class ProbelabParser extends CstParser {
   /** `struct Foo { int m; ... }` or `union`; the trailing `;` is optional. */
   structDefinition = this.RULE("structDefinition", () => {
     this.CONSUME(t.StructDefinition);
-    this.CONSUME(t.AttachPointText, { LABEL: "name" });
+    this.CONSUME(t.AttachPointText, { LABEL: "name", ERR_MSG: "expected the struct's name" });
     this.CONSUME(t.LCurly);
     this.MANY(() => this.SUBRULE(this.structField));
     this.CONSUME(t.RCurly);
@@ -179,7 +179,7 @@ export class ProbelabParser extends CstParser {
   /** `macro NAME($x, @m, ident) { body }`. */
   macroDefinition = this.RULE("macroDefinition", () => {
     this.CONSUME(t.Macro);
-    this.CONSUME(t.AttachPointText, { LABEL: "name" });
+    this.CONSUME(t.AttachPointText, { LABEL: "name", ERR_MSG: "expected the macro's name" });
     this.CONSUME(t.LParen);
     this.OPTION(() => {
       this.SUBRULE(this.macroParameter);

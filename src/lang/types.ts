@@ -210,9 +210,9 @@ export function typeName(t: Type): string {
     case "struct":
       return t.name;
     case "pointer":
-      return t.to.kind === "pointer"
-        ? `${typeName(t.to)}*`
-        : `${t.to.kind === "none" ? "void" : typeName(t.to)} *`;
+      // C's spelling: `struct Foo *`, `int32 **`, `void *`.
+      if (t.to.kind === "pointer") return `${typeName(t.to)}*`;
+      return `${t.to.kind === "none" ? "void" : typeName(t.to)} *`;
     case "error":
       return "<error>";
     case "count":

@@ -30,6 +30,7 @@ describe("macro definitions: parsing", () => {
       "macro parameter 'pid' is the name of a builtin",
     ]);
     expect(errors("macro a.b() { 1 } begin { }")).toEqual(["syntax: invalid macro name 'a.b'"]);
+    expect(errors("macro (x) { x } begin { }")).toEqual(["syntax: expected the macro's name"]);
   });
 
   test("duplicate macros, duplicate parameters and a let shadowing a variable parameter", () => {

@@ -59,6 +59,10 @@ describe("struct definitions: parsing", () => {
     ]);
   });
 
+  test("a definition without a name says so", () => {
+    expect(errors("struct { int m; } begin { }")[0]).toBe("syntax: expected the struct's name");
+  });
+
   test("a member without a type is a syntax error naming it", () => {
     expect(errors("struct Foo { m; } begin { }")).toEqual(["syntax: member 'm' needs a type"]);
   });
