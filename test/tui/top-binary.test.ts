@@ -21,7 +21,11 @@ describe("the real probelab top binary in a terminal (tmux)", () => {
   test("hits grow, d d detaches the selected probe and its hits stop, q restores the terminal", async () => {
     // `npm install` builds dist/ (prepare), so the binary is the one a user runs.
     expect(existsSync(join(ROOT, "dist/cli/main.js"))).toBe(true);
-    terminal = startInTmux("node bin/probelab.js top --cpus 2 --interval 200ms", { columns: 130, rows: 30, cwd: ROOT });
+    terminal = startInTmux("node bin/probelab.js top --cpus 2 --interval 200ms", {
+      columns: 130,
+      rows: 30,
+      cwd: ROOT,
+    });
     const term = terminal;
     const spec = "uprobe:/usr/bin/shopd:handle_request";
     let screen = await term.waitFor((s) => hits(s, spec) > 0, { timeoutMs: 60_000 });
@@ -32,9 +36,12 @@ describe("the real probelab top binary in a terminal (tmux)", () => {
     // Probe 1 is selected first; a double d detaches it.
     term.sendKeys("d");
     term.sendKeys("d");
-    screen = await term.waitFor((s) => (s.split("\n").find((l) => l.includes(spec)) ?? "").includes("detached"), {
-      timeoutMs: 30_000,
-    });
+    screen = await term.waitFor(
+      (s) => (s.split("\n").find((l) => l.includes(spec)) ?? "").includes("detached"),
+      {
+        timeoutMs: 30_000,
+      },
+    );
     const atDetach = hits(screen, spec);
     // Other probes keep moving while the detached one stays put.
     const other = "uprobe:libc:malloc";
