@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Ink draws only its last frame when it sees CI set; the view tests need every frame.
+    env: { CI: "false" },
   },
 });

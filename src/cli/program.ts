@@ -6,8 +6,14 @@ import type { CliIo } from "./common.js";
 type AnyArgs = unknown[];
 const runRun = async (...a: AnyArgs) =>
   (await import("./run.js")).runRun(...(a as Parameters<typeof import("./run.js").runRun>));
-const runTopCommand = async (...a: AnyArgs) =>
-  (await import("./top.js")).runTopCommand(...(a as Parameters<typeof import("./top.js").runTopCommand>));
+const runTopCommand = async (...a: AnyArgs) => {
+  // Ink decides once, when it loads, to draw only the last frame if it sees a CI variable; a
+  // live view on a real terminal must stay live even inside a CI job.
+  if (process.stdout.isTTY && process.stdin.isTTY) process.env.CI = "false";
+  return (await import("./top.js")).runTopCommand(
+    ...(a as Parameters<typeof import("./top.js").runTopCommand>),
+  );
+};
 const runList = async (...a: AnyArgs) =>
   (await import("./list.js")).runList(...(a as Parameters<typeof import("./list.js").runList>));
 const runWorkloads = async (io?: CliIo) => (await import("./list.js")).runWorkloads(io);
