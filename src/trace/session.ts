@@ -66,6 +66,8 @@ export class Session {
   readonly ctx: HitContext;
   exitCode = 0;
   stopped = false;
+  /** A probe called exit(): the session stops at the next slice boundary. */
+  stopRequested = false;
   private nextProbeId = 1;
   private readonly sliceNs: number;
   private readonly rng: Prng;
@@ -94,7 +96,7 @@ export class Session {
     return this.kernel.m;
   }
 
-  /** Front end + compile + resolve. Returns diagnostics text on failure (nothing attached). */
+  /** Front end + compile + resolve; on any error the script is null and nothing is attached. */
   load(src: SourceFile, args: string[] = []): { script: LoadedScript | null; diagnostics: Diagnostic[] } {
     const fe = frontEnd(src, { args });
     if (fe.program === null) return { script: null, diagnostics: fe.diagnostics };
@@ -169,8 +171,6 @@ export class Session {
       },
     );
   }
-
-  stopRequested = false;
 
   /** Number of probes bpftrace would report in its attach banner. */
   attachCount(script: LoadedScript): number {
