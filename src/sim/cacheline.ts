@@ -118,7 +118,13 @@ export class CacheLine {
         duration *= p.smtSiblingTransfer; // same core: shared L1/L2
       else if (socketOf(p, from) !== socketOf(p, cpu.id)) duration *= p.crossSocket;
     }
-    const start = Math.max(this.busyUntil, now);
+    // Every transfer also needs a slot on its socket's interconnect, shared by all lines: many
+    // contended lines at once saturate it even when each line alone would keep up.
+    const fabric = m.interconnectFree;
+    const sock = socketOf(p, cpu.id);
+    const slot = Math.max(now, fabric[sock]);
+    fabric[sock] = slot + p.interconnectSlot;
+    const start = Math.max(this.busyUntil, slot);
     const end = start + duration;
     this.busyUntil = end;
     if (p.lineContention > 0) this.ends.push(end);

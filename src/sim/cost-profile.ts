@@ -17,6 +17,8 @@ export interface CostProfile {
   syscall: number;
   /** Extra transfer time per transfer already queued on the line (coherence traffic under contention). */
   lineContention: number;
+  /** Time each line transfer occupies its socket's interconnect (all lines share it). */
+  interconnectSlot: number;
   /** A transfer from a CPU on the other socket costs this many times a local one. */
   crossSocket: number;
   /** A transfer between the two SMT threads of one core costs this fraction of a local one. */
@@ -65,7 +67,9 @@ export interface CostProfile {
  * - lineTransfer 40 ns: a core-to-core line migration inside one Skylake-SP socket (published
  *   core-to-core latencies are 40-100 ns); crossSocket 1.5x for UPI hops; an SMT sibling shares
  *   L1/L2 (0.2x). lineContention 0.1: each transfer already queued on a line adds 10% to the
- *   next one (snoop traffic, failed cmpxchg retries). cacheHit ~1 ns.
+ *   next one (snoop traffic, failed cmpxchg retries). interconnectSlot 25 ns: every transfer
+ *   also takes a slot on its socket's mesh, which all lines share (~40 M transfers/s per
+ *   socket), so many contended lines at once saturate it. cacheHit ~1 ns.
  * - smtSlowdown 1.8: two busy hyperthreads share a core, each getting ~55% of it; CPUs 40-79
  *   are the second threads of cores 0-39, as Linux numbers the 6138's 80 CPUs.
  * Multi-CPU curves are not fitted: they come out of these constants (see the issue notes).
@@ -78,6 +82,7 @@ export const DEFAULT_COST_PROFILE: Readonly<CostProfile> = Object.freeze({
   cacheHit: 1,
   lineTransfer: 40,
   lineContention: 0.1,
+  interconnectSlot: 25,
   crossSocket: 1.5,
   smtSiblingTransfer: 0.2,
   smtSlowdown: 1.8,

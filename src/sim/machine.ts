@@ -146,6 +146,8 @@ export class Machine {
   readonly policy: Policy;
   readonly seed: number;
   readonly tasks: Task[] = [];
+  /** Per socket: the time its interconnect is free for the next line transfer (cacheline.ts). */
+  readonly interconnectFree: Float64Array;
   /** Fault switches that are on; models read them once at construction, not per step. */
   readonly faults: ReadonlySet<string>;
 
@@ -189,6 +191,7 @@ export class Machine {
     this.faults = new Set(opts.faults ?? []);
     this.cpus = [];
     for (let i = 0; i < opts.cpus; i++) this.cpus.push(new Cpu(i));
+    this.interconnectFree = new Float64Array(this.profile.sockets);
     this.pairSmtSiblings();
     this.cpu = this.cpus[0];
     this.traceSize = opts.traceSteps ?? 0;

@@ -6,6 +6,7 @@
  * overlaps an insert or erase may miss a node that was there all along (a rotation artefact)
  * but never returns a wrong one; the uprobes_seqcount retry turns such a miss into a retry.
  */
+import { CacheLine } from "../../sim/cacheline.js";
 import type { Sub } from "../../sim/machine.js";
 import { ObjState } from "../../sim/slab.js";
 import { Refcount } from "../../sim/sync/refcount.js";
@@ -104,11 +105,13 @@ export function* alloc_uprobe(
 ): Sub<Uprobe | "EINVAL"> {
   const m = u.m;
   const name = `${inode.path}+0x${offset.toString(16)}`;
+  // struct uprobe's first 64 bytes hold rb_node, ref and register_rwsem's count: one line.
+  const head = new CacheLine(`uprobe(${name})`);
   const fresh = new Uprobe(
     inode,
     offset,
-    new Refcount(m, `uprobe.ref(${name})`, 1),
-    new RwSemaphore(m, `register_rwsem(${name})`),
+    new Refcount(m, `uprobe.ref(${name})`, 1, head),
+    new RwSemaphore(m, `register_rwsem(${name})`, head),
     new RwSemaphore(m, `consumer_rwsem(${name})`),
     ref_ctr_offset,
   );

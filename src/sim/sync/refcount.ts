@@ -17,8 +17,10 @@ export class Refcount {
     private readonly m: Machine,
     readonly name: string,
     public value = 1,
+    /** The line the counter lives on: pass a neighbour's to model fields sharing a cache line. */
+    line?: CacheLine,
   ) {
-    this.line = new CacheLine(name);
+    this.line = line ?? new CacheLine(name);
     this.resurrect = faultOn(m, "refcount-inc-not-zero-resurrects");
   }
 

@@ -30,8 +30,10 @@ export class RwSemaphore {
   constructor(
     private readonly m: Machine,
     readonly name: string,
+    /** The line the count word lives on: pass a neighbour's to model fields sharing a line. */
+    line?: CacheLine,
   ) {
-    this.line = new CacheLine(name);
+    this.line = line ?? new CacheLine(name);
     this.noExclusion = faultOn(m, "rwsem-no-exclusion");
     this.readerBarging = faultOn(m, "rwsem-reader-barging");
   }
