@@ -13,16 +13,10 @@
 import type { Sub } from "../../sim/machine.js";
 import { VM_DONTCOPY } from "./constants.js";
 import { MmStruct } from "./mm-struct.js";
+import { detach_vmas } from "./mmap.js";
 import { tracing } from "./trace.js";
 import type { VmAreaStruct } from "./vma.js";
-import {
-  vm_area_dup,
-  vm_area_free,
-  vma_assert_no_readers,
-  vma_mark_attached,
-  vma_mark_detached,
-  vma_start_write,
-} from "./vma-lock.js";
+import { vm_area_dup, vm_area_free, vma_mark_attached, vma_start_write } from "./vma-lock.js";
 
 /** dup_mmap(oldmm): the child's address space, a copy of the parent's. */
 export function* dup_mmap(oldmm: MmStruct): Sub<MmStruct> {
@@ -117,17 +111,7 @@ export function* exit_mmap(mm: MmStruct): Sub<void> {
   mm.mm_mt.destroy();
   if (tracing(m)) m.label = `exit_mmap ${mm}: tree destroyed`;
   yield 0;
-  for (const v of all) {
-    vma_assert_no_readers(v, "exit_mmap");
-    yield* vma_mark_detached(v);
-    const mapping = v.vm_file?.f_mapping ?? null;
-    if (mapping !== null) {
-      yield* mapping.i_mmap_lock_write();
-      mapping.i_mmap.remove(v);
-      mapping.i_mmap_unlock_write();
-    }
-    mm.map_count--;
-  }
+  yield* detach_vmas(mm, all, "exit_mmap");
   mm.zap_breakpoints(0, Number.POSITIVE_INFINITY);
   for (const v of all) vm_area_free(v);
   mm.mmap_write_unlock();

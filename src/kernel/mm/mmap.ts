@@ -454,17 +454,7 @@ export function* do_vmi_munmap(mm: MmStruct, start: number, end: number): Sub<vo
   mm.mm_mt.store(start, end, null);
   if (tracing(m)) m.label = `munmap: clear [${start.toString(16)}, ${end.toString(16)}) from ${mm}'s tree`;
   yield 0;
-  for (const v of doomed) {
-    vma_assert_no_readers(v, "munmap");
-    yield* vma_mark_detached(v);
-    const mapping = v.vm_file?.f_mapping ?? null;
-    if (mapping !== null) {
-      yield* mapping.i_mmap_lock_write();
-      mapping.i_mmap.remove(v);
-      mapping.i_mmap_unlock_write();
-    }
-    mm.map_count--;
-  }
+  yield* detach_vmas(mm, doomed, "munmap");
   mm.zap_breakpoints(start, end); // unmap_region: breakpoint pages go with the mapping
   for (const v of doomed) vm_area_free(v);
   if (tracing(m)) m.label = `munmap: freed ${doomed.length} VMA(s) of ${mm}`;
@@ -606,4 +596,22 @@ function fullyMapped(mm: MmStruct, start: number, end: number): boolean {
     addr = v.vm_end;
   }
   return true;
+}
+
+/**
+ * Detach VMAs already cleared from the tree (waiting out transient readers) and unlink them
+ * from their files' i_mmap: the common tail of munmap and exit_mmap before the VMAs are freed.
+ */
+export function* detach_vmas(mm: MmStruct, vmas: readonly VmAreaStruct[], caller: string): Sub<void> {
+  for (const v of vmas) {
+    vma_assert_no_readers(v, caller);
+    yield* vma_mark_detached(v);
+    const mapping = v.vm_file?.f_mapping ?? null;
+    if (mapping !== null) {
+      yield* mapping.i_mmap_lock_write();
+      mapping.i_mmap.remove(v);
+      mapping.i_mmap_unlock_write();
+    }
+    mm.map_count--;
+  }
 }
