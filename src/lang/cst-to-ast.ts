@@ -8,8 +8,7 @@ import type { CstElement, CstNode, IToken } from "chevrotain";
 import type * as A from "./ast.js";
 import { parseAttachPoint } from "./attach-point.js";
 import { BUILTIN_VALUES } from "./builtins.js";
-import type { DiagnosticSink } from "./diagnostics.js";
-import { joinSpans } from "./diagnostics.js";
+import { type Diagnostic, DiagnosticSink, joinSpans } from "./diagnostics.js";
 import { decodeStringLiteral, parseIntLiteral } from "./literals.js";
 import { own } from "./own.js";
 import * as t from "./tokens.js";
@@ -102,15 +101,38 @@ const MAP_KINDS = new Set<A.MapDecl["mapKind"]>(["hash", "lruhash", "percpuhash"
 /** Statements that end in a block need no `;` after them. */
 const BLOCK_ENDED = new Set(["if", "unroll", "while", "forMap", "forRange", "blockStmt"]);
 
+/** A probe built while the parser was still running, with the diagnostics building it gave. */
+interface EarlyProbe {
+  probe: A.Probe;
+  diagnostics: Diagnostic[];
+}
+
 export class AstBuilder {
   private readonly lines: LineIndex;
+  /** Probes built by takeProbe, by their (since emptied) CST node. */
+  private readonly early = new Map<CstNode, EarlyProbe>();
 
   constructor(
-    private readonly sink: DiagnosticSink,
+    private sink: DiagnosticSink,
     private readonly args: string[],
     text: string,
   ) {
     this.lines = new LineIndex(text);
+  }
+
+  /**
+   * Builds one probe as soon as it has parsed, so its CST can be dropped (see the parser's
+   * handOver). Its diagnostics are held back and reported by program() in the usual order,
+   * and only if the input turns out to have no syntax errors.
+   */
+  takeProbe(node: CstNode): void {
+    const sink = this.sink;
+    this.sink = new DiagnosticSink();
+    try {
+      this.early.set(node, { probe: this.probe(node, this.early.size), diagnostics: this.sink.list });
+    } finally {
+      this.sink = sink;
+    }
   }
 
   /** A node's span from its offsets (the end offset is inclusive, the span's end exclusive). */
@@ -143,9 +165,18 @@ export class AstBuilder {
       if (d) program.mapDecls.push(d);
     }
     for (const item of subs(node, "unsupportedItem")) this.unsupportedItem(item);
-    for (const probe of subs(node, "probe")) program.probes.push(this.probe(probe, program.probes.length));
+    for (const probe of subs(node, "probe"))
+      program.probes.push(this.builtProbe(probe, program.probes.length));
     this.checkOrder(node);
     return program;
+  }
+
+  /** A probe takeProbe built (its held-back diagnostics now reported), or built now. */
+  private builtProbe(node: CstNode, index: number): A.Probe {
+    const early = this.early.get(node);
+    if (!early) return this.probe(node, index);
+    for (const d of early.diagnostics) this.sink.list.push(d);
+    return early.probe;
   }
 
   /** bpftrace requires the config block and C definitions before the probes. */
