@@ -38,13 +38,11 @@ function startOffset(el: CstElement): number {
   return isToken(el) ? el.startOffset : el.location!.startOffset;
 }
 
+/** A token's span: tokens never span lines, so the end is the start plus the image's length. */
 export function tokenSpan(token: IToken): A.Span {
-  return {
-    line: token.startLine!,
-    col: token.startColumn!,
-    endLine: token.endLine!,
-    endCol: token.endColumn! + 1,
-  };
+  const line = token.startLine!;
+  const col = token.startColumn!;
+  return { line, col, endLine: line, endCol: col + token.image.length };
 }
 /** Line and column of any offset: the parser tracks only offsets for nodes (cheaper). */
 class LineIndex {
