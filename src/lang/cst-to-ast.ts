@@ -52,16 +52,32 @@ class LineIndex {
     for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) this.starts.push(i + 1);
   }
 
-  /** 1-based line and column of the character at `offset`. */
-  position(offset: number): { line: number; col: number } {
-    let lo = 0;
+  /**
+   * The span from the character at `start` to the one at `end` (inclusive). Spans are made for
+   * most AST nodes, so this allocates only the span itself.
+   */
+  span(start: number, end: number): A.Span {
+    const line = this.lineOf(start, 0);
+    // Most nodes end on the line they start on: check that before searching.
+    const next = this.starts[line + 1];
+    const endLine = next === undefined || end < next ? line : this.lineOf(end, line + 1);
+    return {
+      line: line + 1,
+      col: start - this.starts[line]! + 1,
+      endLine: endLine + 1,
+      endCol: end - this.starts[endLine]! + 2,
+    };
+  }
+
+  /** The 0-based line holding `offset`, searching from line `lo` on. */
+  private lineOf(offset: number, lo: number): number {
     let hi = this.starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (this.starts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo + 1, col: offset - this.starts[lo]! + 1 };
+    return lo;
   }
 }
 
@@ -136,9 +152,7 @@ export class AstBuilder {
   /** A node's span from its offsets (the end offset is inclusive, the span's end exclusive). */
   private nodeSpan(node: CstNode): A.Span {
     const l = node.location!;
-    const start = this.lines.position(l.startOffset);
-    const end = this.lines.position(l.endOffset!);
-    return { line: start.line, col: start.col, endLine: end.line, endCol: end.col + 1 };
+    return this.lines.span(l.startOffset, l.endOffset!);
   }
 
   // ------------------------------------------------------------ top level
