@@ -601,7 +601,7 @@ export class AstBuilder {
 
   /** A primary followed by `.f`, `->f`, `.N`, `[e]`, `++`, `--`, applied in source order. */
   private postfixExpression(node: CstNode): A.Expr {
-    let expr = this.primaryExpression(sub(node, "primaryExpression")!);
+    let expr = this.primaryExpression(node);
     for (const op of subs(node, "postfixOperator")) expr = this.postfixOperator(expr, op);
     return expr;
   }
@@ -624,6 +624,7 @@ export class AstBuilder {
     return this.incDec(op.image as "++" | "--", false, expr, joinSpans(expr.span, tokenSpan(op)));
   }
 
+  /** The operand a unary node starts with (the grammar parses operands in place, before any postfix). */
   private primaryExpression(node: CstNode): A.Expr {
     const [name, child] = onlyChildElement(node);
     if (!isToken(child)) return this.primaryRule(name, child);
@@ -800,7 +801,7 @@ function parenthesised(node: CstNode): CstNode | undefined {
   if (subs(node, "unaryExpression").length !== 1 || tok(node, "Question")) return undefined;
   const unary = sub(node, "unaryExpression")!;
   if (subs(unary, "postfixOperator").length > 0) return undefined;
-  const paren = sub(sub(unary, "primaryExpression") ?? unary, "parenExpression");
+  const paren = sub(unary, "parenExpression");
   if (!paren || toks(paren, "Comma").length > 0 || subs(paren, "expression").length !== 1) return undefined;
   return sub(paren, "expression");
 }
@@ -850,6 +851,7 @@ function onlyChild(node: CstNode): [string, CstNode] {
   return [name, el as CstNode];
 }
 
+/** The first child of a node: Chevrotain adds children in the order it parses them. */
 function onlyChildElement(node: CstNode): [string, CstElement] {
   for (const name in node.children) return [name, node.children[name]![0]!];
   throw new Error(`empty CST node ${node.name}`);

@@ -397,7 +397,7 @@ export class ProbelabParser extends CstParser {
     { GATE: () => this.castAhead(), ALT: () => this.SUBRULE(this.castExpression) },
     {
       ALT: () => {
-        this.SUBRULE(this.primaryExpression);
+        this.OR3(this.primaryAlts);
         this.MANY(this.postfixOperators);
       },
     },
@@ -468,10 +468,10 @@ export class ProbelabParser extends CstParser {
     { ALT: () => this.CONSUME(t.IntLiteral) },
   ];
 
-  primaryExpression = this.RULE("primaryExpression", () => {
-    this.OR(this.primaryAlts);
-  });
-
+  /**
+   * The operands: literals, names, calls, groups, blocks. They are parsed in place in
+   * unaryExpression: as a rule of their own they cost a CST node for every operand.
+   */
   private readonly primaryAlts = [
     { ALT: () => this.CONSUME(t.IntLiteral) },
     { ALT: () => this.CONSUME(t.StringLiteral) },
