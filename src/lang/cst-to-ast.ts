@@ -8,8 +8,7 @@ import type { CstElement, CstNode, IToken } from "chevrotain";
 import type * as A from "./ast.js";
 import { parseAttachPoint } from "./attach-point.js";
 import { BUILTIN_VALUES } from "./builtins.js";
-import type { DiagnosticSink } from "./diagnostics.js";
-import { joinSpans } from "./diagnostics.js";
+import { type Diagnostic, DiagnosticSink, joinSpans } from "./diagnostics.js";
 import { decodeStringLiteral, parseIntLiteral } from "./literals.js";
 import { own } from "./own.js";
 import * as t from "./tokens.js";
@@ -39,13 +38,11 @@ function startOffset(el: CstElement): number {
   return isToken(el) ? el.startOffset : el.location!.startOffset;
 }
 
+/** A token's span: tokens never span lines, so the end is the start plus the image's length. */
 export function tokenSpan(token: IToken): A.Span {
-  return {
-    line: token.startLine!,
-    col: token.startColumn!,
-    endLine: token.endLine!,
-    endCol: token.endColumn! + 1,
-  };
+  const line = token.startLine!;
+  const col = token.startColumn!;
+  return { line, col, endLine: line, endCol: col + token.image.length };
 }
 /** Line and column of any offset: the parser tracks only offsets for nodes (cheaper). */
 class LineIndex {
@@ -55,16 +52,32 @@ class LineIndex {
     for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) this.starts.push(i + 1);
   }
 
-  /** 1-based line and column of the character at `offset`. */
-  position(offset: number): { line: number; col: number } {
-    let lo = 0;
+  /**
+   * The span from the character at `start` to the one at `end` (inclusive). Spans are made for
+   * most AST nodes, so this allocates only the span itself.
+   */
+  span(start: number, end: number): A.Span {
+    const line = this.lineOf(start, 0);
+    // Most nodes end on the line they start on: check that before searching.
+    const next = this.starts[line + 1];
+    const endLine = next === undefined || end < next ? line : this.lineOf(end, line + 1);
+    return {
+      line: line + 1,
+      col: start - this.starts[line]! + 1,
+      endLine: endLine + 1,
+      endCol: end - this.starts[endLine]! + 2,
+    };
+  }
+
+  /** The 0-based line holding `offset`, searching from line `lo` on. */
+  private lineOf(offset: number, lo: number): number {
     let hi = this.starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (this.starts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo + 1, col: offset - this.starts[lo]! + 1 };
+    return lo;
   }
 }
 
@@ -102,23 +115,44 @@ const MAP_KINDS = new Set<A.MapDecl["mapKind"]>(["hash", "lruhash", "percpuhash"
 /** Statements that end in a block need no `;` after them. */
 const BLOCK_ENDED = new Set(["if", "unroll", "while", "forMap", "forRange", "blockStmt"]);
 
+/** A probe built while the parser was still running, with the diagnostics building it gave. */
+interface EarlyProbe {
+  probe: A.Probe;
+  diagnostics: Diagnostic[];
+}
+
 export class AstBuilder {
   private readonly lines: LineIndex;
+  /** Probes built by takeProbe, by their (since emptied) CST node. */
+  private readonly early = new Map<CstNode, EarlyProbe>();
 
   constructor(
-    private readonly sink: DiagnosticSink,
+    private sink: DiagnosticSink,
     private readonly args: string[],
     text: string,
   ) {
     this.lines = new LineIndex(text);
   }
 
+  /**
+   * Builds one probe as soon as it has parsed, so its CST can be dropped (see the parser's
+   * handOver). Its diagnostics are held back and reported by program() in the usual order,
+   * and only if the input turns out to have no syntax errors.
+   */
+  takeProbe(node: CstNode): void {
+    const sink = this.sink;
+    this.sink = new DiagnosticSink();
+    try {
+      this.early.set(node, { probe: this.probe(node, this.early.size), diagnostics: this.sink.list });
+    } finally {
+      this.sink = sink;
+    }
+  }
+
   /** A node's span from its offsets (the end offset is inclusive, the span's end exclusive). */
   private nodeSpan(node: CstNode): A.Span {
     const l = node.location!;
-    const start = this.lines.position(l.startOffset);
-    const end = this.lines.position(l.endOffset!);
-    return { line: start.line, col: start.col, endLine: end.line, endCol: end.col + 1 };
+    return this.lines.span(l.startOffset, l.endOffset!);
   }
 
   // ------------------------------------------------------------ top level
@@ -143,9 +177,18 @@ export class AstBuilder {
       if (d) program.mapDecls.push(d);
     }
     for (const item of subs(node, "unsupportedItem")) this.unsupportedItem(item);
-    for (const probe of subs(node, "probe")) program.probes.push(this.probe(probe, program.probes.length));
+    for (const probe of subs(node, "probe"))
+      program.probes.push(this.builtProbe(probe, program.probes.length));
     this.checkOrder(node);
     return program;
+  }
+
+  /** A probe takeProbe built (its held-back diagnostics now reported), or built now. */
+  private builtProbe(node: CstNode, index: number): A.Probe {
+    const early = this.early.get(node);
+    if (!early) return this.probe(node, index);
+    for (const d of early.diagnostics) this.sink.list.push(d);
+    return early.probe;
   }
 
   /** bpftrace requires the config block and C definitions before the probes. */
@@ -558,7 +601,7 @@ export class AstBuilder {
 
   /** A primary followed by `.f`, `->f`, `.N`, `[e]`, `++`, `--`, applied in source order. */
   private postfixExpression(node: CstNode): A.Expr {
-    let expr = this.primaryExpression(sub(node, "primaryExpression")!);
+    let expr = this.primaryExpression(node);
     for (const op of subs(node, "postfixOperator")) expr = this.postfixOperator(expr, op);
     return expr;
   }
@@ -581,6 +624,7 @@ export class AstBuilder {
     return this.incDec(op.image as "++" | "--", false, expr, joinSpans(expr.span, tokenSpan(op)));
   }
 
+  /** The operand a unary node starts with (the grammar parses operands in place, before any postfix). */
   private primaryExpression(node: CstNode): A.Expr {
     const [name, child] = onlyChildElement(node);
     if (!isToken(child)) return this.primaryRule(name, child);
@@ -757,7 +801,7 @@ function parenthesised(node: CstNode): CstNode | undefined {
   if (subs(node, "unaryExpression").length !== 1 || tok(node, "Question")) return undefined;
   const unary = sub(node, "unaryExpression")!;
   if (subs(unary, "postfixOperator").length > 0) return undefined;
-  const paren = sub(sub(unary, "primaryExpression") ?? unary, "parenExpression");
+  const paren = sub(unary, "parenExpression");
   if (!paren || toks(paren, "Comma").length > 0 || subs(paren, "expression").length !== 1) return undefined;
   return sub(paren, "expression");
 }
@@ -807,6 +851,7 @@ function onlyChild(node: CstNode): [string, CstNode] {
   return [name, el as CstNode];
 }
 
+/** The first child of a node: Chevrotain adds children in the order it parses them. */
 function onlyChildElement(node: CstNode): [string, CstElement] {
   for (const name in node.children) return [name, node.children[name]![0]!];
   throw new Error(`empty CST node ${node.name}`);

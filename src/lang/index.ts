@@ -61,7 +61,10 @@ export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSi
     const col = e.column ?? 1;
     sink.error(`syntax: ${message}`, { line, col, endLine: line, endCol: col + Math.max(1, e.length) });
   }
-  parser.start(lexed.tokens);
+  // The builder takes each probe as it parses, so no CST of the whole input is ever kept. After
+  // a lexical error no AST will be wanted, so none is built.
+  const builder = new AstBuilder(sink, opts.args ?? [], src.text);
+  parser.start(lexed.tokens, lexed.errors.length === 0 ? (probe) => builder.takeProbe(probe) : null);
   const cst = parser.program();
   const syntaxErrors = [
     ...parser.errors.map((e) => ({ message: e.message, token: e.token })),
@@ -69,7 +72,7 @@ export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSi
   ].sort((a, b) => offsetOrEnd(a.token) - offsetOrEnd(b.token));
   for (const e of syntaxErrors) sink.error(`syntax: ${e.message}`, spanOf(e.token, src.text));
   if (sink.hasErrors) return null;
-  const program = new AstBuilder(sink, opts.args ?? [], src.text).program(cst);
+  const program = builder.program(cst);
   return sink.hasErrors ? null : program;
 }
 

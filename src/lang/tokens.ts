@@ -12,7 +12,7 @@
  * A token that must push or pop in one mode but not another is split into two token types
  * sharing a category, so the parser only ever names the category.
  */
-import { createToken, Lexer, type TokenType } from "chevrotain";
+import { createToken, type IToken, Lexer, type TokenType } from "chevrotain";
 
 // ---------------------------------------------------------------- categories the parser names
 
@@ -444,5 +444,38 @@ export const allTokens: TokenType[] = [
   ]),
 ];
 
+/**
+ * Chevrotain's lexer with lighter tokens. Its "full" position tracking also stores each token's
+ * end line and column, which made lexing about twice as slow. No token spans lines (strings,
+ * attach points and directives stop at a newline; multi-line comments and whitespace are
+ * skipped), so the end follows from the start and the image (see tokenSpan). Only the end
+ * offset is kept, for the parser's node locations. This overrides the factory Chevrotain uses for
+ * "onlyStart" tokens (an internal of the pinned version; the lexer tests notice if it is ignored).
+ */
+class ProbelabLexer extends Lexer {
+  createStartOnlyToken(
+    image: string,
+    startOffset: number,
+    tokenTypeIdx: number,
+    tokenType: TokenType,
+    startLine: number,
+    startColumn: number,
+    imageLength: number,
+  ): IToken {
+    return {
+      image,
+      startOffset,
+      endOffset: startOffset + imageLength - 1,
+      startLine,
+      startColumn,
+      tokenTypeIdx,
+      tokenType,
+    };
+  }
+}
+
 /** The one lexer instance; Chevrotain lexers are stateless between calls. */
-export const lexer = new Lexer(lexerDefinition, { positionTracking: "full", ensureOptimizations: true });
+export const lexer = new ProbelabLexer(lexerDefinition, {
+  positionTracking: "onlyStart",
+  ensureOptimizations: true,
+});

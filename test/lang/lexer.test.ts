@@ -125,3 +125,16 @@ describe("lexer modes", () => {
     expect(r.errors[0]!.column).toBe(9);
   });
 });
+
+describe("token positions", () => {
+  test("tokens carry start line and column and the end offset the parser's node locations need", () => {
+    const [probe, open, variable] = lexer.tokenize('begin\n  {\n\t$abc = "x"; }').tokens;
+    expect([probe!.startOffset, probe!.endOffset, probe!.startLine, probe!.startColumn]).toEqual([
+      0, 4, 1, 1,
+    ]);
+    expect([open!.startOffset, open!.endOffset, open!.startLine, open!.startColumn]).toEqual([8, 8, 2, 3]);
+    expect([variable!.startOffset, variable!.endOffset, variable!.startLine, variable!.startColumn]).toEqual([
+      11, 14, 3, 2,
+    ]);
+  });
+});

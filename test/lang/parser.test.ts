@@ -296,3 +296,27 @@ describe("error recovery does not cascade", () => {
     expect(m.at(-1)).toMatch(/end of file/);
   });
 });
+
+describe("probes are built while the parser runs", () => {
+  test("a probe's diagnostics are dropped when a later probe has a syntax error", () => {
+    expect(messages("i:s:1 { print($1); }\ni:s:2 { @x = ; }")).toEqual([
+      "error: syntax: unexpected ';', expected an expression",
+    ]);
+  });
+
+  test("probe diagnostics still follow those of the items before the probes", () => {
+    expect(messages("i:s:1 { print($1); }\nlet @m = treemap(4);")).toEqual([
+      "error: unknown map type 'treemap' (expected hash, lruhash, percpuhash or percpulruhash)",
+      'warning: Positional parameter $1 is not set; it reads as 0 (or "" as a string)',
+    ]);
+  });
+
+  test("probes keep their order and indexes", () => {
+    const probes = ast("i:s:1 { 1 }\ni:s:2 { 2 }\ni:s:3 { 3 }").probes;
+    expect(probes.map((p) => [p.index, p.attachPoints[0]!.span.line])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
+  });
+});
