@@ -58,7 +58,8 @@ export function parseIntLiteral(text: string): LiteralResult<bigint> {
   }
   const sci = /^([0-9][0-9_]*)e([0-9_]+)(.*)$/.exec(text);
   if (sci && /^[0-9]/.test(sci[2]!)) return parseScientific(text, sci[1]!, sci[2]!, sci[3]!);
-  const dec = /^([0-9][0-9_]*)(.*)$/.exec(text)!;
+  const dec = /^([0-9][0-9_]*)(.*)$/.exec(text);
+  if (dec === null) return { ok: false, message: `invalid integer literal: ${text}` };
   const digits = digitsWithSeparators(text, dec[1]!);
   if (!digits.ok) return digits;
   let value: bigint;

@@ -56,6 +56,12 @@ describe("uprobe and uretprobe", () => {
     expect(parse("uretprobe:/usr/bin/shopd:checksum+4").errors).toEqual(["Offset not allowed"]);
   });
 
+  test("an offset that is not a number is a diagnostic, not a crash", () => {
+    expect(parse("uprobe:/usr/bin/shopd:handle_req+est").errors).toEqual([
+      "invalid offset in attach point: est",
+    ]);
+  });
+
   test("a numeric FUNC is an address", () => {
     const ap = clean("uprobe:/bin/bash:0x4a0");
     expect(ap.address).toBe(0x4a0n);
