@@ -112,7 +112,7 @@ export class SimProcess implements AddressSpaceOps {
   *mmap(t: TaskStruct, region: number, len: number, prot: number, binary: number, pgoff: number): Sub<void> {
     const addr = yield* do_mmap(t.mm, { len, prot, file: binary >= 0 ? this.inodes[binary] : null, pgoff });
     const st = this.states.get(t)!;
-    st.regionStart[region] = addr > 0 ? addr : 0;
+    st.regionStart[region] = Math.max(addr, 0);
     st.regionLen[region] = addr > 0 ? len : 0;
   }
 

@@ -325,7 +325,7 @@ function* handle_remove(u: UprobesState, mm: MmStruct, uprobe: Uprobe, registerS
 }
 
 /** filter_chain: does any current consumer want `mm`? (no filter = wants every mm) */
-export function* filter_chain(u: UprobesState, uprobe: Uprobe, mm: MmStruct): Sub<boolean> {
+export function* filter_chain(_u: UprobesState, uprobe: Uprobe, mm: MmStruct): Sub<boolean> {
   yield* uprobe.consumer_rwsem.downRead();
   let wanted = false;
   for (const uc of uprobe.consumers) {

@@ -222,7 +222,7 @@ export function* uprobe_handle_trampoline(u: UprobesState, t: TaskStruct): Sub<v
     let ri: ReturnInstance | null = utask.return_instances;
     if (ri === null) break;
     let next_chain: ReturnInstance | null = ri.next;
-    while (next_chain !== null && next_chain.chained) next_chain = next_chain.next;
+    while (next_chain?.chained) next_chain = next_chain.next;
     valid = next_chain === null || next_chain.stack >= regs.sp;
     regs.ip = ri.orig_ret_vaddr;
     while (ri !== null) {
