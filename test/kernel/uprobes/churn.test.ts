@@ -16,54 +16,11 @@ import {
   PROT_READ,
   vma_end_read,
 } from "../../../src/kernel/mm/index.js";
-import type { Registration } from "../../../src/kernel/uprobes/index.js";
-import {
-  type CounterOptions,
-  counter,
-  explore,
-  type Fn,
-  P,
-  runScenario,
-  type Scenario,
-  TEXT,
-} from "./harness.js";
+import { counter, explore, P, runScenario, type Scenario, TEXT } from "../../../src/race/harness.js";
+import { churn as churnScenario, CHURN_FNS as FNS } from "../../../src/race/scenarios.js";
 
 const SEEDS = 100;
-
-/** f0 is emulated (nop), f1 single-stepped (ret). */
-const FNS: Fn[] = [
-  { name: "f0", offset: 0x100, insn: "nop" },
-  { name: "f1", offset: 0x200, insn: "ret" },
-];
-const KINDS: CounterOptions[] = [{}, { ret: true }, { entry: false, ret: true }];
-
-const churn: Scenario = {
-  cpus: 4,
-  build(w) {
-    const bin = w.binary("/usr/bin/app", FNS);
-    const mm = w.addressSpace();
-    const addrs = FNS.map((f) => TEXT + f.offset);
-    w.task("exec", function* () {
-      yield* w.mapText(mm, bin);
-      for (let i = 0; i < 3; i++) w.hitter(mm, `producer${i}`, i === 1 ? [...addrs].reverse() : addrs);
-      for (let r = 0; r < 2; r++) {
-        w.driver(`registrar${r}`, function* () {
-          for (let round = 0; round < 3; round++) {
-            const batch: Registration[] = [];
-            const n = 1 + w.rng.below(3);
-            for (let i = 0; i < n; i++) {
-              const kind = KINDS[w.rng.below(KINDS.length)];
-              const f = FNS[w.rng.below(FNS.length)];
-              batch.push(yield* w.attach(bin, f.offset, counter({ ...kind, cost: w.rng.below(2000) }, w.m)));
-            }
-            yield* w.m.sleep(w.rng.below(10_000));
-            yield* w.detach(batch);
-          }
-        });
-      }
-    });
-  },
-};
+const churn = churnScenario();
 
 /** R19: a thread faults on the probed text through lock_vma_under_rcu while it is split and merged. */
 let counted = counter();

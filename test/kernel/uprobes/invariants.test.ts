@@ -7,8 +7,15 @@
 import { describe, expect, it } from "vitest";
 import { uprobeKey } from "../../../src/kernel/uprobes/index.js";
 import { uprobes_invariant_sweep } from "../../../src/kernel/uprobes/invariants.js";
+import {
+  counter,
+  functions,
+  runScenario,
+  type Scenario,
+  TEXT,
+  type World,
+} from "../../../src/race/harness.js";
 import { SimViolation } from "../../../src/sim/machine.js";
-import { counter, functions, runScenario, type Scenario, TEXT, type World } from "./harness.js";
 
 const FNS = functions(2);
 

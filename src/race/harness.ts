@@ -1,5 +1,6 @@
 /**
- * Scaffolding for the uprobes race scenarios: a small Kernel built directly (one binary with
+ * Scaffolding for the uprobes race scenarios (src/race/scenarios.ts, `probelab race`, and the
+ * exploration tests in test/kernel/uprobes): a small Kernel built directly (one binary with
  * a few functions, address spaces that map it, threads that call those functions and trap
  * where a breakpoint sits, registrars that attach and detach consumers), and an explorer that
  * runs a scenario over many seeds under both exploration policies with the interleaving
@@ -9,8 +10,8 @@
  * in-line ones (poisoned uprobes, exactly-once delivery, the R-checks in src/kernel/uprobes)
  * and, once the run has settled, uprobes_invariant_sweep.
  */
-import { type KernelConfig, resolveKernelConfig } from "../../../src/kernel/config.js";
-import { Kernel } from "../../../src/kernel/kernel.js";
+import { type KernelConfig, resolveKernelConfig } from "../kernel/config.js";
+import { Kernel } from "../kernel/kernel.js";
 import {
   do_mmap,
   Inode,
@@ -20,8 +21,8 @@ import {
   PROT_EXEC,
   PROT_READ,
   type VmAreaStruct,
-} from "../../../src/kernel/mm/index.js";
-import { TaskStruct } from "../../../src/kernel/task.js";
+} from "../kernel/mm/index.js";
+import { TaskStruct } from "../kernel/task.js";
 import {
   type Cookie,
   get_trampoline_vaddr,
@@ -34,11 +35,11 @@ import {
   type UprobesState,
   uprobe_register,
   uprobe_unregister_all,
-} from "../../../src/kernel/uprobes/index.js";
-import { uprobes_invariant_sweep } from "../../../src/kernel/uprobes/invariants.js";
-import { type CostProfile, DEFAULT_COST_PROFILE } from "../../../src/sim/cost-profile.js";
-import { type Machine, type Policy, SimViolation, type Sub } from "../../../src/sim/machine.js";
-import { Prng } from "../../../src/sim/prng.js";
+} from "../kernel/uprobes/index.js";
+import { uprobes_invariant_sweep } from "../kernel/uprobes/invariants.js";
+import { type CostProfile, DEFAULT_COST_PROFILE } from "../sim/cost-profile.js";
+import { type Machine, type Policy, SimViolation, type Sub } from "../sim/machine.js";
+import { Prng } from "../sim/prng.js";
 
 export const P = PAGE_SIZE;
 /** Where the binary's text is mapped in every address space. */
@@ -342,18 +343,25 @@ export interface ExploreResult {
   found: Found | null;
 }
 
+export interface ExploreOptions {
+  /** How many seeds to run, each under every policy. */
+  seeds: number;
+  /** The first seed (default 1): a found violation replays with its own seed and seeds 1. */
+  firstSeed?: number;
+  faults?: readonly string[];
+  policies?: readonly Policy[];
+}
+
 /**
- * Run `s` for seeds 1..seeds, each under every policy (seed-major, so a fault is found early
- * whichever policy finds it); stop at the first violation.
+ * Run `s` for seeds firstSeed..firstSeed+seeds-1, each under every policy (seed-major, so a
+ * fault is found early whichever policy finds it); stop at the first violation.
  */
-export function explore(
-  s: Scenario,
-  opts: { seeds: number; faults?: readonly string[]; policies?: readonly Policy[] },
-): ExploreResult {
+export function explore(s: Scenario, opts: ExploreOptions): ExploreResult {
   const policies = opts.policies ?? (["random", "pct"] as const);
+  const first = opts.firstSeed ?? 1;
   let runs = 0;
   let deadlocks = 0;
-  for (let seed = 1; seed <= opts.seeds; seed++) {
+  for (let seed = first; seed < first + opts.seeds; seed++) {
     for (const policy of policies) {
       runs++;
       const r = runScenario(s, { seed, policy, faults: opts.faults });
