@@ -17,6 +17,8 @@ const runTopCommand = async (...a: AnyArgs) => {
 const runList = async (...a: AnyArgs) =>
   (await import("./list.js")).runList(...(a as Parameters<typeof import("./list.js").runList>));
 const runWorkloads = async (io?: CliIo) => (await import("./list.js")).runWorkloads(io);
+const runRace = async (...a: AnyArgs) =>
+  (await import("./race.js")).runRace(...(a as Parameters<typeof import("./race.js").runRace>));
 const runBench = async (...a: AnyArgs) =>
   (await import("./bench.js")).runBench(...(a as Parameters<typeof import("./bench.js").runBench>));
 
@@ -29,6 +31,8 @@ EXAMPLES:
   probelab list 'uprobe:*:handle*'                 probe points the workload offers
   probelab bench scaling --kernel baseline,latest --cpus 1,2,4,8
   probelab run --kernel help                        kernel profiles and switches
+  probelab race                                    race scenarios of the uprobes model
+  probelab race r9-handler-after-unregister --fault   find the race the fault lets in
 `;
 
 /** Options every command that runs a workload shares, spelled the same everywhere. */
@@ -126,6 +130,18 @@ export function buildProgram(io?: CliIo): Command {
     .command("workloads")
     .description("bundled workloads, one line each")
     .action(() => runWorkloads(io));
+
+  program
+    .command("race")
+    .description("explore a race scenario of the uprobes model; with --fault, find the race")
+    .argument("[name]", "scenario name (none: list them)")
+    .option("--fault", "switch off the check the scenario exercises")
+    .option("--seeds <N>", `seeds to explore, each under every policy (default 150; 1 with --seed)`)
+    .addOption(
+      new Option("--policy <POLICY>", "schedule policy").choices(["random", "pct", "both"]).default("both"),
+    )
+    .option("--seed <S>", "first seed (replays a violation with its --policy)")
+    .action((name, opts) => runRace(name, opts, io));
 
   const bench = program.command("bench").description("simulated throughput benchmarks");
   bench
