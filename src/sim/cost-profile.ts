@@ -1,7 +1,7 @@
 /**
  * The one cost profile of the simulated machine, in simulated nanoseconds.
  *
- * Every value is calibrated on single-CPU figures (shared/docs/calibration.md, an
+ * Every value is calibrated on single-CPU figures (docs/calibration.md: an
  * Intel Xeon Gold 6138 at 2.0 GHz, 2024); nothing here depends on the CPU count or on a
  * kernel design. Multi-CPU behaviour has to emerge from cache-line sharing alone: a
  * mechanism is slow at 64 CPUs only because it writes a line that other CPUs hold.

@@ -1,5 +1,5 @@
 /**
- * Every case of bpftrace's runtime tests (../shared/conformance/bpftrace-cases.json) through
+ * Every case of bpftrace's runtime tests (test/conformance/bpftrace-cases.json) through
  * the real `probelab run` path: the Commander program, the session, the simulated process
  * (`-w testprogs` for probes on ./testprogs/...), judged as the conformance README says.
  * Prints the pass count per kind; a case outside KNOWN_GAPS that fails is a regression, and
@@ -21,7 +21,7 @@ interface Case {
 }
 
 const cases: Case[] = JSON.parse(
-  readFileSync(join(process.cwd(), "..", "shared", "conformance", "bpftrace-cases.json"), "utf8"),
+  readFileSync(join(process.cwd(), "test", "conformance", "bpftrace-cases.json"), "utf8"),
 );
 
 /** The cases probelab does not pass yet, each with the reason; nothing else may fail. */

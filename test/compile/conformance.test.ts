@@ -1,5 +1,5 @@
 /**
- * Every begin/end-only case of bpftrace's runtime tests (../shared/conformance) through the
+ * Every begin/end-only case of bpftrace's runtime tests (test/conformance) through the
  * real front end + compiler + runtime writers, judged as the conformance README says. The
  * cases that need a simulated process (uprobe, interval) belong to the session's suite.
  */
@@ -21,7 +21,7 @@ interface Case {
 }
 
 const cases: Case[] = JSON.parse(
-  readFileSync(join(process.cwd(), "..", "shared", "conformance", "bpftrace-cases.json"), "utf8"),
+  readFileSync(join(process.cwd(), "test", "conformance", "bpftrace-cases.json"), "utf8"),
 );
 
 /** Probes other than begin/end need the simulator; interval ones a clock (driven by hand below). */

@@ -8,7 +8,7 @@ interface Case {
   expect: string;
 }
 
-const cases: Case[] = JSON.parse(readFileSync("../shared/conformance/bpftrace-cases.json", "utf8"));
+const cases: Case[] = JSON.parse(readFileSync("test/conformance/bpftrace-cases.json", "utf8"));
 
 /**
  * Every case the front end rejects, and why. A rejection is only acceptable when it is either
