@@ -16,6 +16,7 @@ import { findMirror, mirrorNames } from "./mirrors.js";
 import {
   type BinarySpec,
   type FirstInsn,
+  MAX_FUNCTION_SIZE,
   PROT_EXEC,
   PROT_READ,
   PROT_WRITE,
@@ -104,7 +105,7 @@ function binarySymbols(b: BinarySpec): { symbols: BinarySymbol[]; fileSize: numb
   const symbols: BinarySymbol[] = b.functions.map((fn) => {
     const offset = fn.offset ?? alignUp(cursor, SYMBOL_ALIGN);
     cursor = offset + fn.size;
-    return { name: fn.name, offset, vaddr: offset, size: fn.size, firstInsn: fn.firstInsn };
+    return { name: fn.name, offset, vaddr: fn.addr ?? offset, size: fn.size, firstInsn: fn.firstInsn };
   });
   const source = b.like !== undefined ? mirrorSymbols(b) : b.elf !== undefined ? elfSymbols(b) : undefined;
   if (source === undefined) return { symbols, fileSize: 0 };
@@ -133,9 +134,6 @@ function mirrorSymbols(b: BinarySpec): { symbols: BinarySymbol[]; fileSize: numb
   });
   return { symbols, fileSize: mirror.fileSize };
 }
-
-/** Largest function size a workload accepts; bigger ELF symbols (rare) are cut to it. */
-const MAX_FUNCTION_SIZE = 1 << 20;
 
 function elfSymbols(b: BinarySpec): { symbols: BinarySymbol[]; fileSize: number } {
   let info: ElfInfo;

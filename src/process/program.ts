@@ -17,6 +17,7 @@
  * `values.ts` evaluates them against a thread's state.
  */
 import { didYouMean, errorAt, type Where } from "./errors.js";
+import { type ParsedTrace, readTraceFile, replaySteps, TraceError } from "./from-trace.js";
 import { type Binary, PAGE_SIZE, resolveTarget } from "./layout.js";
 import { encodeCString, encodeLittleEndian, type UserMemory } from "./memory.js";
 import { type ConstValueSpec, nestedSteps, type StepSpec, type TimeSpec, type ValueSpec } from "./schema.js";
@@ -361,6 +362,9 @@ class ProgramBuilder {
         ops.push({ op: Op.FORK, child, comm: s.comm ?? "" });
         return;
       }
+      case "replay":
+        this.steps(tracedSteps(s));
+        return;
       case "exit":
         ops.push({ op: Op.EXIT, code: s.code });
         return;
@@ -462,6 +466,23 @@ class ProgramBuilder {
   private binaryRef(name: string, at: Where): number {
     return resolveBinaryRef(this.env, name, at);
   }
+}
+
+/** The calls one thread of a recorded trace made, as steps (a `replay` step). */
+function tracedSteps(s: Extract<StepSpec, { kind: "replay" }>): StepSpec[] {
+  let trace: ParsedTrace;
+  try {
+    trace = readTraceFile(s.trace);
+  } catch (err) {
+    if (err instanceof TraceError) throw errorAt(s.at, err.message);
+    throw err;
+  }
+  const thread = trace.threads.find((t) => t.tid === s.tid);
+  if (thread === undefined) {
+    const tids = trace.threads.map((t) => t.tid).join(", ");
+    throw errorAt(s.at, `${s.trace} has no thread ${s.tid}; its threads are ${tids}`);
+  }
+  return replaySteps(thread, s.at);
 }
 
 /** Lays out a `mem` block as C would lay out a struct of those fields (natural alignment). */

@@ -16,6 +16,8 @@ export interface FunctionSpec {
   size: number;
   /** File offset of the first instruction; undefined lays it out after the previous function. */
   offset: number | undefined;
+  /** The symbol's address in the file's own layout (ELF st_value), when it is not the offset. */
+  addr: number | undefined;
   firstInsn: FirstInsn;
   at: Where;
 }
@@ -89,6 +91,7 @@ export type StepSpec =
   | { kind: "dlclose"; path: string; at: Where }
   | { kind: "fork"; comm: string | undefined; body: StepSpec[]; at: Where }
   | { kind: "thread"; comm: string | undefined; body: StepSpec[]; at: Where }
+  | { kind: "replay"; trace: string; tid: number; at: Where }
   | { kind: "exit"; code: number; at: Where };
 
 export interface ThreadSpec {
@@ -139,6 +142,7 @@ const STEP_KINDS = [
   "dlclose",
   "fork",
   "thread",
+  "replay",
   "exit",
 ] as const;
 /** Keys that may sit next to each step kind. */
@@ -155,6 +159,7 @@ const STEP_EXTRA: Record<(typeof STEP_KINDS)[number], readonly string[]> = {
   dlclose: [],
   fork: [],
   thread: [],
+  replay: [],
   exit: [],
 };
 const ALL_STEP_KEYS = [...new Set([...STEP_KINDS, ...Object.values(STEP_EXTRA).flat()])];
@@ -196,16 +201,23 @@ function readBinaries(field: Field): BinarySpec[] {
   return out;
 }
 
-const SYMBOL_NAME = /^[A-Za-z_.$][A-Za-z0-9_.$@]*$/;
+/** What a function name may be: a C or mangled C++ symbol, maybe versioned; no wildcards. */
+export const SYMBOL_NAME = /^[A-Za-z_.$][A-Za-z0-9_.$@]*$/;
+/** The largest function a workload accepts (1 MiB); real ELF symbols bigger than that are cut. */
+export const MAX_FUNCTION_SIZE = 1 << 20;
 
 function readFunction(field: Field): FunctionSpec {
   if (!field.isMap) {
-    return { name: symbolName(field), size: 64, offset: undefined, firstInsn: "nop", at: field.where() };
+    const name = symbolName(field);
+    return { name, size: 64, offset: undefined, addr: undefined, firstInsn: "nop", at: field.where() };
   }
-  const keys = field.entries(["name", "size", "offset", "first_insn"], "a function");
+  const keys = field.entries(["name", "size", "offset", "addr", "first_insn"], "a function");
   const nameField = keys.get("name") ?? field.fail('missing "name"');
-  const size = keys.get("size")?.integer(1, 1 << 20) ?? 64;
+  const size = keys.get("size")?.integer(1, MAX_FUNCTION_SIZE) ?? 64;
   const offset = keys.get("offset")?.integer(0, MAX_FILE_OFFSET);
+  const addrField = keys.get("addr");
+  if (addrField !== undefined && offset === undefined) addrField.fail('"addr" needs "offset"');
+  const addr = addrField?.integer(0, Number.MAX_SAFE_INTEGER);
   const insnField = keys.get("first_insn");
   let firstInsn: FirstInsn = "nop";
   if (insnField) {
@@ -215,7 +227,7 @@ function readFunction(field: Field): FunctionSpec {
     }
     firstInsn = v as FirstInsn;
   }
-  return { name: symbolName(nameField), size, offset, firstInsn, at: field.where() };
+  return { name: symbolName(nameField), size, offset, addr, firstInsn, at: field.where() };
 }
 
 function symbolName(field: Field): string {
@@ -333,6 +345,14 @@ function readStep(field: Field): StepSpec {
       const body = k.get("body") ?? main.fail(`missing "body": what ${what} does`);
       const comm = k.get("comm");
       return { kind, comm: comm ? truncateComm(comm.string()) : undefined, body: readSteps(body), at };
+    }
+    case "replay": {
+      const k = main.entries(["trace", "tid"], "replay");
+      const trace = (k.get("trace") ?? main.fail('missing "trace": a trace-event JSON file')).string(
+        "a path",
+      );
+      const tid = (k.get("tid") ?? main.fail('missing "tid": which thread of the trace')).integer();
+      return { kind, trace, tid, at };
     }
     case "exit":
       return { kind, code: main.isNull ? 0 : main.integer(0, 255), at };
