@@ -1,7 +1,7 @@
 /** `probelab workload from-elf` and `probelab workload from-trace`: workloads from real programs. */
 import { writeFileSync } from "node:fs";
 import { ElfError } from "../elf/index.js";
-import { workloadFromElf } from "../elf/skeleton.js";
+import { workloadFromElf } from "../process/from-elf.js";
 import { TraceError, workloadFromTrace } from "../process/from-trace.js";
 import { loadWorkloadText, WorkloadError } from "../process/index.js";
 import { type CliIo, fail, guarded, processIo } from "./common.js";

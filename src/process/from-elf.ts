@@ -6,8 +6,8 @@
  * make the process do what the real one does.
  */
 import { basename, resolve } from "node:path";
-import { MAX_FUNCTION_SIZE, SYMBOL_NAME } from "../process/schema.js";
-import { type ElfInfo, type ElfSymbol, readElfFile } from "./index.js";
+import { type ElfInfo, type ElfSymbol, readElfFile } from "../elf/index.js";
+import { MAX_FUNCTION_SIZE, SYMBOL_NAME } from "./schema.js";
 
 export interface SkeletonResult {
   yaml: string;
