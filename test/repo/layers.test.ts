@@ -26,7 +26,7 @@ describe("the layer checker", () => {
 
   test("a layer reaches what its layers build on, and nothing above", () => {
     expect([...reachable("trace")].sort()).toEqual(
-      ["compile", "kernel", "lang", "process", "runtime", "sim", "trace"].sort(),
+      ["compile", "elf", "kernel", "lang", "process", "runtime", "sim", "trace"].sort(),
     );
     expect(reachable("runtime").has("lang")).toBe(false);
     expect(reachable("kernel").has("process")).toBe(false);

@@ -10,15 +10,15 @@ import { dirname, join, normalize } from "node:path";
 export const USES: ReadonlyMap<string, readonly string[]> = new Map([
   ["sim", []],
   ["kernel", ["sim"]],
-  ["process", ["kernel"]],
+  ["elf", []],
+  ["process", ["kernel", "elf"]],
   ["lang", []],
   ["runtime", []],
   ["compile", ["lang", "runtime"]],
   ["trace", ["process", "compile"]],
   ["race", ["trace"]],
-  ["elf", ["process"]],
   ["tui", ["trace"]],
-  ["cli", ["race", "elf", "tui"]],
+  ["cli", ["race", "tui"]],
 ]);
 
 /** Inside src/kernel: a sub-folder may not import the ones listed after it. */
