@@ -5,6 +5,7 @@
  */
 
 import { readFileSync } from "node:fs";
+import { dirname, join, normalize } from "node:path";
 import { expect, test } from "vitest";
 import { trackedFiles } from "./tracked-files.js";
 
@@ -33,4 +34,29 @@ test("the repository's tracked files list itself and this test", () => {
 
 test("no tracked file points outside the repository (a sibling checkout or an absolute path)", () => {
   expect(outsideReferences()).toEqual([]);
+});
+
+/** Relative link targets of markdown text: `[text](target)`, without the #fragment. */
+function relativeLinks(markdown: string): string[] {
+  const targets: string[] = [];
+  for (const match of markdown.matchAll(/\]\(([^)\s]+)\)/g)) {
+    const target = match[1]!.split("#")[0]!;
+    if (target !== "" && !/^[a-z][a-z0-9+.-]*:/i.test(target)) targets.push(target);
+  }
+  return targets;
+}
+
+test("every relative link in a tracked markdown file names a tracked file or folder", () => {
+  const files = trackedFiles();
+  const tracked = new Set(files);
+  const broken: string[] = [];
+  for (const path of files.filter((p) => p.endsWith(".md"))) {
+    for (const target of relativeLinks(readFileSync(path, "utf8"))) {
+      const resolved = normalize(join(dirname(path), target)).replace(/\/$/, "");
+      if (!tracked.has(resolved) && !files.some((f) => f.startsWith(`${resolved}/`))) {
+        broken.push(`${path}: ${target}`);
+      }
+    }
+  }
+  expect(broken).toEqual([]);
 });
