@@ -1,6 +1,6 @@
 /**
  * Values: construction helpers (strings with max_strlen, records), zero values, the text form
- * bpftrace prints (language.md 4.2) and the JSON form of `-f json`. Rendering runs only when
+ * bpftrace prints (docs/language.md, "Output") and the JSON form of `-f json`. Rendering runs only when
  * output is printed, never on the per-hit path.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Command-line manners (ux.md, clig.dev): how a script gets in, where output goes, exit
+ * Command-line manners (clig.dev): how a script gets in, where output goes, exit
  * statuses (0 ok, 1 script error, 2 usage error), one clear line per user error and never
  * a stack trace, bpftrace-format diagnostics, NO_COLOR, `list` and `workloads`.
  */
