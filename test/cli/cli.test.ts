@@ -209,7 +209,8 @@ describe("user errors: one clear line, the right status, no stack trace", () => 
     {
       args: ["run", "-w", "nosuch", "-e", MALLOC],
       status: 2,
-      stderr: /^ERROR: unknown workload "nosuch".*; bundled: bash, crawler, default, .* \(or give a file path\)\n$/,
+      stderr:
+        /^ERROR: unknown workload "nosuch".*; bundled: bash, crawler, default, .* \(or give a file path\)\n$/,
     },
     {
       args: ["run", "--set", "bogus", "-e", MALLOC],
