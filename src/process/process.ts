@@ -171,6 +171,9 @@ export class SimProcess implements AddressSpaceOps {
     const tid = this.nextTid++;
     // A new thread keeps its creator's comm (until pthread_setname_np) and shares its mm.
     if (child.newThread) {
+      // copy_mm with CLONE_VM: the thread is one more user of the mm (the process's own mm
+      // is never put, so only a forked child's needs the reference).
+      if (t.mm !== this.mm) t.mm.mmget();
       this.startThread(comm || t.comm, child, childState, t.mm, -1, t.pid, tid);
       return;
     }

@@ -3,6 +3,9 @@
  * constructs and probes as bpftrace's uprobe tools (bashreadline, gethostlatency, ssllatency,
  * sslsnoop, threadsnoop), run through the CLI as a user would.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { probelab } from "../cli/harness.js";
 
@@ -178,5 +181,49 @@ describe("crawler: a thread pool and name lookups", () => {
     // Lognormal latencies: most lookups take under 2 ms, a few take tens of ms.
     expect(r.stdout).toMatch(/^\[0\]\s+\d+/m);
     expect(r.stdout).toMatch(/^\[(16|32), (32|64)\)\s+\d+/m);
+  });
+});
+
+describe("threads created in a forked child", () => {
+  it("hold a reference on the child's mm: the child keeps its address space after they exit", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "probelab-thread-")), "fork-thread.yaml");
+    writeFileSync(
+      file,
+      `binaries:
+  /usr/bin/app:
+    functions: [main, a, b]
+process:
+  exe: /usr/bin/app
+  threads:
+    - body:
+        - sleep: 2ms
+        - fork:
+            comm: child
+            body:
+              - thread:
+                  body:
+                    - call: a
+              - sleep: 1ms
+              - mmap: { len: 8K, as: buf }
+              - loop: 10
+                body:
+                  - call: b
+                  - sleep: 10us
+`,
+    );
+    const r = await probelab([
+      "run",
+      "-q",
+      "-w",
+      file,
+      "--duration",
+      "10ms",
+      "-e",
+      "uprobe:/usr/bin/app:a, uprobe:/usr/bin/app:b { @[comm, func] = count(); }",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("@[child, a]: 1\n");
+    expect(r.stdout).toContain("@[child, b]: 10\n");
   });
 });
