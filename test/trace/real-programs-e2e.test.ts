@@ -227,3 +227,44 @@ process:
     expect(r.stdout).toContain("@[child, b]: 10\n");
   });
 });
+
+describe("address probes on a binary whose addresses are not its offsets (non-PIE)", () => {
+  const file = join(mkdtempSync(join(tmpdir(), "probelab-addr-")), "nonpie.yaml");
+  writeFileSync(
+    file,
+    `binaries:
+  /usr/bin/app:
+    functions:
+      - { name: main, offset: 0x1000, addr: 0x401000, size: 64 }
+      - { name: work, offset: 0x1040, addr: 0x401040, size: 32 }
+process:
+  exe: /usr/bin/app
+  threads:
+    - body:
+        - loop: forever
+          body:
+            - call: work+4
+            - sleep: 10us
+`,
+  );
+  it("0xADDR is an address of the file's layout: it resolves to that spot's file offset", async () => {
+    const r = await probelab([
+      "run",
+      "-q",
+      "-w",
+      file,
+      "--duration",
+      "5ms",
+      "-e",
+      "uprobe:/usr/bin/app:0x401044 { @at = count(); } uprobe:/usr/bin/app:work+4 { @off = count(); }",
+    ]);
+    expect(r.status).toBe(0);
+    const at = Number(/@at: (\d+)/.exec(r.stdout)?.[1]);
+    const off = Number(/@off: (\d+)/.exec(r.stdout)?.[1]);
+    // Both fire on every call of work+4 once attached (they attach one after the other).
+    expect(at).toBeGreaterThan(100);
+    expect(off).toBeGreaterThan(100);
+    const wrong = await probelab(["run", "--dry-run", "-w", file, "-e", "uprobe:/usr/bin/app:0x1044 {}"]);
+    expect(wrong.stderr).toContain("Could not resolve address: /usr/bin/app:0x1044");
+  });
+});
