@@ -12,15 +12,16 @@ import {
   UNSUPPORTED_BUILTINS,
   UNSUPPORTED_FUNCTIONS,
 } from "../../src/lang/builtins.js";
+import { codeSpans } from "./markdown.js";
 
 const DOC = readFileSync("docs/language.md", "utf8");
 const NOT_SUPPORTED = DOC.slice(DOC.indexOf("\n## Not supported\n"));
 
-/** Names written as code in a piece of markdown: `name`, `name(...)`, `name, ...`. */
+/** Names a code span starts with: `name`, `name(...)`, `name, ...`. */
 function codeNames(markdown: string): Set<string> {
   const names = new Set<string>();
-  for (const match of markdown.matchAll(/`([^`\n]+)`/g)) {
-    const name = /^@?[A-Za-z_$][A-Za-z0-9_]*/.exec(match[1]!);
+  for (const span of codeSpans(markdown)) {
+    const name = /^@?[A-Za-z_$][A-Za-z0-9_]*/.exec(span);
     if (name) names.add(name[0]);
   }
   return names;
