@@ -89,10 +89,26 @@ export function* prepare_uretprobe(
   if (m.mustYield()) yield 0;
 }
 
-/** Abandoned frames (longjmp): instances whose stack is below the current SP are dead. */
+/** Which x86 liveness test applies (enum rp_check). */
+enum RpCheck {
+  /** A new call: SP was just decremented by `call`, so a live frame is strictly above it. */
+  Call = 0,
+  /** A chained (tail) call reuses the caller's frame: equal SP is alive. */
+  ChainCall = 1,
+  /** A return through the trampoline: equal SP is alive. */
+  Ret = 2,
+}
+
+/** arch_uretprobe_is_alive (arch/x86/kernel/uprobes.c). */
+function arch_uretprobe_is_alive(ri: ReturnInstance, ctx: RpCheck, sp: number): boolean {
+  return ctx === RpCheck.Call ? sp < ri.stack : sp <= ri.stack;
+}
+
+/** Abandoned frames (longjmp): drop the instances that are no longer alive at this SP. */
 function cleanup_return_instances(u: UprobesState, utask: UprobeTask, chained: boolean, sp: number): void {
+  const ctx = chained ? RpCheck.ChainCall : RpCheck.Call;
   let ri = utask.return_instances;
-  while (ri !== null && (chained ? ri.stack <= sp : ri.stack < sp)) {
+  while (ri !== null && !arch_uretprobe_is_alive(ri, ctx, sp)) {
     const next = ri.next;
     utask.return_instances = next; // unlinked before it is freed
     utask.depth--;
@@ -221,11 +237,10 @@ export function* uprobe_handle_trampoline(u: UprobesState, t: TaskStruct): Sub<v
   do {
     let ri: ReturnInstance | null = utask.return_instances;
     if (ri === null) break;
-    let next_chain: ReturnInstance | null = ri.next;
-    while (next_chain?.chained) next_chain = next_chain.next;
-    valid = next_chain === null || next_chain.stack >= regs.sp;
+    const next_chain = find_next_ret_chain(ri);
+    valid = next_chain === null || arch_uretprobe_is_alive(next_chain, RpCheck.Ret, regs.sp);
     regs.ip = ri.orig_ret_vaddr;
-    while (ri !== null) {
+    while (ri !== next_chain && ri !== null) {
       const next: ReturnInstance | null = ri.next;
       utask.return_instances = next;
       utask.depth--;
@@ -237,11 +252,25 @@ export function* uprobe_handle_trampoline(u: UprobesState, t: TaskStruct): Sub<v
       hprobe_finalize(u, h, old);
       free_ret_instance(utask, ri);
       ri = next;
-      if (ri === null || !ri.chained) break;
     }
   } while (!valid);
   m.label = "uprobe_handle_trampoline";
   if (m.mustYield()) yield 0;
+}
+
+/**
+ * find_next_ret_chain: the first instance after the chain `ri` starts. A chained instance
+ * shares its return address with the next (older) one, so the walk follows each instance's
+ * own flag.
+ */
+function find_next_ret_chain(ri: ReturnInstance): ReturnInstance | null {
+  let cur: ReturnInstance | null = ri;
+  let chained: boolean;
+  do {
+    chained = cur.chained;
+    cur = cur.next;
+  } while (chained && cur !== null);
+  return cur;
 }
 
 const noCookie: Cookie = { value: 0 };
