@@ -250,7 +250,7 @@ function* handler_chain(
   else if (config.consumers === "percpu-rwsem") yield* u.consumers_sem.downRead();
   uprobe.line.read(m);
   checkLive(u, uprobe, "handler_chain"); // the walk reads uprobe->consumers (R4)
-  const registerSeq = uprobe.register_seq;
+  const registerSeq = uprobe.register_seq.read(); // raw_read_seqcount: may be odd
   const list = uprobe.consumers; // rcu_dereference: this walk keeps its snapshot
   let remove = true;
   let has_consumers = false;
@@ -318,7 +318,7 @@ function* handle_remove(u: UprobesState, mm: MmStruct, uprobe: Uprobe, registerS
   yield* uprobe.register_rwsem.downRead();
   let unapply: boolean;
   if (u.faults.removeSkipRecheck) unapply = true;
-  else if (u.config.remove_recheck === "register-seq") unapply = uprobe.register_seq === registerSeq;
+  else if (u.config.remove_recheck === "register-seq") unapply = !uprobe.register_seq.retry(registerSeq);
   else unapply = !(yield* filter_chain(u, uprobe, mm));
   if (unapply) yield* unapply_uprobe(u, uprobe, mm);
   uprobe.register_rwsem.upRead();

@@ -11,6 +11,7 @@ import type { Sub } from "../../sim/machine.js";
 import { ObjState } from "../../sim/slab.js";
 import { Refcount } from "../../sim/sync/refcount.js";
 import { RwSemaphore } from "../../sim/sync/rwsem.js";
+import { Seqcount } from "../../sim/sync/seqcount.js";
 import type { UprobeInode } from "./mm-api.js";
 import { type UprobesState, uprobeKey } from "./state.js";
 import { Uprobe } from "./types.js";
@@ -114,6 +115,7 @@ export function* alloc_uprobe(
     new RwSemaphore(m, `register_rwsem(${name})`, head),
     new RwSemaphore(m, `consumer_rwsem(${name})`),
     ref_ctr_offset,
+    new Seqcount(m, `register_seq(${name})`),
   );
   m.cost(m.profile.slabAlloc);
   const uprobe = yield* insert_uprobe(u, fresh);

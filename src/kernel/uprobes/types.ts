@@ -92,8 +92,6 @@ export class Uprobe implements SlabObject {
   /** UPROBE_COPY_INSN: the original instruction was copied and analysed. */
   copy_insn = false;
   arch: ArchUprobe = { insn: "nop", emulate: true };
-  /** The unmerged register_seq variant: bumped by every registration on this uprobe. */
-  register_seq = 0;
   /** The line handle_swbp reads (consumers pointer, flags, arch). */
   readonly line: CacheLine;
 
@@ -104,6 +102,8 @@ export class Uprobe implements SlabObject {
     readonly register_rwsem: RwSemaphore,
     readonly consumer_rwsem: RwSemaphore,
     readonly ref_ctr_offset: number,
+    /** The unmerged register_seq RFC: a write section around every register and unregister. */
+    readonly register_seq: Seqcount,
   ) {
     this.line = new CacheLine(`uprobe(${inode.path}+0x${offset.toString(16)})`);
   }
