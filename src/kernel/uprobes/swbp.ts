@@ -169,7 +169,7 @@ function m_label(u: UprobesState, label: string): void {
 
 /** The tree lookup of the configured design (locked ones also take a reference). */
 function* find_uprobe(u: UprobesState, inode: MmInode, offset: number): Sub<Uprobe | null> {
-  if (u.config.tree === "locked") return yield* find_uprobe_locked(u, inode, offset);
+  if (u.config.tree !== "lockless") return yield* find_uprobe_locked(u, inode, offset);
   const uprobe = yield* find_uprobe_rcu(u, inode, offset);
   if (uprobe !== null && u.config.lifetime === "refcount" && !try_get_uprobe(u, uprobe)) return null;
   return uprobe;
@@ -247,7 +247,6 @@ function* handler_chain(
   const m = u.m;
   const config = u.config;
   if (config.consumers === "rwsem") yield* uprobe.register_rwsem.downRead();
-  else if (config.consumers === "percpu-rwsem") yield* u.consumers_sem.downRead();
   uprobe.line.read(m);
   checkLive(u, uprobe, "handler_chain"); // the walk reads uprobe->consumers (R4)
   const registerSeq = uprobe.register_seq.read(); // raw_read_seqcount: may be odd
@@ -283,7 +282,6 @@ function* handler_chain(
   checkDelivery(u, uprobe, list, hitStart);
   if (ri !== null) yield* prepare_uretprobe(u, t, uprobe, ri);
   if (config.consumers === "rwsem") uprobe.register_rwsem.upRead();
-  else if (config.consumers === "percpu-rwsem") u.consumers_sem.upRead();
   if (remove && has_consumers) yield* handle_remove(u, t.mm, uprobe, registerSeq);
 }
 
@@ -338,9 +336,14 @@ export function* filter_chain(_u: UprobesState, uprobe: Uprobe, mm: MmStruct): S
   return wanted;
 }
 
-/** unapply_uprobe: remove this uprobe's breakpoints from `mm` (mmap_lock for write, 6.18). */
+/**
+ * unapply_uprobe: remove this uprobe's breakpoints from `mm`, under mmap_read_lock up to 6.17
+ * and mmap_write_lock since 6.18 (whose optimized uprobes rewrite more than one byte).
+ */
 function* unapply_uprobe(u: UprobesState, uprobe: Uprobe, mm: MmStruct): Sub<void> {
-  yield* mm.mmap_write_lock();
+  const write = u.config.unapply_lock === "write";
+  if (write) yield* mm.mmap_write_lock();
+  else yield* mm.mmap_read_lock();
   for (const vma of mm.vmas()) {
     if (!valid_vma(vma, false) || vma.vm_file === null || vma.vm_file.f_inode !== uprobe.inode) continue;
     const start = vma.vm_pgoff * 4096;
@@ -348,7 +351,8 @@ function* unapply_uprobe(u: UprobesState, uprobe: Uprobe, mm: MmStruct): Sub<voi
     if (uprobe.offset < start || uprobe.offset >= end) continue;
     remove_breakpoint(u, uprobe, mm, vma, vma.vm_start + uprobe.offset - start);
   }
-  mm.mmap_write_unlock();
+  if (write) mm.mmap_write_unlock();
+  else mm.mmap_read_unlock();
   u.m.label = "unapply_uprobe";
   if (u.m.mustYield()) yield 0;
 }

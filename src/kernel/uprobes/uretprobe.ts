@@ -52,6 +52,12 @@ export function* prepare_uretprobe(
     free_ret_instance(utask, ri);
     return;
   }
+  // 6.12: the instance keeps the uprobe by reference, taken before the return is hijacked
+  // (a dying uprobe gets no return probe).
+  if (u.config.uretprobe === "refcount" && !try_get_uprobe(u, uprobe)) {
+    free_ret_instance(utask, ri);
+    return;
+  }
   const regs = t.regs;
   const trampoline = area.vaddr;
   let orig_ret_vaddr = regs.ret;
@@ -61,6 +67,7 @@ export function* prepare_uretprobe(
   if (chained) {
     const prev = utask.return_instances;
     if (prev === null) {
+      if (u.config.uretprobe === "refcount") put_uprobe(u, uprobe);
       free_ret_instance(utask, ri); // "handle tail call" warning
       return;
     }
@@ -73,7 +80,6 @@ export function* prepare_uretprobe(
     h.srcu_idx = u.uretprobes_srcu.readLock();
     h.state = HprobeState.Leased;
   } else {
-    get_uprobe(u, uprobe);
     h.state = HprobeState.Stable;
     h.leaseReleased = true;
   }
@@ -284,7 +290,7 @@ function* handle_uretprobe_chain(
 ): Sub<void> {
   const m = u.m;
   u.stats.uretprobeHits++;
-  u.tasks_trace.readLock();
+  const idx = yield* consumers_read_lock(u, uprobe);
   uprobe.line.read(m);
   checkLive(u, uprobe, "handle_uretprobe_chain"); // the walk reads uprobe->consumers (R4, R11)
   const list = uprobe.consumers;
@@ -308,7 +314,23 @@ function* handle_uretprobe_chain(
     }
     uc.ret_handler(uc, ri.func, t.regs, data);
   }
-  u.tasks_trace.readUnlock();
+  consumers_read_unlock(u, uprobe, idx);
+}
+
+/** The return-side walk's protection, as the entry side's (a register_rwsem read before 6.12). */
+function* consumers_read_lock(u: UprobesState, uprobe: Uprobe): Sub<number> {
+  const c = u.config.consumers;
+  if (c === "tasks-trace") u.tasks_trace.readLock();
+  else if (c === "srcu") return u.uprobes_srcu.readLock();
+  else yield* uprobe.register_rwsem.downRead();
+  return 0;
+}
+
+function consumers_read_unlock(u: UprobesState, uprobe: Uprobe, idx: number): void {
+  const c = u.config.consumers;
+  if (c === "tasks-trace") u.tasks_trace.readUnlock();
+  else if (c === "srcu") u.uprobes_srcu.readUnlock(idx);
+  else uprobe.register_rwsem.upRead();
 }
 
 /** uprobe_free_utask (exit/exec): clear the pointer first, then release every instance. */
