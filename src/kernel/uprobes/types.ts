@@ -150,6 +150,19 @@ export class ReturnInstance {
   serial = 0;
 }
 
+/**
+ * What the kernel keeps on handle_swbp's stack: `is_swbp` (the lookup's out-parameter) and the
+ * session cookie a handler fills in. A task is inside at most one trap at a time, so one frame
+ * per task serves every call without allocating, and no other task can see it.
+ */
+export class SwbpFrame {
+  /** A trap instruction at the address (1), none (0), unmapped (-1). */
+  is_swbp = 0;
+  readonly cookie: Cookie = { value: 0 };
+  /** What a plain (non-session) ret_handler gets, where the kernel passes NULL. */
+  readonly noCookie: Cookie = { value: 0 };
+}
+
 export enum UtaskState {
   Running = 0,
   Sstep = 1,

@@ -8,7 +8,6 @@ import type { UprobesState } from "./state.js";
 import { checkLive, get_uprobe, put_uprobe, try_get_uprobe } from "./tree.js";
 import {
   ConsumerState,
-  type Cookie,
   type Hprobe,
   HprobeState,
   MAX_URETPROBE_DEPTH,
@@ -279,8 +278,6 @@ function find_next_ret_chain(ri: ReturnInstance): ReturnInstance | null {
   return cur;
 }
 
-const noCookie: Cookie = { value: 0 };
-
 /** handle_uretprobe_chain: run the return handlers of the uprobe's current consumers. */
 function* handle_uretprobe_chain(
   u: UprobesState,
@@ -303,7 +300,7 @@ function* handle_uretprobe_chain(
     if (uc.state === ConsumerState.Freed) {
       m.fail(`R9: ret_handler of consumer ${uc.id} called after its unregister and a sync returned`);
     }
-    let data = noCookie;
+    let data = t.swbp.noCookie;
     if (uc.handler !== null) {
       // session consumer: only if its entry handler asked for the return
       while (cursor < ri.cons_cnt && ri.consumers[cursor].id < uc.id) cursor++;
