@@ -18,7 +18,7 @@ import {
 } from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
 import { Kernel } from "../kernel/kernel.js";
-import { uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
+import { type Registration, uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
 import { type Diagnostic, formatDiagnostics, frontEnd, type SourceFile } from "../lang/index.js";
 import type { Workload } from "../process/load.js";
 import { SimProcess } from "../process/process.js";
@@ -195,37 +195,71 @@ export class Session {
     this.startIntervals(script);
   }
 
-  /** Register probes from a tracer task (registration sleeps on locks: it needs a task). */
-  attach(probes: TraceProbe[]): void {
-    const u = this.kernel.u;
-    const list = probes.filter((p) => p.state !== "attached");
-    if (list.length === 0 || this.process === null) return;
-    for (const p of list) p.state = "attached";
-    const inodes = this.process.inodes;
+  /**
+   * Request that probes be attached. Requests are queued and applied in order by one tracer
+   * task (registration sleeps on locks: it needs a task), so any sequence of attach and
+   * detach calls ends in the state last asked for, and a probe is never registered or
+   * unregistered twice, whatever the simulation has run in between.
+   */
+  attach(probes: readonly TraceProbe[]): void {
+    for (const p of probes) if (p.state === "detached") this.request(p, "attached");
+    this.applyRequests();
+  }
+
+  /** Request that probes be detached: one batched unregister and one sync (per the kernel profile). */
+  detach(probes: readonly TraceProbe[]): void {
+    for (const p of probes) if (p.state === "attached") this.request(p, "detached");
+    this.applyRequests();
+  }
+
+  /** Probes whose requested state may differ from their registration, oldest request first. */
+  private readonly requests = new Set<TraceProbe>();
+  /** The tracer task applying `requests` is alive. */
+  private tracerBusy = false;
+
+  private request(p: TraceProbe, state: "attached" | "detached"): void {
+    p.state = state;
+    this.requests.delete(p);
+    this.requests.add(p);
+  }
+
+  /** Start the tracer task unless it is already running (it then picks the new requests up). */
+  private applyRequests(): void {
+    if (this.tracerBusy || this.requests.size === 0 || this.process === null) return;
+    this.tracerBusy = true;
+    const session = this;
     this.m.spawn("bpftrace", function* (): Sub<void> {
-      for (const p of list) {
-        try {
-          p.uprobe = yield* uprobe_register(u, inodes[p.concrete.binary.index], p.concrete.offset, p.uc);
-        } catch (e) {
-          p.state = "error";
-          p.error = e instanceof Error ? e.message : String(e);
-        }
+      try {
+        while (session.requests.size > 0) yield* session.applyBatch();
+      } finally {
+        session.tracerBusy = false;
       }
     });
   }
 
-  /** Detach with one batched unregister and one sync (per the kernel profile). */
-  detach(probes: TraceProbe[]): void {
+  /** Take every queued request: unregister what is no longer wanted, then register what is. */
+  private *applyBatch(): Sub<void> {
     const u = this.kernel.u;
-    const list = probes.filter((p) => p.state === "attached" && p.uprobe !== null);
-    for (const p of list) p.state = "detached";
-    if (list.length === 0) return;
-    this.m.spawn("bpftrace", function* (): Sub<void> {
-      yield* uprobe_unregister_all(
-        u,
-        list.map((p) => p.registration()),
-      );
-    });
+    const inodes = this.process!.inodes;
+    const batch = [...this.requests];
+    this.requests.clear();
+    const gone: Registration[] = [];
+    for (const p of batch) {
+      if (p.state === "attached" || p.uprobe === null) continue;
+      gone.push(p.registration());
+      p.uprobe = null;
+    }
+    if (gone.length > 0) yield* uprobe_unregister_all(u, gone);
+    for (const p of batch) {
+      if (p.state !== "attached" || p.uprobe !== null) continue;
+      try {
+        const uc = p.consumerForRegister();
+        p.uprobe = yield* uprobe_register(u, inodes[p.concrete.binary.index], p.concrete.offset, uc);
+      } catch (e) {
+        p.state = "error";
+        p.error = e instanceof Error ? e.message : String(e);
+      }
+    }
   }
 
   private startIntervals(script: LoadedScript): void {
