@@ -6,6 +6,7 @@
  */
 import type { CompiledProbe, HitContext } from "../compile/index.js";
 import type { Machine } from "../sim/machine.js";
+import { ProbeRate } from "./probe-rate.js";
 import type { ProbeState } from "./snapshot.js";
 
 export class IntervalProbe {
@@ -13,10 +14,8 @@ export class IntervalProbe {
   readonly error: string | undefined = undefined;
   private fired = 0;
   private generation = 0;
-  /** Rate sampling for the live view (as TraceProbe). */
-  lastHits = 0;
-  readonly rateHistory: number[] = [];
-  rate = 0;
+  /** Rate sampling for the live view. */
+  readonly rate = new ProbeRate();
 
   constructor(
     readonly id: number,

@@ -10,7 +10,6 @@ import { type LoadedScript, Session } from "./session.js";
 import type { AttachResult, LiveSession, ProbeRow, SessionSnapshot } from "./snapshot.js";
 import type { TraceProbe } from "./trace-probe.js";
 
-const HISTORY = 60;
 const LOG_LINES = 200;
 /**
  * One-liners kept once nothing of them is attached (so `u` can bring them back); older ones
@@ -63,8 +62,8 @@ export class LiveTraceSession implements LiveSession {
     const realS = this.boundedByRealTime ? (now - this.lastReal) / 1000 : realMs / 1000;
     this.lastReal = now;
     if (dt > 0) {
-      for (const p of s.probes) sampleRate(p, dt);
-      for (const p of s.intervals) sampleRate(p, dt);
+      for (const p of s.probes) p.rate.sample(p.hits(), dt);
+      for (const p of s.intervals) p.rate.sample(p.hits(), dt);
       const total = this.totalHits();
       this.totalRate = ((total - this.lastTotal) * 1e9) / dt;
       this.lastTotal = total;
@@ -181,14 +180,6 @@ export class LiveTraceSession implements LiveSession {
   }
 }
 
-function sampleRate(p: TraceProbe | IntervalProbe, dtNs: number): void {
-  const hits = p.hits();
-  p.rate = ((hits - p.lastHits) * 1e9) / dtNs;
-  p.lastHits = hits;
-  p.rateHistory.push(p.rate);
-  if (p.rateHistory.length > HISTORY) p.rateHistory.shift();
-}
-
 function row(p: TraceProbe | IntervalProbe): ProbeRow {
   const r: ProbeRow = {
     id: p.id,
@@ -196,8 +187,8 @@ function row(p: TraceProbe | IntervalProbe): ProbeRow {
     spec: p instanceof IntervalProbe ? p.spec : p.concrete.name,
     state: p.state,
     hits: p.hits(),
-    rate: p.rate,
-    rateHistory: [...p.rateHistory],
+    rate: p.rate.rate,
+    rateHistory: [...p.rate.history],
   };
   if (p.error !== undefined) r.error = p.error;
   if (p instanceof IntervalProbe) return r;

@@ -18,6 +18,7 @@ import {
 } from "../kernel/uprobes/index.js";
 import { CacheLine } from "../sim/cacheline.js";
 import type { Machine } from "../sim/machine.js";
+import { ProbeRate } from "./probe-rate.js";
 import type { ConcreteProbe } from "./resolve.js";
 import type { ProbeState } from "./snapshot.js";
 
@@ -39,9 +40,7 @@ export class TraceProbe {
   latencyCount = 0;
   latencyMax = 0;
   /** Rate sampling for the live view. */
-  lastHits = 0;
-  readonly rateHistory: number[] = [];
-  rate = 0;
+  readonly rate = new ProbeRate();
 
   constructor(
     readonly id: number,
