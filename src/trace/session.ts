@@ -146,8 +146,13 @@ export class Session {
       ended: false,
     };
     const diagnostics = [...fe.diagnostics];
+    const resolved: { c: ConcreteProbe; probe: CompiledScript["probes"][number] }[] = [];
+    let others = 0;
     for (const probe of compiled.probes) {
-      if (probe.kind !== "uprobe" && probe.kind !== "uretprobe") continue;
+      if (probe.kind !== "uprobe" && probe.kind !== "uretprobe") {
+        others += probe.attachPoints.length;
+        continue;
+      }
       for (const ap of probe.attachPoints) {
         if (this.opts.workload === null) {
           diagnostics.push({
@@ -160,10 +165,21 @@ export class Session {
         }
         const r = resolveAttachPoint(ap, this.opts.workload, fe.program.config.missingProbes);
         diagnostics.push(...r.diagnostics);
-        for (const c of r.probes) script.probes.push(this.makeProbe(script, c, probe));
+        for (const c of r.probes) resolved.push({ c, probe });
       }
     }
+    const total = resolved.length + others;
+    const maxProbes = fe.program.config.maxProbes;
+    if (total > maxProbes) {
+      diagnostics.push({
+        severity: "error",
+        message: `can't attach ${total} probes: more than the max_probes limit of ${maxProbes} (raise it with config = { max_probes = N })`,
+        span: compiled.probes[0]!.attachPoints[0]!.span,
+        hints: [],
+      });
+    }
     if (diagnostics.some((d) => d.severity === "error")) return { script: null, diagnostics };
+    for (const { c, probe } of resolved) script.probes.push(this.makeProbe(script, c, probe));
     for (const probe of compiled.probes) {
       if (probe.kind !== "interval") continue;
       for (const ap of probe.attachPoints) script.intervals.push(this.makeInterval(script, probe, ap));
