@@ -482,6 +482,8 @@ export interface ProbeInfo {
 /** The config block's values after validation, with defaults filled in. */
 export interface ResolvedConfig {
   maxMapKeys: number;
+  /** Probes a script may attach (bpftrace's max_probes, default 1024). */
+  maxProbes: number;
   maxStrlen: number;
   missingProbes: "error" | "warn" | "ignore";
   printMapsOnExit: boolean;

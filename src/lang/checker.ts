@@ -37,6 +37,9 @@ import {
   UINT64,
 } from "./types.js";
 
+/** bpftrace's cap on lhist() buckets ((max - min) / step). */
+const LHIST_MAX_BUCKETS = 1000n;
+
 const I64_MAX = (1n << 63n) - 1n;
 
 /** The smallest signed type holding v (positive literals are sign-flexible); above i64 max: uint64. */
@@ -752,6 +755,16 @@ export class Checker {
         this.sink.error("lhist() min must be less than max", e.span);
       }
       if (step === 0n) this.sink.error("lhist() step must be greater than 0", e.args[3]!.span);
+      // bpftrace's limit: the buckets are allocated per key and per CPU.
+      if (min != null && max != null && step != null && step > 0n && min < max) {
+        const buckets = (max - min) / step;
+        if (buckets > LHIST_MAX_BUCKETS) {
+          this.sink.error(
+            `lhist() too many buckets, must be <= ${LHIST_MAX_BUCKETS} (would need ${buckets})`,
+            e.span,
+          );
+        }
+      }
     }
   }
 

@@ -2,7 +2,7 @@
 
 export { deriveSeed, Prng } from "../sim/prng.js";
 export { WorkloadError } from "./errors.js";
-export { globMatch, globToRegExp, hasWildcard } from "./glob.js";
+export { GlobError, globError, globMatch, hasWildcard } from "./glob.js";
 export {
   type AddressInfo,
   addressToOffset,

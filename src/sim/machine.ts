@@ -436,7 +436,9 @@ export class Machine {
         continue;
       }
       let cpu = this.policy === "time" ? h[0] : this.pickExploring();
-      if (timers.length > 0 && timers[0].time <= cpu.clock) {
+      // A slice is [now, limit): a timer due exactly at the limit fires in the next one,
+      // whether or not some CPU's clock has already reached the limit.
+      if (timers.length > 0 && timers[0].time <= cpu.clock && timers[0].time < limit) {
         this.fireTimer();
         continue;
       }

@@ -9,6 +9,7 @@ import { editDistance } from "../lang/index.js";
 import {
   type Binary,
   type BinarySymbol,
+  globError,
   hasWildcard,
   matchSymbols,
   resolveTarget,
@@ -41,8 +42,13 @@ export function resolveAttachPoint(
 ): Resolution {
   const kind = ap.provider === "uretprobe" ? "uretprobe" : "uprobe";
   const target = ap.target ?? "";
-  const binaries = resolveTarget(w.binaries, w.process.cwd, target);
   const diagnostics: Diagnostic[] = [];
+  const badGlob = globError(target) ?? globError(ap.func ?? "");
+  if (badGlob !== null) {
+    diagnostics.push({ severity: "error", message: badGlob, span: ap.span, hints: [] });
+    return { probes: [], diagnostics };
+  }
+  const binaries = resolveTarget(w.binaries, w.process.cwd, target);
   if (binaries.length === 0) {
     diagnostics.push({
       severity: "error",
