@@ -59,6 +59,7 @@ export function runRun(
       out,
       err,
       quiet: opts.quiet,
+      attachBeforeStart: true,
     });
     const { script, diagnostics } = session.load(src, args);
     if (diagnostics.length > 0) io.stderr.write(Session.format(diagnostics, src, colorWanted(io)));

@@ -29,6 +29,7 @@ export class SimProcess implements AddressSpaceOps {
   private readonly dlCount: number[];
   private running = 0;
   private started = false;
+  private execed = false;
   exitCode = 0;
 
   constructor(
@@ -43,7 +44,13 @@ export class SimProcess implements AddressSpaceOps {
     this.mm = new MmStruct(m, { subsystem: k.mm });
     this.dlCount = w.binaries.map(() => 0);
     for (const lib of [w.process.exe, ...w.process.libs]) this.dlCount[lib] = 1;
-    m.spawn("exec", () => this.exec(), 0);
+  }
+
+  /** exec the program at the simulated time the machine has reached (once). */
+  start(): void {
+    if (this.execed) return;
+    this.execed = true;
+    this.k.m.spawn("exec", () => this.exec(), 0);
   }
 
   /** True once every thread has finished (or the process exited). */

@@ -41,6 +41,12 @@ export interface SessionOptions {
   faults?: readonly string[];
   /** Simulated ns between output drains and exit checks. */
   sliceNs?: number;
+  /**
+   * bpftrace's `-c CMD` contract (what `run` wants): the process execs only once the first
+   * script's probes are all registered. Otherwise (`top`, benches) it starts at once and
+   * probes attach to it while it runs.
+   */
+  attachBeforeStart?: boolean;
 }
 
 export class SessionError extends Error {}
@@ -78,6 +84,7 @@ export class Session {
       opts.kernelProfile,
     );
     this.process = opts.workload === null ? null : new SimProcess(this.kernel, opts.workload);
+    if (!opts.attachBeforeStart) this.process?.start();
     this.sliceNs = opts.sliceNs ?? 10_000_000;
     this.rng = new Prng(opts.seed ^ 0x5eed);
     const proc = this.process;
@@ -195,13 +202,21 @@ export class Session {
     this.startIntervals(script);
   }
 
-  /** Register probes from a tracer task (registration sleeps on locks: it needs a task). */
+  /**
+   * Register probes from a tracer task (registration sleeps on locks: it needs a task). The
+   * process is started once the batch is in, which only matters when it is still waiting.
+   */
   attach(probes: TraceProbe[]): void {
+    const proc = this.process;
+    if (proc === null) return;
     const u = this.kernel.u;
     const list = probes.filter((p) => p.state !== "attached");
-    if (list.length === 0 || this.process === null) return;
+    if (list.length === 0) {
+      proc.start();
+      return;
+    }
     for (const p of list) p.state = "attached";
-    const inodes = this.process.inodes;
+    const inodes = proc.inodes;
     this.m.spawn("bpftrace", function* (): Sub<void> {
       for (const p of list) {
         try {
@@ -211,6 +226,7 @@ export class Session {
           p.error = e instanceof Error ? e.message : String(e);
         }
       }
+      proc.start();
     });
   }
 
