@@ -6,7 +6,8 @@
  *
  * exit(): the probe that calls it stops at once; the session acts on it at the next slice
  * boundary (every `sliceNs` of simulated time), as bpftrace's user space reads the exit event
- * asynchronously, so hits on other CPUs until then still count.
+ * asynchronously, so hits on other CPUs until then still count; their output after the exit
+ * event is dropped (OutputRing.drain).
  */
 import {
   type CompiledScript,
@@ -305,6 +306,8 @@ export class Session {
       ctx.comm = "bpftrace";
       ctx.probe = "end";
       ctx.nsecs = Math.floor(this.m.minClock());
+      // What is queued up to an exit() is read first: end's own output comes after it.
+      s.ring.drain(s.writer);
       s.compiled.runEnd(ctx);
       s.ring.drain(s.writer);
       s.writer.end(s.compiled.maps, s.printMapsOnExit);

@@ -16,3 +16,28 @@ describe("every probe is attached before the simulated process starts", () => {
     expect(new Set(counts).size).toBe(1);
   });
 });
+
+describe("exit() stops the output", () => {
+  it("the classic print-one-and-quit prints one line per CPU at most, then end and the maps", async () => {
+    const r = await probelab([
+      "run",
+      "-e",
+      'uprobe:libc:malloc { @n = count(); printf("%d\\n", tid); exit(); } end { printf("end\\n"); }',
+    ]);
+    expect(r.status).toBe(0);
+    const [events, rest] = r.stdout.split("end\n");
+    const lines = events.split("\n").filter((l) => l !== "");
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThanOrEqual(4);
+    // No thread prints twice: its next hit comes after its own exit().
+    expect(new Set(lines).size).toBe(lines.length);
+    expect(rest).toMatch(/^\n\n@n: \d+\n$/);
+  });
+});
+
+describe("exit() in begin", () => {
+  it("still runs end, whose output follows begin's", async () => {
+    const r = await probelab(["run", "-e", 'begin { printf("a\\n"); exit(); } end { printf("b\\n"); }']);
+    expect(r.stdout).toBe("a\nb\n\n\n");
+  });
+});
