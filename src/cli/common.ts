@@ -140,6 +140,34 @@ export function workload(name: string, sets: string[], cpus: number, seed: numbe
   }
 }
 
+/** A stop the user asked for while a command runs. */
+export interface SignalStop {
+  readonly requested: boolean;
+  /** Stop listening (the command is over). */
+  dispose(): void;
+}
+
+/**
+ * SIGINT (Ctrl-C) and SIGTERM ask the running command to stop, as both end a bpftrace trace:
+ * the command then finishes normally (end blocks, maps) and exits 0.
+ */
+export function stopOnSignals(onStop: () => void = () => {}): SignalStop {
+  const stop = {
+    requested: false,
+    dispose: () => {
+      process.off("SIGINT", request);
+      process.off("SIGTERM", request);
+    },
+  };
+  function request(): void {
+    stop.requested = true;
+    onStop();
+  }
+  process.on("SIGINT", request);
+  process.on("SIGTERM", request);
+  return stop;
+}
+
 /** Run a command body, turning user errors into one `ERROR:` line and an exit code. */
 export async function guarded(body: () => void | Promise<void>, io: CliIo = processIo): Promise<void> {
   try {

@@ -14,8 +14,10 @@ import {
   processIo,
   readScript,
   type SharedOptions,
+  stopOnSignals,
   workload,
 } from "./common.js";
+import { advance, ProgressLine } from "./run-loop.js";
 
 export interface RunOptions extends SharedOptions {
   duration: string;
@@ -32,7 +34,7 @@ export function runRun(
   opts: RunOptions,
   io: CliIo = processIo,
 ): Promise<void> {
-  return guarded(() => {
+  return guarded(async () => {
     // As in bpftrace, with -e every positional word is a script argument ($1, $2, ...).
     if (opts.program !== undefined && file !== undefined) {
       args = [file, ...args];
@@ -47,8 +49,12 @@ export function runRun(
     for (const stage of stages) io.stdout.write(debugDump(stage, src, args));
 
     const w = usesUprobes(src, args) ? workload(opts.workload, opts.set, cpus, seed) : null;
-    const err: Sink = { write: (s) => io.stderr.write(s) };
-    const out = opts.output === undefined || opts.dryRun ? ioSink(io) : fileSink(opts.output);
+    const progress = new ProgressLine(io, io.stderrIsTTY && !opts.quiet, duration);
+    const err = progressFirst(progress, (s) => io.stderr.write(s));
+    const out =
+      opts.output === undefined || opts.dryRun
+        ? progressFirst(progress, (s) => io.stdout.write(s))
+        : fileSink(opts.output);
     const session = new Session({
       workload: w,
       cpus,
@@ -67,7 +73,14 @@ export function runRun(
     if (opts.dryRun) return;
     if (!opts.quiet) script.writer.attachedProbes(session.attachCount(script));
     session.start(script);
-    if (!session.isBeginEndOnly()) session.runUntil(duration);
+    if (!session.isBeginEndOnly()) {
+      const stop = stopOnSignals();
+      try {
+        await advance(session, duration, session.sliceNs, stop, progress);
+      } finally {
+        stop.dispose();
+      }
+    }
     session.finish();
     out.close?.();
     if (session.exitCode !== 0) io.setExitCode(session.exitCode);
@@ -101,9 +114,17 @@ interface ClosableSink extends Sink {
   close?(): void;
 }
 
-/** stdout as the CLI's io has it; never process.exit(), so pipes are never cut. */
-function ioSink(io: CliIo): ClosableSink {
-  return { write: (s) => io.stdout.write(s) };
+/**
+ * A stream of the CLI's io (never process.exit(), so pipes are never cut); the progress line
+ * is erased before each write, since they may share a terminal.
+ */
+function progressFirst(progress: ProgressLine, write: (s: string) => void): ClosableSink {
+  return {
+    write: (s) => {
+      progress.clear();
+      write(s);
+    },
+  };
 }
 
 /** The -o file, opened at the first write (a script that fails to load leaves no file behind). */

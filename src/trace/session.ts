@@ -76,7 +76,8 @@ export class Session {
   /** A probe called exit(): the session stops at the next slice boundary. */
   stopRequested = false;
   private nextProbeId = 1;
-  private readonly sliceNs: number;
+  /** Simulated ns between output drains and exit checks. */
+  readonly sliceNs: number;
   private readonly rng: Prng;
 
   constructor(readonly opts: SessionOptions) {

@@ -41,3 +41,12 @@ describe("exit() in begin", () => {
     expect(r.stdout).toBe("a\nb\n\n\n");
   });
 });
+
+describe("progress of a long run on a terminal", () => {
+  const LONG = ["run", "-e", "uprobe:libc:malloc { @ = count(); }", "--duration", "300ms"];
+
+  it("says nothing when stderr is not a terminal, or with -q", async () => {
+    expect((await probelab(LONG)).stderr).toBe("Attached 1 probe\n");
+    expect((await probelab([...LONG, "-q"], { tty: true })).stderr).toBe("");
+  });
+});
