@@ -200,6 +200,18 @@ export class SimProcess implements AddressSpaceOps {
     return info?.symbol?.name ?? null;
   }
 
+  /**
+   * A stack frame as bpftrace names it: `sym+off` (decimal offset into the symbol), and in
+   * perf mode ` (file)` after it; null when no symbol holds the address.
+   */
+  symbolizeFrame(addr: number, perf: boolean): string | null {
+    const info = lookupAddress(this.w.binaries, this.w.process.mappings, addr);
+    const sym = info?.symbol;
+    if (info === undefined || sym === undefined) return null;
+    const frame = `${sym.name}+${info.offset - sym.offset}`;
+    return perf ? `${frame} (${info.binary.path})` : frame;
+  }
+
   currentTask(): TaskStruct {
     return current(this.k.m.task!);
   }

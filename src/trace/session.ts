@@ -19,10 +19,12 @@ import {
 } from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
 import { Kernel } from "../kernel/kernel.js";
+import { TaskStruct } from "../kernel/task.js";
 import { uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
 import { type Diagnostic, formatDiagnostics, frontEnd, type SourceFile } from "../lang/index.js";
 import type { Workload } from "../process/load.js";
 import { SimProcess } from "../process/process.js";
+import { unwindUserStack } from "../process/user-stack.js";
 import { JsonWriter, OutputRing, type Sink, TextWriter } from "../runtime/index.js";
 import type { Sub } from "../sim/machine.js";
 import { Prng } from "../sim/prng.js";
@@ -97,6 +99,11 @@ export class Session {
         readBytes: (addr, len) => (proc === null ? null : proc.readBytes(addr, len)),
       },
       symbolize: (addr) => (proc === null ? null : proc.symbolize(addr)),
+      symbolizeFrame: (addr, perf) => (proc === null ? null : proc.symbolizeFrame(addr, perf)),
+      ustack: (limit) => {
+        const task = this.m.task?.ctx;
+        return unwindUserStack(task instanceof TaskStruct ? task.userStack : null, this.ctx.ip, limit);
+      },
       rand: () => this.rng.nextU32(),
     });
   }

@@ -50,3 +50,55 @@ describe("progress of a long run on a terminal", () => {
     expect((await probelab([...LONG, "-q"], { tty: true })).stderr).toBe("");
   });
 });
+
+describe("ustack has the thread's frames, in bpftrace's layouts", () => {
+  const WORKER = '/comm == "shopd-worker"/';
+
+  it("bare ustack as a map key: sym+off, innermost first, indented 8 spaces", async () => {
+    const r = await probelab([
+      "run",
+      "-e",
+      `uprobe:libc:malloc ${WORKER} { @[ustack] = count(); }`,
+      "--duration",
+      "5ms",
+    ]);
+    expect(r.stdout).toMatch(
+      /^\n\n@\[\n {8}malloc\+0\n {8}lookup_item\+5\n {8}handle_request\+5\n\]: \d+\n$/,
+    );
+  });
+
+  it("ustack(N), ustack(perf, N), ustack(raw) and a uretprobe's stack (the caller's return address first)", async () => {
+    const prog = `uretprobe:libc:malloc ${WORKER} {
+  printf("%s|%s|%s", ustack(1), ustack(perf, 2), ustack(raw)); exit();
+}`;
+    const r = await probelab(["run", "-e", prog, "--duration", "5ms"]);
+    const [bp, perf, raw] = r.stdout.split("|");
+    expect(bp).toBe("\n        lookup_item+5\n");
+    expect(perf).toMatch(
+      /^\n\t[0-9a-f]+ lookup_item\+5 \(\/usr\/bin\/shopd\)\n\t[0-9a-f]+ handle_request\+5 \(\/usr\/bin\/shopd\)\n$/,
+    );
+    expect(raw).toMatch(/^\n[0-9a-f]+\n[0-9a-f]+\n\n\n$/);
+  });
+
+  it("config stack_mode sets the default; an explicit mode overrides it", async () => {
+    const prog = `config = { stack_mode=raw } uprobe:libc:malloc ${WORKER} {
+  printf("%s|%s", ustack(1), ustack(bpftrace, 1)); exit();
+}`;
+    const r = await probelab(["run", "-e", prog, "--duration", "5ms"]);
+    expect(r.stdout).toMatch(/^\n[0-9a-f]+\n\|\n {8}malloc\+0\n\n\n$/);
+  });
+
+  it("kstack is accepted and empty, as in a begin block", async () => {
+    const r = await probelab(["run", "-e", 'begin { printf("[%s]\\n", kstack); }']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("[\n]\n\n\n");
+  });
+
+  it("an unknown stack mode or a bad limit is a diagnostic", async () => {
+    const mode = await probelab(["run", "-e", "uprobe:libc:malloc { @[ustack(perv, 3)] = count(); }"]);
+    expect(mode.status).toBe(1);
+    expect(mode.stderr).toContain("ERROR: Unknown stack mode: 'perv'");
+    const limit = await probelab(["run", "-e", "uprobe:libc:malloc { @[ustack(0)] = count(); }"]);
+    expect(limit.stderr).toContain("ERROR: ustack() limit must be an integer literal from 1 to 1024");
+  });
+});
