@@ -70,7 +70,10 @@ export function runRun(
     const { script, diagnostics } = session.load(src, args);
     if (diagnostics.length > 0) io.stderr.write(Session.format(diagnostics, src, colorWanted(io)));
     if (script === null) fail("", 1);
+    // As bpftrace: a script without a single probe (empty, only comments or config) is an error.
+    if (session.attachCount(script) === 0) fail("No probes to attach", 1);
     if (opts.dryRun) return;
+    out.open?.();
     if (!opts.quiet) script.writer.attachedProbes(session.attachCount(script));
     session.start(script);
     if (!session.isBeginEndOnly()) {
@@ -111,6 +114,7 @@ function debugDump(stage: string, src: SourceFile, args: string[]): string {
 }
 
 interface ClosableSink extends Sink {
+  open?(): void;
   close?(): void;
 }
 
@@ -127,20 +131,30 @@ function progressFirst(progress: ProgressLine, write: (s: string) => void): Clos
   };
 }
 
-/** The -o file, opened at the first write (a script that fails to load leaves no file behind). */
+const OPEN_FAILURES: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EISDIR: "is a directory",
+  EACCES: "permission denied",
+  ENOTDIR: "a component of the path is not a directory",
+  EROFS: "read-only file system",
+};
+
+/**
+ * The -o file. `open()` comes once the script has loaded (a script that fails leaves no file
+ * behind) and before anything runs, so a bad path costs the user nothing (exit 2).
+ */
 function fileSink(path: string): ClosableSink {
-  let fd: number | undefined;
-  const open = (): number => {
-    if (fd !== undefined) return fd;
-    try {
-      fd = openSync(path, "w");
-      return fd;
-    } catch {
-      fail(`cannot open output file '${path}'`);
-    }
-  };
+  let fd = -1;
   return {
-    write: (s) => void writeSync(open(), s),
-    close: () => closeSync(open()),
+    open: () => {
+      try {
+        fd = openSync(path, "w");
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? "";
+        fail(`cannot open output file '${path}': ${OPEN_FAILURES[code] ?? (e as Error).message}`, 2);
+      }
+    },
+    write: (s) => void writeSync(fd, s),
+    close: () => closeSync(fd),
   };
 }

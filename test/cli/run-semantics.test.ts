@@ -2,6 +2,9 @@
  * `probelab run` at the edges, as bpftrace behaves there: probes attached before the process
  * starts (the -c contract), exit() ending the output, usage checks made before anything runs.
  */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { probelab } from "./harness.js";
 
@@ -100,5 +103,51 @@ describe("ustack has the thread's frames, in bpftrace's layouts", () => {
     expect(mode.stderr).toContain("ERROR: Unknown stack mode: 'perv'");
     const limit = await probelab(["run", "-e", "uprobe:libc:malloc { @[ustack(0)] = count(); }"]);
     expect(limit.stderr).toContain("ERROR: ustack() limit must be an integer literal from 1 to 1024");
+  });
+});
+
+describe("usage checked before anything runs", () => {
+  const COUNT = ["-e", "uprobe:libc:malloc { @ = count(); }", "--duration", "2ms"];
+
+  it("-o to a missing folder, a directory or an unwritable path: the reason, exit 2, nothing attached", async () => {
+    for (const [path, reason] of [
+      ["/nonexistent-dir/out.txt", "no such file or directory"],
+      [tmpdir(), "is a directory"],
+      ["/proc/nope/x", "no such file or directory"],
+    ]) {
+      const r = await probelab(["run", ...COUNT, "-o", path]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`ERROR: cannot open output file '${path}': ${reason}\n`);
+    }
+  });
+
+  it("-o to a good path writes the results there", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "probelab-o-"));
+    const file = join(dir, "out.txt");
+    const r = await probelab(["run", ...COUNT, "-o", file]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(readFileSync(file, "utf8")).toMatch(/^\n\n@: \d+\n$/);
+    rmSync(dir, { recursive: true });
+  });
+
+  it("a duration needs a unit and must be more than zero", async () => {
+    const bare = await probelab(["run", "-e", "uprobe:libc:malloc { @ = count(); }", "--duration", "5"]);
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toBe(
+      'ERROR: --duration: "5" needs a unit: ns, us, ms, s, m or h (did you mean 5s?)\n',
+    );
+    const zero = await probelab(["run", "-e", "uprobe:libc:malloc { @ = count(); }", "--duration", "0s"]);
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toBe('ERROR: --duration: must be more than zero, got "0s"\n');
+  });
+
+  it('an empty script, or one holding only a comment, is "No probes to attach", exit 1', async () => {
+    for (const text of ["", "// nothing here\n", "config = { max_strlen = 10 }"]) {
+      const r = await probelab(["run", "-e", text]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe("ERROR: No probes to attach\n");
+      expect(r.stdout).toBe("");
+    }
   });
 });
