@@ -341,6 +341,7 @@ export type BuiltinName =
   | "probe"
   | "probetype"
   | "ustack"
+  | "kstack"
   | "rand";
 
 export interface BuiltinExpr extends ExprBase {

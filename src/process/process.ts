@@ -31,6 +31,7 @@ export class SimProcess implements AddressSpaceOps {
   private started = false;
   /** Tasks created at run time (threads, forked children) take the next ids, as Linux hands pids out. */
   private nextTid: number;
+  private execed = false;
   exitCode = 0;
 
   constructor(
@@ -46,7 +47,13 @@ export class SimProcess implements AddressSpaceOps {
     this.dlCount = w.binaries.map(() => 0);
     this.nextTid = this.pid + w.process.threads.length;
     for (const lib of [w.process.exe, ...w.process.libs]) this.dlCount[lib] = 1;
-    m.spawn("exec", () => this.exec(), 0);
+  }
+
+  /** exec the program at the simulated time the machine has reached (once). */
+  start(): void {
+    if (this.execed) return;
+    this.execed = true;
+    this.k.m.spawn("exec", () => this.exec(), 0);
   }
 
   /** True once every thread has finished (or the process exited). */
@@ -205,6 +212,18 @@ export class SimProcess implements AddressSpaceOps {
   symbolize(addr: number): string | null {
     const info = lookupAddress(this.w.binaries, this.w.process.mappings, addr);
     return info?.symbol?.name ?? null;
+  }
+
+  /**
+   * A stack frame as bpftrace names it: `sym+off` (decimal offset into the symbol), and in
+   * perf mode ` (file)` after it; null when no symbol holds the address.
+   */
+  symbolizeFrame(addr: number, perf: boolean): string | null {
+    const info = lookupAddress(this.w.binaries, this.w.process.mappings, addr);
+    const sym = info?.symbol;
+    if (info === undefined || sym === undefined) return null;
+    const frame = `${sym.name}+${info.offset - sym.offset}`;
+    return perf ? `${frame} (${info.binary.path})` : frame;
   }
 
   currentTask(): TaskStruct {

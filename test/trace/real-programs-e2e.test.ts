@@ -98,7 +98,8 @@ describe("tls: OpenSSL 3 handshakes and transfers", () => {
       "20ms",
     );
     expect(r.status).toBe(0);
-    const lines = new Set(r.stdout.trim().split("\n"));
+    // A handshake still in flight at the end leaves its @s entry, printed after the traced lines.
+    const lines = new Set(r.stdout.split("\n").filter((line) => line.startsWith("tls-")));
     expect(lines).toEqual(new Set(["tls-server   -1", "tls-server    1", "tls-client    1"]));
   });
 });
