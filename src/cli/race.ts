@@ -4,9 +4,9 @@
  * --fault, switched off. Exit 0 when the run behaves as the model promises (clean without the
  * fault, a violation found with it), 1 otherwise, 2 for usage errors.
  */
-import { UPROBE_FAULTS } from "../kernel/faults.js";
-import { type ExploreResult, explore } from "../race/harness.js";
-import { findRaceScenario, RACE_SCENARIOS, type RaceScenario } from "../race/scenarios.js";
+
+import { type ExploreResult, explore } from "../race/explore.js";
+import { faultDescription, findRaceScenario, RACE_SCENARIOS, type RaceScenario } from "../race/scenarios.js";
 import type { Policy } from "../sim/machine.js";
 import { type CliIo, fail, guarded, parseIntOption, processIo } from "./common.js";
 
@@ -46,9 +46,9 @@ function scenario(name: string): RaceScenario {
   const near = RACE_SCENARIOS.filter((r) => r.name === head || r.name.startsWith(`${head}-`));
   const hint =
     near.length > 0
-      ? `did you mean ${near.map((r) => r.name).join(" or ")}?`
-      : `known: ${RACE_SCENARIOS.map((r) => r.name).join(", ")}`;
-  fail(`unknown race scenario "${name}"; ${hint} (\`probelab race\` lists them)`, 2);
+      ? `did you mean ${near.map((r) => r.name).join(" or ")}? (\`probelab race\` lists them)`
+      : `\`probelab race\` lists the ${RACE_SCENARIOS.length} scenarios`;
+  fail(`unknown race scenario "${name}"; ${hint}`, 2);
 }
 
 /** Explore `r` as the options say, print what was found, and return the exit status. */
@@ -61,7 +61,7 @@ function race(r: RaceScenario, opts: RaceOptions, io: CliIo): number {
   const out = (line: string) => io.stdout.write(`${line}\n`);
 
   out(`race ${r.name}: ${r.description}`);
-  out(`fault ${r.fault}: ${faultOn ? "on" : "off"} (${UPROBE_FAULTS[r.fault]})`);
+  out(`fault ${r.fault}: ${faultOn ? "on" : "off"} (${faultDescription(r.fault)})`);
   const lastSeed = firstSeed + seeds - 1;
   const range = seeds === 1 ? `seed ${firstSeed}` : `seeds ${firstSeed}-${lastSeed}`;
   out(`exploring ${range}, policy ${policies.join("+")}`);

@@ -126,6 +126,24 @@ export interface MachineOptions {
   pctSteps?: number;
   /** Named fault switches: each removes one safety check from the model (see faults in kernel/). */
   faults?: Iterable<string>;
+  /** Exploration: told of every step as it ends (coverage, schedule recording, timelines). */
+  observer?: StepObserver;
+  /** Exploration: picks the CPU of every step instead of the policy (replaying a schedule). */
+  chooser?: Chooser;
+}
+
+/** Sees each step once it has run: the CPU it ran on, the task, its label, start and end times. */
+export interface StepObserver {
+  step(cpu: number, task: Task, label: string, start: number, end: number): void;
+}
+
+/**
+ * Chooses the CPU of the next step among the runnable ones (ordered by CPU id would be a
+ * convenience, so they come as the heap holds them). Replaying a recorded or shrunk schedule is
+ * a chooser; so is the exhaustive enumerator. It may call m.stop() to cut a run short.
+ */
+export interface Chooser {
+  pick(m: Machine, runnable: readonly Cpu[]): Cpu;
 }
 
 /** An invariant of the model was broken; `interleaving` is the schedule that broke it. */
@@ -178,6 +196,8 @@ export class Machine {
   private pctLast: Cpu | null = null;
   private pctRun = 0;
   private pctStarvation = 0;
+  private readonly observer: StepObserver | null;
+  private readonly chooser: Chooser | null;
 
   constructor(opts: MachineOptions) {
     if (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > 128) {
@@ -189,6 +209,8 @@ export class Machine {
     this.byPriority = this.policy === "pct";
     this.profile = opts.profile ?? { ...DEFAULT_COST_PROFILE };
     this.faults = new Set(opts.faults ?? []);
+    this.observer = opts.observer ?? null;
+    this.chooser = opts.chooser ?? null;
     this.cpus = [];
     for (let i = 0; i < opts.cpus; i++) this.cpus.push(new Cpu(i));
     this.interconnectFree = new Float64Array(this.profile.sockets);
@@ -531,6 +553,7 @@ export class Machine {
     }
     cpu.acc = 0;
     cpu.busy += cpu.clock - before;
+    if (this.observer !== null) this.observe(cpu, task, before);
     this.task = null;
     if (this.byPriority) this.pctStep(cpu);
     this.reschedule(cpu);
@@ -650,6 +673,7 @@ export class Machine {
   // ---------------------------------------------------------------- exploration
 
   private pickExploring(): Cpu {
+    if (this.chooser !== null) return this.chooser.pick(this, this.heap);
     if (this.policy === "pct") return this.heap[0];
     return this.heap[this.rng.below(this.heap.length)];
   }
@@ -697,6 +721,13 @@ export class Machine {
     this.traceName[i] = task.name;
     this.traceTime[i] = cpu.clock;
     this.label = "";
+  }
+
+  /** Tell the observer about the step that just ran (its label is consumed, as record does). */
+  private observe(cpu: Cpu, task: Task, start: number): void {
+    const label = this.traceSize > 0 ? this.traceLabel[this.steps % this.traceSize] : this.label;
+    this.label = "";
+    this.observer!.step(cpu.id, task, label, start, cpu.clock);
   }
 
   /** The last recorded steps, oldest first: what ran where and when (exact times). */

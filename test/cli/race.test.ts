@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { UPROBE_FAULTS } from "../../src/kernel/faults.js";
+import { MM_FAULTS } from "../../src/kernel/mm/options.js";
 import { RACE_SCENARIOS } from "../../src/race/scenarios.js";
+import { SYNC_FAULTS } from "../../src/sim/sync/faults.js";
 import { noStackTrace, probelab } from "./harness.js";
 
 describe("probelab race", () => {
@@ -19,9 +21,27 @@ describe("probelab race", () => {
     expect(r.stdout).toMatch(/^churn\s+unregister-skip-sync\s+batched attach\/detach churn/m);
   });
 
-  it("pairs every uprobe fault switch with at least one scenario", () => {
-    const covered = new Set(RACE_SCENARIOS.map((s) => s.fault));
-    expect([...covered].sort()).toEqual(Object.keys(UPROBE_FAULTS).sort());
+  it("pairs every uprobe, sync and mm fault switch with at least one scenario", () => {
+    const covered = new Set<string>(RACE_SCENARIOS.map((s) => s.fault));
+    const all = [...Object.keys(UPROBE_FAULTS), ...Object.keys(SYNC_FAULTS), ...Object.keys(MM_FAULTS)];
+    expect(all.filter((f) => !covered.has(f))).toEqual(["vma-skip-mmgrab"]);
+    expect(covered.size).toBe(all.length - 1);
+  });
+
+  it("lists the sync-primitive and mm scenarios with their switches", async () => {
+    const r = await probelab(["race"]);
+    expect(r.stdout).toMatch(/^seqcount-torn-read\s+seqcount-skip-retry\s+seqcount readers/m);
+    expect(r.stdout).toMatch(/^r23-maps-vs-split\s+maps-skip-gap-recheck\s+the per-VMA/m);
+  });
+
+  it("runs an mm scenario and a sync scenario from the CLI, clean and with the fault", async () => {
+    const clean = await probelab(["race", "rwsem-fifo", "--seeds", "30"]);
+    expect(clean.status).toBe(0);
+    expect(clean.stdout).toContain("no violation in 60 runs");
+    const broken = await probelab(["race", "r22-vma-read-vs-write-lock", "--fault"]);
+    expect(broken.status).toBe(0);
+    expect(broken.stdout).toMatch(/^fault vma-skip-seq-recheck: on \(vma_start_read does not re-check/m);
+    expect(broken.stdout).toMatch(/writer owns it|reader\(s\) hold it/);
   });
 
   it("without --fault explores cleanly and exits 0", async () => {
@@ -95,8 +115,8 @@ describe("probelab race", () => {
     );
     const far = await probelab(["race", "nosuch"]);
     expect(far.status).toBe(2);
-    expect(far.stderr).toMatch(
-      /^ERROR: unknown race scenario "nosuch"; known: r1-speculative-vs-munmap, .*churn /,
+    expect(far.stderr).toBe(
+      `ERROR: unknown race scenario "nosuch"; \`probelab race\` lists the ${RACE_SCENARIOS.length} scenarios\n`,
     );
     expect(noStackTrace(far.stderr)).toBe(true);
   });
