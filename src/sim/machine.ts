@@ -135,15 +135,18 @@ export interface MachineOptions {
 /** Sees each step once it has run: the CPU it ran on, the task, its label, start and end times. */
 export interface StepObserver {
   step(cpu: number, task: Task, label: string, start: number, end: number): void;
+  /** A lock named `lock` was taken (or released) by `task` at `time` (see Machine.noteLock). */
+  lock?(lock: string, acquired: boolean, cpu: number, task: Task, time: number): void;
 }
 
 /**
- * Chooses the CPU of the next step among the runnable ones (ordered by CPU id would be a
- * convenience, so they come as the heap holds them). Replaying a recorded or shrunk schedule is
- * a chooser; so is the exhaustive enumerator. It may call m.stop() to cut a run short.
+ * Chooses the CPU of the next step among the runnable ones (in heap order, not by id), told
+ * what the policy proposes (the policy still draws from the machine's PRNG, so a chooser that
+ * returns the proposal changes nothing). Replaying a recorded or shrunk schedule is a chooser;
+ * so is the exhaustive enumerator. It may call m.stop() to cut a run short.
  */
 export interface Chooser {
-  pick(m: Machine, runnable: readonly Cpu[]): Cpu;
+  pick(m: Machine, runnable: readonly Cpu[], proposed: Cpu): Cpu;
 }
 
 /** An invariant of the model was broken; `interleaving` is the schedule that broke it. */
@@ -673,9 +676,8 @@ export class Machine {
   // ---------------------------------------------------------------- exploration
 
   private pickExploring(): Cpu {
-    if (this.chooser !== null) return this.chooser.pick(this, this.heap);
-    if (this.policy === "pct") return this.heap[0];
-    return this.heap[this.rng.below(this.heap.length)];
+    const proposed = this.policy === "pct" ? this.heap[0] : this.heap[this.rng.below(this.heap.length)];
+    return this.chooser === null ? proposed : this.chooser.pick(this, this.heap, proposed);
   }
 
   private setupPct(depth: number, steps: number): void {
@@ -754,6 +756,12 @@ export class Machine {
     return this.traceEvents()
       .map((e) => `  step ${e.step} cpu${e.cpu} t=${Math.round(e.time)}ns ${e.name}: ${e.label || "-"}`)
       .join("\n");
+  }
+
+  /** The running task took or released `lock`: timelines draw lock holds and hand-offs from it. */
+  noteLock(lock: string, acquired: boolean): void {
+    const o = this.observer;
+    if (o !== null && o.lock !== undefined) o.lock(lock, acquired, this.cpu.id, this.task!, this.now());
   }
 
   /** Report a broken invariant: throws a SimViolation carrying the interleaving that led here. */
