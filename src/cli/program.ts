@@ -170,7 +170,7 @@ EXAMPLES:
 
   program
     .command("race")
-    .description("explore a race scenario of the uprobes model; with --fault, find the race")
+    .description("explore a race scenario of the kernel model; with --fault, find and shrink the race")
     .argument("[name]", "scenario name (none: list them)")
     .option("--fault", "switch off the check the scenario exercises")
     .option("--seeds <N>", `seeds to explore, each under every policy (default 150; 1 with --seed)`)
@@ -178,6 +178,11 @@ EXAMPLES:
       new Option("--policy <POLICY>", "schedule policy").choices(["random", "pct", "both"]).default("both"),
     )
     .option("--seed <S>", "first seed (replays a violation with its --policy)")
+    .option("--schedule <STEP:CPU,...>", "replay one shrunk schedule (with --seed and --policy)")
+    .option("--no-shrink", "print the raw interleaving instead of a minimal counterexample")
+    .option("--trace-out <FILE.json>", "write the counterexample's timeline as Chrome trace-event JSON")
+    .option("--html <FILE>", "write the same timeline as a self-contained HTML page")
+    .option("--jobs <N>", "worker threads (default: one per core)")
     .action((name, opts) => runRace(name, opts, io));
 
   const bench = program.command("bench").description("simulated throughput benchmarks");
