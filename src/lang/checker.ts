@@ -428,7 +428,7 @@ export class Checker {
   private compound(stmt: A.AssignStmt, targetType: Type): void {
     const vt = this.expr(stmt.value);
     if (targetType.kind === "pointer" || vt.kind === "pointer") {
-      this.pointerArithmetic(stmt.span);
+      this.pointerCompound(stmt, targetType, vt);
       return;
     }
     if (!isIntLike(targetType) || !isIntLike(vt)) {
@@ -455,6 +455,11 @@ export class Checker {
     const value = stmt.value;
     if (stmt.op !== null) {
       const vt = this.expr(value);
+      if (state.valueType?.kind === "pointer" || vt.kind === "pointer") {
+        this.pointerCompound(stmt, state.valueType ?? INT64, vt);
+        target.type = state.valueType ?? ERROR_TYPE;
+        return;
+      }
       if (!isIntLike(vt)) this.sink.error(`Type mismatch for '${stmt.op}=': '${typeName(vt)}'`, value.span);
       this.setMapValue(state, INT64, target, stmt.span);
       return;
@@ -884,10 +889,7 @@ export class Checker {
       return comparison ? BOOL : ERROR_TYPE;
     }
     if (comparison) return BOOL;
-    if (l.kind === "pointer" || r.kind === "pointer") {
-      this.pointerArithmetic(e.span);
-      return ERROR_TYPE;
-    }
+    if (l.kind === "pointer" || r.kind === "pointer") return this.pointerArithmetic(e, l, r);
     if ((e.op === "/" || e.op === "%") && (signedOperand(e.left, l) || signedOperand(e.right, r))) {
       this.sink.warning(
         `Signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`,
@@ -899,10 +901,33 @@ export class Checker {
     return signed ? INT64 : UINT64;
   }
 
-  private pointerArithmetic(span: A.Span): void {
+  /** C's pointer arithmetic: `p + n`, `n + p`, `p - n` move by elements; `p - q` counts them. */
+  private pointerArithmetic(e: A.BinaryExpr, l: Type, r: Type): Type {
+    if (l.kind === "pointer" && r.kind === "pointer") {
+      if (e.op === "-" && typeName(l) === typeName(r)) return INT64;
+    } else if (l.kind === "pointer" && (e.op === "+" || e.op === "-")) {
+      return l;
+    } else if (r.kind === "pointer" && e.op === "+") {
+      return r;
+    }
     this.sink.error(
-      "pointer arithmetic is not supported by probelab: cast the pointer to uint64 first",
-      span,
+      `Type mismatch for '${e.op}': ${typeName(l)} and ${typeName(r)} (pointers take only + and - of an integer, and - of a pointer of the same type)`,
+      e.span,
+    );
+    return ERROR_TYPE;
+  }
+
+  /** `p += n`, `p -= n`: the only compound assignments a pointer takes. */
+  private pointerCompound(stmt: A.AssignStmt, targetType: Type, vt: Type): void {
+    if (
+      targetType.kind === "pointer" &&
+      (vt.kind === "int" || vt.kind === "bool") &&
+      (stmt.op === "+" || stmt.op === "-")
+    )
+      return;
+    this.sink.error(
+      `Type mismatch for '${stmt.op}=': '${typeName(targetType)}' and '${typeName(vt)}' (a pointer takes only += and -= of an integer)`,
+      stmt.span,
     );
   }
 
@@ -929,7 +954,7 @@ export class Checker {
     }
     if (e.op === "!") return BOOL;
     if (t.kind === "pointer") {
-      this.pointerArithmetic(e.span);
+      this.sink.error(`Invalid type for unary operator '${e.op}': ${typeName(t)}`, e.span);
       return ERROR_TYPE;
     }
     if (e.op === "-") return INT64;
@@ -947,6 +972,10 @@ export class Checker {
           e.span,
         );
         return ERROR_TYPE;
+      }
+      if (state.valueType?.kind === "pointer") {
+        target.type = state.valueType;
+        return state.valueType;
       }
       this.setMapValue(state, INT64, target, e.span);
       return INT64;

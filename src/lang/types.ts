@@ -174,6 +174,11 @@ export function sizeOf(t: Type): number {
   }
 }
 
+/** Bytes one step of pointer arithmetic moves: C scales by the pointee's size, `void *` by 1. */
+export function pointerStride(p: PointerType): number {
+  return Math.max(1, sizeOf(p.to));
+}
+
 /** Alignment of a C object of type `t` (x86-64: natural alignment, structs their largest member's). */
 export function alignOf(t: Type): number {
   if (t.kind === "struct") return t.align;
