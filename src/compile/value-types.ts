@@ -48,7 +48,9 @@ const FRAME_NAME: SymbolResolver = (frame) => (typeof frame === "string" ? frame
 export function toValueType(t: Type, symbols: SymbolNames): ValueType {
   switch (t.kind) {
     case "int":
-      return { kind: "int", bits: t.bits, signed: t.signed };
+      return t.enum
+        ? { kind: "int", bits: t.bits, signed: t.signed, names: t.enum.names }
+        : { kind: "int", bits: t.bits, signed: t.signed };
     case "bool":
       return { kind: "bool" };
     case "string":

@@ -19,6 +19,7 @@ import {
 import { CTypes } from "./c-types.js";
 import { checkConfig } from "./config.js";
 import { DiagnosticSink } from "./diagnostics.js";
+import { substituteEnumVariants } from "./enums.js";
 import { argumentKinds, parseFormat } from "./printf-format.js";
 import { didYouMean } from "./suggest.js";
 import {
@@ -80,6 +81,7 @@ export function unify(a: Type, b: Type): Type | null {
   if (a.kind === "error") return b;
   if (b.kind === "error") return a;
   if (a.kind === "int" && b.kind === "int") {
+    if (a.enum !== undefined && a.enum === b.enum) return a;
     return intType(Math.max(a.bits, b.bits) as IntBits, a.signed || b.signed);
   }
   if (a.kind === "string" && b.kind === "string") return stringType(Math.max(a.size, b.size));
@@ -585,7 +587,10 @@ export class Checker {
   private exprType(e: A.Expr): Type {
     switch (e.kind) {
       case "int":
-        return literalType(e.value);
+        // An enum variant keeps its enum's type (it prints as the variant's name).
+        return (
+          (e.enumName !== undefined && this.cTypes.enumConstants.get(e.text)?.type) || literalType(e.value)
+        );
       case "string":
         return stringType(e.value.length + 1);
       case "bool":
@@ -1185,7 +1190,8 @@ export function checkProgram(
   args: string[],
 ): A.TypedProgram | null {
   const config = checkConfig(program.config, sink);
-  const cTypes = new CTypes(program.structs, sink);
+  const cTypes = new CTypes(program.structs, sink, program.enums);
+  substituteEnumVariants(program, cTypes);
   let pass = new DiagnosticSink();
   let checker = runChecker(program, pass, config.maxStrlen, cTypes);
   if (checker.forwardMapUse) {

@@ -10,6 +10,14 @@ export interface IntType {
   kind: "int";
   bits: IntBits;
   signed: boolean;
+  /** Set on the type of an enum's variants and of casts to the enum: values print as names. */
+  enum?: EnumInfo;
+}
+/** A C enum: its name (`enum Foo`, or `enum` when anonymous) and variant names by value. */
+export interface EnumInfo {
+  name: string;
+  /** Variant name by decimal value; the first variant wins when two share a value. */
+  names: ReadonlyMap<string, string>;
 }
 export interface BoolType {
   kind: "bool";

@@ -67,11 +67,16 @@ describe("struct definitions: parsing", () => {
     expect(errors("struct Foo { m; } begin { }")).toEqual(["syntax: member 'm' needs a type"]);
   });
 
-  test("#include and enum definitions stay unsupported with a clear message", () => {
+  test("#include stays unsupported with a clear message", () => {
     expect(errors("#include <stdio.h>\nstruct Foo { int m; } begin { }")).toEqual([
       "C preprocessor directives (#include, #define) are not supported by probelab",
     ]);
-    expect(errors("enum E { A, B } begin { }")).toEqual(["C enum definitions are not supported by probelab"]);
+  });
+
+  test("enums: unknown enum in a cast, redefined enum or variant", () => {
+    expect(errors("enum E { A, B } begin { print((enum F)1); }")[0]).toMatch(/^Unknown enum: enum F/);
+    expect(errors("enum E { A } enum E { B } begin { }")).toEqual(["Redefinition of enum E"]);
+    expect(errors("enum E { A } enum { A } begin { }")).toEqual(["Redefinition of enum variant A"]);
   });
 });
 
