@@ -119,8 +119,10 @@ export function formatStack(frames: readonly Value[], type: UstackValueType): st
 /** The text form of a value (print, map keys and values, `%s`). */
 export function renderValue(v: Value, type: ValueType = inferType(v)): string {
   switch (type.kind) {
-    case "int":
-      return toDecimal(v as Int);
+    case "int": {
+      const n = toDecimal(v as Int);
+      return type.names?.get(n) ?? n;
+    }
     case "bool":
       return v ? "true" : "false";
     case "string": {
