@@ -63,7 +63,9 @@ export class SymbolNames {
 export function toValueType(t: Type, symbols: SymbolNames): ValueType {
   switch (t.kind) {
     case "int":
-      return { kind: "int", bits: t.bits, signed: t.signed };
+      return t.enum
+        ? { kind: "int", bits: t.bits, signed: t.signed, names: t.enum.names }
+        : { kind: "int", bits: t.bits, signed: t.signed };
     case "bool":
       return { kind: "bool" };
     case "string":

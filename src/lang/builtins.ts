@@ -163,8 +163,9 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
     name: "str",
     params: [{ name: "ptr", kind: "intOrString" }, int("len", true)],
     result: (args, maxStrlen, lits) => {
-      const limit =
-        lits[1] !== null && lits[1] !== undefined ? Math.min(Number(lits[1]) + 1, maxStrlen) : maxStrlen;
+      // The length is unsigned, as in bpftrace: a negative one is huge and clamps to max_strlen.
+      const len = lits[1];
+      const limit = len != null && len >= 0n ? Math.min(Number(len) + 1, maxStrlen) : maxStrlen;
       return stringType(args[0]?.kind === "string" ? Math.min(args[0].size, limit) : limit);
     },
   },

@@ -16,6 +16,8 @@ export interface IntValueType {
   kind: "int";
   bits: IntBits;
   signed: boolean;
+  /** An enum's variant names by decimal value: such a value prints as its name (text, not JSON). */
+  names?: ReadonlyMap<string, string>;
 }
 export interface BoolValueType {
   kind: "bool";

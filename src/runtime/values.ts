@@ -1,6 +1,6 @@
 /**
  * Values: construction helpers (strings with max_strlen, records), zero values, the text form
- * bpftrace prints (language.md 4.2) and the JSON form of `-f json`. Rendering runs only when
+ * bpftrace prints (docs/language.md, "Output") and the JSON form of `-f json`. Rendering runs only when
  * output is printed, never on the per-hit path.
  */
 
@@ -119,8 +119,10 @@ export function formatStack(frames: readonly Value[], type: UstackValueType): st
 /** The text form of a value (print, map keys and values, `%s`). */
 export function renderValue(v: Value, type: ValueType = inferType(v)): string {
   switch (type.kind) {
-    case "int":
-      return toDecimal(v as Int);
+    case "int": {
+      const n = toDecimal(v as Int);
+      return type.names?.get(n) ?? n;
+    }
     case "bool":
       return v ? "true" : "false";
     case "string": {

@@ -251,7 +251,6 @@ describe("syntax errors", () => {
 
 describe("unsupported features get a diagnostic naming them", () => {
   test.each([
-    ["enum E { A, B } begin { }", "C enum definitions are not supported by probelab"],
     [
       "#include <linux/sched.h>\nbegin { }",
       "C preprocessor directives (#include, #define) are not supported by probelab",
