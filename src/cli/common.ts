@@ -75,11 +75,10 @@ const DURATION_UNITS = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 export function parseDuration(text: string, what: string): number {
   const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)?$/.exec(text.trim());
   if (m === null) fail(`${what}: invalid duration "${text}" (examples: 500ms, 2s, 100us)`, 2);
+  if (Number(m[1]) === 0) fail(`${what}: must be more than zero, got "${text}"`, 2);
   if (m[2] === undefined)
     fail(`${what}: "${text}" needs a unit: ns, us, ms, s, m or h (did you mean ${m[1]}s?)`, 2);
-  const ns = Math.round(Number(m[1]) * DURATION_UNITS[m[2] as keyof typeof DURATION_UNITS]);
-  if (!(ns > 0)) fail(`${what}: must be more than zero, got "${text}"`, 2);
-  return ns;
+  return Math.max(1, Math.round(Number(m[1]) * DURATION_UNITS[m[2] as keyof typeof DURATION_UNITS]));
 }
 
 export function parseIntOption(text: string, what: string, min: number, max: number): number {

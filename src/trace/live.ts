@@ -40,6 +40,8 @@ export class LiveTraceSession implements LiveSession {
     speed: number,
     log: string[],
     private readonly boundedByRealTime = false,
+    /** Simulated time no tick goes past (`top --duration`). */
+    private readonly untilNs = Number.POSITIVE_INFINITY,
   ) {
     this.speed = speed;
     this.log = log;
@@ -48,7 +50,7 @@ export class LiveTraceSession implements LiveSession {
 
   tick(realMs: number): SessionSnapshot {
     const s = this.session;
-    const target = s.simNow + realMs * 1e6 * this.speed;
+    const target = Math.min(this.untilNs, s.simNow + realMs * 1e6 * this.speed);
     if (!this.boundedByRealTime) s.runUntil(target);
     else {
       const deadline = performance.now() + realMs * 0.8;

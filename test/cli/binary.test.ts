@@ -89,3 +89,25 @@ describe("a closed pipe is quiet", () => {
     }, 60_000);
   }
 });
+
+describe("top without a terminal, on every bundled workload", () => {
+  for (const w of ["default", "kvstore", "trigger", "testprogs"]) {
+    it(`${w}: default probes from the workload, stops at --duration, prints the maps on quit`, async () => {
+      const { exited } = start(["top", "-w", w, "--duration", "5ms", "--speed", "0.1", "--interval", "20ms"]);
+      const r = await exited;
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toContain("probelab top: 5ms simulated");
+      expect(r.stdout).toMatch(/\n\n@calls\[[\w-]+\]: \d+\n/);
+    }, 60_000);
+  }
+
+  it("--interval 0 and an absurd --speed are usage errors", async () => {
+    const interval = await start(["top", "--interval", "0"]).exited;
+    expect(interval.code).toBe(2);
+    expect(interval.stderr).toBe('ERROR: --interval: must be more than zero, got "0"\n');
+    const speed = await start(["top", "--speed", "1000"]).exited;
+    expect(speed.code).toBe(2);
+    expect(speed.stderr).toMatch(/^ERROR: --speed must be more than 0 and at most 10 .*"1000"\n$/);
+  });
+});
