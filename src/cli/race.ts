@@ -4,7 +4,7 @@
  * --fault, switched off. Exit 0 when the run behaves as the model promises (clean without the
  * fault, a violation found with it), 1 otherwise, 2 for usage errors.
  */
-import { UPROBE_FAULTS } from "../kernel/faults.js";
+import { KERNEL_FAULTS } from "../kernel/faults.js";
 import { type ExploreResult, explore } from "../race/harness.js";
 import { findRaceScenario, RACE_SCENARIOS, type RaceScenario } from "../race/scenarios.js";
 import type { Policy } from "../sim/machine.js";
@@ -61,7 +61,7 @@ function race(r: RaceScenario, opts: RaceOptions, io: CliIo): number {
   const out = (line: string) => io.stdout.write(`${line}\n`);
 
   out(`race ${r.name}: ${r.description}`);
-  out(`fault ${r.fault}: ${faultOn ? "on" : "off"} (${UPROBE_FAULTS[r.fault]})`);
+  out(`fault ${r.fault}: ${faultOn ? "on" : "off"} (${KERNEL_FAULTS[r.fault]})`);
   const lastSeed = firstSeed + seeds - 1;
   const range = seeds === 1 ? `seed ${firstSeed}` : `seeds ${firstSeed}-${lastSeed}`;
   out(`exploring ${range}, policy ${policies.join("+")}`);

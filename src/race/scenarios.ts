@@ -5,7 +5,7 @@
  * `probelab race` runs them by name and the exploration tests in test/kernel/uprobes run them
  * with their assertions.
  */
-import type { UprobeFault } from "../kernel/faults.js";
+import type { KernelFault } from "../kernel/faults.js";
 import { do_mprotect, do_mremap, do_munmap, PROT_EXEC, PROT_READ } from "../kernel/mm/index.js";
 import {
   type Registration,
@@ -15,6 +15,7 @@ import {
   uprobe_unregister_sync,
 } from "../kernel/uprobes/index.js";
 import { type CounterOptions, counter, type Fn, functions, P, type Scenario, TEXT } from "./harness.js";
+import { KERNEL_RACE_SCENARIOS } from "./kernel-scenarios.js";
 
 // ---------------------------------------------------------------- lookup (R1, R5, R6)
 
@@ -385,7 +386,7 @@ export interface RaceScenario {
   /** One line: who races whom. */
   description: string;
   /** The switch that removes the check this scenario exercises. */
-  fault: UprobeFault;
+  fault: KernelFault;
   build(): Scenario;
 }
 
@@ -462,6 +463,7 @@ export const RACE_SCENARIOS: readonly RaceScenario[] = [
     fault: "unregister-skip-sync",
     build: churn,
   },
+  ...KERNEL_RACE_SCENARIOS,
 ];
 
 export function findRaceScenario(name: string): RaceScenario | undefined {
