@@ -4,8 +4,6 @@
  * on, exploration must find a violation; with it off, the same exploration finds nothing.
  * The mm and sim layers define their own switches in the same style.
  */
-import { MM_FAULTS } from "./mm/options.js";
-
 export const UPROBE_FAULTS = {
   "spec-skip-retry": "R1: find_active_uprobe_speculative trusts its result without mmap_lock_speculate_retry",
   "free-skip-gp":
@@ -27,11 +25,6 @@ export const UPROBE_FAULTS = {
 } as const;
 
 export type UprobeFault = keyof typeof UPROBE_FAULTS;
-
-/** Every fault switch of the kernel model: the uprobes ones and the mm ones. */
-export const KERNEL_FAULTS = { ...UPROBE_FAULTS, ...MM_FAULTS } as const;
-
-export type KernelFault = keyof typeof KERNEL_FAULTS;
 
 /** The switches that are on, read once when the model is built (never per hit). */
 export class UprobeFaults {

@@ -17,6 +17,8 @@ export class TaskStruct {
   sigtrap = false;
   /** The thread has exited (exit_group from any thread ends them all). */
   exited = false;
+  /** The user call nesting, for ustack (set by the workload's executor; null for kernel tasks). */
+  userStack: { readonly fns: Float64Array; depth: number } | null = null;
 
   constructor(
     readonly task: Task,

@@ -1,10 +1,8 @@
 /**
- * Race scenarios for the rest of kernel-model.md section 4: the mm races (per-VMA locks, fork,
- * the maps reader) and the return-probe, fork and flag races of the uprobes side that the
- * first table (scenarios.ts) does not cover. Each is paired with the fault switch that removes
+ * Race scenarios for more of kernel-model.md section 4: the return-probe, fork and flag races
+ * of the uprobes side that scenarios.ts and mm-scenarios.ts do not cover. Each is paired with the fault switch that removes
  * the check it exercises, and is clean over every seed with the check in place.
  */
-import type { KernelFault } from "../kernel/faults.js";
 import {
   __is_vma_write_locked,
   do_mmap,
@@ -27,178 +25,14 @@ import type { TaskStruct } from "../kernel/task.js";
 import { get_trampoline_vaddr, handle_swbp, SwbpResult } from "../kernel/uprobes/index.js";
 import type { Sub } from "../sim/machine.js";
 import { CALLER_RET, counter, functions, type Scenario, TEXT, type World } from "./harness.js";
+import type { RaceScenario } from "./scenarios.js";
 
 const P = PAGE_SIZE;
 const BASE = 0x20000000;
 const RW = PROT_READ | PROT_WRITE;
 const STACK = 0x7ffffffde000 - 8;
 
-// ---------------------------------------------------------------- per-VMA locks (R19, R21, R22)
-
-/** R19/R22: what must hold for as long as a reader holds a VMA from lock_vma_under_rcu. */
-function checkHeld(w: World, mm: MmStruct, vma: VmAreaStruct, addr: number): void {
-  const m = w.m;
-  if (vma.vm_mm !== mm) m.fail(`reader holds ${vma} of ${vma.vm_mm}, looked up in ${mm}`);
-  if (vma.__tree_mm !== mm) m.fail(`reader holds ${vma}, which is not attached to ${mm}'s tree`);
-  if (addr < vma.vm_start || addr >= vma.vm_end)
-    m.fail(`reader holds ${vma}, which does not cover ${addr.toString(16)}`);
-  if (__is_vma_write_locked(vma))
-    m.fail(`reader holds ${vma} while its writer owns it (vm_lock_seq ${vma.vm_lock_seq})`);
-}
-
-/** A page-fault-like reader: lock a VMA under RCU, hold it for a few steps, release it. */
-function* vmaReader(w: World, mm: MmStruct, span: number, rounds: number): Sub<void> {
-  for (let i = 0; i < rounds; i++) {
-    const addr = BASE + w.rng.below(span) * P + 8;
-    const vma = yield* lock_vma_under_rcu(mm, addr);
-    if (vma === null) continue;
-    for (let k = 0; k < 3; k++) {
-      checkHeld(w, mm, vma, addr);
-      w.m.label = `reader holds ${vma}`;
-      yield 0;
-    }
-    checkHeld(w, mm, vma, addr);
-    yield* vma_end_read(vma);
-  }
-}
-
-/**
- * R19/R21: two mms mapping the same addresses. Mm A's writer re-protects the halves of a
- * 4-page region (splits and merges, recycling VMA objects within A) and sometimes unmaps and
- * remaps it; mm B's writer maps and unmaps the same addresses (recycling A's objects into B).
- * Readers fault on A through lock_vma_under_rcu.
- */
-export function vmaChurn(cpus = 8): Scenario {
-  return {
-    cpus,
-    build(w) {
-      const a = w.addressSpace();
-      const b = w.addressSpace();
-      w.task("setup", function* () {
-        yield* do_mmap(a, { addr: BASE, len: 2 * P, prot: RW });
-        yield* do_mmap(a, { addr: BASE + 2 * P, len: 2 * P, prot: PROT_READ });
-        w.task("writerA", function* () {
-          for (let i = 0; i < 14; i++) {
-            const op = w.rng.below(5);
-            if (op === 4) {
-              yield* do_munmap(a, BASE, 4 * P);
-              yield* do_mmap(a, { addr: BASE, len: 4 * P, prot: RW });
-            } else {
-              yield* do_mprotect(a, BASE + (op & 1) * 2 * P, 2 * P, op & 2 ? RW : PROT_READ);
-            }
-          }
-        });
-        w.task("writerB", function* () {
-          for (let i = 0; i < 14; i++) {
-            yield* do_mmap(b, { addr: BASE, len: 4 * P, prot: PROT_READ });
-            yield* do_munmap(b, BASE, 4 * P);
-          }
-        });
-        for (let r = 1; r <= 6; r++) w.task(`reader${r}`, () => vmaReader(w, a, 4, 25));
-      });
-    },
-  };
-}
-
-/** R22: a writer write-locks one VMA again and again while readers lock it. */
-export function writeLockChurn(): Scenario {
-  return {
-    build(w) {
-      const mm = w.addressSpace();
-      w.task("setup", function* () {
-        yield* do_mmap(mm, { addr: BASE, len: 2 * P, prot: RW });
-        w.task("writer", function* () {
-          for (let i = 0; i < 15; i++) yield* do_mprotect(mm, BASE, 2 * P, i % 2 ? RW : PROT_READ);
-        });
-        w.task("reader1", () => vmaReader(w, mm, 2, 30));
-        w.task("reader2", () => vmaReader(w, mm, 2, 30));
-      });
-    },
-  };
-}
-
-// ---------------------------------------------------------------- maps reader (R23)
-
-/**
- * R23: an address space with no holes whose middle VMA keeps being split (an upper part
- * re-protected: the original shrinks and a new VMA appears in front of it) and merged back.
- * The per-VMA maps reader, one line per chunk, must never print a hole and must move forward.
- */
-export function mapsTearing(): Scenario {
-  return {
-    build(w) {
-      const mm = w.addressSpace();
-      w.task("setup", function* () {
-        yield* do_mmap(mm, { addr: BASE, len: 2 * P, prot: PROT_READ, name: "[lo]" });
-        yield* do_mmap(mm, { addr: BASE + 2 * P, len: 4 * P, prot: RW });
-        yield* do_mmap(mm, { addr: BASE + 6 * P, len: 2 * P, prot: PROT_READ, name: "[hi]" });
-        w.task("writer", function* () {
-          for (let i = 0; i < 12; i++) {
-            const at = BASE + 2 * P + (1 + w.rng.below(3)) * P;
-            yield* do_mprotect(mm, at, BASE + 6 * P - at, PROT_READ);
-            yield* do_mprotect(mm, BASE + 2 * P, 4 * P, RW);
-          }
-        });
-        for (const name of ["maps1", "maps2"]) w.task(name, () => readMapsRounds(w, mm, 4));
-      });
-    },
-  };
-}
-
-function* readMapsRounds(w: World, mm: MmStruct, rounds: number): Sub<void> {
-  for (let round = 0; round < rounds; round++) {
-    const r = new ProcMapsReader(mm, { mode: "per-vma", chunkSize: 80, gate: false });
-    let chunks = 0;
-    let text = "";
-    for (let c = yield* r.read_chunk(); c !== null; c = yield* r.read_chunk()) {
-      text += c;
-      if (++chunks > 100) w.m.fail("R23: maps reader makes no progress");
-    }
-    checkMaps(w, parse_maps(text));
-  }
-}
-
-function checkMaps(w: World, ranges: { start: number; end: number; line: string }[]): void {
-  const m = w.m;
-  if (ranges.length === 0 || ranges[0].start !== BASE)
-    m.fail(`R23: maps: first line is not at ${BASE.toString(16)}`);
-  for (let i = 1; i < ranges.length; i++) {
-    const prev = ranges[i - 1];
-    const cur = ranges[i];
-    if (cur.end <= prev.end) m.fail(`R23: maps went backwards: "${prev.line}" then "${cur.line}"`);
-    if (cur.start > prev.end) m.fail(`R23: maps reported a false gap: "${prev.line}" then "${cur.line}"`);
-  }
-  if (ranges[ranges.length - 1].end !== BASE + 8 * P)
-    m.fail("R23: maps: last line does not end the address space");
-}
-
-// ---------------------------------------------------------------- fork (R14, R15)
-
-/** R15: a parent thread takes write faults under VMA read locks while another thread forks. */
-export function forkVsFault(): Scenario {
-  return {
-    build(w) {
-      const mm = w.addressSpace();
-      w.task("setup", function* () {
-        yield* do_mmap(mm, { addr: BASE, len: 2 * P, prot: RW });
-        yield* do_mmap(mm, { addr: BASE + 2 * P, len: 2 * P, prot: PROT_READ });
-        for (const v of mm.vmas()) v.anon_vma = true; // both already have COW pages
-        w.task("faulter", function* () {
-          for (let i = 0; i < 25; i++) {
-            const addr = BASE + w.rng.below(4) * P;
-            const vma = yield* lock_vma_under_rcu(mm, addr);
-            if (vma === null) continue;
-            yield* handle_mm_fault(vma, addr, true);
-            yield* vma_end_read(vma);
-          }
-        });
-        w.task("forker", function* () {
-          for (let i = 0; i < 4; i++) yield* mmput(yield* dup_mmap(mm));
-        });
-      });
-    },
-  };
-}
+// ---------------------------------------------------------------- fork (R14)
 
 /**
  * R14: a probed process forks again and again while a registrar attaches and detaches f0's
@@ -361,15 +195,7 @@ export function hasUprobesVsInstall(): Scenario {
 
 // ---------------------------------------------------------------- the table
 
-/** A race scenario by name (the row type of scenarios.ts's RACE_SCENARIOS). */
-interface KernelRaceScenario {
-  name: string;
-  description: string;
-  fault: KernelFault;
-  build(): Scenario;
-}
-
-export const KERNEL_RACE_SCENARIOS: readonly KernelRaceScenario[] = [
+export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
   {
     name: "r13-tail-call-and-longjmp",
     description: "uretprobes across a tail call (chained instances) and a longjmp (abandoned ones)",
@@ -383,39 +209,9 @@ export const KERNEL_RACE_SCENARIOS: readonly KernelRaceScenario[] = [
     build: forkVsRegister,
   },
   {
-    name: "r15-fork-vs-fault",
-    description: "fork copying a VMA vs a write fault under that VMA's read lock",
-    fault: "fork-skip-vma-write-lock",
-    build: forkVsFault,
-  },
-  {
     name: "r18-has-uprobes-vs-install",
     description: "a trap on a fresh breakpoint vs MMF_HAS_UPROBES in the trap notifier",
     fault: "install-has-after-swbp",
     build: hasUprobesVsInstall,
-  },
-  {
-    name: "r19-vma-lock-vs-reuse",
-    description: "lock_vma_under_rcu vs a VMA object recycled into another mm",
-    fault: "vma-skip-mm-check",
-    build: vmaChurn,
-  },
-  {
-    name: "r21-vma-dup-refcnt",
-    description: "lock_vma_under_rcu vs a recycled VMA whose vm_refcnt vm_area_dup copied",
-    fault: "vma-copy-refcnt",
-    build: () => vmaChurn(3),
-  },
-  {
-    name: "r22-vma-read-vs-write",
-    description: "vma_start_read vs vma_start_write on the same VMA",
-    fault: "vma-skip-seq-recheck",
-    build: writeLockChurn,
-  },
-  {
-    name: "r23-maps-vs-split",
-    description: "the per-VMA /proc/pid/maps reader vs splits and merges (false gaps)",
-    fault: "maps-skip-gap-recheck",
-    build: mapsTearing,
   },
 ];

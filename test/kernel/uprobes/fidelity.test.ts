@@ -7,15 +7,8 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, PROFILES, resolveKernelConfig } from "../../../src/kernel/config.js";
 import { do_mprotect, mmput, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../../src/kernel/mm/index.js";
 import { type Registration, UPROBE_HANDLER_REMOVE } from "../../../src/kernel/uprobes/index.js";
-import {
-  counter,
-  explore,
-  functions,
-  P,
-  runScenario,
-  type Scenario,
-  TEXT,
-} from "../../../src/race/harness.js";
+import { explore } from "../../../src/race/explore.js";
+import { counter, functions, P, runScenario, type Scenario, TEXT } from "../../../src/race/harness.js";
 import { removeVsRegister, trapVsReregister, unregisterVsChain } from "../../../src/race/scenarios.js";
 
 const fns = functions(1);

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { handle_swbp, SwbpResult } from "../../../src/kernel/uprobes/index.js";
-import { counter, explore, functions, runScenario, type Scenario, TEXT } from "../../../src/race/harness.js";
+import { explore } from "../../../src/race/explore.js";
+import { counter, functions, runScenario, type Scenario, TEXT } from "../../../src/race/harness.js";
 
 const fns = functions(3);
 const addr = (i: number) => TEXT + fns[i].offset;
