@@ -17,6 +17,11 @@ export const UPROBE_FAULTS = {
   "unregister-skip-sync": "R9: uprobe_unregister_sync returns without waiting for a grace period",
   "hprobe-no-cmpxchg": "R11: the ri_timer and the owner both release a lease (no cmpxchg/xchg arbitration)",
   "mmap-skip-filter": "R16: uprobe_mmap installs breakpoints without asking filter_chain",
+  "uretprobe-chain-call-strict":
+    "R13: cleanup_return_instances uses the strict call test for a chained (tail) call too",
+  "fork-skip-dup-mmap-sem": "R14: dup_mmap does not take dup_mmap_sem, so fork overlaps register/unregister",
+  "install-has-after-swbp":
+    "R18: install_breakpoint sets MMF_HAS_UPROBES after writing the breakpoint instead of before",
 } as const;
 
 export type UprobeFault = keyof typeof UPROBE_FAULTS;
@@ -32,6 +37,9 @@ export class UprobeFaults {
   readonly unregisterSkipSync: boolean;
   readonly hprobeNoCmpxchg: boolean;
   readonly mmapSkipFilter: boolean;
+  readonly uretprobeChainCallStrict: boolean;
+  readonly forkSkipDupMmapSem: boolean;
+  readonly installHasAfterSwbp: boolean;
 
   constructor(on: ReadonlySet<string>) {
     this.specSkipRetry = on.has("spec-skip-retry");
@@ -43,5 +51,8 @@ export class UprobeFaults {
     this.unregisterSkipSync = on.has("unregister-skip-sync");
     this.hprobeNoCmpxchg = on.has("hprobe-no-cmpxchg");
     this.mmapSkipFilter = on.has("mmap-skip-filter");
+    this.uretprobeChainCallStrict = on.has("uretprobe-chain-call-strict");
+    this.forkSkipDupMmapSem = on.has("fork-skip-dup-mmap-sem");
+    this.installHasAfterSwbp = on.has("install-has-after-swbp");
   }
 }

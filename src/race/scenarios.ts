@@ -26,6 +26,7 @@ import {
   type Scenario,
   TEXT,
 } from "./harness.js";
+import { KERNEL_RACE_SCENARIOS } from "./kernel-scenarios.js";
 import { MM_RACE_SCENARIOS } from "./mm-scenarios.js";
 import { SYNC_RACE_SCENARIOS } from "./sync-scenarios.js";
 
@@ -491,6 +492,7 @@ export const RACE_SCENARIOS: readonly RaceScenario[] = [
   },
   ...MM_RACE_SCENARIOS,
   ...SYNC_RACE_SCENARIOS,
+  ...KERNEL_RACE_SCENARIOS,
 ];
 
 export function findRaceScenario(name: string): RaceScenario | undefined {

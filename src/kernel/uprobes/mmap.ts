@@ -41,12 +41,13 @@ export function uprobe_munmap(u: UprobesState, vma: VmAreaStruct, start: number,
   if (vma_has_uprobes(u, vma.vm_file.f_inode, first, first + (end - start))) mm.set_bit(MMF_RECALC_UPROBES);
 }
 
+/** Fork excludes register/unregister: a child copied mid-registration would miss it (R14). */
 export function* uprobe_start_dup_mmap(u: UprobesState): Sub<void> {
-  yield* u.dup_mmap_sem.downRead();
+  if (!u.faults.forkSkipDupMmapSem) yield* u.dup_mmap_sem.downRead();
 }
 
 export function uprobe_end_dup_mmap(u: UprobesState): void {
-  u.dup_mmap_sem.upRead();
+  if (!u.faults.forkSkipDupMmapSem) u.dup_mmap_sem.upRead();
 }
 
 /** uprobe_dup_mmap: the child inherits the breakpoint pages with the VMAs. */

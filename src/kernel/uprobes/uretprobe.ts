@@ -111,7 +111,7 @@ function arch_uretprobe_is_alive(ri: ReturnInstance, ctx: RpCheck, sp: number): 
 
 /** Abandoned frames (longjmp): drop the instances that are no longer alive at this SP. */
 function cleanup_return_instances(u: UprobesState, utask: UprobeTask, chained: boolean, sp: number): void {
-  const ctx = chained ? RpCheck.ChainCall : RpCheck.Call;
+  const ctx = chained && !u.faults.uretprobeChainCallStrict ? RpCheck.ChainCall : RpCheck.Call;
   let ri = utask.return_instances;
   while (ri !== null && !arch_uretprobe_is_alive(ri, ctx, sp)) {
     const next = ri.next;

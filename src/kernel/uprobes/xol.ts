@@ -70,8 +70,14 @@ export function* install_breakpoint(
   const prepared = yield* prepare_uprobe(u, uprobe);
   if (prepared !== "ok") return prepared;
   const first = !mm.test_bit(MMF_HAS_UPROBES);
-  mm.set_bit(MMF_HAS_UPROBES); // before patching: a thread may trap the instant the page changes
+  const late = u.faults.installHasAfterSwbp;
+  if (!late) mm.set_bit(MMF_HAS_UPROBES); // before patching: a thread may trap the instant the page changes
   const r = mm.uprobe_write_opcode(vma, vaddr, true);
+  if (late) {
+    u.m.label = "install_breakpoint: set_swbp done, MMF_HAS_UPROBES not yet";
+    yield 0;
+    mm.set_bit(MMF_HAS_UPROBES);
+  }
   if (r === "changed") u.stats.breakpointsInstalled++;
   mm.clear_bit(MMF_RECALC_UPROBES);
   if (first && !mm.breakpointAt(vaddr)) mm.clear_bit(MMF_HAS_UPROBES);
