@@ -15,7 +15,10 @@ interface ListOptions {
 }
 
 const KINDS = ["uprobe", "uretprobe"] as const;
-const ALIASES: Record<string, string> = { u: "uprobe", ur: "uretprobe" };
+const ALIASES = new Map([
+  ["u", "uprobe"],
+  ["ur", "uretprobe"],
+]);
 
 /**
  * Every probe point of the workload, as bpftrace -l prints them (`uprobe:PATH:FUNC`).
@@ -42,7 +45,7 @@ export function runList(
 export function probeNames(w: Workload, pattern: string | undefined): string[] {
   const parts = pattern?.split(":") ?? [];
   const structured = parts.length === 3;
-  const provider = structured ? (ALIASES[parts[0]] ?? parts[0]) : "*";
+  const provider = structured ? (ALIASES.get(parts[0]) ?? parts[0]) : "*";
   const targets: Set<Binary> | null = structured
     ? new Set(resolveTarget(w.binaries, w.process.cwd, parts[1]))
     : null;

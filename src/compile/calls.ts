@@ -6,11 +6,13 @@
  */
 
 import type { CallExpr, Expr, MapExpr } from "../lang/ast.js";
+import type { UstackType } from "../lang/types.js";
 import { add, type Int } from "../runtime/int64.js";
 import { type FormatSpec, isFormatError, parseFormat } from "../runtime/printf.js";
 import { formatStrftime } from "../runtime/strftime.js";
 import type { Value, ValueType } from "../runtime/types.js";
 import { makeString } from "../runtime/values.js";
+import { compileStack } from "./builtins.js";
 import type { HitContext } from "./context.js";
 import { CompileError, type Eval, locationOf, mapOf, type ProbeEnv, valueTypeOf } from "./env.js";
 import { compileExpr, compileIntOperand } from "./expressions.js";
@@ -49,6 +51,9 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
       return compileStr(env, e);
     case "buf":
       return compileBuf(env, e);
+    case "ustack":
+    case "kstack":
+      return compileStack(env, e.type as UstackType);
     case "usym": {
       const addr = compileIntOperand(env, arg(e, 0));
       const symbols = env.script.symbols;
@@ -240,6 +245,12 @@ function address(v: Int): number {
   return typeof v === "number" && v >= 0 ? v : -1;
 }
 
+/** str()'s length is unsigned: a negative value is a huge one, so it clamps to `max`. */
+function unsignedLength(len: Int, max: number): number {
+  const n = Number(len);
+  return n < 0 ? max : Math.min(n, max);
+}
+
 function compileStr(env: ProbeEnv, e: CallExpr): Eval {
   const source = arg(e, 0);
   const size = e.type.kind === "string" ? e.type.size : env.script.maxStrlen;
@@ -247,13 +258,13 @@ function compileStr(env: ProbeEnv, e: CallExpr): Eval {
   if (source.type.kind === "string") {
     const s = compileExpr(env, source) as (ctx: HitContext) => string;
     if (limit === null) return (ctx) => makeString(s(ctx), size);
-    return (ctx) => s(ctx).slice(0, Math.max(0, Number(limit(ctx))));
+    return (ctx) => s(ctx).slice(0, unsignedLength(limit(ctx), size));
   }
   const ptr = compileIntOperand(env, source);
   return (ctx) => {
     const addr = address(ptr(ctx));
     if (limit !== null) {
-      const n = Math.max(0, Math.min(Number(limit(ctx)), size));
+      const n = unsignedLength(limit(ctx), size);
       return addr < 0 || n === 0 ? "" : (ctx.memory.readCString(addr, n) ?? "");
     }
     // Reading `size` bytes tells a string that fits from one that must be cut with "..".

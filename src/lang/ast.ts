@@ -379,6 +379,7 @@ export type BuiltinName =
   | "probe"
   | "probetype"
   | "ustack"
+  | "kstack"
   | "rand";
 
 export interface BuiltinExpr extends ExprBase {
@@ -520,6 +521,8 @@ export interface ProbeInfo {
 /** The config block's values after validation, with defaults filled in. */
 export interface ResolvedConfig {
   maxMapKeys: number;
+  /** Probes a script may attach (bpftrace's max_probes, default 1024). */
+  maxProbes: number;
   maxStrlen: number;
   missingProbes: "error" | "warn" | "ignore";
   printMapsOnExit: boolean;

@@ -49,6 +49,7 @@ export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
   { name: "probe", type: stringType(64) },
   { name: "probetype", type: stringType(16) },
   { name: "ustack", type: { kind: "ustack" } },
+  { name: "kstack", type: { kind: "ustack", kernel: true } },
   { name: "rand", type: UINT32 },
 ];
 
@@ -58,7 +59,6 @@ export const BUILTIN_VALUES: ReadonlyMap<string, BuiltinValueSpec> = new Map(
 
 /** bpftrace builtins probelab does not model; using one is a clear error, not "unknown identifier". */
 export const UNSUPPORTED_BUILTINS = new Set([
-  "kstack",
   "curtask",
   "cgroup",
   "cpid",
@@ -163,8 +163,9 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
     name: "str",
     params: [{ name: "ptr", kind: "intOrString" }, int("len", true)],
     result: (args, maxStrlen, lits) => {
-      const limit =
-        lits[1] !== null && lits[1] !== undefined ? Math.min(Number(lits[1]) + 1, maxStrlen) : maxStrlen;
+      // The length is unsigned, as in bpftrace: a negative one is huge and clamps to max_strlen.
+      const len = lits[1];
+      const limit = len != null && len >= 0n ? Math.min(Number(len) + 1, maxStrlen) : maxStrlen;
       return stringType(args[0]?.kind === "string" ? Math.min(args[0].size, limit) : limit);
     },
   },
@@ -292,7 +293,6 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "strstr",
   "find",
   "tseries",
-  "kstack",
   "print_once",
   "debugf",
   "unwatch",

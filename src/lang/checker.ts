@@ -31,13 +31,18 @@ import {
   isAggregate,
   type MapInfo,
   NONE,
+  STACK_MODES,
   type StructType,
   sizeOf,
   stringType,
   type Type,
   typeName,
   UINT64,
+  type UstackType,
 } from "./types.js";
+
+/** bpftrace's cap on lhist() buckets ((max - min) / step). */
+const LHIST_MAX_BUCKETS = 1000n;
 
 const I64_MAX = (1n << 63n) - 1n;
 
@@ -703,6 +708,7 @@ export class Checker {
   }
 
   private callExpr(e: A.CallExpr): Type {
+    if (!e.bare && (e.name === "ustack" || e.name === "kstack")) return this.stackCall(e);
     const spec = FUNCTIONS.get(e.name);
     if (spec) {
       if (spec.check === "aggregate") {
@@ -733,6 +739,39 @@ export class Checker {
       this.sink.error(`Unknown function: '${e.name}'`, e.span, didYouMean(e.name, knownNames()));
     }
     return ERROR_TYPE;
+  }
+
+  /** `ustack([mode, ][limit])`, `kstack(...)`: the mode is a bare word, the limit an integer literal. */
+  private stackCall(e: A.CallExpr): Type {
+    const t: UstackType = e.name === "kstack" ? { kind: "ustack", kernel: true } : { kind: "ustack" };
+    const args = e.args;
+    let next = 0;
+    const first = args[0];
+    if (first?.kind === "call" && first.bare) {
+      next = 1;
+      const mode = STACK_MODES.find((m) => m === first.name);
+      if (mode === undefined) {
+        this.sink.error(
+          `Unknown stack mode: '${first.name}' (probelab knows ${STACK_MODES.join(", ")})`,
+          first.span,
+          didYouMean(first.name, STACK_MODES),
+        );
+      }
+      t.mode = mode;
+    }
+    const limit = args[next];
+    if (limit !== undefined) {
+      if (limit.kind !== "int" || limit.value < 1n || limit.value > 1024n) {
+        this.sink.error(`${e.name}() limit must be an integer literal from 1 to 1024`, limit.span);
+      } else t.limit = Number(limit.value);
+    }
+    if (args.length > next + 1) {
+      this.sink.error(
+        `${e.name}() takes a stack mode and a limit, at most (${args.length} provided)`,
+        e.span,
+      );
+    }
+    return t;
   }
 
   /** Argument count and kinds from the table, then the function's special rule. */
@@ -799,6 +838,16 @@ export class Checker {
         this.sink.error("lhist() min must be less than max", e.span);
       }
       if (step === 0n) this.sink.error("lhist() step must be greater than 0", e.args[3]!.span);
+      // bpftrace's limit: the buckets are allocated per key and per CPU.
+      if (min != null && max != null && step != null && step > 0n && min < max) {
+        const buckets = (max - min) / step;
+        if (buckets > LHIST_MAX_BUCKETS) {
+          this.sink.error(
+            `lhist() too many buckets, must be <= ${LHIST_MAX_BUCKETS} (would need ${buckets})`,
+            e.span,
+          );
+        }
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import type { ConfigEntry, ResolvedConfig } from "./ast.js";
 import type { DiagnosticSink } from "./diagnostics.js";
 import { own } from "./own.js";
 import { didYouMean } from "./suggest.js";
+import { STACK_MODES } from "./types.js";
 
 type ValueKind = "int" | "bool" | "string";
 
@@ -33,8 +34,16 @@ const KNOWN_KEYS: Record<string, ValueKind> = {
 
 const MISSING_PROBES = ["error", "warn", "ignore"] as const;
 
+/**
+ * The ceiling on max_map_keys. bpftrace accepts any u32, but here every key lives in this
+ * process's memory (a count() key at 4 CPUs is about 1.4 KB), so a million keys per map is
+ * the most a session may ask for.
+ */
+export const MAX_MAP_KEYS_CEILING = 1 << 20;
+
 export const DEFAULT_CONFIG: ResolvedConfig = {
   maxMapKeys: 4096,
+  maxProbes: 1024,
   maxStrlen: 1024,
   missingProbes: "error",
   printMapsOnExit: true,
@@ -95,10 +104,32 @@ function applyEntry(config: ResolvedConfig, entry: ConfigEntry, sink: Diagnostic
         sink.error(`${entry.key}: must be between 1 and 4294967295`, entry.span);
         return;
       }
-      if (entry.key === "max_map_keys") config.maxMapKeys = Number(n);
-      else config.maxStrlen = Number(n);
+      if (entry.key === "max_strlen") config.maxStrlen = Number(n);
+      else if (n <= BigInt(MAX_MAP_KEYS_CEILING)) config.maxMapKeys = Number(n);
+      else {
+        sink.error(
+          `max_map_keys: at most ${MAX_MAP_KEYS_CEILING} in probelab (every key is kept in memory; ${n} keys would not fit)`,
+          entry.span,
+        );
+      }
       return;
     }
+    case "max_probes": {
+      const n = v as bigint;
+      if (n < 1n || n > 0xffffffffn) {
+        sink.error("max_probes: must be between 1 and 4294967295", entry.span);
+        return;
+      }
+      config.maxProbes = Number(n);
+      return;
+    }
+    case "stack_mode":
+      if (!(STACK_MODES as readonly string[]).includes(v as string)) {
+        sink.error(`stack_mode: expects ${STACK_MODES.join(", ")}`, entry.span);
+        return;
+      }
+      config.other[entry.key] = v;
+      return;
     case "missing_probes":
       if (!(MISSING_PROBES as readonly string[]).includes(v as string)) {
         sink.error(`missing_probes: expects error, warn or ignore`, entry.span);

@@ -47,8 +47,20 @@ export interface NoneType {
 export interface UsymType {
   kind: "usym";
 }
+/** How a stack prints (bpftrace's StackMode): `sym+off`, perf's `addr sym+off (file)`, or raw addresses. */
+export type StackMode = "bpftrace" | "perf" | "raw";
+export const STACK_MODES: readonly StackMode[] = ["bpftrace", "perf", "raw"];
+
+/**
+ * `ustack`, `ustack([mode, ][limit])`, and `kstack` (probelab models no kernel frames, so a
+ * kstack is always empty). Without a mode the config's stack_mode applies.
+ */
 export interface UstackType {
   kind: "ustack";
+  mode?: StackMode;
+  /** Most frames kept (bpftrace's default is 127, perf_event_max_stack). */
+  limit?: number;
+  kernel?: boolean;
 }
 /** The result of `strftime(fmt, ns)`: printed with `%s` through strftime. */
 export interface TimestampType {

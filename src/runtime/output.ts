@@ -7,7 +7,9 @@
  * where strings are finally built. A full ring drops events and counts them; the count is
  * delivered, in stream position, as bpftrace's "Lost N events".
  *
- * Pushing copies the arguments into a preallocated slot, so a hit allocates nothing. Values
+ * Pushing copies the arguments into a reused slot, so a hit allocates nothing once the slot
+ * exists (slots are created the first time the ring grows to them, so a quiet script pays
+ * for a few, not for the whole capacity). Values
  * pushed must not be mutated afterwards (tuples and records are immutable in the language).
  */
 
@@ -97,7 +99,14 @@ export class OutputRing {
   constructor(capacity = 4096) {
     if (!(capacity >= 1)) throw new RangeError("ring capacity must be at least 1");
     this.capacity = Math.floor(capacity);
-    this.slots = Array.from({ length: this.capacity }, emptySlot);
+    this.slots = [];
+  }
+
+  /** Drop every slot (the ring must be empty); it grows again if it is used. */
+  release(): void {
+    if (this.size !== 0) throw new RangeError("cannot release a ring with events in it");
+    this.slots.length = 0;
+    this.head = 0;
   }
 
   /** Events waiting to be drained. */
@@ -112,7 +121,10 @@ export class OutputRing {
       this.lostTotal++;
       return undefined;
     }
-    const slot = this.slots[(this.head + this.size) % this.capacity]!;
+    const i = (this.head + this.size) % this.capacity;
+    // Slots fill in order from 0, so the next one is either reused or the first new one.
+    if (i === this.slots.length) this.slots.push(emptySlot());
+    const slot = this.slots[i]!;
     this.size++;
     slot.kind = kind;
     slot.lostBefore = this.lostPending;
@@ -224,7 +236,11 @@ export class OutputRing {
     return true;
   }
 
-  /** Delivers every queued event in order; returns how many events were delivered. */
+  /**
+   * Delivers every queued event in order; returns how many events were delivered. Once an
+   * exit event is delivered the rest is dropped, as bpftrace's user space ignores whatever
+   * it reads after the exit (other CPUs' earlier events were queued before it and do print).
+   */
   drain(consumer: OutputConsumer): number {
     let n = 0;
     while (this.size > 0) {
@@ -237,12 +253,24 @@ export class OutputRing {
       slot.map = undefined;
       slot.value = 0;
       n++;
+      if (slot.kind === "exit") this.discard();
     }
     if (this.lostPending > 0) {
       consumer.lostEvents(this.lostPending);
       this.lostPending = 0;
     }
     return n;
+  }
+
+  /** Forgets every queued event (and the count of lost ones): nobody will read them. */
+  private discard(): void {
+    for (; this.size > 0; this.size--) {
+      const slot = this.slots[this.head]!;
+      slot.map = undefined;
+      slot.value = 0;
+      this.head = (this.head + 1) % this.capacity;
+    }
+    this.lostPending = 0;
   }
 }
 

@@ -42,6 +42,12 @@ export interface FormatError {
   error: string;
 }
 
+/**
+ * The largest field width or precision: a literal beyond it is a format error, and one taken
+ * from traced data (`%*d`) is clamped to it, so one event can never be megabytes of padding.
+ */
+export const MAX_FORMAT_WIDTH = 4096;
+
 const ABSENT = -1;
 const STAR = -2;
 const UNSUPPORTED = new Set("aAeEfFgGnmCSbBDOU".split(""));
@@ -133,6 +139,10 @@ function parseDirective(fmt: string, i: number): { directive: Directive; next: n
       d.precision = n.value;
       i = n.next;
     }
+  }
+  if (d.width > MAX_FORMAT_WIDTH || d.precision > MAX_FORMAT_WIDTH) {
+    const what = d.width > MAX_FORMAT_WIDTH ? "width" : "precision";
+    return { error: `format ${what} is too large (at most ${MAX_FORMAT_WIDTH})` };
   }
   for (const mod of ["hh", "h", "ll", "l", "j", "z", "t", "L"] as const) {
     if (fmt.startsWith(mod, i)) {
@@ -327,10 +337,12 @@ export function formatPrintf(
         d = { ...part, minus: true };
         width = -width;
       }
+      if (width > MAX_FORMAT_WIDTH) width = MAX_FORMAT_WIDTH;
     }
     if (precision === STAR) {
       precision = Number(asInt(args[a++] ?? 0));
       if (precision < 0) precision = ABSENT;
+      else if (precision > MAX_FORMAT_WIDTH) precision = MAX_FORMAT_WIDTH;
     }
     const type = types?.[a];
     const v = args[a++] ?? 0;

@@ -4,13 +4,18 @@
  */
 
 import { printMaps } from "../runtime/index.js";
-import { percentileFromHist } from "../tui/histogram.js";
-import { Session } from "./session.js";
+import { IntervalProbe } from "./interval-probe.js";
+import { percentileFromHist } from "./latency.js";
+import { type LoadedScript, Session } from "./session.js";
 import type { AttachResult, LiveSession, ProbeRow, SessionSnapshot } from "./snapshot.js";
 import type { TraceProbe } from "./trace-probe.js";
 
-const HISTORY = 60;
 const LOG_LINES = 200;
+/**
+ * One-liners kept once nothing of them is attached (so `u` can bring them back); older ones
+ * are ended and forgotten, which keeps a long session's memory flat however many come and go.
+ */
+export const KEEP_DETACHED_ONE_LINERS = 16;
 
 export class LiveTraceSession implements LiveSession {
   private speed: number;
@@ -35,6 +40,8 @@ export class LiveTraceSession implements LiveSession {
     speed: number,
     log: string[],
     private readonly boundedByRealTime = false,
+    /** Simulated time no tick goes past (`top --duration`). */
+    private readonly untilNs = Number.POSITIVE_INFINITY,
   ) {
     this.speed = speed;
     this.log = log;
@@ -43,7 +50,7 @@ export class LiveTraceSession implements LiveSession {
 
   tick(realMs: number): SessionSnapshot {
     const s = this.session;
-    const target = s.simNow + realMs * 1e6 * this.speed;
+    const target = Math.min(this.untilNs, s.simNow + realMs * 1e6 * this.speed);
     if (!this.boundedByRealTime) s.runUntil(target);
     else {
       const deadline = performance.now() + realMs * 0.8;
@@ -57,13 +64,15 @@ export class LiveTraceSession implements LiveSession {
     const realS = this.boundedByRealTime ? (now - this.lastReal) / 1000 : realMs / 1000;
     this.lastReal = now;
     if (dt > 0) {
-      for (const p of s.probes) sampleRate(p, dt);
+      for (const p of s.probes) p.rate.sample(p.hits(), dt);
+      for (const p of s.intervals) p.rate.sample(p.hits(), dt);
       const total = this.totalHits();
       this.totalRate = ((total - this.lastTotal) * 1e9) / dt;
       this.lastTotal = total;
       this.measuredSpeed = dt / 1e9 / realS;
       this.lastNs = s.simNow;
     }
+    this.forgetOldOneLiners();
     if (this.log.length > LOG_LINES) this.log.splice(0, this.log.length - LOG_LINES);
     this.last = this.build();
     return this.last;
@@ -77,21 +86,53 @@ export class LiveTraceSession implements LiveSession {
     const src = { name: `one-liner #${++this.oneLiners}`, text: programText };
     const { script, diagnostics } = this.session.load(src);
     if (script === null) return { ok: false, error: Session.format(diagnostics, src) };
+    // exit() in a one-liner ends that one-liner, not the session it was added to.
+    script.exitEndsSession = false;
+    this.oneLinerScripts.push(script);
     this.session.start(script);
     this.last = this.build();
-    return { ok: true, probeIds: script.probes.map((p) => p.id) };
+    return { ok: true, probeIds: [...script.probes, ...script.intervals].map((p) => p.id) };
   }
 
+  /** One-liners attached so far and not yet forgotten, oldest first. */
+  private readonly oneLinerScripts: LoadedScript[] = [];
+
   detachProbe(id: number): void {
-    const p = this.session.probes.find((x) => x.id === id);
-    if (p !== undefined) this.session.detach([p]);
+    const p = this.findProbe(id);
+    if (p instanceof IntervalProbe) p.detach();
+    else if (p !== undefined) this.session.detach([p]);
     this.last = this.build();
   }
 
   reattachProbe(id: number): void {
-    const p = this.session.probes.find((x) => x.id === id);
-    if (p !== undefined) this.session.attach([p]);
+    const p = this.findProbe(id);
+    const script = p === undefined ? undefined : this.session.scripts.find((sc) => sc.name === p.scriptName);
+    // An ended script (exit(), or its end already printed) does not come back.
+    if (p === undefined || script === undefined || script.ended) return;
+    if (p instanceof IntervalProbe) p.attach(this.session.simNow);
+    else this.session.attach([p]);
     this.last = this.build();
+  }
+
+  private findProbe(id: number): TraceProbe | IntervalProbe | undefined {
+    return this.session.probes.find((x) => x.id === id) ?? this.session.intervals.find((x) => x.id === id);
+  }
+
+  /** End and drop the oldest one-liners beyond KEEP_DETACHED_ONE_LINERS that hold nothing attached. */
+  private forgetOldOneLiners(): void {
+    const s = this.session;
+    const idle = this.oneLinerScripts.filter(
+      (sc) =>
+        sc.ended ||
+        (sc.probes.every((p) => p.state !== "attached") && sc.intervals.every((p) => p.state !== "attached")),
+    );
+    for (let i = 0; i < idle.length - KEEP_DETACHED_ONE_LINERS; i++) {
+      const sc = idle[i];
+      s.endScript(sc);
+      if (!s.isQuiescent(sc)) continue;
+      s.forget(sc);
+      this.oneLinerScripts.splice(this.oneLinerScripts.indexOf(sc), 1);
+    }
   }
 
   setSpeed(factor: number): void {
@@ -100,6 +141,7 @@ export class LiveTraceSession implements LiveSession {
 
   close(): SessionSnapshot {
     this.session.detach(this.session.probes);
+    for (const iv of this.session.intervals) iv.detach();
     this.session.finish();
     this.last = this.build();
     return this.last;
@@ -132,7 +174,7 @@ export class LiveTraceSession implements LiveSession {
         leasesExpired: u.stats.leasesExpired,
         breakpointsInstalled: u.stats.breakpointsInstalled,
       },
-      probes: s.probes.map(row),
+      probes: [...s.probes.map(row), ...s.intervals.map(row)].sort((a, b) => a.id - b.id),
       maps: s.scripts.map((sc) => ({ script: sc.name, text: printMaps(sc.compiled.maps) })),
       eventLog: this.log.slice(-50),
       finished: s.stopped,
@@ -140,25 +182,18 @@ export class LiveTraceSession implements LiveSession {
   }
 }
 
-function sampleRate(p: TraceProbe, dtNs: number): void {
-  const hits = p.hits();
-  p.rate = ((hits - p.lastHits) * 1e9) / dtNs;
-  p.lastHits = hits;
-  p.rateHistory.push(p.rate);
-  if (p.rateHistory.length > HISTORY) p.rateHistory.shift();
-}
-
-function row(p: TraceProbe): ProbeRow {
+function row(p: TraceProbe | IntervalProbe): ProbeRow {
   const r: ProbeRow = {
     id: p.id,
     script: p.scriptName,
-    spec: p.concrete.name,
+    spec: p instanceof IntervalProbe ? p.spec : p.concrete.name,
     state: p.state,
     hits: p.hits(),
-    rate: p.rate,
-    rateHistory: [...p.rateHistory],
+    rate: p.rate.rate,
+    rateHistory: [...p.rate.history],
   };
   if (p.error !== undefined) r.error = p.error;
+  if (p instanceof IntervalProbe) return r;
   if (p.latencyCount > 0) {
     const hist = Array.from(p.latency);
     r.latency = {

@@ -6,7 +6,8 @@
  *
  * exit(): the probe that calls it stops at once; the session acts on it at the next slice
  * boundary (every `sliceNs` of simulated time), as bpftrace's user space reads the exit event
- * asynchronously, so hits on other CPUs until then still count.
+ * asynchronously, so hits on other CPUs until then still count; their output after the exit
+ * event is dropped (OutputRing.drain).
  */
 import {
   type CompiledScript,
@@ -18,13 +19,16 @@ import {
 } from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
 import { Kernel } from "../kernel/kernel.js";
-import { uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
+import { TaskStruct } from "../kernel/task.js";
+import { type Registration, uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
 import { type Diagnostic, formatDiagnostics, frontEnd, type SourceFile } from "../lang/index.js";
 import type { Workload } from "../process/load.js";
 import { SimProcess } from "../process/process.js";
+import { unwindUserStack } from "../process/user-stack.js";
 import { JsonWriter, OutputRing, type Sink, TextWriter } from "../runtime/index.js";
 import type { Sub } from "../sim/machine.js";
 import { Prng } from "../sim/prng.js";
+import { IntervalProbe } from "./interval-probe.js";
 import { type ConcreteProbe, resolveAttachPoint } from "./resolve.js";
 import { TraceProbe } from "./trace-probe.js";
 
@@ -41,6 +45,12 @@ export interface SessionOptions {
   faults?: readonly string[];
   /** Simulated ns between output drains and exit checks. */
   sliceNs?: number;
+  /**
+   * bpftrace's `-c CMD` contract (what `run` wants): the process execs only once the first
+   * script's probes are all registered. Otherwise (`top`, benches) it starts at once and
+   * probes attach to it while it runs.
+   */
+  attachBeforeStart?: boolean;
 }
 
 export class SessionError extends Error {}
@@ -52,8 +62,17 @@ export interface LoadedScript {
   ring: OutputRing;
   writer: TextWriter | JsonWriter;
   probes: TraceProbe[];
+  intervals: IntervalProbe[];
   maxStrlen: number;
   printMapsOnExit: boolean;
+  /**
+   * exit() in this script stops the whole session (a `run` script, top's own script). When
+   * false (a one-liner attached in top) it ends only this script: its probes detach, its
+   * end blocks run and its maps are printed, and the session goes on.
+   */
+  exitEndsSession: boolean;
+  /** The script has ended on its own (exit() with exitEndsSession false, or forget()). */
+  ended: boolean;
 }
 
 const BPFTRACE_PID = 4242;
@@ -63,13 +82,17 @@ export class Session {
   readonly process: SimProcess | null;
   readonly scripts: LoadedScript[] = [];
   readonly probes: TraceProbe[] = [];
+  readonly intervals: IntervalProbe[] = [];
   readonly ctx: HitContext;
   exitCode = 0;
   stopped = false;
   /** A probe called exit(): the session stops at the next slice boundary. */
   stopRequested = false;
+  /** A script whose exit() ends only itself called it: it ends at the next slice boundary. */
+  private scriptEndRequested = false;
   private nextProbeId = 1;
-  private readonly sliceNs: number;
+  /** Simulated ns between output drains and exit checks. */
+  readonly sliceNs: number;
   private readonly rng: Prng;
 
   constructor(readonly opts: SessionOptions) {
@@ -78,6 +101,7 @@ export class Session {
       opts.kernelProfile,
     );
     this.process = opts.workload === null ? null : new SimProcess(this.kernel, opts.workload);
+    if (!opts.attachBeforeStart) this.process?.start();
     this.sliceNs = opts.sliceNs ?? 10_000_000;
     this.rng = new Prng(opts.seed ^ 0x5eed);
     const proc = this.process;
@@ -88,6 +112,11 @@ export class Session {
         readBytes: (addr, len) => (proc === null ? null : proc.readBytes(addr, len)),
       },
       symbolize: (addr) => (proc === null ? null : proc.symbolize(addr)),
+      symbolizeFrame: (addr, perf) => (proc === null ? null : proc.symbolizeFrame(addr, perf)),
+      ustack: (limit) => {
+        const task = this.m.task?.ctx;
+        return unwindUserStack(task instanceof TaskStruct ? task.userStack : null, this.ctx.ip, limit);
+      },
       rand: () => this.rng.nextU32(),
     });
   }
@@ -126,12 +155,20 @@ export class Session {
       ring,
       writer,
       probes: [],
+      intervals: [],
       maxStrlen: fe.program.config.maxStrlen,
       printMapsOnExit: fe.program.config.printMapsOnExit,
+      exitEndsSession: true,
+      ended: false,
     };
     const diagnostics = [...fe.diagnostics];
+    const resolved: { c: ConcreteProbe; probe: CompiledScript["probes"][number] }[] = [];
+    let others = 0;
     for (const probe of compiled.probes) {
-      if (probe.kind !== "uprobe" && probe.kind !== "uretprobe") continue;
+      if (probe.kind !== "uprobe" && probe.kind !== "uretprobe") {
+        others += probe.attachPoints.length;
+        continue;
+      }
       for (const ap of probe.attachPoints) {
         if (this.opts.workload === null) {
           diagnostics.push({
@@ -144,12 +181,28 @@ export class Session {
         }
         const r = resolveAttachPoint(ap, this.opts.workload, fe.program.config.missingProbes);
         diagnostics.push(...r.diagnostics);
-        for (const c of r.probes) script.probes.push(this.makeProbe(script, c, probe));
+        for (const c of r.probes) resolved.push({ c, probe });
       }
     }
+    const total = resolved.length + others;
+    const maxProbes = fe.program.config.maxProbes;
+    if (total > maxProbes) {
+      diagnostics.push({
+        severity: "error",
+        message: `can't attach ${total} probes: more than the max_probes limit of ${maxProbes} (raise it with config = { max_probes = N })`,
+        span: compiled.probes[0]!.attachPoints[0]!.span,
+        hints: [],
+      });
+    }
     if (diagnostics.some((d) => d.severity === "error")) return { script: null, diagnostics };
+    for (const { c, probe } of resolved) script.probes.push(this.makeProbe(script, c, probe));
+    for (const probe of compiled.probes) {
+      if (probe.kind !== "interval") continue;
+      for (const ap of probe.attachPoints) script.intervals.push(this.makeInterval(script, probe, ap));
+    }
     this.scripts.push(script);
     this.probes.push(...script.probes);
+    this.intervals.push(...script.intervals);
     return { script, diagnostics };
   }
 
@@ -166,10 +219,34 @@ export class Session {
       this.m,
       this.opts.config,
       this.ctx,
-      () => {
-        if (script.compiled.exitRequested() !== null) this.stopRequested = true;
-      },
+      () => this.noteExit(script),
     );
+  }
+
+  private makeInterval(
+    script: LoadedScript,
+    compiled: CompiledScript["probes"][number],
+    ap: CompiledScript["probes"][number]["attachPoints"][number],
+  ): IntervalProbe {
+    return new IntervalProbe(
+      this.nextProbeId++,
+      script.name,
+      ap.canonical,
+      ap.intervalNs ?? 1_000_000_000,
+      compiled,
+      this.m,
+      this.ctx,
+      // After exit() the timer is not re-armed: user space is already tearing down.
+      () => !this.stopped && !this.stopRequested && !script.ended && script.compiled.exitRequested() === null,
+      () => this.noteExit(script),
+    );
+  }
+
+  /** After a probe ran: did it call exit()? */
+  private noteExit(script: LoadedScript): void {
+    if (script.compiled.exitRequested() === null) return;
+    if (script.exitEndsSession) this.stopRequested = true;
+    else this.scriptEndRequested = true;
   }
 
   /** Number of probes bpftrace would report in its attach banner. */
@@ -190,64 +267,80 @@ export class Session {
     ctx.nsecs = 0;
     ctx.probe = "begin";
     script.compiled.runBegin(ctx);
-    if (script.compiled.exitRequested() !== null) this.stopRequested = true;
+    this.noteExit(script);
     this.attach(script.probes);
-    this.startIntervals(script);
+    for (const iv of script.intervals) iv.attach(this.simNow);
   }
 
-  /** Register probes from a tracer task (registration sleeps on locks: it needs a task). */
-  attach(probes: TraceProbe[]): void {
-    const u = this.kernel.u;
-    const list = probes.filter((p) => p.state !== "attached");
-    if (list.length === 0 || this.process === null) return;
-    for (const p of list) p.state = "attached";
-    const inodes = this.process.inodes;
+  /**
+   * Request that probes be attached. Requests are queued and applied in order by one tracer
+   * task (registration sleeps on locks: it needs a task), so any sequence of attach and
+   * detach calls ends in the state last asked for, and a probe is never registered or
+   * unregistered twice, whatever the simulation has run in between.
+   */
+  attach(probes: readonly TraceProbe[]): void {
+    for (const p of probes) if (p.state === "detached") this.request(p, "attached");
+    this.applyRequests();
+  }
+
+  /** Request that probes be detached: one batched unregister and one sync (per the kernel profile). */
+  detach(probes: readonly TraceProbe[]): void {
+    for (const p of probes) if (p.state === "attached") this.request(p, "detached");
+    this.applyRequests();
+  }
+
+  /** Probes whose requested state may differ from their registration, oldest request first. */
+  private readonly requests = new Set<TraceProbe>();
+  /** The tracer task applying `requests` is alive. */
+  private tracerBusy = false;
+
+  private request(p: TraceProbe, state: "attached" | "detached"): void {
+    p.state = state;
+    this.requests.delete(p);
+    this.requests.add(p);
+  }
+
+  /** Start the tracer task unless it is already running (it then picks the new requests up). */
+  private applyRequests(): void {
+    const proc = this.process;
+    if (this.tracerBusy || proc === null) return;
+    if (this.requests.size === 0) {
+      proc.start(); // nothing to register: the process need not wait
+      return;
+    }
+    this.tracerBusy = true;
+    const session = this;
     this.m.spawn("bpftrace", function* (): Sub<void> {
-      for (const p of list) {
-        try {
-          p.uprobe = yield* uprobe_register(u, inodes[p.concrete.binary.index], p.concrete.offset, p.uc);
-        } catch (e) {
-          p.state = "error";
-          p.error = e instanceof Error ? e.message : String(e);
-        }
+      try {
+        while (session.requests.size > 0) yield* session.applyBatch();
+      } finally {
+        session.tracerBusy = false;
       }
+      proc.start();
     });
   }
 
-  /** Detach with one batched unregister and one sync (per the kernel profile). */
-  detach(probes: TraceProbe[]): void {
+  /** Take every queued request: unregister what is no longer wanted, then register what is. */
+  private *applyBatch(): Sub<void> {
     const u = this.kernel.u;
-    const list = probes.filter((p) => p.state === "attached" && p.uprobe !== null);
-    for (const p of list) p.state = "detached";
-    if (list.length === 0) return;
-    this.m.spawn("bpftrace", function* (): Sub<void> {
-      yield* uprobe_unregister_all(
-        u,
-        list.map((p) => p.registration()),
-      );
-    });
-  }
-
-  private startIntervals(script: LoadedScript): void {
-    for (const probe of script.compiled.probes) {
-      if (probe.kind !== "interval") continue;
-      for (const ap of probe.attachPoints) {
-        const period = ap.intervalNs ?? 1_000_000_000;
-        const fire = (t: number) => {
-          // After exit() the timer is not re-armed: user space is already tearing down.
-          if (this.stopped || this.stopRequested) return;
-          const ctx = this.ctx;
-          ctx.cpu = 0;
-          ctx.nsecs = Math.floor(t);
-          ctx.pid = 0;
-          ctx.tid = 0;
-          ctx.comm = "swapper/0";
-          ctx.probe = ap.canonical;
-          probe.run(ctx);
-          if (script.compiled.exitRequested() !== null) this.stopRequested = true;
-          this.m.addTimer(t + period, () => fire(t + period));
-        };
-        this.m.addTimer(period, () => fire(period));
+    const inodes = this.process!.inodes;
+    const batch = [...this.requests];
+    this.requests.clear();
+    const gone: Registration[] = [];
+    for (const p of batch) {
+      if (p.state === "attached" || p.uprobe === null) continue;
+      gone.push(p.registration());
+      p.uprobe = null;
+    }
+    if (gone.length > 0) yield* uprobe_unregister_all(u, gone);
+    for (const p of batch) {
+      if (p.state !== "attached" || p.uprobe !== null) continue;
+      try {
+        const uc = p.consumerForRegister();
+        p.uprobe = yield* uprobe_register(u, inodes[p.concrete.binary.index], p.concrete.offset, uc);
+      } catch (e) {
+        p.state = "error";
+        p.error = e instanceof Error ? e.message : String(e);
       }
     }
   }
@@ -262,8 +355,44 @@ export class Session {
       this.m.runUntil(next);
       this.simNow = next;
       this.drain();
+      if (this.scriptEndRequested) this.endExitedScripts();
       if (this.stopRequested || this.process?.finished()) this.finish();
     }
+  }
+
+  private endExitedScripts(): void {
+    this.scriptEndRequested = false;
+    for (const s of this.scripts) if (!s.ended && s.compiled.exitRequested() !== null) this.endScript(s);
+  }
+
+  /**
+   * End one script while the session goes on: detach its probes, run its end blocks, print
+   * its maps. It stays listed (its rows say detached) until forget() drops it.
+   */
+  endScript(script: LoadedScript): void {
+    if (script.ended) return;
+    script.ended = true;
+    this.detach(script.probes);
+    for (const iv of script.intervals) iv.detach();
+    this.runEnd(script);
+  }
+
+  /** True once nothing of the script is registered or waiting to be, so forget() may drop it. */
+  isQuiescent(script: LoadedScript): boolean {
+    return script.probes.every((p) => p.state !== "attached" && p.uprobe === null && !this.requests.has(p));
+  }
+
+  /**
+   * Drop an ended, quiescent script and everything it holds (maps, ring, probe rows), so a
+   * long session that attaches and detaches many one-liners keeps flat memory.
+   */
+  forget(script: LoadedScript): void {
+    if (!script.ended || !this.isQuiescent(script))
+      throw new SessionError(`${script.name} is still attached`);
+    removeAll(this.scripts, [script]);
+    removeAll(this.probes, script.probes);
+    removeAll(this.intervals, script.intervals);
+    script.ring.release();
   }
 
   /** True when nothing would ever happen: no uprobes and no interval probes. */
@@ -281,22 +410,37 @@ export class Session {
     if (this.stopped) return;
     this.stopped = true;
     for (const s of this.scripts) {
+      if (s.ended) continue;
       const exit = s.compiled.exitRequested();
-      if (exit !== null) this.exitCode = exit.code;
-      const ctx = this.ctx;
-      ctx.pid = BPFTRACE_PID;
-      ctx.tid = BPFTRACE_PID;
-      ctx.comm = "bpftrace";
-      ctx.probe = "end";
-      ctx.nsecs = Math.floor(this.m.minClock());
-      s.compiled.runEnd(ctx);
-      s.ring.drain(s.writer);
-      s.writer.end(s.compiled.maps, s.printMapsOnExit);
+      if (exit !== null && s.exitEndsSession) this.exitCode = exit.code;
+      this.runEnd(s);
     }
+  }
+
+  /** end blocks, then the exit dump of one script. */
+  private runEnd(s: LoadedScript): void {
+    const ctx = this.ctx;
+    ctx.pid = BPFTRACE_PID;
+    ctx.tid = BPFTRACE_PID;
+    ctx.comm = "bpftrace";
+    ctx.probe = "end";
+    ctx.nsecs = Math.floor(this.m.minClock());
+    // What is queued up to an exit() is read first: end's own output comes after it.
+    s.ring.drain(s.writer);
+    s.compiled.runEnd(ctx);
+    s.ring.drain(s.writer);
+    s.writer.end(s.compiled.maps, s.printMapsOnExit);
   }
 
   /** The formatted diagnostics of a load (coloured labels when `color`). */
   static format(diags: Diagnostic[], src: SourceFile, color = false): string {
     return formatDiagnostics(diags, src, { color });
   }
+}
+
+function removeAll<T>(list: T[], gone: readonly T[]): void {
+  const drop = new Set(gone);
+  let w = 0;
+  for (const x of list) if (!drop.has(x)) list[w++] = x;
+  list.length = w;
 }

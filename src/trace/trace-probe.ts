@@ -9,6 +9,7 @@ import type { CompiledProbe, HitContext } from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
 import { current } from "../kernel/task.js";
 import {
+  ConsumerState,
   newConsumer,
   type PtRegs,
   type Registration,
@@ -17,6 +18,7 @@ import {
 } from "../kernel/uprobes/index.js";
 import { CacheLine } from "../sim/cacheline.js";
 import type { Machine } from "../sim/machine.js";
+import { ProbeRate } from "./probe-rate.js";
 import type { ConcreteProbe } from "./resolve.js";
 import type { ProbeState } from "./snapshot.js";
 
@@ -25,8 +27,10 @@ export const HIST_BUCKETS = 66;
 export class TraceProbe {
   state: ProbeState = "detached";
   error: string | undefined;
+  /** The live registration's handle; null while unregistered. */
   uprobe: Uprobe | null = null;
-  readonly uc: UprobeConsumer;
+  /** The consumer of the live registration (a fresh one per register: a freed one is never reused). */
+  uc: UprobeConsumer;
   /** trace_uprobe's nhit: one shared counter (and line) or per-CPU counters. */
   private readonly counts: Float64Array;
   private readonly lines: CacheLine[];
@@ -36,9 +40,7 @@ export class TraceProbe {
   latencyCount = 0;
   latencyMax = 0;
   /** Rate sampling for the live view. */
-  lastHits = 0;
-  readonly rateHistory: number[] = [];
-  rate = 0;
+  readonly rate = new ProbeRate();
 
   constructor(
     readonly id: number,
@@ -55,17 +57,28 @@ export class TraceProbe {
     this.counts = new Float64Array(n);
     this.lines = [];
     for (let i = 0; i < n; i++) this.lines.push(new CacheLine(`trace_uprobe(${concrete.name}).nhit[${i}]`));
-    this.uc =
-      concrete.kind === "uprobe"
-        ? newConsumer((_uc, regs) => this.onEntry(regs))
-        : newConsumer(
-            (_uc, _regs, data) => {
-              data.value = this.m.now();
-              return 0;
-            },
-            (_uc, _func, regs, data) => this.onReturn(regs, data.value as number),
-          );
+    this.uc = this.newConsumer();
   }
+
+  /** The consumer for the next registration: a fresh one once the last was used (a freed one is never reused). */
+  consumerForRegister(): UprobeConsumer {
+    if (this.uc.state !== ConsumerState.New) this.uc = this.newConsumer();
+    return this.uc;
+  }
+
+  private newConsumer(): UprobeConsumer {
+    return this.concrete.kind === "uprobe"
+      ? newConsumer(this.entryHandler)
+      : newConsumer(this.stampEntry, this.returnHandler);
+  }
+
+  private readonly entryHandler: UprobeConsumer["handler"] = (_uc, regs) => this.onEntry(regs);
+  private readonly stampEntry: UprobeConsumer["handler"] = (_uc, _regs, data) => {
+    data.value = this.m.now();
+    return 0;
+  };
+  private readonly returnHandler: UprobeConsumer["ret_handler"] = (_uc, func, regs, data) =>
+    this.onReturn(regs, func, data.value as number);
 
   /** Total hits delivered (the uprobe_profile file's sum over CPUs). */
   hits(): number {
@@ -94,13 +107,16 @@ export class TraceProbe {
     return 0;
   }
 
-  private onReturn(regs: PtRegs, entryNs: number): number {
+  /** `func` is the returning function's entry address (what the kernel puts in utask->vaddr). */
+  private onReturn(regs: PtRegs, func: number, entryNs: number): number {
     this.countHit();
     const lat = this.m.now() - entryNs;
     this.latency[histBucket(lat)]++;
     this.latencyCount++;
     if (lat > this.latencyMax) this.latencyMax = lat;
     this.fill(regs);
+    // At a return, ip is the trampoline's: `func` names the function that returned.
+    this.ctx.funcAddr = func;
     this.ctx.retval = regs.ax;
     this.compiled.run(this.ctx);
     this.onRun();

@@ -32,6 +32,7 @@ import {
 } from "./view-state.js";
 import {
   DetailPanel,
+  FailureBanner,
   Footer,
   finishedNote,
   Header,
@@ -245,8 +246,9 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit, onFai
   const errorCount = view.attachError ? view.attachError.split("\n").filter((l) => l !== "").length : 0;
   const errorLines = Math.min(errorCount, errorLineBudget(rows));
   const inputLines = view.input ? 1 + errorLines : 0;
-  // banner + header + table heading + status line + input line(s) + footer
-  const fixed = (view.paused ? 1 : 0) + header.length + 1 + 1 + inputLines + 1;
+  // banners + header + table heading + status line + input line(s) + footer
+  const banners = (view.paused ? 1 : 0) + (failure === undefined ? 0 : 1);
+  const fixed = banners + header.length + 1 + 1 + inputLines + 1;
   const { tableRows, detailRows } = shareHeight(rows, fixed, Math.max(1, visible.length), view.detailOpen);
   // The overlay takes the table's place: its heading line and every row below it.
   const helpRows = Math.max(1, rows - 1 - fixed) + 1;
@@ -254,6 +256,7 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit, onFai
 
   return (
     <Box flexDirection="column" width={width}>
+      {failure === undefined ? null : <FailureBanner text={failure} width={width} theme={theme} />}
       {view.paused ? <PausedBanner width={width} theme={theme} /> : null}
       <Header lines={header} theme={theme} />
       {view.helpOpen ? (
@@ -275,7 +278,7 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit, onFai
           ) : null}
         </>
       )}
-      <StatusLine view={view} note={failure ?? probeNote(selected) ?? finishedNote(snapshot)} theme={theme} />
+      <StatusLine view={view} note={probeNote(selected) ?? finishedNote(snapshot)} theme={theme} />
       {view.input ? <InputLine view={view} errorLines={errorLines} theme={theme} /> : null}
       <Footer width={width} theme={theme} />
     </Box>

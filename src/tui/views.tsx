@@ -21,6 +21,18 @@ export function PausedBanner({ width, theme }: { width: number; theme: Theme }) 
   );
 }
 
+/**
+ * The simulation has failed: a banner above everything, so no leftover message in the
+ * status line can hide it, and the frozen numbers are not mistaken for a live session.
+ */
+export function FailureBanner({ text, width, theme }: { text: string; width: number; theme: Theme }) {
+  return (
+    <Text bold inverse color={theme.bad} wrap="truncate">
+      {padEnd(` ${text} · q quits (exit status 1)`, width)}
+    </Text>
+  );
+}
+
 /** How one line of a fixed list of lines looks. */
 interface LineStyle {
   bold?: boolean;

@@ -67,7 +67,13 @@ function escapeRegex(s: string): string {
 
 /** bpftrace's runner writes Python regular expressions; the few spellings JavaScript lacks. */
 function jsRegex(python: string): RegExp {
-  return new RegExp(python.replace(/\(\?P</g, "(?<").replace(/\\Z/g, "$(?![\\s\\S])"), "m");
+  return new RegExp(
+    python
+      .replace(/\(\?s:\.\*\)/g, "[\\s\\S]*")
+      .replace(/\(\?P</g, "(?<")
+      .replace(/\\Z/g, "$(?![\\s\\S])"),
+    "m",
+  );
 }
 
 function sameJson(a: string, b: string): boolean {

@@ -5,6 +5,7 @@ import {
   type FormatSpec,
   formatPrintf,
   isFormatError,
+  MAX_FORMAT_WIDTH,
   parseFormat,
 } from "../../src/runtime/printf.js";
 import type { Value, ValueType } from "../../src/runtime/types.js";
@@ -156,5 +157,22 @@ describe("printf argument type checks", () => {
     expect(checkArgs(spec("%rx"), [{ kind: "int", name: "uint64" }])).toBe(
       "unsupported format specifier for type 'uint64': rx",
     );
+  });
+});
+
+describe("width and precision limits", () => {
+  it("refuses a literal width or precision past MAX_FORMAT_WIDTH", () => {
+    for (const fmt of ["%999999999s", "%-99999999999999999999d", "%0999999999d", "%.5000s"]) {
+      const r = parseFormat(fmt);
+      expect(isFormatError(r) && r.error).toMatch(/too large \(at most 4096\)/);
+    }
+    expect(p("%4096d", 1).length).toBe(4096);
+  });
+
+  it("clamps a width or precision taken from traced data", () => {
+    expect(p("%*d|", 10_000_000_000, 1).length).toBe(MAX_FORMAT_WIDTH + 1);
+    expect(p("%*d|", -10_000_000_000, 1)).toBe(`1${" ".repeat(MAX_FORMAT_WIDTH - 1)}|`);
+    expect(p("%.*s|", 2 ** 40, "abc")).toBe("abc|");
+    expect(p("%*d|", -(2n ** 63n), 7).length).toBe(MAX_FORMAT_WIDTH + 1);
   });
 });

@@ -87,8 +87,9 @@ describe("detach in the middle of a run", () => {
     const detached = script.probes[0].hits();
     s.runUntil(12 * MS);
     expect(script.probes[0].hits()).toBe(detached);
+    // Requests are applied in order: the register waits for the detach's grace period.
     s.attach(script.probes);
-    s.runUntil(20 * MS);
+    s.runUntil(60 * MS);
     expect(script.probes[0].hits()).toBeGreaterThan(detached);
   });
 });

@@ -323,6 +323,22 @@ describe("the live view", () => {
     expect(session.closed).toBe(true);
   });
 
+  test("a failure is a banner on the first line, even over a leftover status message", async () => {
+    const session = threeProbeSession();
+    const top = await renderTop(session);
+    await top.tick(1000);
+    await top.press("d");
+    await top.press("d");
+    expect(top.screen()).toContain("detached probe 1");
+    session.tick = () => {
+      throw new Error("use-after-free: put_uprobe touched freed uprobe");
+    };
+    await top.tick(1000);
+    const first = top.screen().split("\n")[0];
+    expect(first).toContain("simulation stopped: use-after-free: put_uprobe touched freed uprobe");
+    expect(first).toContain("q quits (exit status 1)");
+  });
+
   test("a session call that throws is shown, and the view stays up", async () => {
     const session = threeProbeSession();
     session.attach = () => {
