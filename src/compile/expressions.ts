@@ -54,6 +54,11 @@ export function compileExpr(env: ProbeEnv, e: Expr): Eval {
       throw new CompileError("'_' can only be assigned to", e.span);
     case "builtin":
       return compileBuiltin(env, e);
+    case "sizeof":
+    case "offsetof": {
+      const v = i64.normalize(e.value);
+      return () => v;
+    }
     case "call":
       return compileCall(env, e);
     case "binary":

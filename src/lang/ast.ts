@@ -281,7 +281,24 @@ export type Expr =
   | TupleIndexExpr
   | IndexExpr
   | BlockExpr
-  | IfExpr;
+  | IfExpr
+  | SizeofExpr
+  | OffsetofExpr;
+
+/** `sizeof(T)` or `sizeof(e)`: bytes of a type, or of an expression's type; set by the checker. */
+export interface SizeofExpr extends ExprBase {
+  kind: "sizeof";
+  of: TypeRef | Expr;
+  value: bigint;
+}
+
+/** `offsetof(struct S, a.b)`: the byte offset of a (nested) member; set by the checker. */
+export interface OffsetofExpr extends ExprBase {
+  kind: "offsetof";
+  struct: TypeRef;
+  path: string[];
+  value: bigint;
+}
 
 interface ExprBase {
   span: Span;

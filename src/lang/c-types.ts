@@ -211,6 +211,11 @@ export class CTypes {
     return this.resolve(ref, "cast", sink);
   }
 
+  /** The type `sizeof(T)` and `offsetof(T, m)` name: structs by value too. */
+  resolveSized(ref: TypeRef, sink: DiagnosticSink): Type {
+    return this.resolve(ref, "member", sink);
+  }
+
   /** The type `let $x: T` names. */
   resolveDeclared(ref: TypeRef, sink: DiagnosticSink): Type {
     return this.resolve(ref, "declaration", sink);

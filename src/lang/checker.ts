@@ -33,6 +33,7 @@ import {
   NONE,
   STACK_MODES,
   type StructType,
+  sizeOf,
   stringType,
   type Type,
   typeName,
@@ -635,7 +636,43 @@ export class Checker {
         return this.blockStatements(e.block);
       case "ifExpr":
         return this.ifExpr(e);
+      case "sizeof":
+        return this.sizeofExpr(e);
+      case "offsetof":
+        return this.offsetofExpr(e);
     }
+  }
+
+  /** The bytes of a C type, or of an expression's type (which is not evaluated). */
+  private sizeofExpr(e: A.SizeofExpr): Type {
+    const t = e.of.kind === "typeRef" ? this.cTypes.resolveSized(e.of, this.sink) : this.expr(e.of);
+    if (t.kind === "error") return UINT64;
+    const size = sizeOf(t);
+    if (size === 0) this.sink.error(`sizeof of type '${typeName(t)}' is not supported by probelab`, e.span);
+    e.value = BigInt(size);
+    return UINT64;
+  }
+
+  /** The byte offset of `a.b.c` in a struct: the members' offsets summed down the path. */
+  private offsetofExpr(e: A.OffsetofExpr): Type {
+    let t = this.cTypes.resolveSized(e.struct, this.sink);
+    let offset = 0;
+    for (const name of e.path) {
+      if (t.kind === "error") return UINT64;
+      if (t.kind !== "struct") {
+        this.sink.error(`offsetof: '${typeName(t)}' is not a struct, so it has no member '${name}'`, e.span);
+        return UINT64;
+      }
+      const member = t.fields.find((f) => f.name === name);
+      if (!member) {
+        this.sink.error(`offsetof: ${t.name} has no member '${name}'`, e.span);
+        return UINT64;
+      }
+      offset += member.offset;
+      t = member.type;
+    }
+    e.value = BigInt(offset);
+    return UINT64;
   }
 
   /** A value that goes into a tuple, record or map key: not void, not an aggregation. */

@@ -689,12 +689,29 @@ export class AstBuilder {
         return { kind: "blockExpr", block: this.block(node), span: this.nodeSpan(node), type: NONE };
       case "ifExpression":
         return this.ifExpression(node);
-      default: {
-        const kw = tok(node, "CompileTimeForm")!;
-        this.sink.error(`${kw.image} is not supported by probelab`, this.nodeSpan(node));
-        return { kind: "int", value: 0n, text: "0", span: this.nodeSpan(node), type: NONE };
-      }
+      default:
+        return this.compileTimeForm(node);
     }
+  }
+
+  private compileTimeForm(node: CstNode): A.Expr {
+    const kw = tok(node, "CompileTimeForm")!;
+    const span = this.nodeSpan(node);
+    const typeNode = sub(node, "typeRef");
+    const members = toks(node, "member").map((m) => m.image);
+    if (kw.image === "sizeof" && members.length === 0) {
+      const of = typeNode ? this.typeRef(typeNode) : this.unaryExpression(sub(node, "unaryExpression")!);
+      return { kind: "sizeof", of, value: 0n, span, type: NONE };
+    }
+    if (kw.image === "offsetof" && typeNode && members.length > 0) {
+      return { kind: "offsetof", struct: this.typeRef(typeNode), path: members, value: 0n, span, type: NONE };
+    }
+    if (kw.image === "offsetof") {
+      this.sink.error("syntax: offsetof takes a struct type and a member: offsetof(struct S, m)", span);
+    } else {
+      this.sink.error(`${kw.image} is not supported by probelab`, span);
+    }
+    return { kind: "int", value: 0n, text: "0", span, type: NONE };
   }
 
   private variable(token: IToken): A.VarExpr {

@@ -593,11 +593,34 @@ export class ProbelabParser extends CstParser {
     { ALT: () => this.SUBRULE2(this.block) },
   ];
 
-  /** `sizeof(...)`, `offsetof(...)`, `typeof(...)`, `comptime e`: parsed to be reported as unsupported. */
+  /**
+   * `sizeof(T)`, `sizeof(e)`, `offsetof(struct S, a.b)`; `typeof(...)`, `typeinfo(...)` and
+   * `comptime e` are parsed the same way to be reported as unsupported.
+   */
   compileTimeForm = this.RULE("compileTimeForm", () => {
     this.CONSUME(t.CompileTimeForm);
-    this.SUBRULE(this.unaryExpression);
+    this.OR(this.compileTimeAlts);
   });
+
+  private readonly compileTimeAlts = [
+    {
+      GATE: () => this.typeInParensAhead(),
+      ALT: () => {
+        this.CONSUME(t.LParen);
+        this.SUBRULE(this.typeRef);
+        this.OPTION(() => {
+          this.CONSUME(t.Comma);
+          this.CONSUME(t.Identifier, { LABEL: "member" });
+          this.MANY(() => {
+            this.CONSUME(t.Dot);
+            this.CONSUME2(t.Identifier, { LABEL: "member" });
+          });
+        });
+        this.CONSUME(t.RParen);
+      },
+    },
+    { ALT: () => this.SUBRULE(this.unaryExpression) },
+  ];
 
   /**
    * Prepares for a new input: clears the state grammar actions keep between tokens. `onProbe`,
@@ -643,20 +666,33 @@ export class ProbelabParser extends CstParser {
    */
   private castAhead(): boolean {
     if (this.LA(1).tokenType !== t.LParen) return false;
-    let i = 2;
+    if (this.LA(2).tokenType === t.StructKeyword) return true;
+    const i = this.typeEnd(2);
+    return i > 0 && isRParen(this.LA(i).tokenType) && CAST_OPERAND_START.has(this.LA(i + 1).tokenType);
+  }
+
+  /** `(type)` or `(type, ...`: what sizeof and offsetof take a type from. */
+  private typeInParensAhead(): boolean {
+    if (this.LA(1).tokenType !== t.LParen) return false;
+    if (this.LA(2).tokenType === t.StructKeyword) return true;
+    const i = this.typeEnd(2);
+    return i > 0 && (isRParen(this.LA(i).tokenType) || this.LA(i).tokenType === t.Comma);
+  }
+
+  /** Where a type name that starts at lookahead `i` ends (stars, `[N]`), or -1 if none starts there. */
+  private typeEnd(start: number): number {
+    let i = start;
     const first = this.LA(i);
-    if (first.tokenType === t.StructKeyword) return true;
-    if (first.tokenType !== t.Identifier || !CAST_TYPE_NAMES.has(first.image)) return false;
+    if (first.tokenType !== t.Identifier || !CAST_TYPE_NAMES.has(first.image)) return -1;
     i++;
     while (this.LA(i).tokenType === t.Star) i++;
     if (this.LA(i).tokenType === t.LBracket) {
       i++;
       if (this.LA(i).tokenType === t.IntLiteral) i++;
-      if (this.LA(i).tokenType !== t.RBracket) return false;
+      if (this.LA(i).tokenType !== t.RBracket) return -1;
       i++;
     }
-    if (!isRParen(this.LA(i).tokenType)) return false;
-    return CAST_OPERAND_START.has(this.LA(i + 1).tokenType);
+    return i;
   }
 }
 

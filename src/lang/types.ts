@@ -189,6 +189,15 @@ export function sizeOf(t: Type): number {
       return 8;
     case "struct":
       return t.size;
+    case "tuple":
+    case "record": {
+      // Laid out as bpftrace lays a tuple out: a C struct of its elements.
+      const elements = t.kind === "tuple" ? t.elements : t.fields.map((f) => f.type);
+      let offset = 0;
+      for (const e of elements) offset = Math.ceil(offset / alignOf(e)) * alignOf(e) + sizeOf(e);
+      const align = alignOf(t);
+      return Math.ceil(offset / align) * align;
+    }
     default:
       return 0;
   }
@@ -202,6 +211,8 @@ export function pointerStride(p: PointerType): number {
 /** Alignment of a C object of type `t` (x86-64: natural alignment, structs their largest member's). */
 export function alignOf(t: Type): number {
   if (t.kind === "struct") return t.align;
+  if (t.kind === "tuple") return Math.max(1, ...t.elements.map(alignOf));
+  if (t.kind === "record") return Math.max(1, ...t.fields.map((f) => alignOf(f.type)));
   return t.kind === "string" ? 1 : Math.max(1, sizeOf(t));
 }
 

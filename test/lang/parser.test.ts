@@ -45,6 +45,10 @@ function show(e: Expr): string {
       return `if(${show(e.cond)})`;
     case "discard":
       return "_";
+    case "sizeof":
+      return `sizeof(${e.of.kind === "typeRef" ? e.of.text : show(e.of)})`;
+    case "offsetof":
+      return `offsetof(${e.struct.text}, ${e.path.join(".")})`;
   }
 }
 
@@ -257,7 +261,7 @@ describe("unsupported features get a diagnostic naming them", () => {
     ],
     ['import "lib.bt"; begin { }', "imports are not supported by probelab"],
     ["fn f($a: int64): int64 { return $a; } begin { }", "subprograms (fn) are not supported by probelab"],
-    ["begin { $x = sizeof(int32); }", "sizeof is not supported by probelab"],
+    ["begin { $x = typeof($y); }", "typeof is not supported by probelab"],
     [
       "kprobe:do_sys_open { }",
       "kprobe probes are not supported by probelab (supported: uprobe, uretprobe, begin, end, interval)",
