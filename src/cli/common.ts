@@ -66,12 +66,20 @@ export function fail(message: string, code = 1): never {
   throw new UserError(message, code);
 }
 
-/** `500ms`, `2s`, `100us`, `1000` (ns) -> ns. */
+const DURATION_UNITS = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/**
+ * `500ms`, `2s`, `100us`, `1m` -> ns. As in bpftrace's interval probes a unit is required
+ * (ns, us, ms, s, m, h), and the time must be more than zero.
+ */
 export function parseDuration(text: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m)?$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)?$/.exec(text.trim());
   if (m === null) fail(`${what}: invalid duration "${text}" (examples: 500ms, 2s, 100us)`, 2);
-  const unit = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9 }[(m[2] ?? "ns") as "ns"];
-  return Math.round(Number(m[1]) * unit);
+  if (m[2] === undefined)
+    fail(`${what}: "${text}" needs a unit: ns, us, ms, s, m or h (did you mean ${m[1]}s?)`, 2);
+  const ns = Math.round(Number(m[1]) * DURATION_UNITS[m[2] as keyof typeof DURATION_UNITS]);
+  if (!(ns > 0)) fail(`${what}: must be more than zero, got "${text}"`, 2);
+  return ns;
 }
 
 export function parseIntOption(text: string, what: string, min: number, max: number): number {
@@ -138,6 +146,34 @@ export function workload(name: string, sets: string[], cpus: number, seed: numbe
     const usage = (!looksLikePath && !bundled) || e.message.includes("--set ");
     fail(e.message, usage ? 2 : 1);
   }
+}
+
+/** A stop the user asked for while a command runs. */
+export interface SignalStop {
+  readonly requested: boolean;
+  /** Stop listening (the command is over). */
+  dispose(): void;
+}
+
+/**
+ * SIGINT (Ctrl-C) and SIGTERM ask the running command to stop, as both end a bpftrace trace:
+ * the command then finishes normally (end blocks, maps) and exits 0.
+ */
+export function stopOnSignals(onStop: () => void = () => {}): SignalStop {
+  const stop = {
+    requested: false,
+    dispose: () => {
+      process.off("SIGINT", request);
+      process.off("SIGTERM", request);
+    },
+  };
+  function request(): void {
+    stop.requested = true;
+    onStop();
+  }
+  process.on("SIGINT", request);
+  process.on("SIGTERM", request);
+  return stop;
 }
 
 /** Run a command body, turning user errors into one `ERROR:` line and an exit code. */

@@ -17,6 +17,12 @@ const runTopCommand = async (...a: AnyArgs) => {
 const runList = async (...a: AnyArgs) =>
   (await import("./list.js")).runList(...(a as Parameters<typeof import("./list.js").runList>));
 const runWorkloads = async (io?: CliIo) => (await import("./list.js")).runWorkloads(io);
+const runFromElf = async (...a: AnyArgs) =>
+  (await import("./workload.js")).runFromElf(...(a as Parameters<typeof import("./workload.js").runFromElf>));
+const runFromTrace = async (...a: AnyArgs) =>
+  (await import("./workload.js")).runFromTrace(
+    ...(a as Parameters<typeof import("./workload.js").runFromTrace>),
+  );
 const runRace = async (...a: AnyArgs) =>
   (await import("./race.js")).runRace(...(a as Parameters<typeof import("./race.js").runRace>));
 const runBench = async (...a: AnyArgs) =>
@@ -131,9 +137,40 @@ export function buildProgram(io?: CliIo): Command {
     .description("bundled workloads, one line each")
     .action(() => runWorkloads(io));
 
+  const workloadCmd = program
+    .command("workload")
+    .description("write a workload from a real program: its ELF files, or a recorded call trace");
+  workloadCmd
+    .command("from-elf")
+    .description("a workload with the real function symbols (.symtab, .dynsym) of ELF files")
+    .argument("<path...>", "the executable, then the libraries it links")
+    .option("-o, --output <FILE>", "write the workload to FILE (default: stdout)")
+    .addHelpText(
+      "after",
+      `
+EXAMPLES:
+  probelab workload from-elf /usr/bin/python3 /lib/x86_64-linux-gnu/libc.so.6 -o python.yaml
+  probelab list -w python.yaml 'uprobe:/usr/bin/python3:*'`,
+    )
+    .action((paths, opts) => runFromElf(paths, opts, io));
+  workloadCmd
+    .command("from-trace")
+    .description("a workload whose threads replay a Chrome trace-event JSON file (uftrace dump --chrome)")
+    .argument("<file>", "the trace")
+    .option("-o, --output <FILE>", "write the workload to FILE (default: stdout)")
+    .addHelpText(
+      "after",
+      `
+EXAMPLES:
+  uftrace record ./app && uftrace dump --chrome > app.json
+  probelab workload from-trace app.json -o app.yaml
+  probelab run -w app.yaml --set repeat=10 -e 'uprobe:app:* { @[func] = count(); }'`,
+    )
+    .action((file, opts) => runFromTrace(file, opts, io));
+
   program
     .command("race")
-    .description("explore a race scenario of the uprobes model; with --fault, find the race")
+    .description("explore a race scenario of the kernel model; with --fault, find and shrink the race")
     .argument("[name]", "scenario name (none: list them)")
     .option("--fault", "switch off the check the scenario exercises")
     .option("--seeds <N>", `seeds to explore, each under every policy (default 150; 1 with --seed)`)
@@ -141,6 +178,11 @@ export function buildProgram(io?: CliIo): Command {
       new Option("--policy <POLICY>", "schedule policy").choices(["random", "pct", "both"]).default("both"),
     )
     .option("--seed <S>", "first seed (replays a violation with its --policy)")
+    .option("--schedule <STEP:CPU,...>", "replay one shrunk schedule (with --seed and --policy)")
+    .option("--no-shrink", "print the raw interleaving instead of a minimal counterexample")
+    .option("--trace-out <FILE.json>", "write the counterexample's timeline as Chrome trace-event JSON")
+    .option("--html <FILE>", "write the same timeline as a self-contained HTML page")
+    .option("--jobs <N>", "worker threads (default: one per core)")
     .action((name, opts) => runRace(name, opts, io));
 
   const bench = program.command("bench").description("simulated throughput benchmarks");

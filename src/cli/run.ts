@@ -14,8 +14,10 @@ import {
   processIo,
   readScript,
   type SharedOptions,
+  stopOnSignals,
   workload,
 } from "./common.js";
+import { advance, ProgressLine } from "./run-loop.js";
 
 export interface RunOptions extends SharedOptions {
   duration: string;
@@ -32,7 +34,7 @@ export function runRun(
   opts: RunOptions,
   io: CliIo = processIo,
 ): Promise<void> {
-  return guarded(() => {
+  return guarded(async () => {
     // As in bpftrace, with -e every positional word is a script argument ($1, $2, ...).
     if (opts.program !== undefined && file !== undefined) {
       args = [file, ...args];
@@ -47,8 +49,12 @@ export function runRun(
     for (const stage of stages) io.stdout.write(debugDump(stage, src, args));
 
     const w = usesUprobes(src, args) ? workload(opts.workload, opts.set, cpus, seed) : null;
-    const err: Sink = { write: (s) => io.stderr.write(s) };
-    const out = opts.output === undefined || opts.dryRun ? ioSink(io) : fileSink(opts.output);
+    const progress = new ProgressLine(io, io.stderrIsTTY && !opts.quiet, duration);
+    const err = progressFirst(progress, (s) => io.stderr.write(s));
+    const out =
+      opts.output === undefined || opts.dryRun
+        ? progressFirst(progress, (s) => io.stdout.write(s))
+        : fileSink(opts.output);
     const session = new Session({
       workload: w,
       cpus,
@@ -59,14 +65,25 @@ export function runRun(
       out,
       err,
       quiet: opts.quiet,
+      attachBeforeStart: true,
     });
     const { script, diagnostics } = session.load(src, args);
     if (diagnostics.length > 0) io.stderr.write(Session.format(diagnostics, src, colorWanted(io)));
     if (script === null) fail("", 1);
+    // As bpftrace: a script without a single probe (empty, only comments or config) is an error.
+    if (session.attachCount(script) === 0) fail("No probes to attach", 1);
     if (opts.dryRun) return;
+    out.open?.();
     if (!opts.quiet) script.writer.attachedProbes(session.attachCount(script));
     session.start(script);
-    if (!session.isBeginEndOnly()) session.runUntil(duration);
+    if (!session.isBeginEndOnly()) {
+      const stop = stopOnSignals();
+      try {
+        await advance(session, duration, session.sliceNs, stop, progress);
+      } finally {
+        stop.dispose();
+      }
+    }
     session.finish();
     out.close?.();
     if (session.exitCode !== 0) io.setExitCode(session.exitCode);
@@ -97,28 +114,47 @@ function debugDump(stage: string, src: SourceFile, args: string[]): string {
 }
 
 interface ClosableSink extends Sink {
+  open?(): void;
   close?(): void;
 }
 
-/** stdout as the CLI's io has it; never process.exit(), so pipes are never cut. */
-function ioSink(io: CliIo): ClosableSink {
-  return { write: (s) => io.stdout.write(s) };
+/**
+ * A stream of the CLI's io (never process.exit(), so pipes are never cut); the progress line
+ * is erased before each write, since they may share a terminal.
+ */
+function progressFirst(progress: ProgressLine, write: (s: string) => void): ClosableSink {
+  return {
+    write: (s) => {
+      progress.clear();
+      write(s);
+    },
+  };
 }
 
-/** The -o file, opened at the first write (a script that fails to load leaves no file behind). */
+const OPEN_FAILURES: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EISDIR: "is a directory",
+  EACCES: "permission denied",
+  ENOTDIR: "a component of the path is not a directory",
+  EROFS: "read-only file system",
+};
+
+/**
+ * The -o file. `open()` comes once the script has loaded (a script that fails leaves no file
+ * behind) and before anything runs, so a bad path costs the user nothing (exit 2).
+ */
 function fileSink(path: string): ClosableSink {
-  let fd: number | undefined;
-  const open = (): number => {
-    if (fd !== undefined) return fd;
-    try {
-      fd = openSync(path, "w");
-      return fd;
-    } catch {
-      fail(`cannot open output file '${path}'`);
-    }
-  };
+  let fd = -1;
   return {
-    write: (s) => void writeSync(open(), s),
-    close: () => closeSync(open()),
+    open: () => {
+      try {
+        fd = openSync(path, "w");
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? "";
+        fail(`cannot open output file '${path}': ${OPEN_FAILURES[code] ?? (e as Error).message}`, 2);
+      }
+    },
+    write: (s) => void writeSync(fd, s),
+    close: () => closeSync(fd),
   };
 }

@@ -12,6 +12,7 @@ import {
   parseIntOption,
   readScript,
   type SharedOptions,
+  stopOnSignals,
   workload,
 } from "./common.js";
 
@@ -59,7 +60,7 @@ export function runTopCommand(file: string | undefined, opts: TopCliOptions): Pr
     const isTTY = process.stdout.isTTY === true && process.stdin.isTTY === true;
     const live = new LiveTraceSession(session, speed, log, isTTY);
     const controller = new AbortController();
-    process.once("SIGINT", () => controller.abort());
+    const stop = stopOnSignals(() => controller.abort());
     const final = await runTop(live, {
       interval,
       stdout: process.stdout,
@@ -69,7 +70,7 @@ export function runTopCommand(file: string | undefined, opts: TopCliOptions): Pr
       noColor: noColorRequested(process.env),
       durationNs: opts.duration === undefined ? undefined : parseDuration(opts.duration, "--duration"),
       signal: controller.signal,
-    });
+    }).finally(() => stop.dispose());
     void final;
   });
 }

@@ -4,6 +4,7 @@
  */
 
 import type { BuiltinExpr } from "../lang/ast.js";
+import type { UstackType } from "../lang/types.js";
 import { cast, type Int } from "../runtime/int64.js";
 import type { HitContext } from "./context.js";
 import { CompileError, type Eval, type ProbeEnv } from "./env.js";
@@ -22,6 +23,24 @@ function probeTypeOf(probe: string): string {
   const colon = probe.indexOf(":");
   const provider = colon < 0 ? probe : probe.slice(0, colon);
   return provider === "begin" || provider === "end" ? "special" : provider;
+}
+
+/** bpftrace's default stack depth (the kernel's perf_event_max_stack). */
+const DEFAULT_STACK_LIMIT = 127;
+const NO_FRAMES: readonly number[] = Object.freeze([]);
+
+/**
+ * ustack / ustack(mode, limit) / kstack: frame addresses, named only when printed (bpftrace
+ * symbolises in user space too). Kernel stacks have no frames in this model.
+ */
+export function compileStack(env: ProbeEnv, t: UstackType): Eval {
+  if (t.kernel) return () => NO_FRAMES;
+  const limit = t.limit ?? DEFAULT_STACK_LIMIT;
+  const symbols = env.script.symbols;
+  return (ctx) => {
+    symbols.useFrameSymbolizer(ctx.symbolizeFrame);
+    return ctx.ustack(limit);
+  };
 }
 
 export function compileBuiltin(env: ProbeEnv, e: BuiltinExpr): Eval {
@@ -84,7 +103,8 @@ export function compileBuiltin(env: ProbeEnv, e: BuiltinExpr): Eval {
       };
     }
     case "ustack":
-      return (ctx) => ctx.ustack();
+    case "kstack":
+      return compileStack(env, e.type as UstackType);
     case "rand":
       return (ctx) => ctx.rand() >>> 0;
     default:

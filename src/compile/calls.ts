@@ -6,11 +6,13 @@
  */
 
 import type { CallExpr, Expr, MapExpr } from "../lang/ast.js";
+import type { UstackType } from "../lang/types.js";
 import { add, type Int } from "../runtime/int64.js";
 import { type FormatSpec, isFormatError, parseFormat } from "../runtime/printf.js";
 import { formatStrftime } from "../runtime/strftime.js";
 import type { Value, ValueType } from "../runtime/types.js";
 import { makeString } from "../runtime/values.js";
+import { compileStack } from "./builtins.js";
 import type { HitContext } from "./context.js";
 import { CompileError, type Eval, locationOf, mapOf, type ProbeEnv, valueTypeOf } from "./env.js";
 import { compileExpr, compileIntOperand } from "./expressions.js";
@@ -49,6 +51,9 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
       return compileStr(env, e);
     case "buf":
       return compileBuf(env, e);
+    case "ustack":
+    case "kstack":
+      return compileStack(env, e.type as UstackType);
     case "usym": {
       const addr = compileIntOperand(env, arg(e, 0));
       const symbols = env.script.symbols;

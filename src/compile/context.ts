@@ -31,8 +31,10 @@ export interface HitContext {
   /** Concrete function name (what `func` prints). */
   func: string;
   funcAddr: number;
-  /** Symbolised frames, innermost first; called only when a script uses `ustack`. */
-  ustack: () => string[];
+  /** Up to `limit` frame addresses of the user stack, innermost first (only when a script uses ustack). */
+  ustack: (limit: number) => number[];
+  /** For printing stacks: `sym+off` (perf: `sym+off (file)`) of a frame address, or null. */
+  symbolizeFrame(addr: number, perf: boolean): string | null;
   memory: ProbeMemory;
   /** For usym(): the symbol holding `addr`, or null. */
   symbolize(addr: number): string | null;
@@ -68,6 +70,7 @@ export function createHitContext(overrides: Partial<HitContext> = {}): HitContex
     func: "",
     funcAddr: 0,
     ustack: () => [],
+    symbolizeFrame: () => null,
     memory: NO_MEMORY,
     symbolize: () => null,
     // xorshift32: deterministic, so scripts using `rand` print the same output every run.

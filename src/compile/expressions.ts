@@ -14,7 +14,7 @@ import type {
   TernaryExpr,
   UnaryExpr,
 } from "../lang/ast.js";
-import type { Type } from "../lang/types.js";
+import { type PointerType, pointerStride, type Type } from "../lang/types.js";
 import type { Int } from "../runtime/int64.js";
 import * as i64 from "../runtime/int64.js";
 import type { Value } from "../runtime/types.js";
@@ -164,6 +164,8 @@ function compileBinary(env: ProbeEnv, e: BinaryExpr): Eval {
     const right = compileCond(env, e.right);
     return e.op === "&&" ? (ctx) => left(ctx) && right(ctx) : (ctx) => left(ctx) || right(ctx);
   }
+  if (e.left.type.kind === "pointer" || e.right.type.kind === "pointer")
+    return compilePointerArithmetic(env, e);
   const left = compileIntOperand(env, e.left);
   const right = compileIntOperand(env, e.right);
   const signed = signedOf(e.type);
@@ -188,6 +190,30 @@ function compileBinary(env: ProbeEnv, e: BinaryExpr): Eval {
   if (e.op === "+") return (ctx) => i64.add(left(ctx), right(ctx), signed);
   if (e.op === "-") return (ctx) => i64.sub(left(ctx), right(ctx), signed);
   return (ctx) => op(left(ctx), right(ctx), signed);
+}
+
+/** `p + n`, `n + p` and `p - n` move by whole elements; `p - q` counts the elements between. */
+function compilePointerArithmetic(env: ProbeEnv, e: BinaryExpr): Eval {
+  const left = compileIntOperand(env, e.left);
+  const right = compileIntOperand(env, e.right);
+  const lt = e.left.type;
+  const rt = e.right.type;
+  if (lt.kind === "pointer" && rt.kind === "pointer") {
+    const stride = pointerStride(lt);
+    return (ctx) => i64.div(i64.sub(left(ctx), right(ctx), true), stride, true);
+  }
+  if (lt.kind === "pointer") {
+    const stride = pointerStride(lt);
+    const op = e.op === "-" ? i64.sub : i64.add;
+    return (ctx) => op(left(ctx), i64.mul(right(ctx), stride, true), false);
+  }
+  const stride = pointerStride(rt as PointerType);
+  return (ctx) => i64.add(i64.mul(left(ctx), stride, true), right(ctx), false);
+}
+
+/** What `++`/`--` add to a value of type `t`: one element for a pointer, else 1. */
+export function incrementOf(t: Type): number {
+  return t.kind === "pointer" ? pointerStride(t) : 1;
 }
 
 function compileComparison(env: ProbeEnv, e: BinaryExpr): (ctx: HitContext) => boolean {
@@ -364,9 +390,10 @@ function compileIncDec(env: ProbeEnv, e: IncDecExpr): Eval {
   const step = e.op === "++" ? i64.add : i64.sub;
   const store = conversion(i64Type(t), t);
   const prefix = e.prefix;
+  const by = incrementOf(t);
   return () => {
     const old = asInt(locals[slot]!);
-    let next: Value = step(old, 1, signed);
+    let next: Value = step(old, by, signed);
     if (store) next = store(next);
     locals[slot] = next;
     return prefix ? next : old;

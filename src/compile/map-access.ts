@@ -7,7 +7,7 @@
  */
 
 import type { CallExpr, CompoundOp, Expr, IncDecExpr, MapExpr } from "../lang/ast.js";
-import { isAggregate, type MapInfo, type Type } from "../lang/types.js";
+import { isAggregate, type MapInfo, pointerStride, type Type } from "../lang/types.js";
 import type { Int } from "../runtime/int64.js";
 import * as i64 from "../runtime/int64.js";
 import type { BpfMap } from "../runtime/maps.js";
@@ -15,7 +15,7 @@ import type { Value } from "../runtime/types.js";
 import type { HitContext } from "./context.js";
 import { conversion } from "./conversions.js";
 import { asInt, CompileError, type Eval, type Exec, locationOf, mapOf, type ProbeEnv } from "./env.js";
-import { arithmeticOp, compileExpr, compileIntOperand, signedOf } from "./expressions.js";
+import { arithmeticOp, compileExpr, compileIntOperand, incrementOf, signedOf } from "./expressions.js";
 import { NORMAL } from "./state.js";
 import { warnDivideByZero } from "./warnings.js";
 
@@ -95,7 +95,10 @@ export function compileCompound(
   targetType: Type,
   value: Expr,
 ): (ctx: HitContext, old: Value) => Value {
-  const rhs = compileIntOperand(env, value);
+  const operand = compileIntOperand(env, value);
+  // `p += n` moves a pointer by n elements.
+  const stride = targetType.kind === "pointer" ? pointerStride(targetType) : 1;
+  const rhs = stride === 1 ? operand : (ctx: HitContext) => i64.mul(operand(ctx), stride, true);
   const signed = op === "-" || signedOf(targetType) || (value.type.kind === "int" && value.type.signed);
   const f = arithmeticOp(op);
   const store = conversion({ kind: "int", bits: 64, signed }, targetType);
@@ -120,10 +123,11 @@ export function compileMapIncDec(env: ProbeEnv, e: IncDecExpr): Eval {
   const step = e.op === "++" ? i64.add : i64.sub;
   const store = conversion({ kind: "int", bits: 64, signed }, info.valueType);
   const prefix = e.prefix;
+  const by = incrementOf(info.valueType);
   return (ctx) => {
     const k = key(ctx);
     const old = asInt(map.lookup(k));
-    let next: Value = step(old, 1, signed);
+    let next: Value = step(old, by, signed);
     if (store) next = store(next);
     map.update(k, next);
     return prefix ? next : old;

@@ -5,7 +5,7 @@
 
 import type { AttachPoint, Probe, ProbeInfo, TypedProgram } from "../lang/ast.js";
 import type { Diagnostic, SourceFile } from "../lang/diagnostics.js";
-import type { MapInfo } from "../lang/types.js";
+import type { MapInfo, StackMode } from "../lang/types.js";
 import { arith } from "../runtime/int64.js";
 import { BpfMap } from "../runtime/maps.js";
 import type { OutputRing } from "../runtime/output.js";
@@ -133,7 +133,7 @@ function byName(a: BpfMap, b: BpfMap): number {
 }
 
 export function compileProgram(program: TypedProgram, opts: CompileOptions): CompiledScript {
-  const symbols = new SymbolNames();
+  const symbols = new SymbolNames(program.config.other.stack_mode as StackMode | undefined);
   const running: RunningProbe = { loc: { filename: opts.source.name, line: 1, col: 1, colEnd: 2 } };
   const maps = createMaps(program.maps, opts, symbols, running);
   const state = new ScriptState(opts.workBudget ?? DEFAULT_WORK_BUDGET);

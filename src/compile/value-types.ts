@@ -3,9 +3,15 @@
  * knows nothing of the AST; this is the one place where the two vocabularies meet.
  */
 
-import type { MapInfo, Type } from "../lang/types.js";
+import type { MapInfo, StackMode, Type } from "../lang/types.js";
 import type { Int } from "../runtime/int64.js";
-import type { MapDescriptor, MapValueKind, SymbolResolver, ValueType } from "../runtime/types.js";
+import type {
+  FrameResolver,
+  MapDescriptor,
+  MapValueKind,
+  SymbolResolver,
+  ValueType,
+} from "../runtime/types.js";
 
 const INT64: ValueType = { kind: "int", bits: 64, signed: true };
 const UINT64: ValueType = { kind: "int", bits: 64, signed: false };
@@ -18,7 +24,11 @@ const UINT64: ValueType = { kind: "int", bits: 64, signed: false };
 export class SymbolNames {
   private readonly names = new Map<number, string>();
   private symbolize: ((addr: number) => string | null) | undefined;
+  private symbolizeFrame: ((addr: number, perf: boolean) => string | null) | undefined;
   private lastAddr = -1;
+
+  /** @param stackMode how a stack prints when the script names no mode (config stack_mode) */
+  constructor(readonly stackMode: StackMode = "bpftrace") {}
 
   /** Remembers `name` for `addr` (cheap when the same function hits repeatedly). */
   note(addr: number, name: string, symbolize: (addr: number) => string | null): void {
@@ -33,6 +43,14 @@ export class SymbolNames {
     this.symbolize = symbolize;
   }
 
+  /** Keeps the session's frame symbolizer (`sym+off`) for printing stacks. */
+  useFrameSymbolizer(symbolizeFrame: (addr: number, perf: boolean) => string | null): void {
+    this.symbolizeFrame = symbolizeFrame;
+  }
+
+  readonly frame: FrameResolver = (addr: Int, perf: boolean) =>
+    typeof addr === "bigint" ? undefined : (this.symbolizeFrame?.(addr, perf) ?? undefined);
+
   readonly resolve: SymbolResolver = (addr: Int) => {
     if (typeof addr === "bigint") return undefined;
     const known = this.names.get(addr);
@@ -41,14 +59,13 @@ export class SymbolNames {
   };
 }
 
-/** ustack values are frames the session already symbolised; the resolver hands them back. */
-const FRAME_NAME: SymbolResolver = (frame) => (typeof frame === "string" ? frame : undefined);
-
 /** The runtime's description of a value of checked type `t`. */
 export function toValueType(t: Type, symbols: SymbolNames): ValueType {
   switch (t.kind) {
     case "int":
-      return { kind: "int", bits: t.bits, signed: t.signed };
+      return t.enum
+        ? { kind: "int", bits: t.bits, signed: t.signed, names: t.enum.names }
+        : { kind: "int", bits: t.bits, signed: t.signed };
     case "bool":
       return { kind: "bool" };
     case "string":
@@ -63,7 +80,7 @@ export function toValueType(t: Type, symbols: SymbolNames): ValueType {
     case "usym":
       return { kind: "usym", resolve: symbols.resolve };
     case "ustack":
-      return { kind: "ustack", resolve: FRAME_NAME };
+      return { kind: "ustack", mode: t.mode ?? symbols.stackMode, resolve: symbols.frame };
     case "timestamp":
       // strftime() is formatted when it is evaluated, so its value is already text.
       return { kind: "string", size: 64 };

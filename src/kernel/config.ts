@@ -6,12 +6,12 @@
  */
 
 export interface KernelConfig {
-  /** How handler_chain protects the consumer list walk. */
-  consumers: "rwsem" | "percpu-rwsem" | "srcu" | "tasks-trace";
+  /** How handler_chain and handle_uretprobe_chain protect the consumer list walk. */
+  consumers: "rwsem" | "srcu" | "tasks-trace";
   /** Whether a hit takes a reference on the uprobe (refcount) or relies on the read section (rcu). */
   lifetime: "refcount" | "rcu";
-  /** uprobes_tree lookup: under uprobes_treelock, or lockless with the uprobes_seqcount retry. */
-  tree: "locked" | "lockless";
+  /** uprobes_tree lookup: under uprobes_treelock (an rwlock, or the June-2024 RFC's percpu rwsem), or lockless. */
+  tree: "locked" | "percpu-rwsem" | "lockless";
   /** VMA-to-inode resolution: mmap_read_lock on every hit, or speculative first. */
   vma_lookup: "locked" | "speculative";
   /** trace_uprobe's hit counter: one shared nhit++, or per-CPU counters summed on read. */
@@ -30,6 +30,8 @@ export interface KernelConfig {
   mm_lock_seq: "inc-on-unlock" | "seqcount";
   /** /proc/pid/maps reader: under mmap_read_lock, or under per-VMA locks (6.17). */
   maps_reader: "mmap-lock" | "per-vma";
+  /** unapply_uprobe (UPROBE_HANDLER_REMOVE): mmap_read_lock (to 6.17) or mmap_write_lock (6.18). */
+  unapply_lock: "read" | "write";
 }
 
 export type SwitchName = keyof KernelConfig;
@@ -42,16 +44,16 @@ interface SwitchInfo {
 /** Every switch, its values and a one-line description (`--kernel help` prints these). */
 export const SWITCHES: Readonly<Record<SwitchName, SwitchInfo>> = {
   consumers: {
-    values: ["rwsem", "percpu-rwsem", "srcu", "tasks-trace"],
-    help: "consumer list walk in handler_chain: register_rwsem read per hit, percpu-rwsem, SRCU, or RCU Tasks Trace",
+    values: ["rwsem", "srcu", "tasks-trace"],
+    help: "consumer list walks (entry and return): register_rwsem read per hit, uprobes_srcu, or RCU Tasks Trace",
   },
   lifetime: {
     values: ["refcount", "rcu"],
     help: "uprobe lifetime on the hit path: refcount taken per hit, or the read section alone",
   },
   tree: {
-    values: ["locked", "lockless"],
-    help: "uprobes_tree lookup under uprobes_treelock, or lockless with seqcount retry",
+    values: ["locked", "percpu-rwsem", "lockless"],
+    help: "uprobes_tree lookup under the uprobes_treelock rwlock, under a percpu rwsem (June 2024 RFC), or lockless with seqcount retry",
   },
   vma_lookup: {
     values: ["locked", "speculative"],
@@ -86,6 +88,10 @@ export const SWITCHES: Readonly<Record<SwitchName, SwitchInfo>> = {
     values: ["mmap-lock", "per-vma"],
     help: "/proc/pid/maps under mmap_read_lock, or per-VMA locks (6.17)",
   },
+  unapply_lock: {
+    values: ["read", "write"],
+    help: "unapply_uprobe under mmap_read_lock (to 6.17) or mmap_write_lock (6.18, which moves mm_lock_seq)",
+  },
 };
 
 interface Profile {
@@ -106,12 +112,13 @@ const LATEST: KernelConfig = {
   vma_slab: "typesafe-by-rcu",
   mm_lock_seq: "seqcount",
   maps_reader: "per-vma",
+  unapply_lock: "read",
 };
 
 /** The named designs, oldest first. `latest` is the default. */
 export const PROFILES: Readonly<Record<string, Profile>> = {
   baseline: {
-    help: "mid-2024: register_rwsem consumer walk, refcount per hit, mmap_read_lock per hit, shared nhit, sync per unregister",
+    help: "v6.9: register_rwsem consumer walks, uprobes_treelock, refcount per hit, mmap_read_lock per hit, shared nhit",
     config: {
       ...LATEST,
       consumers: "rwsem",
@@ -128,7 +135,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     },
   },
   srcu: {
-    help: "Aug 2024 series: SRCU-protected consumer list and lifetime, lockless tree; mmap_lock still per hit",
+    help: "Aug 2024 posting (not merged): uprobes_srcu for the hot path and the free, lockless tree, mmap_lock per hit",
     config: {
       ...LATEST,
       consumers: "srcu",
@@ -145,7 +152,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     },
   },
   "tasks-trace": {
-    help: "6.12: RCU Tasks Trace for the hot path, lockless tree, per-CPU nhit; mmap_lock still per hit",
+    help: "v6.12: RCU Tasks Trace hot path and free, lockless tree, refcounted uretprobes, nosync/sync; mmap_lock per hit",
     config: {
       ...LATEST,
       consumers: "tasks-trace",
@@ -159,11 +166,11 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     },
   },
   speculative: {
-    help: "6.14: speculative lockless VMA-to-inode resolution, per-CPU nhit, SRCU uretprobe leases",
+    help: "v6.14: speculative VMA-to-inode resolution on the mm_lock_seq seqcount, SRCU uretprobe leases (6.13)",
     config: { ...LATEST, vma_lock: "rwsem", vma_slab: "rcu-free", maps_reader: "mmap-lock" },
   },
   latest: {
-    help: "today's kernel (default): everything merged up to 6.17, incl. the 6.15 VMA refcount and typesafe VMA reuse",
+    help: "v6.17 (default): adds the 6.15 VMA refcount and typesafe VMA reuse, and the 6.17 per-VMA maps reader",
     config: LATEST,
   },
 };
@@ -182,7 +189,26 @@ export function resolveKernelConfig(profile: string, switches: readonly string[]
   }
   const config: KernelConfig = { ...base.config };
   for (const s of switches) applySwitch(config, s);
+  checkKernelConfig(config);
   return config;
+}
+
+/**
+ * Reject combinations no kernel had, where the model would guard nothing: a hit that takes
+ * no reference, or walks the tree locklessly, must run inside an RCU-like read section.
+ */
+export function checkKernelConfig(config: KernelConfig): void {
+  const guarded = config.consumers === "srcu" || config.consumers === "tasks-trace";
+  if (!guarded && config.lifetime === "rcu") {
+    throw new ConfigError(
+      `lifetime=rcu needs consumers=srcu or consumers=tasks-trace (with consumers=${config.consumers} nothing keeps a uprobe alive during a hit)`,
+    );
+  }
+  if (!guarded && config.tree === "lockless") {
+    throw new ConfigError(
+      `tree=lockless needs consumers=srcu or consumers=tasks-trace (with consumers=${config.consumers} nothing protects the walk)`,
+    );
+  }
 }
 
 function applySwitch(config: KernelConfig, text: string): void {

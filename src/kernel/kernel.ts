@@ -3,7 +3,7 @@
  * through the uprobes hooks (mm calls uprobe_mmap & co. exactly where the kernel does).
  */
 import type { CostProfile } from "../sim/cost-profile.js";
-import { Machine, type Policy } from "../sim/machine.js";
+import { Machine, type MachineOptions, type Policy } from "../sim/machine.js";
 import type { KernelConfig } from "./config.js";
 import type { MmHooks } from "./mm/hooks.js";
 import { type MmSubsystem, mmSubsystemOf } from "./mm/mm-struct.js";
@@ -28,6 +28,9 @@ export interface KernelOptions {
   /** PCT: number of priority change points and the expected length of the run in steps. */
   pctDepth?: number;
   pctSteps?: number;
+  /** Exploration hooks of the machine (src/race): a step observer and a schedule chooser. */
+  observer?: MachineOptions["observer"];
+  chooser?: MachineOptions["chooser"];
 }
 
 export class Kernel {
@@ -48,6 +51,8 @@ export class Kernel {
       profile: opts.profile,
       pctDepth: opts.pctDepth,
       pctSteps: opts.pctSteps,
+      observer: opts.observer,
+      chooser: opts.chooser,
     });
     this.u = new UprobesState(this.m, opts.config);
     const u = this.u;

@@ -4,17 +4,21 @@
  */
 import type { Task } from "../sim/machine.js";
 import type { MmStruct } from "./uprobes/mm-api.js";
-import type { PtRegs, UprobeTask } from "./uprobes/types.js";
+import { type PtRegs, SwbpFrame, type UprobeTask } from "./uprobes/types.js";
 
 export class TaskStruct {
   /** Lazily allocated on the first uprobe hit (uprobe_task). */
   utask: UprobeTask | null = null;
   /** Registers at the current breakpoint. */
   readonly regs: PtRegs = { ip: 0, sp: 0, ax: 0, args: [0, 0, 0, 0, 0, 0], ret: 0 };
+  /** handle_swbp's locals (is_swbp, the cookie): this task's own, as a kernel stack frame is. */
+  readonly swbp = new SwbpFrame();
   /** Set when a trap was not a uprobe's: the thread would die of SIGTRAP. */
   sigtrap = false;
   /** The thread has exited (exit_group from any thread ends them all). */
   exited = false;
+  /** The user call nesting, for ustack (set by the workload's executor; null for kernel tasks). */
+  userStack: { readonly fns: Float64Array; depth: number } | null = null;
 
   constructor(
     readonly task: Task,

@@ -22,6 +22,8 @@ export interface Program {
   mapDecls: MapDecl[];
   /** C `struct`/`union` definitions, in source order (they come before the probes). */
   structs: StructDef[];
+  /** C `enum` definitions, in source order: their variants are integer constants. */
+  enums: EnumDef[];
   /** `macro NAME(params) { }` definitions; expanded away before the checker runs. */
   macros: MacroDef[];
   /** Probes (action blocks) in declaration order. */
@@ -43,6 +45,23 @@ export interface MapDecl {
   name: string;
   mapKind: MapKind;
   maxEntries: number;
+  span: Span;
+}
+
+/** `enum Foo { A, B = 5 };` or an anonymous `enum { ... }`. */
+export interface EnumDef {
+  kind: "enumDef";
+  /** `enum Foo`, or null for an anonymous enum. */
+  name: string | null;
+  variants: EnumVariantDef[];
+  span: Span;
+}
+
+/** `B = 5` (`value` as written) or `A` (null: one more than the variant before, 0 first). */
+export interface EnumVariantDef {
+  kind: "enumVariant";
+  name: string;
+  value: bigint | null;
   span: Span;
 }
 
@@ -278,6 +297,8 @@ export interface IntExpr extends ExprBase {
   text: string;
   /** Set when this literal came from the positional parameter `$N` (or `$#`, as 0). */
   positional?: number;
+  /** Set when this literal is an enum variant (`ONE` of `enum Foo`): the enum's name. */
+  enumName?: string;
 }
 
 /**
@@ -341,6 +362,7 @@ export type BuiltinName =
   | "probe"
   | "probetype"
   | "ustack"
+  | "kstack"
   | "rand";
 
 export interface BuiltinExpr extends ExprBase {

@@ -49,6 +49,7 @@ export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
   { name: "probe", type: stringType(64) },
   { name: "probetype", type: stringType(16) },
   { name: "ustack", type: { kind: "ustack" } },
+  { name: "kstack", type: { kind: "ustack", kernel: true } },
   { name: "rand", type: UINT32 },
 ];
 
@@ -58,7 +59,6 @@ export const BUILTIN_VALUES: ReadonlyMap<string, BuiltinValueSpec> = new Map(
 
 /** bpftrace builtins probelab does not model; using one is a clear error, not "unknown identifier". */
 export const UNSUPPORTED_BUILTINS = new Set([
-  "kstack",
   "curtask",
   "cgroup",
   "cpid",
@@ -293,7 +293,6 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "strstr",
   "find",
   "tseries",
-  "kstack",
   "print_once",
   "debugf",
   "unwatch",

@@ -4,7 +4,7 @@
  * its alignment allows, the whole padded to its largest member's alignment), and the type
  * names casts and struct members may use.
  */
-import type { StructDef, TypeRef } from "./ast.js";
+import type { EnumDef, StructDef, TypeRef } from "./ast.js";
 import type { DiagnosticSink } from "./diagnostics.js";
 import { own } from "./own.js";
 import { didYouMean } from "./suggest.js";
@@ -12,6 +12,7 @@ import {
   alignOf,
   BOOL,
   ERROR_TYPE,
+  type IntType,
   intType,
   NONE,
   pointerTo,
@@ -159,8 +160,14 @@ export class CTypes {
   /** Structs whose members are laid out; a by-value member must name one of these. */
   private readonly complete = new Set<StructType>();
 
+  /** Named enums' types, by `enum Foo`. */
+  private readonly enums = new Map<string, IntType>();
+  /** Every enum variant: its value and its enum's type. */
+  readonly enumConstants = new Map<string, { value: bigint; type: IntType }>();
+
   /** Lays out every definition; problems with the definitions themselves go to `sink`. */
-  constructor(defs: readonly StructDef[], sink: DiagnosticSink) {
+  constructor(defs: readonly StructDef[], sink: DiagnosticSink, enums: readonly EnumDef[] = []) {
+    for (const def of enums) this.defineEnum(def, sink);
     // Every name first, so a member may point to a struct defined later (or to its own).
     for (const def of defs) {
       if (this.structs.has(def.name)) {
@@ -175,6 +182,28 @@ export class CTypes {
       laidOut.add(def.name);
       this.layOut(def, this.structs.get(def.name)!, sink);
     }
+  }
+
+  /** C's rule: a variant without a value is one more than the one before it (the first is 0). */
+  private defineEnum(def: EnumDef, sink: DiagnosticSink): void {
+    if (def.name !== null && this.enums.has(def.name)) {
+      sink.error(`Redefinition of ${def.name}`, def.span);
+      return;
+    }
+    const names = new Map<string, string>();
+    const type: IntType = { kind: "int", bits: 64, signed: true, enum: { name: def.name ?? "enum", names } };
+    let next = 0n;
+    for (const v of def.variants) {
+      const value = v.value ?? next;
+      next = value + 1n;
+      if (this.enumConstants.has(v.name)) {
+        sink.error(`Redefinition of enum variant ${v.name}`, v.span);
+        continue;
+      }
+      this.enumConstants.set(v.name, { value, type });
+      if (!names.has(value.toString())) names.set(value.toString(), v.name);
+    }
+    if (def.name !== null) this.enums.set(def.name, type);
   }
 
   /** The type a cast names: bpftrace's names, C integer names, structs, pointers to any of them. */
@@ -239,7 +268,9 @@ export class CTypes {
       const known = [...this.structs.keys()].filter((n) => n.startsWith(kind));
       sink.error(`Unknown ${kind}: ${base}`, ref.span, didYouMean(base, known));
     } else if (base.startsWith("enum ")) {
-      sink.error(`C enum types (${base}) are not supported by probelab`, ref.span);
+      const e = this.enums.get(base);
+      if (e) return e;
+      sink.error(`Unknown enum: ${base}`, ref.span, didYouMean(base, [...this.enums.keys()]));
     } else {
       const names = [...Object.keys(BPFTRACE_NAMES), ...this.structs.keys()];
       sink.error(`Unknown type: ${base}`, ref.span, didYouMean(base, names));

@@ -19,6 +19,7 @@ import {
 import { CTypes } from "./c-types.js";
 import { checkConfig } from "./config.js";
 import { DiagnosticSink } from "./diagnostics.js";
+import { substituteEnumVariants } from "./enums.js";
 import { argumentKinds, parseFormat } from "./printf-format.js";
 import { didYouMean } from "./suggest.js";
 import {
@@ -30,11 +31,13 @@ import {
   isAggregate,
   type MapInfo,
   NONE,
+  STACK_MODES,
   type StructType,
   stringType,
   type Type,
   typeName,
   UINT64,
+  type UstackType,
 } from "./types.js";
 
 /** bpftrace's cap on lhist() buckets ((max - min) / step). */
@@ -83,6 +86,7 @@ export function unify(a: Type, b: Type): Type | null {
   if (a.kind === "error") return b;
   if (b.kind === "error") return a;
   if (a.kind === "int" && b.kind === "int") {
+    if (a.enum !== undefined && a.enum === b.enum) return a;
     return intType(Math.max(a.bits, b.bits) as IntBits, a.signed || b.signed);
   }
   if (a.kind === "string" && b.kind === "string") return stringType(Math.max(a.size, b.size));
@@ -431,7 +435,7 @@ export class Checker {
   private compound(stmt: A.AssignStmt, targetType: Type): void {
     const vt = this.expr(stmt.value);
     if (targetType.kind === "pointer" || vt.kind === "pointer") {
-      this.pointerArithmetic(stmt.span);
+      this.pointerCompound(stmt, targetType, vt);
       return;
     }
     if (!isIntLike(targetType) || !isIntLike(vt)) {
@@ -458,6 +462,11 @@ export class Checker {
     const value = stmt.value;
     if (stmt.op !== null) {
       const vt = this.expr(value);
+      if (state.valueType?.kind === "pointer" || vt.kind === "pointer") {
+        this.pointerCompound(stmt, state.valueType ?? INT64, vt);
+        target.type = state.valueType ?? ERROR_TYPE;
+        return;
+      }
       if (!isIntLike(vt)) this.sink.error(`Type mismatch for '${stmt.op}=': '${typeName(vt)}'`, value.span);
       this.setMapValue(state, INT64, target, stmt.span);
       return;
@@ -583,7 +592,10 @@ export class Checker {
   private exprType(e: A.Expr): Type {
     switch (e.kind) {
       case "int":
-        return literalType(e.value);
+        // An enum variant keeps its enum's type (it prints as the variant's name).
+        return (
+          (e.enumName !== undefined && this.cTypes.enumConstants.get(e.text)?.type) || literalType(e.value)
+        );
       case "string":
         return stringType(e.value.length + 1);
       case "bool":
@@ -659,6 +671,7 @@ export class Checker {
   }
 
   private callExpr(e: A.CallExpr): Type {
+    if (!e.bare && (e.name === "ustack" || e.name === "kstack")) return this.stackCall(e);
     const spec = FUNCTIONS.get(e.name);
     if (spec) {
       if (spec.check === "aggregate") {
@@ -689,6 +702,39 @@ export class Checker {
       this.sink.error(`Unknown function: '${e.name}'`, e.span, didYouMean(e.name, knownNames()));
     }
     return ERROR_TYPE;
+  }
+
+  /** `ustack([mode, ][limit])`, `kstack(...)`: the mode is a bare word, the limit an integer literal. */
+  private stackCall(e: A.CallExpr): Type {
+    const t: UstackType = e.name === "kstack" ? { kind: "ustack", kernel: true } : { kind: "ustack" };
+    const args = e.args;
+    let next = 0;
+    const first = args[0];
+    if (first?.kind === "call" && first.bare) {
+      next = 1;
+      const mode = STACK_MODES.find((m) => m === first.name);
+      if (mode === undefined) {
+        this.sink.error(
+          `Unknown stack mode: '${first.name}' (probelab knows ${STACK_MODES.join(", ")})`,
+          first.span,
+          didYouMean(first.name, STACK_MODES),
+        );
+      }
+      t.mode = mode;
+    }
+    const limit = args[next];
+    if (limit !== undefined) {
+      if (limit.kind !== "int" || limit.value < 1n || limit.value > 1024n) {
+        this.sink.error(`${e.name}() limit must be an integer literal from 1 to 1024`, limit.span);
+      } else t.limit = Number(limit.value);
+    }
+    if (args.length > next + 1) {
+      this.sink.error(
+        `${e.name}() takes a stack mode and a limit, at most (${args.length} provided)`,
+        e.span,
+      );
+    }
+    return t;
   }
 
   /** Argument count and kinds from the table, then the function's special rule. */
@@ -897,10 +943,7 @@ export class Checker {
       return comparison ? BOOL : ERROR_TYPE;
     }
     if (comparison) return BOOL;
-    if (l.kind === "pointer" || r.kind === "pointer") {
-      this.pointerArithmetic(e.span);
-      return ERROR_TYPE;
-    }
+    if (l.kind === "pointer" || r.kind === "pointer") return this.pointerArithmetic(e, l, r);
     if ((e.op === "/" || e.op === "%") && (signedOperand(e.left, l) || signedOperand(e.right, r))) {
       this.sink.warning(
         `Signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`,
@@ -912,10 +955,33 @@ export class Checker {
     return signed ? INT64 : UINT64;
   }
 
-  private pointerArithmetic(span: A.Span): void {
+  /** C's pointer arithmetic: `p + n`, `n + p`, `p - n` move by elements; `p - q` counts them. */
+  private pointerArithmetic(e: A.BinaryExpr, l: Type, r: Type): Type {
+    if (l.kind === "pointer" && r.kind === "pointer") {
+      if (e.op === "-" && typeName(l) === typeName(r)) return INT64;
+    } else if (l.kind === "pointer" && (e.op === "+" || e.op === "-")) {
+      return l;
+    } else if (r.kind === "pointer" && e.op === "+") {
+      return r;
+    }
     this.sink.error(
-      "pointer arithmetic is not supported by probelab: cast the pointer to uint64 first",
-      span,
+      `Type mismatch for '${e.op}': ${typeName(l)} and ${typeName(r)} (pointers take only + and - of an integer, and - of a pointer of the same type)`,
+      e.span,
+    );
+    return ERROR_TYPE;
+  }
+
+  /** `p += n`, `p -= n`: the only compound assignments a pointer takes. */
+  private pointerCompound(stmt: A.AssignStmt, targetType: Type, vt: Type): void {
+    if (
+      targetType.kind === "pointer" &&
+      (vt.kind === "int" || vt.kind === "bool") &&
+      (stmt.op === "+" || stmt.op === "-")
+    )
+      return;
+    this.sink.error(
+      `Type mismatch for '${stmt.op}=': '${typeName(targetType)}' and '${typeName(vt)}' (a pointer takes only += and -= of an integer)`,
+      stmt.span,
     );
   }
 
@@ -942,7 +1008,7 @@ export class Checker {
     }
     if (e.op === "!") return BOOL;
     if (t.kind === "pointer") {
-      this.pointerArithmetic(e.span);
+      this.sink.error(`Invalid type for unary operator '${e.op}': ${typeName(t)}`, e.span);
       return ERROR_TYPE;
     }
     if (e.op === "-") return INT64;
@@ -960,6 +1026,10 @@ export class Checker {
           e.span,
         );
         return ERROR_TYPE;
+      }
+      if (state.valueType?.kind === "pointer") {
+        target.type = state.valueType;
+        return state.valueType;
       }
       this.setMapValue(state, INT64, target, e.span);
       return INT64;
@@ -1169,7 +1239,8 @@ export function checkProgram(
   args: string[],
 ): A.TypedProgram | null {
   const config = checkConfig(program.config, sink);
-  const cTypes = new CTypes(program.structs, sink);
+  const cTypes = new CTypes(program.structs, sink, program.enums);
+  substituteEnumVariants(program, cTypes);
   let pass = new DiagnosticSink();
   let checker = runChecker(program, pass, config.maxStrlen, cTypes);
   if (checker.forwardMapUse) {

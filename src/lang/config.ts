@@ -6,6 +6,7 @@ import type { ConfigEntry, ResolvedConfig } from "./ast.js";
 import type { DiagnosticSink } from "./diagnostics.js";
 import { own } from "./own.js";
 import { didYouMean } from "./suggest.js";
+import { STACK_MODES } from "./types.js";
 
 type ValueKind = "int" | "bool" | "string";
 
@@ -122,6 +123,13 @@ function applyEntry(config: ResolvedConfig, entry: ConfigEntry, sink: Diagnostic
       config.maxProbes = Number(n);
       return;
     }
+    case "stack_mode":
+      if (!(STACK_MODES as readonly string[]).includes(v as string)) {
+        sink.error(`stack_mode: expects ${STACK_MODES.join(", ")}`, entry.span);
+        return;
+      }
+      config.other[entry.key] = v;
+      return;
     case "missing_probes":
       if (!(MISSING_PROBES as readonly string[]).includes(v as string)) {
         sink.error(`missing_probes: expects error, warn or ignore`, entry.span);

@@ -105,7 +105,6 @@ const PRECEDENCE: Record<A.BinaryOp, number> = {
 
 const UNSUPPORTED_ITEMS: Record<string, string> = {
   Preprocessor: "C preprocessor directives (#include, #define)",
-  EnumDefinition: "C enum definitions",
   TopImport: "imports",
   Fn: "subprograms (fn)",
 };
@@ -163,11 +162,13 @@ export class AstBuilder {
       config: [],
       mapDecls: [],
       structs: [],
+      enums: [],
       macros: [],
       probes: [],
       span: this.nodeSpan(node),
     };
     for (const def of subs(node, "structDefinition")) program.structs.push(this.structDefinition(def));
+    for (const def of subs(node, "enumDefinition")) program.enums.push(this.enumDefinition(def));
     for (const def of subs(node, "macroDefinition")) program.macros.push(this.macroDefinition(def));
     for (const cfg of subs(node, "configBlock")) {
       for (const entry of subs(cfg, "configEntry")) program.config.push(this.configEntry(entry));
@@ -231,6 +232,29 @@ export class AstBuilder {
       union: keyword.image === "union",
       fields: subs(node, "structField").map((f) => this.structField(f)),
       span: joinSpans(tokenSpan(keyword), tokenSpan(nameTok)),
+    };
+  }
+
+  private enumDefinition(node: CstNode): A.EnumDef {
+    const keyword = tok(node, "EnumDefinition")!;
+    const nameTok = tok(node, "name");
+    if (nameTok) this.checkIdentifier(nameTok, "enum name");
+    const variants = subs(node, "enumVariant").map((v): A.EnumVariantDef => {
+      const name = tok(v, "Identifier")!;
+      const int = tok(v, "IntLiteral");
+      const value = int ? this.intValue(int) : null;
+      return {
+        kind: "enumVariant",
+        name: name.image,
+        value: value === null ? null : tok(v, "Minus") ? -value : value,
+        span: this.nodeSpan(v),
+      };
+    });
+    return {
+      kind: "enumDef",
+      name: nameTok ? `enum ${nameTok.image}` : null,
+      variants,
+      span: joinSpans(tokenSpan(keyword), tokenSpan(nameTok ?? keyword)),
     };
   }
 

@@ -97,6 +97,7 @@ export class ProbelabParser extends CstParser {
       { ALT: () => this.topLevelItem(() => this.SUBRULE(this.configBlock)) },
       { ALT: () => this.topLevelItem(() => this.SUBRULE(this.mapDecl)) },
       { ALT: () => this.topLevelItem(() => this.SUBRULE(this.structDefinition)) },
+      { ALT: () => this.topLevelItem(() => this.SUBRULE(this.enumDefinition)) },
       { ALT: () => this.topLevelItem(() => this.SUBRULE(this.macroDefinition)) },
       { ALT: () => this.topLevelItem(() => this.SUBRULE(this.unsupportedItem)) },
       { ALT: () => this.topLevelItem(() => this.handOver(this.SUBRULE(this.probe))) },
@@ -186,6 +187,32 @@ export class ProbelabParser extends CstParser {
       this.CONSUME(t.RBracket);
     });
     this.CONSUME(t.Semi);
+  });
+
+  /** `enum Foo { A, B = 5, }` or `enum { ... }`; the trailing `,` and `;` are optional. */
+  enumDefinition = this.RULE("enumDefinition", () => {
+    this.CONSUME(t.EnumDefinition);
+    this.OPTION(() => this.CONSUME(t.AttachPointText, { LABEL: "name" }));
+    this.CONSUME(t.LCurly);
+    this.OPTION2(() => {
+      this.SUBRULE(this.enumVariant);
+      this.MANY(() => {
+        this.CONSUME(t.Comma);
+        this.OPTION3(() => this.SUBRULE2(this.enumVariant));
+      });
+    });
+    this.CONSUME(t.RCurly);
+    this.OPTION4(() => this.CONSUME(t.Semi));
+  });
+
+  /** `NAME` or `NAME = [-]INT`. */
+  enumVariant = this.RULE("enumVariant", () => {
+    this.CONSUME(t.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(t.Assign);
+      this.OPTION2(() => this.CONSUME(t.Minus));
+      this.CONSUME(t.IntLiteral);
+    });
   });
 
   /** `macro NAME($x, @m, ident) { body }`. */

@@ -18,7 +18,7 @@ import type { DiagnosticSink } from "./diagnostics.js";
 /** Enough for any real script; stops a macro that calls another twice per level from exploding. */
 const MAX_EXPANSIONS = 10_000;
 
-type AnyNode = { kind: string } & Record<string, unknown>;
+export type AnyNode = { kind: string } & Record<string, unknown>;
 
 function isNode(v: unknown): v is AnyNode {
   return typeof v === "object" && v !== null && typeof (v as AnyNode).kind === "string";
@@ -41,7 +41,7 @@ function cloneTree<T>(v: T): T {
  * further), or undefined to keep the node and walk its children. Record fields (plain objects
  * holding a node) are walked through.
  */
-function rewriteChildren(node: object, visit: (n: AnyNode) => AnyNode | undefined): void {
+export function rewriteChildren(node: object, visit: (n: AnyNode) => AnyNode | undefined): void {
   for (const [key, value] of Object.entries(node)) {
     if (key === "type" || key === "span") continue;
     if (Array.isArray(value)) {

@@ -123,8 +123,7 @@ export const EnumDefinition = createToken({
   name: "EnumDefinition",
   pattern: /enum/,
   longer_alt: AttachPointText,
-  categories: [UnsupportedItem],
-  label: "C definition",
+  label: "'enum'",
 });
 
 // ---------------------------------------------------------------- identifiers, names, literals

@@ -10,6 +10,14 @@ export interface IntType {
   kind: "int";
   bits: IntBits;
   signed: boolean;
+  /** Set on the type of an enum's variants and of casts to the enum: values print as names. */
+  enum?: EnumInfo;
+}
+/** A C enum: its name (`enum Foo`, or `enum` when anonymous) and variant names by value. */
+export interface EnumInfo {
+  name: string;
+  /** Variant name by decimal value; the first variant wins when two share a value. */
+  names: ReadonlyMap<string, string>;
 }
 export interface BoolType {
   kind: "bool";
@@ -39,8 +47,20 @@ export interface NoneType {
 export interface UsymType {
   kind: "usym";
 }
+/** How a stack prints (bpftrace's StackMode): `sym+off`, perf's `addr sym+off (file)`, or raw addresses. */
+export type StackMode = "bpftrace" | "perf" | "raw";
+export const STACK_MODES: readonly StackMode[] = ["bpftrace", "perf", "raw"];
+
+/**
+ * `ustack`, `ustack([mode, ][limit])`, and `kstack` (probelab models no kernel frames, so a
+ * kstack is always empty). Without a mode the config's stack_mode applies.
+ */
 export interface UstackType {
   kind: "ustack";
+  mode?: StackMode;
+  /** Most frames kept (bpftrace's default is 127, perf_event_max_stack). */
+  limit?: number;
+  kernel?: boolean;
 }
 /** The result of `strftime(fmt, ns)`: printed with `%s` through strftime. */
 export interface TimestampType {
@@ -172,6 +192,11 @@ export function sizeOf(t: Type): number {
     default:
       return 0;
   }
+}
+
+/** Bytes one step of pointer arithmetic moves: C scales by the pointee's size, `void *` by 1. */
+export function pointerStride(p: PointerType): number {
+  return Math.max(1, sizeOf(p.to));
 }
 
 /** Alignment of a C object of type `t` (x86-64: natural alignment, structs their largest member's). */

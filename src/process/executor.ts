@@ -16,6 +16,7 @@ import { handle_swbp, SwbpResult } from "../kernel/uprobes/swbp.js";
 import { get_trampoline_vaddr } from "../kernel/uprobes/xol.js";
 import type { Sub } from "../sim/machine.js";
 import { Op, type Program } from "./program.js";
+import { CALL_INSN_LEN, type UserStack } from "./user-stack.js";
 import {
   type createThreadState,
   endLoop,
@@ -48,8 +49,6 @@ export type ThreadStateLike = ReturnType<typeof createThreadState>;
 
 /** Where user code returns to when a thread's outermost call returns (inside _start). */
 const START_RETURN = 0x400010;
-/** A call site's return address: a few bytes into the caller. */
-const CALL_INSN_LEN = 5;
 const STACK_TOP = 0x7ffffffde000;
 
 export interface ExecutorEnv {
@@ -73,6 +72,9 @@ export function* runProgram(
   const depthMax = program.maxDepth + 1;
   const retStack = new Float64Array(depthMax);
   const fnAddrStack = new Float64Array(depthMax);
+  // What ustack unwinds: the same entry addresses, and the depth kept current below.
+  const userStack: UserStack = { fns: fnAddrStack, depth: 0 };
+  t.userStack = userStack;
   const argRegs = new Float64Array(6);
   const regs = t.regs;
   let depth = 0;
@@ -88,7 +90,7 @@ export function* runProgram(
         sp -= 8;
         retStack[depth] = ret;
         fnAddrStack[depth] = addr;
-        depth++;
+        userStack.depth = ++depth;
         m.cost(userLoop);
         if (t.mm.breakpointAt(addr)) {
           setArgs(regs, argRegs, n);
@@ -122,7 +124,7 @@ export function* runProgram(
         const self = evalSelfTime(state, op);
         if (self > 0) m.cost(self);
         const value = evalReturn(state, op);
-        depth--;
+        userStack.depth = --depth;
         const ret = retStack[depth];
         sp += 8;
         if (ret === get_trampoline_vaddr(t.mm)) {

@@ -18,6 +18,7 @@ export {
   PAGE_SIZE,
   resolveTarget,
   symbolAtOffset,
+  symbolAtVaddr,
 } from "./layout.js";
 export {
   bundledNames,
@@ -30,6 +31,7 @@ export {
   type WorkloadProcess,
 } from "./load.js";
 export { UserMemory } from "./memory.js";
+export { findMirror, type Mirror, mirrorNames } from "./mirrors.js";
 export * from "./program.js";
 export { describeThread, walkProgram } from "./reference.js";
 export { type FirstInsn, PROT_EXEC, PROT_READ, PROT_WRITE } from "./schema.js";

@@ -8,10 +8,20 @@
  *   offset = pgoff * PAGE_SIZE + (addr - vm_start);   addr = vm_start + offset - pgoff * PAGE_SIZE.
  */
 import { posix } from "node:path";
-import { errorAt } from "./errors.js";
+import { ElfError, type ElfInfo, readElfFile } from "../elf/index.js";
+import { didYouMean, errorAt } from "./errors.js";
 import { globMatch, hasWildcard } from "./glob.js";
 import { PAGE_SIZE } from "./memory.js";
-import { type FirstInsn, PROT_EXEC, PROT_READ, PROT_WRITE, type WorkloadSpec } from "./schema.js";
+import { findMirror, mirrorNames } from "./mirrors.js";
+import {
+  type BinarySpec,
+  type FirstInsn,
+  MAX_FUNCTION_SIZE,
+  PROT_EXEC,
+  PROT_READ,
+  PROT_WRITE,
+  type WorkloadSpec,
+} from "./schema.js";
 
 export { PAGE_SIZE };
 
@@ -32,6 +42,9 @@ export interface BinarySymbol {
   name: string;
   /** File offset of the first instruction. */
   offset: number;
+  /** The address the file's own symbol table gives (`uprobe:BIN:0xADDR` names these); for
+   * binaries written in a workload it equals the offset, as in a shared object. */
+  vaddr: number;
   size: number;
   firstInsn: FirstInsn;
 }
@@ -76,16 +89,68 @@ export function layoutBinaries(spec: WorkloadSpec): Binary[] {
     const path = absolutePath(b.path, spec.process.cwd);
     if (seen.has(path)) throw errorAt(b.at, `binary "${path}" is listed twice`);
     seen.set(path, index);
-    let offset = ELF_HEADER_SIZE;
-    const symbols = b.functions.map((fn) => {
-      offset = alignUp(offset, SYMBOL_ALIGN);
-      const sym = { name: fn.name, offset, size: fn.size, firstInsn: fn.firstInsn };
-      offset += fn.size;
-      return sym;
-    });
-    const size = alignUp(Math.max(offset, ELF_HEADER_SIZE + 1), PAGE_SIZE);
+    const { symbols, fileSize } = binarySymbols(b);
+    const end = symbols.reduce((n, s) => Math.max(n, s.offset + s.size), fileSize);
+    const size = alignUp(Math.max(end, ELF_HEADER_SIZE + 1), PAGE_SIZE);
     return { index, path, basename: posix.basename(path), ino: FIRST_INO + index, size, symbols };
   });
+}
+
+/**
+ * The functions written in the file (laid out in order after the header unless they give an
+ * `offset`), then those of the mirror or ELF file the binary is `like`, sorted by offset.
+ */
+function binarySymbols(b: BinarySpec): { symbols: BinarySymbol[]; fileSize: number } {
+  let cursor = ELF_HEADER_SIZE;
+  const symbols: BinarySymbol[] = b.functions.map((fn) => {
+    const offset = fn.offset ?? alignUp(cursor, SYMBOL_ALIGN);
+    cursor = offset + fn.size;
+    return { name: fn.name, offset, vaddr: fn.addr ?? offset, size: fn.size, firstInsn: fn.firstInsn };
+  });
+  const source = b.like !== undefined ? mirrorSymbols(b) : b.elf !== undefined ? elfSymbols(b) : undefined;
+  if (source === undefined) return { symbols, fileSize: 0 };
+  const listed = new Set(symbols.map((s) => s.name));
+  for (const s of source.symbols) {
+    if (!listed.has(s.name)) symbols.push(s);
+  }
+  symbols.sort((x, y) => x.offset - y.offset);
+  return { symbols, fileSize: source.fileSize };
+}
+
+function mirrorSymbols(b: BinarySpec): { symbols: BinarySymbol[]; fileSize: number } {
+  const mirror = findMirror(b.like!);
+  if (mirror === undefined) {
+    const names = mirrorNames();
+    throw errorAt(
+      b.at,
+      `no mirror named "${b.like}"${didYouMean(b.like!, names)}; mirrors: ${names.join(", ")}`,
+    );
+  }
+  let cursor = ELF_HEADER_SIZE;
+  const symbols = mirror.functions.map(([name, at, size, insn]) => {
+    const offset = at > 0 ? at : alignUp(cursor, SYMBOL_ALIGN);
+    cursor = offset + size;
+    return { name, offset, vaddr: offset, size, firstInsn: insn ?? "nop" };
+  });
+  return { symbols, fileSize: mirror.fileSize };
+}
+
+function elfSymbols(b: BinarySpec): { symbols: BinarySymbol[]; fileSize: number } {
+  let info: ElfInfo;
+  try {
+    info = readElfFile(b.elf!);
+  } catch (err) {
+    if (err instanceof ElfError) throw errorAt(b.at, err.message);
+    throw err;
+  }
+  const symbols = info.functions.map((f) => ({
+    name: f.name,
+    offset: f.offset,
+    vaddr: f.vaddr,
+    size: Math.min(Math.max(f.size, 1), MAX_FUNCTION_SIZE),
+    firstInsn: "nop" as FirstInsn,
+  }));
+  return { symbols, fileSize: info.fileSize };
 }
 
 /** The r-x text mapping of a binary loaded at `start`. */
@@ -155,6 +220,11 @@ export function findSymbol(binary: Binary, name: string): BinarySymbol | undefin
     byNameCache.set(binary, byName);
   }
   return byName.get(name);
+}
+
+/** The symbol whose [vaddr, vaddr+size) contains a virtual address of the file's own layout. */
+export function symbolAtVaddr(binary: Binary, vaddr: number): BinarySymbol | undefined {
+  return binary.symbols.find((s) => vaddr >= s.vaddr && vaddr < s.vaddr + s.size);
 }
 
 /** The symbol whose [offset, offset+size) contains the file offset (binary search). */

@@ -29,7 +29,7 @@ import {
   resolveBinaryRef,
 } from "./program.js";
 import { Field, type ParamValue, type ReadContext } from "./reader.js";
-import { readWorkloadSpec, type StepSpec, type WorkloadSpec } from "./schema.js";
+import { nestedSteps, readWorkloadSpec, type StepSpec, type WorkloadSpec } from "./schema.js";
 import { parseInteger } from "./units.js";
 
 export interface LoadOptions {
@@ -294,7 +294,7 @@ function dlopenPaths(steps: StepSpec[]): { path: string; at: StepSpec["at"] }[] 
   const out: { path: string; at: StepSpec["at"] }[] = [];
   for (const s of steps) {
     if (s.kind === "dlopen") out.push({ path: s.path, at: s.at });
-    if (s.kind === "call" || s.kind === "loop" || s.kind === "fork") out.push(...dlopenPaths(s.body));
+    out.push(...dlopenPaths(nestedSteps(s)));
   }
   return out;
 }

@@ -29,6 +29,9 @@ export class SimProcess implements AddressSpaceOps {
   private readonly dlCount: number[];
   private running = 0;
   private started = false;
+  /** Tasks created at run time (threads, forked children) take the next ids, as Linux hands pids out. */
+  private nextTid: number;
+  private execed = false;
   exitCode = 0;
 
   constructor(
@@ -42,8 +45,15 @@ export class SimProcess implements AddressSpaceOps {
     );
     this.mm = new MmStruct(m, { subsystem: k.mm });
     this.dlCount = w.binaries.map(() => 0);
+    this.nextTid = this.pid + w.process.threads.length;
     for (const lib of [w.process.exe, ...w.process.libs]) this.dlCount[lib] = 1;
-    m.spawn("exec", () => this.exec(), 0);
+  }
+
+  /** exec the program at the simulated time the machine has reached (once). */
+  start(): void {
+    if (this.execed) return;
+    this.execed = true;
+    this.k.m.spawn("exec", () => this.exec(), 0);
   }
 
   /** True once every thread has finished (or the process exited). */
@@ -69,7 +79,8 @@ export class SimProcess implements AddressSpaceOps {
     this.started = true;
     for (const plan of this.w.process.threads) {
       const state = createThreadState(plan.program, this.w.functions.length, plan.seed);
-      this.startThread(plan.comm, plan.program, state, this.mm, plan.pinCpu, this.pid + plan.index);
+      const tid = this.pid + plan.index;
+      this.startThread(plan.comm, plan.program, state, this.mm, plan.pinCpu, this.pid, tid);
     }
   }
 
@@ -79,6 +90,7 @@ export class SimProcess implements AddressSpaceOps {
     state: ThreadState,
     mm: MmStruct,
     cpu: number,
+    tgid: number,
     tid: number,
   ): TaskStruct {
     const k = this.k;
@@ -87,7 +99,7 @@ export class SimProcess implements AddressSpaceOps {
     k.m.spawn(
       comm,
       (task: Task) => {
-        ts = new TaskStruct(task, mm === this.mm ? this.pid : tid, tid, comm, mm);
+        ts = new TaskStruct(task, tgid, tid, comm, mm);
         task.ctx = ts;
         this.threads.push(ts);
         this.states.set(ts, state);
@@ -162,9 +174,18 @@ export class SimProcess implements AddressSpaceOps {
   }
 
   *fork(t: TaskStruct, child: Program, comm: string, state: ThreadState): Sub<void> {
-    const childMm = yield* dup_mmap(t.mm);
     const childState = forkThreadState(state, child);
-    this.startThread(comm, child, childState, childMm, -1, this.pid + 1000 + state.forks);
+    const tid = this.nextTid++;
+    // A new thread keeps its creator's comm (until pthread_setname_np) and shares its mm.
+    if (child.newThread) {
+      // copy_mm with CLONE_VM: the thread is one more user of the mm (the process's own mm
+      // is never put, so only a forked child's needs the reference).
+      if (t.mm !== this.mm) t.mm.mmget();
+      this.startThread(comm || t.comm, child, childState, t.mm, -1, t.pid, tid);
+      return;
+    }
+    const childMm = yield* dup_mmap(t.mm);
+    this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid);
   }
 
   *threadExit(t: TaskStruct): Sub<void> {
@@ -191,6 +212,18 @@ export class SimProcess implements AddressSpaceOps {
   symbolize(addr: number): string | null {
     const info = lookupAddress(this.w.binaries, this.w.process.mappings, addr);
     return info?.symbol?.name ?? null;
+  }
+
+  /**
+   * A stack frame as bpftrace names it: `sym+off` (decimal offset into the symbol), and in
+   * perf mode ` (file)` after it; null when no symbol holds the address.
+   */
+  symbolizeFrame(addr: number, perf: boolean): string | null {
+    const info = lookupAddress(this.w.binaries, this.w.process.mappings, addr);
+    const sym = info?.symbol;
+    if (info === undefined || sym === undefined) return null;
+    const frame = `${sym.name}+${info.offset - sym.offset}`;
+    return perf ? `${frame} (${info.binary.path})` : frame;
   }
 
   currentTask(): TaskStruct {

@@ -17,9 +17,10 @@
  * `values.ts` evaluates them against a thread's state.
  */
 import { didYouMean, errorAt, type Where } from "./errors.js";
+import { type ParsedTrace, readTraceFile, replaySteps, TraceError } from "./from-trace.js";
 import { type Binary, PAGE_SIZE, resolveTarget } from "./layout.js";
 import { encodeCString, encodeLittleEndian, type UserMemory } from "./memory.js";
-import type { ConstValueSpec, StepSpec, TimeSpec, ValueSpec } from "./schema.js";
+import { type ConstValueSpec, nestedSteps, type StepSpec, type TimeSpec, type ValueSpec } from "./schema.js";
 
 export const Op = {
   CALL: 0,
@@ -144,7 +145,11 @@ export interface DlOp {
   binary: number;
 }
 
-/** Fork a child process (a copy of the address space) whose single thread runs `child`. */
+/**
+ * Fork a child process (a copy of the address space) whose single thread runs `child`, or,
+ * when `child.newThread` is set, start a thread of this process running it (clone with
+ * CLONE_VM | CLONE_THREAD, which is what pthread_create does).
+ */
 export interface ForkOp {
   op: typeof Op.FORK;
   child: Program;
@@ -172,12 +177,12 @@ export type ProgramOp =
   | ExitOp;
 
 /** Kinds of value sources. */
-export const Val = { CONST: 0, SEQ: 1, PICK: 2, UNIFORM: 3, RET_OF: 4 } as const;
+export const Val = { CONST: 0, SEQ: 1, PICK: 2, UNIFORM: 3, RET_OF: 4, LOGNORMAL: 5 } as const;
 export type ValKind = (typeof Val)[keyof typeof Val];
 
 /**
  * One value site. Fields by kind: CONST a=value; SEQ a=start b=step; PICK items; UNIFORM
- * a=low b=high (inclusive); RET_OF a=function id. `slot` is the site's own counter (SEQ, PICK).
+ * a=low b=high (inclusive); RET_OF a=function id; LOGNORMAL a=ln(median) b=sigma. `slot` is the site's own counter (SEQ, PICK).
  * One shape for every kind keeps the executor's reads monomorphic.
  */
 export interface ValueSource {
@@ -187,6 +192,9 @@ export interface ValueSource {
   slot: number;
   items: Float64Array | null;
 }
+
+/** The standard normal's 99th percentile. */
+const Z_99 = 2.3263478740408408;
 
 export interface Program {
   ops: ProgramOp[];
@@ -198,6 +206,8 @@ export interface Program {
   regionNames: readonly string[];
   /** Deepest call nesting, for sizing an executor's return-address stack. */
   maxDepth: number;
+  /** Runs as a new thread sharing its creator's mm (a `thread` step), not as a forked child. */
+  newThread: boolean;
 }
 
 /** A function a workload can call: one symbol of one binary. */
@@ -279,7 +289,7 @@ class ProgramBuilder {
     private readonly regionNames: string[],
   ) {}
 
-  build(body: StepSpec[]): Program {
+  build(body: StepSpec[], newThread = false): Program {
     this.steps(body);
     return {
       ops: this.ops,
@@ -288,6 +298,7 @@ class ProgramBuilder {
       loopCount: this.loops,
       regionNames: this.regionNames,
       maxDepth: this.maxDepth,
+      newThread,
     };
   }
 
@@ -344,12 +355,16 @@ class ProgramBuilder {
         ops.push({ op: s.kind === "dlopen" ? Op.DLOPEN : Op.DLCLOSE, binary });
         return;
       }
-      case "fork": {
+      case "fork":
+      case "thread": {
         // The child inherits this thread's regions, so it compiles against the same names.
-        const child = new ProgramBuilder(this.env, this.regionNames).build(s.body);
+        const child = new ProgramBuilder(this.env, this.regionNames).build(s.body, s.kind === "thread");
         ops.push({ op: Op.FORK, child, comm: s.comm ?? "" });
         return;
       }
+      case "replay":
+        this.steps(tracedSteps(s));
+        return;
       case "exit":
         ops.push({ op: Op.EXIT, code: s.code });
         return;
@@ -406,13 +421,24 @@ class ProgramBuilder {
         return this.add(Val.UNIFORM, v.lo, v.hi, -1, null);
       case "ret_of":
         return this.add(Val.RET_OF, resolveCallTarget(this.env, v.fn, v.at, false).fn, 0, -1, null);
+      case "addr_of": {
+        // A function pointer (a thread's start routine, a callback): where the function sits.
+        const fn = this.env.functions[resolveCallTarget(this.env, v.fn, v.at, false).fn]!;
+        return this.add(Val.CONST, this.env.placement[fn.binary]! + fn.offset, 0, -1, null);
+      }
     }
   }
 
   private time(t: TimeSpec): number {
-    return t.kind === "fixed"
-      ? this.add(Val.CONST, t.ns, 0, -1, null)
-      : this.add(Val.UNIFORM, t.lo, t.hi, -1, null);
+    switch (t.kind) {
+      case "fixed":
+        return this.add(Val.CONST, t.ns, 0, -1, null);
+      case "uniform":
+        return this.add(Val.UNIFORM, t.lo, t.hi, -1, null);
+      case "lognormal":
+        // The 99th percentile of a lognormal lies 2.3263 standard deviations above the median.
+        return this.add(Val.LOGNORMAL, Math.log(t.median), Math.log(t.p99 / t.median) / Z_99, -1, null);
+    }
   }
 
   private add(kind: ValKind, a: number, b: number, slot: number, items: Float64Array | null): number {
@@ -442,6 +468,23 @@ class ProgramBuilder {
   }
 }
 
+/** The calls one thread of a recorded trace made, as steps (a `replay` step). */
+function tracedSteps(s: Extract<StepSpec, { kind: "replay" }>): StepSpec[] {
+  let trace: ParsedTrace;
+  try {
+    trace = readTraceFile(s.trace);
+  } catch (err) {
+    if (err instanceof TraceError) throw errorAt(s.at, err.message);
+    throw err;
+  }
+  const thread = trace.threads.find((t) => t.tid === s.tid);
+  if (thread === undefined) {
+    const tids = trace.threads.map((t) => t.tid).join(", ");
+    throw errorAt(s.at, `${s.trace} has no thread ${s.tid}; its threads are ${tids}`);
+  }
+  return replaySteps(thread, s.at);
+}
+
 /** Lays out a `mem` block as C would lay out a struct of those fields (natural alignment). */
 export function encodeMemBlock(c: Extract<ConstValueSpec, { kind: "mem" }>): Uint8Array {
   const parts: { at: number; bytes: Uint8Array }[] = [];
@@ -468,7 +511,7 @@ function collectRegions(body: StepSpec[]): string[] {
   const visit = (steps: StepSpec[]): void => {
     for (const s of steps) {
       if (s.kind === "mmap" && !names.includes(s.region)) names.push(s.region);
-      if (s.kind === "call" || s.kind === "loop" || s.kind === "fork") visit(s.body);
+      visit(nestedSteps(s));
     }
   };
   visit(body);

@@ -14,6 +14,10 @@ export const FIRST_INSNS: readonly FirstInsn[] = ["nop", "push", "ret"];
 export interface FunctionSpec {
   name: string;
   size: number;
+  /** File offset of the first instruction; undefined lays it out after the previous function. */
+  offset: number | undefined;
+  /** The symbol's address in the file's own layout (ELF st_value), when it is not the offset. */
+  addr: number | undefined;
   firstInsn: FirstInsn;
   at: Where;
 }
@@ -21,7 +25,12 @@ export interface FunctionSpec {
 export interface BinarySpec {
   /** As written (absolute, or relative to the process cwd). */
   path: string;
+  /** Listed in the file; they come first and win over a mirrored or ELF symbol of the same name. */
   functions: FunctionSpec[];
+  /** `like: NAME`: the symbols of a bundled mirror of a real library (see mirrors.ts). */
+  like: string | undefined;
+  /** `elf: PATH`: the function symbols of a real ELF file on this machine. */
+  elf: string | undefined;
   at: Where;
 }
 
@@ -40,9 +49,13 @@ export type ValueSpec =
   | { kind: "seq"; start: number; step: number }
   | { kind: "pick"; items: ConstValueSpec[] }
   | { kind: "uniform"; lo: number; hi: number }
-  | { kind: "ret_of"; fn: string; at: Where };
+  | { kind: "ret_of"; fn: string; at: Where }
+  | { kind: "addr_of"; fn: string; at: Where };
 
-export type TimeSpec = { kind: "fixed"; ns: number } | { kind: "uniform"; lo: number; hi: number };
+export type TimeSpec =
+  | { kind: "fixed"; ns: number }
+  | { kind: "uniform"; lo: number; hi: number }
+  | { kind: "lognormal"; median: number; p99: number };
 
 /** Linux PROT_* bits. */
 export const PROT_READ = 1;
@@ -77,6 +90,8 @@ export type StepSpec =
   | { kind: "dlopen"; path: string; at: Where }
   | { kind: "dlclose"; path: string; at: Where }
   | { kind: "fork"; comm: string | undefined; body: StepSpec[]; at: Where }
+  | { kind: "thread"; comm: string | undefined; body: StepSpec[]; at: Where }
+  | { kind: "replay"; trace: string; tid: number; at: Where }
   | { kind: "exit"; code: number; at: Where };
 
 export interface ThreadSpec {
@@ -107,6 +122,8 @@ export interface WorkloadSpec {
 }
 
 export const MAX_ARGS = 6;
+/** Binaries up to 4 GiB: more than any real shared object's text. */
+export const MAX_FILE_OFFSET = 2 ** 32;
 export const MAX_THREADS = 1024;
 /** Linux keeps 15 characters of a task's comm (TASK_COMM_LEN 16 with the NUL). */
 export const TASK_COMM_LEN = 16;
@@ -124,6 +141,8 @@ const STEP_KINDS = [
   "dlopen",
   "dlclose",
   "fork",
+  "thread",
+  "replay",
   "exit",
 ] as const;
 /** Keys that may sit next to each step kind. */
@@ -139,6 +158,8 @@ const STEP_EXTRA: Record<(typeof STEP_KINDS)[number], readonly string[]> = {
   dlopen: [],
   dlclose: [],
   fork: [],
+  thread: [],
+  replay: [],
   exit: [],
 };
 const ALL_STEP_KEYS = [...new Set([...STEP_KINDS, ...Object.values(STEP_EXTRA).flat()])];
@@ -160,27 +181,43 @@ function readBinaries(field: Field): BinarySpec[] {
   const out: BinarySpec[] = [];
   for (const [path, value] of field.freeEntries()) {
     if (path === "") value.fail("a binary needs a path");
-    const keys = value.entries(["functions"], "a binary");
-    const fnField = keys.get("functions") ?? value.fail('missing "functions": the symbols of this binary');
-    const functions = fnField.items().map(readFunction);
+    const keys = value.entries(["functions", "like", "elf"], "a binary");
+    const like = keys.get("like")?.string("a mirrored library name");
+    const elf = keys.get("elf")?.string("a path to an ELF file");
+    if (like !== undefined && elf !== undefined) keys.get("elf")!.fail('"elf" does not go with "like"');
+    const fnField = keys.get("functions");
+    if (fnField === undefined && like === undefined && elf === undefined) {
+      value.fail('missing "functions" (or "like" or "elf"): the symbols of this binary');
+    }
+    const functions = fnField === undefined ? [] : fnField.items().map(readFunction);
     const seen = new Set<string>();
     for (const fn of functions) {
-      if (seen.has(fn.name)) fnField.fail(`function "${fn.name}" is listed twice`);
+      if (seen.has(fn.name)) fnField!.fail(`function "${fn.name}" is listed twice`);
       seen.add(fn.name);
     }
-    out.push({ path, functions, at: value.where() });
+    out.push({ path, functions, like, elf, at: value.where() });
   }
   if (out.length === 0) field.fail("a workload needs at least one binary");
   return out;
 }
 
-const SYMBOL_NAME = /^[A-Za-z_.$][A-Za-z0-9_.$@]*$/;
+/** What a function name may be: a C or mangled C++ symbol, maybe versioned; no wildcards. */
+export const SYMBOL_NAME = /^[A-Za-z_.$][A-Za-z0-9_.$@]*$/;
+/** The largest function a workload accepts (1 MiB); real ELF symbols bigger than that are cut. */
+export const MAX_FUNCTION_SIZE = 1 << 20;
 
 function readFunction(field: Field): FunctionSpec {
-  if (!field.isMap) return { name: symbolName(field), size: 64, firstInsn: "nop", at: field.where() };
-  const keys = field.entries(["name", "size", "first_insn"], "a function");
+  if (!field.isMap) {
+    const name = symbolName(field);
+    return { name, size: 64, offset: undefined, addr: undefined, firstInsn: "nop", at: field.where() };
+  }
+  const keys = field.entries(["name", "size", "offset", "addr", "first_insn"], "a function");
   const nameField = keys.get("name") ?? field.fail('missing "name"');
-  const size = keys.get("size")?.integer(1, 1 << 20) ?? 64;
+  const size = keys.get("size")?.integer(1, MAX_FUNCTION_SIZE) ?? 64;
+  const offset = keys.get("offset")?.integer(0, MAX_FILE_OFFSET);
+  const addrField = keys.get("addr");
+  if (addrField !== undefined && offset === undefined) addrField.fail('"addr" needs "offset"');
+  const addr = addrField?.integer(0, Number.MAX_SAFE_INTEGER);
   const insnField = keys.get("first_insn");
   let firstInsn: FirstInsn = "nop";
   if (insnField) {
@@ -190,7 +227,7 @@ function readFunction(field: Field): FunctionSpec {
     }
     firstInsn = v as FirstInsn;
   }
-  return { name: symbolName(nameField), size, firstInsn, at: field.where() };
+  return { name: symbolName(nameField), size, offset, addr, firstInsn, at: field.where() };
 }
 
 function symbolName(field: Field): string {
@@ -220,6 +257,11 @@ function readProcess(field: Field): ProcessSpec {
   if (total > MAX_THREADS) threadsField.fail(`${total} threads in all; at most ${MAX_THREADS}`);
   const libsAt = libFields.map((f) => f.where());
   return { comm, exe, exeAt: exeField.where(), libs, libsAt, cwd, threads, at: field.where() };
+}
+
+/** The steps nested in a step (a call's, loop's, fork's or thread's body), for walks over a file. */
+export function nestedSteps(s: StepSpec): StepSpec[] {
+  return s.kind === "call" || s.kind === "loop" || s.kind === "fork" || s.kind === "thread" ? s.body : [];
 }
 
 export function truncateComm(name: string): string {
@@ -296,11 +338,21 @@ function readStep(field: Field): StepSpec {
     case "dlopen":
     case "dlclose":
       return { kind, path: main.string("a library path"), at };
-    case "fork": {
-      const k = main.entries(["comm", "body"], "fork");
-      const body = k.get("body") ?? main.fail('missing "body": what the child process does');
+    case "fork":
+    case "thread": {
+      const k = main.entries(["comm", "body"], kind);
+      const what = kind === "fork" ? "the child process" : "the new thread";
+      const body = k.get("body") ?? main.fail(`missing "body": what ${what} does`);
       const comm = k.get("comm");
       return { kind, comm: comm ? truncateComm(comm.string()) : undefined, body: readSteps(body), at };
+    }
+    case "replay": {
+      const k = main.entries(["trace", "tid"], "replay");
+      const trace = (k.get("trace") ?? main.fail('missing "trace": a trace-event JSON file')).string(
+        "a path",
+      );
+      const tid = (k.get("tid") ?? main.fail('missing "tid": which thread of the trace')).integer();
+      return { kind, trace, tid, at };
     }
     case "exit":
       return { kind, code: main.isNull ? 0 : main.integer(0, 255), at };
@@ -336,7 +388,7 @@ function readLoopCount(field: Field): number | "forever" {
   return field.integer(0, 2 ** 31 - 1);
 }
 
-const VALUE_FORMS = ["seq", "step", "pick", "uniform", "ret_of", "mem", "width"];
+const VALUE_FORMS = ["seq", "step", "pick", "uniform", "ret_of", "addr_of", "mem", "width"];
 
 export function readValue(field: Field): ValueSpec {
   if (!field.isMap) return readConstScalar(field);
@@ -361,6 +413,11 @@ export function readValue(field: Field): ValueSpec {
     only(field, keys, ["ret_of"]);
     const fn = keys.get("ret_of")!;
     return { kind: "ret_of", fn: fn.string("a function name"), at: fn.where() };
+  }
+  if (keys.has("addr_of")) {
+    only(field, keys, ["addr_of"]);
+    const fn = keys.get("addr_of")!;
+    return { kind: "addr_of", fn: fn.string("a function (FN or BINARY:FN)"), at: fn.where() };
   }
   return readConstValue(field);
 }
@@ -424,8 +481,19 @@ function readPair(field: Field, read: (f: Field) => number): [number, number] {
 
 export function readTime(field: Field): TimeSpec {
   if (field.isMap) {
-    const keys = field.entries(["uniform"], "a time");
-    const [lo, hi] = readPair(keys.get("uniform") ?? field.fail("expected {uniform: [A, B]}"), timeOf);
+    const keys = field.entries(["uniform", "lognormal"], "a time");
+    const logn = keys.get("lognormal");
+    if (logn !== undefined) {
+      // Latencies of real calls are skewed: most are near the median, a few far out.
+      only(field, keys, ["lognormal"]);
+      const [median, p99] = readPair(logn, timeOf);
+      if (median === 0) logn.fail("the median of a lognormal time must be above 0");
+      return { kind: "lognormal", median, p99 };
+    }
+    const [lo, hi] = readPair(
+      keys.get("uniform") ?? field.fail("expected {uniform: [A, B]} or {lognormal: [MEDIAN, P99]}"),
+      timeOf,
+    );
     return { kind: "uniform", lo, hi };
   }
   return { kind: "fixed", ns: timeOf(field) };

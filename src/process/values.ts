@@ -76,8 +76,21 @@ export function evalValue(state: ThreadState, id: number): number {
       return state.prng.intBetween(v.a, v.b);
     case Val.RET_OF:
       return state.lastRet[v.a]!;
+    case Val.LOGNORMAL:
+      return lognormal(state.prng, v.a, v.b);
   }
   return 0;
+}
+
+/** Longest time a lognormal draw gives (about 18 minutes): the far tail stays finite. */
+const MAX_LOGNORMAL_NS = 2 ** 40;
+
+/** exp(mu + sigma * z) in whole ns, z standard normal by the Box-Muller transform. */
+function lognormal(prng: Prng, mu: number, sigma: number): number {
+  const u1 = 1 - prng.nextFloat();
+  const u2 = prng.nextFloat();
+  const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  return Math.min(MAX_LOGNORMAL_NS, Math.max(1, Math.round(Math.exp(mu + sigma * z))));
 }
 
 /** Writes arg0..argN of a CALL into `regs` (the rest are zeroed); returns N. */

@@ -38,7 +38,15 @@ import {
 } from "../kernel/uprobes/index.js";
 import { uprobes_invariant_sweep } from "../kernel/uprobes/invariants.js";
 import { type CostProfile, DEFAULT_COST_PROFILE } from "../sim/cost-profile.js";
-import { type Machine, type Policy, SimViolation, type Sub } from "../sim/machine.js";
+import {
+  type Chooser,
+  Machine,
+  type MachineOptions,
+  type Policy,
+  SimViolation,
+  type StepObserver,
+  type Sub,
+} from "../sim/machine.js";
 import { Prng } from "../sim/prng.js";
 
 export const P = PAGE_SIZE;
@@ -277,98 +285,146 @@ export function counter(opts: CounterOptions = {}, m?: Machine): Counter {
 
 // ---------------------------------------------------------------- exploration
 
-export interface Scenario {
+/** What every scenario may say about the machine it runs on. */
+export interface ScenarioShape {
   /** CPUs of the machine (default 3). */
   cpus?: number;
+  /** Cost profile (default FAST_GP_PROFILE for kernel scenarios, the calibrated one otherwise). */
+  profile?: CostProfile;
+  /** PCT: expected steps of one run, so change points fall inside it (machine default). */
+  pctSteps?: number;
+  /** PCT: priority change points plus one (machine default). */
+  pctDepth?: number;
+  /** Steps of interleaving a violation carries (default 160). */
+  traceSteps?: number;
+}
+
+/** A scenario on a small kernel: `build` spawns its tasks in the World. */
+export interface Scenario extends ScenarioShape {
   /** Switches changed from the `latest` profile. */
   config?: Partial<KernelConfig>;
   /** Spawn the scenario's tasks. */
   build(w: World): void;
   /** Sweep options after the run; `quiescent` unless the scenario leaves calls pending. */
   quiescent?: boolean;
-  /** Cost profile (default FAST_GP_PROFILE). */
-  profile?: CostProfile;
 }
+
+/** A scenario on the bare machine (sync primitives, mm structures): see onMachine. */
+export interface MachineScenario extends ScenarioShape {
+  setup(m: Machine, rng: Prng): void;
+}
+
+export type AnyScenario = Scenario | MachineScenario;
 
 export interface RunOptions {
   seed: number;
   policy: Policy;
   faults?: readonly string[];
   traceSteps?: number;
+  /** Told of every step (coverage, schedule recording, timelines). */
+  observer?: StepObserver;
+  /** Picks every step's CPU instead of the policy (replaying a schedule). */
+  chooser?: Chooser;
 }
 
-export interface RunOutcome {
-  world: World;
+/** What one run came to. */
+export interface RunResult {
+  machine: Machine;
   violation: SimViolation | null;
   /** Tasks were left blocked with nothing to wake them. */
   deadlocked: boolean;
+}
+
+export interface RunOutcome extends RunResult {
+  world: World;
+}
+
+/** The machine options of one run of `s` (shared by both kinds of scenario). */
+function machineOptions(s: ScenarioShape, opts: RunOptions, profile: CostProfile): MachineOptions {
+  return {
+    cpus: s.cpus ?? 3,
+    seed: opts.seed,
+    policy: opts.policy,
+    faults: opts.faults ?? [],
+    traceSteps: opts.traceSteps ?? s.traceSteps ?? 160,
+    profile: { ...(s.profile ?? profile) },
+    pctSteps: s.pctSteps,
+    pctDepth: s.pctDepth,
+    observer: opts.observer,
+    chooser: opts.chooser,
+  };
+}
+
+/** The scenario's own PRNG for a run: separate from the scheduler's, different per policy. */
+function scenarioRng(opts: RunOptions): Prng {
+  return new Prng(opts.seed * 7919 + (opts.policy === "pct" ? 1 : 0));
+}
+
+/** Run `m` to the end, then `sweep`; a broken invariant anywhere is the run's violation. */
+function settle(m: Machine, start: () => void, sweep: () => void): RunResult {
+  try {
+    start();
+    if (!m.runToCompletion()) return { machine: m, violation: null, deadlocked: true };
+    sweep();
+    return { machine: m, violation: null, deadlocked: false };
+  } catch (e) {
+    if (e instanceof SimViolation) return { machine: m, violation: e, deadlocked: false };
+    throw e;
+  }
 }
 
 /** Build and run a scenario once, then sweep the settled state. */
 export function runScenario(s: Scenario, opts: RunOptions): RunOutcome {
   const config: KernelConfig = { ...resolveKernelConfig("latest"), ...s.config };
   const k = new Kernel({
-    cpus: s.cpus ?? 3,
+    ...machineOptions(s, opts, FAST_GP_PROFILE),
     seed: opts.seed,
-    policy: opts.policy,
+    faults: opts.faults,
     config,
-    faults: opts.faults ?? [],
-    traceSteps: opts.traceSteps ?? 160,
-    profile: { ...(s.profile ?? FAST_GP_PROFILE) },
   });
-  const w = new World(k, new Prng(opts.seed * 7919 + (opts.policy === "pct" ? 1 : 0)));
-  try {
-    s.build(w);
-    const finished = k.m.runToCompletion();
-    if (!finished) return { world: w, violation: null, deadlocked: true };
-    uprobes_invariant_sweep(w.u, { mms: w.mms, quiescent: s.quiescent ?? true });
-    return { world: w, violation: null, deadlocked: false };
-  } catch (e) {
-    if (e instanceof SimViolation) return { world: w, violation: e, deadlocked: false };
-    throw e;
-  }
+  const w = new World(k, scenarioRng(opts));
+  const sweep = () => uprobes_invariant_sweep(w.u, { mms: w.mms, quiescent: s.quiescent ?? true });
+  return { world: w, ...settle(k.m, () => s.build(w), sweep) };
 }
 
-export interface Found {
-  violation: SimViolation;
-  seed: number;
-  policy: Policy;
-  /** Runs it took, counting this one. */
-  runs: number;
+/** Run a bare-machine scenario once (its own checks are all there is to sweep). */
+function runOnMachine(s: MachineScenario, opts: RunOptions): RunResult {
+  const m = new Machine(machineOptions(s, opts, DEFAULT_COST_PROFILE));
+  const rng = scenarioRng(opts);
+  return settle(
+    m,
+    () => s.setup(m, rng),
+    () => {},
+  );
 }
 
-export interface ExploreResult {
-  runs: number;
-  deadlocks: number;
-  found: Found | null;
+/** Run either kind of scenario once. */
+export function runAnyScenario(s: AnyScenario, opts: RunOptions): RunResult {
+  return "setup" in s ? runOnMachine(s, opts) : runScenario(s, opts);
 }
 
-export interface ExploreOptions {
-  /** How many seeds to run, each under every policy. */
-  seeds: number;
-  /** The first seed (default 1): a found violation replays with its own seed and seeds 1. */
-  firstSeed?: number;
-  faults?: readonly string[];
-  policies?: readonly Policy[];
+/** The machine shape of a scenario that runs on the bare machine (see onMachine). */
+export interface MachineShape {
+  cpus: number;
+  /** Default 400: these scenarios run a few hundred steps. */
+  pctSteps?: number;
+  /** Default 3. */
+  pctDepth?: number;
+  /** Default 48. */
+  traceSteps?: number;
 }
 
 /**
- * Run `s` for seeds firstSeed..firstSeed+seeds-1, each under every policy (seed-major, so a
- * fault is found early whichever policy finds it); stop at the first violation.
+ * A scenario that needs only the machine (a sync primitive, an mm structure): `setup` spawns
+ * its tasks on the machine and may draw from the scenario's own PRNG. It runs with the
+ * calibrated profile (no compressed grace periods) and no kernel around it.
  */
-export function explore(s: Scenario, opts: ExploreOptions): ExploreResult {
-  const policies = opts.policies ?? (["random", "pct"] as const);
-  const first = opts.firstSeed ?? 1;
-  let runs = 0;
-  let deadlocks = 0;
-  for (let seed = first; seed < first + opts.seeds; seed++) {
-    for (const policy of policies) {
-      runs++;
-      const r = runScenario(s, { seed, policy, faults: opts.faults });
-      if (r.deadlocked) deadlocks++;
-      if (r.violation !== null)
-        return { runs, deadlocks, found: { violation: r.violation, seed, policy, runs } };
-    }
-  }
-  return { runs, deadlocks, found: null };
+export function onMachine(shape: MachineShape, setup: (m: Machine, rng: Prng) => void): MachineScenario {
+  return {
+    cpus: shape.cpus,
+    pctSteps: shape.pctSteps ?? 400,
+    pctDepth: shape.pctDepth ?? 3,
+    traceSteps: shape.traceSteps ?? 48,
+    setup,
+  };
 }

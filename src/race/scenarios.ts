@@ -5,8 +5,9 @@
  * `probelab race` runs them by name and the exploration tests in test/kernel/uprobes run them
  * with their assertions.
  */
-import type { UprobeFault } from "../kernel/faults.js";
+import { UPROBE_FAULTS, type UprobeFault } from "../kernel/faults.js";
 import { do_mprotect, do_mremap, do_munmap, PROT_EXEC, PROT_READ } from "../kernel/mm/index.js";
+import { MM_FAULTS, type MmFault } from "../kernel/mm/options.js";
 import {
   type Registration,
   RI_TIMER_PERIOD_NS,
@@ -14,7 +15,19 @@ import {
   uprobe_unregister_nosync,
   uprobe_unregister_sync,
 } from "../kernel/uprobes/index.js";
-import { type CounterOptions, counter, type Fn, functions, P, type Scenario, TEXT } from "./harness.js";
+import { SYNC_FAULTS, type SyncFault } from "../sim/sync/faults.js";
+import {
+  type AnyScenario,
+  type CounterOptions,
+  counter,
+  type Fn,
+  functions,
+  P,
+  type Scenario,
+  TEXT,
+} from "./harness.js";
+import { MM_RACE_SCENARIOS } from "./mm-scenarios.js";
+import { SYNC_RACE_SCENARIOS } from "./sync-scenarios.js";
 
 // ---------------------------------------------------------------- lookup (R1, R5, R6)
 
@@ -378,6 +391,20 @@ export function churn(): Scenario {
 
 // ---------------------------------------------------------------- the table
 
+/** Every fault switch a scenario can name: the uprobes, mm and sync-primitive ones. */
+export type RaceFault = UprobeFault | MmFault | SyncFault;
+
+const FAULT_DESCRIPTIONS = new Map<string, string>([
+  ...Object.entries(UPROBE_FAULTS),
+  ...Object.entries(MM_FAULTS),
+  ...Object.entries(SYNC_FAULTS),
+]);
+
+/** What the fault switch removes, in one line. */
+export function faultDescription(fault: RaceFault): string {
+  return FAULT_DESCRIPTIONS.get(fault) ?? fault;
+}
+
 /** A race scenario by name, with the fault switch that breaks it. */
 export interface RaceScenario {
   /** Lower-case, race number first: `r1-speculative-vs-munmap`. */
@@ -385,8 +412,8 @@ export interface RaceScenario {
   /** One line: who races whom. */
   description: string;
   /** The switch that removes the check this scenario exercises. */
-  fault: UprobeFault;
-  build(): Scenario;
+  fault: RaceFault;
+  build(): AnyScenario;
 }
 
 export const RACE_SCENARIOS: readonly RaceScenario[] = [
@@ -462,6 +489,8 @@ export const RACE_SCENARIOS: readonly RaceScenario[] = [
     fault: "unregister-skip-sync",
     build: churn,
   },
+  ...MM_RACE_SCENARIOS,
+  ...SYNC_RACE_SCENARIOS,
 ];
 
 export function findRaceScenario(name: string): RaceScenario | undefined {

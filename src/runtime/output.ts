@@ -236,7 +236,11 @@ export class OutputRing {
     return true;
   }
 
-  /** Delivers every queued event in order; returns how many events were delivered. */
+  /**
+   * Delivers every queued event in order; returns how many events were delivered. Once an
+   * exit event is delivered the rest is dropped, as bpftrace's user space ignores whatever
+   * it reads after the exit (other CPUs' earlier events were queued before it and do print).
+   */
   drain(consumer: OutputConsumer): number {
     let n = 0;
     while (this.size > 0) {
@@ -249,12 +253,24 @@ export class OutputRing {
       slot.map = undefined;
       slot.value = 0;
       n++;
+      if (slot.kind === "exit") this.discard();
     }
     if (this.lostPending > 0) {
       consumer.lostEvents(this.lostPending);
       this.lostPending = 0;
     }
     return n;
+  }
+
+  /** Forgets every queued event (and the count of lost ones): nobody will read them. */
+  private discard(): void {
+    for (; this.size > 0; this.size--) {
+      const slot = this.slots[this.head]!;
+      slot.map = undefined;
+      slot.value = 0;
+      this.head = (this.head + 1) % this.capacity;
+    }
+    this.lostPending = 0;
   }
 }
 

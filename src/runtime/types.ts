@@ -16,6 +16,8 @@ export interface IntValueType {
   kind: "int";
   bits: IntBits;
   signed: boolean;
+  /** An enum's variant names by decimal value: such a value prints as its name (text, not JSON). */
+  names?: ReadonlyMap<string, string>;
 }
 export interface BoolValueType {
   kind: "bool";
@@ -42,10 +44,17 @@ export interface UsymValueType {
   kind: "usym";
   resolve?: SymbolResolver;
 }
-/** A user stack: frame addresses, innermost first; `resolve` names one frame (`f+1`). */
+/**
+ * Names one stack frame: `sym+off`, with ` (file)` after it in perf mode; undefined when no
+ * symbol holds the address.
+ */
+export type FrameResolver = (addr: Int, perf: boolean) => string | undefined;
+
+/** A user stack: frame addresses, innermost first, printed in bpftrace's `mode` (default bpftrace). */
 export interface UstackValueType {
   kind: "ustack";
-  resolve?: SymbolResolver;
+  mode?: "bpftrace" | "perf" | "raw";
+  resolve?: FrameResolver;
 }
 /** A `strftime(fmt, ns)` result: the value is wall-clock ns, printed through `format`. */
 export interface TimestampValueType {

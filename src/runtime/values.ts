@@ -1,12 +1,12 @@
 /**
  * Values: construction helpers (strings with max_strlen, records), zero values, the text form
- * bpftrace prints (language.md 4.2) and the JSON form of `-f json`. Rendering runs only when
+ * bpftrace prints (docs/language.md, "Output") and the JSON form of `-f json`. Rendering runs only when
  * output is printed, never on the per-hit path.
  */
 
 import { compare, type Int, toBig, toDecimal, toHex } from "./int64.js";
 import { formatStrftime } from "./strftime.js";
-import type { RecordValue, Value, ValueType } from "./types.js";
+import type { RecordValue, UstackValueType, Value, ValueType } from "./types.js";
 
 /** bpftrace's default `str_trunc_trailer`. */
 export const DEFAULT_TRUNC_TRAILER = "..";
@@ -99,18 +99,30 @@ export function formatSymbol(addr: Int, resolve?: (a: Int) => string | undefined
   return resolve?.(addr) ?? "0x" + toHex(addr);
 }
 
-/** A user stack in bpftrace mode: a newline, then one frame per line indented 8 spaces. */
-export function formatStack(frames: readonly Value[], resolve?: (a: Int) => string | undefined): string {
+/**
+ * A stack as bpftrace prints one: a newline, then a line per frame, innermost first. bpftrace
+ * mode indents `sym+off` by 8 spaces; perf mode is a tab, the hex address and `sym+off (file)`;
+ * raw mode is the bare hex address.
+ */
+export function formatStack(frames: readonly Value[], type: UstackValueType): string {
   let s = "\n";
-  for (const f of frames) s += "        " + formatSymbol(f as Int, resolve) + "\n";
+  for (const f of frames) {
+    const addr = f as Int;
+    if (type.mode === "raw") s += toHex(addr) + "\n";
+    else if (type.mode === "perf")
+      s += "\t" + toHex(addr) + " " + (type.resolve?.(addr, true) ?? "[unknown]") + "\n";
+    else s += "        " + (type.resolve?.(addr, false) ?? "0x" + toHex(addr)) + "\n";
+  }
   return s;
 }
 
 /** The text form of a value (print, map keys and values, `%s`). */
 export function renderValue(v: Value, type: ValueType = inferType(v)): string {
   switch (type.kind) {
-    case "int":
-      return toDecimal(v as Int);
+    case "int": {
+      const n = toDecimal(v as Int);
+      return type.names?.get(n) ?? n;
+    }
     case "bool":
       return v ? "true" : "false";
     case "string": {
@@ -137,7 +149,7 @@ export function renderValue(v: Value, type: ValueType = inferType(v)): string {
     case "usym":
       return formatSymbol(v as Int, type.resolve);
     case "ustack":
-      return formatStack(v as readonly Value[], type.resolve);
+      return formatStack(v as readonly Value[], type);
     case "timestamp":
       return formatStrftime(type.format, v as Int);
     case "buffer":

@@ -126,6 +126,27 @@ export interface MachineOptions {
   pctSteps?: number;
   /** Named fault switches: each removes one safety check from the model (see faults in kernel/). */
   faults?: Iterable<string>;
+  /** Exploration: told of every step as it ends (coverage, schedule recording, timelines). */
+  observer?: StepObserver;
+  /** Exploration: picks the CPU of every step instead of the policy (replaying a schedule). */
+  chooser?: Chooser;
+}
+
+/** Sees each step once it has run: the CPU it ran on, the task, its label, start and end times. */
+export interface StepObserver {
+  step(cpu: number, task: Task, label: string, start: number, end: number): void;
+  /** A lock named `lock` was taken (or released) by `task` at `time` (see Machine.noteLock). */
+  lock?(lock: string, acquired: boolean, cpu: number, task: Task, time: number): void;
+}
+
+/**
+ * Chooses the CPU of the next step among the runnable ones (in heap order, not by id), told
+ * what the policy proposes (the policy still draws from the machine's PRNG, so a chooser that
+ * returns the proposal changes nothing). Replaying a recorded or shrunk schedule is a chooser;
+ * so is the exhaustive enumerator. It may call m.stop() to cut a run short.
+ */
+export interface Chooser {
+  pick(m: Machine, runnable: readonly Cpu[], proposed: Cpu): Cpu;
 }
 
 /** An invariant of the model was broken; `interleaving` is the schedule that broke it. */
@@ -178,6 +199,8 @@ export class Machine {
   private pctLast: Cpu | null = null;
   private pctRun = 0;
   private pctStarvation = 0;
+  private readonly observer: StepObserver | null;
+  private readonly chooser: Chooser | null;
 
   constructor(opts: MachineOptions) {
     if (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > 128) {
@@ -189,6 +212,8 @@ export class Machine {
     this.byPriority = this.policy === "pct";
     this.profile = opts.profile ?? { ...DEFAULT_COST_PROFILE };
     this.faults = new Set(opts.faults ?? []);
+    this.observer = opts.observer ?? null;
+    this.chooser = opts.chooser ?? null;
     this.cpus = [];
     for (let i = 0; i < opts.cpus; i++) this.cpus.push(new Cpu(i));
     this.interconnectFree = new Float64Array(this.profile.sockets);
@@ -533,6 +558,7 @@ export class Machine {
     }
     cpu.acc = 0;
     cpu.busy += cpu.clock - before;
+    if (this.observer !== null) this.observe(cpu, task, before);
     this.task = null;
     if (this.byPriority) this.pctStep(cpu);
     this.reschedule(cpu);
@@ -652,8 +678,8 @@ export class Machine {
   // ---------------------------------------------------------------- exploration
 
   private pickExploring(): Cpu {
-    if (this.policy === "pct") return this.heap[0];
-    return this.heap[this.rng.below(this.heap.length)];
+    const proposed = this.policy === "pct" ? this.heap[0] : this.heap[this.rng.below(this.heap.length)];
+    return this.chooser === null ? proposed : this.chooser.pick(this, this.heap, proposed);
   }
 
   private setupPct(depth: number, steps: number): void {
@@ -701,6 +727,13 @@ export class Machine {
     this.label = "";
   }
 
+  /** Tell the observer about the step that just ran (its label is consumed, as record does). */
+  private observe(cpu: Cpu, task: Task, start: number): void {
+    const label = this.traceSize > 0 ? this.traceLabel[this.steps % this.traceSize] : this.label;
+    this.label = "";
+    this.observer!.step(cpu.id, task, label, start, cpu.clock);
+  }
+
   /** The last recorded steps, oldest first: what ran where and when (exact times). */
   traceEvents(): TraceEvent[] {
     const events: TraceEvent[] = [];
@@ -725,6 +758,12 @@ export class Machine {
     return this.traceEvents()
       .map((e) => `  step ${e.step} cpu${e.cpu} t=${Math.round(e.time)}ns ${e.name}: ${e.label || "-"}`)
       .join("\n");
+  }
+
+  /** The running task took or released `lock`: timelines draw lock holds and hand-offs from it. */
+  noteLock(lock: string, acquired: boolean): void {
+    const o = this.observer;
+    if (o !== null && o.lock !== undefined) o.lock(lock, acquired, this.cpu.id, this.task!, this.now());
   }
 
   /** Report a broken invariant: throws a SimViolation carrying the interleaving that led here. */

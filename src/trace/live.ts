@@ -4,7 +4,7 @@
  */
 
 import { printMaps } from "../runtime/index.js";
-import { percentileFromHist } from "../tui/histogram.js";
+import { percentileFromHist } from "./latency.js";
 import { IntervalProbe } from "./interval-probe.js";
 import { type LoadedScript, Session } from "./session.js";
 import type { AttachResult, LiveSession, ProbeRow, SessionSnapshot } from "./snapshot.js";

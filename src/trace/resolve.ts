@@ -13,7 +13,7 @@ import {
   hasWildcard,
   matchSymbols,
   resolveTarget,
-  symbolAtOffset,
+  symbolAtVaddr,
   type Workload,
 } from "../process/index.js";
 
@@ -97,17 +97,22 @@ function resolveInBinary(
 ): ConcreteProbe[] {
   const prefix = `${kind}:${target}:`;
   if (ap.address !== undefined) {
-    const offset = Number(ap.address);
-    const symbol = symbolAtOffset(binary, offset);
-    if (symbol === undefined) {
-      diagnostics.push({
-        severity: "error",
-        message: `Could not resolve address: ${binary.path}:0x${offset.toString(16)}`,
-        span: ap.span,
-        hints: [],
-      });
+    // As bpftrace: the address is a virtual address of the file; the symbol holding it and
+    // the distance into it give the file offset the uprobe goes at.
+    const addr = Number(ap.address);
+    const symbol = symbolAtVaddr(binary, addr);
+    const into = symbol === undefined ? 0 : addr - symbol.vaddr;
+    const problem =
+      symbol === undefined
+        ? `Could not resolve address: ${binary.path}:0x${addr.toString(16)}`
+        : kind === "uretprobe" && into !== 0
+          ? `uretprobes cannot be attached at function offset. (address resolved to: ${symbol.name}+${into})`
+          : undefined;
+    if (problem !== undefined || symbol === undefined) {
+      diagnostics.push({ severity: "error", message: problem ?? "", span: ap.span, hints: [] });
       return [];
     }
+    const offset = symbol.offset + into;
     return [{ kind, binary, symbol, offset, name: `${prefix}${symbol.name}`, func: symbol.name }];
   }
   const extra = ap.offset === undefined ? 0 : Number(ap.offset);

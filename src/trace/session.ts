@@ -6,7 +6,8 @@
  *
  * exit(): the probe that calls it stops at once; the session acts on it at the next slice
  * boundary (every `sliceNs` of simulated time), as bpftrace's user space reads the exit event
- * asynchronously, so hits on other CPUs until then still count.
+ * asynchronously, so hits on other CPUs until then still count; their output after the exit
+ * event is dropped (OutputRing.drain).
  */
 import {
   type CompiledScript,
@@ -18,10 +19,12 @@ import {
 } from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
 import { Kernel } from "../kernel/kernel.js";
+import { TaskStruct } from "../kernel/task.js";
 import { type Registration, uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
 import { type Diagnostic, formatDiagnostics, frontEnd, type SourceFile } from "../lang/index.js";
 import type { Workload } from "../process/load.js";
 import { SimProcess } from "../process/process.js";
+import { unwindUserStack } from "../process/user-stack.js";
 import { JsonWriter, OutputRing, type Sink, TextWriter } from "../runtime/index.js";
 import type { Sub } from "../sim/machine.js";
 import { Prng } from "../sim/prng.js";
@@ -42,6 +45,12 @@ export interface SessionOptions {
   faults?: readonly string[];
   /** Simulated ns between output drains and exit checks. */
   sliceNs?: number;
+  /**
+   * bpftrace's `-c CMD` contract (what `run` wants): the process execs only once the first
+   * script's probes are all registered. Otherwise (`top`, benches) it starts at once and
+   * probes attach to it while it runs.
+   */
+  attachBeforeStart?: boolean;
 }
 
 export class SessionError extends Error {}
@@ -82,7 +91,8 @@ export class Session {
   /** A script whose exit() ends only itself called it: it ends at the next slice boundary. */
   private scriptEndRequested = false;
   private nextProbeId = 1;
-  private readonly sliceNs: number;
+  /** Simulated ns between output drains and exit checks. */
+  readonly sliceNs: number;
   private readonly rng: Prng;
 
   constructor(readonly opts: SessionOptions) {
@@ -91,6 +101,7 @@ export class Session {
       opts.kernelProfile,
     );
     this.process = opts.workload === null ? null : new SimProcess(this.kernel, opts.workload);
+    if (!opts.attachBeforeStart) this.process?.start();
     this.sliceNs = opts.sliceNs ?? 10_000_000;
     this.rng = new Prng(opts.seed ^ 0x5eed);
     const proc = this.process;
@@ -101,6 +112,11 @@ export class Session {
         readBytes: (addr, len) => (proc === null ? null : proc.readBytes(addr, len)),
       },
       symbolize: (addr) => (proc === null ? null : proc.symbolize(addr)),
+      symbolizeFrame: (addr, perf) => (proc === null ? null : proc.symbolizeFrame(addr, perf)),
+      ustack: (limit) => {
+        const task = this.m.task?.ctx;
+        return unwindUserStack(task instanceof TaskStruct ? task.userStack : null, this.ctx.ip, limit);
+      },
       rand: () => this.rng.nextU32(),
     });
   }
@@ -286,7 +302,12 @@ export class Session {
 
   /** Start the tracer task unless it is already running (it then picks the new requests up). */
   private applyRequests(): void {
-    if (this.tracerBusy || this.requests.size === 0 || this.process === null) return;
+    const proc = this.process;
+    if (this.tracerBusy || proc === null) return;
+    if (this.requests.size === 0) {
+      proc.start(); // nothing to register: the process need not wait
+      return;
+    }
     this.tracerBusy = true;
     const session = this;
     this.m.spawn("bpftrace", function* (): Sub<void> {
@@ -295,6 +316,7 @@ export class Session {
       } finally {
         session.tracerBusy = false;
       }
+      proc.start();
     });
   }
 
@@ -403,6 +425,8 @@ export class Session {
     ctx.comm = "bpftrace";
     ctx.probe = "end";
     ctx.nsecs = Math.floor(this.m.minClock());
+    // What is queued up to an exit() is read first: end's own output comes after it.
+    s.ring.drain(s.writer);
     s.compiled.runEnd(ctx);
     s.ring.drain(s.writer);
     s.writer.end(s.compiled.maps, s.printMapsOnExit);

@@ -77,8 +77,8 @@ export class TraceProbe {
     data.value = this.m.now();
     return 0;
   };
-  private readonly returnHandler: UprobeConsumer["ret_handler"] = (_uc, _func, regs, data) =>
-    this.onReturn(regs, data.value as number);
+  private readonly returnHandler: UprobeConsumer["ret_handler"] = (_uc, func, regs, data) =>
+    this.onReturn(regs, func, data.value as number);
 
   /** Total hits delivered (the uprobe_profile file's sum over CPUs). */
   hits(): number {
@@ -107,13 +107,16 @@ export class TraceProbe {
     return 0;
   }
 
-  private onReturn(regs: PtRegs, entryNs: number): number {
+  /** `func` is the returning function's entry address (what the kernel puts in utask->vaddr). */
+  private onReturn(regs: PtRegs, func: number, entryNs: number): number {
     this.countHit();
     const lat = this.m.now() - entryNs;
     this.latency[histBucket(lat)]++;
     this.latencyCount++;
     if (lat > this.latencyMax) this.latencyMax = lat;
     this.fill(regs);
+    // At a return, ip is the trampoline's: `func` names the function that returned.
+    this.ctx.funcAddr = func;
     this.ctx.retval = regs.ax;
     this.compiled.run(this.ctx);
     this.onRun();

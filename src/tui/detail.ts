@@ -4,9 +4,10 @@
  * fitted into the rows the panel was given.
  */
 
+import { percentileFromHist } from "../trace/latency.js";
 import type { ProbeRow, SessionSnapshot } from "../trace/snapshot.js";
 import { formatCount, formatDuration } from "./format.js";
-import { percentileFromHist, renderHist } from "./histogram.js";
+import { renderHist } from "./histogram.js";
 
 export type Tone = "title" | "heading" | "body" | "dim";
 

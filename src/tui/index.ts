@@ -1,5 +1,6 @@
 /** The public face of the live view, for the CLI and for tests. */
 
+export { bucketBounds, percentileFromHist } from "../trace/latency.js";
 export type { DetailLine, Tone } from "./detail.js";
 export { detailLines } from "./detail.js";
 export {
@@ -12,7 +13,7 @@ export {
   sparkline,
   truncate,
 } from "./format.js";
-export { bucketBounds, histIndex, histLabel, percentileFromHist, renderHist } from "./histogram.js";
+export { histIndex, histLabel, renderHist } from "./histogram.js";
 export type { Command, KeyBinding, KeyFlags, KeyScope, SingleKey } from "./keymap.js";
 export { footerHints, helpLines, KEYMAP, keyName, lookupKey, splitKeys } from "./keymap.js";
 export type { ColumnKey, SortColumn, SortOrder, TableColumn } from "./model.js";

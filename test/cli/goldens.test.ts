@@ -3,15 +3,19 @@
  * A run is deterministic (same seed, same bytes), so any change in what a user sees shows up
  * here. When a change is intended (say the scheduler's costs moved), regenerate with
  *   UPDATE_GOLDENS=1 npx vitest run test/cli/goldens.test.ts
- * and read the diff before committing it.
+ * and read the diff before committing it. A missing golden fails (test/cli/golden-file.ts).
+ *
+ * These are model goldens as much as format goldens: the counts come from the cost model, so a
+ * cost change rewrites them. The output format on its own is pinned by the conformance cases.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { expectGolden } from "./golden-file.js";
 import { probelab } from "./harness.js";
 
 const DIR = join(process.cwd(), "test", "cli", "goldens");
-const UPDATE = process.env.UPDATE_GOLDENS === "1";
 
 /** Short runs on 2 CPUs: enough hits to fill every bucket kind, quick enough for a test. */
 const SHORT = ["--duration", "20ms", "--cpus", "2", "--seed", "1"];
@@ -97,10 +101,24 @@ begin { printf("start\\n"); }`,
 ];
 
 function check(file: string, actual: string): void {
-  const path = join(DIR, file);
-  if (UPDATE || !existsSync(path)) writeFileSync(path, actual);
-  expect(actual).toBe(readFileSync(path, "utf8"));
+  expectGolden(join(DIR, file), actual);
 }
+
+describe("golden files", () => {
+  test("a missing golden fails and is not created, unless goldens are being updated", () => {
+    const dir = mkdtempSync(join(tmpdir(), "probelab-golden-"));
+    try {
+      const path = join(dir, "missing.out");
+      expect(() => expectGolden(path, "output\n", false)).toThrow(/golden file .*missing\.out is missing/);
+      expect(existsSync(path)).toBe(false);
+      expectGolden(path, "output\n", true);
+      expect(() => expectGolden(path, "output\n", false)).not.toThrow();
+      expect(() => expectGolden(path, "changed\n", false)).toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("end-to-end goldens on bundled workloads", () => {
   for (const g of GOLDENS) {

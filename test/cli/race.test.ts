@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { UPROBE_FAULTS } from "../../src/kernel/faults.js";
+import { MM_FAULTS } from "../../src/kernel/mm/options.js";
 import { RACE_SCENARIOS } from "../../src/race/scenarios.js";
+import { SYNC_FAULTS } from "../../src/sim/sync/faults.js";
 import { noStackTrace, probelab } from "./harness.js";
 
 describe("probelab race", () => {
@@ -19,57 +21,124 @@ describe("probelab race", () => {
     expect(r.stdout).toMatch(/^churn\s+unregister-skip-sync\s+batched attach\/detach churn/m);
   });
 
-  it("pairs every uprobe fault switch with at least one scenario", () => {
-    const covered = new Set(RACE_SCENARIOS.map((s) => s.fault));
-    expect([...covered].sort()).toEqual(Object.keys(UPROBE_FAULTS).sort());
+  it("pairs every uprobe, sync and mm fault switch with at least one scenario", () => {
+    const covered = new Set<string>(RACE_SCENARIOS.map((s) => s.fault));
+    const all = [...Object.keys(UPROBE_FAULTS), ...Object.keys(SYNC_FAULTS), ...Object.keys(MM_FAULTS)];
+    expect(all.filter((f) => !covered.has(f))).toEqual(["vma-skip-mmgrab"]);
+    expect(covered.size).toBe(all.length - 1);
   });
 
-  it("without --fault explores cleanly and exits 0", async () => {
+  it("lists the sync-primitive and mm scenarios with their switches", async () => {
+    const r = await probelab(["race"]);
+    expect(r.stdout).toMatch(/^seqcount-torn-read\s+seqcount-skip-retry\s+seqcount readers/m);
+    expect(r.stdout).toMatch(/^r23-maps-vs-split\s+maps-skip-gap-recheck\s+the per-VMA/m);
+  });
+
+  it("runs an mm scenario and a sync scenario from the CLI, clean and with the fault", async () => {
+    const clean = await probelab(["race", "rwsem-fifo", "--seeds", "30"]);
+    expect(clean.status).toBe(0);
+    expect(clean.stdout).toContain("no violation in 60 runs");
+    const broken = await probelab(["race", "r22-vma-read-vs-write-lock", "--fault"]);
+    expect(broken.status).toBe(0);
+    expect(broken.stdout).toMatch(/^fault vma-skip-seq-recheck: on \(vma_start_read does not re-check/m);
+    expect(broken.stdout).toMatch(/writer owns it|reader\(s\) hold it/);
+  });
+
+  it("without --fault explores cleanly, reports coverage and exits 0", async () => {
     const r = await probelab(["race", "r5-tree-walk-vs-insert-erase", "--seeds", "20"]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe(
-      [
-        "race r5-tree-walk-vs-insert-erase: lockless uprobes_tree walk vs inserts and erases at other offsets",
-        "fault tree-skip-seq-retry: off (R5: find_uprobe_rcu returns a miss without re-checking uprobes_seqcount)",
-        "exploring seeds 1-20, policy random+pct",
-        "no violation in 40 runs",
-        "",
-      ].join("\n"),
+    const lines = r.stdout.split("\n");
+    expect(lines.slice(0, 3)).toEqual([
+      "race r5-tree-walk-vs-insert-erase: lockless uprobes_tree walk vs inserts and erases at other offsets",
+      "fault tree-skip-seq-retry: off (R5: find_uprobe_rcu returns a miss without re-checking uprobes_seqcount)",
+      "exploring seeds 1-20, policy random+pct",
+    ]);
+    expect(lines[3]).toMatch(
+      /^coverage: \d+ distinct interleavings of labelled steps in 40 runs; \d+ cross-CPU step pairs, (none new after run \d+|still growing at the last run)$/,
     );
+    expect(lines.slice(4)).toEqual(["no violation in 40 runs", ""]);
   });
 
-  it("with --fault finds the race and prints the message, the replay line and the interleaving", async () => {
+  it("with --fault finds the race, shrinks it and prints per-CPU columns with replay lines", async () => {
+    const r = await probelab(["race", "seqcount-torn-read", "--fault"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^fault seqcount-skip-retry: on \(read_seqcount_retry always says/m);
+    expect(r.stdout).toMatch(
+      /^ {2}seqcount reader accepted a torn read a=\d+ b=\d+ \(seed 1, policy random\)$/m,
+    );
+    expect(r.stdout).toMatch(/^replay: probelab race seqcount-torn-read --fault --seed 1 --policy random$/m);
+    const sizes =
+      /^shrunk from (\d+) steps, (\d+) preemptions to (\d+) steps, (\d+) preemptions in \d+ replays$/m.exec(
+        r.stdout,
+      );
+    expect(sizes).not.toBeNull();
+    expect(Number(sizes![4])).toBeLessThan(Number(sizes![2]));
+    const minimal =
+      /^minimal: probelab race seqcount-torn-read --fault --seed 1 --policy random --schedule '([\d:,]+)'$/m.exec(
+        r.stdout,
+      );
+    expect(minimal).not.toBeNull();
+    expect(r.stdout).toMatch(/^ {2}step {2}cpu0 +\| cpu1 +\| cpu2$/m);
+    expect(r.stdout).toMatch(/^ +\d+ +\| +\|>reader: /m);
+    expect(r.stdout).toMatch(/^broken: seqcount reader accepted a torn read/m);
+
+    // The --schedule line replays the minimal schedule in one run, to the same violation.
+    const again = await probelab([
+      "race",
+      "seqcount-torn-read",
+      "--fault",
+      "--seed",
+      "1",
+      "--policy",
+      "random",
+      "--schedule",
+      minimal![1],
+    ]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain(`replaying seed 1, policy random, schedule '${minimal![1]}'`);
+    const broken = (s: string) => s.split("\n").find((l) => l.startsWith("broken: "));
+    expect(broken(again.stdout)).toBe(broken(r.stdout));
+    // Output is a pure function of the command line.
+    expect((await probelab(["race", "seqcount-torn-read", "--fault"])).stdout).toBe(r.stdout);
+  });
+
+  it("the replay line reproduces the violation and the same minimal counterexample", async () => {
     const r = await probelab(["race", "r9-handler-after-unregister", "--fault"]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^fault unregister-skip-sync: on \(R9: /m);
     expect(r.stdout).toMatch(/^ {2}R9: consumer \d+ called after its unregister/m);
     const replay =
       /^replay: probelab race r9-handler-after-unregister --fault --seed (\d+) --policy (random|pct)$/m.exec(
         r.stdout,
       );
     expect(replay).not.toBeNull();
-    expect(r.stdout).toMatch(
-      /^interleaving \(the last recorded steps, oldest first\):\n {2}step \d+ cpu\d /m,
-    );
-    expect(r.stdout.split("\n").filter((l) => /^ {2}step \d+ cpu\d/.test(l)).length).toBeGreaterThan(10);
-
-    // The replay line reproduces the same violation and interleaving in one run, and the
-    // output is a pure function of the command line.
     const [, seed, policy] = replay!;
-    const again = await probelab([
-      "race",
-      "r9-handler-after-unregister",
-      "--fault",
-      "--seed",
-      seed,
-      "--policy",
-      policy,
-    ]);
+    const args = ["race", "r9-handler-after-unregister", "--fault", "--seed", seed, "--policy", policy];
+    const again = await probelab(args);
     expect(again.status).toBe(0);
     expect(again.stdout).toContain("violation in run 1 of the exploration:");
     const tail = (s: string) => s.slice(s.indexOf("  R9: "));
     expect(tail(again.stdout)).toBe(tail(r.stdout));
-    expect((await probelab(["race", "r9-handler-after-unregister", "--fault"])).stdout).toBe(r.stdout);
+  });
+
+  it("--no-shrink prints the raw interleaving instead", async () => {
+    const r = await probelab(["race", "seqcount-torn-read", "--fault", "--no-shrink"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /^interleaving \(the last recorded steps, oldest first\):\n {2}step \d+ cpu\d /m,
+    );
+    expect(r.stdout).not.toContain("shrunk from");
+  });
+
+  it("bad --schedule values are usage errors", async () => {
+    const base = ["race", "seqcount-torn-read", "--fault", "--seed", "1", "--policy", "random"];
+    const bad = await probelab([...base, "--schedule", "12-1"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('ERROR: --schedule: "12-1" is not STEP:CPU\n');
+    const order = await probelab([...base, "--schedule", "5:1,3:0"]);
+    expect(order.stderr).toBe('ERROR: --schedule: steps must increase ("3:0")\n');
+    const noSeed = await probelab(["race", "seqcount-torn-read", "--schedule", "5:1"]);
+    expect(noSeed.status).toBe(2);
+    expect(noSeed.stderr).toMatch(/--schedule replays one run: give it --seed and --policy random or pct/);
   });
 
   it("exits 1 when --fault finds nothing in the seeds given", async () => {
@@ -95,8 +164,8 @@ describe("probelab race", () => {
     );
     const far = await probelab(["race", "nosuch"]);
     expect(far.status).toBe(2);
-    expect(far.stderr).toMatch(
-      /^ERROR: unknown race scenario "nosuch"; known: r1-speculative-vs-munmap, .*churn /,
+    expect(far.stderr).toBe(
+      `ERROR: unknown race scenario "nosuch"; \`probelab race\` lists the ${RACE_SCENARIOS.length} scenarios\n`,
     );
     expect(noStackTrace(far.stderr)).toBe(true);
   });

@@ -96,10 +96,19 @@ describe("builtins from the hit context", () => {
     expect(r.stdout.split("\n")[0]).toBe("main 0x1234");
   });
 
+  const FRAMES = new Map([
+    [0x1004, "parse_header+4"],
+    [0x2012, "handle_request+18"],
+    [0x3009, "main+9"],
+  ]);
+
   test("ustack as a map key prints one frame per line", () => {
     const r = runScript("uprobe:/bin/x:f { @[ustack] = count(); } begin {}", {
       between: (script, ctx) =>
-        hit(script, ctx, 0, { ustack: () => ["parse_header+4", "handle_request+18", "main+9"] }),
+        hit(script, ctx, 0, {
+          ustack: () => [0x1004, 0x2012, 0x3009],
+          symbolizeFrame: (a) => FRAMES.get(a) ?? null,
+        }),
     });
     expect(r.stdout).toBe(
       "\n\n@[\n        parse_header+4\n        handle_request+18\n        main+9\n]: 1\n",
@@ -108,7 +117,7 @@ describe("builtins from the hit context", () => {
 
   test("len(ustack) is the stack depth", () => {
     const r = runScript('uprobe:/bin/x:f { printf("%d\\n", len(ustack)); } begin {}', {
-      between: (script, ctx) => hit(script, ctx, 0, { ustack: () => ["a", "b", "c"] }),
+      between: (script, ctx) => hit(script, ctx, 0, { ustack: () => [1, 2, 3] }),
     });
     expect(r.stdout.split("\n")[0]).toBe("3");
   });

@@ -13,7 +13,7 @@ test("-d tokens lists each token with its position", () => {
 test("-d ast prints the tree with spans", () => {
   expect(dumpAst(src)).toBe(
     [
-      "program config=[] mapDecls=[] structs=[] macros=[] @1:1-36",
+      "program config=[] mapDecls=[] structs=[] enums=[] macros=[] @1:1-36",
       "  probes[0]: probe index=0 @1:1-36",
       '    attachPoints[0]: attachPoint provider="begin" raw="begin" parts=[] canonical="begin" @1:1-6',
       "    body: block @1:7-36",

@@ -67,11 +67,16 @@ describe("struct definitions: parsing", () => {
     expect(errors("struct Foo { m; } begin { }")).toEqual(["syntax: member 'm' needs a type"]);
   });
 
-  test("#include and enum definitions stay unsupported with a clear message", () => {
+  test("#include stays unsupported with a clear message", () => {
     expect(errors("#include <stdio.h>\nstruct Foo { int m; } begin { }")).toEqual([
       "C preprocessor directives (#include, #define) are not supported by probelab",
     ]);
-    expect(errors("enum E { A, B } begin { }")).toEqual(["C enum definitions are not supported by probelab"]);
+  });
+
+  test("enums: unknown enum in a cast, redefined enum or variant", () => {
+    expect(errors("enum E { A, B } begin { print((enum F)1); }")[0]).toMatch(/^Unknown enum: enum F/);
+    expect(errors("enum E { A } enum E { B } begin { }")).toEqual(["Redefinition of enum E"]);
+    expect(errors("enum E { A } enum { A } begin { }")).toEqual(["Redefinition of enum variant A"]);
   });
 });
 
@@ -267,11 +272,11 @@ describe("casts, member access and dereference: diagnostics", () => {
     ]);
   });
 
-  test("pointer arithmetic is refused rather than computed unscaled", () => {
-    expect(errors(`${FOO} uprobe:/bin/x:f { $p = (struct Foo *)arg0; $q = $p + 1; }`)).toEqual([
-      "pointer arithmetic is not supported by probelab: cast the pointer to uint64 first",
-    ]);
-    ok(`${FOO} uprobe:/bin/x:f { $p = (struct Foo *)arg0; $q = (uint64)$p + 8; }`);
+  test("a struct pointer takes + and - of an integer, not *", () => {
+    ok(`${FOO} uprobe:/bin/x:f { $p = (struct Foo *)arg0; $q = $p + 1; $n = $q - $p; }`);
+    expect(errors(`${FOO} uprobe:/bin/x:f { $p = (struct Foo *)arg0; $q = $p * 2; }`)[0]).toMatch(
+      /^Type mismatch for '\*': struct Foo \* and/,
+    );
   });
 
   test("a struct value is not a condition; mixing struct and pointer types is a mismatch", () => {

@@ -26,7 +26,7 @@ describe("strings", () => {
   });
 });
 
-describe("text rendering (language.md 4.2)", () => {
+describe("text rendering (docs/language.md, Output)", () => {
   it("ints, bools, strings, tuples", () => {
     expect(renderValue(-5, I64)).toBe("-5");
     expect(renderValue(18446744073709551615n)).toBe("18446744073709551615");

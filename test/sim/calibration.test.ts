@@ -1,5 +1,5 @@
 /**
- * The cost profile against calibration.md's single-CPU table (Xeon Gold 6138, 2024).
+ * The cost profile against docs/calibration.md's single-CPU table (Xeon Gold 6138, 2024).
  *
  * The profile prices the steps; the kernel model adds the lookup work in between (tree
  * nodes, cache hits, consumer walk). So each check finds how many ns the table leaves for

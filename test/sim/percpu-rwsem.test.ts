@@ -1,21 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { dupMmapSem } from "../../src/race/sync-scenarios.js";
 import { Machine } from "../../src/sim/machine.js";
-import { PercpuRwSemaphore } from "../../src/sim/sync/percpu-rwsem.js";
-import { RcuDomain } from "../../src/sim/sync/rcu.js";
 import { checkProtection } from "./explore.js";
-
-function make(m: Machine): PercpuRwSemaphore {
-  return new PercpuRwSemaphore(
-    m,
-    "dup_mmap_sem",
-    new RcuDomain(m, "rcu", 0, 1, () => m.profile.rcuGracePeriod),
-  );
-}
 
 describe("PercpuRwSemaphore: unit", () => {
   it("readers on different CPUs touch only their own line once warm", () => {
     const m = new Machine({ cpus: 4 });
-    const sem = make(m);
+    const sem = dupMmapSem(m);
     for (let c = 0; c < 4; c++) {
       m.spawn(
         `r${c}`,
@@ -36,7 +27,7 @@ describe("PercpuRwSemaphore: unit", () => {
 
   it("a writer waits a grace period and for readers to drain; new readers wait for the writer", () => {
     const m = new Machine({ cpus: 3 });
-    const sem = make(m);
+    const sem = dupMmapSem(m);
     const log: string[] = [];
     m.spawn("old-reader", function* () {
       yield* sem.downRead();
@@ -69,7 +60,7 @@ describe("PercpuRwSemaphore: unit", () => {
 
   it("writers are expensive even with no readers: at least one RCU grace period", () => {
     const m = new Machine({ cpus: 1 });
-    const sem = make(m);
+    const sem = dupMmapSem(m);
     let at = 0;
     m.spawn("w", function* () {
       yield* sem.downWrite();
@@ -84,46 +75,8 @@ describe("PercpuRwSemaphore: unit", () => {
   });
 });
 
-function exclusionScenario(m: Machine): void {
-  const sem = make(m);
-  let readersIn = 0;
-  let writerIn = false;
-  for (let r = 0; r < 3; r++) {
-    m.spawn(`reader${r}`, function* () {
-      for (let i = 0; i < 3; i++) {
-        yield* sem.downRead();
-        if (writerIn) m.fail(`reader${r} entered while the writer is inside`);
-        readersIn++;
-        m.label = "percpu_down_read done";
-        yield 400_000 * (r + 1);
-        readersIn--;
-        sem.upRead();
-        m.label = "percpu_up_read";
-        yield 200_000;
-      }
-    });
-  }
-  m.spawn("writer", function* () {
-    for (let i = 0; i < 2; i++) {
-      yield* sem.downWrite();
-      if (readersIn > 0) m.fail(`percpu_down_write returned with ${readersIn} reader(s) inside`);
-      writerIn = true;
-      yield 100_000;
-      writerIn = false;
-      sem.upWrite();
-      m.label = "percpu_up_write";
-      yield 300_000;
-    }
-  });
-}
-
 describe("PercpuRwSemaphore: exploration", () => {
   it("the writer excludes readers; percpu-rwsem-no-drain breaks it", () => {
-    checkProtection(
-      { cpus: 4, seeds: 80, pctSteps: 40 },
-      "percpu-rwsem-no-drain",
-      exclusionScenario,
-      /percpu_down_write returned with \d reader/,
-    );
+    checkProtection("percpu-rwsem-exclusion", 80, /percpu_down_write returned with \d reader/);
   });
 });

@@ -1,15 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { classicRcu, tasksTrace } from "../../src/race/sync-scenarios.js";
 import { Machine, SimViolation } from "../../src/sim/machine.js";
 import { RcuDomain } from "../../src/sim/sync/rcu.js";
 import { checkProtection } from "./explore.js";
-
-function classicRcu(m: Machine): RcuDomain {
-  return new RcuDomain(m, "rcu", 0, 1, () => m.profile.rcuGracePeriod);
-}
-
-function tasksTrace(m: Machine): RcuDomain {
-  return new RcuDomain(m, "rcu_tasks_trace", 1, 3, () => m.profile.tasksTraceGracePeriod);
-}
 
 describe("RCU: unit", () => {
   it("a grace period with no readers lasts the flavour's minimum latency", () => {
@@ -194,63 +187,12 @@ describe("RCU: unit", () => {
   });
 });
 
-/**
- * Readers hold sections longer than the minimum grace period (Tasks Trace readers sleep
- * inside); an updater checks after each synchronize that every reader inside at its start
- * has left. Run for classic RCU and RCU Tasks Trace.
- */
-function rcuScenario(flavour: (m: Machine) => RcuDomain, sleeping: boolean) {
-  return (m: Machine): void => {
-    const rcu = flavour(m);
-    const hold = (3 * (sleeping ? m.profile.tasksTraceGracePeriod : m.profile.rcuGracePeriod)) / 2;
-    const inside = new Set<string>();
-    for (let r = 0; r < 2; r++) {
-      m.spawn(`reader${r}`, function* () {
-        for (let i = 0; i < 3; i++) {
-          rcu.readLock();
-          const me = `reader${r}#${i}`;
-          inside.add(me);
-          m.label = `${rcu.name}_read_lock`;
-          if (sleeping) yield* m.sleep(hold);
-          else yield hold;
-          inside.delete(me);
-          rcu.readUnlock();
-          m.label = `${rcu.name}_read_unlock`;
-          yield hold / 3;
-        }
-      });
-    }
-    m.spawn("updater", function* () {
-      for (let i = 0; i < 3; i++) {
-        const before = [...inside];
-        yield* rcu.synchronize();
-        for (const reader of before) {
-          if (inside.has(reader)) m.fail(`synchronize_${rcu.name} returned while ${reader} is still inside`);
-        }
-        yield hold / 5;
-      }
-    });
-  };
-}
-
 describe("RCU: exploration", () => {
-  const opts = { cpus: 3, seeds: 100, pctSteps: 40 };
-
   it("synchronize_rcu waits for pre-existing readers; rcu-no-wait-holdouts breaks it", () => {
-    checkProtection(
-      opts,
-      "rcu-no-wait-holdouts",
-      rcuScenario(classicRcu, false),
-      /synchronize_rcu returned while/,
-    );
+    checkProtection("rcu-gp-vs-readers", 100, /synchronize_rcu returned while/);
   });
 
   it("synchronize_rcu_tasks_trace waits for sleeping readers; rcu-no-wait-holdouts breaks it", () => {
-    checkProtection(
-      opts,
-      "rcu-no-wait-holdouts",
-      rcuScenario(tasksTrace, true),
-      /synchronize_rcu_tasks_trace returned while/,
-    );
+    checkProtection("rcu-tasks-trace-gp-vs-sleepers", 100, /synchronize_rcu_tasks_trace returned while/);
   });
 });

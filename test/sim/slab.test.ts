@@ -1,27 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { vmaCache } from "../../src/race/sync-scenarios.js";
 import { Machine } from "../../src/sim/machine.js";
-import { ObjectCache, ObjState, type SlabObject } from "../../src/sim/slab.js";
+import { ObjState } from "../../src/sim/slab.js";
 import { RcuDomain } from "../../src/sim/sync/rcu.js";
 import { checkProtection } from "./explore.js";
-
-interface Vma extends SlabObject {
-  /** Identity a reader re-checks after finding the object (stands in for vm_mm / range). */
-  key: number;
-}
-
-function vmaCache(
-  m: Machine,
-  discipline: "typesafe-by-rcu" | "rcu-free" | "immediate",
-  rcu: RcuDomain | null,
-) {
-  return new ObjectCache<Vma>(
-    m,
-    "vm_area_cachep",
-    discipline,
-    () => ({ objState: ObjState.Live, generation: 0, key: 0 }),
-    rcu,
-  );
-}
 
 describe("ObjectCache: unit", () => {
   it("typesafe-by-rcu reuses the same object at once, with a new generation, never poisoned", () => {
@@ -78,107 +60,12 @@ describe("ObjectCache: unit", () => {
   });
 });
 
-/** A reader dereferences an rcu-free object inside its read section while the owner frees it. */
-function rcuFreeScenario(m: Machine): void {
-  const rcu = new RcuDomain(m, "rcu", 0, 1, () => m.profile.rcuGracePeriod);
-  const cache = vmaCache(m, "rcu-free", rcu);
-  let published: Vma | null = cache.alloc();
-  for (let r = 0; r < 2; r++) {
-    m.spawn(`reader${r}`, function* () {
-      for (let i = 0; i < 3; i++) {
-        rcu.readLock();
-        const p = published;
-        m.label = "rcu_dereference";
-        yield 100;
-        for (let k = 0; k < 3; k++) {
-          if (p !== null) cache.check(p, `reader${r} inside its read section`);
-          m.label = "use";
-          yield 600_000;
-        }
-        rcu.readUnlock();
-        yield 50_000;
-      }
-    });
-  }
-  m.spawn("owner", function* () {
-    yield 200_000;
-    const old = published!;
-    published = null;
-    cache.free(old);
-    m.label = "unpublish + free (rcu)";
-    yield 10;
-  });
-}
-
-/**
- * SLAB_TYPESAFE_BY_RCU: a reader finds an object by key, is delayed, then "locks" it and
- * must re-check identity: the generation it saw must still be there, or the object was
- * recycled. Accepting a recycled object with another key is the bug the re-check stops.
- */
-function typesafeScenario(m: Machine): void {
-  const rcu = new RcuDomain(m, "rcu", 0, 1, () => m.profile.rcuGracePeriod);
-  const cache = vmaCache(m, "typesafe-by-rcu", rcu);
-  const table = new Map<number, Vma>();
-  const first = cache.alloc();
-  first.key = 1;
-  table.set(1, first);
-  m.spawn("reader", function* () {
-    for (let i = 0; i < 6; i++) {
-      rcu.readLock();
-      const p = table.get(1);
-      const gen = p?.generation ?? -1;
-      m.label = `lookup key 1 -> gen ${gen}`;
-      yield 30;
-      if (p !== undefined) {
-        cache.check(p, "typesafe object");
-        const same = p.generation === gen && p.objState === ObjState.Live;
-        if (same && p.key !== 1) m.fail(`reader accepted a recycled object: key ${p.key}, wanted 1`);
-        m.label = same ? "identity re-check passed" : "recycled: retry";
-      }
-      rcu.readUnlock();
-      yield 10;
-    }
-  });
-  m.spawn("recycler", function* () {
-    for (let key = 2; key <= 4; key++) {
-      yield 20;
-      const old = table.get(1);
-      if (old !== undefined) {
-        table.delete(1);
-        cache.free(old);
-      }
-      const fresh = cache.alloc(); // the same memory, reused at once
-      fresh.key = key;
-      m.label = `free + realloc as key ${key}`;
-      yield 20;
-      const again = cache.alloc();
-      again.key = 1;
-      table.set(1, again);
-      m.label = "insert key 1";
-      yield 5;
-      cache.free(fresh);
-    }
-  });
-}
-
 describe("ObjectCache: exploration", () => {
-  const opts = { cpus: 3, seeds: 100, pctSteps: 40 };
-
   it("rcu-free never poisons under a reader; slab-rcu-free-immediate does", () => {
-    checkProtection(
-      opts,
-      "slab-rcu-free-immediate",
-      rcuFreeScenario,
-      /use-after-free: reader\d inside its read section/,
-    );
+    checkProtection("slab-rcu-free", 100, /use-after-free: reader\d inside its read section/);
   });
 
   it("typesafe reuse is detected by generation; slab-typesafe-no-generation hides it", () => {
-    checkProtection(
-      opts,
-      "slab-typesafe-no-generation",
-      typesafeScenario,
-      /reader accepted a recycled object/,
-    );
+    checkProtection("slab-typesafe-reuse", 100, /reader accepted a recycled object/);
   });
 });

@@ -15,7 +15,8 @@ beforeAll(() => {
   const tui = readdirSync(join(ROOT, "src/tui")).map((file) => `src/tui/${file}`);
   tree = transpileTree(
     ROOT,
-    [...tui, "src/trace/snapshot.ts", "test/tui/fake-session.ts", DRIVER],
+    // The view imports these two files of the trace layer (the snapshot types, latency percentiles).
+    [...tui, "src/trace/snapshot.ts", "src/trace/latency.ts", "test/tui/fake-session.ts", DRIVER],
     "probelab-top-pty",
   );
 });

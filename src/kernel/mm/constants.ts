@@ -24,6 +24,8 @@ export const PROT_EXEC = 4;
 // mm->flags bits (include/linux/mm_types.h)
 export const MMF_HAS_UPROBES = 1 << 0;
 export const MMF_RECALC_UPROBES = 1 << 1;
+/** The OOM reaper tore pages out from under the address space (check_stable_address_space). */
+export const MMF_UNSTABLE = 1 << 2;
 
 /** vm_refcnt writer flag (6.15; VM_REFCNT_EXCLUDE_READERS_FLAG later). */
 export const VMA_LOCK_OFFSET = 0x40000000;

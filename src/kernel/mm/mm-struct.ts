@@ -135,8 +135,10 @@ export class MmStruct {
   /** Set when the last mm_count reference is dropped: any later touch is a use-after-free. */
   freed = false;
 
-  /** Addresses holding a breakpoint -> the original instruction there. */
+  /** Addresses holding a uprobe breakpoint -> the original instruction there. */
   readonly breakpoints = new Map<number, InsnKind>();
+  /** int3s nobody in uprobes wrote (a debugger's PTRACE_POKETEXT, code that traps on purpose). */
+  readonly foreign_traps = new Set<number>();
   /** Page -> breakpoints in it: pages that were COW-copied for a breakpoint. */
   private readonly bpPages = new Map<number, number>();
   /** Anonymous pages the breakpoints cost (MM_ANONPAGES for them). */
@@ -310,9 +312,17 @@ export class MmStruct {
 
   // ---------------------------------------------------------------- breakpoint pages
 
-  /** The hot-path question of every simulated call: is there a breakpoint at vaddr? O(1). */
+  /** The hot-path question of every simulated call: is there a trap instruction at vaddr? O(1). */
   breakpointAt(vaddr: number): boolean {
-    return this.breakpoints.size !== 0 && this.breakpoints.has(vaddr);
+    return (
+      (this.breakpoints.size !== 0 && this.breakpoints.has(vaddr)) ||
+      (this.foreign_traps.size !== 0 && this.foreign_traps.has(vaddr))
+    );
+  }
+
+  /** A debugger writes an int3 at vaddr (PTRACE_POKETEXT): a trap no uprobe owns. */
+  poke_int3(vaddr: number): void {
+    this.foreign_traps.add(vaddr);
   }
 
   /** The instruction a breakpoint replaced, if one is at vaddr. */
@@ -323,7 +333,7 @@ export class MmStruct {
   /** is_trap_at_addr: read the instruction at vaddr (caller holds mmap_lock). */
   is_trap_at_addr(vaddr: number): boolean {
     this.m.cost(this.m.profile.cacheHit);
-    return this.breakpoints.has(vaddr);
+    return this.breakpoints.has(vaddr) || this.foreign_traps.has(vaddr);
   }
 
   /**
@@ -354,6 +364,7 @@ export class MmStruct {
 
   /** Breakpoints in [start, end) vanish with the mapping (unmap_region / zap). */
   zap_breakpoints(start: number, end: number): void {
+    for (const addr of this.foreign_traps) if (addr >= start && addr < end) this.foreign_traps.delete(addr);
     if (this.breakpoints.size === 0) return;
     for (const addr of [...this.breakpoints.keys()]) {
       if (addr >= start && addr < end) {

@@ -6,18 +6,25 @@ import type { Inode } from "../fs/inode.js";
 import {
   MMF_HAS_UPROBES,
   MMF_RECALC_UPROBES,
+  MMF_UNSTABLE,
   PAGE_SIZE,
   VM_HUGETLB,
   VM_MAYEXEC,
   VM_MAYSHARE,
   VM_WRITE,
 } from "../mm/constants.js";
+import { mmput } from "../mm/fork.js";
 import type { MmStruct } from "../mm/mm-struct.js";
 import type { VmAreaStruct } from "../mm/vma.js";
 
 export type { MmStruct, VmAreaStruct };
 export type UprobeInode = Inode<VmAreaStruct>;
-export { MMF_HAS_UPROBES, MMF_RECALC_UPROBES, PAGE_SIZE };
+export { MMF_HAS_UPROBES, MMF_RECALC_UPROBES, mmput, PAGE_SIZE };
+
+/** check_stable_address_space: the OOM reaper may have unmapped pages under us. */
+export function check_stable_address_space(mm: MmStruct): boolean {
+  return mm.test_bit(MMF_UNSTABLE);
+}
 
 /** Where the [uprobes] xol page goes (placed as high as possible, below the stack gap). */
 export const XOL_AREA_VADDR = 0x7ffff7ff0000;

@@ -8,8 +8,10 @@
  */
 import type { Sub } from "../../sim/machine.js";
 import {
+  check_stable_address_space,
   MMF_HAS_UPROBES,
   type MmStruct,
+  mmput,
   offset_to_vaddr,
   PAGE_SIZE,
   type UprobeInode,
@@ -39,9 +41,10 @@ export function* uprobe_register(
   if (uprobe === "EINVAL")
     throw new UprobeError(`ref_ctr_offset mismatch at ${inode.path}+0x${offset.toString(16)}`);
   yield* uprobe.register_rwsem.downWrite();
-  uprobe.register_seq++;
+  register_seq_begin(u, uprobe);
   yield* consumer_add(u, uprobe, uc);
   const err = yield* register_for_each_vma(u, uprobe, uc);
+  register_seq_end(u, uprobe);
   uprobe.register_rwsem.upWrite();
   u.stats.registrations++;
   if (err !== null) {
@@ -55,6 +58,19 @@ export function* uprobe_register(
   m.label = "uprobe_register: done";
   yield 0;
   return uprobe;
+}
+
+/**
+ * The register_seq RFC brackets a whole registration or unregistration with
+ * raw_write_seqcount_begin/end (under register_rwsem), so a hit whose REMOVE decision
+ * overlapped either one sees the sequence odd or moved and leaves the breakpoints alone.
+ */
+function register_seq_begin(u: UprobesState, uprobe: Uprobe): void {
+  if (u.config.remove_recheck === "register-seq") uprobe.register_seq.writeBegin();
+}
+
+function register_seq_end(u: UprobesState, uprobe: Uprobe): void {
+  if (u.config.remove_recheck === "register-seq") uprobe.register_seq.writeEnd();
 }
 
 /** consumer_add: publish a new list with `uc` at the head (RCU list insert). */
@@ -78,13 +94,23 @@ interface MapInfo {
   vaddr: number;
 }
 
-/** build_map_info: every mm mapping the probed page, from the inode's i_mmap. */
-function* build_map_info(u: UprobesState, inode: UprobeInode, offset: number): Sub<MapInfo[]> {
+/**
+ * build_map_info: every mm mapping the probed page, from the inode's i_mmap, each pinned with
+ * mmget_not_zero so it cannot be torn down before register_for_each_vma reaches it.
+ * Unregistration filters with is_register = false: the VMA's flags may have changed since the
+ * breakpoint went in (mprotect made the text writable), and the breakpoint must still go.
+ */
+function* build_map_info(
+  u: UprobesState,
+  inode: UprobeInode,
+  offset: number,
+  is_register: boolean,
+): Sub<MapInfo[]> {
   yield* inode.i_mapping.i_mmap_lock_read();
   const info: MapInfo[] = [];
   const page = Math.floor(offset / PAGE_SIZE);
   for (const vma of inode.i_mmap_query(page, page)) {
-    if (!valid_vma(vma, true) || vma.vm_mm === null || vma.vm_mm.mm_users === 0) continue;
+    if (!valid_vma(vma, is_register) || vma.vm_mm === null || !vma.vm_mm.mmget_not_zero()) continue;
     info.push({ mm: vma.vm_mm, vaddr: offset_to_vaddr(vma, offset) });
   }
   inode.i_mapping.i_mmap_unlock_read();
@@ -100,44 +126,61 @@ function* register_for_each_vma(
   uc: UprobeConsumer | null,
 ): Sub<string | null> {
   const m = u.m;
+  const is_register = uc !== null;
   yield* u.dup_mmap_sem.downWrite();
-  const info = yield* build_map_info(u, uprobe.inode, uprobe.offset);
+  const info = yield* build_map_info(u, uprobe.inode, uprobe.offset, is_register);
   let err: string | null = null;
   for (const { mm, vaddr } of info) {
-    if (err !== null) break;
-    yield* mm.mmap_write_lock();
-    // The scan is stale by now: re-check everything it assumed.
-    const vma = vma_lookup_quiet(mm, vaddr);
-    if (
-      vma !== null &&
-      valid_vma(vma, uc !== null) &&
-      vma.vm_file !== null &&
-      vma.vm_file.f_inode === uprobe.inode &&
-      vaddr_to_offset(vma, vaddr) === uprobe.offset
-    ) {
-      if (uc !== null) {
-        if (uc.filter === null || uc.filter(uc, mm)) {
-          const r = yield* install_breakpoint(u, uprobe, mm, vma, vaddr);
-          if (r !== "ok") err = `${r}: ${uprobe.describe()} already holds a trap instruction`;
-        }
-      } else if (mm.test_bit(MMF_HAS_UPROBES) && !(yield* filter_chain(u, uprobe, mm))) {
-        remove_breakpoint(u, uprobe, mm, vma, vaddr);
-      }
+    if (err === null || !is_register) {
+      yield* mm.mmap_write_lock();
+      if (!check_stable_address_space(mm)) err = (yield* register_in_mm(u, uprobe, uc, mm, vaddr)) ?? err;
+      mm.mmap_write_unlock();
+      m.label = "register_for_each_vma: mm done";
+      yield 0;
     }
-    mm.mmap_write_unlock();
-    m.label = "register_for_each_vma: mm done";
-    yield 0;
+    yield* mmput(mm);
   }
   u.dup_mmap_sem.upWrite();
   return err;
+}
+
+/** One mm of register_for_each_vma, under its mmap_write_lock: the scan is stale, re-check it. */
+function* register_in_mm(
+  u: UprobesState,
+  uprobe: Uprobe,
+  uc: UprobeConsumer | null,
+  mm: MmStruct,
+  vaddr: number,
+): Sub<string | null> {
+  const vma = vma_lookup_quiet(mm, vaddr);
+  if (
+    vma === null ||
+    !valid_vma(vma, uc !== null) ||
+    vma.vm_file === null ||
+    vma.vm_file.f_inode !== uprobe.inode ||
+    vaddr_to_offset(vma, vaddr) !== uprobe.offset
+  ) {
+    return null;
+  }
+  if (uc !== null) {
+    if (uc.filter !== null && !uc.filter(uc, mm)) return null;
+    const r = yield* install_breakpoint(u, uprobe, mm, vma, vaddr);
+    return r === "ok" ? null : `${r}: ${uprobe.describe()} already holds a trap instruction`;
+  }
+  if (mm.test_bit(MMF_HAS_UPROBES) && !(yield* filter_chain(u, uprobe, mm))) {
+    remove_breakpoint(u, uprobe, mm, vma, vaddr);
+  }
+  return null;
 }
 
 /** uprobe_unregister_nosync: unlink the consumer and remove breakpoints; no waiting. */
 export function* uprobe_unregister_nosync(u: UprobesState, uprobe: Uprobe, uc: UprobeConsumer): Sub<void> {
   u.registered.delete(uc);
   yield* uprobe.register_rwsem.downWrite();
+  register_seq_begin(u, uprobe);
   yield* consumer_del(u, uprobe, uc);
   const err = yield* register_for_each_vma(u, uprobe, null);
+  register_seq_end(u, uprobe);
   uprobe.register_rwsem.upWrite();
   uc.state = ConsumerState.Unregistered;
   u.unsynced.push(uc);
@@ -198,10 +241,12 @@ export function* uprobe_unregister_batch(u: UprobesState, regs: readonly Registr
   for (const r of regs) {
     u.registered.delete(r.uc);
     yield* r.uprobe.register_rwsem.downWrite();
+    register_seq_begin(u, r.uprobe);
     yield* consumer_del(u, r.uprobe, r.uc);
   }
   for (const r of regs) {
     const err = yield* register_for_each_vma(u, r.uprobe, null);
+    register_seq_end(u, r.uprobe);
     r.uprobe.register_rwsem.upWrite();
     r.uc.state = ConsumerState.Unregistered;
     u.unsynced.push(r.uc);

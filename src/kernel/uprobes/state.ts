@@ -41,8 +41,8 @@ export class UprobesState {
   readonly tree = new Map<number, Uprobe>();
   /** Per inode: its uprobes, for build_probe_list and vma_has_uprobes. */
   readonly byInode = new Map<number, Set<Uprobe>>();
-  /** uprobes_treelock (an rwlock since 6.10). */
-  readonly treelock: RwSemaphore;
+  /** uprobes_treelock (an rwlock since 6.10), or the June-2024 RFC's percpu rwsem (`tree=percpu-rwsem`). */
+  readonly treelock: RwSemaphore | PercpuRwSemaphore;
   /** uprobes_seqcount: lockless readers detect a concurrent insert/erase. */
   readonly uprobes_seqcount: Seqcount;
   /** The tree's upper nodes: every walk reads it, every insert/erase writes it. */
@@ -58,8 +58,6 @@ export class UprobesState {
   readonly uretprobes_srcu: SrcuStruct;
   /** dup_mmap_sem: fork takes it for read, register/unregister for write. */
   readonly dup_mmap_sem: PercpuRwSemaphore;
-  /** The proposed percpu-rwsem protecting consumer lists (`consumers=percpu-rwsem`). */
-  readonly consumers_sem: PercpuRwSemaphore;
 
   /** Global consumer id counter (consumer_add). */
   consumerIds = 0;
@@ -75,14 +73,17 @@ export class UprobesState {
     readonly config: KernelConfig,
   ) {
     this.faults = new UprobeFaults(m.faults);
-    this.treelock = new RwSemaphore(m, "uprobes_treelock");
+
     this.uprobes_seqcount = new Seqcount(m, "uprobes_seqcount");
     this.tasks_trace = new RcuDomain(m, "rcu_tasks_trace", 1, 1.5, () => m.profile.tasksTraceGracePeriod);
     this.rcu = new RcuDomain(m, "rcu", 0, 0.5, () => m.profile.rcuGracePeriod);
     this.uprobes_srcu = new SrcuStruct(m, "uprobes_srcu");
     this.uretprobes_srcu = new SrcuStruct(m, "uretprobes_srcu");
     this.dup_mmap_sem = new PercpuRwSemaphore(m, "dup_mmap_sem", this.rcu);
-    this.consumers_sem = new PercpuRwSemaphore(m, "uprobes_consumers_sem", this.rcu);
+    this.treelock =
+      config.tree === "percpu-rwsem"
+        ? new PercpuRwSemaphore(m, "uprobes_treelock", this.rcu)
+        : new RwSemaphore(m, "uprobes_treelock");
   }
 
   /** Grace periods completed by the domains uprobes waits on. */

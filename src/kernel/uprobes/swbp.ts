@@ -46,16 +46,18 @@ export enum SwbpResult {
   Sigtrap = 2,
 }
 
-/** Out-parameter of the lookup: is there a trap instruction at the address (1), none (0), unmapped (-1). */
-const lookup = { is_swbp: 0 };
-const cookie: Cookie = { value: 0 };
-
-/** handle_swbp: the trap at `bp_vaddr` (regs.ip) of the current task. */
+/**
+ * An int3 at `bp_vaddr` (regs.ip) of the current task. Every trap a thread executes enters
+ * here; the kernel's way in is do_int3_user -> notify_die(DIE_INT3) ->
+ * uprobe_pre_sstep_notifier, which hands the trap to uprobes (handle_swbp from
+ * uprobe_notify_resume) or leaves it an ordinary SIGTRAP.
+ */
 export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
   const m = u.m;
   const regs = t.regs;
   const bp_vaddr = regs.ip;
   m.cost(m.profile.trap);
+  if (!uprobe_pre_sstep_notifier(t)) return sigtrap(u, t, bp_vaddr, "R18");
   if (bp_vaddr === get_trampoline_vaddr(t.mm)) {
     yield* uprobe_handle_trampoline(u, t);
     return SwbpResult.Done;
@@ -72,7 +74,7 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
   const uprobe = yield* find_active_uprobe_rcu(u, t, bp_vaddr);
   let result = SwbpResult.Done;
   if (uprobe === null) {
-    result = lookup.is_swbp > 0 ? sigtrap(u, t, bp_vaddr) : SwbpResult.Restart;
+    result = t.swbp.is_swbp > 0 ? sigtrap(u, t, bp_vaddr, "R6") : SwbpResult.Restart;
   } else if (!uprobe.copy_insn) {
     result = SwbpResult.Restart; // a re-registration at this address has not finished analysis
   } else {
@@ -103,14 +105,27 @@ function* single_step(u: UprobesState, uprobe: Uprobe): Sub<SwbpResult> {
   return SwbpResult.Done;
 }
 
-function sigtrap(u: UprobesState, t: TaskStruct, bp_vaddr: number): SwbpResult {
-  // R6: only a trap no uprobe installed may kill the thread.
+/**
+ * uprobe_pre_sstep_notifier: is this trap uprobes' business? Only if the mm has (or had, until
+ * a recalculation) a uprobe breakpoint, or the task has return instances pending (the
+ * trampoline). A stale-false MMF_HAS_UPROBES turns a uprobe's trap into a SIGTRAP (R18).
+ */
+function uprobe_pre_sstep_notifier(t: TaskStruct): boolean {
+  if (t.mm.test_bit(MMF_HAS_UPROBES)) return true;
+  return t.utask !== null && t.utask.return_instances !== null;
+}
+
+/** The trap was not a uprobe's: the thread gets SIGTRAP. `race` names the check that failed. */
+function sigtrap(u: UprobesState, t: TaskStruct, bp_vaddr: number, race: "R6" | "R18"): SwbpResult {
+  // Only a trap no uprobe installed may kill the thread.
   const vma = vma_lookup_quiet(t.mm, bp_vaddr);
   if (vma !== null && vma.vm_file !== null) {
     const offset = vaddr_to_offset(vma, bp_vaddr);
     if (vma_has_uprobes(u, vma.vm_file.f_inode, offset, offset + 1)) {
       u.m.fail(
-        `R6: SIGTRAP for a uprobe breakpoint at 0x${bp_vaddr.toString(16)} (${vma.vm_file.f_inode.path})`,
+        `${race}: SIGTRAP for a uprobe breakpoint at 0x${bp_vaddr.toString(16)} (${vma.vm_file.f_inode.path})${
+          race === "R18" ? " with MMF_HAS_UPROBES clear" : ""
+        }`,
       );
     }
   }
@@ -122,7 +137,8 @@ function sigtrap(u: UprobesState, t: TaskStruct, bp_vaddr: number): SwbpResult {
 /** find_active_uprobe_rcu: speculation first, then the lookup under mmap_read_lock. */
 function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: number): Sub<Uprobe | null> {
   const mm = t.mm;
-  lookup.is_swbp = 0;
+  const frame = t.swbp;
+  frame.is_swbp = 0;
   if (u.config.vma_lookup === "speculative") {
     const uprobe = yield* find_active_uprobe_speculative(u, mm, bp_vaddr);
     if (uprobe !== null) {
@@ -140,9 +156,9 @@ function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: numbe
       uprobe = yield* find_uprobe(u, vma.vm_file.f_inode, offset);
     }
     if (uprobe === null && !u.faults.swbpTrapCheckUnlocked)
-      lookup.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
+      frame.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
   } else {
-    lookup.is_swbp = -1;
+    frame.is_swbp = -1;
   }
   if (uprobe === null && mm.test_bit(MMF_RECALC_UPROBES)) {
     mm.clear_bit(MMF_RECALC_UPROBES);
@@ -157,7 +173,7 @@ function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: numbe
     // mmap_lock again: a writer that queued meanwhile (an mmap whose uprobe_mmap installs,
     // a registration) goes first.
     yield* mm.mmap_read_lock();
-    lookup.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
+    frame.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
     mm.mmap_read_unlock();
   }
   return uprobe;
@@ -169,7 +185,7 @@ function m_label(u: UprobesState, label: string): void {
 
 /** The tree lookup of the configured design (locked ones also take a reference). */
 function* find_uprobe(u: UprobesState, inode: MmInode, offset: number): Sub<Uprobe | null> {
-  if (u.config.tree === "locked") return yield* find_uprobe_locked(u, inode, offset);
+  if (u.config.tree !== "lockless") return yield* find_uprobe_locked(u, inode, offset);
   const uprobe = yield* find_uprobe_rcu(u, inode, offset);
   if (uprobe !== null && u.config.lifetime === "refcount" && !try_get_uprobe(u, uprobe)) return null;
   return uprobe;
@@ -247,11 +263,11 @@ function* handler_chain(
   const m = u.m;
   const config = u.config;
   if (config.consumers === "rwsem") yield* uprobe.register_rwsem.downRead();
-  else if (config.consumers === "percpu-rwsem") yield* u.consumers_sem.downRead();
   uprobe.line.read(m);
   checkLive(u, uprobe, "handler_chain"); // the walk reads uprobe->consumers (R4)
-  const registerSeq = uprobe.register_seq;
+  const registerSeq = uprobe.register_seq.read(); // raw_read_seqcount: may be odd
   const list = uprobe.consumers; // rcu_dereference: this walk keeps its snapshot
+  const cookie = t.swbp.cookie;
   let remove = true;
   let has_consumers = false;
   let ri: ReturnInstance | null = null;
@@ -283,7 +299,6 @@ function* handler_chain(
   checkDelivery(u, uprobe, list, hitStart);
   if (ri !== null) yield* prepare_uretprobe(u, t, uprobe, ri);
   if (config.consumers === "rwsem") uprobe.register_rwsem.upRead();
-  else if (config.consumers === "percpu-rwsem") u.consumers_sem.upRead();
   if (remove && has_consumers) yield* handle_remove(u, t.mm, uprobe, registerSeq);
 }
 
@@ -318,7 +333,7 @@ function* handle_remove(u: UprobesState, mm: MmStruct, uprobe: Uprobe, registerS
   yield* uprobe.register_rwsem.downRead();
   let unapply: boolean;
   if (u.faults.removeSkipRecheck) unapply = true;
-  else if (u.config.remove_recheck === "register-seq") unapply = uprobe.register_seq === registerSeq;
+  else if (u.config.remove_recheck === "register-seq") unapply = !uprobe.register_seq.retry(registerSeq);
   else unapply = !(yield* filter_chain(u, uprobe, mm));
   if (unapply) yield* unapply_uprobe(u, uprobe, mm);
   uprobe.register_rwsem.upRead();
@@ -338,9 +353,14 @@ export function* filter_chain(_u: UprobesState, uprobe: Uprobe, mm: MmStruct): S
   return wanted;
 }
 
-/** unapply_uprobe: remove this uprobe's breakpoints from `mm` (mmap_lock for write, 6.18). */
+/**
+ * unapply_uprobe: remove this uprobe's breakpoints from `mm`, under mmap_read_lock up to 6.17
+ * and mmap_write_lock since 6.18 (whose optimized uprobes rewrite more than one byte).
+ */
 function* unapply_uprobe(u: UprobesState, uprobe: Uprobe, mm: MmStruct): Sub<void> {
-  yield* mm.mmap_write_lock();
+  const write = u.config.unapply_lock === "write";
+  if (write) yield* mm.mmap_write_lock();
+  else yield* mm.mmap_read_lock();
   for (const vma of mm.vmas()) {
     if (!valid_vma(vma, false) || vma.vm_file === null || vma.vm_file.f_inode !== uprobe.inode) continue;
     const start = vma.vm_pgoff * 4096;
@@ -348,7 +368,8 @@ function* unapply_uprobe(u: UprobesState, uprobe: Uprobe, mm: MmStruct): Sub<voi
     if (uprobe.offset < start || uprobe.offset >= end) continue;
     remove_breakpoint(u, uprobe, mm, vma, vma.vm_start + uprobe.offset - start);
   }
-  mm.mmap_write_unlock();
+  if (write) mm.mmap_write_unlock();
+  else mm.mmap_read_unlock();
   u.m.label = "unapply_uprobe";
   if (u.m.mustYield()) yield 0;
 }

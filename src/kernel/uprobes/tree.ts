@@ -11,6 +11,7 @@ import type { Sub } from "../../sim/machine.js";
 import { ObjState } from "../../sim/slab.js";
 import { Refcount } from "../../sim/sync/refcount.js";
 import { RwSemaphore } from "../../sim/sync/rwsem.js";
+import { Seqcount } from "../../sim/sync/seqcount.js";
 import type { UprobeInode } from "./mm-api.js";
 import { type UprobesState, uprobeKey } from "./state.js";
 import { Uprobe } from "./types.js";
@@ -114,6 +115,7 @@ export function* alloc_uprobe(
     new RwSemaphore(m, `register_rwsem(${name})`, head),
     new RwSemaphore(m, `consumer_rwsem(${name})`),
     ref_ctr_offset,
+    new Seqcount(m, `register_seq(${name})`),
   );
   m.cost(m.profile.slabAlloc);
   const uprobe = yield* insert_uprobe(u, fresh);
@@ -189,10 +191,25 @@ function uprobe_free_deferred(u: UprobesState, uprobe: Uprobe): void {
         uprobe.objState = ObjState.Poisoned;
       };
       if (u.faults.freeSkipGp) poison();
-      else u.uretprobes_srcu.call(() => u.tasks_trace.call(poison));
+      else free_after_readers(u, poison);
     },
     0,
   );
+}
+
+/**
+ * The grace periods a free waits for: the domain the hit path reads (Tasks Trace since 6.12,
+ * uprobes_srcu in the Aug-2024 posting; none before 6.12, when every hit held a reference
+ * taken under uprobes_treelock and put_uprobe freed at once), after uretprobes_srcu when
+ * pending return instances hold SRCU leases (6.13+).
+ */
+function free_after_readers(u: UprobesState, free: () => void): void {
+  const c = u.config;
+  let after = free;
+  if (c.consumers === "tasks-trace") after = () => u.tasks_trace.call(free);
+  else if (c.consumers === "srcu") after = () => u.uprobes_srcu.call(free);
+  if (c.uretprobe === "srcu-lease") u.uretprobes_srcu.call(after);
+  else after();
 }
 
 /** build_probe_list: live uprobes of `inode` in [min, max), each with a reference. */

@@ -92,8 +92,6 @@ export class Uprobe implements SlabObject {
   /** UPROBE_COPY_INSN: the original instruction was copied and analysed. */
   copy_insn = false;
   arch: ArchUprobe = { insn: "nop", emulate: true };
-  /** The unmerged register_seq variant: bumped by every registration on this uprobe. */
-  register_seq = 0;
   /** The line handle_swbp reads (consumers pointer, flags, arch). */
   readonly line: CacheLine;
 
@@ -104,6 +102,8 @@ export class Uprobe implements SlabObject {
     readonly register_rwsem: RwSemaphore,
     readonly consumer_rwsem: RwSemaphore,
     readonly ref_ctr_offset: number,
+    /** The unmerged register_seq RFC: a write section around every register and unregister. */
+    readonly register_seq: Seqcount,
   ) {
     this.line = new CacheLine(`uprobe(${inode.path}+0x${offset.toString(16)})`);
   }
@@ -148,6 +148,19 @@ export class ReturnInstance {
   next: ReturnInstance | null = null;
   /** Model: which call this instance belongs to (incremented on reuse) — R12 check. */
   serial = 0;
+}
+
+/**
+ * What the kernel keeps on handle_swbp's stack: `is_swbp` (the lookup's out-parameter) and the
+ * session cookie a handler fills in. A task is inside at most one trap at a time, so one frame
+ * per task serves every call without allocating, and no other task can see it.
+ */
+export class SwbpFrame {
+  /** A trap instruction at the address (1), none (0), unmapped (-1). */
+  is_swbp = 0;
+  readonly cookie: Cookie = { value: 0 };
+  /** What a plain (non-session) ret_handler gets, where the kernel passes NULL. */
+  readonly noCookie: Cookie = { value: 0 };
 }
 
 export enum UtaskState {

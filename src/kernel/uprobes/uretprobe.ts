@@ -8,7 +8,6 @@ import type { UprobesState } from "./state.js";
 import { checkLive, get_uprobe, put_uprobe, try_get_uprobe } from "./tree.js";
 import {
   ConsumerState,
-  type Cookie,
   type Hprobe,
   HprobeState,
   MAX_URETPROBE_DEPTH,
@@ -52,6 +51,12 @@ export function* prepare_uretprobe(
     free_ret_instance(utask, ri);
     return;
   }
+  // 6.12: the instance keeps the uprobe by reference, taken before the return is hijacked
+  // (a dying uprobe gets no return probe).
+  if (u.config.uretprobe === "refcount" && !try_get_uprobe(u, uprobe)) {
+    free_ret_instance(utask, ri);
+    return;
+  }
   const regs = t.regs;
   const trampoline = area.vaddr;
   let orig_ret_vaddr = regs.ret;
@@ -61,6 +66,7 @@ export function* prepare_uretprobe(
   if (chained) {
     const prev = utask.return_instances;
     if (prev === null) {
+      if (u.config.uretprobe === "refcount") put_uprobe(u, uprobe);
       free_ret_instance(utask, ri); // "handle tail call" warning
       return;
     }
@@ -73,7 +79,6 @@ export function* prepare_uretprobe(
     h.srcu_idx = u.uretprobes_srcu.readLock();
     h.state = HprobeState.Leased;
   } else {
-    get_uprobe(u, uprobe);
     h.state = HprobeState.Stable;
     h.leaseReleased = true;
   }
@@ -89,10 +94,26 @@ export function* prepare_uretprobe(
   if (m.mustYield()) yield 0;
 }
 
-/** Abandoned frames (longjmp): instances whose stack is below the current SP are dead. */
+/** Which x86 liveness test applies (enum rp_check). */
+enum RpCheck {
+  /** A new call: SP was just decremented by `call`, so a live frame is strictly above it. */
+  Call = 0,
+  /** A chained (tail) call reuses the caller's frame: equal SP is alive. */
+  ChainCall = 1,
+  /** A return through the trampoline: equal SP is alive. */
+  Ret = 2,
+}
+
+/** arch_uretprobe_is_alive (arch/x86/kernel/uprobes.c). */
+function arch_uretprobe_is_alive(ri: ReturnInstance, ctx: RpCheck, sp: number): boolean {
+  return ctx === RpCheck.Call ? sp < ri.stack : sp <= ri.stack;
+}
+
+/** Abandoned frames (longjmp): drop the instances that are no longer alive at this SP. */
 function cleanup_return_instances(u: UprobesState, utask: UprobeTask, chained: boolean, sp: number): void {
+  const ctx = chained ? RpCheck.ChainCall : RpCheck.Call;
   let ri = utask.return_instances;
-  while (ri !== null && (chained ? ri.stack <= sp : ri.stack < sp)) {
+  while (ri !== null && !arch_uretprobe_is_alive(ri, ctx, sp)) {
     const next = ri.next;
     utask.return_instances = next; // unlinked before it is freed
     utask.depth--;
@@ -221,11 +242,10 @@ export function* uprobe_handle_trampoline(u: UprobesState, t: TaskStruct): Sub<v
   do {
     let ri: ReturnInstance | null = utask.return_instances;
     if (ri === null) break;
-    let next_chain: ReturnInstance | null = ri.next;
-    while (next_chain?.chained) next_chain = next_chain.next;
-    valid = next_chain === null || next_chain.stack >= regs.sp;
+    const next_chain = find_next_ret_chain(ri);
+    valid = next_chain === null || arch_uretprobe_is_alive(next_chain, RpCheck.Ret, regs.sp);
     regs.ip = ri.orig_ret_vaddr;
-    while (ri !== null) {
+    while (ri !== next_chain && ri !== null) {
       const next: ReturnInstance | null = ri.next;
       utask.return_instances = next;
       utask.depth--;
@@ -237,14 +257,26 @@ export function* uprobe_handle_trampoline(u: UprobesState, t: TaskStruct): Sub<v
       hprobe_finalize(u, h, old);
       free_ret_instance(utask, ri);
       ri = next;
-      if (ri === null || !ri.chained) break;
     }
   } while (!valid);
   m.label = "uprobe_handle_trampoline";
   if (m.mustYield()) yield 0;
 }
 
-const noCookie: Cookie = { value: 0 };
+/**
+ * find_next_ret_chain: the first instance after the chain `ri` starts. A chained instance
+ * shares its return address with the next (older) one, so the walk follows each instance's
+ * own flag.
+ */
+function find_next_ret_chain(ri: ReturnInstance): ReturnInstance | null {
+  let cur: ReturnInstance | null = ri;
+  let chained: boolean;
+  do {
+    chained = cur.chained;
+    cur = cur.next;
+  } while (chained && cur !== null);
+  return cur;
+}
 
 /** handle_uretprobe_chain: run the return handlers of the uprobe's current consumers. */
 function* handle_uretprobe_chain(
@@ -255,7 +287,7 @@ function* handle_uretprobe_chain(
 ): Sub<void> {
   const m = u.m;
   u.stats.uretprobeHits++;
-  u.tasks_trace.readLock();
+  const idx = yield* consumers_read_lock(u, uprobe);
   uprobe.line.read(m);
   checkLive(u, uprobe, "handle_uretprobe_chain"); // the walk reads uprobe->consumers (R4, R11)
   const list = uprobe.consumers;
@@ -268,7 +300,7 @@ function* handle_uretprobe_chain(
     if (uc.state === ConsumerState.Freed) {
       m.fail(`R9: ret_handler of consumer ${uc.id} called after its unregister and a sync returned`);
     }
-    let data = noCookie;
+    let data = t.swbp.noCookie;
     if (uc.handler !== null) {
       // session consumer: only if its entry handler asked for the return
       while (cursor < ri.cons_cnt && ri.consumers[cursor].id < uc.id) cursor++;
@@ -279,7 +311,23 @@ function* handle_uretprobe_chain(
     }
     uc.ret_handler(uc, ri.func, t.regs, data);
   }
-  u.tasks_trace.readUnlock();
+  consumers_read_unlock(u, uprobe, idx);
+}
+
+/** The return-side walk's protection, as the entry side's (a register_rwsem read before 6.12). */
+function* consumers_read_lock(u: UprobesState, uprobe: Uprobe): Sub<number> {
+  const c = u.config.consumers;
+  if (c === "tasks-trace") u.tasks_trace.readLock();
+  else if (c === "srcu") return u.uprobes_srcu.readLock();
+  else yield* uprobe.register_rwsem.downRead();
+  return 0;
+}
+
+function consumers_read_unlock(u: UprobesState, uprobe: Uprobe, idx: number): void {
+  const c = u.config.consumers;
+  if (c === "tasks-trace") u.tasks_trace.readUnlock();
+  else if (c === "srcu") u.uprobes_srcu.readUnlock(idx);
+  else uprobe.register_rwsem.upRead();
 }
 
 /** uprobe_free_utask (exit/exec): clear the pointer first, then release every instance. */

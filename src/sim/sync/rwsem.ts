@@ -48,6 +48,7 @@ export class RwSemaphore {
       yield* this.enqueue(false, this.readStats);
     }
     this.readStats.acquisitions++;
+    m.noteLock(this.name, true);
     yield 0;
   }
 
@@ -57,6 +58,7 @@ export class RwSemaphore {
     if (this.writer !== null || this.queue.length > 0) return false;
     this.readers++;
     this.readStats.acquisitions++;
+    this.m.noteLock(this.name, true);
     return true;
   }
 
@@ -65,6 +67,7 @@ export class RwSemaphore {
     this.line.atomic(m);
     if (this.readers <= 0) m.fail(`${this.name}: up_read without a reader`);
     this.readers--;
+    m.noteLock(this.name, false);
     if (this.readers === 0) this.grant();
     return 0;
   }
@@ -80,6 +83,7 @@ export class RwSemaphore {
       yield* this.enqueue(true, this.writeStats);
     }
     this.writeStats.acquisitions++;
+    m.noteLock(this.name, true);
     yield 0;
   }
 
@@ -90,6 +94,7 @@ export class RwSemaphore {
       m.fail(`${this.name}: up_write by a task that does not hold it`);
     }
     this.writer = null;
+    m.noteLock(this.name, false);
     this.grant();
     return 0;
   }

@@ -46,6 +46,7 @@ export class Spinlock {
       this.holder = m.task;
     }
     this.stats.acquisitions++;
+    m.noteLock(this.name, true);
     yield 0;
   }
 
@@ -56,6 +57,7 @@ export class Spinlock {
     this.holder = this.m.task;
     if (!this.sleeping) this.m.task!.preemptCount++;
     this.stats.acquisitions++;
+    this.m.noteLock(this.name, true);
     return true;
   }
 
@@ -67,6 +69,7 @@ export class Spinlock {
     }
     this.line.write(m);
     if (!this.sleeping) m.task!.preemptCount--;
+    m.noteLock(this.name, false);
     this.holder = m.wakeOne(this.wq);
     return 0;
   }

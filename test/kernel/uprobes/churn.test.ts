@@ -16,7 +16,8 @@ import {
   PROT_READ,
   vma_end_read,
 } from "../../../src/kernel/mm/index.js";
-import { counter, explore, P, runScenario, type Scenario, TEXT } from "../../../src/race/harness.js";
+import { explore } from "../../../src/race/explore.js";
+import { counter, P, runScenario, type Scenario, TEXT } from "../../../src/race/harness.js";
 import { churn as churnScenario, CHURN_FNS as FNS } from "../../../src/race/scenarios.js";
 
 const SEEDS = 100;

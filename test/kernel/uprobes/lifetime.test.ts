@@ -5,7 +5,7 @@
  * converts while the owner returns through the trampoline.
  */
 import { describe, expect, it } from "vitest";
-import { explore } from "../../../src/race/harness.js";
+import { explore } from "../../../src/race/explore.js";
 import { dyingVsRegister, leaseTimerVsReturn, staleHitVsFree } from "../../../src/race/scenarios.js";
 
 const SEEDS = 150;

@@ -6,7 +6,7 @@
  * in place, and with its fault switch on the same exploration finds the race.
  */
 import { describe, expect, it } from "vitest";
-import { explore } from "../../../src/race/harness.js";
+import { explore } from "../../../src/race/explore.js";
 import {
   speculationVsMapping,
   trapVsReregister,

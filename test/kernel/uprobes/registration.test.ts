@@ -4,7 +4,7 @@
  * unregister and sync return, and mmap of a probed file against unregister.
  */
 import { describe, expect, it } from "vitest";
-import { explore } from "../../../src/race/harness.js";
+import { explore } from "../../../src/race/explore.js";
 import { mmapVsUnregister, removeVsRegister, unregisterVsChain } from "../../../src/race/scenarios.js";
 
 const SEEDS = 150;

@@ -1,0 +1,91 @@
+/**
+ * The real binary (`node bin/probelab.js`, built into dist/ by `npm install`) at the edges a
+ * terminal user meets: Ctrl-C and SIGTERM end a run as they end bpftrace, and a closed pipe
+ * (`| head -1`) ends any command quietly.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { noStackTrace } from "./harness.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+interface Exited {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+const children: ChildProcess[] = [];
+// A failed expectation must not leave a simulation running on the machine.
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
+function start(args: string[]): { child: ChildProcess; exited: Promise<Exited> } {
+  const child = spawn(process.execPath, ["bin/probelab.js", ...args], { cwd: ROOT });
+  children.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<Exited>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, exited };
+}
+
+/** Resolves once `stream` has produced text matching `re`. */
+function output(stream: NodeJS.ReadableStream | null, re: RegExp): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = "";
+    stream?.on("data", (d) => {
+      seen += d;
+      if (re.test(seen)) resolve();
+    });
+  });
+}
+
+const COUNT_AND_END = 'uprobe:libc:malloc { @calls = count(); } end { printf("end ran\\n"); }';
+
+describe("a signal ends a run as it ends bpftrace: end blocks, maps, exit 0", () => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    it(signal, async () => {
+      const { child, exited } = start(["run", "-e", COUNT_AND_END, "--duration", "600s"]);
+      await output(child.stderr, /Attached \d+ probes/);
+      // Let the simulation get going, so there is something to print.
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill(signal);
+      const r = await exited;
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^end ran\n\n\n@calls: [1-9]\d*\n$/);
+      expect(noStackTrace(r.stderr)).toBe(true);
+    }, 60_000);
+  }
+});
+
+describe("a closed pipe is quiet", () => {
+  const commands: [string, string[]][] = [
+    ["run", ["run", "programs/trace-requests.bt", "--duration", "600s"]],
+    ["top", ["top", "--duration", "1s", "--interval", "10ms"]],
+    ["race", ["race", "r9-handler-after-unregister", "--fault"]],
+    ["list", ["list"]],
+  ];
+  for (const [name, args] of commands) {
+    it(`${name}: stops when the reader goes, no EPIPE stack trace`, async () => {
+      const { child, exited } = start(args);
+      // The reader is gone before the first line is written.
+      child.stdout?.destroy();
+      const r = await exited;
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toContain("EPIPE");
+      expect(noStackTrace(r.stderr)).toBe(true);
+    }, 60_000);
+  }
+});
