@@ -4,8 +4,8 @@
  */
 
 import { printMaps } from "../runtime/index.js";
-import { percentileFromHist } from "./latency.js";
 import { IntervalProbe } from "./interval-probe.js";
+import { percentileFromHist } from "./latency.js";
 import { type LoadedScript, Session } from "./session.js";
 import type { AttachResult, LiveSession, ProbeRow, SessionSnapshot } from "./snapshot.js";
 import type { TraceProbe } from "./trace-probe.js";
