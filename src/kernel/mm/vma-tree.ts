@@ -64,6 +64,12 @@ export class VmaTree {
     return null;
   }
 
+  /** The VMA the tree holds for addr, with no cost and no cache traffic (invariant checks). */
+  peek(addr: number): VmAreaStruct | null {
+    const i = this.firstEndAbove(addr);
+    return i < this.vmas.length && this.starts[i] <= addr ? this.vmas[i] : null;
+  }
+
   /** mas_find from addr: the first VMA whose tree range ends above addr, or null. */
   findFrom(addr: number): VmAreaStruct | null {
     const i = this.firstEndAbove(addr);

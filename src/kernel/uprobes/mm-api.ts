@@ -46,6 +46,10 @@ export function vaddr_to_offset(vma: VmAreaStruct, vaddr: number): number {
 
 /** The VMA at addr, found without cost or interleaving: for invariant checks only. */
 export function vma_lookup_quiet(mm: MmStruct, addr: number): VmAreaStruct | null {
-  for (const vma of mm.vmas()) if (vma.vm_start <= addr && addr < vma.vm_end) return vma;
+  // O(log n) through the tree: this runs on every hit. Only when the tree and the VMA's own
+  // bounds disagree (a writer is mid-update) does it fall back to scanning every VMA.
+  const vma = mm.mm_mt.peek(addr);
+  if (vma === null || (vma.vm_start <= addr && addr < vma.vm_end)) return vma;
+  for (const v of mm.vmas()) if (v.vm_start <= addr && addr < v.vm_end) return v;
   return null;
 }
