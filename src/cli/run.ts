@@ -48,7 +48,9 @@ export function runRun(
     const src = readScript(file, opts.program, io);
     for (const stage of stages) io.stdout.write(debugDump(stage, src, args));
 
-    const w = usesUprobes(src, args) ? workload(opts.workload, opts.set, cpus, seed) : null;
+    // Loaded even when the script needs no process, so a misspelt -w or --set never passes silently.
+    const loaded = workload(opts.workload, opts.set, cpus, seed);
+    const w = usesUprobes(src, args) ? loaded : null;
     const progress = new ProgressLine(io, io.stderrIsTTY && !opts.quiet, duration);
     const err = progressFirst(progress, (s) => io.stderr.write(s));
     const out =

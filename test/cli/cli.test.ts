@@ -31,6 +31,16 @@ describe("where the script comes from", () => {
     expect(r.stdout).toBe("hello\n\n\n");
   });
 
+  it("a .bt file as the first word is run, so `#!/usr/bin/env probelab` scripts execute", async () => {
+    const file = join(tmp, "shebang.bt");
+    writeFileSync(file, `#!/usr/bin/env probelab\n${HELLO}\n`);
+    const r = await probelab([file, "--duration", "1ms"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("hello\n\n\n");
+    const unknown = await probelab(["nosuch-command"]);
+    expect(unknown.status).toBe(2);
+  });
+
   it("- reads stdin, and diagnostics then name `stdin`", async () => {
     const ok = await probelab(["run", "-"], { stdin: 'begin { printf("piped\\n"); }' });
     expect(ok.stdout).toBe("piped\n\n\n");
