@@ -57,7 +57,7 @@ function sharedOptions(cmd: Command): Command {
     .option("--switch <key=value>", "change one switch of the kernel profile (repeatable)", collect, [])
     .addOption(new Option("-f, --format <FORMAT>", "output format").choices(["text", "json"]).default("text"))
     .option("-q, --quiet", "no attach banner or messages")
-    .option("-v, --verbose", "more messages");
+    .option("-v, --verbose", "also print the simulated set-up and the kernel model's counters (stderr)");
 }
 
 function collect(value: string, previous: string[]): string[] {

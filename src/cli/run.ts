@@ -1,4 +1,5 @@
 /** `probelab run`: run scripts against a workload and print what bpftrace would print. */
+
 import { closeSync, openSync, writeSync } from "node:fs";
 import { dumpAst, dumpTokens, dumpTyped, frontEnd, type SourceFile } from "../lang/index.js";
 import type { Sink } from "../runtime/index.js";
@@ -18,6 +19,7 @@ import {
   workload,
 } from "./common.js";
 import { advance, ProgressLine } from "./run-loop.js";
+import { verboseSetup, verboseSummary } from "./verbose.js";
 
 export interface RunOptions extends SharedOptions {
   duration: string;
@@ -74,6 +76,7 @@ export function runRun(
     if (script === null) fail("", 1);
     // As bpftrace: a script without a single probe (empty, only comments or config) is an error.
     if (session.attachCount(script) === 0) fail("No probes to attach", 1);
+    if (opts.verbose) err.write(verboseSetup(session, seed));
     if (opts.dryRun) return;
     out.open?.();
     if (!opts.quiet) script.writer.attachedProbes(session.attachCount(script));
@@ -87,6 +90,7 @@ export function runRun(
       }
     }
     session.finish();
+    if (opts.verbose) err.write(verboseSummary(session));
     out.close?.();
     if (session.exitCode !== 0) io.setExitCode(session.exitCode);
   }, io);

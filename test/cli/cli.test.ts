@@ -152,6 +152,25 @@ describe("exit()", () => {
   });
 });
 
+describe("-v", () => {
+  it("adds the set-up and the kernel's side of the run on stderr, leaving stdout as it was", async () => {
+    const args = ["run", "-e", "uprobe:/usr/bin/shopd:handle_request { @ = count(); }", "--duration", "20ms"];
+    const plain = await probelab(args);
+    const verbose = await probelab([...args, "-v"]);
+    expect(verbose.status).toBe(0);
+    expect(verbose.stdout).toBe(plain.stdout);
+    const lines = verbose.stderr.split("\n");
+    expect(lines[0]).toBe("probelab: workload shop (workloads/default.yaml), 4 CPUs, kernel latest, seed 1");
+    expect(lines[1]).toMatch(
+      /^probelab: probe 1: uprobe:\/usr\/bin\/shopd:handle_request at file offset 0x[0-9a-f]+$/,
+    );
+    const hits = Number(/probelab: (\d+) breakpoint hits/.exec(verbose.stderr)?.[1]);
+    expect(hits).toBe(Number(/^@: (\d+)$/m.exec(plain.stdout)?.[1]));
+    expect(verbose.stderr).toMatch(/probelab: breakpoints: 1 installed, 0 removed/);
+    expect((await probelab([...args, "-v"])).stderr).toBe(verbose.stderr);
+  });
+});
+
 describe("--dry-run", () => {
   it("resolves probes and prints nothing, exit 0", async () => {
     const r = await probelab(["run", "--dry-run", "-e", `${MALLOC} begin { printf("no\\n"); }`]);
