@@ -281,7 +281,7 @@ export function kernelSegments(snapshot: SessionSnapshot): string[] {
     `grace periods ${formatCount(k.gracePeriods)}`,
     `in synchronize ${formatDuration(k.syncTimeNs)}`,
     `leases expired ${formatCount(k.leasesExpired)}`,
-    `breakpoints ${formatCount(k.breakpointsInstalled)}`,
+    `breakpoints installed ${formatCount(k.breakpointsInstalled)} removed ${formatCount(k.breakpointsRemoved)}`,
   ];
 }
 

@@ -157,7 +157,7 @@ describe("header", () => {
       "grace periods 7",
       "in synchronize 2.5ms",
       "leases expired 1",
-      "breakpoints 3",
+      "breakpoints installed 3 removed 0",
     ]) {
       expect(wide).toContain(text);
     }
