@@ -4,7 +4,7 @@
  * found no errors, so one mistake is reported once.
  */
 import type { IToken } from "chevrotain";
-import type { Program, Span, TypedProgram } from "./ast.js";
+import type { AttachPoint, Program, Span, TypedProgram } from "./ast.js";
 import { checkProgram } from "./checker.js";
 import { AstBuilder, tokenSpan } from "./cst-to-ast.js";
 import { type Diagnostic, DiagnosticSink, formatDiagnostics, type SourceFile } from "./diagnostics.js";
@@ -24,6 +24,8 @@ export { isAggregate, typeName } from "./types.js";
 export interface FrontEndOptions {
   /** Positional parameters: `$1` is args[0]; `$#` is args.length. */
   args?: string[];
+  /** `--probe-filter`: only probes whose name matches are kept (begin and end always are). */
+  probeFilter?: RegExp;
 }
 
 export interface FrontEndResult {
@@ -81,6 +83,7 @@ export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndR
   const sink = new DiagnosticSink();
   try {
     const ast = parse(src, opts, sink);
+    if (ast && opts.probeFilter) filterProbes(ast, opts.probeFilter);
     if (ast) expandMacros(ast, sink);
     const program = ast && !sink.hasErrors ? checkProgram(ast, sink, opts.args ?? []) : null;
     return { program: sink.hasErrors ? null : program, diagnostics: sink.list };
@@ -89,6 +92,17 @@ export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndR
     sink.error(`internal error in the front end: ${err instanceof Error ? err.message : String(err)}`);
     return { program: null, diagnostics: sink.list };
   }
+}
+
+/** Drops the attach points the filter does not match, then the probes left with none. */
+function filterProbes(program: Program, filter: RegExp): void {
+  const kept = (ap: AttachPoint) =>
+    ap.provider === "begin" || ap.provider === "end" || filter.test(ap.canonical);
+  for (const p of program.probes) p.attachPoints = p.attachPoints.filter(kept);
+  program.probes = program.probes.filter((p) => p.attachPoints.length > 0);
+  program.probes.forEach((p, i) => {
+    p.index = i;
+  });
 }
 
 /** `-d tokens`: one token per line with its position. */
