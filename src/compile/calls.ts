@@ -296,12 +296,14 @@ function compileBuf(env: ProbeEnv, e: CallExpr): Eval {
   const len = optionalInt(env, e, 1);
   const max = env.script.maxStrlen;
   if (source.type.kind === "string") {
+    // The string's whole array, its NUL padding included: buf("ok", 3) ends in a zero byte.
     const s = compileExpr(env, source) as (ctx: HitContext) => string;
+    const size = source.type.size;
     return (ctx) => {
       const text = s(ctx);
-      const n = len ? Math.min(Number(len(ctx)), text.length) : text.length;
+      const n = len ? Math.min(Number(len(ctx)), size) : size;
       const bytes = new Uint8Array(Math.max(0, n));
-      for (let i = 0; i < bytes.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+      for (let i = 0; i < bytes.length && i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
       return bytes;
     };
   }

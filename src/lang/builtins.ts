@@ -178,7 +178,8 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
   },
   {
     name: "buf",
-    params: [int("ptr"), intLit("len")],
+    // A pointer to read from, or a string (an array of chars) to take the bytes of.
+    params: [{ name: "data", kind: "intOrString" }, intLit("len")],
     result: (_args, _max, lits) => ({ kind: "buffer", size: Number(lits[1] ?? 0n) }),
   },
   { name: "usym", params: [int("addr")], result: () => ({ kind: "usym" }) },

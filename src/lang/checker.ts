@@ -992,6 +992,7 @@ export class Checker {
       return BOOL;
     }
     if (l.kind === "string" && r.kind === "string" && (e.op === "==" || e.op === "!=")) return BOOL;
+    if (l.kind === "buffer" && r.kind === "buffer" && (e.op === "==" || e.op === "!=")) return BOOL;
     if (l.kind === "tuple" && r.kind === "tuple" && (e.op === "==" || e.op === "!=")) {
       if (!unify(l, r)) this.mismatch(e, l, r);
       return BOOL;

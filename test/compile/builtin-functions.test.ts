@@ -99,3 +99,19 @@ describe("builtins of the simulated machine", () => {
     expect(out('begin { printf("%s\\n", username); exit(); }', { uid: 1000 })).toBe("uid1000\n");
   });
 });
+
+describe("buf() of a string", () => {
+  test("takes the string's bytes, its NUL padding included, up to the length", () => {
+    expect(
+      out('begin { printf("%rx|%rh|%r\\n", buf("Hi", 3), buf("Hello", 2), buf("ok", 2)); exit(); }'),
+    ).toBe("\\x48\\x69\\x00|48 65|ok\n");
+  });
+
+  test("buffers compare by their bytes", () => {
+    expect(
+      out(
+        'begin { $a = buf("hi", 2); $b = buf("bye", 3); printf("%d %d %d\\n", $a == buf("hi", 2), $a != $b, $a == $b); exit(); }',
+      ),
+    ).toBe("1 1 0\n");
+  });
+});
