@@ -292,7 +292,6 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "skboutput",
   "socket_cookie",
   "percpu_kaddr",
-  "getopt",
   "assert",
   "fail",
   "static_assert",

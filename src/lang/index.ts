@@ -9,6 +9,7 @@ import { checkProgram } from "./checker.js";
 import { AstBuilder, tokenSpan } from "./cst-to-ast.js";
 import { type Diagnostic, DiagnosticSink, formatDiagnostics, type SourceFile } from "./diagnostics.js";
 import { dumpTree } from "./dump.js";
+import { splitScriptArgs, substituteGetopt } from "./getopt.js";
 import { describeToken, parser } from "./grammar.js";
 import { expandMacros } from "./macros.js";
 import { lexer } from "./tokens.js";
@@ -22,7 +23,10 @@ export type * from "./types.js";
 export { isAggregate, typeName } from "./types.js";
 
 export interface FrontEndOptions {
-  /** Positional parameters: `$1` is args[0]; `$#` is args.length. */
+  /**
+   * Script arguments: `--name[=value]` words are named options (getopt), the others
+   * positional parameters: `$1` is the first; `$#` is how many.
+   */
   args?: string[];
   /** `--probe-filter`: only probes whose name matches are kept (begin and end always are). */
   probeFilter?: RegExp;
@@ -65,7 +69,7 @@ export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSi
   }
   // The builder takes each probe as it parses, so no CST of the whole input is ever kept. After
   // a lexical error no AST will be wanted, so none is built.
-  const builder = new AstBuilder(sink, opts.args ?? [], src.text);
+  const builder = new AstBuilder(sink, splitScriptArgs(opts.args ?? []).positional, src.text);
   parser.start(lexed.tokens, lexed.errors.length === 0 ? (probe) => builder.takeProbe(probe) : null);
   const cst = parser.program();
   const syntaxErrors = [
@@ -85,7 +89,9 @@ export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndR
     const ast = parse(src, opts, sink);
     if (ast && opts.probeFilter) filterProbes(ast, opts.probeFilter);
     if (ast) expandMacros(ast, sink);
-    const program = ast && !sink.hasErrors ? checkProgram(ast, sink, opts.args ?? []) : null;
+    const { positional, named } = splitScriptArgs(opts.args ?? []);
+    if (ast && (named.size > 0 || src.text.includes("getopt"))) substituteGetopt(ast, named, sink);
+    const program = ast && !sink.hasErrors ? checkProgram(ast, sink, positional) : null;
     return { program: sink.hasErrors ? null : program, diagnostics: sink.list };
   } catch (err) {
     // A bug in the front end must still not show a user a stack trace.

@@ -84,3 +84,34 @@ test("-f with an unknown format is bpftrace's error", async () => {
   expect(r.status).not.toBe(0);
   expect(r.stderr).toContain('ERROR: Invalid output format "jsonx"');
 });
+
+describe("getopt() and named script options after --", () => {
+  test("each option takes its default's type; the rest stay positional", async () => {
+    const r = await probelab([
+      "run",
+      "-e",
+      'begin { print(($1, getopt("aa", 20), getopt("bb", -1), getopt("cc", true), getopt("dd"), getopt("ee", "hi"), $2)); exit(); }',
+      "pos1",
+      "--",
+      "--aa=0xffffffffffffffff",
+      "--bb=-10",
+      "--cc=False",
+      "pos2",
+      "--dd",
+    ]);
+    expect(r.stdout).toContain("(pos1, 18446744073709551615, -10, false, true, hi, pos2)\n");
+  });
+
+  test("a value of the wrong type, an option nobody asks for, and --help", async () => {
+    const prog = 'begin { print((getopt("aa", 10, "Description of aa"), getopt("bb"))); }';
+    const wrong = await probelab(["run", "-e", prog, "--", "--aa=False"]);
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toContain("ERROR: program command line option --aa invalid integer (value: False)");
+    const unexpected = await probelab(["run", "-e", prog, "--", "--cc"]);
+    expect(unexpected.stderr).toContain("ERROR: unexpected program command line options: --cc\n");
+    expect(unexpected.stderr).toContain("HINT: expected program options: --aa: --bb\n");
+    const help = await probelab(["run", "-e", prog, "--", "--help"]);
+    expect(help.status).not.toBe(0);
+    expect(help.stderr).toContain("HINT: expected program options:\n--aa: Description of aa\n--bb\n");
+  });
+});
