@@ -5,18 +5,12 @@
 import type * as A from "./ast.js";
 import { CONFIG_KEYS, configValue } from "./config.js";
 import type { DiagnosticSink } from "./diagnostics.js";
+import { literalExpr } from "./literals.js";
 import { type AnyNode, rewriteChildren } from "./macros.js";
 import { didYouMean } from "./suggest.js";
-import { NONE } from "./types.js";
 
 function isConfigCall(n: A.Expr): boolean {
   return n.kind === "call" && n.name === "config" && n.args.length === 0;
-}
-
-function literal(value: bigint | string | boolean, span: A.Span): A.Expr {
-  if (typeof value === "bigint") return { kind: "int", value, text: String(value), span, type: NONE };
-  if (typeof value === "string") return { kind: "string", value, span, type: NONE };
-  return { kind: "bool", value, span, type: NONE };
 }
 
 export function substituteConfigReads(
@@ -35,9 +29,9 @@ export function substituteConfigReads(
         field.span,
         didYouMean(field.field, CONFIG_KEYS),
       );
-      return literal(0n, field.span) as unknown as AnyNode;
+      return literalExpr(0n, field.span) as unknown as AnyNode;
     }
-    return literal(value, field.span) as unknown as AnyNode;
+    return literalExpr(value, field.span) as unknown as AnyNode;
   };
   for (const probe of program.probes) rewriteChildren(probe, visit);
 }

@@ -6,8 +6,8 @@
  */
 import type * as A from "./ast.js";
 import type { DiagnosticSink } from "./diagnostics.js";
+import { literalExpr, U64_MAX } from "./literals.js";
 import { type AnyNode, rewriteChildren } from "./macros.js";
-import { NONE } from "./types.js";
 
 /** `--name` (value true) or `--name=value`, as split from the command line. */
 export type NamedOptions = ReadonlyMap<string, string | true>;
@@ -38,8 +38,6 @@ interface Requested {
 
 type OptionValue = bigint | string | boolean;
 
-const U64_MAX = (1n << 64n) - 1n;
-
 function parseInteger(text: string): bigint | null {
   if (!/^-?(0x[0-9a-fA-F]+|\d+)$/.test(text)) return null;
   const v = text.startsWith("-") ? -BigInt(text.slice(1)) : BigInt(text);
@@ -60,12 +58,6 @@ function parseGiven(given: string | true, def: OptionValue): OptionValue | strin
   if (given === true) return typeof def === "string" ? "" : `invalid integer (value: ${given})`;
   if (typeof def === "string") return given;
   return parseInteger(given) ?? `invalid integer (value: ${given})`;
-}
-
-function literal(v: OptionValue, span: A.Span): A.Expr {
-  if (typeof v === "bigint") return { kind: "int", value: v, text: String(v), span, type: NONE };
-  if (typeof v === "string") return { kind: "string", value: v, span, type: NONE };
-  return { kind: "bool", value: v, span, type: NONE };
 }
 
 /** The default argument as a value, or null when it is not a literal. */
@@ -104,13 +96,13 @@ export function substituteGetopt(program: A.Program, named: NamedOptions, sink: 
       });
     }
     const given = named.get(name.value);
-    if (given === undefined) return literal(def, call.span) as unknown as AnyNode;
+    if (given === undefined) return literalExpr(def, call.span) as unknown as AnyNode;
     const v = parseGiven(given, def);
     if (typeof v === "string" && typeof def !== "string") {
       sink.error(`program command line option --${name.value} ${v}`);
-      return literal(def, call.span) as unknown as AnyNode;
+      return literalExpr(def, call.span) as unknown as AnyNode;
     }
-    return literal(v, call.span) as unknown as AnyNode;
+    return literalExpr(v, call.span) as unknown as AnyNode;
   };
   for (const probe of program.probes) rewriteChildren(probe, visit);
   reportUnexpected(named, requested, sink);
