@@ -55,7 +55,7 @@ function sharedOptions(cmd: Command): Command {
       "latest",
     )
     .option("--switch <key=value>", "change one switch of the kernel profile (repeatable)", collect, [])
-    .addOption(new Option("-f, --format <FORMAT>", "output format").choices(["text", "json"]).default("text"))
+    .option("-f, --format <FORMAT>", "output format: text or json", "text")
     .option("-q, --quiet", "no attach banner or messages")
     .option("-v, --verbose", "also print the simulated set-up and the kernel model's counters (stderr)");
 }
@@ -109,6 +109,11 @@ export function buildProgram(io?: CliIo): Command {
     .option("-o, --output <FILE>", "write tracing output to FILE")
     .option("-d, --debug <STAGES>", "debug dumps: tokens, ast, typed, all")
     .option("--dry-run", "parse, check and resolve probes; attach nothing, run nothing")
+    .option("-l, --list", "list the script's probes instead of running it")
+    .option("-p, --pid <PID>", "trace only this process (the workload's pid)")
+    .option("-c, --command <CMD>", "the workload's program, as bpftrace runs CMD")
+    .option("--probe-filter <REGEX>", "attach only probes whose names match (begin and end always)")
+    .option("--no-warnings", "print no warnings")
     .addHelpText("after", EXAMPLES)
     .action((file, args, opts) => runRun(file, args, opts, io));
 
@@ -199,7 +204,7 @@ EXAMPLES:
     .option("--duration <TIME>", "simulated time per point", "2ms")
     .option("--switch <key=value>", "change one switch (repeatable)", collect, [])
     .option("--seed <N>", "seed", "1")
-    .addOption(new Option("-f, --format <FORMAT>", "output format").choices(["text", "json"]).default("text"))
+    .option("-f, --format <FORMAT>", "output format: text or json", "text")
     .action(runBench);
   return program;
 }
