@@ -21,6 +21,8 @@ export class UprobeStats {
   restarts = 0;
   sigtraps = 0;
   singleSteps = 0;
+  /** Steppers that found every XOL slot taken and slept on the area's wait queue. */
+  xolSlotWaits = 0;
   breakpointsInstalled = 0;
   breakpointsRemoved = 0;
   leasesExpired = 0;

@@ -16,7 +16,7 @@ import {
   type Uprobe,
   type UprobeTask,
 } from "./types.js";
-import { get_or_create_xol_area } from "./xol.js";
+import { get_xol_area } from "./xol.js";
 
 /** A return instance from the task's pool, or a new one. */
 export function alloc_return_instance(u: UprobesState, utask: UprobeTask): ReturnInstance {
@@ -45,7 +45,11 @@ export function* prepare_uretprobe(
 ): Sub<void> {
   const m = u.m;
   const utask = t.utask!;
-  const area = yield* get_or_create_xol_area(u, t.mm);
+  const area = yield* get_xol_area(u, t.mm);
+  if (area === null) {
+    free_ret_instance(utask, ri);
+    return;
+  }
   if (utask.depth >= MAX_URETPROBE_DEPTH) {
     u.stats.depthOverflows++;
     free_ret_instance(utask, ri);
