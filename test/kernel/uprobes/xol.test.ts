@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { dup_mmap, type MmStruct, show_map_vma } from "../../../src/kernel/mm/index.js";
 import type { TaskStruct } from "../../../src/kernel/task.js";
+import type { Registration } from "../../../src/kernel/uprobes/index.js";
 import { UtaskState } from "../../../src/kernel/uprobes/types.js";
 import {
   counter,
@@ -16,31 +17,45 @@ import {
   runScenario,
   type Scenario,
   TEXT,
+  type World,
 } from "../../../src/race/harness.js";
 
 function mapsOf(mm: MmStruct): string {
   return mm.vmas().map(show_map_vma).join("");
 }
 
-/** One thread calls a single-stepped function once; `after` runs in the thread afterwards. */
-function stepOnce(after: (mm: MmStruct) => Generator<number, void> | undefined): Scenario {
+/**
+ * A process whose f0 starts with a single-stepped instruction and has one consumer; `spawn`
+ * starts the scenario's tasks once the text is mapped and the probe attached.
+ */
+function steppedProbe(
+  shape: Omit<Scenario, "build">,
+  spawn: (w: World, mm: MmStruct, f0: number, reg: Registration) => void,
+): Scenario {
   return {
-    cpus: 1,
+    ...shape,
     build(w) {
       const fns = functions(1, "ret");
       const bin = w.binary("/usr/bin/app", fns);
       const mm = w.addressSpace();
       w.task("exec", function* () {
         yield* w.mapText(mm, bin);
-        yield* w.attach(bin, fns[0].offset, counter());
-        w.thread(mm, "t", function* (t) {
-          yield* w.call(t, TEXT + fns[0].offset);
-          const more = after(t.mm);
-          if (more !== undefined) yield* more;
-        });
+        const reg = yield* w.attach(bin, fns[0].offset, counter());
+        spawn(w, mm, TEXT + fns[0].offset, reg);
       });
     },
   };
+}
+
+/** One thread calls a single-stepped function once; `after` runs in the thread afterwards. */
+function stepOnce(after: (mm: MmStruct) => Generator<number, void> | undefined): Scenario {
+  return steppedProbe({ cpus: 1 }, (w, mm, f0) =>
+    w.thread(mm, "t", function* (t) {
+      yield* w.call(t, f0);
+      const more = after(t.mm);
+      if (more !== undefined) yield* more;
+    }),
+  );
 }
 
 describe("the [uprobes] XOL area is a VMA", () => {
@@ -78,20 +93,13 @@ describe("the [uprobes] XOL area is a VMA", () => {
 describe("XOL slots and the step outside the read section", () => {
   it("more steppers than slots: some wait on area->wq, every slot is freed, no slot is shared", () => {
     const threads = 40;
-    const s: Scenario = {
-      cpus: threads,
-      profile: { ...FAST_GP_PROFILE, singleStep: 200_000 }, // long steps: they overlap
-      build(w) {
-        const fns = functions(1, "ret");
-        const bin = w.binary("/usr/bin/app", fns);
-        const mm = w.addressSpace();
-        w.task("exec", function* () {
-          yield* w.mapText(mm, bin);
-          yield* w.attach(bin, fns[0].offset, counter());
-          for (let i = 0; i < threads; i++) w.hitter(mm, `t${i}`, TEXT + fns[0].offset, { max: 2, cpu: i });
-        });
+    // Long steps, so they overlap.
+    const s = steppedProbe(
+      { cpus: threads, profile: { ...FAST_GP_PROFILE, singleStep: 200_000 } },
+      (w, mm, f0) => {
+        for (let i = 0; i < threads; i++) w.hitter(mm, `t${i}`, f0, { max: 2, cpu: i });
       },
-    };
+    );
     const r = runScenario(s, { seed: 3, policy: "time" });
     expect(r.violation?.message ?? null).toBeNull();
     const u = r.world.u;
@@ -103,36 +111,28 @@ describe("XOL slots and the step outside the read section", () => {
 
   it("the step runs in UTASK_SSTEP with the slot and the reference, after rcu_read_unlock_trace", () => {
     const seen: { state: number; slot: number; inTasksTrace: boolean }[] = [];
-    const s: Scenario = {
-      cpus: 2,
-      profile: { ...FAST_GP_PROFILE, singleStep: 5_000_000 },
-      build(w) {
-        const fns = functions(1, "ret");
-        const bin = w.binary("/usr/bin/app", fns);
-        const mm = w.addressSpace();
-        w.task("exec", function* () {
-          yield* w.mapText(mm, bin);
-          const reg = yield* w.attach(bin, fns[0].offset, counter());
-          let stepper: TaskStruct | null = null;
-          w.thread(mm, "t", (t) => {
-            stepper = t;
-            return w.call(t, TEXT + fns[0].offset);
+    const s = steppedProbe(
+      { cpus: 2, profile: { ...FAST_GP_PROFILE, singleStep: 5_000_000 } },
+      (w, mm, f0, reg) => {
+        let stepper: TaskStruct | null = null;
+        w.thread(mm, "t", (t) => {
+          stepper = t;
+          return w.call(t, f0);
+        });
+        w.task("observer", function* () {
+          yield* w.m.sleep(1_000_000); // the thread is mid-step by now
+          const t = stepper!;
+          seen.push({
+            state: t.utask?.state ?? -1,
+            slot: t.utask?.xol_vaddr ?? 0,
+            inTasksTrace: t.task.rcuNest.some((n) => n > 0),
           });
-          w.task("observer", function* () {
-            yield* w.m.sleep(1_000_000); // the thread is mid-step by now
-            const t = stepper!;
-            seen.push({
-              state: t.utask?.state ?? -1,
-              slot: t.utask?.xol_vaddr ?? 0,
-              inTasksTrace: t.task.rcuNest.some((n) => n > 0),
-            });
-            const t0 = w.m.now();
-            yield* w.detach([reg]);
-            seen.push({ state: w.m.now() - t0 < 4_000_000 ? 1 : 0, slot: 0, inTasksTrace: false });
-          });
+          const t0 = w.m.now();
+          yield* w.detach([reg]);
+          seen.push({ state: w.m.now() - t0 < 4_000_000 ? 1 : 0, slot: 0, inTasksTrace: false });
         });
       },
-    };
+    );
     const r = runScenario(s, { seed: 1, policy: "time" });
     expect(r.violation?.message ?? null).toBeNull();
     expect(seen[0]).toEqual({ state: UtaskState.Sstep, slot: 0x7ffff7ff0000 + 128, inTasksTrace: false });
