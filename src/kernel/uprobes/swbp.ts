@@ -4,7 +4,6 @@
  * here, so the races of section 4 are reachable; everything else is charged as private work.
  */
 import type { Sub } from "../../sim/machine.js";
-import { Seqcount } from "../../sim/sync/seqcount.js";
 import type { TaskStruct } from "../task.js";
 import {
   MMF_HAS_UPROBES,
@@ -31,10 +30,10 @@ import {
   UPROBE_HANDLER_REMOVE,
   type Uprobe,
   type UprobeConsumer,
-  UprobeTask,
   UtaskState,
 } from "./types.js";
 import { alloc_return_instance, prepare_uretprobe, uprobe_handle_trampoline } from "./uretprobe.js";
+import { get_utask } from "./utask.js";
 import { get_trampoline_vaddr, remove_breakpoint, xol_free_insn_slot, xol_get_insn_slot } from "./xol.js";
 
 /** What the executing thread does after the trap. */
@@ -79,7 +78,7 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
   } else if (!uprobe.copy_insn) {
     result = SwbpResult.Restart; // a re-registration at this address has not finished analysis
   } else {
-    if (t.utask === null) t.utask = new UprobeTask(t.task, new Seqcount(m, `ri_seqcount(${t.tid})`));
+    get_utask(u, t);
     yield* handler_chain(u, t, uprobe, hit, hitStart);
     if (uprobe.arch.emulate)
       m.cost(m.profile.emulate); // arch_uprobe_skip_sstep

@@ -148,6 +148,8 @@ export class ReturnInstance {
   next: ReturnInstance | null = null;
   /** Model: which call this instance belongs to (incremented on reuse) — R12 check. */
   serial = 0;
+  /** Model: kfree'd with its uprobe_task (R26 check). */
+  freed = false;
 }
 
 /**
@@ -181,6 +183,8 @@ export class UprobeTask {
   active_uprobe: Uprobe | null = null;
   xol_vaddr = 0;
   vaddr = 0;
+  /** A forked child's dup_xol_work: where to map its [uprobes] page (0: nothing queued). */
+  dup_xol_addr = 0;
 
   constructor(
     readonly task: Task,

@@ -220,14 +220,14 @@ export function hprobe_expire(
 }
 
 /** hprobe_consume: the owner takes the instance over (xchg to CONSUMED). */
-function hprobe_consume(h: Hprobe): HprobeState {
+export function hprobe_consume(h: Hprobe): HprobeState {
   const old = h.state;
   h.state = HprobeState.Consumed;
   return old;
 }
 
 /** hprobe_finalize: release what the consumed state held. */
-function hprobe_finalize(u: UprobesState, h: Hprobe, old: HprobeState): void {
+export function hprobe_finalize(u: UprobesState, h: Hprobe, old: HprobeState): void {
   if (old === HprobeState.Leased) releaseLease(u, h);
   else if (old === HprobeState.Stable && h.uprobe !== null) put_uprobe(u, h.uprobe);
   h.uprobe = null;
@@ -332,55 +332,4 @@ function consumers_read_unlock(u: UprobesState, uprobe: Uprobe, idx: number): vo
   if (c === "tasks-trace") u.tasks_trace.readUnlock();
   else if (c === "srcu") u.uprobes_srcu.readUnlock(idx);
   else uprobe.register_rwsem.upRead();
-}
-
-/** uprobe_free_utask (exit/exec): clear the pointer first, then release every instance. */
-export function uprobe_free_utask(u: UprobesState, t: TaskStruct): void {
-  const utask = t.utask;
-  if (utask === null) return;
-  t.utask = null; // first: a concurrent unwinder must not see a freed utask (R26)
-  utask.ri_timer_expires = 0;
-  let ri = utask.return_instances;
-  utask.return_instances = null;
-  while (ri !== null) {
-    const next = ri.next;
-    hprobe_finalize(u, ri.hprobe, hprobe_consume(ri.hprobe));
-    ri.next = null;
-    ri = next;
-  }
-  utask.depth = 0;
-}
-
-/** dup_utask (fork with pending instances): the child owns references, not leases. */
-export function dup_utask(
-  u: UprobesState,
-  parent: TaskStruct,
-  child: TaskStruct,
-  childUtask: UprobeTask,
-): void {
-  const src = parent.utask;
-  if (src === null) return;
-  const idx = u.uretprobes_srcu.readLock();
-  let tail: ReturnInstance | null = null;
-  for (let ri = src.return_instances; ri !== null; ri = ri.next) {
-    const copy = new ReturnInstance();
-    copy.func = ri.func;
-    copy.stack = ri.stack;
-    copy.orig_ret_vaddr = ri.orig_ret_vaddr;
-    copy.chained = ri.chained;
-    for (let k = 0; k < ri.cons_cnt; k++) {
-      copy.consumers.push({ id: ri.consumers[k].id, cookie: { value: ri.consumers[k].cookie.value } });
-    }
-    copy.cons_cnt = ri.cons_cnt;
-    const uprobe = hprobe_expire(u, ri.hprobe, true);
-    copy.hprobe.uprobe = uprobe;
-    copy.hprobe.state = uprobe === null ? HprobeState.Gone : HprobeState.Stable;
-    copy.hprobe.leaseReleased = true;
-    if (tail === null) childUtask.return_instances = copy;
-    else tail.next = copy;
-    tail = copy;
-    childUtask.depth++;
-  }
-  u.uretprobes_srcu.readUnlock(idx);
-  child.utask = childUtask;
 }

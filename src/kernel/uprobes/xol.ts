@@ -40,14 +40,19 @@ export function get_trampoline_vaddr(mm: MmStruct): number {
 export function* get_xol_area(u: UprobesState, mm: MmStruct): Sub<XolArea | null> {
   const existing = xol_area_of(mm);
   if (existing !== null) return existing;
-  return yield* xol_add_vma(u, mm, new XolArea(0, UINSNS_PER_PAGE));
+  return yield* __create_xol_area(u, mm, 0);
+}
+
+/** __create_xol_area: a new area, mapped at `vaddr` (0: as high as possible). */
+export function* __create_xol_area(u: UprobesState, mm: MmStruct, vaddr: number): Sub<XolArea | null> {
+  return yield* xol_add_vma(u, mm, new XolArea(vaddr, UINSNS_PER_PAGE));
 }
 
 /**
  * xol_add_vma: map the [uprobes] page (as high as possible unless `area.vaddr` says where, as
  * for a forked child) and publish the area. Another thread may have won: its area stays.
  */
-export function* xol_add_vma(u: UprobesState, mm: MmStruct, area: XolArea): Sub<XolArea | null> {
+function* xol_add_vma(u: UprobesState, mm: MmStruct, area: XolArea): Sub<XolArea | null> {
   yield* mm.mmap_write_lock();
   let result = xol_area_of(mm);
   if (result === null) {

@@ -36,10 +36,7 @@ function steppedProbe(
     ...shape,
     build(w) {
       const fns = functions(1, "ret");
-      const bin = w.binary("/usr/bin/app", fns);
-      const mm = w.addressSpace();
-      w.task("exec", function* () {
-        yield* w.mapText(mm, bin);
+      w.process(fns, function* (mm, bin) {
         const reg = yield* w.attach(bin, fns[0].offset, counter());
         spawn(w, mm, TEXT + fns[0].offset, reg);
       });
