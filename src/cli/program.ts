@@ -57,7 +57,7 @@ function sharedOptions(cmd: Command): Command {
     .option("--switch <key=value>", "change one switch of the kernel profile (repeatable)", collect, [])
     .addOption(new Option("-f, --format <FORMAT>", "output format").choices(["text", "json"]).default("text"))
     .option("-q, --quiet", "no attach banner or messages")
-    .option("-v, --verbose", "more messages");
+    .option("-v, --verbose", "also print the simulated set-up and the kernel model's counters (stderr)");
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -208,6 +208,16 @@ EXAMPLES:
  * Runs the CLI on `argv` (as process.argv: node, script, then the arguments) with `io`, and
  * returns the exit status instead of ending the process: what tests call in-process.
  */
+/**
+ * `probelab FILE.bt ...` is `probelab run FILE.bt ...`, so a script whose first line is
+ * `#!/usr/bin/env probelab` runs when executed, as bpftrace's tools do with bpftrace.
+ */
+function scriptAsRun(argv: string[]): string[] {
+  const first = argv[2];
+  if (first === undefined || first.startsWith("-") || !first.endsWith(".bt")) return argv;
+  return [...argv.slice(0, 2), "run", ...argv.slice(2)];
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let status = 0;
   const captured: CliIo = {
@@ -217,7 +227,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     },
   };
   try {
-    await buildProgram(captured).parseAsync(argv);
+    await buildProgram(captured).parseAsync(scriptAsRun(argv));
   } catch (err) {
     if (err instanceof CommanderError) return commanderStatus(err);
     io.stderr.write(`ERROR: ${err instanceof Error ? err.message : String(err)}\n`);

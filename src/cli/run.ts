@@ -1,4 +1,5 @@
 /** `probelab run`: run scripts against a workload and print what bpftrace would print. */
+
 import { closeSync, openSync, writeSync } from "node:fs";
 import { dumpAst, dumpTokens, dumpTyped, frontEnd, type SourceFile } from "../lang/index.js";
 import type { Sink } from "../runtime/index.js";
@@ -18,6 +19,7 @@ import {
   workload,
 } from "./common.js";
 import { advance, ProgressLine } from "./run-loop.js";
+import { verboseSetup, verboseSummary } from "./verbose.js";
 
 export interface RunOptions extends SharedOptions {
   duration: string;
@@ -48,7 +50,9 @@ export function runRun(
     const src = readScript(file, opts.program, io);
     for (const stage of stages) io.stdout.write(debugDump(stage, src, args));
 
-    const w = usesUprobes(src, args) ? workload(opts.workload, opts.set, cpus, seed) : null;
+    // Loaded even when the script needs no process, so a misspelt -w or --set never passes silently.
+    const loaded = workload(opts.workload, opts.set, cpus, seed);
+    const w = usesUprobes(src, args) ? loaded : null;
     const progress = new ProgressLine(io, io.stderrIsTTY && !opts.quiet, duration);
     const err = progressFirst(progress, (s) => io.stderr.write(s));
     const out =
@@ -72,6 +76,7 @@ export function runRun(
     if (script === null) fail("", 1);
     // As bpftrace: a script without a single probe (empty, only comments or config) is an error.
     if (session.attachCount(script) === 0) fail("No probes to attach", 1);
+    if (opts.verbose) err.write(verboseSetup(session, seed));
     if (opts.dryRun) return;
     out.open?.();
     if (!opts.quiet) script.writer.attachedProbes(session.attachCount(script));
@@ -85,6 +90,7 @@ export function runRun(
       }
     }
     session.finish();
+    if (opts.verbose) err.write(verboseSummary(session));
     out.close?.();
     if (session.exitCode !== 0) io.setExitCode(session.exitCode);
   }, io);

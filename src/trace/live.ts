@@ -3,9 +3,9 @@
  * published as one plain snapshot per tick. Rates come from simulated time between ticks.
  */
 
+import { percentileFromHist } from "../runtime/histogram.js";
 import { printMaps } from "../runtime/index.js";
 import { IntervalProbe } from "./interval-probe.js";
-import { percentileFromHist } from "./latency.js";
 import { type LoadedScript, Session } from "./session.js";
 import type { AttachResult, LiveSession, ProbeRow, SessionSnapshot } from "./snapshot.js";
 import type { TraceProbe } from "./trace-probe.js";

@@ -277,6 +277,43 @@ export function shareHeight(
   return { tableRows, detailRows: Math.max(0, budget - tableRows) };
 }
 
+/** What the screen's height is split into: every count is in terminal lines. */
+export interface ScreenLayout {
+  /** Lines of the attach error shown under the input line (a long diagnostic is cut). */
+  errorLines: number;
+  tableRows: number;
+  detailRows: number;
+  /** The help overlay takes the table's place: its heading line and every row below it. */
+  helpRows: number;
+}
+
+/** What decides the layout, besides the terminal's height. */
+export interface LayoutInputs {
+  headerLines: number;
+  probeCount: number;
+  paused: boolean;
+  failed: boolean;
+  detailOpen: boolean;
+  inputOpen: boolean;
+  attachError: string | undefined;
+}
+
+/**
+ * Lays the screen out, top to bottom: banners (paused, failure), header, table heading, table,
+ * detail panel, status line, input line with its error lines, footer.
+ */
+export function layoutScreen(rows: number, at: LayoutInputs): ScreenLayout {
+  const errorCount = at.attachError ? at.attachError.split("\n").filter((l) => l !== "").length : 0;
+  // An attach error may take a third of the screen, so it cannot push the table off.
+  const errorLines = Math.min(errorCount, Math.max(2, Math.floor(rows / 3)));
+  const inputLines = at.inputOpen ? 1 + errorLines : 0;
+  const banners = (at.paused ? 1 : 0) + (at.failed ? 1 : 0);
+  // banners + header + table heading + status line + input line(s) + footer
+  const fixed = banners + at.headerLines + 1 + 1 + inputLines + 1;
+  const { tableRows, detailRows } = shareHeight(rows, fixed, Math.max(1, at.probeCount), at.detailOpen);
+  return { errorLines, tableRows, detailRows, helpRows: Math.max(1, rows - 1 - fixed) + 1 };
+}
+
 /** The first row to draw so the selected row stays in view, keeping it near the middle. */
 export function scrollStart(selectedIndex: number, count: number, visibleRows: number): number {
   if (count <= visibleRows || selectedIndex < 0) return 0;

@@ -31,6 +31,16 @@ describe("where the script comes from", () => {
     expect(r.stdout).toBe("hello\n\n\n");
   });
 
+  it("a .bt file as the first word is run, so `#!/usr/bin/env probelab` scripts execute", async () => {
+    const file = join(tmp, "shebang.bt");
+    writeFileSync(file, `#!/usr/bin/env probelab\n${HELLO}\n`);
+    const r = await probelab([file, "--duration", "1ms"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("hello\n\n\n");
+    const unknown = await probelab(["nosuch-command"]);
+    expect(unknown.status).toBe(2);
+  });
+
   it("- reads stdin, and diagnostics then name `stdin`", async () => {
     const ok = await probelab(["run", "-"], { stdin: 'begin { printf("piped\\n"); }' });
     expect(ok.stdout).toBe("piped\n\n\n");
@@ -139,6 +149,25 @@ describe("exit()", () => {
     expect(once.status).toBe(0);
     expect(count(once.stdout)).toBeGreaterThanOrEqual(1);
     expect(count(once.stdout)).toBeLessThan(count(all.stdout));
+  });
+});
+
+describe("-v", () => {
+  it("adds the set-up and the kernel's side of the run on stderr, leaving stdout as it was", async () => {
+    const args = ["run", "-e", "uprobe:/usr/bin/shopd:handle_request { @ = count(); }", "--duration", "20ms"];
+    const plain = await probelab(args);
+    const verbose = await probelab([...args, "-v"]);
+    expect(verbose.status).toBe(0);
+    expect(verbose.stdout).toBe(plain.stdout);
+    const lines = verbose.stderr.split("\n");
+    expect(lines[0]).toBe("probelab: workload shop (workloads/default.yaml), 4 CPUs, kernel latest, seed 1");
+    expect(lines[1]).toMatch(
+      /^probelab: probe 1: uprobe:\/usr\/bin\/shopd:handle_request at file offset 0x[0-9a-f]+$/,
+    );
+    const hits = Number(/probelab: (\d+) breakpoint hits/.exec(verbose.stderr)?.[1]);
+    expect(hits).toBe(Number(/^@: (\d+)$/m.exec(plain.stdout)?.[1]));
+    expect(verbose.stderr).toMatch(/probelab: breakpoints: 1 installed, 0 removed/);
+    expect((await probelab([...args, "-v"])).stderr).toBe(verbose.stderr);
   });
 });
 

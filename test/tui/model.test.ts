@@ -6,6 +6,7 @@ import {
   flowSegments,
   headerCells,
   headerLines,
+  layoutScreen,
   rowCells,
   SORT_COLUMNS,
   scrollStart,
@@ -175,6 +176,33 @@ describe("layout", () => {
   test("the detail panel takes two thirds of what is left", () => {
     expect(shareHeight(40, 7, 10, true)).toEqual({ tableRows: 10, detailRows: 22 });
     expect(shareHeight(40, 7, 3, true)).toEqual({ tableRows: 3, detailRows: 29 });
+  });
+
+  const quiet = {
+    headerLines: 3,
+    probeCount: 50,
+    paused: false,
+    failed: false,
+    detailOpen: false,
+    inputOpen: false,
+    attachError: undefined,
+  };
+
+  test("layoutScreen gives the table what the header, heading, status line and footer leave", () => {
+    // 30 rows - 1 (Ink's spare line) - 3 header - heading - status - footer = 23
+    expect(layoutScreen(30, quiet)).toEqual({ errorLines: 0, tableRows: 23, detailRows: 0, helpRows: 24 });
+  });
+
+  test("each banner and the input line take one line from the table", () => {
+    const banners = layoutScreen(30, { ...quiet, paused: true, failed: true, inputOpen: true });
+    expect(banners.tableRows).toBe(20);
+  });
+
+  test("a long attach error takes at most a third of the screen", () => {
+    const error = Array.from({ length: 40 }, (_, i) => `line ${i}`).join("\n");
+    const layout = layoutScreen(30, { ...quiet, inputOpen: true, attachError: error });
+    expect(layout.errorLines).toBe(10);
+    expect(layout.tableRows).toBe(12);
   });
 
   test("scrollStart keeps the selection in view", () => {
