@@ -6,12 +6,19 @@
  */
 import { dup_mmap } from "../kernel/mm/index.js";
 import type { TaskStruct } from "../kernel/task.js";
-import { get_trampoline_vaddr, handle_swbp, SwbpResult } from "../kernel/uprobes/index.js";
+import {
+  get_trampoline_vaddr,
+  handle_swbp,
+  RI_TIMER_PERIOD_NS,
+  SwbpResult,
+} from "../kernel/uprobes/index.js";
 import type { Sub } from "../sim/machine.js";
 import { CALLER_RET, counter, functions, type Scenario, TEXT, type World } from "./harness.js";
 import type { RaceScenario } from "./scenarios.js";
 
 const STACK = 0x7ffffffde000 - 8;
+/** The return address of a call made from inside f0 (a recursive call). */
+const INNER_RET = TEXT + 0x180;
 
 // ---------------------------------------------------------------- fork (R14)
 
@@ -155,6 +162,43 @@ export function hasUprobesVsInstall(): Scenario {
   };
 }
 
+// ---------------------------------------------------------------- ri_timer vs reuse (R12)
+
+/**
+ * R12: threads sit inside f0 (a return probe) for about the ri_timer period, then return and
+ * call f0 again and again at once, each return putting its instance back in the task's
+ * ri_pool and each call taking it out for a new call. The timer, expiring on another CPU
+ * (the owner's was idle), walks the same instances meanwhile: it must never see one
+ * re-initialised for another call while it holds it (ri_seqcount decides reuse vs kfree_rcu).
+ */
+export function timerWalkVsReuse(): Scenario {
+  return {
+    cpus: 4,
+    build(w) {
+      const fns = functions(1);
+      const f0 = TEXT + fns[0].offset;
+      w.process(fns, function* (mm, bin) {
+        const reg = yield* w.attach(bin, fns[0].offset, counter({ entry: false, ret: true }));
+        for (let i = 0; i < 2; i++) {
+          w.thread(mm, `owner${i}`, function* (t) {
+            // f0 recursing three deep, the innermost call for `nap` ns.
+            const nest = (depth: number, nap: number): Sub<void> =>
+              callAt(w, t, f0, STACK - 64 * depth, depth === 0 ? CALLER_RET : INNER_RET, () =>
+                depth < 2 ? nest(depth + 1, nap) : w.m.sleep(nap),
+              );
+            for (let c = 0; c < 2; c++) {
+              yield* nest(0, RI_TIMER_PERIOD_NS - 2000 + w.rng.below(4000));
+              for (let k = 0; k < 4; k++) yield* nest(0, 0);
+            }
+          });
+        }
+        yield* w.m.sleep(3 * RI_TIMER_PERIOD_NS);
+        yield* w.detach([reg]);
+      });
+    },
+  };
+}
+
 // ---------------------------------------------------------------- utask lifetime (R26)
 
 /**
@@ -229,6 +273,12 @@ export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
     description: "a trap on a fresh breakpoint vs MMF_HAS_UPROBES in the trap notifier",
     fault: "install-has-after-swbp",
     build: hasUprobesVsInstall,
+  },
+  {
+    name: "r12-ri-timer-vs-reuse",
+    description: "the ri_timer walking return instances vs the owner reusing them from ri_pool",
+    fault: "ri-reuse-during-timer-walk",
+    build: timerWalkVsReuse,
   },
   {
     name: "r26-free-utask-vs-unwind",

@@ -28,8 +28,8 @@ export function alloc_return_instance(u: UprobesState, utask: UprobeTask): Retur
 }
 
 /** free_ret_instance: reuse at once unless the timer is walking the list right now (R12). */
-function free_ret_instance(utask: UprobeTask, ri: ReturnInstance): void {
-  if (utask.ri_seqcount.tryBegin() >= 0) {
+function free_ret_instance(u: UprobesState, utask: UprobeTask, ri: ReturnInstance): void {
+  if (utask.ri_seqcount.tryBegin() >= 0 || u.faults.riReuseDuringTimerWalk) {
     ri.next = null;
     utask.ri_pool.push(ri);
   }
@@ -47,18 +47,18 @@ export function* prepare_uretprobe(
   const utask = t.utask!;
   const area = yield* get_xol_area(u, t.mm);
   if (area === null) {
-    free_ret_instance(utask, ri);
+    free_ret_instance(u, utask, ri);
     return;
   }
   if (utask.depth >= MAX_URETPROBE_DEPTH) {
     u.stats.depthOverflows++;
-    free_ret_instance(utask, ri);
+    free_ret_instance(u, utask, ri);
     return;
   }
   // 6.12: the instance keeps the uprobe by reference, taken before the return is hijacked
   // (a dying uprobe gets no return probe).
   if (u.config.uretprobe === "refcount" && !try_get_uprobe(u, uprobe)) {
-    free_ret_instance(utask, ri);
+    free_ret_instance(u, utask, ri);
     return;
   }
   const regs = t.regs;
@@ -71,7 +71,7 @@ export function* prepare_uretprobe(
     const prev = utask.return_instances;
     if (prev === null) {
       if (u.config.uretprobe === "refcount") put_uprobe(u, uprobe);
-      free_ret_instance(utask, ri); // "handle tail call" warning
+      free_ret_instance(u, utask, ri); // "handle tail call" warning
       return;
     }
     orig_ret_vaddr = prev.orig_ret_vaddr;
@@ -122,7 +122,7 @@ function cleanup_return_instances(u: UprobesState, utask: UprobeTask, chained: b
     utask.return_instances = next; // unlinked before it is freed
     utask.depth--;
     hprobe_finalize(u, ri.hprobe, hprobe_consume(ri.hprobe));
-    free_ret_instance(utask, ri);
+    free_ret_instance(u, utask, ri);
     ri = next;
   }
 }
@@ -259,7 +259,7 @@ export function* uprobe_handle_trampoline(u: UprobesState, t: TaskStruct): Sub<v
       if (valid && old !== HprobeState.Gone && uprobe !== null)
         yield* handle_uretprobe_chain(u, t, ri, uprobe);
       hprobe_finalize(u, h, old);
-      free_ret_instance(utask, ri);
+      free_ret_instance(u, utask, ri);
       ri = next;
     }
   } while (!valid);
