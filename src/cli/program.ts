@@ -183,6 +183,9 @@ EXAMPLES:
     .option("--trace-out <FILE.json>", "write the counterexample's timeline as Chrome trace-event JSON")
     .option("--html <FILE>", "write the same timeline as a self-contained HTML page")
     .option("--jobs <N>", "worker threads (default: one per core)")
+    .option("--exhaustive", "explore every schedule up to --preemptions preemptions (small scenarios)")
+    .option("--preemptions <K>", "preemption bound of --exhaustive (default 2)")
+    .option("--max-runs <N>", "runs --exhaustive may spend before it stops unfinished (default 100000)")
     .action((name, opts) => runRace(name, opts, io));
 
   const bench = program.command("bench").description("simulated throughput benchmarks");

@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { renderColumns } from "../race/columns.js";
+import { EXHAUSTIVE_POLICY, type ExhaustResult, exhaust } from "../race/exhaustive.js";
 import type { ExploreResult, Found } from "../race/explore.js";
 import { type AnyScenario, runAnyScenario } from "../race/harness.js";
 import { exploreInParallel } from "../race/parallel.js";
@@ -35,6 +36,10 @@ export interface RaceOptions {
   html?: string;
   /** Worker threads for the exploration (default: the machine's cores). */
   jobs?: string;
+  /** Every schedule up to `preemptions` preemptions instead of seeds. */
+  exhaustive?: boolean;
+  preemptions?: string;
+  maxRuns?: string;
 }
 
 /** As many seeds as the exploration tests use: every fault switch is caught well within it. */
@@ -110,6 +115,7 @@ async function race(r: RaceScenario, opts: RaceOptions, io: CliIo): Promise<numb
   p.out(`race ${r.name}: ${r.description}`);
   p.out(`fault ${r.fault}: ${faultOn ? "on" : "off"} (${faultDescription(r.fault)})`);
   if (opts.schedule !== undefined) return replaySchedule(p, opts, opts.schedule);
+  if (opts.exhaustive === true) return exhaustively(p, opts);
   const lastSeed = p.firstSeed + p.seeds - 1;
   const range = p.seeds === 1 ? `seed ${p.firstSeed}` : `seeds ${p.firstSeed}-${lastSeed}`;
   p.out(`exploring ${range}, policy ${p.policies.join("+")}`);
@@ -145,6 +151,51 @@ function report(p: RacePlan, result: ExploreResult, opts: RaceOptions): void {
   if (shrunk === null) fail(`internal: run ${f.runs} did not fail again when replayed`);
   const timeline = printMinimal(p, f, shrunk);
   writeViews(p, opts, () => ({ timeline }), shrunk.minimal.violation.message);
+}
+
+/** Default preemption bound and run budget of --exhaustive. */
+export const DEFAULT_PREEMPTIONS = 2;
+export const DEFAULT_MAX_RUNS = 100_000;
+
+/** --exhaustive: every schedule up to the bound, fewest preemptions first. */
+function exhaustively(p: RacePlan, opts: RaceOptions): number {
+  const bound =
+    opts.preemptions === undefined
+      ? DEFAULT_PREEMPTIONS
+      : parseIntOption(opts.preemptions, "--preemptions", 0, 20);
+  const maxRuns =
+    opts.maxRuns === undefined
+      ? DEFAULT_MAX_RUNS
+      : parseIntOption(opts.maxRuns, "--max-runs", 1, 100_000_000);
+  const plural = bound === 1 ? "" : "s";
+  p.out(`exhaustive: every schedule with at most ${bound} preemption${plural}, seed ${p.firstSeed}`);
+  const r = exhaust(p.scenario, { seed: p.firstSeed, faults: p.faults, preemptions: bound, maxRuns });
+  p.out(`explored ${r.schedules} schedules (${perBound(r)}) in ${r.runs} runs: ${ending(r, maxRuns)}`);
+  if (r.deadlocks > 0) p.out(`${r.deadlocks} of ${r.schedules} schedules deadlocked`);
+  const f = r.found;
+  if (f === null) {
+    if (p.faults.length > 0) p.out(`the fault was not caught: try more --preemptions`);
+    writeViews(p, opts, () => record(p, p.firstSeed, EXHAUSTIVE_POLICY, []), null);
+    return (p.faults.length > 0 ? false : r.deadlocks === 0) ? 0 : 1;
+  }
+  const schedule = formatSchedule(f.plan);
+  p.out(`minimal: ${p.command} --seed ${p.firstSeed} --policy ${EXHAUSTIVE_POLICY} --schedule '${schedule}'`);
+  const tl = record(p, p.firstSeed, EXHAUSTIVE_POLICY, f.plan).timeline;
+  printColumns(p, tl, f.plan);
+  p.out(`broken: ${f.violation.message}`);
+  writeViews(p, opts, () => ({ timeline: tl }), f.violation.message);
+  return p.faults.length > 0 ? 0 : 1;
+}
+
+/** `0 preemptions: 6, 1: 512`: how many schedules each bound added. */
+function perBound(r: ExhaustResult): string {
+  return r.perBound.map((n, k) => (k === 0 ? `0 preemptions: ${n}` : `${k}: ${n}`)).join(", ");
+}
+
+function ending(r: ExhaustResult, maxRuns: number): string {
+  if (r.found !== null) return `stopped at a violation with ${r.found.preemptions} preemption(s)`;
+  if (r.finished) return "finished, every schedule clean";
+  return `not finished: the budget of ${maxRuns} runs ran out (raise --max-runs or lower --preemptions)`;
 }
 
 /** The shrunk counterexample: sizes before and after, its replay line, its columns. */
