@@ -176,7 +176,7 @@ EXAMPLES:
   program
     .command("race")
     .description("explore a race scenario of the kernel model; with --fault, find and shrink the race")
-    .argument("[name]", "scenario name (none: list them)")
+    .argument("[name]", "scenario name (none: list them); with -w, the script FILE")
     .option("--fault", "switch off the check the scenario exercises")
     .option("--seeds <N>", `seeds to explore, each under every policy (default 150; 1 with --seed)`)
     .addOption(
@@ -188,6 +188,14 @@ EXAMPLES:
     .option("--trace-out <FILE.json>", "write the counterexample's timeline as Chrome trace-event JSON")
     .option("--html <FILE>", "write the same timeline as a self-contained HTML page")
     .option("--jobs <N>", "worker threads (default: one per core)")
+    .option("--exhaustive", "explore every schedule up to --preemptions preemptions (small scenarios)")
+    .option("--preemptions <K>", "preemption bound of --exhaustive (default 2)")
+    .option("--max-runs <N>", "runs --exhaustive may spend before it stops unfinished (default 100000)")
+    .option("-w, --workload <NAME|FILE>", "explore a workload under a script instead of a scenario")
+    .option("-e, --program <PROGRAM>", "with -w: the script text (default: the workload's default probes)")
+    .option("--faults <NAME,...>", "with -w: fault switches to turn on")
+    .option("--cpus <N>", "with -w: simulated CPUs (default 4)")
+    .option("--duration <TIME>", "with -w: simulated time of one run (default 20ms)")
     .action((name, opts) => runRace(name, opts, io));
 
   const bench = program.command("bench").description("simulated throughput benchmarks");
