@@ -67,7 +67,7 @@ describe("where the script comes from", () => {
     expect(none.stderr).toBe("ERROR: no program given: pass a script file, - for stdin, or -e PROGRAM\n");
     const missing = await probelab(["run", join(tmp, "nope.bt")]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toBe(`ERROR: cannot read script file '${join(tmp, "nope.bt")}'\n`);
+    expect(missing.stderr).toBe(`ERROR: cannot read script file '${join(tmp, "nope.bt")}': no such file\n`);
   });
 });
 
