@@ -2,6 +2,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { dumpAst, dumpTokens, dumpTyped, frontEnd, type SourceFile } from "../lang/index.js";
 import type { Sink } from "../runtime/index.js";
+import { probeArgFields } from "../trace/kernel-targets.js";
 import { Session } from "../trace/session.js";
 import {
   type CliIo,
@@ -48,7 +49,7 @@ export function runRun(
     const src = readScript(file, opts.program, io);
     for (const stage of stages) io.stdout.write(debugDump(stage, src, args));
 
-    const w = usesUprobes(src, args) ? workload(opts.workload, opts.set, cpus, seed) : null;
+    const w = needsWorkload(src, args) ? workload(opts.workload, opts.set, cpus, seed) : null;
     const progress = new ProgressLine(io, io.stderrIsTTY && !opts.quiet, duration);
     const err = progressFirst(progress, (s) => io.stderr.write(s));
     const out =
@@ -90,13 +91,14 @@ export function runRun(
   }, io);
 }
 
-/** Whether the script names a uprobe or uretprobe (only then does it need a workload). */
-function usesUprobes(src: SourceFile, args: string[]): boolean {
-  const fe = frontEnd(src, { args });
+/** Probes that run without a process; any other one (uprobes, kernel probes) needs the workload. */
+const PROCESSLESS = new Set(["begin", "end", "interval"]);
+
+/** Whether the script names a probe that needs a workload. */
+function needsWorkload(src: SourceFile, args: string[]): boolean {
+  const fe = frontEnd(src, { args, probeArgs: probeArgFields });
   return (
-    fe.program?.probes.some((p) =>
-      p.probe.attachPoints.some((ap) => ap.provider === "uprobe" || ap.provider === "uretprobe"),
-    ) ?? false
+    fe.program?.probes.some((p) => p.probe.attachPoints.some((ap) => !PROCESSLESS.has(ap.provider))) ?? false
   );
 }
 

@@ -380,7 +380,8 @@ export type BuiltinName =
   | "probetype"
   | "ustack"
   | "kstack"
-  | "rand";
+  | "rand"
+  | "args";
 
 export interface BuiltinExpr extends ExprBase {
   kind: "builtin";

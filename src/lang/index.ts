@@ -5,7 +5,7 @@
  */
 import type { IToken } from "chevrotain";
 import type { Program, Span, TypedProgram } from "./ast.js";
-import { checkProgram } from "./checker.js";
+import { checkProgram, type ProbeArgsResolver } from "./checker.js";
 import { AstBuilder, tokenSpan } from "./cst-to-ast.js";
 import { type Diagnostic, DiagnosticSink, formatDiagnostics, type SourceFile } from "./diagnostics.js";
 import { dumpTree } from "./dump.js";
@@ -15,6 +15,7 @@ import { lexer } from "./tokens.js";
 
 export type * from "./ast.js";
 export { BUILTIN_VALUE_TABLE, FUNCTION_TABLE } from "./builtins.js";
+export type { ProbeArgField, ProbeArgsResolver } from "./checker.js";
 export { type Diagnostic, formatDiagnostics, type SourceFile } from "./diagnostics.js";
 export { type FormatPiece, type FormatSpec, parseFormat } from "./printf-format.js";
 export { editDistance } from "./suggest.js";
@@ -24,6 +25,11 @@ export { isAggregate, typeName } from "./types.js";
 export interface FrontEndOptions {
   /** Positional parameters: `$1` is args[0]; `$#` is args.length. */
   args?: string[];
+  /**
+   * The fields `args` has at an attach point (a tracepoint's fields, a kernel function's
+   * arguments), from whoever knows the target; null when the attach point has none.
+   */
+  probeArgs?: ProbeArgsResolver;
 }
 
 export interface FrontEndResult {
@@ -82,7 +88,7 @@ export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndR
   try {
     const ast = parse(src, opts, sink);
     if (ast) expandMacros(ast, sink);
-    const program = ast && !sink.hasErrors ? checkProgram(ast, sink, opts.args ?? []) : null;
+    const program = ast && !sink.hasErrors ? checkProgram(ast, sink, opts.args ?? [], opts.probeArgs) : null;
     return { program: sink.hasErrors ? null : program, diagnostics: sink.list };
   } catch (err) {
     // A bug in the front end must still not show a user a stack trace.
