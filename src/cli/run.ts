@@ -3,6 +3,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { dumpAst, dumpTokens, dumpTyped, frontEnd, type SourceFile } from "../lang/index.js";
 import type { Sink } from "../runtime/index.js";
+import { probeArgFields } from "../trace/kernel-targets.js";
 import { Session } from "../trace/session.js";
 import { checkCommand, checkPid, listScriptProbes, parsePid, parseProbeFilter } from "./bpftrace-flags.js";
 import {
@@ -67,7 +68,7 @@ export function runRun(
 
     // Loaded even when the script needs no process, so a misspelt -w or --set never passes silently.
     const loaded = workload(opts.workload, opts.set, cpus, seed);
-    const traced = usesUprobes(src, args) || opts.command !== undefined;
+    const traced = needsWorkload(src, args) || opts.command !== undefined;
     const w = traced ? loaded : null;
     if (w && opts.command !== undefined) checkCommand(opts.command, w);
     if (w && pid !== undefined) checkPid(pid, w);
@@ -120,13 +121,14 @@ export function runRun(
   }, io);
 }
 
-/** Whether the script names a uprobe or uretprobe (only then does it need a workload). */
-function usesUprobes(src: SourceFile, args: string[]): boolean {
-  const fe = frontEnd(src, { args });
+/** Probes that run without a process; any other one (uprobes, kernel probes) needs the workload. */
+const PROCESSLESS = new Set(["begin", "end", "interval"]);
+
+/** Whether the script names a probe that needs a workload. */
+function needsWorkload(src: SourceFile, args: string[]): boolean {
+  const fe = frontEnd(src, { args, probeArgs: probeArgFields });
   return (
-    fe.program?.probes.some((p) =>
-      p.probe.attachPoints.some((ap) => ap.provider === "uprobe" || ap.provider === "uretprobe"),
-    ) ?? false
+    fe.program?.probes.some((p) => p.probe.attachPoints.some((ap) => !PROCESSLESS.has(ap.provider))) ?? false
   );
 }
 

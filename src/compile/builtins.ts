@@ -6,6 +6,7 @@
 import type { BuiltinExpr } from "../lang/ast.js";
 import type { UstackType } from "../lang/types.js";
 import { cast, type Int } from "../runtime/int64.js";
+import { makeRecord } from "../runtime/values.js";
 import type { HitContext } from "./context.js";
 import { CompileError, type Eval, type ProbeEnv } from "./env.js";
 
@@ -88,6 +89,11 @@ export function compileBuiltin(env: ProbeEnv, e: BuiltinExpr): Eval {
       return argReader(5);
     case "retval":
       return (ctx) => u64(ctx.retval);
+    case "args": {
+      // The whole record outlives the hit (printed, stored): copy the reused fields.
+      const n = e.type.kind === "record" ? e.type.fields.length : 0;
+      return (ctx) => makeRecord(ctx.fields.slice(0, n));
+    }
     case "func": {
       // The value is the function's address (usym); remembering its name lets maps keyed
       // by `func` print names even after the traced process has gone.

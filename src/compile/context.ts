@@ -24,6 +24,8 @@ export interface HitContext {
   args: (number | bigint)[];
   /** uretprobe only: the return value register. */
   retval: number | bigint;
+  /** The fields of `args` (a tracepoint's fields, fentry/fexit arguments), in declaration order (reused array). */
+  fields: (number | bigint | string)[];
   ip: number;
   sp: number;
   /** Concrete probe name, e.g. "uprobe:/usr/bin/shopd:handle_request". */
@@ -64,6 +66,7 @@ export function createHitContext(overrides: Partial<HitContext> = {}): HitContex
     startNs: 0,
     args: [0, 0, 0, 0, 0, 0],
     retval: 0,
+    fields: [0, 0, 0, 0, 0, 0, 0, 0],
     ip: 0,
     sp: 0,
     probe: "begin",

@@ -32,7 +32,18 @@ export class CompileError extends Error {
   }
 }
 
-export type ProbeKind = "uprobe" | "uretprobe" | "begin" | "end" | "interval";
+export type ProbeKind =
+  | "uprobe"
+  | "uretprobe"
+  | "begin"
+  | "end"
+  | "interval"
+  | "kprobe"
+  | "kretprobe"
+  | "fentry"
+  | "fexit"
+  | "tracepoint"
+  | "profile";
 
 export interface ScriptEnv {
   readonly source: SourceFile;

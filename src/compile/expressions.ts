@@ -347,6 +347,12 @@ function compileCast(env: ProbeEnv, e: CastExpr): Eval {
 
 function compileField(env: ProbeEnv, e: FieldExpr): Eval {
   const t = e.operand.type;
+  if (e.operand.kind === "builtin" && e.operand.name === "args" && t.kind === "record") {
+    // `args.f`: straight from the hit's fields, no record built.
+    const index = t.fields.findIndex((f) => f.name === e.field);
+    if (index < 0) throw new CompileError(`args has no field named '${e.field}'`, e.span);
+    return (ctx) => ctx.fields[index]!;
+  }
   if (t.kind === "pointer" && t.to.kind === "struct") {
     // `p->f` / `p.f`: the member's bytes at p + offset, read when the hit runs.
     const member = t.to.fields.find((f) => f.name === e.field);

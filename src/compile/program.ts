@@ -65,7 +65,19 @@ export interface CompiledScript {
   runEnd(ctx: HitContext): void;
 }
 
-const SUPPORTED_KINDS = new Set<string>(["uprobe", "uretprobe", "begin", "end", "interval"]);
+const SUPPORTED_KINDS = new Set<string>([
+  "uprobe",
+  "uretprobe",
+  "begin",
+  "end",
+  "interval",
+  "kprobe",
+  "kretprobe",
+  "fentry",
+  "fexit",
+  "tracepoint",
+  "profile",
+]);
 
 function probeKind(probe: Probe): ProbeKind {
   const provider = probe.attachPoints[0]?.provider ?? "";

@@ -32,6 +32,8 @@ export interface KernelConfig {
   maps_reader: "mmap-lock" | "per-vma";
   /** unapply_uprobe (UPROBE_HANDLER_REMOVE): mmap_read_lock (to 6.17) or mmap_write_lock (6.18). */
   unapply_lock: "read" | "write";
+  /** A kprobe hit: the int3 trap, or the jump of an optimised kprobe (CONFIG_OPTPROBES). */
+  kprobes: "int3" | "optimized";
 }
 
 export type SwitchName = keyof KernelConfig;
@@ -92,6 +94,10 @@ export const SWITCHES: Readonly<Record<SwitchName, SwitchInfo>> = {
     values: ["read", "write"],
     help: "unapply_uprobe under mmap_read_lock (to 6.17) or mmap_write_lock (6.18, which moves mm_lock_seq)",
   },
+  kprobes: {
+    values: ["int3", "optimized"],
+    help: "kprobe hits trap on an int3 breakpoint, or jump to an optimised probe's detour buffer (cheaper)",
+  },
 };
 
 interface Profile {
@@ -113,6 +119,7 @@ const LATEST: KernelConfig = {
   mm_lock_seq: "seqcount",
   maps_reader: "per-vma",
   unapply_lock: "read",
+  kprobes: "int3",
 };
 
 /** The named designs, oldest first. `latest` is the default. */

@@ -5,6 +5,7 @@
 import type { CostProfile } from "../sim/cost-profile.js";
 import { Machine, type MachineOptions, type Policy } from "../sim/machine.js";
 import type { KernelConfig } from "./config.js";
+import { KprobesState } from "./kprobes/kprobes.js";
 import type { MmHooks } from "./mm/hooks.js";
 import { type MmSubsystem, mmSubsystemOf } from "./mm/mm-struct.js";
 import {
@@ -37,6 +38,8 @@ export class Kernel {
   readonly m: Machine;
   readonly u: UprobesState;
   readonly mm: MmSubsystem;
+  /** kprobe_table and kretprobe instances: probes on the model's own functions. */
+  readonly kprobes: KprobesState;
 
   constructor(
     readonly opts: KernelOptions,
@@ -55,6 +58,7 @@ export class Kernel {
       chooser: opts.chooser,
     });
     this.u = new UprobesState(this.m, opts.config);
+    this.kprobes = new KprobesState(this.m, opts.config);
     const u = this.u;
     const hooks: MmHooks = {
       uprobe_mmap: (vma) => uprobe_mmap(u, vma),

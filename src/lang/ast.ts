@@ -385,7 +385,8 @@ export type BuiltinName =
   | "numaid"
   | "cgroup"
   | "jiffies"
-  | "username";
+  | "username"
+  | "args";
 
 export interface BuiltinExpr extends ExprBase {
   kind: "builtin";

@@ -128,7 +128,22 @@ export function parseAttachPoint(
       checkUprobe(ap, rest, sink);
       break;
     case "interval":
+    case "profile":
       checkInterval(ap, rest, sink);
+      break;
+    case "kfunc":
+    case "kretfunc":
+      ap.provider = provider === "kfunc" ? "fentry" : "fexit";
+      checkKernelFunction(ap, rest, sink);
+      break;
+    case "kprobe":
+    case "kretprobe":
+    case "fentry":
+    case "fexit":
+      checkKernelFunction(ap, rest, sink);
+      break;
+    case "tracepoint":
+      checkTracepoint(ap, rest, sink);
       break;
     default:
       reportUnsupported(ap, first, sink);
@@ -191,14 +206,57 @@ function checkUprobe(ap: AttachPoint, rest: string[], sink: DiagnosticSink): voi
   ap.func = funcPart;
 }
 
-/** `interval:UNIT:N`, `interval:DURATION`, `interval:NANOSECONDS`. */
+/**
+ * `kprobe:FUNC`, `kretprobe:FUNC`, `fentry:FUNC`, `fexit:FUNC`, each also with a module
+ * (`kprobe:vmlinux:FUNC`): the model's kernel is one image, vmlinux.
+ */
+function checkKernelFunction(ap: AttachPoint, rest: string[], sink: DiagnosticSink): void {
+  if (rest.length === 2 && rest[0] !== "vmlinux" && !rest[0]!.includes("*")) {
+    sink.error(
+      `${ap.provider}: module '${rest[0]}' does not exist (the model's kernel has only vmlinux)`,
+      ap.span,
+    );
+    return;
+  }
+  if (rest.length !== 1 && rest.length !== 2) {
+    sink.error(`${ap.provider} probe type requires 1 or 2 arguments, found ${rest.length}`, ap.span);
+    return;
+  }
+  const func = rest[rest.length - 1]!;
+  if (func === "") {
+    sink.error(`${ap.provider} function is empty`, ap.span);
+    return;
+  }
+  if (func.includes("+") || /^[0-9]/.test(func)) {
+    sink.error(
+      `${ap.provider}: offsets and addresses are not supported by probelab (probe a function by name)`,
+      ap.span,
+    );
+    return;
+  }
+  ap.func = func;
+  ap.canonical = `${ap.provider}:${func}`;
+}
+
+/** `tracepoint:CATEGORY:NAME`. */
+function checkTracepoint(ap: AttachPoint, rest: string[], sink: DiagnosticSink): void {
+  if (rest.length !== 2 || rest[0] === "" || rest[1] === "") {
+    sink.error(`tracepoint probe type requires 2 arguments (category:name), found ${rest.length}`, ap.span);
+    return;
+  }
+  ap.target = rest[0];
+  ap.func = rest[1];
+  ap.canonical = `tracepoint:${rest[0]}:${rest[1]}`;
+}
+
+/** `interval:UNIT:N`, `interval:DURATION`, `interval:NANOSECONDS` (and `profile:` alike). */
 function checkInterval(ap: AttachPoint, rest: string[], sink: DiagnosticSink): void {
   let ns: number;
   if (rest.length === 2) {
     const [unit, count] = rest as [string, string];
     const value = parseIntLiteral(count);
     if (!value.ok || value.value === 0n) {
-      sink.error(`interval: invalid count '${count}'`, ap.span);
+      sink.error(`${ap.provider}: invalid count '${count}'`, ap.span);
       return;
     }
     if (unit === "hz") {
@@ -206,24 +264,24 @@ function checkInterval(ap: AttachPoint, rest: string[], sink: DiagnosticSink): v
     } else if (own(INTERVAL_UNIT_NS, unit) !== undefined) {
       ns = Number(value.value) * own(INTERVAL_UNIT_NS, unit)!;
     } else {
-      sink.error(`interval: invalid unit '${unit}' (expected s, ms, us or hz)`, ap.span);
+      sink.error(`${ap.provider}: invalid unit '${unit}' (expected s, ms, us or hz)`, ap.span);
       return;
     }
-    ap.canonical = `interval:${unit}:${count}`;
+    ap.canonical = `${ap.provider}:${unit}:${count}`;
   } else if (rest.length === 1) {
     const value = parseIntLiteral(rest[0]!);
     if (!value.ok) {
-      sink.error(`interval: invalid duration '${rest[0]}'`, ap.span);
+      sink.error(`${ap.provider}: invalid duration '${rest[0]}'`, ap.span);
       return;
     }
     ns = Number(value.value);
-    ap.canonical = `interval:us:${Math.floor(ns / 1000)}`;
+    ap.canonical = `${ap.provider}:us:${Math.floor(ns / 1000)}`;
   } else {
-    sink.error(`interval probe type requires 1 or 2 arguments, found ${rest.length}`, ap.span);
+    sink.error(`${ap.provider} probe type requires 1 or 2 arguments, found ${rest.length}`, ap.span);
     return;
   }
   if (ns < MIN_INTERVAL_NS) {
-    sink.error(`interval is too short: ${ns} ns (minimum ${MIN_INTERVAL_NS} ns)`, ap.span);
+    sink.error(`${ap.provider} is too short: ${ns} ns (minimum ${MIN_INTERVAL_NS} ns)`, ap.span);
     return;
   }
   ap.intervalNs = ns;
@@ -232,7 +290,7 @@ function checkInterval(ap: AttachPoint, rest: string[], sink: DiagnosticSink): v
 function reportUnsupported(ap: AttachPoint, written: string, sink: DiagnosticSink): void {
   if (FULL_NAMES.includes(ap.provider)) {
     sink.error(
-      `${ap.provider} probes are not supported by probelab (supported: uprobe, uretprobe, begin, end, interval)`,
+      `${ap.provider} probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, profile, begin, end, interval)`,
       ap.span,
     );
     return;

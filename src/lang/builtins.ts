@@ -15,7 +15,8 @@ export interface BuiltinValueSpec {
   onlyInMessage?: string;
 }
 
-const ARG_PROVIDERS = ["uprobe", "uretprobe"] as const;
+const ARG_PROVIDERS = ["uprobe", "uretprobe", "kprobe"] as const;
+const FUNC_PROVIDERS = ["uprobe", "uretprobe", "kprobe", "kretprobe", "fentry", "fexit"] as const;
 const ARG_MESSAGE = "can only be used with 'kprobes', 'uprobes' and 'usdt' probes";
 
 export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
@@ -37,14 +38,21 @@ export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
   {
     name: "retval",
     type: UINT64,
-    onlyIn: ["uretprobe"],
-    onlyInMessage: "can only be used with 'kretprobe' and 'uretprobe' and 'fentry' probes",
+    onlyIn: ["uretprobe", "kretprobe", "fexit"],
+    onlyInMessage: "can only be used with 'kretprobe' and 'uretprobe' and 'fexit' probes",
   },
   {
     name: "func",
     type: { kind: "usym" },
-    onlyIn: ARG_PROVIDERS,
-    onlyInMessage: "can only be used with uprobes",
+    onlyIn: FUNC_PROVIDERS,
+    onlyInMessage: "can only be used with uprobes, kprobes, fentry and fexit",
+  },
+  {
+    // The type is the probe's own (its tracepoint's fields, its function's arguments): the checker sets it.
+    name: "args",
+    type: { kind: "record", fields: [] },
+    onlyIn: ["tracepoint", "fentry", "fexit"],
+    onlyInMessage: "can only be used with 'tracepoint', 'fentry' and 'fexit' probes",
   },
   { name: "probe", type: stringType(64) },
   { name: "probetype", type: stringType(16) },
@@ -79,7 +87,6 @@ export const UNSUPPORTED_BUILTINS = new Set([
   "ppid",
   "leader_tid",
   "leader_comm",
-  "args",
   "sarg0",
   "sarg1",
   "sarg2",

@@ -164,6 +164,15 @@ class Scope {
   }
 }
 
+/** One field of `args`: an integer (a register, a tracepoint's integer field) or a string. */
+export interface ProbeArgField {
+  name: string;
+  type: "int" | "string";
+}
+
+/** The fields of `args` at an attach point, or null when it has none (see FrontEndOptions). */
+export type ProbeArgsResolver = (ap: A.AttachPoint) => readonly ProbeArgField[] | null;
+
 interface ProbeContext {
   probe: A.Probe;
   providers: Set<string>;
@@ -183,6 +192,7 @@ export class Checker {
     private readonly maxStrlen: number,
     private readonly cTypes: CTypes,
     seed?: Map<string, MapState>,
+    private readonly probeArgs: ProbeArgsResolver | null = null,
   ) {
     if (seed) for (const [k, v] of seed) this.maps.set(k, { ...v });
   }
@@ -704,9 +714,36 @@ export class Checker {
       const wrong = [...this.ctx.providers].filter((p) => !spec.onlyIn!.includes(p));
       if (wrong.length > 0) {
         this.sink.error(`The ${e.name} builtin ${spec.onlyInMessage}`, e.span);
+        return spec.type;
       }
     }
+    if (e.name === "args") return this.argsType(e);
     return spec.type;
+  }
+
+  /** `args` is a record of the attach point's fields; every attach point of the probe must agree. */
+  private argsType(e: A.BuiltinExpr): Type {
+    const aps = this.ctx.probe.attachPoints;
+    const first = this.probeArgs === null ? null : this.probeArgs(aps[0]!);
+    if (first === null) {
+      this.sink.error(`The args builtin has no fields at ${aps[0]!.canonical}`, e.span);
+      return ERROR_TYPE;
+    }
+    const shape = (fields: readonly ProbeArgField[]) => fields.map((f) => `${f.name}:${f.type}`).join(",");
+    for (const ap of aps.slice(1)) {
+      const other = this.probeArgs!(ap);
+      if (other === null || shape(other) !== shape(first)) {
+        this.sink.error(`args has different fields at ${aps[0]!.canonical} and ${ap.canonical}`, e.span);
+        return ERROR_TYPE;
+      }
+    }
+    return {
+      kind: "record",
+      fields: first.map((f) => ({
+        name: f.name,
+        type: f.type === "int" ? INT64 : stringType(this.maxStrlen),
+      })),
+    };
   }
 
   private callExpr(e: A.CallExpr): Type {
@@ -1296,17 +1333,18 @@ export function checkProgram(
   program: A.Program,
   sink: DiagnosticSink,
   args: string[],
+  probeArgs: ProbeArgsResolver | null = null,
 ): A.TypedProgram | null {
   const config = checkConfig(program.config, sink);
   const cTypes = new CTypes(program.structs, sink, program.enums);
   substituteEnumVariants(program, cTypes);
   substituteConfigReads(program, config, sink);
   let pass = new DiagnosticSink();
-  let checker = runChecker(program, pass, config.maxStrlen, cTypes);
+  let checker = runChecker(program, pass, config.maxStrlen, cTypes, undefined, probeArgs);
   if (checker.forwardMapUse) {
     // A map was read before the probe that writes it: check again knowing every map's type.
     pass = new DiagnosticSink();
-    checker = runChecker(program, pass, config.maxStrlen, cTypes, checker.mapStates);
+    checker = runChecker(program, pass, config.maxStrlen, cTypes, checker.mapStates, probeArgs);
   }
   sink.list.push(...pass.list);
   checker.reportUndefinedMaps(checker.mapUses, sink);
@@ -1335,8 +1373,11 @@ function runChecker(
   maxStrlen: number,
   cTypes: CTypes,
   seed?: Map<string, MapState>,
+  probeArgs: ProbeArgsResolver | null = null,
 ): Checker & { probeInfos: A.ProbeInfo[] } {
-  const checker = new Checker(sink, maxStrlen, cTypes, seed) as Checker & { probeInfos: A.ProbeInfo[] };
+  const checker = new Checker(sink, maxStrlen, cTypes, seed, probeArgs) as Checker & {
+    probeInfos: A.ProbeInfo[];
+  };
   checker.probeInfos = program.probes.map((p) => checker.checkProbe(p));
   return checker;
 }

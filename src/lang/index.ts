@@ -5,7 +5,7 @@
  */
 import type { IToken } from "chevrotain";
 import type { AttachPoint, Program, Span, TypedProgram } from "./ast.js";
-import { checkProgram } from "./checker.js";
+import { checkProgram, type ProbeArgsResolver } from "./checker.js";
 import { AstBuilder, tokenSpan } from "./cst-to-ast.js";
 import {
   type Diagnostic,
@@ -23,6 +23,7 @@ import { lexer } from "./tokens.js";
 
 export type * from "./ast.js";
 export { BUILTIN_VALUE_TABLE, FUNCTION_TABLE } from "./builtins.js";
+export type { ProbeArgField, ProbeArgsResolver } from "./checker.js";
 export { type Diagnostic, formatDiagnostics, type SourceFile } from "./diagnostics.js";
 export { type FormatPiece, type FormatSpec, parseFormat } from "./printf-format.js";
 export { editDistance } from "./suggest.js";
@@ -37,6 +38,11 @@ export interface FrontEndOptions {
   args?: string[];
   /** `--probe-filter`: only probes whose name matches are kept (begin and end always are). */
   probeFilter?: RegExp;
+  /**
+   * The fields `args` has at an attach point (a tracepoint's fields, a kernel function's
+   * arguments), from whoever knows the target; null when the attach point has none.
+   */
+  probeArgs?: ProbeArgsResolver;
 }
 
 export interface FrontEndResult {
@@ -119,7 +125,7 @@ export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndR
     const { positional, named } = splitScriptArgs(opts.args ?? []);
     if (ast && (named.size > 0 || src.text.includes("getopt"))) substituteGetopt(ast, named, sink);
     const shallow = ast !== null && !sink.hasErrors && checkTreeDepth(ast, sink);
-    const program = ast && shallow ? checkProgram(ast, sink, positional) : null;
+    const program = ast && shallow ? checkProgram(ast, sink, positional, opts.probeArgs) : null;
     return { program: sink.hasErrors ? null : program, diagnostics: sink.list };
   } catch (err) {
     // A bug in the front end must still not show a user a stack trace.

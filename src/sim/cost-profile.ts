@@ -54,6 +54,12 @@ export interface CostProfile {
   tasksTraceGracePeriod: number;
   /** Allocation from a slab cache (kmalloc/kmem_cache_alloc) on the slow path. */
   slabAlloc: number;
+  /** A kprobe's int3 in kernel mode: do_int3, kprobe_int3_handler, stepping the saved instruction. */
+  kprobeTrap: number;
+  /** An optimised kprobe: the jump to its detour buffer and the register save/restore there. */
+  kprobeJump: number;
+  /** A kretprobe's return through the trampoline (rethook): finding the instance, the handler call. */
+  kretprobeReturn: number;
 }
 
 /**
@@ -99,4 +105,7 @@ export const DEFAULT_COST_PROFILE: Readonly<CostProfile> = Object.freeze({
   srcuScanDelay: 20_000,
   tasksTraceGracePeriod: 18_000_000,
   slabAlloc: 40,
+  kprobeTrap: 230,
+  kprobeJump: 25,
+  kretprobeReturn: 90,
 });

@@ -20,6 +20,7 @@
  * never runs before the time it became ready, whatever the policy.
  */
 import { type CostProfile, DEFAULT_COST_PROFILE } from "./cost-profile.js";
+import { FunctionHooks } from "./ftrace.js";
 import { Prng } from "./prng.js";
 
 /** Yielded by a task that has put itself on a wait queue: the CPU must switch away. */
@@ -171,6 +172,8 @@ export class Machine {
   readonly interconnectFree: Float64Array;
   /** Fault switches that are on; models read them once at construction, not per step. */
   readonly faults: ReadonlySet<string>;
+  /** Entry hooks of the traceable kernel functions (kprobes, fentry, kstack frames). */
+  readonly ftrace = new FunctionHooks(() => this.task);
 
   /** The CPU and task whose step is running now. */
   cpu: Cpu;

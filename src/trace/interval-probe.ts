@@ -1,11 +1,17 @@
 /**
- * One interval probe of a loaded script: a timer that re-arms itself every period while it
- * is attached. It is a probe row like a uprobe (an id, a state, a fire count), so the live
+ * One interval or profile probe of a loaded script: a timer that re-arms itself every period
+ * while it is attached. An interval probe fires once per period (on CPU 0, as bpftrace's
+ * timer does); a profile probe samples every CPU each period and sees the task each one
+ * was running. It is a probe row like a uprobe (an id, a state, a fire count), so the live
  * view can show and detach it. Re-attaching arms a new timer; the generation number lets
  * a timer armed before a detach see that it is stale and stop.
  */
 import type { CompiledProbe, HitContext } from "../compile/index.js";
 import type { Machine } from "../sim/machine.js";
+
+/** Fills pid, tid and comm from what CPU `cpu` is running (a profile sample). */
+export type FillCpu = (ctx: HitContext, cpu: number) => void;
+
 import { ProbeRate } from "./probe-rate.js";
 import type { ProbeState } from "./snapshot.js";
 
@@ -29,6 +35,8 @@ export class IntervalProbe {
     /** False once the session stops re-arming timers (exit or teardown). */
     private readonly live: () => boolean,
     private readonly onRun: () => void,
+    /** Set for profile probes: each tick samples every CPU. */
+    private readonly sampleCpu: FillCpu | null = null,
   ) {}
 
   /** Times the timer has fired. */
@@ -60,14 +68,23 @@ export class IntervalProbe {
 
   private fire(t: number): void {
     const ctx = this.ctx;
-    ctx.cpu = 0;
     ctx.nsecs = Math.floor(t);
-    ctx.pid = 0;
-    ctx.tid = 0;
-    ctx.comm = "swapper/0";
     ctx.probe = this.spec;
     this.fired++;
-    this.compiled.run(ctx);
-    this.onRun();
+    if (this.sampleCpu === null) {
+      ctx.cpu = 0;
+      ctx.pid = 0;
+      ctx.tid = 0;
+      ctx.comm = "swapper/0";
+      this.compiled.run(ctx);
+      this.onRun();
+      return;
+    }
+    for (let cpu = 0; cpu < this.m.cpus.length; cpu++) {
+      ctx.cpu = cpu;
+      this.sampleCpu(ctx, cpu);
+      this.compiled.run(ctx);
+      this.onRun();
+    }
   }
 }

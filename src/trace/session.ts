@@ -26,9 +26,12 @@ import type { Workload } from "../process/load.js";
 import { SimProcess } from "../process/process.js";
 import { unwindUserStack } from "../process/user-stack.js";
 import { JsonWriter, OutputRing, type Sink, TextWriter } from "../runtime/index.js";
-import type { Sub } from "../sim/machine.js";
+import type { TraceableFunction } from "../sim/ftrace.js";
+import type { Sub, Task } from "../sim/machine.js";
 import { Prng } from "../sim/prng.js";
 import { IntervalProbe } from "./interval-probe.js";
+import { KernelProbe, type KernelProbeKind } from "./kernel-probe.js";
+import { probeArgFields, resolveKernelFunctions } from "./kernel-targets.js";
 import { type ConcreteProbe, resolveAttachPoint } from "./resolve.js";
 import { TraceProbe } from "./trace-probe.js";
 
@@ -72,6 +75,8 @@ export interface LoadedScript {
   writer: TextWriter | JsonWriter;
   probes: TraceProbe[];
   intervals: IntervalProbe[];
+  /** kprobes, kretprobes, fentry and fexit probes on the model's kernel functions. */
+  kprobes: KernelProbe[];
   maxStrlen: number;
   printMapsOnExit: boolean;
   /**
@@ -92,6 +97,7 @@ export class Session {
   readonly scripts: LoadedScript[] = [];
   readonly probes: TraceProbe[] = [];
   readonly intervals: IntervalProbe[] = [];
+  readonly kprobes: KernelProbe[] = [];
   readonly ctx: HitContext;
   exitCode = 0;
   stopped = false;
@@ -136,7 +142,7 @@ export class Session {
 
   /** Front end + compile + resolve; on any error the script is null and nothing is attached. */
   load(src: SourceFile, args: string[] = []): { script: LoadedScript | null; diagnostics: Diagnostic[] } {
-    const fe = frontEnd(src, { args, probeFilter: this.opts.probeFilter });
+    const fe = frontEnd(src, { args, probeFilter: this.opts.probeFilter, probeArgs: probeArgFields });
     if (fe.program === null) return { script: null, diagnostics: fe.diagnostics };
     const ring = new OutputRing(1 << 16);
     let compiled: CompiledScript;
@@ -166,6 +172,7 @@ export class Session {
       writer,
       probes: [],
       intervals: [],
+      kprobes: [],
       maxStrlen: fe.program.config.maxStrlen,
       printMapsOnExit: fe.program.config.printMapsOnExit,
       exitEndsSession: true,
@@ -173,28 +180,44 @@ export class Session {
     };
     const diagnostics = [...fe.diagnostics];
     const resolved: { c: ConcreteProbe; probe: CompiledScript["probes"][number] }[] = [];
+    const kernel: { fn: TraceableFunction; probe: CompiledScript["probes"][number] }[] = [];
     let others = 0;
     for (const probe of compiled.probes) {
+      if (isKernelFunctionKind(probe.kind)) {
+        for (const ap of probe.attachPoints) {
+          if (this.needsWorkload(ap, diagnostics)) continue;
+          const r = resolveKernelFunctions(ap, fe.program.config.missingProbes);
+          diagnostics.push(...r.diagnostics);
+          for (const fn of r.functions) kernel.push({ fn, probe });
+        }
+        continue;
+      }
+      if (probe.kind === "tracepoint") {
+        for (const ap of probe.attachPoints)
+          diagnostics.push({
+            severity: "error",
+            message: `tracepoint ${ap.target}:${ap.func} does not exist in the model's kernel`,
+            span: ap.span,
+            hints: [],
+          });
+        continue;
+      }
       if (probe.kind !== "uprobe" && probe.kind !== "uretprobe") {
         others += probe.attachPoints.length;
         continue;
       }
       for (const ap of probe.attachPoints) {
-        if (this.opts.workload === null) {
-          diagnostics.push({
-            severity: "error",
-            message: "uprobes need a workload (-w)",
-            span: ap.span,
-            hints: [],
-          });
+        const w = this.opts.workload;
+        if (w === null) {
+          this.needsWorkload(ap, diagnostics);
           continue;
         }
-        const r = resolveAttachPoint(ap, this.opts.workload, fe.program.config.missingProbes);
+        const r = resolveAttachPoint(ap, w, fe.program.config.missingProbes);
         diagnostics.push(...r.diagnostics);
         for (const c of r.probes) resolved.push({ c, probe });
       }
     }
-    const total = resolved.length + others;
+    const total = resolved.length + kernel.length + others;
     const maxProbes = fe.program.config.maxProbes;
     if (total > maxProbes) {
       diagnostics.push({
@@ -206,15 +229,58 @@ export class Session {
     }
     if (diagnostics.some((d) => d.severity === "error")) return { script: null, diagnostics };
     for (const { c, probe } of resolved) script.probes.push(this.makeProbe(script, c, probe));
+    for (const { fn, probe } of kernel) script.kprobes.push(this.makeKernelProbe(script, fn, probe));
     for (const probe of compiled.probes) {
-      if (probe.kind !== "interval") continue;
+      if (probe.kind !== "interval" && probe.kind !== "profile") continue;
       for (const ap of probe.attachPoints) script.intervals.push(this.makeInterval(script, probe, ap));
     }
     this.scripts.push(script);
     this.probes.push(...script.probes);
     this.intervals.push(...script.intervals);
+    this.kprobes.push(...script.kprobes);
     return { script, diagnostics };
   }
+
+  /** Every probe but begin, end and interval runs on the process: without one it is an error. */
+  private needsWorkload(
+    ap: CompiledScript["probes"][number]["attachPoints"][number],
+    out: Diagnostic[],
+  ): boolean {
+    if (this.opts.workload !== null) return false;
+    out.push({
+      severity: "error",
+      message: `${ap.provider === "uretprobe" ? "uprobe" : ap.provider}s need a workload (-w)`,
+      span: ap.span,
+      hints: [],
+    });
+    return true;
+  }
+
+  private makeKernelProbe(
+    script: LoadedScript,
+    fn: TraceableFunction,
+    compiled: CompiledScript["probes"][number],
+  ): KernelProbe {
+    return new KernelProbe(
+      this.nextProbeId++,
+      script.name,
+      compiled.kind as KernelProbeKind,
+      fn,
+      compiled,
+      this.kernel.kprobes,
+      this.m,
+      this.ctx,
+      this.fillTask,
+      () => this.noteExit(script),
+    );
+  }
+
+  /** pid, tid and comm of the task on the CPU now: a workload thread, or a kernel-side task. */
+  private readonly fillTask = (ctx: HitContext): void => fillFromTask(ctx, this.m.task, this.m.cpu.id);
+
+  /** A profile sample: what CPU `cpu` is running (its idle task when nothing). */
+  private readonly sampleCpu = (ctx: HitContext, cpu: number): void =>
+    fillFromTask(ctx, this.m.cpus[cpu].current, cpu);
 
   private makeProbe(
     script: LoadedScript,
@@ -249,6 +315,7 @@ export class Session {
       // After exit() the timer is not re-armed: user space is already tearing down.
       () => !this.stopped && !this.stopRequested && !script.ended && script.compiled.exitRequested() === null,
       () => this.noteExit(script),
+      compiled.kind === "profile" ? this.sampleCpu : null,
     );
   }
 
@@ -261,9 +328,10 @@ export class Session {
 
   /** Number of probes bpftrace would report in its attach banner. */
   attachCount(script: LoadedScript): number {
-    let n = script.probes.length;
+    let n = script.probes.length + script.kprobes.length;
     for (const p of script.compiled.probes)
-      if (p.kind !== "uprobe" && p.kind !== "uretprobe") n += p.attachPoints.length;
+      if (p.kind !== "uprobe" && p.kind !== "uretprobe" && !isKernelFunctionKind(p.kind))
+        n += p.attachPoints.length;
     return n;
   }
 
@@ -278,6 +346,8 @@ export class Session {
     ctx.probe = "begin";
     script.compiled.runBegin(ctx);
     this.noteExit(script);
+    // Kernel probes go in before the process starts (registration does not sleep here).
+    for (const k of script.kprobes) this.attachKernelProbe(k);
     this.attach(script.probes);
     for (const iv of script.intervals) iv.attach(this.simNow);
   }
@@ -384,6 +454,7 @@ export class Session {
     script.ended = true;
     this.detach(script.probes);
     for (const iv of script.intervals) iv.detach();
+    for (const k of script.kprobes) k.detach();
     this.runEnd(script);
   }
 
@@ -402,6 +473,7 @@ export class Session {
     removeAll(this.scripts, [script]);
     removeAll(this.probes, script.probes);
     removeAll(this.intervals, script.intervals);
+    removeAll(this.kprobes, script.kprobes);
     script.ring.release();
   }
 
@@ -415,10 +487,20 @@ export class Session {
     for (const s of this.scripts) s.ring.drain(s.writer);
   }
 
+  private attachKernelProbe(k: KernelProbe): void {
+    try {
+      k.attach();
+    } catch (e) {
+      k.state = "error";
+      k.error = e instanceof Error ? e.message : String(e);
+    }
+  }
+
   /** end probes, then the exit dump; detach everything. */
   finish(): void {
     if (this.stopped) return;
     this.stopped = true;
+    for (const k of this.kprobes) k.detach();
     for (const s of this.scripts) {
       if (s.ended) continue;
       const exit = s.compiled.exitRequested();
@@ -446,6 +528,25 @@ export class Session {
   static format(diags: Diagnostic[], src: SourceFile, color = false): string {
     return formatDiagnostics(diags, src, { color });
   }
+}
+
+function fillFromTask(ctx: HitContext, task: Task | null, cpu: number): void {
+  const t = task === null ? null : task.ctx;
+  if (t instanceof TaskStruct) {
+    ctx.pid = t.pid;
+    ctx.tid = t.tid;
+    ctx.comm = t.comm;
+    return;
+  }
+  // The tracer's own task (registration) is bpftrace; other model tasks are kernel threads.
+  const own = task !== null && task.name === "bpftrace";
+  ctx.pid = own ? BPFTRACE_PID : 0;
+  ctx.tid = own ? BPFTRACE_PID : 0;
+  ctx.comm = task === null ? `swapper/${cpu}` : task.name;
+}
+
+function isKernelFunctionKind(kind: string): boolean {
+  return kind === "kprobe" || kind === "kretprobe" || kind === "fentry" || kind === "fexit";
 }
 
 function removeAll<T>(list: T[], gone: readonly T[]): void {

@@ -122,14 +122,12 @@ describe("begin, end, interval", () => {
 
 describe("unsupported providers are named", () => {
   test.each([
-    ["kprobe:do_nanosleep", "kprobe"],
-    ["t:syscalls:sys_enter_read", "tracepoint"],
     ["U:/bin/x:probe", "usdt"],
-    ["profile:hz:99", "profile"],
-    ["fentry:vfs_read", "fentry"],
+    ["rt:sched_switch", "rawtracepoint"],
+    ["hardware:cache-misses:1000", "hardware"],
   ])("%s", (text, provider) => {
     expect(parse(text).errors).toEqual([
-      `${provider} probes are not supported by probelab (supported: uprobe, uretprobe, begin, end, interval)`,
+      `${provider} probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, profile, begin, end, interval)`,
     ]);
   });
 

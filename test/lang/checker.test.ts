@@ -170,8 +170,10 @@ describe("builtins and functions", () => {
 
   test("retval only in uretprobes; argN only in uprobes", () => {
     expect(errors("uprobe:/usr/bin/shopd:main { print(retval); }")).toEqual([
-      "The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'fentry' probes",
+      "The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'fexit' probes",
     ]);
+    ok("kretprobe:handle_swbp { print(retval); }");
+    ok("kprobe:handle_swbp { print(arg0); }");
     expect(errors("begin { print(arg0); }")[0]).toMatch(/The arg0 builtin can only be used/);
     ok("uprobe:/usr/bin/shopd:main { print(arg0); }");
   });

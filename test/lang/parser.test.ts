@@ -263,8 +263,8 @@ describe("unsupported features get a diagnostic naming them", () => {
     ["fn f($a: int64): int64 { return $a; } begin { }", "subprograms (fn) are not supported by probelab"],
     ["begin { $x = typeof($y); }", "typeof is not supported by probelab"],
     [
-      "kprobe:do_sys_open { }",
-      "kprobe probes are not supported by probelab (supported: uprobe, uretprobe, begin, end, interval)",
+      "usdt:/bin/x:p { }",
+      "usdt probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, profile, begin, end, interval)",
     ],
     [
       "begin { $x = (int32[4])0; }",

@@ -6,7 +6,9 @@
  * Everything the mms of one machine share (the VMA slab, RCU, the files, the hooks into
  * uprobes, the design and fault switches) lives in an MmSubsystem.
  */
+
 import { CacheLine } from "../../sim/cacheline.js";
+import { traceable } from "../../sim/ftrace.js";
 import { type Machine, type Sub, WaitQueue } from "../../sim/machine.js";
 import { ObjectCache } from "../../sim/slab.js";
 import { RcuDomain } from "../../sim/sync/rcu.js";
@@ -21,6 +23,8 @@ import { tracing } from "./trace.js";
 import { VmAreaStruct } from "./vma.js";
 import { VmaIterator } from "./vma-iterator.js";
 import { VmaTree } from "./vma-tree.js";
+
+const FN_MMAP_READ_LOCK = traceable("mmap_read_lock", "void", ["struct mm_struct *mm"]);
 
 export interface MmOptions extends Partial<MmDesign> {
   /** Share an existing subsystem (VMA cache, RCU, hooks); default: the machine's own. */
@@ -190,6 +194,9 @@ export class MmStruct {
   // ---------------------------------------------------------------- mmap_lock
 
   *mmap_read_lock(): Sub<void> {
+    const h = this.m.ftrace;
+    if (h.armed[FN_MMAP_READ_LOCK] !== 0 && h.enter(FN_MMAP_READ_LOCK))
+      return h.exit(FN_MMAP_READ_LOCK, h.entry(FN_MMAP_READ_LOCK, this.id), yield* this.mmap_read_lock());
     this.check("mmap_read_lock");
     yield* this.mmap_lock.downRead();
   }

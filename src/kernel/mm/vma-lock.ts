@@ -13,6 +13,7 @@
  * reachable; each safety check can be removed with a fault switch to show what it stops.
  */
 
+import { traceable } from "../../sim/ftrace.js";
 import type { Sub } from "../../sim/machine.js";
 import { RwSemaphore } from "../../sim/sync/rwsem.js";
 import {
@@ -26,6 +27,12 @@ import {
 import type { MmStruct } from "./mm-struct.js";
 import { tracing } from "./trace.js";
 import type { VmAreaStruct } from "./vma.js";
+
+const FN_LOCK_VMA_UNDER_RCU = traceable("lock_vma_under_rcu", "struct vm_area_struct *", [
+  "struct mm_struct *mm",
+  "unsigned long address",
+]);
+const FN_VMA_START_WRITE = traceable("vma_start_write", "void", ["struct vm_area_struct *vma"]);
 
 // ---------------------------------------------------------------- allocation
 
@@ -283,6 +290,13 @@ export function vma_start_read_locked(vma: VmAreaStruct): boolean {
  */
 export function* lock_vma_under_rcu(mm: MmStruct, address: number): Sub<VmAreaStruct | null> {
   const m = mm.m;
+  const h = m.ftrace;
+  if (h.armed[FN_LOCK_VMA_UNDER_RCU] !== 0 && h.enter(FN_LOCK_VMA_UNDER_RCU))
+    return h.exit(
+      FN_LOCK_VMA_UNDER_RCU,
+      h.entry(FN_LOCK_VMA_UNDER_RCU, mm.id, address),
+      yield* lock_vma_under_rcu(mm, address),
+    );
   const sys = mm.sys;
   const rcu = sys.rcu;
   while (true) {
@@ -331,6 +345,9 @@ export function* lock_vma_under_rcu(mm: MmStruct, address: number): Sub<VmAreaSt
 export function* vma_start_write(vma: VmAreaStruct): Sub<void> {
   const mm = vma.vm_mm;
   const m = mm.m;
+  const h = m.ftrace;
+  if (h.armed[FN_VMA_START_WRITE] !== 0 && h.enter(FN_VMA_START_WRITE))
+    return h.exit(FN_VMA_START_WRITE, h.entry(FN_VMA_START_WRITE, vma.id), yield* vma_start_write(vma));
   if (!mm.mmap_write_locked()) m.fail(`vma_start_write: ${mm}'s mmap_lock is not held for write`);
   const seq = mm.mm_lock_seq.sequence;
   if (vma.vm_lock_seq === seq) return;

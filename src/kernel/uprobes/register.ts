@@ -6,6 +6,7 @@
  * Teardown is uprobe_unregister_nosync for each probe and one uprobe_unregister_sync for the
  * batch (as merged in 6.12), or a sync per probe (the old way), or the proposed batch API.
  */
+import { traceable } from "../../sim/ftrace.js";
 import type { Sub } from "../../sim/machine.js";
 import {
   check_stable_address_space,
@@ -25,6 +26,15 @@ import { alloc_uprobe, put_uprobe } from "./tree.js";
 import { ConsumerState, type Uprobe, type UprobeConsumer } from "./types.js";
 import { install_breakpoint, remove_breakpoint } from "./xol.js";
 
+const FN_UPROBE_REGISTER = traceable("uprobe_register", "struct uprobe *", [
+  "struct inode *inode",
+  "loff_t offset",
+]);
+const FN_UPROBE_UNREGISTER_NOSYNC = traceable("uprobe_unregister_nosync", "void", [
+  "struct uprobe *uprobe",
+  "struct uprobe_consumer *uc",
+]);
+
 export class UprobeError extends Error {}
 
 /** uprobe_register: returns the uprobe handle to pass to unregister. */
@@ -36,6 +46,13 @@ export function* uprobe_register(
   ref_ctr_offset = 0,
 ): Sub<Uprobe> {
   const m = u.m;
+  const h = m.ftrace;
+  if (h.armed[FN_UPROBE_REGISTER] !== 0 && h.enter(FN_UPROBE_REGISTER))
+    return h.exit(
+      FN_UPROBE_REGISTER,
+      h.entry(FN_UPROBE_REGISTER, inode.i_ino, offset),
+      yield* uprobe_register(u, inode, offset, uc, ref_ctr_offset),
+    );
   if (uc.handler === null && uc.ret_handler === null) throw new UprobeError("consumer has no handler");
   const uprobe = yield* alloc_uprobe(u, inode, offset, ref_ctr_offset);
   if (uprobe === "EINVAL")
@@ -175,6 +192,13 @@ function* register_in_mm(
 
 /** uprobe_unregister_nosync: unlink the consumer and remove breakpoints; no waiting. */
 export function* uprobe_unregister_nosync(u: UprobesState, uprobe: Uprobe, uc: UprobeConsumer): Sub<void> {
+  const h = u.m.ftrace;
+  if (h.armed[FN_UPROBE_UNREGISTER_NOSYNC] !== 0 && h.enter(FN_UPROBE_UNREGISTER_NOSYNC))
+    return h.exit(
+      FN_UPROBE_UNREGISTER_NOSYNC,
+      h.entry(FN_UPROBE_UNREGISTER_NOSYNC, uprobe.offset, uc.id),
+      yield* uprobe_unregister_nosync(u, uprobe, uc),
+    );
   u.registered.delete(uc);
   yield* uprobe.register_rwsem.downWrite();
   register_seq_begin(u, uprobe);

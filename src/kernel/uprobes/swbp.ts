@@ -3,6 +3,7 @@
  * (kernel-model.md 2.8 - 2.11). Every interleaving point kernel-model 6.1 names is a yield
  * here, so the races of section 4 are reachable; everything else is charged as private work.
  */
+import { traceable } from "../../sim/ftrace.js";
 import type { Sub } from "../../sim/machine.js";
 import type { TaskStruct } from "../task.js";
 import {
@@ -36,6 +37,15 @@ import { alloc_return_instance, prepare_uretprobe, uprobe_handle_trampoline } fr
 import { get_utask } from "./utask.js";
 import { get_trampoline_vaddr, remove_breakpoint, xol_free_insn_slot, xol_get_insn_slot } from "./xol.js";
 
+// Linux passes handle_swbp the pt_regs; the model passes the address it reads from them.
+const FN_HANDLE_SWBP = traceable("handle_swbp", "void", ["unsigned long bp_vaddr"]);
+const FN_FIND_ACTIVE_UPROBE_RCU = traceable("find_active_uprobe_rcu", "struct uprobe *", [
+  "unsigned long bp_vaddr",
+]);
+const FN_FIND_ACTIVE_UPROBE_SPECULATIVE = traceable("find_active_uprobe_speculative", "struct uprobe *", [
+  "unsigned long bp_vaddr",
+]);
+
 /** What the executing thread does after the trap. */
 export enum SwbpResult {
   /** Handled: the probed instruction was emulated or stepped; continue after it. */
@@ -54,6 +64,9 @@ export enum SwbpResult {
  */
 export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
   const m = u.m;
+  const h = m.ftrace;
+  if (h.armed[FN_HANDLE_SWBP] !== 0 && h.enter(FN_HANDLE_SWBP))
+    return h.exit(FN_HANDLE_SWBP, h.entry(FN_HANDLE_SWBP, t.regs.ip), yield* handle_swbp(u, t));
   const regs = t.regs;
   const bp_vaddr = regs.ip;
   m.cost(m.profile.trap);
@@ -168,6 +181,13 @@ function sigtrap(u: UprobesState, t: TaskStruct, bp_vaddr: number, race: "R6" | 
 
 /** find_active_uprobe_rcu: speculation first, then the lookup under mmap_read_lock. */
 function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: number): Sub<Uprobe | null> {
+  const h = u.m.ftrace;
+  if (h.armed[FN_FIND_ACTIVE_UPROBE_RCU] !== 0 && h.enter(FN_FIND_ACTIVE_UPROBE_RCU))
+    return h.exit(
+      FN_FIND_ACTIVE_UPROBE_RCU,
+      h.entry(FN_FIND_ACTIVE_UPROBE_RCU, bp_vaddr),
+      yield* find_active_uprobe_rcu(u, t, bp_vaddr),
+    );
   const mm = t.mm;
   const frame = t.swbp;
   frame.is_swbp = 0;
@@ -235,6 +255,13 @@ function* find_active_uprobe_speculative(
   bp_vaddr: number,
 ): Sub<Uprobe | null> {
   const m = u.m;
+  const h = m.ftrace;
+  if (h.armed[FN_FIND_ACTIVE_UPROBE_SPECULATIVE] !== 0 && h.enter(FN_FIND_ACTIVE_UPROBE_SPECULATIVE))
+    return h.exit(
+      FN_FIND_ACTIVE_UPROBE_SPECULATIVE,
+      h.entry(FN_FIND_ACTIVE_UPROBE_SPECULATIVE, bp_vaddr),
+      yield* find_active_uprobe_speculative(u, mm, bp_vaddr),
+    );
   u.rcu.readLock();
   let result: Uprobe | null = null;
   const seq = mm.mmap_lock_speculate_try_begin();

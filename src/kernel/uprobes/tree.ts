@@ -6,7 +6,9 @@
  * overlaps an insert or erase may miss a node that was there all along (a rotation artefact)
  * but never returns a wrong one; the uprobes_seqcount retry turns such a miss into a retry.
  */
+
 import { CacheLine } from "../../sim/cacheline.js";
+import { traceable } from "../../sim/ftrace.js";
 import type { Sub } from "../../sim/machine.js";
 import { ObjState } from "../../sim/slab.js";
 import { Refcount } from "../../sim/sync/refcount.js";
@@ -15,6 +17,11 @@ import { Seqcount } from "../../sim/sync/seqcount.js";
 import type { UprobeInode } from "./mm-api.js";
 import { type UprobesState, uprobeKey } from "./state.js";
 import { Uprobe } from "./types.js";
+
+const FN_FIND_UPROBE_RCU = traceable("find_uprobe_rcu", "struct uprobe *", [
+  "struct inode *inode",
+  "loff_t offset",
+]);
 
 function treeDepth(u: UprobesState): number {
   return 1 + Math.ceil(Math.log2(u.tree.size + 1));
@@ -26,6 +33,13 @@ function treeDepth(u: UprobesState): number {
  */
 export function* find_uprobe_rcu(u: UprobesState, inode: UprobeInode, offset: number): Sub<Uprobe | null> {
   const m = u.m;
+  const h = m.ftrace;
+  if (h.armed[FN_FIND_UPROBE_RCU] !== 0 && h.enter(FN_FIND_UPROBE_RCU))
+    return h.exit(
+      FN_FIND_UPROBE_RCU,
+      h.entry(FN_FIND_UPROBE_RCU, inode.i_ino, offset),
+      yield* find_uprobe_rcu(u, inode, offset),
+    );
   const key = uprobeKey(inode.i_ino, offset);
   const atStart = u.tree.get(key);
   while (true) {

@@ -12,10 +12,14 @@
  * previously active slot to drain. The scans run from timers with a back-off, like the
  * kernel's workqueue-driven state machine, and charge no CPU.
  */
+
 import { CacheLine } from "../cacheline.js";
+import { traceable } from "../ftrace.js";
 import { type Machine, type Sub, WaitQueue } from "../machine.js";
 import { faultOn } from "./faults.js";
 import { GracePeriodStats } from "./stats.js";
+
+const FN_SYNCHRONIZE_SRCU = traceable("synchronize_srcu", "void", ["struct srcu_struct *ssp"]);
 
 interface Batch {
   requested: number;
@@ -120,6 +124,9 @@ export class SrcuStruct {
 
   /** synchronize_srcu: block until every reader that began before this call has left. */
   *synchronize(): Sub<void> {
+    const h = this.m.ftrace;
+    if (h.armed[FN_SYNCHRONIZE_SRCU] !== 0 && h.enter(FN_SYNCHRONIZE_SRCU))
+      return h.exit(FN_SYNCHRONIZE_SRCU, h.entry(FN_SYNCHRONIZE_SRCU), yield* this.synchronize());
     const batch = this.request();
     this.m.label = `synchronize_srcu(${this.name})`;
     yield* this.m.wait(batch.wq);

@@ -1,0 +1,68 @@
+/**
+ * What the model's kernel offers to attach to, seen from the script: kernel functions
+ * matched by name or wildcard (kprobe, kretprobe, fentry, fexit), and the fields `args` has
+ * at each attach point.
+ */
+import "../kernel/kprobes/kprobes.js"; // every traceable function is declared once this is loaded
+import type { AttachPoint, Diagnostic, ProbeArgField } from "../lang/index.js";
+import { editDistance } from "../lang/index.js";
+import { globError, globMatch, hasWildcard } from "../process/index.js";
+import { type TraceableFunction, traceableByName, traceableFunctions } from "../sim/ftrace.js";
+
+export interface KernelResolution {
+  functions: TraceableFunction[];
+  diagnostics: Diagnostic[];
+}
+
+/** The traceable functions an attach point's function pattern names. */
+export function resolveKernelFunctions(
+  ap: AttachPoint,
+  missing: "error" | "warn" | "ignore",
+): KernelResolution {
+  const pattern = ap.func ?? "";
+  const diagnostics: Diagnostic[] = [];
+  const bad = globError(pattern);
+  if (bad !== null) {
+    diagnostics.push({ severity: "error", message: bad, span: ap.span, hints: [] });
+    return { functions: [], diagnostics };
+  }
+  const functions = matchKernelFunctions(pattern);
+  if (functions.length === 0 && missing !== "ignore") {
+    const what = `${ap.provider} ${pattern}`;
+    diagnostics.push({
+      severity: missing === "error" ? "error" : "warning",
+      message: missing === "error" ? `No matches for ${what}.` : `No matches for ${what}. Skipping.`,
+      span: ap.span,
+      hints: hasWildcard(pattern) ? [] : nearFunctions(pattern),
+    });
+  }
+  return { functions, diagnostics };
+}
+
+/** Traceable functions matching a glob, in name order. */
+export function matchKernelFunctions(pattern: string): TraceableFunction[] {
+  return traceableFunctions()
+    .filter((f) => globMatch(pattern, f.name))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function nearFunctions(name: string): string[] {
+  return traceableFunctions()
+    .map((f) => ({ n: f.name, d: editDistance(f.name, name) }))
+    .filter((x) => x.d <= Math.max(2, Math.floor(name.length / 3)))
+    .sort((a, b) => a.d - b.d || (a.n < b.n ? -1 : 1))
+    .slice(0, 3)
+    .map((x) => `did you mean '${x.n}'?`);
+}
+
+/**
+ * The fields of `args` at an attach point: a function's arguments for fentry/fexit (one
+ * function; a wildcard must name functions of one shape), null elsewhere.
+ */
+export function probeArgFields(ap: AttachPoint): readonly ProbeArgField[] | null {
+  if (ap.provider !== "fentry" && ap.provider !== "fexit") return null;
+  const pattern = ap.func ?? "";
+  const fn = hasWildcard(pattern) ? matchKernelFunctions(pattern)[0] : traceableByName(pattern);
+  if (fn === undefined) return null;
+  return fn.args.map((a) => ({ name: a.name, type: "int" as const }));
+}
