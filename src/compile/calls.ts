@@ -32,6 +32,8 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
       return compilePrintf(env, e, "errorf");
     case "warnf":
       return compilePrintf(env, e, "warnf");
+    case "cat":
+      return compilePrintf(env, e, "cat");
     case "print":
       return compilePrint(env, e);
     case "exit": {
@@ -170,7 +172,7 @@ function argTypes(env: ProbeEnv, args: readonly Expr[]): ValueType[] {
   return args.map((a) => valueTypeOf(env, a.type));
 }
 
-function compilePrintf(env: ProbeEnv, e: CallExpr, kind: "printf" | "errorf" | "warnf"): Eval {
+function compilePrintf(env: ProbeEnv, e: CallExpr, kind: "printf" | "errorf" | "warnf" | "cat"): Eval {
   const spec = formatOf(e);
   const argExprs = e.args.slice(1);
   const parts = argExprs.map((a) => compileExpr(env, a));
@@ -185,6 +187,13 @@ function compilePrintf(env: ProbeEnv, e: CallExpr, kind: "printf" | "errorf" | "
     return (ctx) => {
       fill(ctx);
       ring.printf(spec, values, types);
+      return NOTHING;
+    };
+  }
+  if (kind === "cat") {
+    return (ctx) => {
+      fill(ctx);
+      ring.cat(spec, values, ctx.nsecs, types);
       return NOTHING;
     };
   }

@@ -154,6 +154,13 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
     check: "format",
   },
   {
+    name: "cat",
+    params: [{ name: "path", kind: "stringLiteral" }],
+    variadic: true,
+    result: none,
+    check: "format",
+  },
+  {
     name: "print",
     params: [{ name: "value", kind: "any" }, int("top", true), int("div", true)],
     result: none,
@@ -278,7 +285,6 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "uaddr",
   "reg",
   "join",
-  "cat",
   "system",
   "signal",
   "signal_thread",

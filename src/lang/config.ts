@@ -142,6 +142,26 @@ function applyEntry(config: ResolvedConfig, entry: ConfigEntry, sink: Diagnostic
   }
 }
 
+/**
+ * Config entries from `BPFTRACE_KEY=value` environment variables, for known keys. They are
+ * applied after the script's config block, so they take precedence, as in bpftrace.
+ */
+export function configFromEnv(env: Readonly<Record<string, string | undefined>>): ConfigEntry[] {
+  const entries: ConfigEntry[] = [];
+  for (const [name, text] of Object.entries(env)) {
+    if (!name.startsWith("BPFTRACE_") || text === undefined) continue;
+    const key = name.slice("BPFTRACE_".length).toLowerCase();
+    const kind = own(KNOWN_KEYS, key);
+    if (kind === undefined) continue;
+    let value: ConfigEntry["value"] = text;
+    if (kind === "int" && /^\d+$/.test(text)) value = BigInt(text);
+    if (kind === "bool" && (text === "true" || text === "false")) value = text === "true";
+    if (kind === "bool" && (text === "1" || text === "0")) value = text === "1";
+    entries.push({ kind: "config", key, value });
+  }
+  return entries;
+}
+
 /** What `config().key` reads for keys the script did not set: bpftrace's defaults. */
 const READ_DEFAULTS: Record<string, bigint | string | boolean> = {
   cpp_demangle: true,

@@ -4,7 +4,7 @@
  * found no errors, so one mistake is reported once.
  */
 import type { IToken } from "chevrotain";
-import type { AttachPoint, Program, Span, TypedProgram } from "./ast.js";
+import type { AttachPoint, ConfigEntry, Program, Span, TypedProgram } from "./ast.js";
 import { checkProgram } from "./checker.js";
 import { AstBuilder, tokenSpan } from "./cst-to-ast.js";
 import { type Diagnostic, DiagnosticSink, formatDiagnostics, type SourceFile } from "./diagnostics.js";
@@ -16,6 +16,7 @@ import { lexer } from "./tokens.js";
 
 export type * from "./ast.js";
 export { BUILTIN_VALUE_TABLE, FUNCTION_TABLE } from "./builtins.js";
+export { configFromEnv } from "./config.js";
 export { type Diagnostic, formatDiagnostics, type SourceFile } from "./diagnostics.js";
 export { type FormatPiece, type FormatSpec, parseFormat } from "./printf-format.js";
 export { editDistance } from "./suggest.js";
@@ -30,6 +31,8 @@ export interface FrontEndOptions {
   args?: string[];
   /** `--probe-filter`: only probes whose name matches are kept (begin and end always are). */
   probeFilter?: RegExp;
+  /** Config entries from BPFTRACE_* environment variables (see configFromEnv); they win over the script's. */
+  envConfig?: readonly ConfigEntry[];
 }
 
 export interface FrontEndResult {
@@ -88,6 +91,7 @@ export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndR
   try {
     const ast = parse(src, opts, sink);
     if (ast && opts.probeFilter) filterProbes(ast, opts.probeFilter);
+    if (ast && opts.envConfig) ast.config.push(...opts.envConfig);
     if (ast) expandMacros(ast, sink);
     const { positional, named } = splitScriptArgs(opts.args ?? []);
     if (ast && (named.size > 0 || src.text.includes("getopt"))) substituteGetopt(ast, named, sink);
