@@ -34,6 +34,16 @@ const KNOWN_KEYS: Record<string, ValueKind> = {
 
 const MISSING_PROBES = ["error", "warn", "ignore"] as const;
 
+/** The licenses the kernel lets a BPF program that calls GPL-only helpers declare. */
+const LICENSES: readonly string[] = [
+  "Dual MIT/GPL",
+  "Dual BSD/GPL",
+  "Dual MPL/GPL",
+  "GPL and additional rights",
+  "GPL v2",
+  "GPL",
+];
+
 /**
  * The ceiling on max_map_keys. bpftrace accepts any u32, but here every key lives in this
  * process's memory (a count() key at 4 CPUs is about 1.4 KB), so a million keys per map is
@@ -126,6 +136,16 @@ function applyEntry(config: ResolvedConfig, entry: ConfigEntry, sink: Diagnostic
     case "stack_mode":
       if (!(STACK_MODES as readonly string[]).includes(v as string)) {
         sink.error(`stack_mode: expects ${STACK_MODES.join(", ")}`, entry.span);
+        return;
+      }
+      config.other[entry.key] = v;
+      return;
+    case "license":
+      if (!LICENSES.includes(v as string)) {
+        sink.error(
+          `Invalid value for license. Found: ${v}. Valid values: ${LICENSES.join(", ")}`,
+          entry.span,
+        );
         return;
       }
       config.other[entry.key] = v;
