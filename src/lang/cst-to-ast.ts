@@ -763,6 +763,12 @@ export class AstBuilder {
       return { kind: "builtin", name: name as A.BuiltinName, span, type: NONE };
     }
     if (name === "_" && !hasParens) return { kind: "discard", span, type: NONE };
+    // str($N) is the argument's text even when it reads as a number, as in bpftrace.
+    const first = args[0];
+    if (name === "str" && first?.kind === "int" && first.positional !== undefined) {
+      const text = this.args[first.positional - 1] ?? "";
+      args[0] = { kind: "string", value: text, positional: first.positional, span: first.span, type: NONE };
+    }
     // `__builtin_config` is the function config(), not a bare identifier.
     const call: A.CallExpr = { kind: "call", name, args, span, type: NONE };
     if (!hasParens && name !== "config") call.bare = true;

@@ -165,3 +165,19 @@ describe("front-end warnings and config checks", () => {
     );
   });
 });
+
+describe("maps and positionals", () => {
+  test("a full lruhash evicts the least recently used key, with no Map full warning", () => {
+    const r = runScript(
+      "let @a = lruhash(2); begin { @a[0] = 0; @a[1] = 1; $x = @a[0]; @a[2] = 2; exit(); }",
+    );
+    expect(r.combined).not.toContain("Map full");
+    expect(r.stdout).toContain("@a[0]: 0\n@a[2]: 2\n");
+    expect(r.stdout).not.toContain("@a[1]");
+  });
+
+  test("str($N) is the argument's text even when it reads as a number", () => {
+    const r = runScript('begin { printf("-%s-%d\\n", str($1), $1 + 1); exit(); }', { args: ["1"] });
+    expect(r.stdout).toContain("-1-2\n");
+  });
+});
