@@ -266,7 +266,8 @@ export class AstBuilder {
     const structKw = tok(node, "StructKeyword");
     if (structKw) typeWords.unshift(structKw.image);
     const stars = toks(node, "Star").length;
-    const span = joinSpans(tokenSpan(firstToken(node)), tokenSpan(tok(node, "Semi")!));
+    const end = tok(node, "Semi") ?? tok(node, "RBracket") ?? nameTok;
+    const span = joinSpans(tokenSpan(firstToken(node)), tokenSpan(end));
     if (typeWords.length === 0 || (structKw && typeWords.length < 2)) {
       this.sink.error(`syntax: member '${nameTok.image}' needs a type`, tokenSpan(nameTok));
     }

@@ -12,6 +12,7 @@ import { dumpTree } from "./dump.js";
 import { splitScriptArgs, substituteGetopt } from "./getopt.js";
 import { describeToken, parser } from "./grammar.js";
 import { expandMacros } from "./macros.js";
+import { unsupportedConstruct } from "./syntax-errors.js";
 import { lexer } from "./tokens.js";
 
 export type * from "./ast.js";
@@ -79,7 +80,12 @@ export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSi
     ...parser.errors.map((e) => ({ message: e.message, token: e.token })),
     ...parser.extraErrors,
   ].sort((a, b) => offsetOrEnd(a.token) - offsetOrEnd(b.token));
-  for (const e of syntaxErrors) sink.error(`syntax: ${e.message}`, spanOf(e.token, src.text));
+  for (const e of syntaxErrors) {
+    const named = unsupportedConstruct(lexed.tokens, e.token);
+    sink.error(named ?? `syntax: ${e.message}`, spanOf(e.token, src.text));
+    // What follows an unsupported construct is the parser's confusion about it, not news.
+    if (named !== null) break;
+  }
   if (sink.hasErrors) return null;
   const program = builder.program(cst);
   return sink.hasErrors ? null : program;
