@@ -1,4 +1,5 @@
 /** `probelab run`: run scripts against a workload and print what bpftrace would print. */
+
 import { closeSync, openSync, writeSync } from "node:fs";
 import { configFromEnv, dumpAst, dumpTokens, dumpTyped, frontEnd, type SourceFile } from "../lang/index.js";
 import type { Sink } from "../runtime/index.js";
@@ -20,6 +21,7 @@ import {
   workload,
 } from "./common.js";
 import { advance, ProgressLine } from "./run-loop.js";
+import { verboseSetup, verboseSummary } from "./verbose.js";
 
 export interface RunOptions extends SharedOptions {
   duration: string;
@@ -63,8 +65,10 @@ export function runRun(
       if (listing !== null) return void io.stdout.write(listing);
     }
 
+    // Loaded even when the script needs no process, so a misspelt -w or --set never passes silently.
+    const workloadLoaded = workload(opts.workload, opts.set, cpus, seed);
     const traced = usesUprobes(src, args) || opts.command !== undefined;
-    const w = traced ? workload(opts.workload, opts.set, cpus, seed) : null;
+    const w = traced ? workloadLoaded : null;
     if (w && opts.command !== undefined) checkCommand(opts.command, w);
     if (w && pid !== undefined) checkPid(pid, w);
     const progress = new ProgressLine(io, io.stderrIsTTY && !opts.quiet, duration);
@@ -97,6 +101,7 @@ export function runRun(
     if (script === null) fail("", 1);
     // As bpftrace: a script without a single probe (empty, only comments or config) is an error.
     if (session.attachCount(script) === 0) fail("No probes to attach", 1);
+    if (opts.verbose) err.write(verboseSetup(session, seed));
     if (opts.dryRun) return;
     out.open?.();
     if (!opts.quiet) script.writer.attachedProbes(session.attachCount(script));
@@ -110,6 +115,7 @@ export function runRun(
       }
     }
     session.finish();
+    if (opts.verbose) err.write(verboseSummary(session));
     out.close?.();
     if (session.exitCode !== 0) io.setExitCode(session.exitCode);
   }, io);

@@ -27,7 +27,7 @@ const MAX_SPEED = 10;
  * program's first function after main (its service loop's work), and malloc sizes when a
  * libc is mapped.
  */
-function defaultScript(w: Workload): SourceFile {
+export function defaultScript(w: Workload): SourceFile {
   const exe = w.binaries[w.process.exe];
   const fn = exe.symbols.find((s) => s.name !== "main") ?? exe.symbols[0];
   const lines = [

@@ -1022,7 +1022,7 @@ export class Checker {
     if (l.kind === "pointer" || r.kind === "pointer") return this.pointerArithmetic(e, l, r);
     if ((e.op === "/" || e.op === "%") && (signedOperand(e.left, l) || signedOperand(e.right, r))) {
       this.sink.warning(
-        `Signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`,
+        `signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`,
         e.span,
       );
     }

@@ -7,11 +7,18 @@ import type { IToken } from "chevrotain";
 import type { AttachPoint, ConfigEntry, Program, Span, TypedProgram } from "./ast.js";
 import { checkProgram } from "./checker.js";
 import { AstBuilder, tokenSpan } from "./cst-to-ast.js";
-import { type Diagnostic, DiagnosticSink, formatDiagnostics, type SourceFile } from "./diagnostics.js";
+import {
+  type Diagnostic,
+  DiagnosticSink,
+  formatDiagnostics,
+  MAX_SHOWN_DIAGNOSTICS,
+  type SourceFile,
+} from "./diagnostics.js";
 import { dumpTree } from "./dump.js";
 import { splitScriptArgs, substituteGetopt } from "./getopt.js";
 import { describeToken, parser } from "./grammar.js";
 import { expandMacros } from "./macros.js";
+import { checkTokenNesting, checkTreeDepth } from "./nesting.js";
 import { unsupportedConstruct } from "./syntax-errors.js";
 import { lexer } from "./tokens.js";
 
@@ -63,6 +70,7 @@ function offsetOrEnd(token: IToken): number {
 
 /** Lexes and parses; syntax errors go to the sink. Returns the AST when there were none. */
 export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSink): Program | null {
+  if (isBinary(src, sink)) return null;
   const lexed = lexer.tokenize(src.text);
   for (const e of lexed.errors) {
     const c = src.text[e.offset] ?? "";
@@ -71,6 +79,9 @@ export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSi
     const col = e.column ?? 1;
     sink.error(`syntax: ${message}`, { line, col, endLine: line, endCol: col + Math.max(1, e.length) });
   }
+  // Past a screenful of lexical errors (binary data as a script) parsing would only add more.
+  if (lexed.errors.length > MAX_SHOWN_DIAGNOSTICS) return null;
+  if (!checkTokenNesting(lexed.tokens, sink)) return null;
   // The builder takes each probe as it parses, so no CST of the whole input is ever kept. After
   // a lexical error no AST will be wanted, so none is built.
   const builder = new AstBuilder(sink, splitScriptArgs(opts.args ?? []).positional, src.text);
@@ -91,6 +102,22 @@ export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSi
   return sink.hasErrors ? null : program;
 }
 
+/** A NUL byte is in no script: binary data is refused at once instead of lexed into errors. */
+function isBinary(src: SourceFile, sink: DiagnosticSink): boolean {
+  const nul = src.text.indexOf("\0");
+  if (nul < 0) return false;
+  const before = src.text.slice(0, nul);
+  const line = before.split("\n").length;
+  const col = nul - before.lastIndexOf("\n");
+  sink.error("syntax: a NUL byte: this looks like a binary file, not a script", {
+    line,
+    col,
+    endLine: line,
+    endCol: col + 1,
+  });
+  return true;
+}
+
 /** Parses and checks one script. Never throws for any input text. */
 export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndResult {
   const sink = new DiagnosticSink();
@@ -101,7 +128,8 @@ export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndR
     if (ast) expandMacros(ast, sink);
     const { positional, named } = splitScriptArgs(opts.args ?? []);
     if (ast && (named.size > 0 || src.text.includes("getopt"))) substituteGetopt(ast, named, sink);
-    const program = ast && !sink.hasErrors ? checkProgram(ast, sink, positional) : null;
+    const shallow = ast !== null && !sink.hasErrors && checkTreeDepth(ast, sink);
+    const program = ast && shallow ? checkProgram(ast, sink, positional) : null;
     return { program: sink.hasErrors ? null : program, diagnostics: sink.list };
   } catch (err) {
     // A bug in the front end must still not show a user a stack trace.

@@ -18,7 +18,7 @@ import {
   type HitContext,
 } from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
-import { Kernel } from "../kernel/kernel.js";
+import { Kernel, type KernelOptions } from "../kernel/kernel.js";
 import { TaskStruct } from "../kernel/task.js";
 import { type Registration, uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
 import {
@@ -63,6 +63,11 @@ export interface SessionOptions {
   envConfig?: readonly ConfigEntry[];
   /** `--no-warnings`: warnf() and runtime warnings print nothing. */
   noWarnings?: boolean;
+  /** Exploration (probelab race -w): the schedule policy, step observer and chooser of the machine. */
+  explore?: Pick<
+    KernelOptions,
+    "policy" | "traceSteps" | "profile" | "pctDepth" | "pctSteps" | "observer" | "chooser"
+  >;
 }
 
 export class SessionError extends Error {}
@@ -109,7 +114,7 @@ export class Session {
 
   constructor(readonly opts: SessionOptions) {
     this.kernel = new Kernel(
-      { cpus: opts.cpus, seed: opts.seed, config: opts.config, faults: opts.faults },
+      { ...opts.explore, cpus: opts.cpus, seed: opts.seed, config: opts.config, faults: opts.faults },
       opts.kernelProfile,
     );
     this.process = opts.workload === null ? null : new SimProcess(this.kernel, opts.workload);
