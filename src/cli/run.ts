@@ -1,7 +1,7 @@
 /** `probelab run`: run scripts against a workload and print what bpftrace would print. */
 
 import { closeSync, openSync, writeSync } from "node:fs";
-import { dumpAst, dumpTokens, dumpTyped, frontEnd, type SourceFile } from "../lang/index.js";
+import { configFromEnv, dumpAst, dumpTokens, dumpTyped, frontEnd, type SourceFile } from "../lang/index.js";
 import type { Sink } from "../runtime/index.js";
 import { probeArgFields } from "../trace/kernel-targets.js";
 import { Session } from "../trace/session.js";
@@ -90,6 +90,7 @@ export function runRun(
       quiet: opts.quiet,
       attachBeforeStart: true,
       probeFilter,
+      envConfig: configFromEnv(io.env),
       noWarnings: !opts.warnings,
     });
     const loaded = session.load(src, args);

@@ -6,8 +6,10 @@
  */
 
 import type { CallExpr, Expr, MapExpr } from "../lang/ast.js";
+import { pton } from "../lang/inet-address.js";
 import type { UstackType } from "../lang/types.js";
-import { add, bswap, type Int } from "../runtime/int64.js";
+import { add, bswap, cast, type Int } from "../runtime/int64.js";
+import { AF_INET6, ntop4, ntop6, signalName, strerror } from "../runtime/libc-text.js";
 import { type FormatSpec, isFormatError, parseFormat } from "../runtime/printf.js";
 import { formatStrftime } from "../runtime/strftime.js";
 import type { Value, ValueType } from "../runtime/types.js";
@@ -32,6 +34,8 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
       return compilePrintf(env, e, "errorf");
     case "warnf":
       return compilePrintf(env, e, "warnf");
+    case "cat":
+      return compilePrintf(env, e, "cat");
     case "print":
       return compilePrint(env, e);
     case "exit": {
@@ -66,6 +70,18 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
       return compileStrncmp(env, e);
     case "nsecs":
       return compileClock(env, e);
+    case "strerror": {
+      const n = compileIntOperand(env, arg(e, 0));
+      return (ctx) => strerror(Number(n(ctx)));
+    }
+    case "signal_name": {
+      const n = compileIntOperand(env, arg(e, 0));
+      return (ctx) => signalName(Number(n(ctx)));
+    }
+    case "pton":
+      return compilePton(e);
+    case "ntop":
+      return compileNtop(env, e);
     case "bswap": {
       const n = compileIntOperand(env, arg(e, 0));
       const bits = e.type.kind === "int" ? e.type.bits : 64;
@@ -127,6 +143,41 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
   }
 }
 
+/** pton("addr"): the literal's bytes, computed once. */
+function compilePton(e: CallExpr): Eval {
+  const literal = arg(e, 0);
+  const bytes = literal.kind === "string" ? pton(literal.value) : null;
+  if (bytes === null) throw new CompileError("pton() expects an IPv4 or IPv6 address literal", literal.span);
+  return () => bytes;
+}
+
+/**
+ * ntop([af, ]addr): an integer is an IPv4 address as it lies in memory (little-endian, so
+ * 0x0100007f is 127.0.0.1); bytes are IPv4 or IPv6 by the family, or by their length.
+ */
+function compileNtop(env: ProbeEnv, e: CallExpr): Eval {
+  const addrExpr = e.args.length > 1 ? arg(e, 1) : arg(e, 0);
+  const family = e.args.length > 1 ? compileIntOperand(env, arg(e, 0)) : null;
+  if (addrExpr.type.kind === "buffer") {
+    const bytes = compileExpr(env, addrExpr) as (ctx: HitContext) => Uint8Array;
+    return (ctx) => {
+      const b = bytes(ctx);
+      const v6 = family ? Number(family(ctx)) === AF_INET6 : b.length === 16;
+      return v6 ? ntop6(b) : ntop4(b);
+    };
+  }
+  const addr = compileIntOperand(env, addrExpr);
+  const scratch = new Uint8Array(4);
+  return (ctx) => {
+    const v = Number(cast(addr(ctx), 32, false));
+    scratch[0] = v & 0xff;
+    scratch[1] = (v >>> 8) & 0xff;
+    scratch[2] = (v >>> 16) & 0xff;
+    scratch[3] = v >>> 24;
+    return ntop4(scratch);
+  };
+}
+
 /** TAI runs ahead of UTC by 37 leap seconds. */
 const TAI_OFFSET_NS = 37_000_000_000;
 
@@ -170,7 +221,7 @@ function argTypes(env: ProbeEnv, args: readonly Expr[]): ValueType[] {
   return args.map((a) => valueTypeOf(env, a.type));
 }
 
-function compilePrintf(env: ProbeEnv, e: CallExpr, kind: "printf" | "errorf" | "warnf"): Eval {
+function compilePrintf(env: ProbeEnv, e: CallExpr, kind: "printf" | "errorf" | "warnf" | "cat"): Eval {
   const spec = formatOf(e);
   const argExprs = e.args.slice(1);
   const parts = argExprs.map((a) => compileExpr(env, a));
@@ -185,6 +236,13 @@ function compilePrintf(env: ProbeEnv, e: CallExpr, kind: "printf" | "errorf" | "
     return (ctx) => {
       fill(ctx);
       ring.printf(spec, values, types);
+      return NOTHING;
+    };
+  }
+  if (kind === "cat") {
+    return (ctx) => {
+      fill(ctx);
+      ring.cat(spec, values, ctx.nsecs, types);
       return NOTHING;
     };
   }

@@ -149,6 +149,10 @@ export function compileProgram(program: TypedProgram, opts: CompileOptions): Com
   const running: RunningProbe = { loc: { filename: opts.source.name, line: 1, col: 1, colEnd: 2 } };
   const maps = createMaps(program.maps, opts, symbols, running);
   const state = new ScriptState(opts.workBudget ?? DEFAULT_WORK_BUDGET);
+  // The ring reads cat()'s files when it drains: it needs the machine's size and the limit.
+  opts.output.ncpus = opts.ncpus;
+  const maxCat = program.config.other.max_cat_bytes;
+  if (typeof maxCat === "bigint") opts.output.maxCatBytes = Number(maxCat);
   const script: ScriptEnv = {
     source: opts.source,
     ring: opts.output,

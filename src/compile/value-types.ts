@@ -141,5 +141,6 @@ export function toMapDescriptor(info: MapInfo, ncpus: number, symbols: SymbolNam
     ncpus,
   };
   if (info.keyType !== null) desc.keyType = toValueType(info.keyType, symbols);
+  if (info.kind === "lruhash" || info.kind === "percpulruhash") desc.lru = true;
   return desc;
 }

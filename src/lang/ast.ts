@@ -36,8 +36,8 @@ export interface ConfigEntry {
   /** Key as written, lower-cased and with a `BPFTRACE_` prefix removed. */
   key: string;
   value: bigint | string | boolean;
-  /** Span of the whole `key = value` entry. */
-  span: Span;
+  /** Span of the whole `key = value` entry; none for one from a BPFTRACE_* environment variable. */
+  span?: Span;
 }
 
 export interface MapDecl {

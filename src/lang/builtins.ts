@@ -3,6 +3,7 @@
  * it for argument counts and types; special rules (printf formats, map arguments,
  * aggregations) are named here by `check` and implemented in the checker.
  */
+import { pton } from "./inet-address.js";
 import { BOOL, INT64, intType, NONE, stringType, type Type, UINT8, UINT32, UINT64 } from "./types.js";
 
 /** Builtin values: identifiers that read the probe's context (`pid`, `comm`, `arg0`, ...). */
@@ -128,7 +129,7 @@ export interface FunctionSpec {
   /** Further arguments of any type (printf-style). */
   variadic?: boolean;
   /** The result type, given the checked argument types and the config's max_strlen. */
-  result: (args: Type[], maxStrlen: number, literals: (bigint | null)[]) => Type;
+  result: (args: Type[], maxStrlen: number, literals: (bigint | null)[], texts: (string | null)[]) => Type;
   check?: SpecialCheck;
 }
 
@@ -156,6 +157,13 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
   {
     name: "warnf",
     params: [{ name: "fmt", kind: "stringLiteral" }],
+    variadic: true,
+    result: none,
+    check: "format",
+  },
+  {
+    name: "cat",
+    params: [{ name: "path", kind: "stringLiteral" }],
     variadic: true,
     result: none,
     check: "format",
@@ -190,6 +198,23 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
     result: (_args, _max, lits) => ({ kind: "buffer", size: Number(lits[1] ?? 0n) }),
   },
   { name: "usym", params: [int("addr")], result: () => ({ kind: "usym" }) },
+  { name: "strerror", params: [int("errno")], result: () => stringType(64) },
+  { name: "signal_name", params: [int("sig")], result: () => stringType(32) },
+  {
+    name: "pton",
+    params: [{ name: "address", kind: "stringLiteral" }],
+    // inet_pton's bytes: 4 for IPv4, 16 for IPv6; the checker refuses anything else.
+    result: (_args, _max, _lits, texts) => ({ kind: "buffer", size: pton(texts[0] ?? "")?.length ?? 4 }),
+  },
+  {
+    name: "ntop",
+    // ntop(addr) or ntop(af, addr): an IPv4 address as an integer, or the bytes pton() gives.
+    params: [
+      { name: "af", kind: "any" },
+      { name: "addr", kind: "any", optional: true },
+    ],
+    result: () => stringType(46),
+  },
   {
     name: "bswap",
     params: [int("n")],
@@ -285,14 +310,11 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "uaddr",
   "reg",
   "join",
-  "cat",
   "system",
   "signal",
   "signal_thread",
   "override",
   "write_user",
-  "ntop",
-  "pton",
   "macaddr",
   "cgroup_path",
   "path",
@@ -302,8 +324,6 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "assert",
   "fail",
   "static_assert",
-  "strerror",
-  "signal_name",
   "syscall_name",
   "kptr",
   "uptr",

@@ -22,6 +22,7 @@ import { checkConfig } from "./config.js";
 import { substituteConfigReads } from "./config-reads.js";
 import { DiagnosticSink } from "./diagnostics.js";
 import { substituteEnumVariants } from "./enums.js";
+import { pton } from "./inet-address.js";
 import { argumentKinds, parseFormat } from "./printf-format.js";
 import { didYouMean } from "./suggest.js";
 import {
@@ -229,6 +230,11 @@ export class Checker {
 
   readonly mapUses = new Map<string, A.Span>();
 
+  /** Whether any probe reads or writes the map. */
+  usesMap(name: string): boolean {
+    return this.mapUses.has(name) || this.maps.get(name)?.valueType != null;
+  }
+
   finalMaps(decls: A.MapDecl[], maxMapKeys: number): MapInfo[] {
     const declared = new Map(decls.map((d) => [d.name, d]));
     const infos: MapInfo[] = [];
@@ -261,7 +267,13 @@ export class Checker {
 
   private blockStatements(block: A.Block): Type {
     return this.withScope(() => {
-      for (const stmt of block.statements) this.statement(stmt);
+      const stmts = block.statements;
+      for (let i = 0; i < stmts.length; i++) {
+        const stmt = stmts[i]!;
+        this.statement(stmt);
+        const next = stmts[i + 1] ?? block.value;
+        if (next && endsControl(stmt)) this.sink.warning("Unreachable statement", next.span);
+      }
       return block.value ? this.expr(block.value) : NONE;
     });
   }
@@ -839,7 +851,7 @@ export class Checker {
     if (e.args.length < required || e.args.length > max) {
       this.sink.error(`${e.name}() ${expectedArgs(required, max)} (${e.args.length} provided)`, e.span);
       for (const a of e.args) if (a.kind !== "map") this.expr(a);
-      return spec.check === "aggregate" && !asMapValue ? ERROR_TYPE : spec.result([], this.maxStrlen, []);
+      return spec.check === "aggregate" && !asMapValue ? ERROR_TYPE : spec.result([], this.maxStrlen, [], []);
     }
     if (spec.check === "mapFunction") return this.mapFunction(e, spec);
     if (spec.check === "print") return this.print(e);
@@ -848,16 +860,21 @@ export class Checker {
     }
     const types: Type[] = [];
     const literals: (bigint | null)[] = [];
+    const texts: (string | null)[] = [];
     e.args.forEach((arg, i) => {
       const param = spec.params[i];
       const t = this.expr(arg);
       types.push(t);
       literals.push(arg.kind === "int" ? arg.value : null);
+      texts.push(arg.kind === "string" ? arg.value : null);
       if (param) this.checkArgKind(e, i, param.kind, arg, t);
     });
     if (spec.check === "format") this.format(e, types);
+    if (e.name === "pton" && texts[0] != null && pton(texts[0]) === null) {
+      this.sink.error(`pton() expects an IPv4 or IPv6 address literal ('${texts[0]}' is neither)`, e.span);
+    }
     if (spec.check === "aggregate") this.aggregateArgs(e, literals);
-    return spec.result(types, this.maxStrlen, literals);
+    return spec.result(types, this.maxStrlen, literals, texts);
   }
 
   private checkArgKind(e: A.CallExpr, i: number, kind: string, arg: A.Expr, t: Type): void {
@@ -976,7 +993,7 @@ export class Checker {
       if (e.name === "len" && first.type.kind === "ustack") return INT64;
       this.sink.error(`${e.name}() expects a map argument`, first.span);
       for (const a of e.args.slice(1)) this.expr(a);
-      return spec.result([], this.maxStrlen, []);
+      return spec.result([], this.maxStrlen, [], []);
     }
     if (first.key !== null) {
       if (e.name === "delete" && e.args.length === 1) {
@@ -988,7 +1005,7 @@ export class Checker {
         `${e.name}() expects a map without a key (${first.name}, not ${first.name}[...])`,
         first.span,
       );
-      return spec.result([], this.maxStrlen, []);
+      return spec.result([], this.maxStrlen, [], []);
     }
     const state = this.mapRead(first, true);
     first.type = state.valueType ?? ERROR_TYPE;
@@ -1016,7 +1033,7 @@ export class Checker {
         );
       }
     }
-    return spec.result([], this.maxStrlen, []);
+    return spec.result([], this.maxStrlen, [], []);
   }
 
   private binary(e: A.BinaryExpr): Type {
@@ -1317,6 +1334,12 @@ function constantValue(e: A.Expr): bigint | null {
   return null;
 }
 
+/** exit(), return, break and continue: nothing after them in the same block runs. */
+function endsControl(stmt: A.Stmt): boolean {
+  if (stmt.kind === "return" || stmt.kind === "break" || stmt.kind === "continue") return true;
+  return stmt.kind === "exprStmt" && stmt.expr.kind === "call" && stmt.expr.name === "exit";
+}
+
 function ordinal(i: number): string {
   return ["first", "second", "third", "fourth", "fifth"][i] ?? `#${i + 1}`;
 }
@@ -1349,6 +1372,8 @@ export function checkProgram(
   sink.list.push(...pass.list);
   checker.reportUndefinedMaps(checker.mapUses, sink);
   checkMapDecls(program.mapDecls, sink);
+  for (const d of program.mapDecls)
+    if (!checker.usesMap(d.name)) sink.warning(`Unused map: ${d.name}`, d.span);
   if (sink.hasErrors) return null;
   return {
     ast: program,

@@ -34,6 +34,16 @@ const KNOWN_KEYS: Record<string, ValueKind> = {
 
 const MISSING_PROBES = ["error", "warn", "ignore"] as const;
 
+/** The licenses the kernel lets a BPF program that calls GPL-only helpers declare. */
+const LICENSES: readonly string[] = [
+  "Dual MIT/GPL",
+  "Dual BSD/GPL",
+  "Dual MPL/GPL",
+  "GPL and additional rights",
+  "GPL v2",
+  "GPL",
+];
+
 /**
  * The ceiling on max_map_keys. bpftrace accepts any u32, but here every key lives in this
  * process's memory (a count() key at 4 CPUs is about 1.4 KB), so a million keys per map is
@@ -130,6 +140,16 @@ function applyEntry(config: ResolvedConfig, entry: ConfigEntry, sink: Diagnostic
       }
       config.other[entry.key] = v;
       return;
+    case "license":
+      if (!LICENSES.includes(v as string)) {
+        sink.error(
+          `Invalid value for license. Found: ${v}. Valid values: ${LICENSES.join(", ")}`,
+          entry.span,
+        );
+        return;
+      }
+      config.other[entry.key] = v;
+      return;
     case "missing_probes":
       if (!(MISSING_PROBES as readonly string[]).includes(v as string)) {
         sink.error(`missing_probes: expects error, warn or ignore`, entry.span);
@@ -140,6 +160,26 @@ function applyEntry(config: ResolvedConfig, entry: ConfigEntry, sink: Diagnostic
     default:
       config.other[entry.key] = v;
   }
+}
+
+/**
+ * Config entries from `BPFTRACE_KEY=value` environment variables, for known keys. They are
+ * applied after the script's config block, so they take precedence, as in bpftrace.
+ */
+export function configFromEnv(env: Readonly<Record<string, string | undefined>>): ConfigEntry[] {
+  const entries: ConfigEntry[] = [];
+  for (const [name, text] of Object.entries(env)) {
+    if (!name.startsWith("BPFTRACE_") || text === undefined) continue;
+    const key = name.slice("BPFTRACE_".length).toLowerCase();
+    const kind = own(KNOWN_KEYS, key);
+    if (kind === undefined) continue;
+    let value: ConfigEntry["value"] = text;
+    if (kind === "int" && /^\d+$/.test(text)) value = BigInt(text);
+    if (kind === "bool" && (text === "true" || text === "false")) value = text === "true";
+    if (kind === "bool" && (text === "1" || text === "0")) value = text === "1";
+    entries.push({ kind: "config", key, value });
+  }
+  return entries;
 }
 
 /** What `config().key` reads for keys the script did not set: bpftrace's defaults. */

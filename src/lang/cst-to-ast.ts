@@ -266,7 +266,8 @@ export class AstBuilder {
     const structKw = tok(node, "StructKeyword");
     if (structKw) typeWords.unshift(structKw.image);
     const stars = toks(node, "Star").length;
-    const span = joinSpans(tokenSpan(firstToken(node)), tokenSpan(tok(node, "Semi")!));
+    const end = tok(node, "Semi") ?? tok(node, "RBracket") ?? nameTok;
+    const span = joinSpans(tokenSpan(firstToken(node)), tokenSpan(end));
     if (typeWords.length === 0 || (structKw && typeWords.length < 2)) {
       this.sink.error(`syntax: member '${nameTok.image}' needs a type`, tokenSpan(nameTok));
     }
@@ -763,6 +764,12 @@ export class AstBuilder {
       return { kind: "builtin", name: name as A.BuiltinName, span, type: NONE };
     }
     if (name === "_" && !hasParens) return { kind: "discard", span, type: NONE };
+    // str($N) is the argument's text even when it reads as a number, as in bpftrace.
+    const first = args[0];
+    if (name === "str" && first?.kind === "int" && first.positional !== undefined) {
+      const text = this.args[first.positional - 1] ?? "";
+      args[0] = { kind: "string", value: text, positional: first.positional, span: first.span, type: NONE };
+    }
     // `__builtin_config` is the function config(), not a bare identifier.
     const call: A.CallExpr = { kind: "call", name, args, span, type: NONE };
     if (!hasParens && name !== "config") call.bare = true;

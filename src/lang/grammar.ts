@@ -8,7 +8,16 @@
  * bpftrace's precedence table; postfix operators live in the unary rule. Every rule level
  * costs a call per operand, so the expression grammar is kept three rules deep.
  */
-import { type CstNode, CstParser, EOF, type IToken, Lexer, type TokenType } from "chevrotain";
+import {
+  type CstNode,
+  CstParser,
+  EMPTY_ALT,
+  EOF,
+  type IToken,
+  Lexer,
+  type TokenType,
+  tokenMatcher,
+} from "chevrotain";
 import { parserErrorMessages } from "./syntax-errors.js";
 import * as t from "./tokens.js";
 
@@ -186,7 +195,11 @@ export class ProbelabParser extends CstParser {
       this.OPTION4(() => this.CONSUME(t.IntLiteral));
       this.CONSUME(t.RBracket);
     });
-    this.CONSUME(t.Semi);
+    // As bpftrace, the last member may go without its ';'.
+    this.OR([
+      { ALT: () => this.CONSUME(t.Semi) },
+      { GATE: () => tokenMatcher(this.LA(1), t.RCurly), ALT: EMPTY_ALT() },
+    ]);
   });
 
   /** `enum Foo { A, B = 5, }` or `enum { ... }`; the trailing `,` and `;` are optional. */

@@ -4,7 +4,7 @@
  * found no errors, so one mistake is reported once.
  */
 import type { IToken } from "chevrotain";
-import type { AttachPoint, Program, Span, TypedProgram } from "./ast.js";
+import type { AttachPoint, ConfigEntry, Program, Span, TypedProgram } from "./ast.js";
 import { checkProgram, type ProbeArgsResolver } from "./checker.js";
 import { AstBuilder, tokenSpan } from "./cst-to-ast.js";
 import {
@@ -19,11 +19,13 @@ import { splitScriptArgs, substituteGetopt } from "./getopt.js";
 import { describeToken, parser } from "./grammar.js";
 import { expandMacros } from "./macros.js";
 import { checkTokenNesting, checkTreeDepth } from "./nesting.js";
+import { unsupportedConstruct } from "./syntax-errors.js";
 import { lexer } from "./tokens.js";
 
 export type * from "./ast.js";
 export { BUILTIN_VALUE_TABLE, FUNCTION_TABLE } from "./builtins.js";
 export type { ProbeArgField, ProbeArgsResolver } from "./checker.js";
+export { configFromEnv } from "./config.js";
 export { type Diagnostic, formatDiagnostics, type SourceFile } from "./diagnostics.js";
 export { type FormatPiece, type FormatSpec, parseFormat } from "./printf-format.js";
 export { editDistance } from "./suggest.js";
@@ -43,6 +45,8 @@ export interface FrontEndOptions {
    * arguments), from whoever knows the target; null when the attach point has none.
    */
   probeArgs?: ProbeArgsResolver;
+  /** Config entries from BPFTRACE_* environment variables (see configFromEnv); they win over the script's. */
+  envConfig?: readonly ConfigEntry[];
 }
 
 export interface FrontEndResult {
@@ -93,7 +97,12 @@ export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSi
     ...parser.errors.map((e) => ({ message: e.message, token: e.token })),
     ...parser.extraErrors,
   ].sort((a, b) => offsetOrEnd(a.token) - offsetOrEnd(b.token));
-  for (const e of syntaxErrors) sink.error(`syntax: ${e.message}`, spanOf(e.token, src.text));
+  for (const e of syntaxErrors) {
+    const named = unsupportedConstruct(lexed.tokens, e.token);
+    sink.error(named ?? `syntax: ${e.message}`, spanOf(e.token, src.text));
+    // What follows an unsupported construct is the parser's confusion about it, not news.
+    if (named !== null) break;
+  }
   if (sink.hasErrors) return null;
   const program = builder.program(cst);
   return sink.hasErrors ? null : program;
@@ -121,6 +130,7 @@ export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndR
   try {
     const ast = parse(src, opts, sink);
     if (ast && opts.probeFilter) filterProbes(ast, opts.probeFilter);
+    if (ast && opts.envConfig) ast.config.push(...opts.envConfig);
     if (ast) expandMacros(ast, sink);
     const { positional, named } = splitScriptArgs(opts.args ?? []);
     if (ast && (named.size > 0 || src.text.includes("getopt"))) substituteGetopt(ast, named, sink);

@@ -68,6 +68,12 @@ function rewriteValue(value: unknown, visit: (n: AnyNode) => AnyNode | undefined
   return value;
 }
 
+/** A builtin that a macro overrides, as the call of that macro with no arguments. */
+function asCall(e: A.Expr): A.CallExpr {
+  if (e.kind === "call") return e;
+  return { kind: "call", name: (e as A.BuiltinExpr).name, args: [], span: e.span, type: e.type };
+}
+
 /** What one argument binds its parameter to at a call site. */
 type Binding =
   | { binds: "variable"; name: string; expansion: number | undefined }
@@ -136,7 +142,7 @@ export class MacroExpander {
         return undefined;
       }
       const def = this.macroCalled(n as unknown as A.Expr);
-      if (def) return this.expand(def, n as unknown as A.CallExpr, chain, "value") as unknown as AnyNode;
+      if (def) return this.expand(def, asCall(n as unknown as A.Expr), chain, "value") as unknown as AnyNode;
       return undefined;
     };
     const replaced = isNode(node) ? visit(node) : undefined;
@@ -146,7 +152,14 @@ export class MacroExpander {
   }
 
   private macroCalled(e: A.Expr): A.MacroDef | undefined {
-    return e.kind === "call" ? this.macros.get(e.name) : undefined;
+    if (e.kind === "call") return this.macros.get(e.name);
+    // A user macro named like a builtin (`macro cpu() { ... }`) overrides it, as in bpftrace,
+    // whose builtins are macros of its standard library.
+    if (e.kind === "builtin") {
+      const def = this.macros.get(e.name);
+      return def?.params.length === 0 ? def : undefined;
+    }
+    return undefined;
   }
 
   /** One call site: the body copied, its parameters bound, then the calls inside it expanded. */
@@ -195,6 +208,10 @@ export class MacroExpander {
         call.span,
       );
     }
+    // A body that is one literal is that literal (so `printf(m())` still has a literal format).
+    const v = block.value;
+    if (block.statements.length === 0 && (v?.kind === "string" || v?.kind === "int" || v?.kind === "bool"))
+      return v;
     return { kind: "blockExpr", block, span: call.span, type: call.type };
   }
 

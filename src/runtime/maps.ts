@@ -61,8 +61,10 @@ export class BpfMap {
 
   /** Value under `key`; a missing key reads as zero; aggregations read merged over CPUs. */
   lookup(key?: Value): Value {
-    const e = this.store.get(this.encode(key));
+    const k = this.encode(key);
+    const e = this.store.get(k);
     if (e === undefined) return this.zeroValue();
+    if (this.desc.lru) this.touch(k, e);
     return e.agg ? e.agg.read() : e.value;
   }
 
@@ -70,10 +72,17 @@ export class BpfMap {
   private entryFor(key: Value | undefined): MapEntry | undefined {
     const k = this.encode(key);
     const e = this.store.get(k);
-    if (e !== undefined) return e;
+    if (e !== undefined) {
+      if (this.desc.lru) this.touch(k, e);
+      return e;
+    }
     if (this.store.size >= this.desc.maxEntries) {
-      this.reportFull();
-      return undefined;
+      if (!this.desc.lru) {
+        this.reportFull();
+        return undefined;
+      }
+      // The store iterates in order of last use, so its first key is the least recent.
+      this.store.delete(this.store.keys().next().value!);
     }
     const entry: MapEntry = {
       key: this.desc.keyed ? snapshotValue(key as Value) : SCALAR_KEY,
@@ -83,6 +92,12 @@ export class BpfMap {
     if (this.plainType) entry.value = zeroValue(this.plainType);
     this.store.set(k, entry);
     return entry;
+  }
+
+  /** An LRU map's store keeps keys in order of last use: a used key moves to the end. */
+  private touch(k: EncodedKey, e: MapEntry): void {
+    this.store.delete(k);
+    this.store.set(k, e);
   }
 
   private reportFull(): void {

@@ -17,6 +17,7 @@ import { jsonMap, type PrintMapOptions, printMap, printMaps, sortByName } from "
 import type { Int } from "./int64.js";
 import type { BpfMap } from "./maps.js";
 import { type FormatSpec, formatPrintf } from "./printf.js";
+import { readSimFile } from "./sim-files.js";
 import { formatStrftime } from "./strftime.js";
 import type { Sink, SourceLocation, Value, ValueType } from "./types.js";
 import { jsonInt, jsonString, jsonValue, renderValue } from "./values.js";
@@ -30,6 +31,7 @@ export type OutputEventKind =
   | "time"
   | "errorf"
   | "warnf"
+  | "cat"
   | "exit";
 
 /** One reusable ring slot; which fields matter depends on `kind`. */
@@ -79,6 +81,8 @@ export interface OutputConsumer {
   errorf(message: string, loc: SourceLocation): void;
   warnf(message: string, loc: SourceLocation): void;
   lostEvents(count: number): void;
+  /** cat(path): the file's content, or null when there is no such file. */
+  cat?(path: string, content: string | null): void;
   /** An `exit(code)` reached user space. */
   exit?(code: number): void;
 }
@@ -95,6 +99,10 @@ export class OutputRing {
   private lostPending = 0;
   /** Events dropped since the ring was created. */
   lostTotal = 0;
+  /** CPUs of the simulated machine, for the files cat() reads. */
+  ncpus = 1;
+  /** bpftrace's max_cat_bytes: cat() prints at most this much of a file. */
+  maxCatBytes = 10240;
 
   constructor(capacity = 4096) {
     if (!(capacity >= 1)) throw new RangeError("ring capacity must be at least 1");
@@ -192,6 +200,22 @@ export class OutputRing {
     return true;
   }
 
+  /** cat(fmt, args...) at simulated time `ns`: the file is read when the event is drained. */
+  cat(
+    spec: FormatSpec,
+    args: readonly Value[],
+    ns: number,
+    types?: readonly (ValueType | undefined)[],
+  ): boolean {
+    const s = this.claim("cat");
+    if (!s) return false;
+    s.spec = spec;
+    s.types = types;
+    s.ns = ns;
+    this.copyArgs(s, args);
+    return true;
+  }
+
   /** errorf(fmt, args...) at `loc`. */
   errorf(
     spec: FormatSpec,
@@ -248,7 +272,8 @@ export class OutputRing {
       this.head = (this.head + 1) % this.capacity;
       this.size--;
       if (slot.lostBefore > 0) consumer.lostEvents(slot.lostBefore);
-      deliver(slot, consumer);
+      if (slot.kind === "cat") this.deliverCat(slot, consumer);
+      else deliver(slot, consumer);
       // Drop references so drained values and maps can be collected.
       slot.map = undefined;
       slot.value = 0;
@@ -260,6 +285,12 @@ export class OutputRing {
       this.lostPending = 0;
     }
     return n;
+  }
+
+  private deliverCat(slot: Slot, c: OutputConsumer): void {
+    const path = formatPrintf(slot.spec!, slot.args, slot.types);
+    const content = readSimFile(path, { ns: Number(slot.ns), ncpus: this.ncpus });
+    c.cat?.(path, content === null ? null : content.slice(0, this.maxCatBytes));
   }
 
   /** Forgets every queued event (and the count of lost ones): nobody will read them. */
@@ -303,6 +334,9 @@ function deliver(slot: Slot, c: OutputConsumer): void {
     case "exit":
       c.exit?.(slot.code);
       return;
+    case "cat":
+      // OutputRing.drain reads the file itself (it knows the machine).
+      return;
   }
 }
 
@@ -317,6 +351,9 @@ export function formatLocation(loc: SourceLocation): string {
 function logLine(message: string): string {
   return (message.endsWith("\n") ? message.slice(0, -1) : message) + "\n";
 }
+
+/** strerror(ENOENT): cat() of a path the simulated machine does not have. */
+const NO_SUCH_FILE = "No such file or directory";
 
 /** Writes bpftrace's text output: tracing output to `out`, messages to `err`. */
 export class TextWriter implements OutputConsumer {
@@ -351,6 +388,10 @@ export class TextWriter implements OutputConsumer {
   }
   lostEvents(count: number): void {
     this.err.write(`Lost ${count} events\n`);
+  }
+  cat(path: string, content: string | null): void {
+    if (content === null) this.err.write(`ERROR: failed to open file '${path}' (${NO_SUCH_FILE})\n`);
+    else this.out.write(content);
   }
   /** End of tracing: two newlines, then every non-empty map in byte order of names. */
   end(maps: Iterable<BpfMap> = [], printMapsOnExit = true): void {
@@ -388,6 +429,10 @@ export class JsonWriter implements OutputConsumer {
   }
   warnf(message: string, loc: SourceLocation): void {
     if (this.warnings) this.out.write(diagnosticRecord("warnf", message, loc));
+  }
+  cat(path: string, content: string | null): void {
+    if (content === null) this.err.write(`ERROR: failed to open file '${path}' (${NO_SUCH_FILE})\n`);
+    else this.out.write(`{"type": "cat", "data": ${jsonString(content)}}\n`);
   }
   lostEvents(count: number): void {
     this.out.write(`{"type": "lost_events", "count": ${count}, "data": {"events": ${count}}}\n`);

@@ -123,6 +123,8 @@ export interface MapDescriptor {
   maxEntries: number;
   /** Simulated CPUs: aggregations keep one slot per CPU. */
   ncpus: number;
+  /** lruhash / percpulruhash: a full map evicts its least recently used key instead of refusing. */
+  lru?: boolean;
 }
 
 /** Where an `errorf`/`warnf` call sits in the script. */

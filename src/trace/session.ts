@@ -21,7 +21,13 @@ import type { KernelConfig } from "../kernel/config.js";
 import { Kernel, type KernelOptions } from "../kernel/kernel.js";
 import { TaskStruct } from "../kernel/task.js";
 import { type Registration, uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
-import { type Diagnostic, formatDiagnostics, frontEnd, type SourceFile } from "../lang/index.js";
+import {
+  type ConfigEntry,
+  type Diagnostic,
+  formatDiagnostics,
+  frontEnd,
+  type SourceFile,
+} from "../lang/index.js";
 import type { Workload } from "../process/load.js";
 import { SimProcess } from "../process/process.js";
 import { unwindUserStack } from "../process/user-stack.js";
@@ -56,6 +62,8 @@ export interface SessionOptions {
   attachBeforeStart?: boolean;
   /** `--probe-filter`: only the probes whose names match attach (begin and end always do). */
   probeFilter?: RegExp;
+  /** Config entries from BPFTRACE_* environment variables: they win over a script's config block. */
+  envConfig?: readonly ConfigEntry[];
   /** `--no-warnings`: warnf() and runtime warnings print nothing. */
   noWarnings?: boolean;
   /** Exploration (probelab race -w): the schedule policy, step observer and chooser of the machine. */
@@ -142,7 +150,12 @@ export class Session {
 
   /** Front end + compile + resolve; on any error the script is null and nothing is attached. */
   load(src: SourceFile, args: string[] = []): { script: LoadedScript | null; diagnostics: Diagnostic[] } {
-    const fe = frontEnd(src, { args, probeFilter: this.opts.probeFilter, probeArgs: probeArgFields });
+    const fe = frontEnd(src, {
+      args,
+      probeFilter: this.opts.probeFilter,
+      envConfig: this.opts.envConfig,
+      probeArgs: probeArgFields,
+    });
     if (fe.program === null) return { script: null, diagnostics: fe.diagnostics };
     const ring = new OutputRing(1 << 16);
     let compiled: CompiledScript;

@@ -115,3 +115,29 @@ describe("getopt() and named script options after --", () => {
     expect(help.stderr).toContain("HINT: expected program options:\n--aa: Description of aa\n--bb\n");
   });
 });
+
+describe("cat() of the simulated machine's files", () => {
+  test("/proc/uptime is the simulated time; the path is a printf format", async () => {
+    const r = await probelab(["run", "-e", 'i:ms:500 { cat("/proc/%s", "uptime"); exit(); }']);
+    expect(r.stdout).toMatch(/^0\.50 2\.00\n/);
+  });
+
+  test("a file the machine does not have is bpftrace's error, and tracing goes on", async () => {
+    const r = await probelab(["run", "-e", 'i:ms:1 { cat("/does/not/exist"); printf("after\\n"); exit(); }']);
+    expect(r.stderr).toContain("ERROR: failed to open file '/does/not/exist' (No such file or directory)\n");
+    expect(r.stdout).toContain("after\n");
+  });
+
+  test("-f json makes a cat record", async () => {
+    const r = await probelab(["run", "-q", "-f", "json", "-e", 'begin { cat("/proc/loadavg"); }']);
+    expect(r.stdout).toContain('{"type": "cat", "data": "0.00 0.00 0.00 1/1 4242\\n"}\n');
+  });
+});
+
+test("BPFTRACE_* environment variables set config options over the script's config block", async () => {
+  const prog =
+    'config = { max_cat_bytes = 4 } begin { cat("/proc/loadavg"); printf("|%d\\n", config().max_cat_bytes); }';
+  expect((await probelab(["run", "-e", prog])).stdout).toContain("0.00|4\n");
+  const r = await probelab(["run", "-e", prog], { env: { BPFTRACE_MAX_CAT_BYTES: "1" } });
+  expect(r.stdout).toContain("0|1\n");
+});

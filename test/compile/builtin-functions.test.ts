@@ -115,3 +115,69 @@ describe("buf() of a string", () => {
     ).toBe("1 1 0\n");
   });
 });
+
+describe("strerror, signal_name, ntop and pton", () => {
+  test("strerror and signal_name answer as glibc does", () => {
+    expect(
+      out(
+        'begin { printf("%s|%s|%s|%s|%s|%s\\n", strerror(22), strerror(7), strerror(9999), signal_name(2), signal_name(0), signal_name(1024)); exit(); }',
+      ),
+    ).toBe("Invalid argument|Argument list too long|Unknown error 9999|Interrupt|Unknown signal 0|N/A\n");
+  });
+
+  test("ntop of an integer reads it as an IPv4 address in memory order", () => {
+    expect(
+      out('begin { printf("%s %s %s\\n", ntop(1), ntop(0x0100007f), ntop(2, 0xffff0000)); exit(); }'),
+    ).toBe("1.0.0.0 127.0.0.1 0.0.255.255\n");
+  });
+
+  test("pton's bytes go back through ntop, IPv6 zero runs written as ::", () => {
+    expect(
+      out(
+        'begin { printf("%s %s %s\\n", ntop(2, pton("10.1.2.3")), ntop(10, pton("::1")), ntop(pton("fe80:0:0:0:1:0:0:2"))); exit(); }',
+      ),
+    ).toBe("10.1.2.3 ::1 fe80::1:0:0:2\n");
+  });
+
+  test("pton of something that is no address is an error", () => {
+    expect(errors('begin { print(ntop(pton("1.2.3.400"))); }')).toContain(
+      "pton() expects an IPv4 or IPv6 address",
+    );
+  });
+});
+
+describe("front-end warnings and config checks", () => {
+  test("a declared map no probe uses is an unused map", () => {
+    expect(errors("let @a = hash(2); let @b = hash(2); begin { @b[1] = 1; }")).toContain(
+      "WARNING: Unused map: @a\n",
+    );
+  });
+
+  test("statements after exit() or return are unreachable", () => {
+    const d = errors("begin { exit(); print(1); }");
+    expect(d).toContain("stdin:1:17-25: WARNING: Unreachable statement");
+    expect(errors("begin { print(1); exit(); }")).not.toContain("Unreachable");
+  });
+
+  test("an unknown license is refused with the valid ones", () => {
+    expect(errors('config = { license = "Potato" } begin { }')).toContain(
+      "ERROR: Invalid value for license. Found: Potato. Valid values: Dual MIT/GPL",
+    );
+  });
+});
+
+describe("maps and positionals", () => {
+  test("a full lruhash evicts the least recently used key, with no Map full warning", () => {
+    const r = runScript(
+      "let @a = lruhash(2); begin { @a[0] = 0; @a[1] = 1; $x = @a[0]; @a[2] = 2; exit(); }",
+    );
+    expect(r.combined).not.toContain("Map full");
+    expect(r.stdout).toContain("@a[0]: 0\n@a[2]: 2\n");
+    expect(r.stdout).not.toContain("@a[1]");
+  });
+
+  test("str($N) is the argument's text even when it reads as a number", () => {
+    const r = runScript('begin { printf("-%s-%d\\n", str($1), $1 + 1); exit(); }', { args: ["1"] });
+    expect(r.stdout).toContain("-1-2\n");
+  });
+});

@@ -58,4 +58,10 @@ describe("macros at run time", () => {
   test("exit() inside a macro body ends the probe", () => {
     expect(output('macro stop() { exit(); } begin { stop(); print("not reached"); }')).toBe("\n\n");
   });
+
+  test("a user macro named like a builtin overrides it; a literal body stays a literal", () => {
+    expect(output('macro cpu() { "hi" } begin { printf(cpu()); printf(" %d\\n", ncpus); exit(); }')).toBe(
+      "hi 4\n\n\n",
+    );
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { type Diagnostic, formatDiagnostics } from "../../src/lang/index.js";
-import { diags } from "./helpers.js";
+import { diags, messages } from "./helpers.js";
 
 const src = { name: "stdin", text: 'begin { print(kaddr("asdfzzzzzzz")) }' };
 
@@ -153,5 +153,25 @@ describe("spans of parenthesised expressions", () => {
         'begin { $x = ("a") + 1; }\n' +
         "             ~~~~~~~~~\n",
     );
+  });
+});
+
+describe("constructs the grammar does not take are named, not a bare syntax error", () => {
+  test.each([
+    ["struct foo { int x; } __attribute__((packed)) begin { }", "struct attributes (__attribute__((...)))"],
+    ["struct foo { unsigned long long x_0:1; } begin { }", "bitfields in struct definitions"],
+    ["struct Foo { int x; struct Bar { int x; } bar; } begin { }", "nested struct and union definitions"],
+    ["struct Foo { struct { int n } a; } begin { }", "nested struct and union definitions"],
+    ["macro m(x) { typeof(x) } begin { }", "typeof is not supported by probelab"],
+  ])("%s", (text, feature) => {
+    const got = messages(text);
+    expect(
+      got.some((m) => m.startsWith(`error: ${feature}`) && m.includes("not supported by probelab")),
+    ).toBe(true);
+    expect(got.some((m) => m.includes("syntax:"))).toBe(false);
+  });
+
+  test("the last struct member may go without its ';'", () => {
+    expect(messages("struct A { int a; char c[28] } struct B { long x } begin { }")).toEqual([]);
   });
 });
