@@ -4,7 +4,7 @@
  * cover. Each is paired with the fault switch that removes the check it exercises, and is
  * clean over every seed with the check in place.
  */
-import { dup_mmap } from "../kernel/mm/index.js";
+import { do_mprotect, do_mremap, dup_mmap, PAGE_SIZE, PROT_READ } from "../kernel/mm/index.js";
 import type { TaskStruct } from "../kernel/task.js";
 import {
   get_trampoline_vaddr,
@@ -17,6 +17,9 @@ import { CALLER_RET, counter, functions, type Scenario, TEXT, type World } from 
 import type { RaceScenario } from "./scenarios.js";
 
 const STACK = 0x7ffffffde000 - 8;
+/** Where the R27 mapper moves the text, and a range nothing ever maps. */
+const AWAY = TEXT + 64 * PAGE_SIZE;
+const UNMAPPED = 0x10000000;
 /** The return address of a call made from inside f0 (a recursive call). */
 const INNER_RET = TEXT + 0x180;
 
@@ -199,6 +202,42 @@ export function timerWalkVsReuse(): Scenario {
   };
 }
 
+// ---------------------------------------------------------------- mm_lock_seq wrap (R27)
+
+/**
+ * R27: threads hit f0 through the speculative lookup while another thread of the process
+ * moves the text away (mremap) and back, each move followed by a quick mmap_write_lock cycle
+ * (mprotect of an unmapped range fails with ENOMEM after taking the lock). Each cycle moves
+ * mm_lock_seq by two: with a 32-bit counter a speculation that spans a move always sees the
+ * change (wrapping needs 2^31 cycles in one window, which upstream accepts as unreachable);
+ * with a 2-bit one the two cycles bring it back to the value it started from and a stale
+ * uprobe is returned (R1's check sees it). The text ends moved away, so a lookup preempted
+ * for the rest of the run is judged against a mapping that really changed.
+ */
+export function seqWrapVsSpeculation(): Scenario {
+  return {
+    cpus: 4,
+    pctSteps: 1200,
+    pctDepth: 4,
+    build(w) {
+      const fns = functions(1);
+      const f0 = TEXT + fns[0].offset;
+      w.process(fns, function* (mm, bin) {
+        yield* w.attach(bin, fns[0].offset, counter());
+        for (let i = 0; i < 3; i++) w.hitter(mm, `hitter${i}`, f0, { work: 50 });
+        w.driver("mapper", function* () {
+          for (let i = 0; i < 15; i++) {
+            const [from, to] = i % 2 === 0 ? [TEXT, AWAY] : [AWAY, TEXT];
+            yield* do_mremap(mm, from, 2 * PAGE_SIZE, 2 * PAGE_SIZE, { fixed: to });
+            yield* do_mprotect(mm, UNMAPPED, PAGE_SIZE, PROT_READ);
+            yield w.m.cost(w.rng.below(3000));
+          }
+        });
+      });
+    },
+  };
+}
+
 // ---------------------------------------------------------------- utask lifetime (R26)
 
 /**
@@ -279,6 +318,12 @@ export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
     description: "the ri_timer walking return instances vs the owner reusing them from ri_pool",
     fault: "ri-reuse-during-timer-walk",
     build: timerWalkVsReuse,
+  },
+  {
+    name: "r27-mm-lock-seq-wrap",
+    description: "a speculative lookup vs enough mmap_write_lock cycles to wrap mm_lock_seq",
+    fault: "mm-lock-seq-2bit",
+    build: seqWrapVsSpeculation,
   },
   {
     name: "r26-free-utask-vs-unwind",

@@ -14,6 +14,8 @@ const caught: Record<string, RegExp> = {
   "r14-fork-vs-register": /^R(8|16): /,
   "r18-has-uprobes-vs-install": /^R18: SIGTRAP for a uprobe breakpoint .* with MMF_HAS_UPROBES clear/,
   "r12-ri-timer-vs-reuse": /^R12: ri_timer saw a return instance re-initialised for another call/,
+  "r27-mm-lock-seq-wrap":
+    /^R1: speculative lookup returned \/usr\/bin\/app:0x100 for 0x400100, which now maps nothing probed/,
   "r26-free-utask-vs-unwind": /^R26: a user-stack unwind of tid \d+ read a return instance already freed/,
 };
 

@@ -80,7 +80,7 @@ export class MmSubsystem {
     this.hooks = opts.hooks ?? NO_MM_HOOKS;
     this.mmapBase = opts.mmapBase ?? 0x7f8000000000;
     this.mmapMin = opts.mmapMin ?? 0x10000;
-    this.mmLockSeqWidth = opts.mmLockSeqWidth ?? 32;
+    this.mmLockSeqWidth = this.faults.mmLockSeq2bit ? 2 : (opts.mmLockSeqWidth ?? 32);
     this.vm_area_cachep = new ObjectCache<VmAreaStruct>(
       m,
       "vm_area_cachep",

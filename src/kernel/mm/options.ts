@@ -32,6 +32,8 @@ export const MM_FAULTS = {
   "maps-skip-gap-recheck": "lock_next_vma does not re-walk when the VMA starts after from_addr (R23)",
   "fork-skip-vma-write-lock": "dup_mmap does not write-lock the parent's VMAs (R15, the 6.4 regression)",
   "vma-skip-mmgrab": "vma_start_read drops a foreign VMA's reference without pinning its mm (R20)",
+  "mm-lock-seq-2bit":
+    "mm_lock_seq is 2 bits wide instead of 32, so two write-lock cycles inside one speculation window look like none (R27)",
 } as const;
 
 export type MmFault = keyof typeof MM_FAULTS;
@@ -44,6 +46,7 @@ export interface MmFaults {
   skipGapRecheck: boolean;
   forkSkipVmaWriteLock: boolean;
   skipMmgrab: boolean;
+  mmLockSeq2bit: boolean;
 }
 
 export function readMmFaults(m: Machine): MmFaults {
@@ -55,5 +58,6 @@ export function readMmFaults(m: Machine): MmFaults {
     skipGapRecheck: f.has("maps-skip-gap-recheck"),
     forkSkipVmaWriteLock: f.has("fork-skip-vma-write-lock"),
     skipMmgrab: f.has("vma-skip-mmgrab"),
+    mmLockSeq2bit: f.has("mm-lock-seq-2bit"),
   };
 }
