@@ -4,7 +4,16 @@
  * cover. Each is paired with the fault switch that removes the check it exercises, and is
  * clean over every seed with the check in place.
  */
-import { do_mprotect, do_mremap, dup_mmap, PAGE_SIZE, PROT_READ } from "../kernel/mm/index.js";
+import {
+  do_mprotect,
+  do_mremap,
+  do_munmap,
+  dup_mmap,
+  MmStruct,
+  mmput,
+  PAGE_SIZE,
+  PROT_READ,
+} from "../kernel/mm/index.js";
 import type { TaskStruct } from "../kernel/task.js";
 import {
   get_trampoline_vaddr,
@@ -202,6 +211,37 @@ export function timerWalkVsReuse(): Scenario {
   };
 }
 
+// ---------------------------------------------------------------- mremap merge (R17)
+
+/**
+ * R17 (Pu Lehui's reproducer): f0's probe sits in the first page of a two-page text mapping.
+ * A short-lived process moves that page elsewhere, growing it to two pages, then moves it back
+ * (MREMAP_FIXED) so it merges with the text's second page again, three times over, and exits,
+ * while a registrar attaches and detaches a probe on f1 of the same binary. The breakpoint
+ * page arrives with the moved page tables; installing one on the merge too leaves a page no
+ * page table maps, which check_mm reports when the mm is freed.
+ */
+export function mremapMergeVsProbe(): Scenario {
+  return {
+    build(w) {
+      const fns = functions(2);
+      w.process(fns, function* (_mm, bin) {
+        yield* w.attach(bin, fns[0].offset, counter());
+        w.churn("registrar", bin, fns[1].offset, 4, { pause: () => w.m.sleep(w.rng.below(5000)) });
+        const mm = new MmStruct(w.m, { subsystem: w.k.mm }); // not swept: it exits
+        yield* w.mapText(mm, bin);
+        for (let i = 0; i < 3; i++) {
+          const away = yield* do_mremap(mm, TEXT, PAGE_SIZE, 2 * PAGE_SIZE);
+          yield* do_mremap(mm, away, PAGE_SIZE, PAGE_SIZE, { fixed: TEXT });
+          yield* do_munmap(mm, away + PAGE_SIZE, PAGE_SIZE);
+          yield w.m.cost(w.rng.below(3000));
+        }
+        yield* mmput(mm);
+      });
+    },
+  };
+}
+
 // ---------------------------------------------------------------- mm_lock_seq wrap (R27)
 
 /**
@@ -306,6 +346,12 @@ export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
     description: "fork of a probed process vs register/unregister (dup_mmap_sem)",
     fault: "fork-skip-dup-mmap-sem",
     build: forkVsRegister,
+  },
+  {
+    name: "r17-mremap-merge-orphan",
+    description: "mremap moving a probed page back so it merges vs the breakpoint it carries",
+    fault: "mremap-merge-uprobe-mmap",
+    build: mremapMergeVsProbe,
   },
   {
     name: "r18-has-uprobes-vs-install",

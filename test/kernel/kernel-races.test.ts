@@ -12,6 +12,7 @@ const SEEDS = 60;
 const caught: Record<string, RegExp> = {
   "r13-tail-call-and-longjmp": /no pending return instance \(SIGILL\)|^R13: /,
   "r14-fork-vs-register": /^R(8|16): /,
+  "r17-mremap-merge-orphan": /^R17: Bad rss-counter state: mm\d+ freed with 1 breakpoint page\(s\) counted/,
   "r18-has-uprobes-vs-install": /^R18: SIGTRAP for a uprobe breakpoint .* with MMF_HAS_UPROBES clear/,
   "r12-ri-timer-vs-reuse": /^R12: ri_timer saw a return instance re-initialised for another call/,
   "r27-mm-lock-seq-wrap":

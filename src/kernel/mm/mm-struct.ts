@@ -302,7 +302,20 @@ export class MmStruct {
   mmdrop(): void {
     this.check("mmdrop");
     this.line.atomic(this.m);
-    if (--this.mm_count === 0) this.freed = true;
+    if (--this.mm_count === 0) {
+      this.check_mm();
+      this.freed = true;
+    }
+  }
+
+  /**
+   * check_mm (__mmdrop): every page counted against the mm must be gone by now; a leftover
+   * breakpoint page is one no page table maps any more (R17's "Bad rss-counter state").
+   */
+  private check_mm(): void {
+    if (this.anon_rss !== 0) {
+      this.m.fail(`R17: Bad rss-counter state: ${this} freed with ${this.anon_rss} breakpoint page(s) counted`);
+    }
   }
 
   /** Fail the run if the struct was freed (R20). */

@@ -32,6 +32,8 @@ export const MM_FAULTS = {
   "maps-skip-gap-recheck": "lock_next_vma does not re-walk when the VMA starts after from_addr (R23)",
   "fork-skip-vma-write-lock": "dup_mmap does not write-lock the parent's VMAs (R15, the 6.4 regression)",
   "vma-skip-mmgrab": "vma_start_read drops a foreign VMA's reference without pinning its mm (R20)",
+  "mremap-merge-uprobe-mmap":
+    "an mremap whose copy_vma merges into a neighbour runs uprobe_mmap on it before the page tables move (R17, before 6.16)",
   "mm-lock-seq-2bit":
     "mm_lock_seq is 2 bits wide instead of 32, so two write-lock cycles inside one speculation window look like none (R27)",
 } as const;
@@ -47,6 +49,7 @@ export interface MmFaults {
   forkSkipVmaWriteLock: boolean;
   skipMmgrab: boolean;
   mmLockSeq2bit: boolean;
+  mremapMergeUprobeMmap: boolean;
 }
 
 export function readMmFaults(m: Machine): MmFaults {
@@ -59,5 +62,6 @@ export function readMmFaults(m: Machine): MmFaults {
     forkSkipVmaWriteLock: f.has("fork-skip-vma-write-lock"),
     skipMmgrab: f.has("vma-skip-mmgrab"),
     mmLockSeq2bit: f.has("mm-lock-seq-2bit"),
+    mremapMergeUprobeMmap: f.has("mremap-merge-uprobe-mmap"),
   };
 }
