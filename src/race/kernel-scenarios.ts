@@ -22,7 +22,16 @@ import {
   SwbpResult,
 } from "../kernel/uprobes/index.js";
 import type { Sub } from "../sim/machine.js";
-import { CALLER_RET, counter, functions, type Scenario, TEXT, type World } from "./harness.js";
+import {
+  CALLER_RET,
+  counter,
+  functions,
+  type MachineScenario,
+  type Scenario,
+  TEXT,
+  type World,
+} from "./harness.js";
+import { MM_SCENARIOS, mmScenario } from "./mm-scenarios.js";
 import type { RaceScenario } from "./scenarios.js";
 
 const STACK = 0x7ffffffde000 - 8;
@@ -332,6 +341,19 @@ function* unwindUser(w: World, t: TaskStruct): Sub<void> {
   yield w.m.cost(200);
 }
 
+// ---------------------------------------------------------------- maps fallbacks (R24)
+
+/**
+ * R24: the R23 maps tearing (two /proc/pid/maps readers under per-VMA locks vs a writer
+ * splitting and merging the VMAs they read) with VMA_REF_LIMIT lowered to 2, so two readers
+ * on one VMA overflow it: vma_start_read fails, lock_next_vma falls back to mmap_read_lock,
+ * vma_start_read_locked fails too, and the chunk switches to mmap_read_lock
+ * (fallback_to_mmap_lock). The fallbacks may cost time but never change what is shown.
+ */
+export function mapsFallbacks(): MachineScenario {
+  return mmScenario(MM_SCENARIOS.mapsTearing, 3, { vmaRefLimit: 2 });
+}
+
 // ---------------------------------------------------------------- the table
 
 export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
@@ -370,6 +392,12 @@ export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
     description: "a speculative lookup vs enough mmap_write_lock cycles to wrap mm_lock_seq",
     fault: "mm-lock-seq-2bit",
     build: seqWrapVsSpeculation,
+  },
+  {
+    name: "r24-maps-fallbacks",
+    description: "the maps reader's mmap_lock fallbacks (VMA_REF_LIMIT overflow) vs splits and merges",
+    fault: "maps-fallback-skip-iter-reset",
+    build: mapsFallbacks,
   },
   {
     name: "r26-free-utask-vs-unwind",

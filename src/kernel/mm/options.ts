@@ -32,6 +32,8 @@ export const MM_FAULTS = {
   "maps-skip-gap-recheck": "lock_next_vma does not re-walk when the VMA starts after from_addr (R23)",
   "fork-skip-vma-write-lock": "dup_mmap does not write-lock the parent's VMAs (R15, the 6.4 regression)",
   "vma-skip-mmgrab": "vma_start_read drops a foreign VMA's reference without pinning its mm (R20)",
+  "maps-fallback-skip-iter-reset":
+    "lock_next_vma_under_mmap_lock searches on from where the RCU walk stopped, not from from_addr (R24)",
   "mremap-merge-uprobe-mmap":
     "an mremap whose copy_vma merges into a neighbour runs uprobe_mmap on it before the page tables move (R17, before 6.16)",
   "mm-lock-seq-2bit":
@@ -50,6 +52,7 @@ export interface MmFaults {
   skipMmgrab: boolean;
   mmLockSeq2bit: boolean;
   mremapMergeUprobeMmap: boolean;
+  mapsFallbackSkipIterReset: boolean;
 }
 
 export function readMmFaults(m: Machine): MmFaults {
@@ -63,5 +66,6 @@ export function readMmFaults(m: Machine): MmFaults {
     skipMmgrab: f.has("vma-skip-mmgrab"),
     mmLockSeq2bit: f.has("mm-lock-seq-2bit"),
     mremapMergeUprobeMmap: f.has("mremap-merge-uprobe-mmap"),
+    mapsFallbackSkipIterReset: f.has("maps-fallback-skip-iter-reset"),
   };
 }
