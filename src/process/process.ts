@@ -19,7 +19,7 @@ import type { Workload } from "./load.js";
 import type { Program } from "./program.js";
 import { createThreadState, forkThreadState, type ThreadState } from "./values.js";
 
-const FIRST_PID = 4100;
+export const FIRST_PID = 4100;
 
 export class SimProcess implements AddressSpaceOps {
   readonly pid: number;

@@ -381,7 +381,15 @@ export interface MachineScenario extends ScenarioShape {
   setup(m: Machine, rng: Prng): void;
 }
 
-export type AnyScenario = Scenario | MachineScenario;
+/**
+ * A scenario that builds its own kernel (a workload under a tracing session, see
+ * workload-race.ts): `host` gets the machine options of one run and runs it to its verdict.
+ */
+export interface HostedScenario extends ScenarioShape {
+  host(machine: MachineOptions): RunResult;
+}
+
+export type AnyScenario = Scenario | MachineScenario | HostedScenario;
 
 export interface RunOptions {
   seed: number;
@@ -427,17 +435,27 @@ function scenarioRng(opts: RunOptions): Prng {
   return new Prng(opts.seed * 7919 + (opts.policy === "pct" ? 1 : 0));
 }
 
-/** Run `m` to the end, then `sweep`; a broken invariant anywhere is the run's violation. */
-function settle(m: Machine, start: () => void, sweep: () => void): RunResult {
+/**
+ * `run` the machine (it returns false when tasks were left blocked with nothing to wake them),
+ * then `sweep`; a broken invariant anywhere is the run's violation.
+ */
+export function settle(m: Machine, run: () => boolean, sweep: () => void): RunResult {
   try {
-    start();
-    if (!m.runToCompletion()) return { machine: m, violation: null, deadlocked: true };
+    if (!run()) return { machine: m, violation: null, deadlocked: true };
     sweep();
     return { machine: m, violation: null, deadlocked: false };
   } catch (e) {
     if (e instanceof SimViolation) return { machine: m, violation: e, deadlocked: false };
     throw e;
   }
+}
+
+/** Spawn the scenario's tasks with `start`, then run the machine until nothing is left. */
+function toCompletion(m: Machine, start: () => void): () => boolean {
+  return () => {
+    start();
+    return m.runToCompletion();
+  };
 }
 
 /** Build and run a scenario once, then sweep the settled state. */
@@ -451,7 +469,14 @@ export function runScenario(s: Scenario, opts: RunOptions): RunOutcome {
   });
   const w = new World(k, scenarioRng(opts));
   const sweep = () => uprobes_invariant_sweep(w.u, { mms: w.mms, quiescent: s.quiescent ?? true });
-  return { world: w, ...settle(k.m, () => s.build(w), sweep) };
+  return {
+    world: w,
+    ...settle(
+      k.m,
+      toCompletion(k.m, () => s.build(w)),
+      sweep,
+    ),
+  };
 }
 
 /** Run a bare-machine scenario once (its own checks are all there is to sweep). */
@@ -460,13 +485,14 @@ function runOnMachine(s: MachineScenario, opts: RunOptions): RunResult {
   const rng = scenarioRng(opts);
   return settle(
     m,
-    () => s.setup(m, rng),
+    toCompletion(m, () => s.setup(m, rng)),
     () => {},
   );
 }
 
-/** Run either kind of scenario once. */
+/** Run any kind of scenario once. */
 export function runAnyScenario(s: AnyScenario, opts: RunOptions): RunResult {
+  if ("host" in s) return s.host(machineOptions(s, opts, FAST_GP_PROFILE));
   return "setup" in s ? runOnMachine(s, opts) : runScenario(s, opts);
 }
 

@@ -173,6 +173,7 @@ export class LiveTraceSession implements LiveSession {
         syncTimeNs: u.stats.syncTimeNs,
         leasesExpired: u.stats.leasesExpired,
         breakpointsInstalled: u.stats.breakpointsInstalled,
+        breakpointsRemoved: u.stats.breakpointsRemoved,
       },
       probes: [...s.probes.map(row), ...s.intervals.map(row)].sort((a, b) => a.id - b.id),
       maps: s.scripts.map((sc) => ({ script: sc.name, text: printMaps(sc.compiled.maps) })),

@@ -13,6 +13,7 @@ import {
   padEnd,
   padStart,
   sparkline,
+  truncate,
 } from "./format.js";
 
 /** The smallest terminal the live view draws in. */
@@ -175,7 +176,7 @@ function cellText(row: ProbeRow, key: ColumnKey, width: number): string {
     case "id":
       return String(row.id);
     case "spec":
-      return row.spec;
+      return shortenSpec(row.spec, width);
     case "state":
       return row.state;
     case "hits":
@@ -191,6 +192,38 @@ function cellText(row: ProbeRow, key: ColumnKey, width: number): string {
     case "max":
       return row.latency ? formatDuration(row.latency.max) : "-";
   }
+}
+
+/** bpftrace's short provider names, used when a probe's spec is too wide for its column. */
+const SHORT_PROVIDERS: ReadonlyMap<string, string> = new Map([
+  ["uprobe", "u"],
+  ["uretprobe", "ur"],
+  ["interval", "i"],
+  ["kprobe", "k"],
+  ["kretprobe", "kr"],
+  ["tracepoint", "t"],
+  ["profile", "p"],
+]);
+
+/**
+ * Fits a probe spec into `width` columns keeping what tells probes apart, the function name:
+ * first the provider's short name (`ur:`), then the binary's base name, then the middle of the
+ * binary is cut (`ur:/usr/bin/shopd:handle_request` -> `ur:shopd:handle_request` -> `ur:sh…:handle_request`).
+ */
+export function shortenSpec(spec: string, width: number): string {
+  if (spec.length <= width) return spec;
+  const [provider = "", ...rest] = spec.split(":");
+  const shortProvider = SHORT_PROVIDERS.get(provider) ?? provider;
+  if (rest.length < 2) return truncate([shortProvider, ...rest].join(":"), width);
+  const func = rest.slice(1).join(":");
+  const binary = rest[0]!.split("/").pop()!;
+  for (const candidate of [`${shortProvider}:${rest[0]}:${func}`, `${shortProvider}:${binary}:${func}`]) {
+    if (candidate.length <= width) return candidate;
+  }
+  const room = width - shortProvider.length - func.length - 2;
+  if (room >= 2) return `${shortProvider}:${truncate(binary, room)}:${func}`;
+  // No room for the binary at all: keep the kind and as much of the function as fits.
+  return truncate(`${shortProvider}:${func}`, width);
 }
 
 /** One probe's cells, each padded to its column's width. */
@@ -248,7 +281,7 @@ export function kernelSegments(snapshot: SessionSnapshot): string[] {
     `grace periods ${formatCount(k.gracePeriods)}`,
     `in synchronize ${formatDuration(k.syncTimeNs)}`,
     `leases expired ${formatCount(k.leasesExpired)}`,
-    `breakpoints ${formatCount(k.breakpointsInstalled)}`,
+    `breakpoints installed ${formatCount(k.breakpointsInstalled)} removed ${formatCount(k.breakpointsRemoved)}`,
   ];
 }
 

@@ -67,7 +67,7 @@ describe("where the script comes from", () => {
     expect(none.stderr).toBe("ERROR: no program given: pass a script file, - for stdin, or -e PROGRAM\n");
     const missing = await probelab(["run", join(tmp, "nope.bt")]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toBe(`ERROR: cannot read script file '${join(tmp, "nope.bt")}'\n`);
+    expect(missing.stderr).toBe(`ERROR: cannot read script file '${join(tmp, "nope.bt")}': no such file\n`);
   });
 });
 
@@ -201,6 +201,21 @@ describe("--dry-run", () => {
     );
     expect(r.stderr).toContain("HINT: did you mean '/usr/bin/shopd'?");
   });
+
+  it("a binary no workload here has: the binaries it does have, and the bundled workload that has it", async () => {
+    const r = await probelab(["run", "--dry-run", "-e", "uretprobe:/bin/bash:readline { }"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "HINT: the shop workload's binaries: /usr/bin/shopd, /usr/lib/libc.so.6, /usr/lib/libplugin.so\nHINT: -w bash has '/bin/bash'\n",
+    );
+  });
+
+  it("a library's short name is matched against short names, and a function with no near match points at list", async () => {
+    const lib = await probelab(["run", "--dry-run", "-e", "uprobe:libcc:malloc { }"]);
+    expect(lib.stderr).toContain("HINT: did you mean 'libc'?");
+    const fn = await probelab(["run", "--dry-run", "-e", "uprobe:libc:zzzzqqq { }"]);
+    expect(fn.stderr).toContain("HINT: probelab list 'uprobe:/usr/lib/libc.so.6:*' lists its functions");
+  });
 });
 
 describe("-d debug dumps", () => {
@@ -276,7 +291,7 @@ describe("user errors: one clear line, the right status, no stack trace", () => 
     {
       args: ["run", "-f", "xml", "-e", HELLO],
       status: 2,
-      stderr: /^ERROR: option '-f, --format <FORMAT>' argument 'xml' is invalid\..*\n$/,
+      stderr: 'ERROR: Invalid output format "xml"\n',
     },
     { args: ["list", "-w", "nosuch"], status: 2, stderr: /^ERROR: unknown workload "nosuch"/ },
   ];

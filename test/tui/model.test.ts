@@ -11,6 +11,7 @@ import {
   SORT_COLUMNS,
   scrollStart,
   shareHeight,
+  shortenSpec,
   sortProbes,
   stepSortColumn,
   tableLines,
@@ -156,13 +157,30 @@ describe("header", () => {
       "grace periods 7",
       "in synchronize 2.5ms",
       "leases expired 1",
-      "breakpoints 3",
+      "breakpoints installed 3 removed 0",
     ]) {
       expect(wide).toContain(text);
     }
     const narrow = headerLines(snapshot, 60);
     expect(narrow.length).toBeGreaterThan(headerLines(snapshot, 200).length);
     expect(narrow.every((line) => line.length <= 60)).toBe(true);
+  });
+});
+
+describe("shortenSpec keeps the function name, which tells probes apart", () => {
+  const spec = "uretprobe:/usr/bin/shopd:handle_request";
+  test("a spec that fits is left alone", () => {
+    expect(shortenSpec(spec, 60)).toBe(spec);
+  });
+  test("then the short provider, then the binary's base name, then the binary's middle", () => {
+    expect(shortenSpec(spec, 32)).toBe("ur:/usr/bin/shopd:handle_request");
+    expect(shortenSpec(spec, 24)).toBe("ur:shopd:handle_request");
+    expect(shortenSpec(spec, 21)).toBe("ur:sh…:handle_request");
+    expect(shortenSpec("uprobe:/usr/bin/shopd:handle_request", 21)).toBe("u:sho…:handle_request");
+  });
+  test("with no room for the binary, the kind and the function's start stay", () => {
+    expect(shortenSpec(spec, 10)).toBe("ur:handle…");
+    expect(shortenSpec("interval:ms:100", 8)).toBe("i:ms:100");
   });
 });
 
