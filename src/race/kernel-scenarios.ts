@@ -21,12 +21,14 @@ import {
   RI_TIMER_PERIOD_NS,
   SwbpResult,
 } from "../kernel/uprobes/index.js";
+import { CacheLine } from "../sim/cacheline.js";
 import type { Sub } from "../sim/machine.js";
 import {
   CALLER_RET,
   counter,
   functions,
   type MachineScenario,
+  onMachine,
   type Scenario,
   TEXT,
   type World,
@@ -341,6 +343,53 @@ function* unwindUser(w: World, t: TaskStruct): Sub<void> {
   yield w.m.cost(200);
 }
 
+// ---------------------------------------------------------------- trace_uprobe nhit (R25)
+
+const DISPATCHERS = 4;
+const HITS_PER_CPU = 12;
+
+/**
+ * R25: uprobe_dispatcher runs on every CPU at once (a probe hit by threads everywhere) and
+ * counts each hit in trace_uprobe's counter. Per-CPU nhits (this_cpu_inc, summed by the
+ * reader) lose nothing; one shared `nhit++` is a load and a store on one cache line, and two
+ * CPUs between them lose an update. Once all have run, Σ nhits must equal the dispatches.
+ */
+export function nhitCounting(): MachineScenario {
+  return onMachine({ cpus: DISPATCHERS }, (m, rng) => {
+    const shared = m.faults.has("nhit-shared-increment");
+    const line = new CacheLine("trace_uprobe.nhit");
+    const nhits = new Float64Array(DISPATCHERS);
+    let nhit = 0;
+    let dispatches = 0;
+    let running = DISPATCHERS;
+    for (let cpu = 0; cpu < DISPATCHERS; cpu++) {
+      m.spawn(
+        `uprobe_dispatcher${cpu}`,
+        function* () {
+          for (let i = 0; i < HITS_PER_CPU; i++) {
+            dispatches++;
+            if (shared) {
+              line.read(m);
+              const v = nhit;
+              m.label = "uprobe_dispatcher: nhit loaded";
+              yield 0;
+              line.write(m);
+              nhit = v + 1;
+            } else {
+              nhits[cpu]++; // this_cpu_inc: one instruction, on this CPU's own line
+            }
+            yield m.cost(rng.below(400));
+          }
+          if (--running > 0) return;
+          const counted = shared ? nhit : nhits.reduce((a, b) => a + b, 0);
+          if (counted !== dispatches) m.fail(`R25: nhits sum to ${counted} after ${dispatches} dispatches`);
+        },
+        cpu,
+      );
+    }
+  });
+}
+
 // ---------------------------------------------------------------- maps fallbacks (R24)
 
 /**
@@ -398,6 +447,12 @@ export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
     description: "the maps reader's mmap_lock fallbacks (VMA_REF_LIMIT overflow) vs splits and merges",
     fault: "maps-fallback-skip-iter-reset",
     build: mapsFallbacks,
+  },
+  {
+    name: "r25-nhit-lost-update",
+    description: "trace_uprobe's hit counter bumped by uprobe_dispatcher on every CPU at once",
+    fault: "nhit-shared-increment",
+    build: nhitCounting,
   },
   {
     name: "r26-free-utask-vs-unwind",
