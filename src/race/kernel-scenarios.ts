@@ -43,6 +43,40 @@ const UNMAPPED = 0x10000000;
 /** The return address of a call made from inside f0 (a recursive call). */
 const INNER_RET = TEXT + 0x180;
 
+// ---------------------------------------------------------------- recycled vm_file (R2)
+
+/**
+ * R2: threads hit f0 through the speculative lookup while another thread of the process
+ * unmaps the text (the VMA's fput is the file's last: it is freed), maps another binary (its
+ * new file may reuse the freed file's memory) and maps the text again. A lookup that loaded
+ * vma->vm_file before the unmap reads f_inode after it: under SLAB_TYPESAFE_BY_RCU that is a
+ * well-formed file, maybe the other binary's (which has a probe at the same offset), and the
+ * mm_lock_seq retry throws the answer away; a file freed directly is a use-after-free.
+ */
+export function vmFileVsSpeculation(): Scenario {
+  return {
+    build(w) {
+      const fns = functions(1);
+      const f0 = TEXT + fns[0].offset;
+      const other = w.binary("/usr/lib/other.so", fns);
+      w.process(fns, function* (mm, bin) {
+        yield* w.attach(bin, fns[0].offset, counter());
+        yield* w.attach(other, fns[0].offset, counter());
+        w.hitter(mm, "hitter0", f0, { work: 50 });
+        w.hitter(mm, "hitter1", f0, { work: 50 });
+        w.driver("mapper", function* () {
+          for (let i = 0; i < 6; i++) {
+            yield* do_munmap(mm, TEXT, 2 * PAGE_SIZE);
+            yield* w.mapText(mm, other, AWAY + 4 * PAGE_SIZE * i);
+            yield* w.mapText(mm, bin);
+            yield w.m.cost(w.rng.below(2000));
+          }
+        });
+      });
+    },
+  };
+}
+
 // ---------------------------------------------------------------- fork (R14)
 
 /**
@@ -406,6 +440,12 @@ export function mapsFallbacks(): MachineScenario {
 // ---------------------------------------------------------------- the table
 
 export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
+  {
+    name: "r2-vm-file-recycled",
+    description: "a speculative lookup's vm_file vs its last fput and the file's memory reused",
+    fault: "backing-file-free-direct",
+    build: vmFileVsSpeculation,
+  },
   {
     name: "r13-tail-call-and-longjmp",
     description: "uretprobes across a tail call (chained instances) and a longjmp (abandoned ones)",

@@ -13,6 +13,7 @@ import { MM_SCENARIOS, mmScenario } from "../../src/race/mm-scenarios.js";
 const SEEDS = 60;
 
 const caught: Record<string, RegExp> = {
+  "r2-vm-file-recycled": /^use-after-free: speculative lookup reads vm_file->f_inode \(files_cachep\)/,
   "r13-tail-call-and-longjmp": /no pending return instance \(SIGILL\)|^R13: /,
   "r14-fork-vs-register": /^R(8|16): /,
   "r17-mremap-merge-orphan": /^R17: Bad rss-counter state: mm\d+ freed with 1 breakpoint page\(s\) counted/,

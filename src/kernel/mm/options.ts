@@ -4,6 +4,7 @@
  * from `m.faults`, when the mm subsystem is built.
  */
 import type { Machine } from "../../sim/machine.js";
+import { FS_FAULTS } from "../fs/file.js";
 
 export interface MmDesign {
   /** Per-VMA lock: 6.4-6.14 vm_lock rwsem + detached bool, or the 6.15+ vm_refcnt. */
@@ -24,8 +25,9 @@ export const DEFAULT_MM_DESIGN: Readonly<MmDesign> = Object.freeze({
   mapsReader: "per-vma",
 });
 
-/** Every fault switch this model reads, with the check it removes. */
+/** Every fault switch this model (and the file layer under it) reads, with the check it removes. */
 export const MM_FAULTS = {
+  ...FS_FAULTS,
   "vma-skip-mm-check": "vma_start_read / lock_vma_under_rcu do not check vma->vm_mm == mm (R19, 3.4 case 1)",
   "vma-skip-seq-recheck": "vma_start_read does not re-check vm_lock_seq after taking its reference (R22)",
   "vma-copy-refcnt": "vm_area_dup copies vm_refcnt, so a recycled VMA looks attached (R21)",
