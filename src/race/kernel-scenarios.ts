@@ -210,7 +210,7 @@ export function hasUprobesVsInstall(): Scenario {
     build(w) {
       const fns = functions(1);
       const f0 = TEXT + fns[0].offset;
-      w.process(fns, function* (mm, bin) {
+      w.process(fns, (mm, bin) => {
         w.hitter(mm, "hitter0", f0, { work: 100 });
         w.hitter(mm, "hitter1", f0, { work: 100 });
         w.churn("registrar", bin, fns[0].offset, 6);
