@@ -24,6 +24,8 @@ export const UPROBE_FAULTS = {
     "R18: install_breakpoint sets MMF_HAS_UPROBES after writing the breakpoint instead of before",
   "ri-reuse-during-timer-walk":
     "R12: free_ret_instance puts an instance back in ri_pool for reuse even while ri_timer walks the list",
+  "nhit-shared-increment":
+    "R25: trace_uprobe counts hits with one shared nhit++ (a load and a store) instead of per-CPU nhits",
   "free-utask-before-clear":
     "R26: uprobe_free_utask frees the return instances before clearing task->utask (the pre-6.13 order)",
 } as const;

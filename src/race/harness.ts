@@ -125,13 +125,14 @@ export class World {
    * The opening most scenarios share: `fns` in /usr/bin/app, a process mapping its text, and
    * `body` run by the exec task once the text is mapped. Returns the process's mm.
    */
-  process(fns: readonly Fn[], body: (mm: MmStruct, bin: Inode<VmAreaStruct>) => Sub<void>): MmStruct {
+  process(fns: readonly Fn[], body: (mm: MmStruct, bin: Inode<VmAreaStruct>) => Sub<void> | void): MmStruct {
     const bin = this.binary("/usr/bin/app", fns);
     const mm = this.addressSpace();
     const w = this;
     this.task("exec", function* () {
       yield* w.mapText(mm, bin);
-      yield* body(mm, bin);
+      const rest = body(mm, bin);
+      if (rest !== undefined) yield* rest;
     });
     return mm;
   }

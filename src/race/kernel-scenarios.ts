@@ -4,7 +4,16 @@
  * cover. Each is paired with the fault switch that removes the check it exercises, and is
  * clean over every seed with the check in place.
  */
-import { dup_mmap } from "../kernel/mm/index.js";
+import {
+  do_mprotect,
+  do_mremap,
+  do_munmap,
+  dup_mmap,
+  MmStruct,
+  mmput,
+  PAGE_SIZE,
+  PROT_READ,
+} from "../kernel/mm/index.js";
 import type { TaskStruct } from "../kernel/task.js";
 import {
   get_trampoline_vaddr,
@@ -12,13 +21,61 @@ import {
   RI_TIMER_PERIOD_NS,
   SwbpResult,
 } from "../kernel/uprobes/index.js";
+import { CacheLine } from "../sim/cacheline.js";
 import type { Sub } from "../sim/machine.js";
-import { CALLER_RET, counter, functions, type Scenario, TEXT, type World } from "./harness.js";
+import {
+  CALLER_RET,
+  counter,
+  functions,
+  type MachineScenario,
+  onMachine,
+  type Scenario,
+  TEXT,
+  type World,
+} from "./harness.js";
+import { MM_SCENARIOS, mmScenario } from "./mm-scenarios.js";
 import type { RaceScenario } from "./scenarios.js";
 
 const STACK = 0x7ffffffde000 - 8;
+/** Where the R27 mapper moves the text, and a range nothing ever maps. */
+const AWAY = TEXT + 64 * PAGE_SIZE;
+const UNMAPPED = 0x10000000;
 /** The return address of a call made from inside f0 (a recursive call). */
 const INNER_RET = TEXT + 0x180;
+
+// ---------------------------------------------------------------- recycled vm_file (R2)
+
+/**
+ * R2: threads hit f0 through the speculative lookup while another thread of the process
+ * unmaps the text (the VMA's fput is the file's last: it is freed), maps another binary (its
+ * new file may reuse the freed file's memory) and maps the text again. A lookup that loaded
+ * vma->vm_file before the unmap reads f_inode after it: under SLAB_TYPESAFE_BY_RCU that is a
+ * well-formed file, maybe the other binary's (which has a probe at the same offset), and the
+ * mm_lock_seq retry throws the answer away; a file freed directly is a use-after-free.
+ */
+export function vmFileVsSpeculation(): Scenario {
+  return {
+    build(w) {
+      const fns = functions(1);
+      const f0 = TEXT + fns[0].offset;
+      const other = w.binary("/usr/lib/other.so", fns);
+      w.process(fns, function* (mm, bin) {
+        yield* w.attach(bin, fns[0].offset, counter());
+        yield* w.attach(other, fns[0].offset, counter());
+        w.hitter(mm, "hitter0", f0, { work: 50 });
+        w.hitter(mm, "hitter1", f0, { work: 50 });
+        w.driver("mapper", function* () {
+          for (let i = 0; i < 6; i++) {
+            yield* do_munmap(mm, TEXT, 2 * PAGE_SIZE);
+            yield* w.mapText(mm, other, AWAY + 4 * PAGE_SIZE * i);
+            yield* w.mapText(mm, bin);
+            yield w.m.cost(w.rng.below(2000));
+          }
+        });
+      });
+    },
+  };
+}
 
 // ---------------------------------------------------------------- fork (R14)
 
@@ -153,8 +210,7 @@ export function hasUprobesVsInstall(): Scenario {
     build(w) {
       const fns = functions(1);
       const f0 = TEXT + fns[0].offset;
-      // biome-ignore lint/correctness/useYield: this process body only starts threads
-      w.process(fns, function* (mm, bin) {
+      w.process(fns, (mm, bin) => {
         w.hitter(mm, "hitter0", f0, { work: 100 });
         w.hitter(mm, "hitter1", f0, { work: 100 });
         w.churn("registrar", bin, fns[0].offset, 6);
@@ -195,6 +251,73 @@ export function timerWalkVsReuse(): Scenario {
         }
         yield* w.m.sleep(3 * RI_TIMER_PERIOD_NS);
         yield* w.detach([reg]);
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- mremap merge (R17)
+
+/**
+ * R17 (Pu Lehui's reproducer): f0's probe sits in the first page of a two-page text mapping.
+ * A short-lived process moves that page elsewhere, growing it to two pages, then moves it back
+ * (MREMAP_FIXED) so it merges with the text's second page again, three times over, and exits,
+ * while a registrar attaches and detaches a probe on f1 of the same binary. The breakpoint
+ * page arrives with the moved page tables; installing one on the merge too leaves a page no
+ * page table maps, which check_mm reports when the mm is freed.
+ */
+export function mremapMergeVsProbe(): Scenario {
+  return {
+    build(w) {
+      const fns = functions(2);
+      w.process(fns, function* (_mm, bin) {
+        yield* w.attach(bin, fns[0].offset, counter());
+        w.churn("registrar", bin, fns[1].offset, 4, { pause: () => w.m.sleep(w.rng.below(5000)) });
+        const mm = new MmStruct(w.m, { subsystem: w.k.mm }); // not swept: it exits
+        yield* w.mapText(mm, bin);
+        for (let i = 0; i < 3; i++) {
+          const away = yield* do_mremap(mm, TEXT, PAGE_SIZE, 2 * PAGE_SIZE);
+          yield* do_mremap(mm, away, PAGE_SIZE, PAGE_SIZE, { fixed: TEXT });
+          yield* do_munmap(mm, away + PAGE_SIZE, PAGE_SIZE);
+          yield w.m.cost(w.rng.below(3000));
+        }
+        yield* mmput(mm);
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- mm_lock_seq wrap (R27)
+
+/**
+ * R27: threads hit f0 through the speculative lookup while another thread of the process
+ * moves the text away (mremap) and back, each move followed by a quick mmap_write_lock cycle
+ * (mprotect of an unmapped range fails with ENOMEM after taking the lock). Each cycle moves
+ * mm_lock_seq by two: with a 32-bit counter a speculation that spans a move always sees the
+ * change (wrapping needs 2^31 cycles in one window, which upstream accepts as unreachable);
+ * with a 2-bit one the two cycles bring it back to the value it started from and a stale
+ * uprobe is returned (R1's check sees it). The text ends moved away, so a lookup preempted
+ * for the rest of the run is judged against a mapping that really changed.
+ */
+export function seqWrapVsSpeculation(): Scenario {
+  return {
+    cpus: 4,
+    pctSteps: 1200,
+    pctDepth: 4,
+    build(w) {
+      const fns = functions(1);
+      const f0 = TEXT + fns[0].offset;
+      w.process(fns, function* (mm, bin) {
+        yield* w.attach(bin, fns[0].offset, counter());
+        for (let i = 0; i < 3; i++) w.hitter(mm, `hitter${i}`, f0, { work: 50 });
+        w.driver("mapper", function* () {
+          for (let i = 0; i < 15; i++) {
+            const [from, to] = i % 2 === 0 ? [TEXT, AWAY] : [AWAY, TEXT];
+            yield* do_mremap(mm, from, 2 * PAGE_SIZE, 2 * PAGE_SIZE, { fixed: to });
+            yield* do_mprotect(mm, UNMAPPED, PAGE_SIZE, PROT_READ);
+            yield w.m.cost(w.rng.below(3000));
+          }
+        });
       });
     },
   };
@@ -254,9 +377,75 @@ function* unwindUser(w: World, t: TaskStruct): Sub<void> {
   yield w.m.cost(200);
 }
 
+// ---------------------------------------------------------------- trace_uprobe nhit (R25)
+
+const DISPATCHERS = 4;
+const HITS_PER_CPU = 12;
+
+/**
+ * R25: uprobe_dispatcher runs on every CPU at once (a probe hit by threads everywhere) and
+ * counts each hit in trace_uprobe's counter. Per-CPU nhits (this_cpu_inc, summed by the
+ * reader) lose nothing; one shared `nhit++` is a load and a store on one cache line, and two
+ * CPUs between them lose an update. Once all have run, Σ nhits must equal the dispatches.
+ */
+export function nhitCounting(): MachineScenario {
+  return onMachine({ cpus: DISPATCHERS }, (m, rng) => {
+    const shared = m.faults.has("nhit-shared-increment");
+    const line = new CacheLine("trace_uprobe.nhit");
+    const nhits = new Float64Array(DISPATCHERS);
+    let nhit = 0;
+    let dispatches = 0;
+    let running = DISPATCHERS;
+    for (let cpu = 0; cpu < DISPATCHERS; cpu++) {
+      m.spawn(
+        `uprobe_dispatcher${cpu}`,
+        function* () {
+          for (let i = 0; i < HITS_PER_CPU; i++) {
+            dispatches++;
+            if (shared) {
+              line.read(m);
+              const v = nhit;
+              m.label = "uprobe_dispatcher: nhit loaded";
+              yield 0;
+              line.write(m);
+              nhit = v + 1;
+            } else {
+              nhits[cpu]++; // this_cpu_inc: one instruction, on this CPU's own line
+            }
+            yield m.cost(rng.below(400));
+          }
+          if (--running > 0) return;
+          const counted = shared ? nhit : nhits.reduce((a, b) => a + b, 0);
+          if (counted !== dispatches) m.fail(`R25: nhits sum to ${counted} after ${dispatches} dispatches`);
+        },
+        cpu,
+      );
+    }
+  });
+}
+
+// ---------------------------------------------------------------- maps fallbacks (R24)
+
+/**
+ * R24: the R23 maps tearing (two /proc/pid/maps readers under per-VMA locks vs a writer
+ * splitting and merging the VMAs they read) with VMA_REF_LIMIT lowered to 2, so two readers
+ * on one VMA overflow it: vma_start_read fails, lock_next_vma falls back to mmap_read_lock,
+ * vma_start_read_locked fails too, and the chunk switches to mmap_read_lock
+ * (fallback_to_mmap_lock). The fallbacks may cost time but never change what is shown.
+ */
+export function mapsFallbacks(): MachineScenario {
+  return mmScenario(MM_SCENARIOS.mapsTearing, 3, { vmaRefLimit: 2 });
+}
+
 // ---------------------------------------------------------------- the table
 
 export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
+  {
+    name: "r2-vm-file-recycled",
+    description: "a speculative lookup's vm_file vs its last fput and the file's memory reused",
+    fault: "backing-file-free-direct",
+    build: vmFileVsSpeculation,
+  },
   {
     name: "r13-tail-call-and-longjmp",
     description: "uretprobes across a tail call (chained instances) and a longjmp (abandoned ones)",
@@ -270,6 +459,12 @@ export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
     build: forkVsRegister,
   },
   {
+    name: "r17-mremap-merge-orphan",
+    description: "mremap moving a probed page back so it merges vs the breakpoint it carries",
+    fault: "mremap-merge-uprobe-mmap",
+    build: mremapMergeVsProbe,
+  },
+  {
     name: "r18-has-uprobes-vs-install",
     description: "a trap on a fresh breakpoint vs MMF_HAS_UPROBES in the trap notifier",
     fault: "install-has-after-swbp",
@@ -280,6 +475,24 @@ export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
     description: "the ri_timer walking return instances vs the owner reusing them from ri_pool",
     fault: "ri-reuse-during-timer-walk",
     build: timerWalkVsReuse,
+  },
+  {
+    name: "r27-mm-lock-seq-wrap",
+    description: "a speculative lookup vs enough mmap_write_lock cycles to wrap mm_lock_seq",
+    fault: "mm-lock-seq-2bit",
+    build: seqWrapVsSpeculation,
+  },
+  {
+    name: "r24-maps-fallbacks",
+    description: "the maps reader's mmap_lock fallbacks (VMA_REF_LIMIT overflow) vs splits and merges",
+    fault: "maps-fallback-skip-iter-reset",
+    build: mapsFallbacks,
+  },
+  {
+    name: "r25-nhit-lost-update",
+    description: "trace_uprobe's hit counter bumped by uprobe_dispatcher on every CPU at once",
+    fault: "nhit-shared-increment",
+    build: nhitCounting,
   },
   {
     name: "r26-free-utask-vs-unwind",

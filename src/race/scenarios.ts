@@ -213,9 +213,9 @@ export function leaseTimerVsReturn(): Scenario {
       w.task("exec", function* () {
         yield* w.mapText(mm, bin);
         const reg = yield* w.attach(bin, fns[0].offset, counter({ entry: false, ret: true }));
-        for (let i = 0; i < 2; i++) {
+        for (let i = 0; i < 3; i++) {
           w.thread(mm, `sleeper${i}`, function* (t) {
-            for (let c = 0; c < 2; c++) {
+            for (let c = 0; c < 3; c++) {
               // Wake within a few microseconds of the timer, on either side of it.
               const nap = RI_TIMER_PERIOD_NS - 3000 + w.rng.below(6000);
               yield* w.call(t, f0, () => w.m.sleep(nap));

@@ -23,6 +23,12 @@ export class File implements SlabObject {
   f_mapping: AddressSpace<any> = null as any;
 }
 
+/** Fault switches of the file layer (listed with the mm ones). */
+export const FS_FAULTS = {
+  "backing-file-free-direct":
+    "R2: the last fput frees a file's memory at once (backing files, 6.7-6.12) instead of keeping it type-stable under RCU",
+} as const;
+
 export interface VfsOptions {
   /** files_cachep discipline: typesafe-by-rcu since 6.7 (default); rcu-free before. */
   filesSlab?: FreeDiscipline;
@@ -38,10 +44,11 @@ export class Vfs {
     private readonly m: Machine,
     opts: VfsOptions = {},
   ) {
+    const direct = m.faults.has("backing-file-free-direct");
     this.files_cachep = new ObjectCache<File>(
       m,
       "files_cachep",
-      opts.filesSlab ?? "typesafe-by-rcu",
+      direct ? "immediate" : (opts.filesSlab ?? "typesafe-by-rcu"),
       () => new File(),
       opts.rcu ?? null,
     );

@@ -16,7 +16,7 @@ import { RwSemaphore } from "../../sim/sync/rwsem.js";
 import { Seqcount } from "../../sim/sync/seqcount.js";
 import { type Vfs, vfsOf } from "../fs/file.js";
 import type { InsnKind } from "../fs/inode.js";
-import { PAGE_SIZE } from "./constants.js";
+import { PAGE_SIZE, VMA_REF_LIMIT } from "./constants.js";
 import { type MmHooks, NO_MM_HOOKS } from "./hooks.js";
 import { DEFAULT_MM_DESIGN, type MmDesign, type MmFaults, readMmFaults } from "./options.js";
 import { tracing } from "./trace.js";
@@ -39,6 +39,8 @@ export interface MmOptions extends Partial<MmDesign> {
   mmapMin?: number;
   /** Width of mm_lock_seq in bits (narrow it to make a wrap reachable, R27). */
   mmLockSeqWidth?: number;
+  /** VMA_REF_LIMIT: readers may not push vm_refcnt to it (lower it to reach the overflow fallbacks, R24). */
+  vmaRefLimit?: number;
 }
 
 /** Counters the live view and the benches show. */
@@ -49,6 +51,8 @@ export class MmStats {
   vma_lock_miss = 0;
   /** lock_next_vma fell back to mmap_read_lock. */
   maps_fallbacks = 0;
+  /** A maps chunk switched to mmap_read_lock (fallback_to_mmap_lock after a refcount overflow). */
+  maps_chunk_fallbacks = 0;
   /** lock_next_vma re-walked because the VMA started after from_addr. */
   maps_gap_rechecks = 0;
 }
@@ -66,6 +70,7 @@ export class MmSubsystem {
   readonly mmapBase: number;
   readonly mmapMin: number;
   readonly mmLockSeqWidth: number;
+  readonly vmaRefLimit: number;
   private nextMmId = 1;
 
   constructor(
@@ -84,7 +89,8 @@ export class MmSubsystem {
     this.hooks = opts.hooks ?? NO_MM_HOOKS;
     this.mmapBase = opts.mmapBase ?? 0x7f8000000000;
     this.mmapMin = opts.mmapMin ?? 0x10000;
-    this.mmLockSeqWidth = opts.mmLockSeqWidth ?? 32;
+    this.mmLockSeqWidth = this.faults.mmLockSeq2bit ? 2 : (opts.mmLockSeqWidth ?? 32);
+    this.vmaRefLimit = opts.vmaRefLimit ?? VMA_REF_LIMIT;
     this.vm_area_cachep = new ObjectCache<VmAreaStruct>(
       m,
       "vm_area_cachep",
@@ -309,7 +315,22 @@ export class MmStruct {
   mmdrop(): void {
     this.check("mmdrop");
     this.line.atomic(this.m);
-    if (--this.mm_count === 0) this.freed = true;
+    if (--this.mm_count === 0) {
+      this.check_mm();
+      this.freed = true;
+    }
+  }
+
+  /**
+   * check_mm (__mmdrop): every page counted against the mm must be gone by now; a leftover
+   * breakpoint page is one no page table maps any more (R17's "Bad rss-counter state").
+   */
+  private check_mm(): void {
+    if (this.anon_rss !== 0) {
+      this.m.fail(
+        `R17: Bad rss-counter state: ${this} freed with ${this.anon_rss} breakpoint page(s) counted`,
+      );
+    }
   }
 
   /** Fail the run if the struct was freed (R20). */

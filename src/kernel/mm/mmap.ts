@@ -572,6 +572,7 @@ function* move_vma(
   const prev = mm.mm_mt.findBefore(newAddr);
   const next = mm.mm_mt.findFrom(newAddr);
   let dest: VmAreaStruct;
+  let merged = true;
   if (
     prev !== null &&
     prev.vm_end === newAddr &&
@@ -587,6 +588,7 @@ function* move_vma(
     dest = next;
     yield* vma_set_range(mm, next, newAddr, next.vm_end, pgoff, "mremap: copy_vma merges into next");
   } else {
+    merged = false;
     dest = vm_area_dup(vma);
     dest.vm_start = newAddr;
     dest.vm_end = newEnd;
@@ -595,6 +597,9 @@ function* move_vma(
     yield 0;
     yield* vma_link(mm, dest);
   }
+  // 6.16 ("mm: fix uprobe pte be overwritten when expanding vma"): a merge here skips
+  // uprobe_mmap (skip_vma_uprobe), since the breakpoints arrive with the moved page tables.
+  if (merged && mm.sys.faults.mremapMergeUprobeMmap) yield* mm.hooks.uprobe_mmap(dest);
   // move_page_tables
   dest.anon_vma = dest.anon_vma || vma.anon_vma;
   mm.move_breakpoints(oldAddr, oldAddr + oldLen, newAddr - oldAddr);

@@ -4,6 +4,7 @@
  * from `m.faults`, when the mm subsystem is built.
  */
 import type { Machine } from "../../sim/machine.js";
+import { FS_FAULTS } from "../fs/file.js";
 
 export interface MmDesign {
   /** Per-VMA lock: 6.4-6.14 vm_lock rwsem + detached bool, or the 6.15+ vm_refcnt. */
@@ -24,14 +25,21 @@ export const DEFAULT_MM_DESIGN: Readonly<MmDesign> = Object.freeze({
   mapsReader: "per-vma",
 });
 
-/** Every fault switch this model reads, with the check it removes. */
+/** Every fault switch this model (and the file layer under it) reads, with the check it removes. */
 export const MM_FAULTS = {
+  ...FS_FAULTS,
   "vma-skip-mm-check": "vma_start_read / lock_vma_under_rcu do not check vma->vm_mm == mm (R19, 3.4 case 1)",
   "vma-skip-seq-recheck": "vma_start_read does not re-check vm_lock_seq after taking its reference (R22)",
   "vma-copy-refcnt": "vm_area_dup copies vm_refcnt, so a recycled VMA looks attached (R21)",
   "maps-skip-gap-recheck": "lock_next_vma does not re-walk when the VMA starts after from_addr (R23)",
   "fork-skip-vma-write-lock": "dup_mmap does not write-lock the parent's VMAs (R15, the 6.4 regression)",
   "vma-skip-mmgrab": "vma_start_read drops a foreign VMA's reference without pinning its mm (R20)",
+  "maps-fallback-skip-iter-reset":
+    "lock_next_vma_under_mmap_lock searches on from where the RCU walk stopped, not from from_addr (R24)",
+  "mremap-merge-uprobe-mmap":
+    "an mremap whose copy_vma merges into a neighbour runs uprobe_mmap on it before the page tables move (R17, before 6.16)",
+  "mm-lock-seq-2bit":
+    "mm_lock_seq is 2 bits wide instead of 32, so two write-lock cycles inside one speculation window look like none (R27)",
 } as const;
 
 export type MmFault = keyof typeof MM_FAULTS;
@@ -44,6 +52,9 @@ export interface MmFaults {
   skipGapRecheck: boolean;
   forkSkipVmaWriteLock: boolean;
   skipMmgrab: boolean;
+  mmLockSeq2bit: boolean;
+  mremapMergeUprobeMmap: boolean;
+  mapsFallbackSkipIterReset: boolean;
 }
 
 export function readMmFaults(m: Machine): MmFaults {
@@ -55,5 +66,8 @@ export function readMmFaults(m: Machine): MmFaults {
     skipGapRecheck: f.has("maps-skip-gap-recheck"),
     forkSkipVmaWriteLock: f.has("fork-skip-vma-write-lock"),
     skipMmgrab: f.has("vma-skip-mmgrab"),
+    mmLockSeq2bit: f.has("mm-lock-seq-2bit"),
+    mremapMergeUprobeMmap: f.has("mremap-merge-uprobe-mmap"),
+    mapsFallbackSkipIterReset: f.has("maps-fallback-skip-iter-reset"),
   };
 }

@@ -233,6 +233,7 @@ export class ProcMapsReader {
     this.iter.set(pos);
     this.mmap_locked = true;
     this.stats.chunkFallbacks++;
+    mm.sys.stats.maps_chunk_fallbacks++;
   }
 }
 
@@ -305,7 +306,7 @@ function* lock_next_vma_fallback(
     yield* vma_end_read(held);
   }
   yield* mm.mmap_read_lock();
-  iter.set(from_addr);
+  if (!sys.faults.mapsFallbackSkipIterReset) iter.set(from_addr); // search again from the last address
   let vma: VmAreaStruct | null | Eagain = iter.next();
   if (vma !== null && !vma_start_read_locked(vma)) vma = EAGAIN;
   mm.mmap_read_unlock();

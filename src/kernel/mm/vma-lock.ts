@@ -16,14 +16,7 @@
 import { traceable } from "../../sim/ftrace.js";
 import type { Sub } from "../../sim/machine.js";
 import { RwSemaphore } from "../../sim/sync/rwsem.js";
-import {
-  EAGAIN,
-  type Eagain,
-  VM_LOCK_SEQ_NONE,
-  VMA_FREEPTR_POISON,
-  VMA_LOCK_OFFSET,
-  VMA_REF_LIMIT,
-} from "./constants.js";
+import { EAGAIN, type Eagain, VM_LOCK_SEQ_NONE, VMA_FREEPTR_POISON, VMA_LOCK_OFFSET } from "./constants.js";
 import type { MmStruct } from "./mm-struct.js";
 import { tracing } from "./trace.js";
 import type { VmAreaStruct } from "./vma.js";
@@ -168,7 +161,7 @@ export function* vma_start_read(mm: MmStruct, vma: VmAreaStruct): Sub<VmAreaStru
   if (sys.design.vmaLock === "refcount") {
     vma.vm_lock_line.atomic(m);
     const old = vma.vm_refcnt;
-    if (old === 0 || old >= VMA_REF_LIMIT) {
+    if (old === 0 || old >= sys.vmaRefLimit) {
       rcu.readUnlock();
       return old === 0 ? EAGAIN : null;
     }
@@ -277,7 +270,7 @@ export function vma_start_read_locked(vma: VmAreaStruct): boolean {
   } else {
     vma.vm_lock_line.atomic(m);
     const old = vma.vm_refcnt;
-    if (old === 0 || old >= VMA_REF_LIMIT) return false;
+    if (old === 0 || old >= vma.vm_mm.sys.vmaRefLimit) return false;
     vma.vm_refcnt = old + 1;
   }
   vma.__holders++;

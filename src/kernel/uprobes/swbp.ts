@@ -271,9 +271,12 @@ function* find_active_uprobe_speculative(
     const vma = mm.vma_lookup(bp_vaddr);
     m.label = "speculative: vma_lookup";
     if (m.mustYield()) yield 0;
-    const file = vma === null ? null : vma.vm_file;
+    const file = vma === null ? null : vma.vm_file; // READ_ONCE(vma->vm_file)
     if (vma !== null && file !== null) {
       const offset = vaddr_to_offset(vma, bp_vaddr);
+      m.label = "speculative: READ_ONCE(vm_file)";
+      if (m.mustYield()) yield 0; // the file may be freed, even reused, before f_inode is read (R2)
+      mm.sys.vfs.files_cachep.check(file, "speculative lookup reads vm_file->f_inode");
       const uprobe = yield* find_uprobe_rcu(u, file.f_inode, offset);
       if (uprobe !== null && (u.faults.specSkipRetry || !mm.mmap_lock_speculate_retry(seq))) {
         result = uprobe;

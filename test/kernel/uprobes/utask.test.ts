@@ -35,7 +35,7 @@ function xolLine(mm: MmStruct): string {
 /** A process whose f0 has the return consumer `uc`; the exec task then runs `body`. */
 function withRetProbe(
   uc: Counter,
-  body: (w: World, mm: MmStruct, reg: Registration) => Generator<number, void>,
+  body: (w: World, mm: MmStruct, reg: Registration) => Generator<number, void> | void,
 ) {
   return runScenario(
     {
@@ -44,7 +44,8 @@ function withRetProbe(
       build(w) {
         const fns = functions(1);
         w.process(fns, function* (mm, bin) {
-          yield* body(w, mm, yield* w.attach(bin, fns[0].offset, uc));
+          const rest = body(w, mm, yield* w.attach(bin, fns[0].offset, uc));
+          if (rest !== undefined) yield* rest;
         });
       },
     },
@@ -64,8 +65,7 @@ describe("fork inside a uretprobed call (uprobe_copy_process, dup_utask, dup_xol
   it("the child returns through its own trampoline to the real return address, running the ret handler", () => {
     const c = counter({ entry: false, ret: true });
     const seen: Record<string, unknown> = {};
-    // biome-ignore lint/correctness/useYield: this process body only starts threads
-    const r = withRetProbe(c, function* (w, mm) {
+    const r = withRetProbe(c, (w, mm) => {
       w.thread(mm, "parent", function* (t) {
         yield* enterF0(w, t);
         const hijacked = t.regs.ret;
