@@ -51,6 +51,10 @@ export interface SessionOptions {
    * probes attach to it while it runs.
    */
   attachBeforeStart?: boolean;
+  /** `--probe-filter`: only the probes whose names match attach (begin and end always do). */
+  probeFilter?: RegExp;
+  /** `--no-warnings`: warnf() and runtime warnings print nothing. */
+  noWarnings?: boolean;
   /** Exploration (probelab race -w): the schedule policy, step observer and chooser of the machine. */
   explore?: Pick<
     KernelOptions,
@@ -132,7 +136,7 @@ export class Session {
 
   /** Front end + compile + resolve; on any error the script is null and nothing is attached. */
   load(src: SourceFile, args: string[] = []): { script: LoadedScript | null; diagnostics: Diagnostic[] } {
-    const fe = frontEnd(src, { args });
+    const fe = frontEnd(src, { args, probeFilter: this.opts.probeFilter });
     if (fe.program === null) return { script: null, diagnostics: fe.diagnostics };
     const ring = new OutputRing(1 << 16);
     let compiled: CompiledScript;
@@ -153,6 +157,7 @@ export class Session {
       this.opts.format === "json"
         ? new JsonWriter(this.opts.out, this.opts.err)
         : new TextWriter(this.opts.out, this.opts.err);
+    writer.warnings = !this.opts.noWarnings;
     const script: LoadedScript = {
       name: src.name,
       src,
