@@ -66,9 +66,9 @@ export function runRun(
     }
 
     // Loaded even when the script needs no process, so a misspelt -w or --set never passes silently.
-    const loaded = workload(opts.workload, opts.set, cpus, seed);
+    const workloadLoaded = workload(opts.workload, opts.set, cpus, seed);
     const traced = usesUprobes(src, args) || opts.command !== undefined;
-    const w = traced ? loaded : null;
+    const w = traced ? workloadLoaded : null;
     if (w && opts.command !== undefined) checkCommand(opts.command, w);
     if (w && pid !== undefined) checkPid(pid, w);
     const progress = new ProgressLine(io, io.stderrIsTTY && !opts.quiet, duration);
