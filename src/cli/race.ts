@@ -306,6 +306,7 @@ function exhaustively(p: RacePlan, opts: RaceOptions): number {
   const r = exhaust(p.scenario, { seed: p.firstSeed, faults: p.faults, preemptions: bound, maxRuns });
   p.out(`explored ${r.schedules} schedules (${perBound(r)}) in ${r.runs} runs: ${ending(r, maxRuns)}`);
   if (r.deadlocks > 0) p.out(`${r.deadlocks} of ${r.schedules} schedules deadlocked`);
+  if (r.cut > 0) p.out(`${r.cut} of ${r.schedules} schedules ran into the step limit and were not judged`);
   const f = r.found;
   if (f === null) {
     if (p.faults.length > 0) p.out(`the fault was not caught: try more --preemptions`);
