@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { resolveKernelConfig } from "../kernel/config.js";
+import type { SourceFile } from "../lang/index.js";
 import { renderColumns } from "../race/columns.js";
 import { EXHAUSTIVE_POLICY, type ExhaustResult, exhaust } from "../race/exhaustive.js";
 import type { ExploreResult, Found } from "../race/explore.js";
@@ -186,14 +187,6 @@ function planWorkloadRace(file: string | undefined, opts: RaceOptions, io: CliIo
   const spec = { workload: wname, script, cpus, durationNs };
   checkScript(spec, io);
   const seeds = planSeeds(opts, DEFAULT_WORKLOAD_SEEDS);
-  const what =
-    src === null
-      ? ""
-      : opts.program !== undefined
-        ? ` -e ${shellQuote(src.text)}`
-        : ` ${shellQuote(src.name)}`;
-  const sizes = `${opts.cpus === undefined ? "" : ` --cpus ${cpus}`}${opts.duration === undefined ? "" : ` --duration ${opts.duration}`}`;
-  const faultArg = faults.length === 0 ? "" : ` --faults ${faults.join(",")}`;
   return {
     title: `race -w ${wname}`,
     header: [
@@ -213,12 +206,23 @@ function planWorkloadRace(file: string | undefined, opts: RaceOptions, io: CliIo
     scenario: workloadScenario(spec),
     faults,
     ...seeds,
-    command: `probelab race -w ${shellQuote(wname)}${what}${sizes}${faultArg}`,
+    command: workloadCommand(wname, src, opts, faults),
     out: (line: string) => io.stdout.write(`${line}\n`),
   };
 }
 
 const EMPTY = { name: "", text: "" };
+
+/** The `probelab race -w ...` that reruns this exploration, with only the options given. */
+function workloadCommand(wname: string, src: SourceFile | null, opts: RaceOptions, faults: string[]): string {
+  const words = ["probelab race -w", shellQuote(wname)];
+  if (src !== null)
+    words.push(opts.program !== undefined ? `-e ${shellQuote(src.text)}` : shellQuote(src.name));
+  if (opts.cpus !== undefined) words.push(`--cpus ${opts.cpus}`);
+  if (opts.duration !== undefined) words.push(`--duration ${shellQuote(opts.duration)}`);
+  if (faults.length > 0) words.push(`--faults ${faults.join(",")}`);
+  return words.join(" ");
+}
 
 /** --faults: known switch names only. */
 function parseFaults(text: string | undefined): RaceFault[] {
@@ -302,6 +306,7 @@ function exhaustively(p: RacePlan, opts: RaceOptions): number {
   const r = exhaust(p.scenario, { seed: p.firstSeed, faults: p.faults, preemptions: bound, maxRuns });
   p.out(`explored ${r.schedules} schedules (${perBound(r)}) in ${r.runs} runs: ${ending(r, maxRuns)}`);
   if (r.deadlocks > 0) p.out(`${r.deadlocks} of ${r.schedules} schedules deadlocked`);
+  if (r.cut > 0) p.out(`${r.cut} of ${r.schedules} schedules ran into the step limit and were not judged`);
   const f = r.found;
   if (f === null) {
     if (p.faults.length > 0) p.out(`the fault was not caught: try more --preemptions`);

@@ -49,6 +49,8 @@ export interface ExhaustResult {
   /** Schedules with exactly k preemptions, for k = 0 .. the last round reached. */
   perBound: number[];
   deadlocks: number;
+  /** Schedules stopped at the step limit and not judged (a CPU that polls kept running, see STEP_LIMIT). */
+  cut: number;
   /** Every schedule up to the bound was explored (false: stopped at a violation or the budget). */
   finished: boolean;
   found: ExhaustFound | null;
@@ -67,6 +69,8 @@ interface ChoicePoint {
 class PrefixChooser implements Chooser {
   readonly points: ChoicePoint[] = [];
   preemptions = 0;
+  /** The run reached maxSteps and was stopped. */
+  cut = false;
   private last = -1;
   private pendingCpu = -1;
   private pendingStep = -1;
@@ -79,7 +83,10 @@ class PrefixChooser implements Chooser {
   pick(m: Machine, runnable: readonly Cpu[], _proposed: Cpu): Cpu {
     const step = m.steps;
     if (step !== this.pendingStep) this.last = this.pendingCpu;
-    if (step >= this.maxSteps) m.stop();
+    if (step >= this.maxSteps) {
+      this.cut = true;
+      m.stop();
+    }
     const options = choices(runnable, this.last);
     let cpu = options[0];
     if (options.length > 1) {
@@ -137,6 +144,13 @@ function backtrack(points: readonly ChoicePoint[], bound: number): number[] | nu
   return null;
 }
 
+/**
+ * Steps a schedule may run. The default rule keeps a CPU that polls a flag (a spin loop that
+ * yields) running forever, so every run is cut off: the first, which has no measure yet, at
+ * this many steps, every later one at 20 times the first run's length.
+ */
+export const STEP_LIMIT = 200_000;
+
 /** Every schedule of `s` with at most `opts.preemptions` preemptions, fewest first. */
 export function exhaust(s: AnyScenario, opts: ExhaustOptions): ExhaustResult {
   const result: ExhaustResult = {
@@ -144,11 +158,11 @@ export function exhaust(s: AnyScenario, opts: ExhaustOptions): ExhaustResult {
     runs: 0,
     perBound: [],
     deadlocks: 0,
+    cut: 0,
     finished: false,
     found: null,
   };
-  // A schedule that keeps a spinning CPU on forever is cut off (and counted as explored).
-  let maxSteps = Number.POSITIVE_INFINITY;
+  let maxSteps = STEP_LIMIT;
   for (let bound = 0; bound <= opts.preemptions; bound++) {
     result.perBound.push(0);
     let prefix: number[] | null = [];
@@ -162,12 +176,14 @@ export function exhaust(s: AnyScenario, opts: ExhaustOptions): ExhaustResult {
         chooser,
       });
       result.runs++;
-      if (maxSteps === Number.POSITIVE_INFINITY) maxSteps = 20 * r.machine.steps + 1000;
+      if (result.runs === 1) maxSteps = Math.min(STEP_LIMIT, 20 * r.machine.steps + 1000);
       if (chooser.preemptions === bound) {
         result.schedules++;
         result.perBound[bound]++;
         if (r.deadlocked) result.deadlocks++;
-        if (r.violation !== null) {
+        // A cut run stopped mid-flight: its end-of-run checks would judge an unsettled state.
+        if (chooser.cut) result.cut++;
+        else if (r.violation !== null) {
           const plan = chooser.departures();
           result.found = { violation: r.violation, plan, preemptions: bound, steps: r.machine.steps };
           return result;

@@ -52,6 +52,7 @@ import {
   type Sub,
 } from "../sim/machine.js";
 import { Prng } from "../sim/prng.js";
+import { Lockdep, LockOrderError } from "./lockdep.js";
 
 export const P = PAGE_SIZE;
 /** Where the binary's text is mapped in every address space. */
@@ -447,6 +448,10 @@ export function settle(m: Machine, run: () => boolean, sweep: () => void): RunRe
     return { machine: m, violation: null, deadlocked: false };
   } catch (e) {
     if (e instanceof SimViolation) return { machine: m, violation: e, deadlocked: false };
+    if (e instanceof LockOrderError) {
+      const message = `${e.message} (seed ${m.seed}, policy ${m.policy})`;
+      return { machine: m, violation: new SimViolation(message, m.interleaving()), deadlocked: false };
+    }
     throw e;
   }
 }
@@ -491,10 +496,11 @@ function runOnMachine(s: MachineScenario, opts: RunOptions): RunResult {
   );
 }
 
-/** Run any kind of scenario once. */
+/** Run any kind of scenario once, with lock-order checking (lockdep.ts) on every lock event. */
 export function runAnyScenario(s: AnyScenario, opts: RunOptions): RunResult {
-  if ("host" in s) return s.host(machineOptions(s, opts, FAST_GP_PROFILE));
-  return "setup" in s ? runOnMachine(s, opts) : runScenario(s, opts);
+  const checked = { ...opts, observer: new Lockdep(opts.observer) };
+  if ("host" in s) return s.host(machineOptions(s, checked, FAST_GP_PROFILE));
+  return "setup" in s ? runOnMachine(s, checked) : runScenario(s, checked);
 }
 
 /** The machine shape of a scenario that runs on the bare machine (see onMachine). */

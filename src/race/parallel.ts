@@ -17,7 +17,7 @@ import type { RunCoverage } from "./coverage.js";
 import { type ExploreResult, exploreRuns, type RunRecord, summarize } from "./explore.js";
 import type { AnyScenario } from "./harness.js";
 import { findRaceScenario } from "./scenarios.js";
-import { type WorkloadRace, workloadScenario } from "./workload-race.js";
+import type { WorkloadRace } from "./workload-race.js";
 
 /** Plain data a worker can rebuild an exploration from. */
 export interface ExploreJob {
@@ -40,8 +40,16 @@ export interface WireRecord {
   coverage: RunCoverage | null;
 }
 
-export function jobScenario(job: ExploreJob): AnyScenario {
-  if (job.workload !== undefined) return workloadScenario(job.workload);
+/**
+ * The job's scenario. A workload race needs the whole tracing stack (language, compiler,
+ * session), so it is imported only when a job asks for one: a worker of a named scenario
+ * starts in a fraction of the time.
+ */
+export async function jobScenario(job: ExploreJob): Promise<AnyScenario> {
+  if (job.workload !== undefined) {
+    const { workloadScenario } = await import("./workload-race.js");
+    return workloadScenario(job.workload);
+  }
   const race = findRaceScenario(job.race);
   if (race === undefined) throw new Error(`no race scenario ${job.race}`);
   return race.build();
@@ -82,7 +90,7 @@ export async function exploreInParallel(job: ExploreJob, jobs: number): Promise<
   const n = Math.min(jobs === 0 ? availableParallelism() : jobs, job.seeds);
   const script = workerScript();
   if (n <= 1 || script === null) {
-    return summarize(exploreRuns(jobScenario(job), { ...job, coverage: true }), true);
+    return summarize(exploreRuns(await jobScenario(job), { ...job, coverage: true }), true);
   }
   const chunk = Math.max(1, Math.min(16, Math.ceil(job.seeds / (n * 8))));
   const chunks: { from: number; count: number }[] = [];

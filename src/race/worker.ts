@@ -6,7 +6,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import { type ExploreJob, jobScenario, runChunk } from "./parallel.js";
 
 const job = workerData as ExploreJob;
-const scenario = jobScenario(job);
+// Messages that arrive while the scenario is built wait in the port until the listener is on.
+const scenario = await jobScenario(job);
 parentPort?.on("message", (msg: { id: number; from: number; count: number }) => {
   parentPort?.postMessage({ id: msg.id, records: runChunk(scenario, job, msg.from, msg.count) });
 });

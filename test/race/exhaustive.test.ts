@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { EXHAUSTIVE_POLICY, exhaust } from "../../src/race/exhaustive.js";
-import { runAnyScenario } from "../../src/race/harness.js";
+import { onMachine, runAnyScenario } from "../../src/race/harness.js";
 import { findRaceScenario } from "../../src/race/scenarios.js";
 import { ReplayChooser } from "../../src/race/schedule.js";
 
@@ -59,6 +59,26 @@ describe("exhaust", () => {
     const r = exhaust(seqcount.build(), { seed: 1, faults: [], preemptions: 2, maxRuns: 50 });
     expect(r.finished).toBe(false);
     expect(r.runs).toBe(50);
+    expect(r.found).toBeNull();
+  });
+
+  it("cuts off a schedule where a polling CPU would run forever, and does not judge it", () => {
+    const poll = onMachine({ cpus: 2 }, (m) => {
+      let flag = false;
+      m.spawn("poll", function* () {
+        while (!flag) yield 1;
+      });
+      m.spawn("setter", function* () {
+        yield 1;
+        flag = true;
+        yield 1;
+      });
+    });
+    const r = exhaust(poll, { seed: 1, faults: [], preemptions: 1, maxRuns: 3 });
+    expect(r.runs).toBe(3);
+    // Poll first spins until cut off; setter first (a choice, not a preemption) lets it finish.
+    expect(r.perBound[0]).toBe(2);
+    expect(r.cut).toBeGreaterThanOrEqual(1);
     expect(r.found).toBeNull();
   });
 
