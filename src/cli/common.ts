@@ -144,7 +144,8 @@ export function kernelConfig(profile: string, switches: string[], io: CliIo = pr
 }
 
 export function parseSets(sets: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  // Without a prototype, `--set __proto__=5` is a key like any other (and then an unknown one).
+  const out: Record<string, string> = Object.create(null);
   for (const s of sets) {
     const eq = s.indexOf("=");
     if (eq <= 0) fail(`--set takes key=value, got "${s}"`, 2);

@@ -200,7 +200,7 @@ EXAMPLES:
     .option("--switch <key=value>", "change one switch (repeatable)", collect, [])
     .option("--seed <N>", "seed", "1")
     .addOption(new Option("-f, --format <FORMAT>", "output format").choices(["text", "json"]).default("text"))
-    .action(runBench);
+    .action((opts) => runBench(opts, io));
   return program;
 }
 

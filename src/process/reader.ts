@@ -72,7 +72,10 @@ export class Field {
     if (this.isSeq) return "a list";
     if (this.isNull) return "nothing";
     const v = this.scalar();
-    return typeof v === "string" ? `the text "${v}"` : `${v}`;
+    if (typeof v === "string") return `the text "${v}"`;
+    // A number past 2^53 as written, not as the double it rounds to.
+    const source = isScalar(this.node) ? this.node.source : undefined;
+    return typeof v === "number" && !Number.isSafeInteger(v) && source !== undefined ? source : `${v}`;
   }
 
   /** The scalar value with `${param}` references substituted. */
