@@ -69,6 +69,15 @@ describe("the deepest scripts the limits allow compile and run", () => {
   });
 });
 
+/** A one-thread workload file calling work_fn `calls` times with `arg` as arg0. */
+function workloadFile(top: string, calls: number, arg: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "probelab-hostile-")), "w.yaml");
+  const threads = `    - body:\n        - loop: ${calls}\n          body:\n            - { call: work_fn, args: [${arg}], time: 1us }\n`;
+  const binaries = "binaries:\n  /usr/bin/app:\n    functions: [main, work_fn]\n";
+  writeFileSync(file, `${top}${binaries}process:\n  exe: /usr/bin/app\n  threads:\n${threads}`);
+  return file;
+}
+
 describe("names special to JavaScript objects are plain names", () => {
   it("--kernel constructor / toString is an unknown profile, in run and in bench", async () => {
     for (const args of [
@@ -86,23 +95,7 @@ describe("names special to JavaScript objects are plain names", () => {
   });
 
   it("--set __proto__=5 sets a parameter of that name, or is an unknown one", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "probelab-proto-"));
-    const file = join(dir, "proto.yaml");
-    writeFileSync(
-      file,
-      `params: { __proto__: 1 }
-binaries:
-  /usr/bin/app:
-    functions: [main, work_fn]
-process:
-  exe: /usr/bin/app
-  threads:
-    - body:
-        - loop: 3
-          body:
-            - { call: work_fn, args: ["\${__proto__}"], time: 1us }
-`,
-    );
+    const file = workloadFile("params: { __proto__: 1 }\n", 3, `"\${__proto__}"`);
     const script = "uprobe:/usr/bin/app:work_fn { @[arg0] = count(); }";
     const set = await probelab(["run", "-q", "-w", file, "--set", "__proto__=5", "-e", script]);
     expect(set.stdout).toBe("\n\n@[5]: 3\n");
@@ -114,22 +107,7 @@ process:
 
 describe("workload values past 2^53 are never silently rounded", () => {
   it("a seq that would pass 2^53 starts again at its first value", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "probelab-seq-"));
-    const file = join(dir, "seq.yaml");
-    writeFileSync(
-      file,
-      `binaries:
-  /usr/bin/app:
-    functions: [main, work_fn]
-process:
-  exe: /usr/bin/app
-  threads:
-    - body:
-        - loop: 4
-          body:
-            - { call: work_fn, args: [{ seq: 4503599627370495, step: 4503599627370496 }], time: 1us }
-`,
-    );
+    const file = workloadFile("", 4, "{ seq: 4503599627370495, step: 4503599627370496 }");
     const r = await probelab([
       "run",
       "-q",
