@@ -79,7 +79,7 @@ export function runRun(
     if (!session.isBeginEndOnly()) {
       const stop = stopOnSignals();
       try {
-        await advance(session, duration, session.sliceNs, stop, progress);
+        await advance(session, duration, session.sliceNs, stop, progress, undefined, io.stdout);
       } finally {
         stop.dispose();
       }
