@@ -18,7 +18,7 @@ import { Timeline } from "../race/timeline.js";
 import { timelineHtml } from "../race/timeline-html.js";
 import { chromeTrace } from "../race/trace-events.js";
 import type { Policy } from "../sim/machine.js";
-import { type CliIo, fail, guarded, parseIntOption, processIo } from "./common.js";
+import { type CliIo, fail, guarded, parseIntOption, processIo, stopOnSignals } from "./common.js";
 
 export interface RaceOptions {
   fault?: boolean;
@@ -113,10 +113,17 @@ async function race(r: RaceScenario, opts: RaceOptions, io: CliIo): Promise<numb
   const lastSeed = p.firstSeed + p.seeds - 1;
   const range = p.seeds === 1 ? `seed ${p.firstSeed}` : `seeds ${p.firstSeed}-${lastSeed}`;
   p.out(`exploring ${range}, policy ${p.policies.join("+")}`);
+  // Ctrl-C or SIGTERM ends the exploration early; what was explored is still reported.
+  const interrupt = new AbortController();
+  const signals = stopOnSignals(() => interrupt.abort());
   const result = await exploreInParallel(
     { race: r.name, faults: p.faults, firstSeed: p.firstSeed, seeds: p.seeds, policies: p.policies },
     p.jobs,
-  );
+    interrupt.signal,
+  ).finally(() => signals.dispose());
+  if (signals.requested && result.found === null) {
+    p.out(`interrupted: ${result.runs} of ${p.seeds * p.policies.length} runs explored`);
+  }
   report(p, result, opts);
   const clean = result.found === null && result.deadlocks === 0;
   return (faultOn ? result.found !== null : clean) ? 0 : 1;
