@@ -83,7 +83,8 @@ export interface SharedOptions {
   seed: string;
   kernel: string;
   switch: string[];
-  format: "text" | "json";
+  /** As typed; parseOutputFormat checks it. */
+  format: string;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -122,6 +123,12 @@ export function parseIntOption(text: string, what: string, min: number, max: num
   if (text.trim() === "" || !Number.isInteger(n) || n < min || n > max)
     fail(`${what} must be an integer from ${min} to ${max}, got "${text}"`, 2);
   return n;
+}
+
+/** `-f FORMAT`, with bpftrace's message for any other word. */
+export function parseOutputFormat(text: string): "text" | "json" {
+  if (text !== "text" && text !== "json") fail(`Invalid output format "${text}"`, 2);
+  return text;
 }
 
 /** The script from -e, a file, or stdin (`-`). */

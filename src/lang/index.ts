@@ -4,7 +4,7 @@
  * found no errors, so one mistake is reported once.
  */
 import type { IToken } from "chevrotain";
-import type { Program, Span, TypedProgram } from "./ast.js";
+import type { AttachPoint, Program, Span, TypedProgram } from "./ast.js";
 import { checkProgram } from "./checker.js";
 import { AstBuilder, tokenSpan } from "./cst-to-ast.js";
 import {
@@ -15,6 +15,7 @@ import {
   type SourceFile,
 } from "./diagnostics.js";
 import { dumpTree } from "./dump.js";
+import { splitScriptArgs, substituteGetopt } from "./getopt.js";
 import { describeToken, parser } from "./grammar.js";
 import { expandMacros } from "./macros.js";
 import { checkTokenNesting, checkTreeDepth } from "./nesting.js";
@@ -29,8 +30,13 @@ export type * from "./types.js";
 export { isAggregate, typeName } from "./types.js";
 
 export interface FrontEndOptions {
-  /** Positional parameters: `$1` is args[0]; `$#` is args.length. */
+  /**
+   * Script arguments: `--name[=value]` words are named options (getopt), the others
+   * positional parameters: `$1` is the first; `$#` is how many.
+   */
   args?: string[];
+  /** `--probe-filter`: only probes whose name matches are kept (begin and end always are). */
+  probeFilter?: RegExp;
 }
 
 export interface FrontEndResult {
@@ -74,7 +80,7 @@ export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSi
   if (!checkTokenNesting(lexed.tokens, sink)) return null;
   // The builder takes each probe as it parses, so no CST of the whole input is ever kept. After
   // a lexical error no AST will be wanted, so none is built.
-  const builder = new AstBuilder(sink, opts.args ?? [], src.text);
+  const builder = new AstBuilder(sink, splitScriptArgs(opts.args ?? []).positional, src.text);
   parser.start(lexed.tokens, lexed.errors.length === 0 ? (probe) => builder.takeProbe(probe) : null);
   const cst = parser.program();
   const syntaxErrors = [
@@ -108,15 +114,29 @@ export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndR
   const sink = new DiagnosticSink();
   try {
     const ast = parse(src, opts, sink);
+    if (ast && opts.probeFilter) filterProbes(ast, opts.probeFilter);
     if (ast) expandMacros(ast, sink);
+    const { positional, named } = splitScriptArgs(opts.args ?? []);
+    if (ast && (named.size > 0 || src.text.includes("getopt"))) substituteGetopt(ast, named, sink);
     const shallow = ast !== null && !sink.hasErrors && checkTreeDepth(ast, sink);
-    const program = ast && shallow ? checkProgram(ast, sink, opts.args ?? []) : null;
+    const program = ast && shallow ? checkProgram(ast, sink, positional) : null;
     return { program: sink.hasErrors ? null : program, diagnostics: sink.list };
   } catch (err) {
     // A bug in the front end must still not show a user a stack trace.
     sink.error(`internal error in the front end: ${err instanceof Error ? err.message : String(err)}`);
     return { program: null, diagnostics: sink.list };
   }
+}
+
+/** Drops the attach points the filter does not match, then the probes left with none. */
+function filterProbes(program: Program, filter: RegExp): void {
+  const kept = (ap: AttachPoint) =>
+    ap.provider === "begin" || ap.provider === "end" || filter.test(ap.canonical);
+  for (const p of program.probes) p.attachPoints = p.attachPoints.filter(kept);
+  program.probes = program.probes.filter((p) => p.attachPoints.length > 0);
+  program.probes.forEach((p, i) => {
+    p.index = i;
+  });
 }
 
 /** `-d tokens`: one token per line with its position. */

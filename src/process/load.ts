@@ -135,7 +135,7 @@ export function loadWorkloadText(
   const root = new Field(base, doc.contents, "", 0);
   if (root.isNull) root.fail("the file is empty; a workload needs binaries and a process");
   const params = readParams(root, opts, source);
-  const ctx: ReadContext = { ...base, params, visited: 0 };
+  const ctx: ReadContext = { ...base, params, setByUser: new Set(Object.keys(opts.set ?? {})), visited: 0 };
   const spec = readWorkloadSpec(new Field(ctx, doc.contents, "", 0), defaultName ?? "workload");
   return build(spec, source, Object.fromEntries(params), opts);
 }
