@@ -153,6 +153,7 @@ export function hasUprobesVsInstall(): Scenario {
     build(w) {
       const fns = functions(1);
       const f0 = TEXT + fns[0].offset;
+      // biome-ignore lint/correctness/useYield: the process body only spawns its threads.
       w.process(fns, function* (mm, bin) {
         w.hitter(mm, "hitter0", f0, { work: 100 });
         w.hitter(mm, "hitter1", f0, { work: 100 });

@@ -64,6 +64,7 @@ describe("fork inside a uretprobed call (uprobe_copy_process, dup_utask, dup_xol
   it("the child returns through its own trampoline to the real return address, running the ret handler", () => {
     const c = counter({ entry: false, ret: true });
     const seen: Record<string, unknown> = {};
+    // biome-ignore lint/correctness/useYield: the body only spawns its thread.
     const r = withRetProbe(c, function* (w, mm) {
       w.thread(mm, "parent", function* (t) {
         yield* enterF0(w, t);
