@@ -5,7 +5,16 @@
  */
 import { DEFAULT_PROFILE } from "../kernel/config.js";
 import { Session } from "../trace/session.js";
-import { fail, guarded, kernelConfig, parseDuration, parseIntOption, workload } from "./common.js";
+import {
+  type CliIo,
+  fail,
+  guarded,
+  kernelConfig,
+  parseDuration,
+  parseIntOption,
+  processIo,
+  workload,
+} from "./common.js";
 
 interface BenchOptions {
   kernel: string;
@@ -88,30 +97,30 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-export function runBench(opts: BenchOptions): Promise<void> {
+export function runBench(opts: BenchOptions, io: CliIo = processIo): Promise<void> {
   return guarded(() => {
     if (!PROBES.includes(opts.probe)) fail(`--probe must be one of ${PROBES.join(", ")}`, 2);
     const profiles = opts.kernel.split(",").map((s) => s.trim() || DEFAULT_PROFILE);
     const cpuList = opts.cpus.split(",").map((c) => parseIntOption(c, "--cpus", 1, 128));
     const duration = parseDuration(opts.duration, "--duration");
     const seed = parseIntOption(opts.seed, "--seed", 0, 2 ** 31 - 1);
-    for (const p of profiles) kernelConfig(p, opts.switch);
+    for (const p of profiles) kernelConfig(p, opts.switch, io);
     if (opts.format === "text") {
-      process.stdout.write(`probe ${opts.probe}, ${duration / 1e6} ms simulated per point\n`);
-      process.stdout.write(
+      io.stdout.write(`probe ${opts.probe}, ${duration / 1e6} ms simulated per point\n`);
+      io.stdout.write(
         `${"kernel".padEnd(12)} ${"cpus".padStart(5)} ${"total M/s".padStart(10)} ${"per-CPU M/s".padStart(12)}\n`,
       );
     }
     for (const profile of profiles) {
       for (const cpus of cpuList) {
         const r = scalingPoint(profile, opts.switch, opts.probe, cpus, duration, seed);
-        if (opts.format === "json") process.stdout.write(`${JSON.stringify(r)}\n`);
+        if (opts.format === "json") io.stdout.write(`${JSON.stringify(r)}\n`);
         else {
-          process.stdout.write(
+          io.stdout.write(
             `${profile.padEnd(12)} ${String(cpus).padStart(5)} ${r.total_mhits.toFixed(3).padStart(10)} ${r.per_cpu_mhits.toFixed(3).padStart(12)}\n`,
           );
         }
       }
     }
-  });
+  }, io);
 }

@@ -16,7 +16,7 @@ import {
  * `processIo`; tests pass their own to run the whole CLI in-process and read what it wrote.
  */
 export interface CliIo {
-  stdout: { write(text: string): void };
+  stdout: OutputStream;
   stderr: { write(text: string): void };
   /** All of stdin, or null when it holds more than `maxBytes`. */
   readStdin(maxBytes: number): string | null;
@@ -27,8 +27,36 @@ export interface CliIo {
   setExitCode(code: number): void;
 }
 
+/**
+ * Where results go. A pipe to a slow reader queues what is written in memory: `backlogged()`
+ * says the queue is past its mark and `drained()` waits for the reader to catch up, so that a
+ * command can pause its simulation instead of buffering without bound.
+ */
+export interface OutputStream {
+  write(text: string): void;
+  backlogged?(): boolean;
+  drained?(): Promise<void>;
+}
+
+/** Queued bytes past which stdout counts as backlogged (a few slices of a printf flood). */
+const STDOUT_HIGH_WATER = 8 * 1024 * 1024;
+
 export const processIo: CliIo = {
-  stdout: { write: (s) => void process.stdout.write(s) },
+  stdout: {
+    write: (s) => void process.stdout.write(s),
+    backlogged: () => process.stdout.writableLength > STDOUT_HIGH_WATER,
+    // 'close' too: a reader that goes away never drains, and EPIPE ends the process anyway.
+    drained: () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          process.stdout.off("drain", done);
+          process.stdout.off("close", done);
+          resolve();
+        };
+        process.stdout.once("drain", done);
+        process.stdout.once("close", done);
+      }),
+  },
   stderr: { write: (s) => void process.stderr.write(s) },
   readStdin: (maxBytes) => readTextBounded(0, maxBytes),
   env: process.env,
@@ -151,7 +179,8 @@ export function kernelConfig(profile: string, switches: string[], io: CliIo = pr
 }
 
 export function parseSets(sets: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  // Without a prototype, `--set __proto__=5` is a key like any other (and then an unknown one).
+  const out: Record<string, string> = Object.create(null);
   for (const s of sets) {
     const eq = s.indexOf("=");
     if (eq <= 0) fail(`--set takes key=value, got "${s}"`, 2);

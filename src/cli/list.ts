@@ -1,6 +1,7 @@
-/** `probelab list` and `probelab workloads`. */
+/** `probelab list`, `probelab workloads` and `probelab workloads show`. */
 import {
   type Binary,
+  describeThread,
   globMatch,
   listSymbols,
   listWorkloads,
@@ -67,5 +68,40 @@ export function runWorkloads(io: CliIo = processIo): Promise<void> {
     const list = listWorkloads();
     const width = Math.max(...list.map((w) => w.name.length));
     for (const w of list) io.stdout.write(`${w.name.padEnd(width)}  ${w.description}\n`);
+  }, io);
+}
+
+/** Steps of each thread `workloads show` prints before "...". */
+const SHOWN_STEPS = 6;
+
+/**
+ * `probelab workloads show NAME`: what a workload offers a script. Its parameters, every
+ * binary with its functions (file offset and size, as `uprobe:BIN:FUNC` and offsets name
+ * them), and each thread with its first steps.
+ */
+export function runWorkloadShow(name: string, opts: ListOptions, io: CliIo = processIo): Promise<void> {
+  return guarded(() => {
+    // As `run` would load it: its default 4 CPUs and seed 1.
+    const w = workload(name, opts.set, 4, 1);
+    const out: string[] = [`${w.name}: ${w.description}`, `source: ${w.source}`, "", "parameters:"];
+    const params = Object.entries(w.params);
+    for (const [key, value] of params) out.push(`  ${key} = ${value}`);
+    for (const b of w.binaries) {
+      out.push("", `binary ${b.path} (${b.symbols.length} functions)`);
+      for (const sym of b.symbols) {
+        out.push(
+          `  0x${sym.offset.toString(16).padStart(6, "0")}  ${String(sym.size).padStart(5)}  ${sym.name}`,
+        );
+      }
+    }
+    out.push("", `process ${w.process.comm}: ${w.process.threads.length} threads, cwd ${w.process.cwd}`);
+    w.process.threads.forEach((t, i) => {
+      const pin = t.pinCpu >= 0 ? `, pinned to CPU ${t.pinCpu}` : "";
+      out.push(`  thread ${i} ${t.comm}${pin}`);
+      const steps = describeThread(w, i, SHOWN_STEPS + 1);
+      for (const step of steps.slice(0, SHOWN_STEPS)) out.push(`    ${step}`);
+      if (steps.length > SHOWN_STEPS) out.push("    ...");
+    });
+    io.stdout.write(`${out.join("\n")}\n`);
   }, io);
 }

@@ -17,6 +17,10 @@ const runTopCommand = async (...a: AnyArgs) => {
 const runList = async (...a: AnyArgs) =>
   (await import("./list.js")).runList(...(a as Parameters<typeof import("./list.js").runList>));
 const runWorkloads = async (io?: CliIo) => (await import("./list.js")).runWorkloads(io);
+const runWorkloadShow = async (...a: AnyArgs) =>
+  (await import("./list.js")).runWorkloadShow(
+    ...(a as Parameters<typeof import("./list.js").runWorkloadShow>),
+  );
 const runFromElf = async (...a: AnyArgs) =>
   (await import("./workload.js")).runFromElf(...(a as Parameters<typeof import("./workload.js").runFromElf>));
 const runFromTrace = async (...a: AnyArgs) =>
@@ -135,16 +139,52 @@ export function buildProgram(io?: CliIo): Command {
     .argument("[pattern]", "uprobe:TARGET:FUNC pattern with wildcards")
     .option("-w, --workload <NAME|FILE>", "bundled workload name or YAML file", "default")
     .option("--set <key=value>", "override a workload parameter (repeatable)", collect, [])
+    .addHelpText(
+      "after",
+      `
+EXAMPLES:
+  probelab list                                    every probe point of the default workload
+  probelab list 'uprobe:libc:mall*'                the libc functions starting with mall
+  probelab list -w kvstore 'ur:*:*get*'            uretprobes on kvstore functions with get in the name`,
+    )
     .action((pattern, opts) => runList(pattern, opts, io));
 
-  program
+  const workloadsCmd = program
     .command("workloads")
-    .description("bundled workloads, one line each")
+    .description("bundled workloads, one line each; `workloads show NAME` describes one")
+    .addHelpText(
+      "after",
+      `
+EXAMPLES:
+  probelab workloads                               the bundled workloads
+  probelab workloads show kvstore                  its binaries, functions, threads and parameters`,
+    )
     .action(() => runWorkloads(io));
+  workloadsCmd
+    .command("show")
+    .description("a workload's parameters, binaries with their functions and offsets, and threads")
+    .argument("<NAME|FILE>", "bundled workload name or YAML file")
+    .option("--set <key=value>", "override a workload parameter (repeatable)", collect, [])
+    .addHelpText(
+      "after",
+      `
+EXAMPLES:
+  probelab workloads show default
+  probelab workloads show trigger --set target=uprobe_target_ret
+  probelab workloads show ./my-workload.yaml`,
+    )
+    .action((name, opts) => runWorkloadShow(name, opts, io));
 
   const workloadCmd = program
     .command("workload")
-    .description("write a workload from a real program: its ELF files, or a recorded call trace");
+    .description("write a workload from a real program: its ELF files, or a recorded call trace")
+    .addHelpText(
+      "after",
+      `
+EXAMPLES:
+  probelab workload from-elf /usr/bin/python3 /lib/x86_64-linux-gnu/libc.so.6 -o python.yaml
+  probelab workload from-trace app.json -o app.yaml`,
+    );
   workloadCmd
     .command("from-elf")
     .description("a workload with the real function symbols (.symtab, .dynsym) of ELF files")
@@ -196,9 +236,25 @@ EXAMPLES:
     .option("--faults <NAME,...>", "with -w: fault switches to turn on")
     .option("--cpus <N>", "with -w: simulated CPUs (default 4)")
     .option("--duration <TIME>", "with -w: simulated time of one run (default 20ms)")
+    .addHelpText(
+      "after",
+      `
+EXAMPLES:
+  probelab race                                    the scenarios, with the fault each one guards
+  probelab race r9-handler-after-unregister        explore it: no violation with the check on
+  probelab race r9-handler-after-unregister --fault --html r9.html   find, shrink and draw the race
+  probelab race r1-speculative-vs-munmap --fault --seed 6 --policy random   replay one run`,
+    )
     .action((name, opts) => runRace(name, opts, io));
 
-  const bench = program.command("bench").description("simulated throughput benchmarks");
+  const BENCH_EXAMPLES = `
+EXAMPLES:
+  probelab bench scaling --kernel baseline,latest --cpus 1,2,4,8
+  probelab bench scaling --probe uretprobe-nop --cpus 1,16 --duration 5ms -f json`;
+  const bench = program
+    .command("bench")
+    .description("simulated throughput benchmarks")
+    .addHelpText("after", BENCH_EXAMPLES);
   bench
     .command("scaling")
     .description("simulated M hits/s vs CPUs, like the kernel's trigger bench")
@@ -213,7 +269,8 @@ EXAMPLES:
     .option("--switch <key=value>", "change one switch (repeatable)", collect, [])
     .option("--seed <N>", "seed", "1")
     .option("-f, --format <FORMAT>", "output format: text or json", "text")
-    .action(runBench);
+    .addHelpText("after", BENCH_EXAMPLES)
+    .action((opts) => runBench(opts, io));
   return program;
 }
 

@@ -38,6 +38,7 @@ import {
   parseIntOption,
   processIo,
   readScript,
+  stopOnSignals,
   workload,
 } from "./common.js";
 import { defaultScript } from "./top.js";
@@ -165,7 +166,13 @@ async function explorePlan(p: RacePlan, opts: RaceOptions): Promise<number> {
   const lastSeed = p.firstSeed + p.seeds - 1;
   const range = p.seeds === 1 ? `seed ${p.firstSeed}` : `seeds ${p.firstSeed}-${lastSeed}`;
   p.out(`exploring ${range}, policy ${p.policies.join("+")}`);
-  const result = await exploreInParallel(p.job, p.jobs);
+  // Ctrl-C or SIGTERM ends the exploration early; what was explored is still reported.
+  const interrupt = new AbortController();
+  const signals = stopOnSignals(() => interrupt.abort());
+  const result = await exploreInParallel(p.job, p.jobs, interrupt.signal).finally(() => signals.dispose());
+  if (signals.requested && result.found === null) {
+    p.out(`interrupted: ${result.runs} of ${p.seeds * p.policies.length} runs explored`);
+  }
   report(p, result, opts);
   const clean = result.found === null && result.deadlocks === 0;
   return (faultOn ? result.found !== null : clean) ? 0 : 1;

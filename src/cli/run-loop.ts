@@ -4,7 +4,7 @@
  * closed stdout can stop it as they stop bpftrace, and a progress line can be redrawn.
  */
 import { formatDuration, formatSpeed } from "../tui/format.js";
-import type { CliIo } from "./common.js";
+import type { CliIo, OutputStream } from "./common.js";
 
 /** What the loop advances (the Session, seen narrowly so the loop is easy to drive). */
 export interface Advanceable {
@@ -59,7 +59,8 @@ export interface StopRequest {
 
 /**
  * Runs `session` until `untilNs` of simulated time, its own stop (exit(), the process ending)
- * or `stop`, whichever comes first.
+ * or `stop`, whichever comes first. While `output` is backlogged (a slow reader on a pipe)
+ * the simulation waits for it, so memory holds at most a slice of output past the mark.
  */
 export async function advance(
   session: Advanceable,
@@ -68,10 +69,16 @@ export async function advance(
   stop: StopRequest,
   progress: ProgressLine,
   now: () => number = () => performance.now(),
+  output: OutputStream = { write: () => {} },
 ): Promise<void> {
   let turn = now();
   while (!session.stopped && !stop.requested && session.simNow < untilNs) {
     session.runUntil(Math.min(untilNs, session.simNow + sliceNs));
+    if (output.backlogged?.() && output.drained !== undefined) {
+      await output.drained();
+      turn = now();
+      continue;
+    }
     if (now() - turn < TURN_MS) continue;
     progress.draw(session.simNow);
     await new Promise<void>((resolve) => setImmediate(resolve));

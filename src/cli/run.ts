@@ -93,11 +93,11 @@ export function runRun(
       envConfig: configFromEnv(io.env),
       noWarnings: !opts.warnings,
     });
-    const loaded = session.load(src, args);
-    const { script } = loaded;
+    const result = session.load(src, args);
+    const { script } = result;
     const diagnostics = opts.warnings
-      ? loaded.diagnostics
-      : loaded.diagnostics.filter((d) => d.severity !== "warning");
+      ? result.diagnostics
+      : result.diagnostics.filter((d) => d.severity !== "warning");
     if (diagnostics.length > 0) io.stderr.write(Session.format(diagnostics, src, colorWanted(io)));
     if (script === null) fail("", 1);
     // As bpftrace: a script without a single probe (empty, only comments or config) is an error.
@@ -110,7 +110,7 @@ export function runRun(
     if (!session.isBeginEndOnly()) {
       const stop = stopOnSignals();
       try {
-        await advance(session, duration, session.sliceNs, stop, progress);
+        await advance(session, duration, session.sliceNs, stop, progress, undefined, io.stdout);
       } finally {
         stop.dispose();
       }

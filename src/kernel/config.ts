@@ -188,7 +188,8 @@ export class ConfigError extends Error {}
 
 /** Resolve a profile name plus `key=value` overrides into a configuration. */
 export function resolveKernelConfig(profile: string, switches: readonly string[] = []): KernelConfig {
-  const base = PROFILES[profile];
+  // Own names only: `constructor` or `toString` are no profiles.
+  const base = Object.hasOwn(PROFILES, profile) ? PROFILES[profile] : undefined;
   if (base === undefined) {
     throw new ConfigError(
       `unknown kernel profile "${profile}" (known: ${Object.keys(PROFILES).join(", ")}; try --kernel help)`,

@@ -74,7 +74,10 @@ export class Field {
     if (this.isSeq) return "a list";
     if (this.isNull) return "nothing";
     const v = this.scalar();
-    return (typeof v === "string" ? `the text "${v}"` : `${v}`) + this.parameterOrigin();
+    // A number past 2^53 as written, not as the double it rounds to.
+    const source = isScalar(this.node) ? this.node.source : undefined;
+    const exact = typeof v === "number" && !Number.isSafeInteger(v) && source !== undefined ? source : `${v}`;
+    return (typeof v === "string" ? `the text "${v}"` : exact) + this.parameterOrigin();
   }
 
   /** " (the value of ${workers}: --set workers=abc)" when the value is one parameter reference. */

@@ -317,7 +317,13 @@ function readStep(field: Field): StepSpec {
       return { kind, time: readTime(main), at };
     case "loop": {
       const body = keys.get("body") ?? field.fail('a loop needs a "body"');
-      return { kind, count: readLoopCount(main), body: readSteps(body), at };
+      const loop = { kind, count: readLoopCount(main), body: readSteps(body), at };
+      if (!loop.body.some(advancesTime)) {
+        main.fail(
+          "this loop's body takes no simulated time, so the loop would spin with the clock stopped; give a step a time (work: 1us)",
+        );
+      }
+      return loop;
     }
     case "mmap":
       return readMmap(main, at);
@@ -377,6 +383,27 @@ function readCall(main: Field, keys: Map<string, Field>, at: Where): StepSpec {
     body: bodyField ? readSteps(bodyField) : [],
     at,
   };
+}
+
+/**
+ * Whether a step can move the simulated clock: calls, system calls and thread or process
+ * changes always cost something; work and sleep only when their time can be above zero.
+ */
+function advancesTime(step: StepSpec): boolean {
+  switch (step.kind) {
+    case "work":
+    case "sleep":
+      return maxTime(step.time) > 0;
+    case "loop":
+      return step.count !== 0 && step.body.some(advancesTime);
+    default:
+      return true;
+  }
+}
+
+function maxTime(time: TimeSpec): number {
+  if (time.kind === "fixed") return time.ns;
+  return time.kind === "uniform" ? time.hi : time.median;
 }
 
 function readLoopCount(field: Field): number | "forever" {
@@ -454,7 +481,12 @@ function readConstScalar(field: Field): ConstValueSpec {
     field.fail("expected a value (integer, string or {seq|pick|uniform|ret_of|mem: ...}), found a list");
   const v = field.scalar();
   if (typeof v === "number") {
-    if (!Number.isSafeInteger(v)) field.fail(`expected an integer, found ${v}`);
+    if (Number.isInteger(v) && !Number.isSafeInteger(v)) {
+      field.fail(
+        `${field.describe()} is out of range: a workload value is exact only within ±${Number.MAX_SAFE_INTEGER} (2^53 - 1)`,
+      );
+    }
+    if (!Number.isSafeInteger(v)) field.fail(`expected an integer, found ${field.describe()}`);
     return { kind: "int", value: v };
   }
   if (typeof v === "string") return { kind: "str", value: v };

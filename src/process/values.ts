@@ -65,8 +65,13 @@ export function evalValue(state: ThreadState, id: number): number {
   switch (v.kind) {
     case Val.CONST:
       return v.a;
-    case Val.SEQ:
-      return v.a + v.b * state.counters[v.slot]!++;
+    case Val.SEQ: {
+      const next = v.a + v.b * state.counters[v.slot]!++;
+      if (Number.isSafeInteger(next)) return next;
+      // Past 2^53 a double is no longer exact: the sequence starts again rather than round.
+      state.counters[v.slot] = 1;
+      return v.a;
+    }
     case Val.PICK: {
       const items = v.items!;
       const n = state.counters[v.slot]!++;

@@ -86,7 +86,11 @@ function workerScript(): string | null {
 }
 
 /** Explore `job` with `jobs` workers (0: one per core); one job runs in this thread. */
-export async function exploreInParallel(job: ExploreJob, jobs: number): Promise<ExploreResult> {
+export async function exploreInParallel(
+  job: ExploreJob,
+  jobs: number,
+  stop?: AbortSignal,
+): Promise<ExploreResult> {
   const n = Math.min(jobs === 0 ? availableParallelism() : jobs, job.seeds);
   const script = workerScript();
   if (n <= 1 || script === null) {
@@ -96,7 +100,7 @@ export async function exploreInParallel(job: ExploreJob, jobs: number): Promise<
   const chunks: { from: number; count: number }[] = [];
   for (let s = 0; s < job.seeds; s += chunk)
     chunks.push({ from: job.firstSeed + s, count: Math.min(chunk, job.seeds - s) });
-  const done = await runChunks(script, job, chunks, n);
+  const done = await runChunks(script, job, chunks, n, stop);
   return summarize(orderedRecords(done), true);
 }
 
@@ -117,6 +121,7 @@ function runChunks(
   job: ExploreJob,
   chunks: readonly { from: number; count: number }[],
   n: number,
+  stop?: AbortSignal,
 ): Promise<(WireRecord[] | undefined)[]> {
   const done: (WireRecord[] | undefined)[] = new Array(chunks.length).fill(undefined);
   let next = 0;
@@ -134,6 +139,8 @@ function runChunks(
       for (const w of workers) void w.terminate();
       resolve(done.slice(0, Math.min(firstViolation + 1, chunks.length)));
     };
+    // A stop (Ctrl-C) ends it with the chunks done so far: the runs before the first gap count.
+    stop?.addEventListener("abort", finish);
     const feed = (w: Worker) => {
       if (next < chunks.length && next < firstViolation) {
         const id = next++;

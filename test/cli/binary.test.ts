@@ -72,6 +72,25 @@ describe("a signal ends a run as it ends bpftrace: end blocks, maps, exit 0", ()
   }
 });
 
+describe("a signal ends a race exploration with a partial summary", () => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    it(signal, async () => {
+      const { child, exited } = start(["race", "r7-dying-vs-register", "--seeds", "100000"]);
+      await output(child.stdout, /exploring seeds 1-100000/);
+      await new Promise((r) => setTimeout(r, 6000));
+      child.kill(signal);
+      const r = await exited;
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(0);
+      // How many runs a loaded machine explores in 6 s varies; that they are counted does not.
+      const runs = /interrupted: (\d+) of 200000 runs explored\n/.exec(r.stdout);
+      expect(runs).not.toBeNull();
+      expect(r.stdout).toContain(`no violation in ${runs?.[1]} run`);
+      expect(noStackTrace(r.stderr)).toBe(true);
+    }, 60_000);
+  }
+});
+
 describe("a closed pipe is quiet", () => {
   const commands: [string, string[]][] = [
     ["run", ["run", "programs/trace-requests.bt", "--duration", "600s"]],

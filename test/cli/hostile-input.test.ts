@@ -3,7 +3,8 @@
  * errors and names special to JavaScript objects end in one clear message, quickly.
  */
 import { spawn } from "node:child_process";
-import { openSync } from "node:fs";
+import { mkdtempSync, openSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { noStackTrace, probelab } from "./harness.js";
@@ -65,5 +66,56 @@ describe("the deepest scripts the limits allow compile and run", () => {
     const macros = await probelab(["run", "-e", `${defs.join("\n")}\nbegin { printf("%d\\n", m399(1)); }`]);
     expect(macros.stdout).toBe("401\n\n\n");
     expect(noStackTrace(parens.all + macros.all)).toBe(true);
+  });
+});
+
+/** A one-thread workload file calling work_fn `calls` times with `arg` as arg0. */
+function workloadFile(top: string, calls: number, arg: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "probelab-hostile-")), "w.yaml");
+  const threads = `    - body:\n        - loop: ${calls}\n          body:\n            - { call: work_fn, args: [${arg}], time: 1us }\n`;
+  const binaries = "binaries:\n  /usr/bin/app:\n    functions: [main, work_fn]\n";
+  writeFileSync(file, `${top}${binaries}process:\n  exe: /usr/bin/app\n  threads:\n${threads}`);
+  return file;
+}
+
+describe("names special to JavaScript objects are plain names", () => {
+  it("--kernel constructor / toString is an unknown profile, in run and in bench", async () => {
+    for (const args of [
+      ["run", "--kernel", "constructor", "-e", "begin { }"],
+      ["run", "--kernel", "__proto__", "-e", "begin { }"],
+      ["bench", "scaling", "--kernel", "toString", "--cpus", "1"],
+    ]) {
+      const r = await probelab(args);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(
+        /^ERROR: unknown kernel profile "(constructor|__proto__|toString)" \(known: baseline,/,
+      );
+    }
+  });
+
+  it("--set __proto__=5 sets a parameter of that name, or is an unknown one", async () => {
+    const file = workloadFile("params: { __proto__: 1 }\n", 3, `"\${__proto__}"`);
+    const script = "uprobe:/usr/bin/app:work_fn { @[arg0] = count(); }";
+    const set = await probelab(["run", "-q", "-w", file, "--set", "__proto__=5", "-e", script]);
+    expect(set.stdout).toBe("\n\n@[5]: 3\n");
+    const unknown = await probelab(["run", "-q", "--set", "__proto__=5", "-e", script]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('--set __proto__: unknown parameter "__proto__"');
+  });
+});
+
+describe("workload values past 2^53 are never silently rounded", () => {
+  it("a seq that would pass 2^53 starts again at its first value", async () => {
+    const file = workloadFile("", 4, "{ seq: 4503599627370495, step: 4503599627370496 }");
+    const r = await probelab([
+      "run",
+      "-q",
+      "-w",
+      file,
+      "-e",
+      "uprobe:/usr/bin/app:work_fn { @[arg0] = count(); }",
+    ]);
+    expect(r.stdout).toBe("\n\n@[4503599627370495]: 2\n@[9007199254740991]: 2\n");
   });
 });

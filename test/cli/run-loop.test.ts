@@ -64,4 +64,30 @@ describe("advance", () => {
     await done;
     expect(f.session.slices).toBe(1);
   });
+
+  it("waits while the output is backlogged, one slice at a time", async () => {
+    const f = fakeRun(1);
+    let queued = 0;
+    const waits: number[] = [];
+    const output = {
+      write: () => {},
+      backlogged: () => queued > 0,
+      drained: async () => {
+        waits.push(f.session.slices);
+        queued = 0;
+      },
+    };
+    const progress = new ProgressLine(f.io, false, 1e8, f.now);
+    const run = {
+      ...f.session,
+      runUntil: (until: number) => {
+        f.session.runUntil(until);
+        run.simNow = until;
+        queued++;
+      },
+    };
+    await advance(run, 5e7, 1e7, { requested: false }, progress, f.now, output);
+    // Every slice filled the pipe, so the loop waited after each of the five.
+    expect(waits).toEqual([1, 2, 3, 4, 5]);
+  });
 });

@@ -260,6 +260,26 @@ const cases: { name: string; text: string; set?: Record<string, string>; expecte
     text: ``,
     expected: "w.yaml:1:1: the file is empty; a workload needs binaries and a process",
   },
+  {
+    name: "a forever loop of zero-time work",
+    text: base(`    - body:\n        - loop: forever\n          body:\n            - work: 0ns\n`),
+    expected:
+      "w.yaml:13:17: process.threads[0].body[0].loop: this loop's body takes no simulated time, so the loop would spin with the clock stopped; give a step a time (work: 1us)",
+  },
+  {
+    name: "a forever loop of zero sleeps, zero uniform work or an empty inner loop",
+    text: base(
+      `    - body:\n        - loop: 3\n          body:\n            - sleep: 1us\n        - loop: forever\n          body:\n            - sleep: 0ns\n            - work: { uniform: [0ns, 0ns] }\n            - loop: 0\n              body:\n                - work: 1us\n`,
+    ),
+    expected:
+      "w.yaml:16:17: process.threads[0].body[1].loop: this loop's body takes no simulated time, so the loop would spin with the clock stopped; give a step a time (work: 1us)",
+  },
+  {
+    name: "a 64-bit extreme as an argument is named as written",
+    text: base(`    - body:\n        - { call: main, args: [1, -9223372036854775808] }\n`),
+    expected:
+      "w.yaml:13:35: process.threads[0].body[0].args[1]: -9223372036854775808 is out of range: a workload value is exact only within ±9007199254740991 (2^53 - 1)",
+  },
 ];
 
 function errorOf(text: string, set?: Record<string, string>): WorkloadError {
