@@ -3,13 +3,14 @@
  * (kernel-model.md 2.8 - 2.11). Every interleaving point kernel-model 6.1 names is a yield
  * here, so the races of section 4 are reachable; everything else is charged as private work.
  */
-import type { Sub } from "../../sim/machine.js";
+import { PENDING, type Pending, type Sub } from "../../sim/machine.js";
 import { Seqcount } from "../../sim/sync/seqcount.js";
 import type { TaskStruct } from "../task.js";
 import {
   MMF_HAS_UPROBES,
   MMF_RECALC_UPROBES,
   type MmStruct,
+  type UprobeInode,
   vaddr_to_offset,
   valid_vma,
   vma_lookup_quiet,
@@ -27,6 +28,8 @@ import {
   ConsumerState,
   type Cookie,
   type ReturnInstance,
+  SpecPhase,
+  type SpeculativeLookup,
   UPROBE_HANDLER_IGNORE,
   UPROBE_HANDLER_REMOVE,
   type Uprobe,
@@ -140,7 +143,8 @@ function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: numbe
   const frame = t.swbp;
   frame.is_swbp = 0;
   if (u.config.vma_lookup === "speculative") {
-    const uprobe = yield* find_active_uprobe_speculative(u, mm, bp_vaddr);
+    let uprobe: Uprobe | null | Pending;
+    while ((uprobe = find_active_uprobe_speculative(u, t, bp_vaddr)) === PENDING) yield 0;
     if (uprobe !== null) {
       u.stats.speculativeHits++;
       return uprobe;
@@ -153,7 +157,7 @@ function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: numbe
   if (vma !== null) {
     if (vma.vm_file !== null) {
       const offset = vaddr_to_offset(vma, bp_vaddr);
-      uprobe = yield* find_uprobe(u, vma.vm_file.f_inode, offset);
+      uprobe = yield* find_uprobe(u, t, vma.vm_file.f_inode, offset);
     }
     if (uprobe === null && !u.faults.swbpTrapCheckUnlocked)
       frame.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
@@ -184,49 +188,82 @@ function m_label(u: UprobesState, label: string): void {
 }
 
 /** The tree lookup of the configured design (locked ones also take a reference). */
-function* find_uprobe(u: UprobesState, inode: MmInode, offset: number): Sub<Uprobe | null> {
+function* find_uprobe(
+  u: UprobesState,
+  t: TaskStruct,
+  inode: UprobeInode,
+  offset: number,
+): Sub<Uprobe | null> {
   if (u.config.tree !== "lockless") return yield* find_uprobe_locked(u, inode, offset);
-  const uprobe = yield* find_uprobe_rcu(u, inode, offset);
+  let uprobe: Uprobe | null | Pending;
+  while ((uprobe = find_uprobe_rcu(u, inode, offset, t.swbp.walk)) === PENDING) yield 0;
   if (uprobe !== null && u.config.lifetime === "refcount" && !try_get_uprobe(u, uprobe)) return null;
   return uprobe;
 }
 
-type MmInode = Parameters<typeof find_uprobe_rcu>[1];
-
 /**
  * find_active_uprobe_speculative (6.14): resolve VMA -> file -> inode -> uprobe without
  * mmap_lock, validated by mm_lock_seq. Only positive answers count; every miss falls back.
+ *
+ * A resumable plain function (sim/machine.ts, PENDING): its interleaving points are after
+ * mmap_lock_speculate_try_begin, after the VMA lookup, inside the tree walk and after
+ * mmap_lock_speculate_retry; the task's own frame keeps its place between calls.
  */
-function* find_active_uprobe_speculative(
+function find_active_uprobe_speculative(
   u: UprobesState,
-  mm: MmStruct,
+  t: TaskStruct,
   bp_vaddr: number,
-): Sub<Uprobe | null> {
+): Uprobe | null | Pending {
   const m = u.m;
-  u.rcu.readLock();
-  let result: Uprobe | null = null;
-  const seq = mm.mmap_lock_speculate_try_begin();
-  m.label = "mmap_lock_speculate_try_begin";
-  if (m.mustYield()) yield 0;
-  if (seq >= 0) {
-    const vma = mm.vma_lookup(bp_vaddr);
-    m.label = "speculative: vma_lookup";
-    if (m.mustYield()) yield 0;
-    const file = vma === null ? null : vma.vm_file;
-    if (vma !== null && file !== null) {
-      const offset = vaddr_to_offset(vma, bp_vaddr);
-      const uprobe = yield* find_uprobe_rcu(u, file.f_inode, offset);
-      if (uprobe !== null && (u.faults.specSkipRetry || !mm.mmap_lock_speculate_retry(seq))) {
-        result = uprobe;
-        checkSpeculation(u, mm, bp_vaddr, uprobe);
-      }
-      m.label = "mmap_lock_speculate_retry";
-      if (m.mustYield()) yield 0;
-    }
+  const mm = t.mm;
+  const s = t.swbp.spec;
+  if (s.phase === SpecPhase.Begin) {
+    u.rcu.readLock();
+    s.result = null;
+    s.seq = mm.mmap_lock_speculate_try_begin();
+    m.label = "mmap_lock_speculate_try_begin";
+    s.phase = s.seq >= 0 ? SpecPhase.VmaLookup : SpecPhase.End;
+    if (m.mustYield()) return PENDING;
   }
+  if (s.phase === SpecPhase.VmaLookup) {
+    s.vma = mm.vma_lookup(bp_vaddr);
+    m.label = "speculative: vma_lookup";
+    s.phase = SpecPhase.Resolve;
+    if (m.mustYield()) return PENDING;
+  }
+  if (s.phase === SpecPhase.Resolve) speculative_resolve(s, bp_vaddr);
+  if (s.phase === SpecPhase.TreeWalk) {
+    const uprobe = find_uprobe_rcu(u, s.inode!, s.offset, t.swbp.walk);
+    if (uprobe === PENDING) return PENDING;
+    if (uprobe !== null && (u.faults.specSkipRetry || !mm.mmap_lock_speculate_retry(s.seq))) {
+      s.result = uprobe;
+      checkSpeculation(u, mm, bp_vaddr, uprobe);
+    }
+    m.label = "mmap_lock_speculate_retry";
+    s.phase = SpecPhase.End;
+    if (m.mustYield()) return PENDING;
+  }
+  const result = s.result;
+  s.phase = SpecPhase.Begin;
+  s.result = null;
+  s.inode = null;
   u.rcu.readUnlock();
   if (result !== null && u.config.lifetime === "refcount" && !try_get_uprobe(u, result)) return null;
   return result;
+}
+
+/** The VMA -> file -> inode step: a walk of the file's uprobes, or nothing to walk. */
+function speculative_resolve(s: SpeculativeLookup, bp_vaddr: number): void {
+  const vma = s.vma;
+  const file = vma === null ? null : vma.vm_file;
+  s.vma = null;
+  if (vma === null || file === null) {
+    s.phase = SpecPhase.End;
+    return;
+  }
+  s.inode = file.f_inode;
+  s.offset = vaddr_to_offset(vma, bp_vaddr);
+  s.phase = SpecPhase.TreeWalk;
 }
 
 /** R1: a speculative answer must be what the locked path would compute now. */

@@ -7,14 +7,14 @@
  * but never returns a wrong one; the uprobes_seqcount retry turns such a miss into a retry.
  */
 import { CacheLine } from "../../sim/cacheline.js";
-import type { Sub } from "../../sim/machine.js";
+import { PENDING, type Pending, type Sub } from "../../sim/machine.js";
 import { ObjState } from "../../sim/slab.js";
 import { Refcount } from "../../sim/sync/refcount.js";
 import { RwSemaphore } from "../../sim/sync/rwsem.js";
 import { Seqcount } from "../../sim/sync/seqcount.js";
 import type { UprobeInode } from "./mm-api.js";
 import { type UprobesState, uprobeKey } from "./state.js";
-import { Uprobe } from "./types.js";
+import { type TreeWalk, Uprobe, WalkPhase } from "./types.js";
 
 function treeDepth(u: UprobesState): number {
   return 1 + Math.ceil(Math.log2(u.tree.size + 1));
@@ -23,38 +23,68 @@ function treeDepth(u: UprobesState): number {
 /**
  * find_uprobe_rcu: lockless lookup inside the caller's read section; no reference taken.
  * A hit is always genuine; a miss is re-checked against uprobes_seqcount.
+ *
+ * A resumable plain function (sim/machine.ts, PENDING): its interleaving points are the
+ * spin on an odd seqcount and the walk itself, where an insert or erase may overlap it; `w`
+ * (the task's own) keeps its place between calls. `inode` and `offset` are read at the start.
  */
-export function* find_uprobe_rcu(u: UprobesState, inode: UprobeInode, offset: number): Sub<Uprobe | null> {
+export function find_uprobe_rcu(
+  u: UprobesState,
+  inode: UprobeInode,
+  offset: number,
+  w: TreeWalk,
+): Uprobe | null | Pending {
   const m = u.m;
-  const key = uprobeKey(inode.i_ino, offset);
-  const atStart = u.tree.get(key);
+  if (w.phase === WalkPhase.Start) {
+    w.key = uprobeKey(inode.i_ino, offset);
+    w.atStart = u.tree.get(w.key);
+    w.phase = WalkPhase.Pass;
+  }
   while (true) {
-    const seq = u.uprobes_seqcount.read();
-    if ((seq & 1) === 1) {
-      // read_seqcount_begin waits for the writer to finish its section
-      m.label = "find_uprobe_rcu: seqcount odd, spin";
-      yield m.cost(m.profile.cacheHit * 10);
-      continue;
+    if (w.phase === WalkPhase.Pass) {
+      const seq = u.uprobes_seqcount.read();
+      if ((seq & 1) === 1) {
+        // read_seqcount_begin waits for the writer to finish its section
+        m.label = "find_uprobe_rcu: seqcount odd, spin";
+        m.cost(m.profile.cacheHit * 10);
+        return PENDING;
+      }
+      w.seq = seq;
+      u.treeLine.read(m);
+      m.cost(m.profile.treeNode * treeDepth(u));
+      m.label = "find_uprobe_rcu: walk";
+      w.phase = WalkPhase.Read;
+      if (m.mustYield()) return PENDING;
     }
-    u.treeLine.read(m);
-    m.cost(m.profile.treeNode * treeDepth(u));
-    m.label = "find_uprobe_rcu: walk";
-    if (m.mustYield()) yield 0;
-    const found = u.tree.get(key) ?? null;
-    // A walk that overlapped a rotation may have been steered away from the node.
-    const overlapped = u.uprobes_seqcount.sequence !== seq;
-    const missed = overlapped && found !== null && m.rng.below(2) === 0;
-    if (found !== null && !missed) {
-      checkLive(u, found, "find_uprobe_rcu");
+    const found = walkResult(u, w);
+    if (found !== undefined) {
+      w.phase = WalkPhase.Start;
+      w.atStart = undefined;
       return found;
     }
-    if (u.faults.treeSkipSeqRetry || !u.uprobes_seqcount.retry(seq)) {
-      if (atStart !== undefined && u.tree.get(key) === atStart) {
-        m.fail(`R5: lockless lookup missed ${atStart.describe()}, present for the whole lookup`);
-      }
-      return null;
-    }
+    w.phase = WalkPhase.Pass; // the seqcount moved: walk again
   }
+}
+
+/** The end of a pass: the node it reached, a checked miss (null), or undefined to walk again. */
+function walkResult(u: UprobesState, w: TreeWalk): Uprobe | null | undefined {
+  const m = u.m;
+  const found = u.tree.get(w.key) ?? null;
+  // A walk that overlapped a rotation may have been steered away from the node.
+  const overlapped = u.uprobes_seqcount.sequence !== w.seq;
+  const missed = overlapped && found !== null && m.rng.below(2) === 0;
+  if (found !== null && !missed) {
+    checkLive(u, found, "find_uprobe_rcu");
+    return found;
+  }
+  if (u.faults.treeSkipSeqRetry || !u.uprobes_seqcount.retry(w.seq)) {
+    const atStart = w.atStart;
+    if (atStart !== undefined && u.tree.get(w.key) === atStart) {
+      m.fail(`R5: lockless lookup missed ${atStart.describe()}, present for the whole lookup`);
+    }
+    return null;
+  }
+  return undefined;
 }
 
 /** find_uprobe under uprobes_treelock (pre-6.12 hot path): takes a reference. */

@@ -10,7 +10,7 @@ import type { Refcount } from "../../sim/sync/refcount.js";
 import type { RwSemaphore } from "../../sim/sync/rwsem.js";
 import type { Seqcount } from "../../sim/sync/seqcount.js";
 import type { InsnKind } from "../fs/inode.js";
-import type { MmStruct, UprobeInode } from "./mm-api.js";
+import type { MmStruct, UprobeInode, VmAreaStruct } from "./mm-api.js";
 
 export const UPROBE_HANDLER_REMOVE = 1;
 export const UPROBE_HANDLER_IGNORE = 2;
@@ -161,6 +161,48 @@ export class SwbpFrame {
   readonly cookie: Cookie = { value: 0 };
   /** What a plain (non-session) ret_handler gets, where the kernel passes NULL. */
   readonly noCookie: Cookie = { value: 0 };
+  /** find_active_uprobe_speculative's locals while it is stopped at an interleaving point. */
+  readonly spec = new SpeculativeLookup();
+  /** find_uprobe_rcu's locals while it is stopped at an interleaving point. */
+  readonly walk = new TreeWalk();
+}
+
+/** Where find_active_uprobe_speculative stands between calls (see PENDING in sim/machine). */
+export enum SpecPhase {
+  Begin = 0,
+  VmaLookup = 1,
+  /** The VMA lookup's interleaving point is behind: read its file. */
+  Resolve = 2,
+  TreeWalk = 3,
+  End = 4,
+}
+
+export class SpeculativeLookup {
+  phase = SpecPhase.Begin;
+  /** mm_lock_seq at mmap_lock_speculate_try_begin (-1: a writer was inside). */
+  seq = 0;
+  vma: VmAreaStruct | null = null;
+  /** The probed file's inode and the breakpoint's offset in it, read once from the VMA. */
+  inode: UprobeInode | null = null;
+  offset = 0;
+  result: Uprobe | null = null;
+}
+
+/** Where find_uprobe_rcu stands between calls (see PENDING in sim/machine). */
+export enum WalkPhase {
+  Start = 0,
+  /** Read uprobes_seqcount and walk (a pass; a retry starts another). */
+  Pass = 1,
+  /** The walk's interleaving point is behind: read what the walk reached. */
+  Read = 2,
+}
+
+export class TreeWalk {
+  phase = WalkPhase.Start;
+  key = 0;
+  /** The node at the key when the lookup began (for the R5 check). */
+  atStart: Uprobe | undefined = undefined;
+  seq = 0;
 }
 
 export enum UtaskState {
