@@ -25,9 +25,10 @@ import {
   vma_has_uprobes,
 } from "./tree.js";
 import {
+  ChainPhase,
   ConsumerState,
+  type ConsumerWalk,
   type Cookie,
-  type ReturnInstance,
   SpecPhase,
   type SpeculativeLookup,
   UPROBE_HANDLER_IGNORE,
@@ -82,7 +83,13 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
     result = SwbpResult.Restart; // a re-registration at this address has not finished analysis
   } else {
     if (t.utask === null) t.utask = new UprobeTask(t.task, new Seqcount(m, `ri_seqcount(${t.tid})`));
-    yield* handler_chain(u, t, uprobe, hit, hitStart);
+    const chain = t.swbp.chain;
+    while (handler_chain(u, t, uprobe, hit, hitStart) === PENDING) {
+      const sub = chain.sub;
+      chain.sub = null;
+      if (sub === null) yield 0;
+      else yield* sub;
+    }
     if (uprobe.arch.emulate) m.cost(m.profile.emulate);
     else result = yield* single_step(u, uprobe);
   }
@@ -289,54 +296,109 @@ function checkSpeculation(u: UprobesState, mm: MmStruct, bp_vaddr: number, uprob
 /**
  * handler_chain: call every consumer's handler, collect session cookies for the return,
  * and act on a unanimous UPROBE_HANDLER_REMOVE (after re-checking under register_rwsem).
+ *
+ * A resumable plain function (sim/machine.ts, PENDING): its interleaving point is before
+ * each consumer; register_rwsem (the pre-6.12 designs), prepare_uretprobe and the REMOVE
+ * path are generators it hands to its caller in `chain.sub`. The task's own frame keeps its
+ * place between calls.
  */
-function* handler_chain(
+function handler_chain(
   u: UprobesState,
   t: TaskStruct,
   uprobe: Uprobe,
   hit: number,
   hitStart: number,
-): Sub<void> {
+): undefined | Pending {
   const m = u.m;
-  const config = u.config;
-  if (config.consumers === "rwsem") yield* uprobe.register_rwsem.downRead();
-  uprobe.line.read(m);
-  checkLive(u, uprobe, "handler_chain"); // the walk reads uprobe->consumers (R4)
-  const registerSeq = uprobe.register_seq.read(); // raw_read_seqcount: may be odd
-  const list = uprobe.consumers; // rcu_dereference: this walk keeps its snapshot
-  const cookie = t.swbp.cookie;
-  let remove = true;
-  let has_consumers = false;
-  let ri: ReturnInstance | null = null;
-  for (let i = 0; i < list.length; i++) {
-    const uc = list[i];
-    m.label = "handler_chain: next consumer";
-    if (m.mustYield()) yield 0;
-    if (uc.state === ConsumerState.Freed) {
-      m.fail(`R9: consumer ${uc.id} called after its unregister and a sync returned (${uprobe.describe()})`);
-    }
-    cookie.value = 0;
-    let rc = 0;
-    if (uc.handler !== null) {
-      if (uc.lastHit === hit) m.fail(`hit delivered twice to consumer ${uc.id}`);
-      uc.lastHit = hit;
-      rc = uc.handler(uc, t.regs, cookie);
-    }
-    remove &&= rc === UPROBE_HANDLER_REMOVE;
-    has_consumers = true;
-    if (uc.ret_handler === null || rc === UPROBE_HANDLER_REMOVE || rc === UPROBE_HANDLER_IGNORE) continue;
-    if (ri === null) ri = alloc_return_instance(u, t.utask!);
-    if (uc.handler !== null) {
-      const rec = ri.consumers[ri.cons_cnt] ?? { id: 0, cookie: { value: 0 } };
-      rec.id = uc.id;
-      rec.cookie.value = cookie.value;
-      ri.consumers[ri.cons_cnt++] = rec;
+  const c = t.swbp.chain;
+  if (c.phase === ChainPhase.Begin) {
+    c.phase = ChainPhase.Snapshot;
+    if (u.config.consumers === "rwsem") {
+      c.sub = uprobe.register_rwsem.downRead();
+      return PENDING;
     }
   }
-  checkDelivery(u, uprobe, list, hitStart);
-  if (ri !== null) yield* prepare_uretprobe(u, t, uprobe, ri);
-  if (config.consumers === "rwsem") uprobe.register_rwsem.upRead();
-  if (remove && has_consumers) yield* handle_remove(u, t.mm, uprobe, registerSeq);
+  if (c.phase === ChainPhase.Snapshot) chain_snapshot(u, uprobe, c);
+  while (c.phase === ChainPhase.Next || c.phase === ChainPhase.Call) {
+    if (c.phase === ChainPhase.Next) {
+      if (c.i === c.list.length) break;
+      m.label = "handler_chain: next consumer";
+      c.phase = ChainPhase.Call;
+      if (m.mustYield()) return PENDING;
+    }
+    call_consumer(u, t, uprobe, c, c.list[c.i], hit);
+    c.i++;
+    c.phase = ChainPhase.Next;
+  }
+  if (c.phase === ChainPhase.Next) {
+    checkDelivery(u, uprobe, c.list, hitStart);
+    c.phase = ChainPhase.Unlock;
+    if (c.ri !== null) {
+      c.sub = prepare_uretprobe(u, t, uprobe, c.ri);
+      return PENDING;
+    }
+  }
+  if (c.phase === ChainPhase.Unlock) {
+    if (u.config.consumers === "rwsem") uprobe.register_rwsem.upRead();
+    c.phase = ChainPhase.Done;
+    if (c.remove && c.has_consumers) {
+      c.sub = handle_remove(u, t.mm, uprobe, c.registerSeq);
+      return PENDING;
+    }
+  }
+  c.phase = ChainPhase.Begin;
+  c.list = NO_CONSUMERS;
+  c.ri = null;
+  return undefined;
+}
+
+const NO_CONSUMERS: readonly UprobeConsumer[] = [];
+
+/** The start of the walk: uprobe->consumers read once; this walk keeps its snapshot. */
+function chain_snapshot(u: UprobesState, uprobe: Uprobe, c: ConsumerWalk): void {
+  uprobe.line.read(u.m);
+  checkLive(u, uprobe, "handler_chain"); // the walk reads uprobe->consumers (R4)
+  c.registerSeq = uprobe.register_seq.read(); // raw_read_seqcount: may be odd
+  c.list = uprobe.consumers; // rcu_dereference
+  c.i = 0;
+  c.remove = true;
+  c.has_consumers = false;
+  c.ri = null;
+  c.phase = ChainPhase.Next;
+}
+
+/** One consumer of the walk: its handler, and its share of the return instance. */
+function call_consumer(
+  u: UprobesState,
+  t: TaskStruct,
+  uprobe: Uprobe,
+  c: ConsumerWalk,
+  uc: UprobeConsumer,
+  hit: number,
+): void {
+  const m = u.m;
+  if (uc.state === ConsumerState.Freed) {
+    m.fail(`R9: consumer ${uc.id} called after its unregister and a sync returned (${uprobe.describe()})`);
+  }
+  const cookie = t.swbp.cookie;
+  cookie.value = 0;
+  let rc = 0;
+  if (uc.handler !== null) {
+    if (uc.lastHit === hit) m.fail(`hit delivered twice to consumer ${uc.id}`);
+    uc.lastHit = hit;
+    rc = uc.handler(uc, t.regs, cookie);
+  }
+  c.remove &&= rc === UPROBE_HANDLER_REMOVE;
+  c.has_consumers = true;
+  if (uc.ret_handler === null || rc === UPROBE_HANDLER_REMOVE || rc === UPROBE_HANDLER_IGNORE) return;
+  if (c.ri === null) c.ri = alloc_return_instance(u, t.utask!);
+  const ri = c.ri;
+  if (uc.handler !== null) {
+    const rec = ri.consumers[ri.cons_cnt] ?? { id: 0, cookie: { value: 0 } };
+    rec.id = uc.id;
+    rec.cookie.value = cookie.value;
+    ri.consumers[ri.cons_cnt++] = rec;
+  }
 }
 
 /**

@@ -16,8 +16,9 @@ import type { UprobeInode } from "./mm-api.js";
 import { type UprobesState, uprobeKey } from "./state.js";
 import { type TreeWalk, Uprobe, WalkPhase } from "./types.js";
 
+/** Levels a walk visits: 1 + ceil(log2(n + 1)), which for an integer n is n's bit length. */
 function treeDepth(u: UprobesState): number {
-  return 1 + Math.ceil(Math.log2(u.tree.size + 1));
+  return 1 + (32 - Math.clz32(u.tree.size));
 }
 
 /**

@@ -4,7 +4,7 @@
  * accounting for invariant checks) is grouped and marked as such.
  */
 import { CacheLine } from "../../sim/cacheline.js";
-import type { Task } from "../../sim/machine.js";
+import type { Sub, Task } from "../../sim/machine.js";
 import { ObjState, type SlabObject } from "../../sim/slab.js";
 import type { Refcount } from "../../sim/sync/refcount.js";
 import type { RwSemaphore } from "../../sim/sync/rwsem.js";
@@ -165,6 +165,38 @@ export class SwbpFrame {
   readonly spec = new SpeculativeLookup();
   /** find_uprobe_rcu's locals while it is stopped at an interleaving point. */
   readonly walk = new TreeWalk();
+  /** handler_chain's locals while it is stopped at an interleaving point. */
+  readonly chain = new ConsumerWalk();
+}
+
+/** Where handler_chain stands between calls (see PENDING in sim/machine). */
+export enum ChainPhase {
+  Begin = 0,
+  /** register_rwsem is held (or not needed): take the snapshot of the consumer list. */
+  Snapshot = 1,
+  /** At the interleaving point before consumer `i` (or past the last one). */
+  Next = 2,
+  /** The interleaving point is behind: call consumer `i`. */
+  Call = 3,
+  /** Consumers called and the return instance prepared: unlock, then the REMOVE decision. */
+  Unlock = 4,
+  Done = 5,
+}
+
+export class ConsumerWalk {
+  phase = ChainPhase.Begin;
+  /** The consumer list this walk called (rcu_dereference'd once). */
+  list: readonly UprobeConsumer[] = [];
+  i = 0;
+  registerSeq = 0;
+  remove = true;
+  has_consumers = false;
+  ri: ReturnInstance | null = null;
+  /**
+   * A generator the caller runs (yield*) before calling again: a lock that may sleep, or a
+   * path too rare to be worth writing as a resumable function.
+   */
+  sub: Sub<void> | null = null;
 }
 
 /** Where find_active_uprobe_speculative stands between calls (see PENDING in sim/machine). */
