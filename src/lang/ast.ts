@@ -380,7 +380,12 @@ export type BuiltinName =
   | "probetype"
   | "ustack"
   | "kstack"
-  | "rand";
+  | "rand"
+  | "usermode"
+  | "numaid"
+  | "cgroup"
+  | "jiffies"
+  | "username";
 
 export interface BuiltinExpr extends ExprBase {
   kind: "builtin";

@@ -11,6 +11,7 @@ import { MmStruct } from "../kernel/mm/mm-struct.js";
 import { do_mmap, do_mprotect, do_mremap, do_munmap } from "../kernel/mm/mmap.js";
 import type { VmAreaStruct } from "../kernel/mm/vma.js";
 import { current, TaskStruct } from "../kernel/task.js";
+import { dup_xol_work, uprobe_copy_process, uprobe_free_utask } from "../kernel/uprobes/index.js";
 import type { Sub, Task } from "../sim/machine.js";
 import { type AddressSpaceOps, runProgram } from "./executor.js";
 import { lookupAddress } from "./layout.js";
@@ -18,7 +19,7 @@ import type { Workload } from "./load.js";
 import type { Program } from "./program.js";
 import { createThreadState, forkThreadState, type ThreadState } from "./values.js";
 
-const FIRST_PID = 4100;
+export const FIRST_PID = 4100;
 
 export class SimProcess implements AddressSpaceOps {
   readonly pid: number;
@@ -92,6 +93,8 @@ export class SimProcess implements AddressSpaceOps {
     cpu: number,
     tgid: number,
     tid: number,
+    /** The forking task, for a child of fork(2) (its uprobe state is copied). */
+    parent: TaskStruct | null = null,
   ): TaskStruct {
     const k = this.k;
     let ts: TaskStruct | null = null;
@@ -104,7 +107,13 @@ export class SimProcess implements AddressSpaceOps {
         this.threads.push(ts);
         this.states.set(ts, state);
         this.running++;
-        return runProgram(env, ts, program, state);
+        if (parent !== null) uprobe_copy_process(k.u, parent, ts);
+        if (ts.utask === null || ts.utask.dup_xol_addr === 0) return runProgram(env, ts, program, state);
+        const child = ts;
+        return (function* () {
+          yield* dup_xol_work(env.u, child); // the task work uprobe_copy_process queued
+          yield* runProgram(env, child, program, state);
+        })();
       },
       cpu >= 0 ? cpu : undefined,
     );
@@ -185,11 +194,12 @@ export class SimProcess implements AddressSpaceOps {
       return;
     }
     const childMm = yield* dup_mmap(t.mm);
-    this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid);
+    this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid, t);
   }
 
   *threadExit(t: TaskStruct): Sub<void> {
     this.running--;
+    yield* uprobe_free_utask(this.k.u, t); // mm_release
     if (t.mm !== this.mm) yield* mmput(t.mm);
   }
 
