@@ -28,8 +28,10 @@ import {
   ConsumerState,
   type ConsumerWalk,
   type Cookie,
+  LookupPhase,
   SpecPhase,
   type SpeculativeLookup,
+  type SwbpFrame,
   UPROBE_HANDLER_IGNORE,
   UPROBE_HANDLER_REMOVE,
   type Uprobe,
@@ -75,7 +77,12 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
   if (config.consumers === "tasks-trace") u.tasks_trace.readLock();
   else if (config.consumers === "srcu") srcuIdx = u.uprobes_srcu.readLock();
 
-  const uprobe = yield* find_active_uprobe_rcu(u, t, bp_vaddr);
+  const frame = t.swbp;
+  let uprobe: Uprobe | null | Pending;
+  while ((uprobe = find_active_uprobe_rcu(u, t, bp_vaddr)) === PENDING) {
+    if (frame.sub === null) yield 0;
+    else yield* takeSub(frame);
+  }
   let result = SwbpResult.Done;
   if (uprobe === null) {
     result = t.swbp.is_swbp > 0 ? sigtrap(u, t, bp_vaddr, "R6") : SwbpResult.Restart;
@@ -83,12 +90,9 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
     result = SwbpResult.Restart; // a re-registration at this address has not finished analysis
   } else {
     get_utask(u, t);
-    const chain = t.swbp.chain;
     while (handler_chain(u, t, uprobe, hit, hitStart) === PENDING) {
-      const sub = chain.sub;
-      chain.sub = null;
-      if (sub === null) yield 0;
-      else yield* sub;
+      if (frame.sub === null) yield 0;
+      else yield* takeSub(frame);
     }
     if (uprobe.arch.emulate)
       m.cost(m.profile.emulate); // arch_uprobe_skip_sstep
@@ -103,6 +107,13 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
   if (m.mustYield()) yield 0;
   if (t.utask !== null && t.utask.state === UtaskState.Sstep) yield* uprobe_singlestep(u, t);
   return result;
+}
+
+/** The generator a resumable function handed over (SwbpFrame.sub), taken out of the frame. */
+function takeSub(frame: SwbpFrame): Sub<void> {
+  const sub = frame.sub!;
+  frame.sub = null;
+  return sub;
 }
 
 /**
@@ -176,20 +187,45 @@ function sigtrap(u: UprobesState, t: TaskStruct, bp_vaddr: number, race: "R6" | 
   return SwbpResult.Sigtrap;
 }
 
-/** find_active_uprobe_rcu: speculation first, then the lookup under mmap_read_lock. */
-function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: number): Sub<Uprobe | null> {
-  const mm = t.mm;
+/**
+ * find_active_uprobe_rcu: speculation first, then the lookup under mmap_read_lock.
+ *
+ * A resumable plain function (sim/machine.ts, PENDING): the speculative lookup's
+ * interleaving points pass through it, and the locked fallback is a generator it hands to
+ * handle_swbp in `frame.sub`, which leaves its answer in `frame.found`.
+ */
+function find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: number): Uprobe | null | Pending {
   const frame = t.swbp;
-  frame.is_swbp = 0;
-  if (u.config.vma_lookup === "speculative") {
-    let uprobe: Uprobe | null | Pending;
-    while ((uprobe = find_active_uprobe_speculative(u, t, bp_vaddr)) === PENDING) yield 0;
+  if (frame.lookup === LookupPhase.Begin) {
+    frame.is_swbp = 0;
+    frame.lookup = u.config.vma_lookup === "speculative" ? LookupPhase.Speculative : LookupPhase.Fallback;
+  }
+  if (frame.lookup === LookupPhase.Speculative) {
+    const uprobe = find_active_uprobe_speculative(u, t, bp_vaddr);
+    if (uprobe === PENDING) return PENDING;
     if (uprobe !== null) {
       u.stats.speculativeHits++;
+      frame.lookup = LookupPhase.Begin;
       return uprobe;
     }
     u.stats.speculativeFallbacks++;
+    frame.lookup = LookupPhase.Fallback;
   }
+  if (frame.lookup === LookupPhase.Fallback) {
+    frame.lookup = LookupPhase.Locked;
+    frame.sub = find_active_uprobe_locked(u, t, bp_vaddr);
+    return PENDING;
+  }
+  const uprobe = frame.found;
+  frame.found = null;
+  frame.lookup = LookupPhase.Begin;
+  return uprobe;
+}
+
+/** The lookup under mmap_read_lock (find_active_uprobe_rcu's fallback); the answer goes to frame.found. */
+function* find_active_uprobe_locked(u: UprobesState, t: TaskStruct, bp_vaddr: number): Sub<void> {
+  const mm = t.mm;
+  const frame = t.swbp;
   yield* mm.mmap_read_lock();
   let uprobe: Uprobe | null = null;
   const vma = mm.vma_lookup(bp_vaddr);
@@ -219,7 +255,7 @@ function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: numbe
     frame.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
     mm.mmap_read_unlock();
   }
-  return uprobe;
+  frame.found = uprobe;
 }
 
 function m_label(u: UprobesState, label: string): void {
@@ -331,7 +367,7 @@ function checkSpeculation(u: UprobesState, mm: MmStruct, bp_vaddr: number, uprob
  *
  * A resumable plain function (sim/machine.ts, PENDING): its interleaving point is before
  * each consumer; register_rwsem (the pre-6.12 designs), prepare_uretprobe and the REMOVE
- * path are generators it hands to its caller in `chain.sub`. The task's own frame keeps its
+ * path are generators it hands to handle_swbp in `frame.sub`. The task's own frame keeps its
  * place between calls.
  */
 function handler_chain(
@@ -346,7 +382,7 @@ function handler_chain(
   if (c.phase === ChainPhase.Begin) {
     c.phase = ChainPhase.Snapshot;
     if (u.config.consumers === "rwsem") {
-      c.sub = uprobe.register_rwsem.downRead();
+      t.swbp.sub = uprobe.register_rwsem.downRead();
       return PENDING;
     }
   }
@@ -366,7 +402,7 @@ function handler_chain(
     checkDelivery(u, uprobe, c.list, hitStart);
     c.phase = ChainPhase.Unlock;
     if (c.ri !== null) {
-      c.sub = prepare_uretprobe(u, t, uprobe, c.ri);
+      t.swbp.sub = prepare_uretprobe(u, t, uprobe, c.ri);
       return PENDING;
     }
   }
@@ -374,7 +410,7 @@ function handler_chain(
     if (u.config.consumers === "rwsem") uprobe.register_rwsem.upRead();
     c.phase = ChainPhase.Done;
     if (c.remove && c.has_consumers) {
-      c.sub = handle_remove(u, t.mm, uprobe, c.registerSeq);
+      t.swbp.sub = handle_remove(u, t.mm, uprobe, c.registerSeq);
       return PENDING;
     }
   }

@@ -169,6 +169,24 @@ export class SwbpFrame {
   readonly walk = new TreeWalk();
   /** handler_chain's locals while it is stopped at an interleaving point. */
   readonly chain = new ConsumerWalk();
+  /** Where find_active_uprobe_rcu stands, and what its locked fallback found. */
+  lookup = LookupPhase.Begin;
+  found: Uprobe | null = null;
+  /**
+   * A generator a resumable function hands to handle_swbp, which runs it (yield*) before
+   * calling again: a lock that may sleep, or a path too rare to be worth writing resumable.
+   */
+  sub: Sub<void> | null = null;
+}
+
+/** Where find_active_uprobe_rcu stands between calls (see PENDING in sim/machine). */
+export enum LookupPhase {
+  Begin = 0,
+  Speculative = 1,
+  /** Speculation was off or missed: hand over the lookup under mmap_read_lock. */
+  Fallback = 2,
+  /** The locked lookup has run: its answer is in `found`. */
+  Locked = 3,
 }
 
 /** Where handler_chain stands between calls (see PENDING in sim/machine). */
@@ -194,11 +212,6 @@ export class ConsumerWalk {
   remove = true;
   has_consumers = false;
   ri: ReturnInstance | null = null;
-  /**
-   * A generator the caller runs (yield*) before calling again: a lock that may sleep, or a
-   * path too rare to be worth writing as a resumable function.
-   */
-  sub: Sub<void> | null = null;
 }
 
 /** Where find_active_uprobe_speculative stands between calls (see PENDING in sim/machine). */

@@ -6,6 +6,7 @@
  * default policy on one CPU nothing can come between them and the hit runs in one step.
  */
 import { describe, expect, it } from "vitest";
+import type { KernelConfig } from "../../../src/kernel/config.js";
 import { handle_swbp } from "../../../src/kernel/uprobes/index.js";
 import { counter, functions, runScenario, TEXT } from "../../../src/race/harness.js";
 import type { Policy } from "../../../src/sim/machine.js";
@@ -13,11 +14,12 @@ import type { Policy } from "../../../src/sim/machine.js";
 const fns = functions(2);
 
 /** The step labels of the hitting thread over `hits` hits on one consumer (two with `two`). */
-function hitLabels(policy: Policy, hits: number, two = false): string[] {
+function hitLabels(policy: Policy, hits: number, two = false, config: Partial<KernelConfig> = {}): string[] {
   const labels: string[] = [];
   const r = runScenario(
     {
       cpus: 1,
+      config,
       build(w) {
         const bin = w.binary("/usr/bin/app", fns);
         const mm = w.addressSpace();
@@ -71,6 +73,15 @@ describe("resumable hit path", () => {
   it("stops before each consumer of the walk", () => {
     const labels = hitLabels("pct", 1, true);
     expect(labels.filter((l) => l === "handler_chain: next consumer")).toHaveLength(2);
+  });
+
+  it("hands the locked lookup to handle_swbp when speculation is off, at the same points", () => {
+    const labels = hitLabels("random", 2, false, { vma_lookup: "locked" });
+    const oneHit = labels.slice(0, labels.indexOf("user: between hits") + 1);
+    expect(oneHit).toContain("find_uprobe_rcu: walk");
+    expect(oneHit).toContain("find_active_uprobe: mmap_read_unlock");
+    expect(oneHit).not.toContain("speculative: vma_lookup");
+    expect(labels).toEqual([...oneHit, ...oneHit, THREAD_EXIT]);
   });
 
   it("runs a hit as one step when nothing can come between its interleaving points", () => {
