@@ -66,9 +66,9 @@ export function runRun(
     }
 
     // Loaded even when the script needs no process, so a misspelt -w or --set never passes silently.
-    const loaded = workload(opts.workload, opts.set, cpus, seed);
+    const loadedWorkload = workload(opts.workload, opts.set, cpus, seed);
     const traced = usesUprobes(src, args) || opts.command !== undefined;
-    const w = traced ? loaded : null;
+    const w = traced ? loadedWorkload : null;
     if (w && opts.command !== undefined) checkCommand(opts.command, w);
     if (w && pid !== undefined) checkPid(pid, w);
     const progress = new ProgressLine(io, io.stderrIsTTY && !opts.quiet, duration);
@@ -91,11 +91,11 @@ export function runRun(
       probeFilter,
       noWarnings: !opts.warnings,
     });
-    const compiled = session.load(src, args);
-    const { script } = compiled;
+    const loaded = session.load(src, args);
+    const { script } = loaded;
     const diagnostics = opts.warnings
-      ? compiled.diagnostics
-      : compiled.diagnostics.filter((d) => d.severity !== "warning");
+      ? loaded.diagnostics
+      : loaded.diagnostics.filter((d) => d.severity !== "warning");
     if (diagnostics.length > 0) io.stderr.write(Session.format(diagnostics, src, colorWanted(io)));
     if (script === null) fail("", 1);
     // As bpftrace: a script without a single probe (empty, only comments or config) is an error.
