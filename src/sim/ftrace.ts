@@ -13,6 +13,11 @@
  * once, and `exit` runs the return side with the body's result. No wrapper function and no
  * closure exist per call, and the body stays where it was.
  *
+ * A resumable function (a plain one that returns PENDING and is called again until it
+ * answers, see sim/machine.ts) has no inner call to bypass: it calls `open` when it begins,
+ * keeps the token in its task's frame, and hands it to `exit` with its answer. A function
+ * that was not armed when it began keeps UNTRACED and is not traced on its way out.
+ *
  * The dispatch behind `entry`/`exit` is the kernel's (src/kernel/kprobes): this layer only
  * holds the switchboard, because some traceable functions (synchronize_srcu) live in src/sim.
  */
@@ -82,6 +87,9 @@ export interface KernelFrames {
 
 const MAX_KERNEL_DEPTH = 32;
 
+/** The token of a resumable function that was not armed when it began. */
+export const UNTRACED = -2;
+
 /** One machine's switchboard: which functions are armed, and who handles them. */
 export class FunctionHooks {
   /** Per function id: non-zero when the entry hook must run. */
@@ -104,10 +112,15 @@ export class FunctionHooks {
   }
 
   entry(fn: number, a0 = 0, a1 = 0): number {
-    if (this.framesOn) this.push(fn);
-    const token = this.probed[fn] !== 0 && this.dispatch !== null ? this.dispatch.entry(fn, a0, a1) : -1;
+    const token = this.open(fn, a0, a1);
     this.bypass = fn;
     return token;
+  }
+
+  /** The entry side of a resumable function: `entry` without the bypass mark. */
+  open(fn: number, a0 = 0, a1 = 0): number {
+    if (this.framesOn) this.push(fn);
+    return this.probed[fn] !== 0 && this.dispatch !== null ? this.dispatch.entry(fn, a0, a1) : -1;
   }
 
   exit<T>(fn: number, token: number, result: T): T {

@@ -29,6 +29,16 @@ export const BLOCK = -1;
 /** A task body or a kernel path called with `yield*`: yields step costs, returns T. */
 export type Sub<T = void> = Generator<number, T, void>;
 
+/**
+ * Returned by a resumable plain function (a hot kernel path written without a generator
+ * frame, its locals kept in a per-task frame) that stopped at one of its interleaving points:
+ * the caller yields to the scheduler, then calls it again with the same frame to go on.
+ * Driven as `while ((r = f(frame)) === PENDING) yield 0;` it interleaves exactly as the
+ * same function written as a generator would, without creating a generator per call.
+ */
+export const PENDING: unique symbol = Symbol("pending");
+export type Pending = typeof PENDING;
+
 export type Policy = "time" | "random" | "pct";
 
 export enum TaskState {

@@ -3,13 +3,14 @@
  * (kernel-model.md 2.8 - 2.11). Every interleaving point kernel-model 6.1 names is a yield
  * here, so the races of section 4 are reachable; everything else is charged as private work.
  */
-import { traceable } from "../../sim/ftrace.js";
-import type { Sub } from "../../sim/machine.js";
+import { traceable, UNTRACED } from "../../sim/ftrace.js";
+import { PENDING, type Pending, type Sub } from "../../sim/machine.js";
 import type { TaskStruct } from "../task.js";
 import {
   MMF_HAS_UPROBES,
   MMF_RECALC_UPROBES,
   type MmStruct,
+  type UprobeInode,
   vaddr_to_offset,
   valid_vma,
   vma_lookup_quiet,
@@ -24,9 +25,14 @@ import {
   vma_has_uprobes,
 } from "./tree.js";
 import {
+  ChainPhase,
   ConsumerState,
+  type ConsumerWalk,
   type Cookie,
-  type ReturnInstance,
+  LookupPhase,
+  SpecPhase,
+  type SpeculativeLookup,
+  type SwbpFrame,
   UPROBE_HANDLER_IGNORE,
   UPROBE_HANDLER_REMOVE,
   type Uprobe,
@@ -84,7 +90,12 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
   if (config.consumers === "tasks-trace") u.tasks_trace.readLock();
   else if (config.consumers === "srcu") srcuIdx = u.uprobes_srcu.readLock();
 
-  const uprobe = yield* find_active_uprobe_rcu(u, t, bp_vaddr);
+  const frame = t.swbp;
+  let uprobe: Uprobe | null | Pending;
+  while ((uprobe = find_active_uprobe_rcu(u, t, bp_vaddr)) === PENDING) {
+    if (frame.sub === null) yield 0;
+    else yield* takeSub(frame);
+  }
   let result = SwbpResult.Done;
   if (uprobe === null) {
     result = t.swbp.is_swbp > 0 ? sigtrap(u, t, bp_vaddr, "R6") : SwbpResult.Restart;
@@ -92,7 +103,10 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
     result = SwbpResult.Restart; // a re-registration at this address has not finished analysis
   } else {
     get_utask(u, t);
-    yield* handler_chain(u, t, uprobe, hit, hitStart);
+    while (handler_chain(u, t, uprobe, hit, hitStart) === PENDING) {
+      if (frame.sub === null) yield 0;
+      else yield* takeSub(frame);
+    }
     if (uprobe.arch.emulate)
       m.cost(m.profile.emulate); // arch_uprobe_skip_sstep
     else if (!(yield* pre_ssout(u, t, uprobe, bp_vaddr))) result = SwbpResult.Restart;
@@ -106,6 +120,13 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
   if (m.mustYield()) yield 0;
   if (t.utask !== null && t.utask.state === UtaskState.Sstep) yield* uprobe_singlestep(u, t);
   return result;
+}
+
+/** The generator a resumable function handed over (SwbpFrame.sub), taken out of the frame. */
+function takeSub(frame: SwbpFrame): Sub<void> {
+  const sub = frame.sub!;
+  frame.sub = null;
+  return sub;
 }
 
 /**
@@ -179,33 +200,65 @@ function sigtrap(u: UprobesState, t: TaskStruct, bp_vaddr: number, race: "R6" | 
   return SwbpResult.Sigtrap;
 }
 
-/** find_active_uprobe_rcu: speculation first, then the lookup under mmap_read_lock. */
-function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: number): Sub<Uprobe | null> {
-  const h = u.m.ftrace;
-  if (h.armed[FN_FIND_ACTIVE_UPROBE_RCU] !== 0 && h.enter(FN_FIND_ACTIVE_UPROBE_RCU))
-    return h.exit(
-      FN_FIND_ACTIVE_UPROBE_RCU,
-      h.entry(FN_FIND_ACTIVE_UPROBE_RCU, bp_vaddr),
-      yield* find_active_uprobe_rcu(u, t, bp_vaddr),
-    );
-  const mm = t.mm;
+/**
+ * find_active_uprobe_rcu: speculation first, then the lookup under mmap_read_lock.
+ *
+ * A resumable plain function (sim/machine.ts, PENDING): the speculative lookup's
+ * interleaving points pass through it, and the locked fallback is a generator it hands to
+ * handle_swbp in `frame.sub`, which leaves its answer in `frame.found`.
+ */
+function find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: number): Uprobe | null | Pending {
   const frame = t.swbp;
-  frame.is_swbp = 0;
-  if (u.config.vma_lookup === "speculative") {
-    const uprobe = yield* find_active_uprobe_speculative(u, mm, bp_vaddr);
+  const h = u.m.ftrace;
+  if (frame.lookup === LookupPhase.Begin && h.armed[FN_FIND_ACTIVE_UPROBE_RCU] !== 0)
+    frame.traced = h.open(FN_FIND_ACTIVE_UPROBE_RCU, bp_vaddr);
+  const uprobe = find_active_uprobe(u, t, bp_vaddr);
+  if (uprobe === PENDING || frame.traced === UNTRACED) return uprobe;
+  const token = frame.traced;
+  frame.traced = UNTRACED;
+  return h.exit(FN_FIND_ACTIVE_UPROBE_RCU, token, uprobe);
+}
+
+/** find_active_uprobe_rcu's body. */
+function find_active_uprobe(u: UprobesState, t: TaskStruct, bp_vaddr: number): Uprobe | null | Pending {
+  const frame = t.swbp;
+  if (frame.lookup === LookupPhase.Begin) {
+    frame.is_swbp = 0;
+    frame.lookup = u.config.vma_lookup === "speculative" ? LookupPhase.Speculative : LookupPhase.Fallback;
+  }
+  if (frame.lookup === LookupPhase.Speculative) {
+    const uprobe = find_active_uprobe_speculative(u, t, bp_vaddr);
+    if (uprobe === PENDING) return PENDING;
     if (uprobe !== null) {
       u.stats.speculativeHits++;
+      frame.lookup = LookupPhase.Begin;
       return uprobe;
     }
     u.stats.speculativeFallbacks++;
+    frame.lookup = LookupPhase.Fallback;
   }
+  if (frame.lookup === LookupPhase.Fallback) {
+    frame.lookup = LookupPhase.Locked;
+    frame.sub = find_active_uprobe_locked(u, t, bp_vaddr);
+    return PENDING;
+  }
+  const uprobe = frame.found;
+  frame.found = null;
+  frame.lookup = LookupPhase.Begin;
+  return uprobe;
+}
+
+/** The lookup under mmap_read_lock (find_active_uprobe_rcu's fallback); the answer goes to frame.found. */
+function* find_active_uprobe_locked(u: UprobesState, t: TaskStruct, bp_vaddr: number): Sub<void> {
+  const mm = t.mm;
+  const frame = t.swbp;
   yield* mm.mmap_read_lock();
   let uprobe: Uprobe | null = null;
   const vma = mm.vma_lookup(bp_vaddr);
   if (vma !== null) {
     if (vma.vm_file !== null) {
       const offset = vaddr_to_offset(vma, bp_vaddr);
-      uprobe = yield* find_uprobe(u, vma.vm_file.f_inode, offset);
+      uprobe = yield* find_uprobe(u, t, vma.vm_file.f_inode, offset);
     }
     if (uprobe === null && !u.faults.swbpTrapCheckUnlocked)
       frame.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
@@ -228,7 +281,7 @@ function* find_active_uprobe_rcu(u: UprobesState, t: TaskStruct, bp_vaddr: numbe
     frame.is_swbp = mm.is_trap_at_addr(bp_vaddr) ? 1 : 0;
     mm.mmap_read_unlock();
   }
-  return uprobe;
+  frame.found = uprobe;
 }
 
 function m_label(u: UprobesState, label: string): void {
@@ -236,59 +289,107 @@ function m_label(u: UprobesState, label: string): void {
 }
 
 /** The tree lookup of the configured design (locked ones also take a reference). */
-function* find_uprobe(u: UprobesState, inode: MmInode, offset: number): Sub<Uprobe | null> {
+function* find_uprobe(
+  u: UprobesState,
+  t: TaskStruct,
+  inode: UprobeInode,
+  offset: number,
+): Sub<Uprobe | null> {
   if (u.config.tree !== "lockless") return yield* find_uprobe_locked(u, inode, offset);
-  const uprobe = yield* find_uprobe_rcu(u, inode, offset);
+  let uprobe: Uprobe | null | Pending;
+  while ((uprobe = find_uprobe_rcu(u, inode, offset, t.swbp.walk)) === PENDING) yield 0;
   if (uprobe !== null && u.config.lifetime === "refcount" && !try_get_uprobe(u, uprobe)) return null;
   return uprobe;
 }
 
-type MmInode = Parameters<typeof find_uprobe_rcu>[1];
-
 /**
  * find_active_uprobe_speculative (6.14): resolve VMA -> file -> inode -> uprobe without
  * mmap_lock, validated by mm_lock_seq. Only positive answers count; every miss falls back.
+ *
+ * A resumable plain function (sim/machine.ts, PENDING): its interleaving points are after
+ * mmap_lock_speculate_try_begin, after the VMA lookup, inside the tree walk and after
+ * mmap_lock_speculate_retry; the task's own frame keeps its place between calls.
  */
-function* find_active_uprobe_speculative(
+function find_active_uprobe_speculative(
   u: UprobesState,
-  mm: MmStruct,
+  t: TaskStruct,
   bp_vaddr: number,
-): Sub<Uprobe | null> {
+): Uprobe | null | Pending {
+  const s = t.swbp.spec;
+  const h = u.m.ftrace;
+  if (s.phase === SpecPhase.Begin && h.armed[FN_FIND_ACTIVE_UPROBE_SPECULATIVE] !== 0)
+    s.traced = h.open(FN_FIND_ACTIVE_UPROBE_SPECULATIVE, bp_vaddr);
+  const uprobe = speculate(u, t, bp_vaddr);
+  if (uprobe === PENDING || s.traced === UNTRACED) return uprobe;
+  const token = s.traced;
+  s.traced = UNTRACED;
+  return h.exit(FN_FIND_ACTIVE_UPROBE_SPECULATIVE, token, uprobe);
+}
+
+/** find_active_uprobe_speculative's body. */
+function speculate(u: UprobesState, t: TaskStruct, bp_vaddr: number): Uprobe | null | Pending {
   const m = u.m;
-  const h = m.ftrace;
-  if (h.armed[FN_FIND_ACTIVE_UPROBE_SPECULATIVE] !== 0 && h.enter(FN_FIND_ACTIVE_UPROBE_SPECULATIVE))
-    return h.exit(
-      FN_FIND_ACTIVE_UPROBE_SPECULATIVE,
-      h.entry(FN_FIND_ACTIVE_UPROBE_SPECULATIVE, bp_vaddr),
-      yield* find_active_uprobe_speculative(u, mm, bp_vaddr),
-    );
-  u.rcu.readLock();
-  let result: Uprobe | null = null;
-  const seq = mm.mmap_lock_speculate_try_begin();
-  m.label = "mmap_lock_speculate_try_begin";
-  if (m.mustYield()) yield 0;
-  if (seq >= 0) {
-    const vma = mm.vma_lookup(bp_vaddr);
-    m.label = "speculative: vma_lookup";
-    if (m.mustYield()) yield 0;
-    const file = vma === null ? null : vma.vm_file; // READ_ONCE(vma->vm_file)
-    if (vma !== null && file !== null) {
-      const offset = vaddr_to_offset(vma, bp_vaddr);
-      m.label = "speculative: READ_ONCE(vm_file)";
-      if (m.mustYield()) yield 0; // the file may be freed, even reused, before f_inode is read (R2)
-      mm.sys.vfs.files_cachep.check(file, "speculative lookup reads vm_file->f_inode");
-      const uprobe = yield* find_uprobe_rcu(u, file.f_inode, offset);
-      if (uprobe !== null && (u.faults.specSkipRetry || !mm.mmap_lock_speculate_retry(seq))) {
-        result = uprobe;
-        checkSpeculation(u, mm, bp_vaddr, uprobe);
-      }
-      m.label = "mmap_lock_speculate_retry";
-      if (m.mustYield()) yield 0;
-    }
+  const mm = t.mm;
+  const s = t.swbp.spec;
+  if (s.phase === SpecPhase.Begin) {
+    u.rcu.readLock();
+    s.result = null;
+    s.seq = mm.mmap_lock_speculate_try_begin();
+    m.label = "mmap_lock_speculate_try_begin";
+    s.phase = s.seq >= 0 ? SpecPhase.VmaLookup : SpecPhase.End;
+    if (m.mustYield()) return PENDING;
   }
+  if (s.phase === SpecPhase.VmaLookup) {
+    s.vma = mm.vma_lookup(bp_vaddr);
+    m.label = "speculative: vma_lookup";
+    s.phase = SpecPhase.Resolve;
+    if (m.mustYield()) return PENDING;
+  }
+  if (s.phase === SpecPhase.Resolve && speculative_resolve(s, bp_vaddr)) {
+    m.label = "speculative: READ_ONCE(vm_file)";
+    // the file may be freed, even reused, before f_inode is read (R2)
+    if (m.mustYield()) return PENDING;
+  }
+  if (s.phase === SpecPhase.ReadInode) {
+    const file = s.file!;
+    s.file = null;
+    mm.sys.vfs.files_cachep.check(file, "speculative lookup reads vm_file->f_inode");
+    s.inode = file.f_inode;
+    s.phase = SpecPhase.TreeWalk;
+  }
+  if (s.phase === SpecPhase.TreeWalk) {
+    const uprobe = find_uprobe_rcu(u, s.inode!, s.offset, t.swbp.walk);
+    if (uprobe === PENDING) return PENDING;
+    if (uprobe !== null && (u.faults.specSkipRetry || !mm.mmap_lock_speculate_retry(s.seq))) {
+      s.result = uprobe;
+      checkSpeculation(u, mm, bp_vaddr, uprobe);
+    }
+    m.label = "mmap_lock_speculate_retry";
+    s.phase = SpecPhase.End;
+    if (m.mustYield()) return PENDING;
+  }
+  const result = s.result;
+  s.phase = SpecPhase.Begin;
+  s.result = null;
+  s.inode = null;
   u.rcu.readUnlock();
   if (result !== null && u.config.lifetime === "refcount" && !try_get_uprobe(u, result)) return null;
   return result;
+}
+
+/** The VMA -> file step (READ_ONCE(vma->vm_file)): true with a file whose inode to read, false with nothing to walk. */
+function speculative_resolve(s: SpeculativeLookup, bp_vaddr: number): boolean {
+  const vma = s.vma;
+  const file = vma === null ? null : vma.vm_file;
+  s.vma = null;
+  if (vma === null || file === null) {
+    s.phase = SpecPhase.End;
+    return false;
+  }
+  s.file = file;
+  s.offset = vaddr_to_offset(vma, bp_vaddr);
+  s.phase = SpecPhase.ReadInode;
+  return true;
 }
 
 /** R1: a speculative answer must be what the locked path would compute now. */
@@ -314,54 +415,109 @@ function checkSpeculation(u: UprobesState, mm: MmStruct, bp_vaddr: number, uprob
 /**
  * handler_chain: call every consumer's handler, collect session cookies for the return,
  * and act on a unanimous UPROBE_HANDLER_REMOVE (after re-checking under register_rwsem).
+ *
+ * A resumable plain function (sim/machine.ts, PENDING): its interleaving point is before
+ * each consumer; register_rwsem (the pre-6.12 designs), prepare_uretprobe and the REMOVE
+ * path are generators it hands to handle_swbp in `frame.sub`. The task's own frame keeps its
+ * place between calls.
  */
-function* handler_chain(
+function handler_chain(
   u: UprobesState,
   t: TaskStruct,
   uprobe: Uprobe,
   hit: number,
   hitStart: number,
-): Sub<void> {
+): undefined | Pending {
   const m = u.m;
-  const config = u.config;
-  if (config.consumers === "rwsem") yield* uprobe.register_rwsem.downRead();
-  uprobe.line.read(m);
-  checkLive(u, uprobe, "handler_chain"); // the walk reads uprobe->consumers (R4)
-  const registerSeq = uprobe.register_seq.read(); // raw_read_seqcount: may be odd
-  const list = uprobe.consumers; // rcu_dereference: this walk keeps its snapshot
-  const cookie = t.swbp.cookie;
-  let remove = true;
-  let has_consumers = false;
-  let ri: ReturnInstance | null = null;
-  for (let i = 0; i < list.length; i++) {
-    const uc = list[i];
-    m.label = "handler_chain: next consumer";
-    if (m.mustYield()) yield 0;
-    if (uc.state === ConsumerState.Freed) {
-      m.fail(`R9: consumer ${uc.id} called after its unregister and a sync returned (${uprobe.describe()})`);
-    }
-    cookie.value = 0;
-    let rc = 0;
-    if (uc.handler !== null) {
-      if (uc.lastHit === hit) m.fail(`hit delivered twice to consumer ${uc.id}`);
-      uc.lastHit = hit;
-      rc = uc.handler(uc, t.regs, cookie);
-    }
-    remove &&= rc === UPROBE_HANDLER_REMOVE;
-    has_consumers = true;
-    if (uc.ret_handler === null || rc === UPROBE_HANDLER_REMOVE || rc === UPROBE_HANDLER_IGNORE) continue;
-    if (ri === null) ri = alloc_return_instance(u, t.utask!);
-    if (uc.handler !== null) {
-      const rec = ri.consumers[ri.cons_cnt] ?? { id: 0, cookie: { value: 0 } };
-      rec.id = uc.id;
-      rec.cookie.value = cookie.value;
-      ri.consumers[ri.cons_cnt++] = rec;
+  const c = t.swbp.chain;
+  if (c.phase === ChainPhase.Begin) {
+    c.phase = ChainPhase.Snapshot;
+    if (u.config.consumers === "rwsem") {
+      t.swbp.sub = uprobe.register_rwsem.downRead();
+      return PENDING;
     }
   }
-  checkDelivery(u, uprobe, list, hitStart);
-  if (ri !== null) yield* prepare_uretprobe(u, t, uprobe, ri);
-  if (config.consumers === "rwsem") uprobe.register_rwsem.upRead();
-  if (remove && has_consumers) yield* handle_remove(u, t.mm, uprobe, registerSeq);
+  if (c.phase === ChainPhase.Snapshot) chain_snapshot(u, uprobe, c);
+  while (c.phase === ChainPhase.Next || c.phase === ChainPhase.Call) {
+    if (c.phase === ChainPhase.Next) {
+      if (c.i === c.list.length) break;
+      m.label = "handler_chain: next consumer";
+      c.phase = ChainPhase.Call;
+      if (m.mustYield()) return PENDING;
+    }
+    call_consumer(u, t, uprobe, c, c.list[c.i], hit);
+    c.i++;
+    c.phase = ChainPhase.Next;
+  }
+  if (c.phase === ChainPhase.Next) {
+    checkDelivery(u, uprobe, c.list, hitStart);
+    c.phase = ChainPhase.Unlock;
+    if (c.ri !== null) {
+      t.swbp.sub = prepare_uretprobe(u, t, uprobe, c.ri);
+      return PENDING;
+    }
+  }
+  if (c.phase === ChainPhase.Unlock) {
+    if (u.config.consumers === "rwsem") uprobe.register_rwsem.upRead();
+    c.phase = ChainPhase.Done;
+    if (c.remove && c.has_consumers) {
+      t.swbp.sub = handle_remove(u, t.mm, uprobe, c.registerSeq);
+      return PENDING;
+    }
+  }
+  c.phase = ChainPhase.Begin;
+  c.list = NO_CONSUMERS;
+  c.ri = null;
+  return undefined;
+}
+
+const NO_CONSUMERS: readonly UprobeConsumer[] = [];
+
+/** The start of the walk: uprobe->consumers read once; this walk keeps its snapshot. */
+function chain_snapshot(u: UprobesState, uprobe: Uprobe, c: ConsumerWalk): void {
+  uprobe.line.read(u.m);
+  checkLive(u, uprobe, "handler_chain"); // the walk reads uprobe->consumers (R4)
+  c.registerSeq = uprobe.register_seq.read(); // raw_read_seqcount: may be odd
+  c.list = uprobe.consumers; // rcu_dereference
+  c.i = 0;
+  c.remove = true;
+  c.has_consumers = false;
+  c.ri = null;
+  c.phase = ChainPhase.Next;
+}
+
+/** One consumer of the walk: its handler, and its share of the return instance. */
+function call_consumer(
+  u: UprobesState,
+  t: TaskStruct,
+  uprobe: Uprobe,
+  c: ConsumerWalk,
+  uc: UprobeConsumer,
+  hit: number,
+): void {
+  const m = u.m;
+  if (uc.state === ConsumerState.Freed) {
+    m.fail(`R9: consumer ${uc.id} called after its unregister and a sync returned (${uprobe.describe()})`);
+  }
+  const cookie = t.swbp.cookie;
+  cookie.value = 0;
+  let rc = 0;
+  if (uc.handler !== null) {
+    if (uc.lastHit === hit) m.fail(`hit delivered twice to consumer ${uc.id}`);
+    uc.lastHit = hit;
+    rc = uc.handler(uc, t.regs, cookie);
+  }
+  c.remove &&= rc === UPROBE_HANDLER_REMOVE;
+  c.has_consumers = true;
+  if (uc.ret_handler === null || rc === UPROBE_HANDLER_REMOVE || rc === UPROBE_HANDLER_IGNORE) return;
+  if (c.ri === null) c.ri = alloc_return_instance(u, t.utask!);
+  const ri = c.ri;
+  if (uc.handler !== null) {
+    const rec = ri.consumers[ri.cons_cnt] ?? { id: 0, cookie: { value: 0 } };
+    rec.id = uc.id;
+    rec.cookie.value = cookie.value;
+    ri.consumers[ri.cons_cnt++] = rec;
+  }
 }
 
 /**

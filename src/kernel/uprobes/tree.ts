@@ -8,67 +8,108 @@
  */
 
 import { CacheLine } from "../../sim/cacheline.js";
-import { traceable } from "../../sim/ftrace.js";
-import type { Sub } from "../../sim/machine.js";
+import { traceable, UNTRACED } from "../../sim/ftrace.js";
+import { PENDING, type Pending, type Sub } from "../../sim/machine.js";
 import { ObjState } from "../../sim/slab.js";
 import { Refcount } from "../../sim/sync/refcount.js";
 import { RwSemaphore } from "../../sim/sync/rwsem.js";
 import { Seqcount } from "../../sim/sync/seqcount.js";
 import type { UprobeInode } from "./mm-api.js";
 import { type UprobesState, uprobeKey } from "./state.js";
-import { Uprobe } from "./types.js";
+import { type TreeWalk, Uprobe, WalkPhase } from "./types.js";
 
 const FN_FIND_UPROBE_RCU = traceable("find_uprobe_rcu", "struct uprobe *", [
   "struct inode *inode",
   "loff_t offset",
 ]);
 
+/** Levels a walk visits: 1 + ceil(log2(n + 1)), which for an integer n is n's bit length. */
 function treeDepth(u: UprobesState): number {
-  return 1 + Math.ceil(Math.log2(u.tree.size + 1));
+  return 1 + (32 - Math.clz32(u.tree.size));
 }
 
 /**
  * find_uprobe_rcu: lockless lookup inside the caller's read section; no reference taken.
  * A hit is always genuine; a miss is re-checked against uprobes_seqcount.
+ *
+ * A resumable plain function (sim/machine.ts, PENDING): its interleaving points are the
+ * spin on an odd seqcount and the walk itself, where an insert or erase may overlap it; `w`
+ * (the task's own) keeps its place between calls. `inode` and `offset` are read at the start.
  */
-export function* find_uprobe_rcu(u: UprobesState, inode: UprobeInode, offset: number): Sub<Uprobe | null> {
+export function find_uprobe_rcu(
+  u: UprobesState,
+  inode: UprobeInode,
+  offset: number,
+  w: TreeWalk,
+): Uprobe | null | Pending {
+  const h = u.m.ftrace;
+  if (w.phase === WalkPhase.Start && h.armed[FN_FIND_UPROBE_RCU] !== 0)
+    w.traced = h.open(FN_FIND_UPROBE_RCU, inode.i_ino, offset);
+  const found = walk_uprobes_tree(u, inode, offset, w);
+  if (found === PENDING || w.traced === UNTRACED) return found;
+  const token = w.traced;
+  w.traced = UNTRACED;
+  return h.exit(FN_FIND_UPROBE_RCU, token, found);
+}
+
+/** find_uprobe_rcu's body: passes over the tree until one is not overlapped by a writer. */
+function walk_uprobes_tree(
+  u: UprobesState,
+  inode: UprobeInode,
+  offset: number,
+  w: TreeWalk,
+): Uprobe | null | Pending {
   const m = u.m;
-  const h = m.ftrace;
-  if (h.armed[FN_FIND_UPROBE_RCU] !== 0 && h.enter(FN_FIND_UPROBE_RCU))
-    return h.exit(
-      FN_FIND_UPROBE_RCU,
-      h.entry(FN_FIND_UPROBE_RCU, inode.i_ino, offset),
-      yield* find_uprobe_rcu(u, inode, offset),
-    );
-  const key = uprobeKey(inode.i_ino, offset);
-  const atStart = u.tree.get(key);
+  if (w.phase === WalkPhase.Start) {
+    w.key = uprobeKey(inode.i_ino, offset);
+    w.atStart = u.tree.get(w.key);
+    w.phase = WalkPhase.Pass;
+  }
   while (true) {
-    const seq = u.uprobes_seqcount.read();
-    if ((seq & 1) === 1) {
-      // read_seqcount_begin waits for the writer to finish its section
-      m.label = "find_uprobe_rcu: seqcount odd, spin";
-      yield m.cost(m.profile.cacheHit * 10);
-      continue;
+    if (w.phase === WalkPhase.Pass) {
+      const seq = u.uprobes_seqcount.read();
+      if ((seq & 1) === 1) {
+        // read_seqcount_begin waits for the writer to finish its section
+        m.label = "find_uprobe_rcu: seqcount odd, spin";
+        m.cost(m.profile.cacheHit * 10);
+        return PENDING;
+      }
+      w.seq = seq;
+      u.treeLine.read(m);
+      m.cost(m.profile.treeNode * treeDepth(u));
+      m.label = "find_uprobe_rcu: walk";
+      w.phase = WalkPhase.Read;
+      if (m.mustYield()) return PENDING;
     }
-    u.treeLine.read(m);
-    m.cost(m.profile.treeNode * treeDepth(u));
-    m.label = "find_uprobe_rcu: walk";
-    if (m.mustYield()) yield 0;
-    const found = u.tree.get(key) ?? null;
-    // A walk that overlapped a rotation may have been steered away from the node.
-    const overlapped = u.uprobes_seqcount.sequence !== seq;
-    const missed = overlapped && found !== null && m.rng.below(2) === 0;
-    if (found !== null && !missed) {
-      checkLive(u, found, "find_uprobe_rcu");
+    const found = walkResult(u, w);
+    if (found !== undefined) {
+      w.phase = WalkPhase.Start;
+      w.atStart = undefined;
       return found;
     }
-    if (u.faults.treeSkipSeqRetry || !u.uprobes_seqcount.retry(seq)) {
-      if (atStart !== undefined && u.tree.get(key) === atStart) {
-        m.fail(`R5: lockless lookup missed ${atStart.describe()}, present for the whole lookup`);
-      }
-      return null;
-    }
+    w.phase = WalkPhase.Pass; // the seqcount moved: walk again
   }
+}
+
+/** The end of a pass: the node it reached, a checked miss (null), or undefined to walk again. */
+function walkResult(u: UprobesState, w: TreeWalk): Uprobe | null | undefined {
+  const m = u.m;
+  const found = u.tree.get(w.key) ?? null;
+  // A walk that overlapped a rotation may have been steered away from the node.
+  const overlapped = u.uprobes_seqcount.sequence !== w.seq;
+  const missed = overlapped && found !== null && m.rng.below(2) === 0;
+  if (found !== null && !missed) {
+    checkLive(u, found, "find_uprobe_rcu");
+    return found;
+  }
+  if (u.faults.treeSkipSeqRetry || !u.uprobes_seqcount.retry(w.seq)) {
+    const atStart = w.atStart;
+    if (atStart !== undefined && u.tree.get(w.key) === atStart) {
+      m.fail(`R5: lockless lookup missed ${atStart.describe()}, present for the whole lookup`);
+    }
+    return null;
+  }
+  return undefined;
 }
 
 /** find_uprobe under uprobes_treelock (pre-6.12 hot path): takes a reference. */

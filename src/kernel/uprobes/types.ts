@@ -4,13 +4,15 @@
  * accounting for invariant checks) is grouped and marked as such.
  */
 import { CacheLine } from "../../sim/cacheline.js";
-import { type Task, WaitQueue } from "../../sim/machine.js";
+import { UNTRACED } from "../../sim/ftrace.js";
+import { type Sub, type Task, WaitQueue } from "../../sim/machine.js";
 import { ObjState, type SlabObject } from "../../sim/slab.js";
 import type { Refcount } from "../../sim/sync/refcount.js";
 import type { RwSemaphore } from "../../sim/sync/rwsem.js";
 import type { Seqcount } from "../../sim/sync/seqcount.js";
+import type { File } from "../fs/file.js";
 import type { InsnKind } from "../fs/inode.js";
-import type { MmStruct, UprobeInode } from "./mm-api.js";
+import type { MmStruct, UprobeInode, VmAreaStruct } from "./mm-api.js";
 
 export const UPROBE_HANDLER_REMOVE = 1;
 export const UPROBE_HANDLER_IGNORE = 2;
@@ -163,6 +165,103 @@ export class SwbpFrame {
   readonly cookie: Cookie = { value: 0 };
   /** What a plain (non-session) ret_handler gets, where the kernel passes NULL. */
   readonly noCookie: Cookie = { value: 0 };
+  /** find_active_uprobe_speculative's locals while it is stopped at an interleaving point. */
+  readonly spec = new SpeculativeLookup();
+  /** find_uprobe_rcu's locals while it is stopped at an interleaving point. */
+  readonly walk = new TreeWalk();
+  /** handler_chain's locals while it is stopped at an interleaving point. */
+  readonly chain = new ConsumerWalk();
+  /** Where find_active_uprobe_rcu stands, and what its locked fallback found. */
+  lookup = LookupPhase.Begin;
+  found: Uprobe | null = null;
+  /** find_active_uprobe_rcu's function-trace token (sim/ftrace.ts). */
+  traced = UNTRACED;
+  /**
+   * A generator a resumable function hands to handle_swbp, which runs it (yield*) before
+   * calling again: a lock that may sleep, or a path too rare to be worth writing resumable.
+   */
+  sub: Sub<void> | null = null;
+}
+
+/** Where find_active_uprobe_rcu stands between calls (see PENDING in sim/machine). */
+export enum LookupPhase {
+  Begin = 0,
+  Speculative = 1,
+  /** Speculation was off or missed: hand over the lookup under mmap_read_lock. */
+  Fallback = 2,
+  /** The locked lookup has run: its answer is in `found`. */
+  Locked = 3,
+}
+
+/** Where handler_chain stands between calls (see PENDING in sim/machine). */
+export enum ChainPhase {
+  Begin = 0,
+  /** register_rwsem is held (or not needed): take the snapshot of the consumer list. */
+  Snapshot = 1,
+  /** At the interleaving point before consumer `i` (or past the last one). */
+  Next = 2,
+  /** The interleaving point is behind: call consumer `i`. */
+  Call = 3,
+  /** Consumers called and the return instance prepared: unlock, then the REMOVE decision. */
+  Unlock = 4,
+  Done = 5,
+}
+
+export class ConsumerWalk {
+  phase = ChainPhase.Begin;
+  /** The consumer list this walk called (rcu_dereference'd once). */
+  list: readonly UprobeConsumer[] = [];
+  i = 0;
+  registerSeq = 0;
+  remove = true;
+  has_consumers = false;
+  ri: ReturnInstance | null = null;
+}
+
+/** Where find_active_uprobe_speculative stands between calls (see PENDING in sim/machine). */
+export enum SpecPhase {
+  Begin = 0,
+  VmaLookup = 1,
+  /** The VMA lookup's interleaving point is behind: read its file. */
+  Resolve = 2,
+  /** READ_ONCE(vma->vm_file) is behind: read the file's inode. */
+  ReadInode = 3,
+  TreeWalk = 4,
+  End = 5,
+}
+
+export class SpeculativeLookup {
+  phase = SpecPhase.Begin;
+  /** mm_lock_seq at mmap_lock_speculate_try_begin (-1: a writer was inside). */
+  seq = 0;
+  vma: VmAreaStruct | null = null;
+  /** vma->vm_file as READ_ONCE read it; it may be freed before its inode is read (R2). */
+  file: File | null = null;
+  /** The probed file's inode and the breakpoint's offset in it, read once from the VMA. */
+  inode: UprobeInode | null = null;
+  offset = 0;
+  result: Uprobe | null = null;
+  /** The function-trace token (sim/ftrace.ts). */
+  traced = UNTRACED;
+}
+
+/** Where find_uprobe_rcu stands between calls (see PENDING in sim/machine). */
+export enum WalkPhase {
+  Start = 0,
+  /** Read uprobes_seqcount and walk (a pass; a retry starts another). */
+  Pass = 1,
+  /** The walk's interleaving point is behind: read what the walk reached. */
+  Read = 2,
+}
+
+export class TreeWalk {
+  phase = WalkPhase.Start;
+  key = 0;
+  /** The node at the key when the lookup began (for the R5 check). */
+  atStart: Uprobe | undefined = undefined;
+  seq = 0;
+  /** The function-trace token (sim/ftrace.ts). */
+  traced = UNTRACED;
 }
 
 export enum UtaskState {
