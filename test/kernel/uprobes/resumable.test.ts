@@ -55,6 +55,7 @@ function hitLabels(policy: Policy, hits: number, two = false, config: Partial<Ke
 const ONE_HIT = [
   "mmap_lock_speculate_try_begin",
   "speculative: vma_lookup",
+  "speculative: READ_ONCE(vm_file)",
   "find_uprobe_rcu: walk",
   "mmap_lock_speculate_retry",
   "handler_chain: next consumer",
