@@ -4,6 +4,7 @@
 import type { Sub } from "../../sim/machine.js";
 import {
   _install_special_mapping,
+  EPERM,
   get_unmapped_area_hint,
   MMF_HAS_UPROBES,
   MMF_RECALC_UPROBES,
@@ -14,6 +15,7 @@ import {
   VM_IO,
   VM_MAYEXEC,
   type VmAreaStruct,
+  type VmSpecialMapping,
   XOL_AREA_VADDR,
 } from "./mm-api.js";
 import type { UprobesState } from "./state.js";
@@ -24,6 +26,15 @@ const UINSNS_PER_PAGE = PAGE_SIZE / UPROBE_XOL_SLOT_BYTES;
 
 /** xol_add_vma's flags: executable, not readable, never copied into a child, not a real page. */
 const XOL_VM_FLAGS = VM_EXEC | VM_MAYEXEC | VM_DONTCOPY | VM_IO;
+
+/**
+ * xol_mapping: the [uprobes] special mapping. xol_mremap refuses every move, since the kernel
+ * keeps using xol_area->vaddr ("uprobes: deny mremap(xol_vma)", 6.13).
+ */
+const xol_mapping: VmSpecialMapping = {
+  name: "[uprobes]",
+  mremap: () => -EPERM,
+};
 
 /** The mm's xol_area as published (smp_load_acquire), or null before the first need. */
 export function xol_area_of(mm: MmStruct): XolArea | null {
@@ -60,7 +71,7 @@ function* xol_add_vma(u: UprobesState, mm: MmStruct, area: XolArea): Sub<XolArea
     const addr =
       area.vaddr < 0
         ? area.vaddr
-        : yield* _install_special_mapping(mm, area.vaddr, PAGE_SIZE, XOL_VM_FLAGS, "[uprobes]");
+        : yield* _install_special_mapping(mm, area.vaddr, PAGE_SIZE, XOL_VM_FLAGS, xol_mapping);
     if (addr >= 0) {
       mm.uprobes_state.xol_area = area; // smp_store_release
       result = area;
