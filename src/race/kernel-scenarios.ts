@@ -5,6 +5,7 @@
  * clean over every seed with the check in place.
  */
 import {
+  do_mmap,
   do_mprotect,
   do_mremap,
   do_munmap,
@@ -13,6 +14,7 @@ import {
   mmput,
   PAGE_SIZE,
   PROT_READ,
+  vma_start_read,
 } from "../kernel/mm/index.js";
 import type { TaskStruct } from "../kernel/task.js";
 import {
@@ -22,7 +24,7 @@ import {
   SwbpResult,
 } from "../kernel/uprobes/index.js";
 import { CacheLine } from "../sim/cacheline.js";
-import type { Sub } from "../sim/machine.js";
+import { type Machine, type Sub, WaitQueue } from "../sim/machine.js";
 import {
   CALLER_RET,
   counter,
@@ -437,9 +439,90 @@ export function mapsFallbacks(): MachineScenario {
   return mmScenario(MM_SCENARIOS.mapsTearing, 3, { vmaRefLimit: 2 });
 }
 
+// ---------------------------------------------------------------- a foreign mm's exit (R20)
+
+/** A one-shot event one task waits for and another signals (a completion). */
+class Completion {
+  done = false;
+  readonly wq = new WaitQueue();
+
+  *wait(m: Machine): Sub<void> {
+    while (!this.done) yield* m.wait(this.wq);
+  }
+
+  complete(m: Machine): void {
+    this.done = true;
+    m.wakeAll(this.wq);
+  }
+}
+
+const R20_ROUNDS = 12;
+const R20_BASE = 0x20000000;
+
+/**
+ * R20: a page fault in mm A walks A's VMA tree under RCU and is preempted before
+ * vma_start_read. Meanwhile A unmaps the VMA, and a short-lived process B maps a page that
+ * reuses the object (SLAB_TYPESAFE_BY_RCU) and exits at once. The fault resumes: it takes a
+ * reference on what is now B's VMA, sees vm_mm is not A and drops the reference, which may
+ * be the last one B's exit_mmap waits for. If B's writer sees the count without sleeping, it
+ * finishes and frees B's mm before the reader's wake: only the mmgrab of 6.17 keeps that
+ * wake off freed memory. Interrupts on the reader's CPU stretch the window, as in the kernel.
+ */
+export function foreignMmExitVsReader(): MachineScenario {
+  return onMachine({ cpus: 2, pctDepth: 4, pctSteps: 600, traceSteps: 80 }, (m, rng) => {
+    const a = new MmStruct(m, {});
+    m.spawn(
+      "setup",
+      function* () {
+        for (let round = 0; round < R20_ROUNDS; round++) {
+          yield* do_mmap(a, { addr: R20_BASE, len: PAGE_SIZE, prot: PROT_READ });
+          const walked = new Completion();
+          const reused = new Completion();
+          let b: MmStruct | null = null;
+          const done = new Completion();
+          m.spawn(
+            `fault${round}`,
+            function* () {
+              a.sys.rcu.readLock();
+              const vma = a.mm_mt.load(R20_BASE);
+              m.label = `lock_vma_under_rcu: walk -> ${vma}; preempted`;
+              walked.complete(m);
+              yield* reused.wait(m);
+              if (vma === null || b === null || vma.vm_mm !== b) a.sys.rcu.readUnlock();
+              else yield* vma_start_read(a, vma); // the foreign mm: fails, leaving RCU
+              done.complete(m);
+            },
+            0,
+          );
+          const start = m.now();
+          for (let k = 0; k < 3; k++) {
+            m.raiseIrq(0, start + rng.below(6000), "irq", function* () {
+              for (let i = 0; i < 6; i++) yield m.cost(300);
+            });
+          }
+          yield* walked.wait(m);
+          yield* do_munmap(a, R20_BASE, PAGE_SIZE);
+          b = new MmStruct(m, { subsystem: a.sys });
+          yield* do_mmap(b, { addr: R20_BASE, len: PAGE_SIZE, prot: PROT_READ });
+          reused.complete(m);
+          yield* mmput(b); // B exits: exit_mmap write-locks the VMA the fault holds
+          yield* done.wait(m);
+        }
+      },
+      1,
+    );
+  });
+}
+
 // ---------------------------------------------------------------- the table
 
 export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
+  {
+    name: "r20-foreign-mm-exit",
+    description: "a page fault's reference on a VMA recycled into an mm that exits at once",
+    fault: "vma-skip-mmgrab",
+    build: foreignMmExitVsReader,
+  },
   {
     name: "r2-vm-file-recycled",
     description: "a speculative lookup's vm_file vs its last fput and the file's memory reused",

@@ -13,6 +13,7 @@ import { MM_SCENARIOS, mmScenario } from "../../src/race/mm-scenarios.js";
 const SEEDS = 60;
 
 const caught: Record<string, RegExp> = {
+  "r20-foreign-mm-exit": /^use-after-free: vma_refcount_put: wake vma_writer_wait on freed mm\d+/,
   "r2-vm-file-recycled": /^use-after-free: speculative lookup reads vm_file->f_inode \(files_cachep\)/,
   "r13-tail-call-and-longjmp": /no pending return instance \(SIGILL\)|^R13: /,
   "r14-fork-vs-register": /^R(8|16): /,
