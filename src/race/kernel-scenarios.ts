@@ -14,6 +14,7 @@ import {
   mmput,
   PAGE_SIZE,
   PROT_READ,
+  PROT_WRITE,
   vma_start_read,
 } from "../kernel/mm/index.js";
 import type { TaskStruct } from "../kernel/task.js";
@@ -22,6 +23,7 @@ import {
   handle_swbp,
   RI_TIMER_PERIOD_NS,
   SwbpResult,
+  uprobe_register,
 } from "../kernel/uprobes/index.js";
 import { CacheLine } from "../sim/cacheline.js";
 import { type Machine, type Sub, WaitQueue } from "../sim/machine.js";
@@ -514,9 +516,79 @@ export function foreignMmExitVsReader(): MachineScenario {
   });
 }
 
+// ---------------------------------------------------------------- USDT semaphores (R28)
+
+/** Where /usr/bin/app's USDT semaphore is: in its data page, the file's third page. */
+const REF_CTR_OFFSET = 2 * PAGE_SIZE + 0x10;
+const DATA = TEXT + 2 * PAGE_SIZE;
+
+/**
+ * The invariant of a USDT semaphore, read under mmap_read_lock (everything that moves it runs
+ * under mmap_write_lock): one bump per mm while f0's breakpoint is in place, paid into the
+ * data page if it is mapped and owed on delayed_uprobe_list if not.
+ */
+function* checkSemaphore(w: World, mm: MmStruct, f0: number): Sub<void> {
+  yield* mm.mmap_read_lock();
+  const wanted = mm.breakpointAt(f0) ? 1 : 0;
+  const mapped = mm.mm_mt.load(DATA) !== null;
+  const have = mapped
+    ? (mm.ref_ctrs.get(DATA + 0x10) ?? 0)
+    : w.u.delayed_uprobe_list.filter((du) => du.mm === mm).length;
+  mm.mmap_read_unlock();
+  if (have !== wanted) {
+    const where = mapped ? "the semaphore is" : "delayed_uprobe_list owes";
+    w.m.fail(`R28: ${where} ${have} in ${mm} with ${wanted} breakpoint(s) at 0x${f0.toString(16)}`);
+  }
+}
+
+/**
+ * R28, the selftests' uprobe_race shape with a semaphore: trigger threads hit f0 while two
+ * registrars attach and detach consumers of f0 with a ref_ctr_offset (so one install often
+ * finds the other's breakpoint already there), and the program maps its data page, which
+ * holds the semaphore, only partway through (the bumps made before wait on
+ * delayed_uprobe_list). After every register and unregister the semaphore must match.
+ */
+export function usdtSemaphoreChurn(): Scenario {
+  return {
+    build(w) {
+      const fns = functions(1);
+      const f0 = TEXT + fns[0].offset;
+      const bin = w.binary("/usr/bin/app", fns, 3);
+      const mm = w.addressSpace();
+      w.task("exec", function* () {
+        yield* w.mapText(mm, bin);
+        for (let i = 0; i < 2; i++) w.hitter(mm, `trigger${i}`, f0, { work: 50 });
+        w.driver("ld.so", function* () {
+          yield* w.m.sleep(w.rng.below(60_000));
+          const prot = PROT_READ | PROT_WRITE;
+          yield* do_mmap(mm, { addr: DATA, len: PAGE_SIZE, prot, file: bin, pgoff: 2 });
+        });
+        for (let r = 0; r < 2; r++) {
+          w.driver(`attach${r}`, function* () {
+            for (let i = 0; i < 4; i++) {
+              const uc = counter();
+              const uprobe = yield* uprobe_register(w.u, bin, fns[0].offset, uc, REF_CTR_OFFSET);
+              yield* checkSemaphore(w, mm, f0);
+              yield* w.m.sleep(w.rng.below(20_000));
+              yield* w.detach([{ uprobe, uc }]);
+              yield* checkSemaphore(w, mm, f0);
+            }
+          });
+        }
+      });
+    },
+  };
+}
+
 // ---------------------------------------------------------------- the table
 
 export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
+  {
+    name: "r28-usdt-semaphore-churn",
+    description: "USDT semaphore bumps vs attach/detach churn and a late-mapped data page",
+    fault: "ref-ctr-skip-verify-opcode",
+    build: usdtSemaphoreChurn,
+  },
   {
     name: "r20-foreign-mm-exit",
     description: "a page fault's reference on a VMA recycled into an mm that exits at once",

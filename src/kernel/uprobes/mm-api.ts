@@ -14,6 +14,7 @@ import {
   VM_IO,
   VM_MAYEXEC,
   VM_MAYSHARE,
+  VM_SHARED,
   VM_WRITE,
 } from "../mm/constants.js";
 import { mmput } from "../mm/fork.js";
@@ -25,7 +26,18 @@ import type { VmAreaStruct, VmSpecialMapping } from "../mm/vma.js";
 
 export type { MmStruct, VmAreaStruct, VmSpecialMapping };
 export type UprobeInode = Inode<VmAreaStruct>;
-export { MMF_HAS_UPROBES, MMF_RECALC_UPROBES, mmput, PAGE_SIZE, VM_DONTCOPY, VM_EXEC, VM_IO, VM_MAYEXEC };
+export {
+  MMF_HAS_UPROBES,
+  MMF_RECALC_UPROBES,
+  mmput,
+  PAGE_SIZE,
+  VM_DONTCOPY,
+  VM_EXEC,
+  VM_IO,
+  VM_MAYEXEC,
+  VM_SHARED,
+  VM_WRITE,
+};
 
 /** check_stable_address_space: the OOM reaper may have unmapped pages under us. */
 export function check_stable_address_space(mm: MmStruct): boolean {
