@@ -118,7 +118,7 @@ export function forkVsRegister(): Scenario {
  * executor runs one: trap while a breakpoint is there, run `inside`, and return through the
  * trampoline if the entry hijacked the return address. The trampoline must restore `ret`.
  */
-function* callAt(
+export function* callAt(
   w: World,
   t: TaskStruct,
   addr: number,
