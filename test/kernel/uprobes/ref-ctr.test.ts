@@ -4,6 +4,8 @@
  * breakpoint is in place (update_ref_ctr from uprobe_write_opcode, only when the instruction
  * really changes), and owes the bump on delayed_uprobe_list while that page is not mapped
  * (delayed_ref_ctr_inc pays it from uprobe_mmap; uprobe_clear_state forgets it at exit).
+ * uprobe_register refuses an offset past the file's end and a counter that is not a short's
+ * address, as the kernel does.
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -121,5 +123,38 @@ describe("USDT semaphores (ref_ctr_offset)", () => {
       [undefined, 1],
       [undefined, 0],
     ]);
+  });
+});
+
+describe("uprobe_register's argument checks", () => {
+  /** What uprobe_register throws for these arguments (null: it registered). */
+  function registerError(offset: number, ref_ctr_offset: number): string | null {
+    let error: string | null = null;
+    const r = runScenario(
+      {
+        cpus: 1,
+        build(w) {
+          const bin = w.binary("/usr/bin/app", functions(1), 3);
+          w.task("registrar", function* () {
+            try {
+              yield* uprobe_register(w.u, bin, offset, counter(), ref_ctr_offset);
+            } catch (e) {
+              error = (e as Error).message;
+            }
+          });
+        },
+      },
+      { seed: 1, policy: "random" },
+    );
+    expect(r.violation?.message ?? null).toBeNull();
+    return error;
+  }
+
+  it("an offset past i_size or an odd ref_ctr_offset is EINVAL; a matching one registers", () => {
+    expect(registerError(4 * PAGE_SIZE, 0)).toBe("/usr/bin/app+0x4000 is past the end of the file (EINVAL)");
+    expect(registerError(0x100, REF_CTR + 1)).toBe(
+      "/usr/bin/app+0x100: ref_ctr_offset 0x2011 is not a short's address (EINVAL)",
+    );
+    expect(registerError(0x100, REF_CTR)).toBeNull();
   });
 });
