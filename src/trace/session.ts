@@ -20,6 +20,7 @@ import {
 import type { KernelConfig } from "../kernel/config.js";
 import { Kernel } from "../kernel/kernel.js";
 import { TaskStruct } from "../kernel/task.js";
+import type { Tracepoint } from "../kernel/tracepoints.js";
 import { type Registration, uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
 import { type Diagnostic, formatDiagnostics, frontEnd, type SourceFile } from "../lang/index.js";
 import type { Workload } from "../process/load.js";
@@ -30,8 +31,8 @@ import type { TraceableFunction } from "../sim/ftrace.js";
 import type { Sub, Task } from "../sim/machine.js";
 import { Prng } from "../sim/prng.js";
 import { IntervalProbe } from "./interval-probe.js";
-import { KernelProbe, type KernelProbeKind } from "./kernel-probe.js";
-import { probeArgFields, resolveKernelFunctions } from "./kernel-targets.js";
+import { KernelProbe, type KernelProbeKind, TracepointProbe } from "./kernel-probe.js";
+import { probeArgFields, resolveKernelFunctions, resolveTracepoints } from "./kernel-targets.js";
 import { type ConcreteProbe, resolveAttachPoint } from "./resolve.js";
 import { TraceProbe } from "./trace-probe.js";
 
@@ -66,8 +67,8 @@ export interface LoadedScript {
   writer: TextWriter | JsonWriter;
   probes: TraceProbe[];
   intervals: IntervalProbe[];
-  /** kprobes, kretprobes, fentry and fexit probes on the model's kernel functions. */
-  kprobes: KernelProbe[];
+  /** Probes on the model's kernel: kprobes, kretprobes, fentry, fexit and tracepoints. */
+  kprobes: (KernelProbe | TracepointProbe)[];
   maxStrlen: number;
   printMapsOnExit: boolean;
   /**
@@ -88,7 +89,7 @@ export class Session {
   readonly scripts: LoadedScript[] = [];
   readonly probes: TraceProbe[] = [];
   readonly intervals: IntervalProbe[] = [];
-  readonly kprobes: KernelProbe[] = [];
+  readonly kprobes: (KernelProbe | TracepointProbe)[] = [];
   readonly ctx: HitContext;
   exitCode = 0;
   stopped = false;
@@ -171,6 +172,7 @@ export class Session {
     const diagnostics = [...fe.diagnostics];
     const resolved: { c: ConcreteProbe; probe: CompiledScript["probes"][number] }[] = [];
     const kernel: { fn: TraceableFunction; probe: CompiledScript["probes"][number] }[] = [];
+    const events: { tp: Tracepoint; probe: CompiledScript["probes"][number] }[] = [];
     let others = 0;
     for (const probe of compiled.probes) {
       if (isKernelFunctionKind(probe.kind)) {
@@ -183,13 +185,12 @@ export class Session {
         continue;
       }
       if (probe.kind === "tracepoint") {
-        for (const ap of probe.attachPoints)
-          diagnostics.push({
-            severity: "error",
-            message: `tracepoint ${ap.target}:${ap.func} does not exist in the model's kernel`,
-            span: ap.span,
-            hints: [],
-          });
+        for (const ap of probe.attachPoints) {
+          if (this.needsWorkload(ap, diagnostics)) continue;
+          const r = resolveTracepoints(ap, fe.program.config.missingProbes);
+          diagnostics.push(...r.diagnostics);
+          for (const tp of r.tracepoints) events.push({ tp, probe });
+        }
         continue;
       }
       if (probe.kind !== "uprobe" && probe.kind !== "uretprobe") {
@@ -207,7 +208,7 @@ export class Session {
         for (const c of r.probes) resolved.push({ c, probe });
       }
     }
-    const total = resolved.length + kernel.length + others;
+    const total = resolved.length + kernel.length + events.length + others;
     const maxProbes = fe.program.config.maxProbes;
     if (total > maxProbes) {
       diagnostics.push({
@@ -220,6 +221,7 @@ export class Session {
     if (diagnostics.some((d) => d.severity === "error")) return { script: null, diagnostics };
     for (const { c, probe } of resolved) script.probes.push(this.makeProbe(script, c, probe));
     for (const { fn, probe } of kernel) script.kprobes.push(this.makeKernelProbe(script, fn, probe));
+    for (const { tp, probe } of events) script.kprobes.push(this.makeTracepointProbe(script, tp, probe));
     for (const probe of compiled.probes) {
       if (probe.kind !== "interval" && probe.kind !== "profile") continue;
       for (const ap of probe.attachPoints) script.intervals.push(this.makeInterval(script, probe, ap));
@@ -261,6 +263,25 @@ export class Session {
       this.m,
       this.ctx,
       this.fillTask,
+      () => this.noteExit(script),
+    );
+  }
+
+  private makeTracepointProbe(
+    script: LoadedScript,
+    tp: Tracepoint,
+    compiled: CompiledScript["probes"][number],
+  ): TracepointProbe {
+    const { kernel, m, ctx, fillTask } = this;
+    return new TracepointProbe(
+      this.nextProbeId++,
+      script.name,
+      tp,
+      compiled,
+      kernel.tracepoints,
+      m,
+      ctx,
+      fillTask,
       () => this.noteExit(script),
     );
   }
@@ -320,7 +341,12 @@ export class Session {
   attachCount(script: LoadedScript): number {
     let n = script.probes.length + script.kprobes.length;
     for (const p of script.compiled.probes)
-      if (p.kind !== "uprobe" && p.kind !== "uretprobe" && !isKernelFunctionKind(p.kind))
+      if (
+        p.kind !== "uprobe" &&
+        p.kind !== "uretprobe" &&
+        p.kind !== "tracepoint" &&
+        !isKernelFunctionKind(p.kind)
+      )
         n += p.attachPoints.length;
     return n;
   }
@@ -477,7 +503,7 @@ export class Session {
     for (const s of this.scripts) s.ring.drain(s.writer);
   }
 
-  private attachKernelProbe(k: KernelProbe): void {
+  private attachKernelProbe(k: KernelProbe | TracepointProbe): void {
     try {
       k.attach();
     } catch (e) {
