@@ -106,3 +106,30 @@ export function probeArgFields(ap: AttachPoint): readonly ProbeArgField[] | null
   if (fn === undefined) return null;
   return fn.args.map((a) => ({ name: a.name, type: "int" as const }));
 }
+
+/** One line of `probelab list`: a kernel probe's name and, for -v, its fields. */
+export interface KernelProbeListing {
+  name: string;
+  fields: string[];
+}
+
+/**
+ * Every probe the model's kernel offers, as bpftrace -l names them: kprobe and kretprobe per
+ * traceable function, fentry and fexit with the vmlinux module (their -v fields are the
+ * arguments and, for fexit, retval), then the tracepoints with their fields.
+ */
+export function kernelProbeListing(): KernelProbeListing[] {
+  const out: KernelProbeListing[] = [];
+  const fns = matchKernelFunctions("*");
+  const args = (f: TraceableFunction) => f.args.map((a) => `${a.type} ${a.name}`);
+  for (const f of fns) out.push({ name: `kprobe:${f.name}`, fields: [] });
+  for (const f of fns) out.push({ name: `kretprobe:${f.name}`, fields: [] });
+  for (const f of fns) out.push({ name: `fentry:vmlinux:${f.name}`, fields: args(f) });
+  for (const f of fns) {
+    const ret = f.ret === "void" ? [] : [`${f.ret} retval`];
+    out.push({ name: `fexit:vmlinux:${f.name}`, fields: [...args(f), ...ret] });
+  }
+  for (const tp of tracepoints())
+    out.push({ name: `tracepoint:${tp.category}:${tp.name}`, fields: tp.fields.map((x) => x.decl) });
+  return out;
+}

@@ -19,6 +19,7 @@ import {
 } from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
 import { Kernel } from "../kernel/kernel.js";
+import { kallsyms_name, kernel_stack } from "../kernel/kprobes/kprobes.js";
 import { TaskStruct } from "../kernel/task.js";
 import type { Tracepoint } from "../kernel/tracepoints.js";
 import { type Registration, uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
@@ -119,7 +120,12 @@ export class Session {
         readBytes: (addr, len) => (proc === null ? null : proc.readBytes(addr, len)),
       },
       symbolize: (addr) => (proc === null ? null : proc.symbolize(addr)),
-      symbolizeFrame: (addr, perf) => (proc === null ? null : proc.symbolizeFrame(addr, perf)),
+      symbolizeFrame: (addr, perf) => {
+        const kernel = kallsyms_name(addr);
+        if (kernel !== null) return perf ? `${kernel}+0 ([kernel.kallsyms])` : `${kernel}+0`;
+        return proc === null ? null : proc.symbolizeFrame(addr, perf);
+      },
+      kstack: (limit) => kernel_stack(this.m.ftrace.framesOf(this.stackTask), limit),
       ustack: (limit) => {
         const task = this.m.task?.ctx;
         return unwindUserStack(task instanceof TaskStruct ? task.userStack : null, this.ctx.ip, limit);
@@ -286,12 +292,20 @@ export class Session {
     );
   }
 
+  /** The task whose kernel frames `kstack` reads: the one the hit (or the sample) is about. */
+  private stackTask: Task | null = null;
+
   /** pid, tid and comm of the task on the CPU now: a workload thread, or a kernel-side task. */
-  private readonly fillTask = (ctx: HitContext): void => fillFromTask(ctx, this.m.task, this.m.cpu.id);
+  private readonly fillTask = (ctx: HitContext): void => {
+    this.stackTask = this.m.task;
+    fillFromTask(ctx, this.m.task, this.m.cpu.id);
+  };
 
   /** A profile sample: what CPU `cpu` is running (its idle task when nothing). */
-  private readonly sampleCpu = (ctx: HitContext, cpu: number): void =>
-    fillFromTask(ctx, this.m.cpus[cpu].current, cpu);
+  private readonly sampleCpu = (ctx: HitContext, cpu: number): void => {
+    this.stackTask = this.m.cpus[cpu].current;
+    fillFromTask(ctx, this.stackTask, cpu);
+  };
 
   private makeProbe(
     script: LoadedScript,
@@ -364,6 +378,10 @@ export class Session {
     this.noteExit(script);
     // Kernel probes go in before the process starts (registration does not sleep here).
     for (const k of script.kprobes) this.attachKernelProbe(k);
+    // kstack needs every task's kernel call path kept: on only for scripts that name it (a
+    // textual test, so a false positive costs host time, never simulated time or output).
+    if (/\bkstack\b/.test(script.src.text) && (script.kprobes.length > 0 || script.intervals.length > 0))
+      this.m.ftrace.setFrames(true);
     this.attach(script.probes);
     for (const iv of script.intervals) iv.attach(this.simNow);
   }
