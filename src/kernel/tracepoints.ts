@@ -11,7 +11,9 @@
  *
  * `fields` is one reused array, so an event allocates nothing.
  */
-import type { Machine } from "../sim/machine.js";
+import type { SchedHooks } from "../sim/ftrace.js";
+import { type Cpu, type Machine, type Task, TaskState } from "../sim/machine.js";
+import { TaskStruct } from "./task.js";
 
 export interface TracepointField {
   /** The declaration as tracefs's format file prints it: `char prev_comm[16]`. */
@@ -62,6 +64,34 @@ export const TP_SCHED_PROCESS_EXIT = define("sched", "sched_process_exit", [
   "pid_t pid",
   "int prio",
 ]);
+
+export const TP_SCHED_SWITCH = define("sched", "sched_switch", [
+  "char prev_comm[16]",
+  "pid_t prev_pid",
+  "int prev_prio",
+  "long prev_state",
+  "char next_comm[16]",
+  "pid_t next_pid",
+  "int next_prio",
+]);
+export const TP_SCHED_WAKEUP = define("sched", "sched_wakeup", [
+  "char comm[16]",
+  "pid_t pid",
+  "int prio",
+  "int target_cpu",
+]);
+export const TP_SCHED_WAKEUP_NEW = define("sched", "sched_wakeup_new", [
+  "char comm[16]",
+  "pid_t pid",
+  "int prio",
+  "int target_cpu",
+]);
+
+/** prev_state values: still runnable (preempted), sleeping, dead. */
+const TASK_RUNNING = 0;
+const TASK_INTERRUPTIBLE = 1;
+const TASK_DEAD = 0x80;
+const DEFAULT_PRIO = 120;
 
 /** The system calls the workloads make, with their x86-64 numbers and arguments. */
 const SYSCALLS: readonly [string, number, readonly string[]][] = [
@@ -151,18 +181,23 @@ export function findTracepoint(category: string, name: string): Tracepoint | und
 }
 
 /** The attached handlers of one kernel's tracepoints. */
-export class TracepointState {
+export class TracepointState implements SchedHooks {
   readonly armed = new Uint8Array(ALL.length);
   /** The event being emitted: filled by the site, read by the handlers. */
   readonly fields: (number | string)[] = new Array<number | string>(8).fill(0);
   private readonly handlers: TracepointHandler[][] = ALL.map(() => []);
+  /** Per CPU: the task it last switched to (the next sched_switch's prev), or null (idle). */
+  private readonly lastOnCpu: (Task | null)[];
 
-  constructor(readonly m: Machine) {}
+  constructor(readonly m: Machine) {
+    this.lastOnCpu = m.cpus.map(() => null);
+  }
 
   /** tracepoint_probe_register: `handler` runs on every event of `tp`. */
   register(tp: Tracepoint, handler: TracepointHandler): void {
     this.handlers[tp.id].push(handler);
     this.armed[tp.id] = 1;
+    this.hookScheduler();
   }
 
   unregister(tp: Tracepoint, handler: TracepointHandler): void {
@@ -170,6 +205,49 @@ export class TracepointState {
     const i = list.indexOf(handler);
     if (i >= 0) list.splice(i, 1);
     if (list.length === 0) this.armed[tp.id] = 0;
+    this.hookScheduler();
+  }
+
+  /** The machine calls the sched hooks only while one of their tracepoints is attached. */
+  private hookScheduler(): void {
+    const a = this.armed;
+    const on = a[TP_SCHED_SWITCH] !== 0 || a[TP_SCHED_WAKEUP] !== 0 || a[TP_SCHED_WAKEUP_NEW] !== 0;
+    this.m.sched = on ? this : null;
+  }
+
+  /** sched_switch, in the context of prev (the task that ran before on this CPU), as Linux fires it. */
+  sched_switch(cpu: Cpu, next: Task): void {
+    const prev = this.lastOnCpu[cpu.id];
+    this.lastOnCpu[cpu.id] = next;
+    if (this.armed[TP_SCHED_SWITCH] === 0) return;
+    const f = this.fields;
+    f[0] = prev === null ? `swapper/${cpu.id}` : commOf(prev);
+    f[1] = prev === null ? 0 : pidOf(prev);
+    f[2] = DEFAULT_PRIO;
+    f[3] =
+      prev === null || prev.state === TaskState.Runnable
+        ? TASK_RUNNING
+        : prev.state === TaskState.Done
+          ? TASK_DEAD
+          : TASK_INTERRUPTIBLE;
+    f[4] = commOf(next);
+    f[5] = pidOf(next);
+    f[6] = DEFAULT_PRIO;
+    const m = this.m;
+    m.task = prev;
+    this.emit(TP_SCHED_SWITCH);
+    m.task = next;
+  }
+
+  sched_wakeup(task: Task, isNew: boolean): void {
+    const tp = isNew ? TP_SCHED_WAKEUP_NEW : TP_SCHED_WAKEUP;
+    if (this.armed[tp] === 0) return;
+    const f = this.fields;
+    f[0] = commOf(task);
+    f[1] = pidOf(task);
+    f[2] = DEFAULT_PRIO;
+    f[3] = task.cpu.id;
+    this.emit(tp);
   }
 
   /** Runs the handlers of an armed tracepoint on `fields` (the site checked `armed`). */
@@ -220,4 +298,14 @@ export class TracepointState {
       this.emit(TP_RAW_SYS_EXIT);
     }
   }
+}
+
+/** A task's comm: the workload thread's, or the model task's name (bpftrace, kernel helpers). */
+function commOf(task: Task): string {
+  return task.ctx instanceof TaskStruct ? task.ctx.comm : task.name;
+}
+
+/** The pid tracepoints report: the thread id (0 for the model's own tasks). */
+function pidOf(task: Task): number {
+  return task.ctx instanceof TaskStruct ? task.ctx.tid : 0;
 }

@@ -76,7 +76,7 @@ abstract class KernelSideProbe {
     const m = this.m;
     this.fillTask(ctx);
     ctx.cpu = m.cpu.id;
-    ctx.nsecs = Math.floor(m.now());
+    ctx.nsecs = Math.floor(m.currentTime());
   }
 
   /** Count the hit, charge the BPF program, run the script's probe. */

@@ -297,8 +297,9 @@ export class Session {
 
   /** pid, tid and comm of the task on the CPU now: a workload thread, or a kernel-side task. */
   private readonly fillTask = (ctx: HitContext): void => {
-    this.stackTask = this.m.task;
-    fillFromTask(ctx, this.m.task, this.m.cpu.id);
+    const m = this.m;
+    this.stackTask = m.task;
+    fillFromTask(ctx, m.task, m.task === null ? 0 : m.cpu.id);
   };
 
   /** A profile sample: what CPU `cpu` is running (its idle task when nothing). */

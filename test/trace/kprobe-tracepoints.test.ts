@@ -63,6 +63,35 @@ describe("sched tracepoints", () => {
   });
 });
 
+describe("scheduler tracepoints", () => {
+  it("sched_switch pairs prev and next on each CPU; a woken task is switched in later", () => {
+    const text = run(
+      "tracepoint:sched:sched_wakeup { @woken[args.pid] = nsecs; @wakeups = count(); }\n" +
+        "tracepoint:sched:sched_switch { @switches = count(); @prev[args.prev_state] = count();\n" +
+        "  if (@woken[args.next_pid] != 0) { @waited = count(); if (nsecs < @woken[args.next_pid]) { @before = count(); } delete(@woken[args.next_pid]); } }\n" +
+        "end { clear(@woken); }",
+      50,
+      "kvstore",
+    );
+    const n = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+    expect(n("@switches")).toBeGreaterThan(100);
+    expect(n("@wakeups")).toBeGreaterThan(10);
+    expect(n("@waited")).toBeGreaterThan(10);
+    // prev_state: 0 preempted/still runnable, 1 went to sleep.
+    expect(n("@prev\\[1\\]")).toBeGreaterThan(0);
+  });
+
+  it("the scheduler hooks are off unless a sched tracepoint is attached", () => {
+    const { s } = session();
+    expect(s.m.sched).toBeNull();
+    const { script } = s.load({ name: "stdin", text: "tracepoint:sched:sched_switch { }" });
+    s.start(script!);
+    expect(s.m.sched).not.toBeNull();
+    s.finish();
+    expect(s.m.sched).toBeNull();
+  });
+});
+
 describe("syscalls tracepoints", () => {
   it("dlopen is openat + read + mmap + close of the library, by the thread that loads it", () => {
     const text = run(
