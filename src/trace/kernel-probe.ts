@@ -33,7 +33,11 @@ export type KernelProbeKind = "kprobe" | "kretprobe" | "fentry" | "fexit";
 export type FillTask = (ctx: HitContext) => void;
 
 /** What kernel-side probes share: a probe row's state, per-CPU hit counts, the run of a hit. */
-abstract class KernelSideProbe {
+export abstract class KernelSideProbe {
+  abstract readonly id: number;
+  abstract readonly scriptName: string;
+  /** The probe builtin's value, as the live view lists it. */
+  abstract readonly name: string;
   state: ProbeState = "detached";
   error: string | undefined;
   readonly rate = new ProbeRate();

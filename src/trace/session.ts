@@ -495,7 +495,10 @@ export class Session {
 
   /** True once nothing of the script is registered or waiting to be, so forget() may drop it. */
   isQuiescent(script: LoadedScript): boolean {
-    return script.probes.every((p) => p.state !== "attached" && p.uprobe === null && !this.requests.has(p));
+    return (
+      script.probes.every((p) => p.state !== "attached" && p.uprobe === null && !this.requests.has(p)) &&
+      script.kprobes.every((p) => p.state !== "attached")
+    );
   }
 
   /**
