@@ -1,8 +1,15 @@
 /** Helpers the commands share: where output goes, reading scripts, parsing option values, errors. */
-import { readFileSync } from "node:fs";
 import { ConfigError, type KernelConfig, kernelHelp, resolveKernelConfig } from "../kernel/config.js";
 import type { SourceFile } from "../lang/index.js";
-import { listWorkloads, loadWorkload, type Workload, WorkloadError } from "../process/index.js";
+import {
+  formatLimit,
+  listWorkloads,
+  loadWorkload,
+  MAX_SCRIPT_BYTES,
+  readTextBounded,
+  type Workload,
+  WorkloadError,
+} from "../process/index.js";
 
 /**
  * The process's streams and environment as the commands see them. The real binary uses
@@ -11,7 +18,8 @@ import { listWorkloads, loadWorkload, type Workload, WorkloadError } from "../pr
 export interface CliIo {
   stdout: { write(text: string): void };
   stderr: { write(text: string): void };
-  readStdin(): string;
+  /** All of stdin, or null when it holds more than `maxBytes`. */
+  readStdin(maxBytes: number): string | null;
   env: Record<string, string | undefined>;
   /** Whether stderr is a terminal (diagnostics are coloured only then, and never with NO_COLOR). */
   stderrIsTTY: boolean;
@@ -22,7 +30,7 @@ export interface CliIo {
 export const processIo: CliIo = {
   stdout: { write: (s) => void process.stdout.write(s) },
   stderr: { write: (s) => void process.stderr.write(s) },
-  readStdin: () => readFileSync(0, "utf8"),
+  readStdin: (maxBytes) => readTextBounded(0, maxBytes),
   env: process.env,
   get stderrIsTTY() {
     return process.stderr.isTTY === true;
@@ -47,7 +55,8 @@ export interface SharedOptions {
   seed: string;
   kernel: string;
   switch: string[];
-  format: "text" | "json";
+  /** As typed; parseOutputFormat checks it. */
+  format: string;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -88,6 +97,12 @@ export function parseIntOption(text: string, what: string, min: number, max: num
   return n;
 }
 
+/** `-f FORMAT`, with bpftrace's message for any other word. */
+export function parseOutputFormat(text: string): "text" | "json" {
+  if (text !== "text" && text !== "json") fail(`Invalid output format "${text}"`, 2);
+  return text;
+}
+
 /** The script from -e, a file, or stdin (`-`). */
 export function readScript(
   file: string | undefined,
@@ -99,13 +114,28 @@ export function readScript(
     return { name: "stdin", text: program };
   }
   if (file === undefined) fail("no program given: pass a script file, - for stdin, or -e PROGRAM", 2);
-  if (file === "-") return { name: "stdin", text: io.readStdin() };
+  const text = file === "-" ? io.readStdin(MAX_SCRIPT_BYTES) : readScriptFile(file);
+  if (text === null) {
+    const what = file === "-" ? "the script on stdin" : `script file '${file}'`;
+    fail(`${what} is larger than ${formatLimit(MAX_SCRIPT_BYTES)}; probelab refuses scripts that big`);
+  }
+  return { name: file === "-" ? "stdin" : file, text };
+}
+
+function readScriptFile(file: string): string | null {
   try {
-    return { name: file, text: readFileSync(file, "utf8") };
-  } catch {
-    fail(`cannot read script file '${file}'`);
+    return readTextBounded(file, MAX_SCRIPT_BYTES);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    fail(`cannot read script file '${file}'${READ_FAILURES[code] ?? ""}`);
   }
 }
+
+const READ_FAILURES: Record<string, string> = {
+  ENOENT: ": no such file",
+  EISDIR: ": it is a directory",
+  EACCES: ": permission denied",
+};
 
 export function kernelConfig(profile: string, switches: string[], io: CliIo = processIo): KernelConfig {
   if (profile === "help") {

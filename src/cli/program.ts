@@ -55,9 +55,9 @@ function sharedOptions(cmd: Command): Command {
       "latest",
     )
     .option("--switch <key=value>", "change one switch of the kernel profile (repeatable)", collect, [])
-    .addOption(new Option("-f, --format <FORMAT>", "output format").choices(["text", "json"]).default("text"))
+    .option("-f, --format <FORMAT>", "output format: text or json", "text")
     .option("-q, --quiet", "no attach banner or messages")
-    .option("-v, --verbose", "more messages");
+    .option("-v, --verbose", "also print the simulated set-up and the kernel model's counters (stderr)");
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -109,6 +109,11 @@ export function buildProgram(io?: CliIo): Command {
     .option("-o, --output <FILE>", "write tracing output to FILE")
     .option("-d, --debug <STAGES>", "debug dumps: tokens, ast, typed, all")
     .option("--dry-run", "parse, check and resolve probes; attach nothing, run nothing")
+    .option("-l, --list", "list the script's probes instead of running it")
+    .option("-p, --pid <PID>", "trace only this process (the workload's pid)")
+    .option("-c, --command <CMD>", "the workload's program, as bpftrace runs CMD")
+    .option("--probe-filter <REGEX>", "attach only probes whose names match (begin and end always)")
+    .option("--no-warnings", "print no warnings")
     .addHelpText("after", EXAMPLES)
     .action((file, args, opts) => runRun(file, args, opts, io));
 
@@ -172,7 +177,7 @@ EXAMPLES:
   program
     .command("race")
     .description("explore a race scenario of the kernel model; with --fault, find and shrink the race")
-    .argument("[name]", "scenario name (none: list them)")
+    .argument("[name]", "scenario name (none: list them); with -w, the script FILE")
     .option("--fault", "switch off the check the scenario exercises")
     .option("--seeds <N>", `seeds to explore, each under every policy (default 150; 1 with --seed)`)
     .addOption(
@@ -184,6 +189,14 @@ EXAMPLES:
     .option("--trace-out <FILE.json>", "write the counterexample's timeline as Chrome trace-event JSON")
     .option("--html <FILE>", "write the same timeline as a self-contained HTML page")
     .option("--jobs <N>", "worker threads (default: one per core)")
+    .option("--exhaustive", "explore every schedule up to --preemptions preemptions (small scenarios)")
+    .option("--preemptions <K>", "preemption bound of --exhaustive (default 2)")
+    .option("--max-runs <N>", "runs --exhaustive may spend before it stops unfinished (default 100000)")
+    .option("-w, --workload <NAME|FILE>", "explore a workload under a script instead of a scenario")
+    .option("-e, --program <PROGRAM>", "with -w: the script text (default: the workload's default probes)")
+    .option("--faults <NAME,...>", "with -w: fault switches to turn on")
+    .option("--cpus <N>", "with -w: simulated CPUs (default 4)")
+    .option("--duration <TIME>", "with -w: simulated time of one run (default 20ms)")
     .action((name, opts) => runRace(name, opts, io));
 
   const bench = program.command("bench").description("simulated throughput benchmarks");
@@ -200,7 +213,7 @@ EXAMPLES:
     .option("--duration <TIME>", "simulated time per point", "2ms")
     .option("--switch <key=value>", "change one switch (repeatable)", collect, [])
     .option("--seed <N>", "seed", "1")
-    .addOption(new Option("-f, --format <FORMAT>", "output format").choices(["text", "json"]).default("text"))
+    .option("-f, --format <FORMAT>", "output format: text or json", "text")
     .action(runBench);
   return program;
 }
@@ -209,6 +222,16 @@ EXAMPLES:
  * Runs the CLI on `argv` (as process.argv: node, script, then the arguments) with `io`, and
  * returns the exit status instead of ending the process: what tests call in-process.
  */
+/**
+ * `probelab FILE.bt ...` is `probelab run FILE.bt ...`, so a script whose first line is
+ * `#!/usr/bin/env probelab` runs when executed, as bpftrace's tools do with bpftrace.
+ */
+function scriptAsRun(argv: string[]): string[] {
+  const first = argv[2];
+  if (first === undefined || first.startsWith("-") || !first.endsWith(".bt")) return argv;
+  return [...argv.slice(0, 2), "run", ...argv.slice(2)];
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let status = 0;
   const captured: CliIo = {
@@ -218,7 +241,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     },
   };
   try {
-    await buildProgram(captured).parseAsync(argv);
+    await buildProgram(captured).parseAsync(scriptAsRun(argv));
   } catch (err) {
     if (err instanceof CommanderError) return commanderStatus(err);
     io.stderr.write(`ERROR: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -7,18 +7,39 @@
  * usage errors.
  */
 import { writeFileSync } from "node:fs";
+import { resolveKernelConfig } from "../kernel/config.js";
 import { renderColumns } from "../race/columns.js";
+import { EXHAUSTIVE_POLICY, type ExhaustResult, exhaust } from "../race/exhaustive.js";
 import type { ExploreResult, Found } from "../race/explore.js";
 import { type AnyScenario, runAnyScenario } from "../race/harness.js";
-import { exploreInParallel } from "../race/parallel.js";
-import { faultDescription, findRaceScenario, RACE_SCENARIOS, type RaceScenario } from "../race/scenarios.js";
+import { type ExploreJob, exploreInParallel } from "../race/parallel.js";
+import {
+  faultDescription,
+  findRaceScenario,
+  isRaceFault,
+  RACE_SCENARIOS,
+  type RaceFault,
+  type RaceScenario,
+} from "../race/scenarios.js";
 import { type Departure, formatSchedule, parseSchedule, ReplayChooser } from "../race/schedule.js";
 import { type Shrunk, shrink } from "../race/shrink.js";
 import { Timeline } from "../race/timeline.js";
 import { timelineHtml } from "../race/timeline-html.js";
 import { chromeTrace } from "../race/trace-events.js";
+import { loadRaceWorkload, loadScript, type WorkloadRace, workloadScenario } from "../race/workload-race.js";
 import type { Policy } from "../sim/machine.js";
-import { type CliIo, fail, guarded, parseIntOption, processIo } from "./common.js";
+import { Session } from "../trace/session.js";
+import {
+  type CliIo,
+  fail,
+  guarded,
+  parseDuration,
+  parseIntOption,
+  processIo,
+  readScript,
+  workload,
+} from "./common.js";
+import { defaultScript } from "./top.js";
 
 export interface RaceOptions {
   fault?: boolean;
@@ -35,15 +56,31 @@ export interface RaceOptions {
   html?: string;
   /** Worker threads for the exploration (default: the machine's cores). */
   jobs?: string;
+  /** Every schedule up to `preemptions` preemptions instead of seeds. */
+  exhaustive?: boolean;
+  preemptions?: string;
+  maxRuns?: string;
+  /** Explore this workload under a script (the positional argument is then the script file). */
+  workload?: string;
+  program?: string;
+  /** Fault switches for -w, comma-separated. */
+  faults?: string;
+  cpus?: string;
+  duration?: string;
 }
 
 /** As many seeds as the exploration tests use: every fault switch is caught well within it. */
 export const DEFAULT_SEEDS = 150;
 
+/** Seeds of a workload exploration (its runs are a few hundred times longer than a scenario's). */
+export const DEFAULT_WORKLOAD_SEEDS = 10;
+
 export function runRace(name: string | undefined, opts: RaceOptions, io: CliIo = processIo): Promise<void> {
   return guarded(async () => {
-    if (name === undefined) listScenarios(io);
-    else io.setExitCode(await race(scenario(name), opts, io));
+    if (opts.workload !== undefined)
+      io.setExitCode(await explorePlan(planWorkloadRace(name, opts, io), opts));
+    else if (name === undefined) listScenarios(io);
+    else io.setExitCode(await explorePlan(planRace(scenario(name), opts, io), opts));
   }, io);
 }
 
@@ -69,9 +106,13 @@ function scenario(name: string): RaceScenario {
   fail(`unknown race scenario "${name}"; ${hint}`, 2);
 }
 
-/** Everything one `probelab race NAME` needs, read from the options once. */
+/** Everything one `probelab race` needs, read from the options once. */
 interface RacePlan {
-  race: RaceScenario;
+  /** What runs, for the header and the timeline's title. */
+  title: string;
+  /** The header lines: what races, which faults are on. */
+  header: string[];
+  job: ExploreJob;
   scenario: AnyScenario;
   faults: string[];
   firstSeed: number;
@@ -83,43 +124,138 @@ interface RacePlan {
   out: (line: string) => void;
 }
 
-function planRace(r: RaceScenario, opts: RaceOptions, io: CliIo): RacePlan {
+/** The options every exploration shares: seeds, policies, jobs. */
+function planSeeds(opts: RaceOptions, defaultSeeds: number) {
   const firstSeed = opts.seed === undefined ? 1 : parseIntOption(opts.seed, "--seed", 1, 2 ** 31 - 1);
-  const seedsDefault = opts.seed === undefined ? DEFAULT_SEEDS : 1;
+  const seedsDefault = opts.seed === undefined ? defaultSeeds : 1;
   const seeds =
     opts.seeds === undefined ? seedsDefault : parseIntOption(opts.seeds, "--seeds", 1, 10_000_000);
   const jobs = opts.jobs === undefined ? 0 : parseIntOption(opts.jobs, "--jobs", 1, 256);
+  const policies: Policy[] = opts.policy === "both" ? ["random", "pct"] : [opts.policy];
+  return { firstSeed, seeds, jobs, policies };
+}
+
+function planRace(r: RaceScenario, opts: RaceOptions, io: CliIo): RacePlan {
+  if (opts.faults !== undefined) fail("--faults goes with -w; a scenario takes --fault", 2);
   const faultOn = opts.fault === true;
+  const faults = faultOn ? [r.fault] : [];
+  const seeds = planSeeds(opts, DEFAULT_SEEDS);
   return {
-    race: r,
+    title: `race ${r.name}`,
+    header: [
+      `race ${r.name}: ${r.description}`,
+      `fault ${r.fault}: ${faultOn ? "on" : "off"} (${faultDescription(r.fault)})`,
+    ],
+    job: { race: r.name, faults, firstSeed: seeds.firstSeed, seeds: seeds.seeds, policies: seeds.policies },
     scenario: r.build(),
-    faults: faultOn ? [r.fault] : [],
-    firstSeed,
-    seeds,
-    policies: opts.policy === "both" ? ["random", "pct"] : [opts.policy],
-    jobs,
+    faults,
+    ...seeds,
     command: `probelab race ${r.name}${faultOn ? " --fault" : ""}`,
     out: (line: string) => io.stdout.write(`${line}\n`),
   };
 }
 
 /** Explore (or replay) as the options say, print what was found, and return the exit status. */
-async function race(r: RaceScenario, opts: RaceOptions, io: CliIo): Promise<number> {
-  const p = planRace(r, opts, io);
+async function explorePlan(p: RacePlan, opts: RaceOptions): Promise<number> {
   const faultOn = p.faults.length > 0;
-  p.out(`race ${r.name}: ${r.description}`);
-  p.out(`fault ${r.fault}: ${faultOn ? "on" : "off"} (${faultDescription(r.fault)})`);
+  for (const line of p.header) p.out(line);
   if (opts.schedule !== undefined) return replaySchedule(p, opts, opts.schedule);
+  if (opts.exhaustive === true) return exhaustively(p, opts);
   const lastSeed = p.firstSeed + p.seeds - 1;
   const range = p.seeds === 1 ? `seed ${p.firstSeed}` : `seeds ${p.firstSeed}-${lastSeed}`;
   p.out(`exploring ${range}, policy ${p.policies.join("+")}`);
-  const result = await exploreInParallel(
-    { race: r.name, faults: p.faults, firstSeed: p.firstSeed, seeds: p.seeds, policies: p.policies },
-    p.jobs,
-  );
+  const result = await exploreInParallel(p.job, p.jobs);
   report(p, result, opts);
   const clean = result.found === null && result.deadlocks === 0;
   return (faultOn ? result.found !== null : clean) ? 0 : 1;
+}
+
+/** `probelab race -w WORKLOAD [-e PROGRAM | FILE]`: the workload under the script, as a scenario. */
+function planWorkloadRace(file: string | undefined, opts: RaceOptions, io: CliIo): RacePlan {
+  if (opts.fault === true)
+    fail("--fault names a scenario's own switch; with -w give --faults NAME[,NAME...]", 2);
+  if (opts.exhaustive === true)
+    fail("--exhaustive is for the small scenarios; a workload run is too long", 2);
+  const cpus = opts.cpus === undefined ? 4 : parseIntOption(opts.cpus, "--cpus", 1, 128);
+  const durationNs = parseDuration(opts.duration ?? "20ms", "--duration");
+  const faults = parseFaults(opts.faults);
+  const wname = opts.workload!;
+  workload(wname, [], cpus, 1); // the field-path error of a bad workload, before anything runs
+  const src = file === undefined && opts.program === undefined ? null : readScript(file, opts.program, io);
+  const script = src ?? defaultScript(loadRaceWorkload({ workload: wname, cpus, durationNs, script: EMPTY }));
+  const spec = { workload: wname, script, cpus, durationNs };
+  checkScript(spec, io);
+  const seeds = planSeeds(opts, DEFAULT_WORKLOAD_SEEDS);
+  const what =
+    src === null
+      ? ""
+      : opts.program !== undefined
+        ? ` -e ${shellQuote(src.text)}`
+        : ` ${shellQuote(src.name)}`;
+  const sizes = `${opts.cpus === undefined ? "" : ` --cpus ${cpus}`}${opts.duration === undefined ? "" : ` --duration ${opts.duration}`}`;
+  const faultArg = faults.length === 0 ? "" : ` --faults ${faults.join(",")}`;
+  return {
+    title: `race -w ${wname}`,
+    header: [
+      `race -w ${wname}: ${script.name === "stdin" ? "-e program" : script.name}, ${cpus} CPUs, ${opts.duration ?? "20ms"} per run, probes attached at 0 and 1/2, detached at 1/4 and 3/4`,
+      ...(faults.length === 0
+        ? ["faults: none"]
+        : faults.map((f) => `fault ${f}: on (${faultDescription(f)})`)),
+    ],
+    job: {
+      race: "",
+      workload: spec,
+      faults,
+      firstSeed: seeds.firstSeed,
+      seeds: seeds.seeds,
+      policies: seeds.policies,
+    },
+    scenario: workloadScenario(spec),
+    faults,
+    ...seeds,
+    command: `probelab race -w ${shellQuote(wname)}${what}${sizes}${faultArg}`,
+    out: (line: string) => io.stdout.write(`${line}\n`),
+  };
+}
+
+const EMPTY = { name: "", text: "" };
+
+/** --faults: known switch names only. */
+function parseFaults(text: string | undefined): RaceFault[] {
+  if (text === undefined) return [];
+  const out: RaceFault[] = [];
+  for (const name of text.split(",").map((f) => f.trim())) {
+    if (!isRaceFault(name))
+      fail(`--faults: unknown fault switch "${name}" (\`probelab race\` lists them)`, 2);
+    out.push(name);
+  }
+  return out;
+}
+
+/** The script must load against the workload and attach uprobes, or nothing would race. */
+function checkScript(spec: WorkloadRace, io: CliIo): void {
+  const session = new Session({
+    workload: loadRaceWorkload(spec),
+    cpus: spec.cpus,
+    seed: 1,
+    kernelProfile: "latest",
+    config: resolveKernelConfig("latest"),
+    format: "text",
+    out: { write: () => {} },
+    err: { write: () => {} },
+  });
+  const script = loadScript(session, spec.script);
+  if (typeof script === "string") {
+    io.stderr.write(script);
+    fail("", 1);
+  }
+  if (script.probes.length === 0)
+    fail(`${spec.script.name}: the script attaches no uprobes, so nothing can race`, 2);
+}
+
+/** Quote for a POSIX shell, only when needed. */
+function shellQuote(text: string): string {
+  return /^[\w./:=,@+-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 function report(p: RacePlan, result: ExploreResult, opts: RaceOptions): void {
@@ -145,6 +281,51 @@ function report(p: RacePlan, result: ExploreResult, opts: RaceOptions): void {
   if (shrunk === null) fail(`internal: run ${f.runs} did not fail again when replayed`);
   const timeline = printMinimal(p, f, shrunk);
   writeViews(p, opts, () => ({ timeline }), shrunk.minimal.violation.message);
+}
+
+/** Default preemption bound and run budget of --exhaustive. */
+export const DEFAULT_PREEMPTIONS = 2;
+export const DEFAULT_MAX_RUNS = 100_000;
+
+/** --exhaustive: every schedule up to the bound, fewest preemptions first. */
+function exhaustively(p: RacePlan, opts: RaceOptions): number {
+  const bound =
+    opts.preemptions === undefined
+      ? DEFAULT_PREEMPTIONS
+      : parseIntOption(opts.preemptions, "--preemptions", 0, 20);
+  const maxRuns =
+    opts.maxRuns === undefined
+      ? DEFAULT_MAX_RUNS
+      : parseIntOption(opts.maxRuns, "--max-runs", 1, 100_000_000);
+  const plural = bound === 1 ? "" : "s";
+  p.out(`exhaustive: every schedule with at most ${bound} preemption${plural}, seed ${p.firstSeed}`);
+  const r = exhaust(p.scenario, { seed: p.firstSeed, faults: p.faults, preemptions: bound, maxRuns });
+  p.out(`explored ${r.schedules} schedules (${perBound(r)}) in ${r.runs} runs: ${ending(r, maxRuns)}`);
+  if (r.deadlocks > 0) p.out(`${r.deadlocks} of ${r.schedules} schedules deadlocked`);
+  const f = r.found;
+  if (f === null) {
+    if (p.faults.length > 0) p.out(`the fault was not caught: try more --preemptions`);
+    writeViews(p, opts, () => record(p, p.firstSeed, EXHAUSTIVE_POLICY, []), null);
+    return (p.faults.length > 0 ? false : r.deadlocks === 0) ? 0 : 1;
+  }
+  const schedule = formatSchedule(f.plan);
+  p.out(`minimal: ${p.command} --seed ${p.firstSeed} --policy ${EXHAUSTIVE_POLICY} --schedule '${schedule}'`);
+  const tl = record(p, p.firstSeed, EXHAUSTIVE_POLICY, f.plan).timeline;
+  printColumns(p, tl, f.plan);
+  p.out(`broken: ${f.violation.message}`);
+  writeViews(p, opts, () => ({ timeline: tl }), f.violation.message);
+  return p.faults.length > 0 ? 0 : 1;
+}
+
+/** `0 preemptions: 6, 1: 512`: how many schedules each bound added. */
+function perBound(r: ExhaustResult): string {
+  return r.perBound.map((n, k) => (k === 0 ? `0 preemptions: ${n}` : `${k}: ${n}`)).join(", ");
+}
+
+function ending(r: ExhaustResult, maxRuns: number): string {
+  if (r.found !== null) return `stopped at a violation with ${r.found.preemptions} preemption(s)`;
+  if (r.finished) return "finished, every schedule clean";
+  return `not finished: the budget of ${maxRuns} runs ran out (raise --max-runs or lower --preemptions)`;
 }
 
 /** The shrunk counterexample: sizes before and after, its replay line, its columns. */
@@ -199,7 +380,7 @@ function writeViews(
 ): void {
   if (opts.traceOut === undefined && opts.html === undefined) return;
   const { timeline } = recordRun();
-  const meta = { title: `race ${p.race.name}`, cpus: p.scenario.cpus ?? 3, violation };
+  const meta = { title: p.title, cpus: p.scenario.cpus ?? 3, violation };
   if (opts.traceOut !== undefined) writeOut(opts.traceOut, JSON.stringify(chromeTrace(timeline, meta)));
   if (opts.html !== undefined) writeOut(opts.html, timelineHtml(timeline, meta));
 }

@@ -1,9 +1,11 @@
 /** `probelab run`: run scripts against a workload and print what bpftrace would print. */
+
 import { closeSync, openSync, writeSync } from "node:fs";
 import { dumpAst, dumpTokens, dumpTyped, frontEnd, type SourceFile } from "../lang/index.js";
 import type { Sink } from "../runtime/index.js";
 import { probeArgFields } from "../trace/kernel-targets.js";
 import { Session } from "../trace/session.js";
+import { checkCommand, checkPid, listScriptProbes, parsePid, parseProbeFilter } from "./bpftrace-flags.js";
 import {
   type CliIo,
   colorWanted,
@@ -12,6 +14,7 @@ import {
   kernelConfig,
   parseDuration,
   parseIntOption,
+  parseOutputFormat,
   processIo,
   readScript,
   type SharedOptions,
@@ -19,12 +22,19 @@ import {
   workload,
 } from "./common.js";
 import { advance, ProgressLine } from "./run-loop.js";
+import { verboseSetup, verboseSummary } from "./verbose.js";
 
 export interface RunOptions extends SharedOptions {
   duration: string;
   output?: string;
   debug?: string;
   dryRun?: boolean;
+  list?: boolean;
+  pid?: string;
+  command?: string;
+  probeFilter?: string;
+  /** False with --no-warnings. */
+  warnings: boolean;
 }
 
 const STAGES = ["tokens", "ast", "typed"];
@@ -46,10 +56,22 @@ export function runRun(
     const seed = parseIntOption(opts.seed, "--seed", 0, 2 ** 31 - 1);
     const duration = parseDuration(opts.duration, "--duration");
     const stages = opts.debug === undefined ? [] : debugStages(opts.debug);
+    const format = parseOutputFormat(opts.format);
+    const pid = opts.pid === undefined ? undefined : parsePid(opts.pid);
+    const probeFilter = opts.probeFilter === undefined ? undefined : parseProbeFilter(opts.probeFilter);
     const src = readScript(file, opts.program, io);
     for (const stage of stages) io.stdout.write(debugDump(stage, src, args));
+    if (opts.list) {
+      const listing = listScriptProbes(src, args);
+      if (listing !== null) return void io.stdout.write(listing);
+    }
 
-    const w = needsWorkload(src, args) ? workload(opts.workload, opts.set, cpus, seed) : null;
+    // Loaded even when the script needs no process, so a misspelt -w or --set never passes silently.
+    const wanted = workload(opts.workload, opts.set, cpus, seed);
+    const traced = needsWorkload(src, args) || opts.command !== undefined;
+    const w = traced ? wanted : null;
+    if (w && opts.command !== undefined) checkCommand(opts.command, w);
+    if (w && pid !== undefined) checkPid(pid, w);
     const progress = new ProgressLine(io, io.stderrIsTTY && !opts.quiet, duration);
     const err = progressFirst(progress, (s) => io.stderr.write(s));
     const out =
@@ -62,17 +84,24 @@ export function runRun(
       seed,
       kernelProfile: opts.kernel,
       config,
-      format: opts.format,
+      format,
       out,
       err,
       quiet: opts.quiet,
       attachBeforeStart: true,
+      probeFilter,
+      noWarnings: !opts.warnings,
     });
-    const { script, diagnostics } = session.load(src, args);
+    const loaded = session.load(src, args);
+    const { script } = loaded;
+    const diagnostics = opts.warnings
+      ? loaded.diagnostics
+      : loaded.diagnostics.filter((d) => d.severity !== "warning");
     if (diagnostics.length > 0) io.stderr.write(Session.format(diagnostics, src, colorWanted(io)));
     if (script === null) fail("", 1);
     // As bpftrace: a script without a single probe (empty, only comments or config) is an error.
     if (session.attachCount(script) === 0) fail("No probes to attach", 1);
+    if (opts.verbose) err.write(verboseSetup(session, seed));
     if (opts.dryRun) return;
     out.open?.();
     if (!opts.quiet) script.writer.attachedProbes(session.attachCount(script));
@@ -86,6 +115,7 @@ export function runRun(
       }
     }
     session.finish();
+    if (opts.verbose) err.write(verboseSummary(session));
     out.close?.();
     if (session.exitCode !== 0) io.setExitCode(session.exitCode);
   }, io);

@@ -12,6 +12,7 @@ import {
   kernelConfig,
   parseDuration,
   parseIntOption,
+  parseOutputFormat,
   readScript,
   type SharedOptions,
   stopOnSignals,
@@ -26,7 +27,7 @@ const MAX_SPEED = 10;
  * program's first function after main (its service loop's work), and malloc sizes when a
  * libc is mapped.
  */
-function defaultScript(w: Workload): SourceFile {
+export function defaultScript(w: Workload): SourceFile {
   const exe = w.binaries[w.process.exe];
   const fn = exe.symbols.find((s) => s.name !== "main") ?? exe.symbols[0];
   const lines = [
@@ -87,7 +88,7 @@ export function runTopCommand(file: string | undefined, opts: TopCliOptions): Pr
       stdout: process.stdout,
       stdin: process.stdin,
       isTTY,
-      format: opts.format,
+      format: parseOutputFormat(opts.format),
       noColor: noColorRequested(process.env),
       durationNs,
       signal: controller.signal,

@@ -26,6 +26,14 @@ function probeTypeOf(probe: string): string {
   return provider === "begin" || provider === "end" ? "special" : provider;
 }
 
+/** The simulated kernel ticks at CONFIG_HZ=250. */
+const NS_PER_JIFFY = 4_000_000;
+
+/** The simulated machine's /etc/passwd knows root only; other users are named by uid. */
+function userName(uid: number): string {
+  return uid === 0 ? "root" : `uid${uid}`;
+}
+
 /** bpftrace's default stack depth (the kernel's perf_event_max_stack). */
 const DEFAULT_STACK_LIMIT = 127;
 
@@ -116,6 +124,27 @@ export function compileBuiltin(env: ProbeEnv, e: BuiltinExpr): Eval {
       return compileStack(env, e.type as UstackType);
     case "rand":
       return (ctx) => ctx.rand() >>> 0;
+    case "usermode":
+      // Uprobes fire in user mode, and begin/end run in user space too.
+      return () => 1;
+    case "numaid":
+      return () => 0;
+    case "cgroup":
+      // Every simulated process lives in the root cgroup, whose cgroup v2 id is 1.
+      return () => 1;
+    case "jiffies":
+      return (ctx) => Math.floor(ctx.nsecs / NS_PER_JIFFY);
+    case "username": {
+      let lastUid = 0;
+      let lastName = userName(0);
+      return (ctx: HitContext) => {
+        if (ctx.uid !== lastUid) {
+          lastUid = ctx.uid;
+          lastName = userName(ctx.uid);
+        }
+        return lastName;
+      };
+    }
     default:
       throw new CompileError(`builtin ${String((e as BuiltinExpr).name)} is not supported`, e.span);
   }

@@ -7,7 +7,7 @@
 
 import type { CallExpr, Expr, MapExpr } from "../lang/ast.js";
 import type { UstackType } from "../lang/types.js";
-import { add, type Int } from "../runtime/int64.js";
+import { add, bswap, type Int } from "../runtime/int64.js";
 import { type FormatSpec, isFormatError, parseFormat } from "../runtime/printf.js";
 import { formatStrftime } from "../runtime/strftime.js";
 import type { Value, ValueType } from "../runtime/types.js";
@@ -64,6 +64,13 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
     }
     case "strncmp":
       return compileStrncmp(env, e);
+    case "nsecs":
+      return compileClock(env, e);
+    case "bswap": {
+      const n = compileIntOperand(env, arg(e, 0));
+      const bits = e.type.kind === "int" ? e.type.bits : 64;
+      return (ctx) => bswap(n(ctx), bits);
+    }
     case "strcontains": {
       const hay = compileExpr(env, arg(e, 0)) as (ctx: HitContext) => string;
       const needle = compileExpr(env, arg(e, 1)) as (ctx: HitContext) => string;
@@ -118,6 +125,17 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
     default:
       throw new CompileError(`function ${e.name}() is not supported by probelab`, e.span);
   }
+}
+
+/** TAI runs ahead of UTC by 37 leap seconds. */
+const TAI_OFFSET_NS = 37_000_000_000;
+
+/** nsecs(clock): monotonic and boot are the simulated time, TAI the wall clock plus its offset. */
+function compileClock(env: ProbeEnv, e: CallExpr): Eval {
+  const clock = arg(e, 0);
+  if (clock.kind !== "call" || (clock.name !== "tai" && clock.name !== "sw_tai")) return (ctx) => ctx.nsecs;
+  const base = env.script.wallClockBaseNs + TAI_OFFSET_NS;
+  return (ctx) => base + ctx.nsecs;
 }
 
 function arg(e: CallExpr, i: number): Expr {
@@ -278,12 +296,14 @@ function compileBuf(env: ProbeEnv, e: CallExpr): Eval {
   const len = optionalInt(env, e, 1);
   const max = env.script.maxStrlen;
   if (source.type.kind === "string") {
+    // The string's whole array, its NUL padding included: buf("ok", 3) ends in a zero byte.
     const s = compileExpr(env, source) as (ctx: HitContext) => string;
+    const size = source.type.size;
     return (ctx) => {
       const text = s(ctx);
-      const n = len ? Math.min(Number(len(ctx)), text.length) : text.length;
+      const n = len ? Math.min(Number(len(ctx)), size) : size;
       const bytes = new Uint8Array(Math.max(0, n));
-      for (let i = 0; i < bytes.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+      for (let i = 0; i < bytes.length && i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
       return bytes;
     };
   }

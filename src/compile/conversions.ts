@@ -84,11 +84,21 @@ export function equality(a: Type, b: Type): (x: Value, y: Value) => boolean {
     return deepEqual;
   }
   if (a.kind === "string" || b.kind === "string") return (x, y) => x === y;
+  if (a.kind === "buffer") return sameBytes;
   // An unsigned 64-bit operand makes C compare both as uint64 (-1 == 2^64-1).
   if (isU64(a) !== isU64(b) && (a.kind === "int" || b.kind === "int")) {
     return (x, y) => compare(toInt(x), toInt(y), false) === 0;
   }
   return (x, y) => x === y || toInt(x) === toInt(y);
+}
+
+/** Buffers are equal when their bytes are, lengths included. */
+function sameBytes(x: Value, y: Value): boolean {
+  const a = x as Uint8Array;
+  const b = y as Uint8Array;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function toInt(v: Value): Int {

@@ -22,6 +22,10 @@ export const UPROBE_FAULTS = {
   "fork-skip-dup-mmap-sem": "R14: dup_mmap does not take dup_mmap_sem, so fork overlaps register/unregister",
   "install-has-after-swbp":
     "R18: install_breakpoint sets MMF_HAS_UPROBES after writing the breakpoint instead of before",
+  "ri-reuse-during-timer-walk":
+    "R12: free_ret_instance puts an instance back in ri_pool for reuse even while ri_timer walks the list",
+  "free-utask-before-clear":
+    "R26: uprobe_free_utask frees the return instances before clearing task->utask (the pre-6.13 order)",
 } as const;
 
 export type UprobeFault = keyof typeof UPROBE_FAULTS;
@@ -40,6 +44,8 @@ export class UprobeFaults {
   readonly uretprobeChainCallStrict: boolean;
   readonly forkSkipDupMmapSem: boolean;
   readonly installHasAfterSwbp: boolean;
+  readonly freeUtaskBeforeClear: boolean;
+  readonly riReuseDuringTimerWalk: boolean;
 
   constructor(on: ReadonlySet<string>) {
     this.specSkipRetry = on.has("spec-skip-retry");
@@ -54,5 +60,7 @@ export class UprobeFaults {
     this.uretprobeChainCallStrict = on.has("uretprobe-chain-call-strict");
     this.forkSkipDupMmapSem = on.has("fork-skip-dup-mmap-sem");
     this.installHasAfterSwbp = on.has("install-has-after-swbp");
+    this.freeUtaskBeforeClear = on.has("free-utask-before-clear");
+    this.riReuseDuringTimerWalk = on.has("ri-reuse-during-timer-walk");
   }
 }

@@ -381,7 +381,12 @@ export type BuiltinName =
   | "ustack"
   | "kstack"
   | "rand"
-  | "args";
+  | "args"
+  | "usermode"
+  | "numaid"
+  | "cgroup"
+  | "jiffies"
+  | "username";
 
 export interface BuiltinExpr extends ExprBase {
   kind: "builtin";

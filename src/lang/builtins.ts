@@ -3,7 +3,7 @@
  * it for argument counts and types; special rules (printf formats, map arguments,
  * aggregations) are named here by `check` and implemented in the checker.
  */
-import { BOOL, INT64, NONE, stringType, type Type, UINT32, UINT64 } from "./types.js";
+import { BOOL, INT64, intType, NONE, stringType, type Type, UINT8, UINT32, UINT64 } from "./types.js";
 
 /** Builtin values: identifiers that read the probe's context (`pid`, `comm`, `arg0`, ...). */
 export interface BuiltinValueSpec {
@@ -59,27 +59,34 @@ export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
   { name: "ustack", type: { kind: "ustack" } },
   { name: "kstack", type: { kind: "ustack", kernel: true } },
   { name: "rand", type: UINT32 },
+  // What a simulated machine can answer: one NUMA node, the root cgroup, HZ=250 jiffies.
+  { name: "usermode", type: UINT8 },
+  { name: "numaid", type: UINT32 },
+  { name: "cgroup", type: UINT64 },
+  { name: "jiffies", type: UINT64 },
+  { name: "username", type: stringType(16) },
 ];
 
 export const BUILTIN_VALUES: ReadonlyMap<string, BuiltinValueSpec> = new Map(
   BUILTIN_VALUE_TABLE.map((b) => [b.name, b]),
 );
 
+/**
+ * The clocks `nsecs(clock)` reads. The simulated machine never suspends, so boot time is
+ * monotonic time; TAI is the wall clock plus the 37 s TAI-UTC offset (sw_tai likewise).
+ */
+export const CLOCKS: readonly string[] = ["monotonic", "boot", "tai", "sw_tai"];
+
 /** bpftrace builtins probelab does not model; using one is a clear error, not "unknown identifier". */
 export const UNSUPPORTED_BUILTINS = new Set([
   "curtask",
-  "cgroup",
   "cpid",
   "has_cpid",
-  "username",
-  "jiffies",
-  "usermode",
   "ctx",
   "pcomm",
   "ppid",
   "leader_tid",
   "leader_comm",
-  "numaid",
   "sarg0",
   "sarg1",
   "sarg2",
@@ -178,10 +185,17 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
   },
   {
     name: "buf",
-    params: [int("ptr"), intLit("len")],
+    // A pointer to read from, or a string (an array of chars) to take the bytes of.
+    params: [{ name: "data", kind: "intOrString" }, intLit("len")],
     result: (_args, _max, lits) => ({ kind: "buffer", size: Number(lits[1] ?? 0n) }),
   },
   { name: "usym", params: [int("addr")], result: () => ({ kind: "usym" }) },
+  {
+    name: "bswap",
+    params: [int("n")],
+    // The same width, unsigned: bswap((int16)x) is a uint16.
+    result: (args) => intType(args[0]?.kind === "int" ? args[0].bits : 64, false),
+  },
   {
     name: "strncmp",
     params: [{ name: "a", kind: "string" }, { name: "b", kind: "string" }, intLit("n")],
@@ -285,8 +299,6 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "skboutput",
   "socket_cookie",
   "percpu_kaddr",
-  "bswap",
-  "getopt",
   "assert",
   "fail",
   "static_assert",

@@ -10,6 +10,7 @@
 import type * as A from "./ast.js";
 import {
   BUILTIN_VALUES,
+  CLOCKS,
   FUNCTIONS,
   type FunctionSpec,
   knownNames,
@@ -18,6 +19,7 @@ import {
 } from "./builtins.js";
 import { CTypes } from "./c-types.js";
 import { checkConfig } from "./config.js";
+import { substituteConfigReads } from "./config-reads.js";
 import { DiagnosticSink } from "./diagnostics.js";
 import { substituteEnumVariants } from "./enums.js";
 import { argumentKinds, parseFormat } from "./printf-format.js";
@@ -746,6 +748,7 @@ export class Checker {
 
   private callExpr(e: A.CallExpr): Type {
     if (!e.bare && (e.name === "ustack" || e.name === "kstack")) return this.stackCall(e);
+    if (!e.bare && e.name === "nsecs") return this.clockCall(e);
     const spec = FUNCTIONS.get(e.name);
     if (spec) {
       if (spec.check === "aggregate") {
@@ -760,6 +763,10 @@ export class Checker {
       return this.call(e, spec, false);
     }
     for (const a of e.args) this.expr(a);
+    if (e.name === "config") {
+      this.sink.error("config() is read one option at a time, as config().max_strlen", e.span);
+      return ERROR_TYPE;
+    }
     if (e.bare) {
       if (UNSUPPORTED_BUILTINS.has(e.name)) {
         this.sink.error(`The ${e.name} builtin is not supported by probelab`, e.span);
@@ -776,6 +783,20 @@ export class Checker {
       this.sink.error(`Unknown function: '${e.name}'`, e.span, didYouMean(e.name, knownNames()));
     }
     return ERROR_TYPE;
+  }
+
+  /** `nsecs(clock)`: the clock is a bare word. */
+  private clockCall(e: A.CallExpr): Type {
+    const clock = e.args[0];
+    if (e.args.length !== 1 || clock?.kind !== "call" || !clock.bare || !CLOCKS.includes(clock.name)) {
+      this.sink.error(
+        `nsecs() takes one clock name: ${CLOCKS.join(", ")}`,
+        e.span,
+        clock?.kind === "call" ? didYouMean(clock.name, CLOCKS) : undefined,
+      );
+      return ERROR_TYPE;
+    }
+    return UINT64;
   }
 
   /** `ustack([mode, ][limit])`, `kstack(...)`: the mode is a bare word, the limit an integer literal. */
@@ -1008,6 +1029,7 @@ export class Checker {
       return BOOL;
     }
     if (l.kind === "string" && r.kind === "string" && (e.op === "==" || e.op === "!=")) return BOOL;
+    if (l.kind === "buffer" && r.kind === "buffer" && (e.op === "==" || e.op === "!=")) return BOOL;
     if (l.kind === "tuple" && r.kind === "tuple" && (e.op === "==" || e.op === "!=")) {
       if (!unify(l, r)) this.mismatch(e, l, r);
       return BOOL;
@@ -1020,7 +1042,7 @@ export class Checker {
     if (l.kind === "pointer" || r.kind === "pointer") return this.pointerArithmetic(e, l, r);
     if ((e.op === "/" || e.op === "%") && (signedOperand(e.left, l) || signedOperand(e.right, r))) {
       this.sink.warning(
-        `Signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`,
+        `signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`,
         e.span,
       );
     }
@@ -1316,6 +1338,7 @@ export function checkProgram(
   const config = checkConfig(program.config, sink);
   const cTypes = new CTypes(program.structs, sink, program.enums);
   substituteEnumVariants(program, cTypes);
+  substituteConfigReads(program, config, sink);
   let pass = new DiagnosticSink();
   let checker = runChecker(program, pass, config.maxStrlen, cTypes, undefined, probeArgs);
   if (checker.forwardMapUse) {

@@ -141,3 +141,40 @@ function applyEntry(config: ResolvedConfig, entry: ConfigEntry, sink: Diagnostic
       config.other[entry.key] = v;
   }
 }
+
+/** What `config().key` reads for keys the script did not set: bpftrace's defaults. */
+const READ_DEFAULTS: Record<string, bigint | string | boolean> = {
+  cpp_demangle: true,
+  lazy_symbolication: false,
+  license: "GPL",
+  log_size: 1000000n,
+  max_bpf_progs: 1024n,
+  max_cat_bytes: 10240n,
+  on_stack_limit: 32n,
+  perf_rb_pages: 64n,
+  stack_mode: "bpftrace",
+  str_trunc_trailer: "..",
+  print_maps_on_exit: true,
+  show_debug_info: false,
+  use_blazesym: false,
+};
+
+/** The value `config().key` reads at compile time, or undefined for a key bpftrace does not know. */
+export function configValue(config: ResolvedConfig, key: string): bigint | string | boolean | undefined {
+  switch (key) {
+    case "max_map_keys":
+      return BigInt(config.maxMapKeys);
+    case "max_probes":
+      return BigInt(config.maxProbes);
+    case "max_strlen":
+      return BigInt(config.maxStrlen);
+    case "missing_probes":
+      return config.missingProbes;
+    case "print_maps_on_exit":
+      return config.printMapsOnExit;
+  }
+  return own(config.other, key) ?? own(READ_DEFAULTS, key);
+}
+
+/** The keys `config()` has, for "did you mean" hints. */
+export const CONFIG_KEYS: readonly string[] = Object.keys(KNOWN_KEYS);

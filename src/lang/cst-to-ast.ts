@@ -7,7 +7,7 @@
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import type * as A from "./ast.js";
 import { parseAttachPoint } from "./attach-point.js";
-import { BUILTIN_VALUES } from "./builtins.js";
+import { BUILTIN_VALUES, FUNCTIONS } from "./builtins.js";
 import { type Diagnostic, DiagnosticSink, joinSpans } from "./diagnostics.js";
 import { decodeStringLiteral, parseIntLiteral } from "./literals.js";
 import { own } from "./own.js";
@@ -755,15 +755,17 @@ export class AstBuilder {
 
   private callOrIdentifier(node: CstNode): A.Expr {
     const id = tok(node, "Identifier")!;
+    const name = withoutBuiltinPrefix(id.image);
     const span = this.nodeSpan(node);
     const hasParens = tok(node, "LParen") !== undefined;
     const args = subs(node, "expression").map((e) => this.expression(e));
-    if (BUILTIN_VALUES.has(id.image) && args.length === 0) {
-      return { kind: "builtin", name: id.image as A.BuiltinName, span, type: NONE };
+    if (BUILTIN_VALUES.has(name) && args.length === 0) {
+      return { kind: "builtin", name: name as A.BuiltinName, span, type: NONE };
     }
-    if (id.image === "_" && !hasParens) return { kind: "discard", span, type: NONE };
-    const call: A.CallExpr = { kind: "call", name: id.image, args, span, type: NONE };
-    if (!hasParens) call.bare = true;
+    if (name === "_" && !hasParens) return { kind: "discard", span, type: NONE };
+    // `__builtin_config` is the function config(), not a bare identifier.
+    const call: A.CallExpr = { kind: "call", name, args, span, type: NONE };
+    if (!hasParens && name !== "config") call.bare = true;
     return call;
   }
 
@@ -908,4 +910,14 @@ function firstToken(node: CstNode): IToken {
     }
   }
   return best!;
+}
+
+/**
+ * bpftrace names each builtin `__builtin_NAME` too (its standard library wraps them in
+ * macros), so `__builtin_comm` is `comm` and `__builtin_config` is `config()`.
+ */
+function withoutBuiltinPrefix(name: string): string {
+  if (!name.startsWith("__builtin_")) return name;
+  const rest = name.slice("__builtin_".length);
+  return BUILTIN_VALUES.has(rest) || FUNCTIONS.has(rest) || rest === "config" ? rest : name;
 }

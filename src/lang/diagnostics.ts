@@ -78,6 +78,12 @@ function formatOne(d: Diagnostic, src: SourceFile, lines: string[], color: boole
   return out;
 }
 
+/**
+ * At most this many errors, and as many warnings, are printed: random bytes as a script make
+ * a diagnostic every few characters, and nobody reads past the first screenful.
+ */
+export const MAX_SHOWN_DIAGNOSTICS = 20;
+
 /** bpftrace's format: all errors before all warnings, each followed by its HINT lines. */
 export function formatDiagnostics(
   diags: Diagnostic[],
@@ -86,11 +92,14 @@ export function formatDiagnostics(
 ): string {
   if (diags.length === 0) return "";
   const lines = src.text.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
-  const ordered = [
-    ...diags.filter((d) => d.severity === "error"),
-    ...diags.filter((d) => d.severity === "warning"),
-  ];
-  const out = ordered.flatMap((d) => formatOne(d, src, lines, opts.color ?? false));
+  const color = opts.color ?? false;
+  const out: string[] = [];
+  for (const severity of ["error", "warning"] as const) {
+    const all = diags.filter((d) => d.severity === severity);
+    for (const d of all.slice(0, MAX_SHOWN_DIAGNOSTICS)) out.push(...formatOne(d, src, lines, color));
+    const more = all.length - MAX_SHOWN_DIAGNOSTICS;
+    if (more > 0) out.push(`${label(severity, color)} too many ${severity}s: ${more} more not shown`);
+  }
   return `${out.join("\n")}\n`;
 }
 

@@ -4,13 +4,21 @@
  * found no errors, so one mistake is reported once.
  */
 import type { IToken } from "chevrotain";
-import type { Program, Span, TypedProgram } from "./ast.js";
+import type { AttachPoint, Program, Span, TypedProgram } from "./ast.js";
 import { checkProgram, type ProbeArgsResolver } from "./checker.js";
 import { AstBuilder, tokenSpan } from "./cst-to-ast.js";
-import { type Diagnostic, DiagnosticSink, formatDiagnostics, type SourceFile } from "./diagnostics.js";
+import {
+  type Diagnostic,
+  DiagnosticSink,
+  formatDiagnostics,
+  MAX_SHOWN_DIAGNOSTICS,
+  type SourceFile,
+} from "./diagnostics.js";
 import { dumpTree } from "./dump.js";
+import { splitScriptArgs, substituteGetopt } from "./getopt.js";
 import { describeToken, parser } from "./grammar.js";
 import { expandMacros } from "./macros.js";
+import { checkTokenNesting, checkTreeDepth } from "./nesting.js";
 import { lexer } from "./tokens.js";
 
 export type * from "./ast.js";
@@ -23,13 +31,18 @@ export type * from "./types.js";
 export { isAggregate, typeName } from "./types.js";
 
 export interface FrontEndOptions {
-  /** Positional parameters: `$1` is args[0]; `$#` is args.length. */
+  /**
+   * Script arguments: `--name[=value]` words are named options (getopt), the others
+   * positional parameters: `$1` is the first; `$#` is how many.
+   */
   args?: string[];
   /**
    * The fields `args` has at an attach point (a tracepoint's fields, a kernel function's
    * arguments), from whoever knows the target; null when the attach point has none.
    */
   probeArgs?: ProbeArgsResolver;
+  /** `--probe-filter`: only probes whose name matches are kept (begin and end always are). */
+  probeFilter?: RegExp;
 }
 
 export interface FrontEndResult {
@@ -59,6 +72,7 @@ function offsetOrEnd(token: IToken): number {
 
 /** Lexes and parses; syntax errors go to the sink. Returns the AST when there were none. */
 export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSink): Program | null {
+  if (isBinary(src, sink)) return null;
   const lexed = lexer.tokenize(src.text);
   for (const e of lexed.errors) {
     const c = src.text[e.offset] ?? "";
@@ -67,9 +81,12 @@ export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSi
     const col = e.column ?? 1;
     sink.error(`syntax: ${message}`, { line, col, endLine: line, endCol: col + Math.max(1, e.length) });
   }
+  // Past a screenful of lexical errors (binary data as a script) parsing would only add more.
+  if (lexed.errors.length > MAX_SHOWN_DIAGNOSTICS) return null;
+  if (!checkTokenNesting(lexed.tokens, sink)) return null;
   // The builder takes each probe as it parses, so no CST of the whole input is ever kept. After
   // a lexical error no AST will be wanted, so none is built.
-  const builder = new AstBuilder(sink, opts.args ?? [], src.text);
+  const builder = new AstBuilder(sink, splitScriptArgs(opts.args ?? []).positional, src.text);
   parser.start(lexed.tokens, lexed.errors.length === 0 ? (probe) => builder.takeProbe(probe) : null);
   const cst = parser.program();
   const syntaxErrors = [
@@ -82,19 +99,50 @@ export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSi
   return sink.hasErrors ? null : program;
 }
 
+/** A NUL byte is in no script: binary data is refused at once instead of lexed into errors. */
+function isBinary(src: SourceFile, sink: DiagnosticSink): boolean {
+  const nul = src.text.indexOf("\0");
+  if (nul < 0) return false;
+  const before = src.text.slice(0, nul);
+  const line = before.split("\n").length;
+  const col = nul - before.lastIndexOf("\n");
+  sink.error("syntax: a NUL byte: this looks like a binary file, not a script", {
+    line,
+    col,
+    endLine: line,
+    endCol: col + 1,
+  });
+  return true;
+}
+
 /** Parses and checks one script. Never throws for any input text. */
 export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndResult {
   const sink = new DiagnosticSink();
   try {
     const ast = parse(src, opts, sink);
+    if (ast && opts.probeFilter) filterProbes(ast, opts.probeFilter);
     if (ast) expandMacros(ast, sink);
-    const program = ast && !sink.hasErrors ? checkProgram(ast, sink, opts.args ?? [], opts.probeArgs) : null;
+    const { positional, named } = splitScriptArgs(opts.args ?? []);
+    if (ast && (named.size > 0 || src.text.includes("getopt"))) substituteGetopt(ast, named, sink);
+    const shallow = ast !== null && !sink.hasErrors && checkTreeDepth(ast, sink);
+    const program = ast && shallow ? checkProgram(ast, sink, positional, opts.probeArgs) : null;
     return { program: sink.hasErrors ? null : program, diagnostics: sink.list };
   } catch (err) {
     // A bug in the front end must still not show a user a stack trace.
     sink.error(`internal error in the front end: ${err instanceof Error ? err.message : String(err)}`);
     return { program: null, diagnostics: sink.list };
   }
+}
+
+/** Drops the attach points the filter does not match, then the probes left with none. */
+function filterProbes(program: Program, filter: RegExp): void {
+  const kept = (ap: AttachPoint) =>
+    ap.provider === "begin" || ap.provider === "end" || filter.test(ap.canonical);
+  for (const p of program.probes) p.attachPoints = p.attachPoints.filter(kept);
+  program.probes = program.probes.filter((p) => p.attachPoints.length > 0);
+  program.probes.forEach((p, i) => {
+    p.index = i;
+  });
 }
 
 /** `-d tokens`: one token per line with its position. */

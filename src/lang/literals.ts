@@ -3,7 +3,9 @@
  * the raw text of a literal; these functions give its value or say exactly what is wrong.
  */
 
+import type { Expr, Span } from "./ast.js";
 import { own } from "./own.js";
+import { NONE } from "./types.js";
 
 export const U64_MAX = (1n << 64n) - 1n;
 
@@ -152,4 +154,11 @@ function decodeEscape(text: string, at: number): EscapeResult {
       };
   }
   return { ok: false, message: `invalid escape character '\\${c}'`, offset: at, length: 2 };
+}
+
+/** A literal expression of a value fixed before the checker runs (config(), getopt()). */
+export function literalExpr(value: bigint | string | boolean, span: Span): Expr {
+  if (typeof value === "bigint") return { kind: "int", value, text: String(value), span, type: NONE };
+  if (typeof value === "string") return { kind: "string", value, span, type: NONE };
+  return { kind: "bool", value, span, type: NONE };
 }

@@ -17,6 +17,11 @@ import type { DiagnosticSink } from "./diagnostics.js";
 
 /** Enough for any real script; stops a macro that calls another twice per level from exploding. */
 const MAX_EXPANSIONS = 10_000;
+/**
+ * Nodes copied into expansions. An argument expression is copied at each use, so macros that
+ * nest calls in their own arguments grow the tree quadratically long before MAX_EXPANSIONS.
+ */
+const MAX_COPIED_NODES = 200_000;
 
 export type AnyNode = { kind: string } & Record<string, unknown>;
 
@@ -28,11 +33,12 @@ function isNode(v: unknown): v is AnyNode {
  * A deep copy of a subtree. Types are shared rather than copied: the parser's NONE placeholder
  * is replaced by the checker anyway, and struct types must keep their identity.
  */
-function cloneTree<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(cloneTree) as T;
+function cloneTree<T>(v: T, copied: { nodes: number } = { nodes: 0 }): T {
+  if (Array.isArray(v)) return v.map((item) => cloneTree(item, copied)) as T;
   if (typeof v !== "object" || v === null) return v;
+  copied.nodes++;
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(v)) out[key] = key === "type" ? value : cloneTree(value);
+  for (const [key, value] of Object.entries(v)) out[key] = key === "type" ? value : cloneTree(value, copied);
   return out as T;
 }
 
@@ -71,6 +77,8 @@ type Binding =
 export class MacroExpander {
   private readonly macros = new Map<string, A.MacroDef>();
   private expansions = 0;
+  private readonly copied = { nodes: 0 };
+  private tooLarge = false;
 
   constructor(
     definitions: readonly A.MacroDef[],
@@ -162,9 +170,14 @@ export class MacroExpander {
       );
       return placeholder();
     }
-    if (++this.expansions > MAX_EXPANSIONS) {
-      if (this.expansions === MAX_EXPANSIONS + 1) {
-        this.sink.error(`macro expansion too large (more than ${MAX_EXPANSIONS} expansions)`, call.span);
+    if (++this.expansions > MAX_EXPANSIONS || this.copied.nodes > MAX_COPIED_NODES) {
+      if (!this.tooLarge) {
+        this.tooLarge = true;
+        const what =
+          this.expansions > MAX_EXPANSIONS
+            ? `more than ${MAX_EXPANSIONS} expansions`
+            : `more than ${MAX_COPIED_NODES} nodes`;
+        this.sink.error(`macro expansion too large (${what})`, call.span);
       }
       return placeholder();
     }
@@ -172,7 +185,7 @@ export class MacroExpander {
     call.args = call.args.map((a) => this.expandIn(a, chain));
     const bindings = this.bind(def, call);
     if (bindings === null) return placeholder();
-    const block = cloneTree(def.body);
+    const block = cloneTree(def.body, this.copied);
     this.specialise(block, bindings, this.expansions);
     this.expandIn(block, [...chain, def.name]);
     if (use === "statement") return { kind: "blockStmt", block, span: call.span };
@@ -255,7 +268,7 @@ export class MacroExpander {
       }
       if (n.kind === "call" && (n as unknown as A.CallExpr).bare) {
         const b = bindings.get((n as unknown as A.CallExpr).name);
-        if (b?.binds === "expression") return cloneTree(b.expr) as unknown as AnyNode;
+        if (b?.binds === "expression") return cloneTree(b.expr, this.copied) as unknown as AnyNode;
       }
       return undefined;
     });

@@ -417,9 +417,10 @@ export const lexerDefinition = {
       StrayRCurly,
       PredicateOpen,
     ],
-    body: [...trivia, PushLCurly, PopRCurly, PlainSemi, PlainRParen, Slash, ...expressionTokens],
-    pred: [...trivia, PredicateClose, PopPushLCurly, PlainSemi, PlainRParen, Slash, ...expressionTokens],
-    decl: [...trivia, PopSemi, PopRParen, PopPushLCurly, Slash, ...expressionTokens],
+    // Slash comes after the expression tokens so that SlashAssign ("/=") is tried first.
+    body: [...trivia, PushLCurly, PopRCurly, PlainSemi, PlainRParen, ...expressionTokens, Slash],
+    pred: [...trivia, PredicateClose, PopPushLCurly, PlainSemi, PlainRParen, ...expressionTokens, Slash],
+    decl: [...trivia, PopSemi, PopRParen, PopPushLCurly, ...expressionTokens, Slash],
   },
 };
 

@@ -168,6 +168,7 @@ export function intType(bits: IntBits, signed: boolean): IntType {
 export const UINT64 = intType(64, false);
 export const INT64 = intType(64, true);
 export const UINT32 = intType(32, false);
+export const UINT8 = intType(8, false);
 
 export function pointerTo(to: Type): PointerType {
   return { kind: "pointer", to };

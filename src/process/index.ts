@@ -1,6 +1,7 @@
 /** Workloads: simulated binaries and the process that runs them. Public surface of src/process. */
 
 export { deriveSeed, Prng } from "../sim/prng.js";
+export { formatLimit, MAX_SCRIPT_BYTES, MAX_WORKLOAD_BYTES, readTextBounded } from "./bounded-read.js";
 export { WorkloadError } from "./errors.js";
 export { GlobError, globError, globMatch, hasWildcard } from "./glob.js";
 export {

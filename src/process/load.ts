@@ -3,11 +3,13 @@
  * laid-out binaries and mappings → compiled thread programs. Every user mistake surfaces as
  * a WorkloadError whose message says where and why.
  */
+
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineCounter, parseDocument } from "yaml";
 import { deriveSeed } from "../sim/prng.js";
+import { formatLimit, MAX_WORKLOAD_BYTES, readTextBounded } from "./bounded-read.js";
 import { didYouMean, errorAt, WorkloadError } from "./errors.js";
 import {
   type Binary,
@@ -133,7 +135,7 @@ export function loadWorkloadText(
   const root = new Field(base, doc.contents, "", 0);
   if (root.isNull) root.fail("the file is empty; a workload needs binaries and a process");
   const params = readParams(root, opts, source);
-  const ctx: ReadContext = { ...base, params, visited: 0 };
+  const ctx: ReadContext = { ...base, params, setByUser: new Set(Object.keys(opts.set ?? {})), visited: 0 };
   const spec = readWorkloadSpec(new Field(ctx, doc.contents, "", 0), defaultName ?? "workload");
   return build(spec, source, Object.fromEntries(params), opts);
 }
@@ -154,14 +156,19 @@ function readSource(nameOrPath: string): { text: string; source: string; default
       defaultName: nameOrPath,
     };
   }
-  let text: string;
+  let text: string | null;
   try {
-    text = readFileSync(nameOrPath, "utf8");
+    text = readTextBounded(nameOrPath, MAX_WORKLOAD_BYTES);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (code ?? "unreadable");
     throw new WorkloadError(`cannot read workload file "${nameOrPath}": ${why}`);
+  }
+  if (text === null) {
+    throw new WorkloadError(
+      `workload file "${nameOrPath}" is larger than ${formatLimit(MAX_WORKLOAD_BYTES)}; probelab refuses workloads that big`,
+    );
   }
   return { text, source: nameOrPath, defaultName: basename(nameOrPath, extname(nameOrPath)) };
 }

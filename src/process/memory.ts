@@ -5,7 +5,10 @@
  * *mapped* is the kernel's business (the mm's VMAs); this store only holds contents.
  */
 
-export const PAGE_SIZE = 4096;
+import { PAGE_SIZE } from "../kernel/fs/inode.js";
+
+export { PAGE_SIZE };
+
 const PAGE_SHIFT = 12;
 
 export class UserMemory {

@@ -27,6 +27,7 @@ import {
   TP_SCHED_PROCESS_EXIT,
   TP_SCHED_PROCESS_FORK,
 } from "../kernel/tracepoints.js";
+import { dup_xol_work, uprobe_copy_process, uprobe_free_utask } from "../kernel/uprobes/index.js";
 import type { Sub, Task } from "../sim/machine.js";
 import { type AddressSpaceOps, runProgram } from "./executor.js";
 import { lookupAddress } from "./layout.js";
@@ -34,7 +35,7 @@ import type { Workload } from "./load.js";
 import type { Program } from "./program.js";
 import { createThreadState, forkThreadState, type ThreadState } from "./values.js";
 
-const FIRST_PID = 4100;
+export const FIRST_PID = 4100;
 /** The flags glibc passes: mmap MAP_PRIVATE (| MAP_ANONYMOUS), clone for pthread_create and fork. */
 const MAP_PRIVATE = 0x02;
 const MAP_ANONYMOUS = 0x20;
@@ -131,6 +132,8 @@ export class SimProcess implements AddressSpaceOps {
     cpu: number,
     tgid: number,
     tid: number,
+    /** The forking task, for a child of fork(2) (its uprobe state is copied). */
+    parent: TaskStruct | null = null,
   ): TaskStruct {
     const k = this.k;
     let ts: TaskStruct | null = null;
@@ -143,7 +146,13 @@ export class SimProcess implements AddressSpaceOps {
         this.threads.push(ts);
         this.states.set(ts, state);
         this.running++;
-        return runProgram(env, ts, program, state);
+        if (parent !== null) uprobe_copy_process(k.u, parent, ts);
+        if (ts.utask === null || ts.utask.dup_xol_addr === 0) return runProgram(env, ts, program, state);
+        const child = ts;
+        return (function* () {
+          yield* dup_xol_work(env.u, child); // the task work uprobe_copy_process queued
+          yield* runProgram(env, child, program, state);
+        })();
       },
       cpu >= 0 ? cpu : undefined,
     );
@@ -254,7 +263,7 @@ export class SimProcess implements AddressSpaceOps {
       return;
     }
     const childMm = yield* dup_mmap(t.mm);
-    this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid);
+    this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid, t);
     this.forked(t, comm || t.comm, tid);
   }
 
@@ -289,6 +298,7 @@ export class SimProcess implements AddressSpaceOps {
       f[2] = DEFAULT_PRIO;
       tps.emit(TP_SCHED_PROCESS_EXIT);
     }
+    yield* uprobe_free_utask(this.k.u, t); // mm_release
     if (t.mm !== this.mm) yield* mmput(t.mm);
   }
 

@@ -14,6 +14,8 @@ export interface ReadContext {
   lines: LineCounter;
   doc: Document;
   params: ReadonlyMap<string, ParamValue>;
+  /** The parameters given on the command line (`--set`), so a bad value is blamed on them. */
+  setByUser?: ReadonlySet<string>;
   /** Nodes visited so far: bounds the work an alias-heavy file can cause. */
   visited: number;
   /** Resolved aliases (yaml's own resolve searches the whole document each time). */
@@ -72,7 +74,17 @@ export class Field {
     if (this.isSeq) return "a list";
     if (this.isNull) return "nothing";
     const v = this.scalar();
-    return typeof v === "string" ? `the text "${v}"` : `${v}`;
+    return (typeof v === "string" ? `the text "${v}"` : `${v}`) + this.parameterOrigin();
+  }
+
+  /** " (the value of ${workers}: --set workers=abc)" when the value is one parameter reference. */
+  private parameterOrigin(): string {
+    if (!isScalar(this.node) || typeof this.node.value !== "string") return "";
+    const ref = /^\$\{([^}]*)\}$/.exec(this.node.value);
+    if (!ref) return "";
+    const name = ref[1]!.trim();
+    const given = this.ctx.setByUser?.has(name) ? `: --set ${name}=${this.ctx.params.get(name)}` : "";
+    return ` (the value of \${${name}}${given})`;
   }
 
   /** The scalar value with `${param}` references substituted. */

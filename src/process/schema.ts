@@ -4,6 +4,8 @@
  * refer to other parts of the file (call targets, `ret_of`, regions, dlopen paths) are
  * checked later, once binaries are laid out, using the `at` position kept on each step.
  */
+import { PAGE_SIZE } from "../kernel/fs/inode.js";
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../kernel/mm/constants.js";
 import type { Where } from "./errors.js";
 import type { Field } from "./reader.js";
 import { parseSize, parseTime } from "./units.js";
@@ -57,10 +59,8 @@ export type TimeSpec =
   | { kind: "uniform"; lo: number; hi: number }
   | { kind: "lognormal"; median: number; p99: number };
 
-/** Linux PROT_* bits. */
-export const PROT_READ = 1;
-export const PROT_WRITE = 2;
-export const PROT_EXEC = 4;
+/** Linux PROT_* bits, the kernel model's own. */
+export { PROT_EXEC, PROT_READ, PROT_WRITE };
 
 export type StepSpec =
   | {
@@ -518,7 +518,7 @@ function readOffset(field: Field): number {
   const v = field.scalar();
   const n = typeof v === "number" || typeof v === "string" ? parseSize(v) : "expected a size such as 4K";
   if (typeof n === "string") field.fail(n);
-  if (n % 4096 !== 0) field.fail(`${n} is not a multiple of the 4 KiB page size`);
+  if (n % PAGE_SIZE !== 0) field.fail(`${n} is not a multiple of the 4 KiB page size`);
   return n;
 }
 

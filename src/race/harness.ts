@@ -14,6 +14,7 @@ import { type KernelConfig, resolveKernelConfig } from "../kernel/config.js";
 import { Kernel } from "../kernel/kernel.js";
 import {
   do_mmap,
+  dup_mmap,
   Inode,
   type InodeSymbol,
   MmStruct,
@@ -25,6 +26,7 @@ import {
 import { TaskStruct } from "../kernel/task.js";
 import {
   type Cookie,
+  dup_xol_work,
   get_trampoline_vaddr,
   handle_swbp,
   newConsumer,
@@ -33,6 +35,8 @@ import {
   SwbpResult,
   type UprobeConsumer,
   type UprobesState,
+  uprobe_copy_process,
+  uprobe_free_utask,
   uprobe_register,
   uprobe_unregister_all,
 } from "../kernel/uprobes/index.js";
@@ -117,6 +121,43 @@ export class World {
     return new Inode<VmAreaStruct>(this.m, { ino: this.nextIno++, path, size: pages * P, symbols });
   }
 
+  /**
+   * The opening most scenarios share: `fns` in /usr/bin/app, a process mapping its text, and
+   * `body` run by the exec task once the text is mapped. Returns the process's mm.
+   */
+  process(fns: readonly Fn[], body: (mm: MmStruct, bin: Inode<VmAreaStruct>) => Sub<void>): MmStruct {
+    const bin = this.binary("/usr/bin/app", fns);
+    const mm = this.addressSpace();
+    const w = this;
+    this.task("exec", function* () {
+      yield* w.mapText(mm, bin);
+      yield* body(mm, bin);
+    });
+    return mm;
+  }
+
+  /**
+   * A registrar driver: `rounds` times, attach a fresh consumer at `offset` (counter `kind`),
+   * run `pause`, detach it the configured way, then call `detached`.
+   */
+  churn(
+    name: string,
+    bin: Inode<VmAreaStruct>,
+    offset: number,
+    rounds: number,
+    opts: { kind?: CounterOptions; pause?: () => Sub<void>; detached?: () => void } = {},
+  ): void {
+    const w = this;
+    this.driver(name, function* () {
+      for (let i = 0; i < rounds; i++) {
+        const reg = yield* w.attach(bin, offset, counter(opts.kind));
+        if (opts.pause !== undefined) yield* opts.pause();
+        yield* w.detach([reg]);
+        opts.detached?.();
+      }
+    });
+  }
+
   /** A new, empty address space (the sweep will inspect it). */
   addressSpace(): MmStruct {
     const mm = new MmStruct(this.m, { subsystem: this.k.mm });
@@ -129,18 +170,44 @@ export class World {
     return yield* do_mmap(mm, { addr, len: pages * P, prot: PROT_READ | PROT_EXEC, file: inode, pgoff });
   }
 
-  /** Spawn a user thread of `mm`: `body` gets its task_struct. */
-  thread(mm: MmStruct, name: string, body: (t: TaskStruct) => Sub<void>, cpu?: number): void {
+  /**
+   * Spawn a user thread of `mm`: `body` gets its task_struct. When the body ends the thread
+   * exits, and mm_release frees its uprobe_task (pending return instances included).
+   */
+  thread(mm: MmStruct, name: string, body: (t: TaskStruct) => Sub<void>, cpu?: number): TaskStruct {
     const pid = this.nextPid++;
+    const u = this.u;
+    let ts: TaskStruct | null = null;
     this.m.spawn(
       name,
-      function* (task) {
+      (task) => {
         const t = new TaskStruct(task, pid, pid, name, mm);
         task.ctx = t;
-        yield* body(t);
+        ts = t;
+        return (function* () {
+          yield* body(t);
+          yield* uprobe_free_utask(u, t);
+        })();
       },
       cpu,
     );
+    return ts!;
+  }
+
+  /**
+   * fork(2) from `parent`: copy its mm (dup_mmap) and its pending return instances
+   * (uprobe_copy_process); the child runs dup_xol_work before `body`, its first user code.
+   */
+  *fork(parent: TaskStruct, name: string, body: (t: TaskStruct) => Sub<void>): Sub<TaskStruct> {
+    const childMm = yield* dup_mmap(parent.mm);
+    this.mms.push(childMm);
+    const u = this.u;
+    const child = this.thread(childMm, name, function* (t) {
+      yield* dup_xol_work(u, t);
+      yield* body(t);
+    });
+    uprobe_copy_process(u, parent, child);
+    return child;
   }
 
   /** Spawn a kernel-side task (a registrar, a mapper): no task_struct needed. */
@@ -314,7 +381,15 @@ export interface MachineScenario extends ScenarioShape {
   setup(m: Machine, rng: Prng): void;
 }
 
-export type AnyScenario = Scenario | MachineScenario;
+/**
+ * A scenario that builds its own kernel (a workload under a tracing session, see
+ * workload-race.ts): `host` gets the machine options of one run and runs it to its verdict.
+ */
+export interface HostedScenario extends ScenarioShape {
+  host(machine: MachineOptions): RunResult;
+}
+
+export type AnyScenario = Scenario | MachineScenario | HostedScenario;
 
 export interface RunOptions {
   seed: number;
@@ -360,17 +435,27 @@ function scenarioRng(opts: RunOptions): Prng {
   return new Prng(opts.seed * 7919 + (opts.policy === "pct" ? 1 : 0));
 }
 
-/** Run `m` to the end, then `sweep`; a broken invariant anywhere is the run's violation. */
-function settle(m: Machine, start: () => void, sweep: () => void): RunResult {
+/**
+ * `run` the machine (it returns false when tasks were left blocked with nothing to wake them),
+ * then `sweep`; a broken invariant anywhere is the run's violation.
+ */
+export function settle(m: Machine, run: () => boolean, sweep: () => void): RunResult {
   try {
-    start();
-    if (!m.runToCompletion()) return { machine: m, violation: null, deadlocked: true };
+    if (!run()) return { machine: m, violation: null, deadlocked: true };
     sweep();
     return { machine: m, violation: null, deadlocked: false };
   } catch (e) {
     if (e instanceof SimViolation) return { machine: m, violation: e, deadlocked: false };
     throw e;
   }
+}
+
+/** Spawn the scenario's tasks with `start`, then run the machine until nothing is left. */
+function toCompletion(m: Machine, start: () => void): () => boolean {
+  return () => {
+    start();
+    return m.runToCompletion();
+  };
 }
 
 /** Build and run a scenario once, then sweep the settled state. */
@@ -384,7 +469,14 @@ export function runScenario(s: Scenario, opts: RunOptions): RunOutcome {
   });
   const w = new World(k, scenarioRng(opts));
   const sweep = () => uprobes_invariant_sweep(w.u, { mms: w.mms, quiescent: s.quiescent ?? true });
-  return { world: w, ...settle(k.m, () => s.build(w), sweep) };
+  return {
+    world: w,
+    ...settle(
+      k.m,
+      toCompletion(k.m, () => s.build(w)),
+      sweep,
+    ),
+  };
 }
 
 /** Run a bare-machine scenario once (its own checks are all there is to sweep). */
@@ -393,13 +485,14 @@ function runOnMachine(s: MachineScenario, opts: RunOptions): RunResult {
   const rng = scenarioRng(opts);
   return settle(
     m,
-    () => s.setup(m, rng),
+    toCompletion(m, () => s.setup(m, rng)),
     () => {},
   );
 }
 
-/** Run either kind of scenario once. */
+/** Run any kind of scenario once. */
 export function runAnyScenario(s: AnyScenario, opts: RunOptions): RunResult {
+  if ("host" in s) return s.host(machineOptions(s, opts, FAST_GP_PROFILE));
   return "setup" in s ? runOnMachine(s, opts) : runScenario(s, opts);
 }
 

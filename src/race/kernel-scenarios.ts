@@ -1,36 +1,24 @@
 /**
- * Race scenarios for more of kernel-model.md section 4: the return-probe, fork and flag races
- * of the uprobes side that scenarios.ts and mm-scenarios.ts do not cover. Each is paired with the fault switch that removes
- * the check it exercises, and is clean over every seed with the check in place.
+ * Race scenarios for more of the races of docs/kernel-model.md: the return-probe, fork, flag
+ * and task-lifetime races of the uprobes side that scenarios.ts and mm-scenarios.ts do not
+ * cover. Each is paired with the fault switch that removes the check it exercises, and is
+ * clean over every seed with the check in place.
  */
-import {
-  __is_vma_write_locked,
-  do_mmap,
-  do_mprotect,
-  do_munmap,
-  dup_mmap,
-  handle_mm_fault,
-  lock_vma_under_rcu,
-  type MmStruct,
-  mmput,
-  PAGE_SIZE,
-  PROT_READ,
-  PROT_WRITE,
-  ProcMapsReader,
-  parse_maps,
-  type VmAreaStruct,
-  vma_end_read,
-} from "../kernel/mm/index.js";
+import { dup_mmap } from "../kernel/mm/index.js";
 import type { TaskStruct } from "../kernel/task.js";
-import { get_trampoline_vaddr, handle_swbp, SwbpResult } from "../kernel/uprobes/index.js";
+import {
+  get_trampoline_vaddr,
+  handle_swbp,
+  RI_TIMER_PERIOD_NS,
+  SwbpResult,
+} from "../kernel/uprobes/index.js";
 import type { Sub } from "../sim/machine.js";
 import { CALLER_RET, counter, functions, type Scenario, TEXT, type World } from "./harness.js";
 import type { RaceScenario } from "./scenarios.js";
 
-const P = PAGE_SIZE;
-const BASE = 0x20000000;
-const RW = PROT_READ | PROT_WRITE;
 const STACK = 0x7ffffffde000 - 8;
+/** The return address of a call made from inside f0 (a recursive call). */
+const INNER_RET = TEXT + 0x180;
 
 // ---------------------------------------------------------------- fork (R14)
 
@@ -43,24 +31,19 @@ export function forkVsRegister(): Scenario {
   return {
     build(w) {
       const fns = functions(1);
-      const bin = w.binary("/usr/bin/app", fns);
-      const mm = w.addressSpace();
-      w.task("exec", function* () {
-        yield* w.mapText(mm, bin);
+      w.process(fns, function* (mm, bin) {
         w.driver("forker", function* () {
           for (let i = 0; i < 8; i++) {
             yield* w.m.sleep(w.rng.below(40_000));
             w.mms.push(yield* dup_mmap(mm));
           }
         });
-        w.driver("registrar", function* () {
-          for (let i = 0; i < 4; i++) {
-            const reg = yield* w.attach(bin, fns[0].offset, counter());
+        w.churn("registrar", bin, fns[0].offset, 4, {
+          *pause() {
             w.sweepNow(); // every child forked so far must have the breakpoint
             yield* w.m.sleep(w.rng.below(20_000));
-            yield* w.detach([reg]);
-            w.sweepNow(); // and none may keep it
-          }
+          },
+          detached: () => w.sweepNow(), // and none may keep it
         });
       });
     },
@@ -128,10 +111,7 @@ export function tailCallAndLongjmp(): Scenario {
     build(w) {
       const fns = functions(3);
       const [f0, f1, f2] = fns.map((f) => TEXT + f.offset);
-      const bin = w.binary("/usr/bin/app", fns);
-      const mm = w.addressSpace();
-      w.task("exec", function* () {
-        yield* w.mapText(mm, bin);
+      w.process(fns, function* (mm, bin) {
         for (const f of fns) yield* w.attach(bin, f.offset, counter({ entry: false, ret: true }));
         for (let i = 0; i < 2; i++) {
           w.thread(mm, `caller${i}`, function* (t) {
@@ -151,12 +131,9 @@ export function tailCallAndLongjmp(): Scenario {
             }
           });
         }
-        w.driver("registrar", function* () {
-          for (let i = 0; i < 4; i++) {
-            const reg = yield* w.attach(bin, fns[1].offset, counter({ ret: true }));
-            yield* w.m.sleep(w.rng.below(4000));
-            yield* w.detach([reg]);
-          }
+        w.churn("registrar", bin, fns[1].offset, 4, {
+          kind: { ret: true },
+          pause: () => w.m.sleep(w.rng.below(4000)),
         });
       });
     },
@@ -176,21 +153,104 @@ export function hasUprobesVsInstall(): Scenario {
     build(w) {
       const fns = functions(1);
       const f0 = TEXT + fns[0].offset;
-      const bin = w.binary("/usr/bin/app", fns);
-      const mm = w.addressSpace();
-      w.task("exec", function* () {
-        yield* w.mapText(mm, bin);
+      w.process(fns, function* (mm, bin) {
         w.hitter(mm, "hitter0", f0, { work: 100 });
         w.hitter(mm, "hitter1", f0, { work: 100 });
-        w.driver("registrar", function* () {
-          for (let i = 0; i < 6; i++) {
-            const reg = yield* w.attach(bin, fns[0].offset, counter());
-            yield* w.detach([reg]);
+        w.churn("registrar", bin, fns[0].offset, 6);
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- ri_timer vs reuse (R12)
+
+/**
+ * R12: threads sit inside f0 (a return probe) for about the ri_timer period, then return and
+ * call f0 again and again at once, each return putting its instance back in the task's
+ * ri_pool and each call taking it out for a new call. The timer, expiring on another CPU
+ * (the owner's was idle), walks the same instances meanwhile: it must never see one
+ * re-initialised for another call while it holds it (ri_seqcount decides reuse vs kfree_rcu).
+ */
+export function timerWalkVsReuse(): Scenario {
+  return {
+    cpus: 4,
+    build(w) {
+      const fns = functions(1);
+      const f0 = TEXT + fns[0].offset;
+      w.process(fns, function* (mm, bin) {
+        const reg = yield* w.attach(bin, fns[0].offset, counter({ entry: false, ret: true }));
+        for (let i = 0; i < 2; i++) {
+          w.thread(mm, `owner${i}`, function* (t) {
+            // f0 recursing three deep, the innermost call for `nap` ns.
+            const nest = (depth: number, nap: number): Sub<void> =>
+              callAt(w, t, f0, STACK - 64 * depth, depth === 0 ? CALLER_RET : INNER_RET, () =>
+                depth < 2 ? nest(depth + 1, nap) : w.m.sleep(nap),
+              );
+            for (let c = 0; c < 2; c++) {
+              yield* nest(0, RI_TIMER_PERIOD_NS - 2000 + w.rng.below(4000));
+              for (let k = 0; k < 4; k++) yield* nest(0, 0);
+            }
+          });
+        }
+        yield* w.m.sleep(3 * RI_TIMER_PERIOD_NS);
+        yield* w.detach([reg]);
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- utask lifetime (R26)
+
+/**
+ * R26: threads enter f0, which has a return consumer, three frames deep, and exit inside it
+ * (pthread_exit with return instances pending), so mm_release frees their uprobe_task. A
+ * profiler's sampling interrupts land on each thread's CPU throughout and unwind its user
+ * stack the way perf does (fixup_uretprobe_trampoline_entries reads current->utask and walks
+ * its return_instances): the walk must never reach an instance uprobe_free_utask freed.
+ */
+export function freeUtaskVsUnwind(): Scenario {
+  return {
+    build(w) {
+      const fns = functions(1);
+      const f0 = TEXT + fns[0].offset;
+      w.process(fns, function* (mm, bin) {
+        const reg = yield* w.attach(bin, fns[0].offset, counter({ entry: false, ret: true }));
+        for (let cpu = 0; cpu < 2; cpu++) {
+          const t = w.thread(
+            mm,
+            `exiter${cpu}`,
+            function* (t) {
+              for (let depth = 0; depth < 3; depth++) {
+                t.regs.sp = STACK - 64 * depth;
+                t.regs.ret = depth === 0 ? CALLER_RET : TEXT + 0x180;
+                yield* trapAt(w, t, f0);
+                yield w.m.cost(w.rng.below(2000));
+              }
+            },
+            cpu,
+          );
+          const start = w.m.now();
+          for (let k = 0; k < 40; k++) {
+            w.m.raiseIrq(cpu, start + w.rng.below(12_000), `perf_sample(${t.tid})`, () => unwindUser(w, t));
           }
+        }
+        w.driver("registrar", function* () {
+          yield* w.m.sleep(40_000);
+          yield* w.detach([reg]);
         });
       });
     },
   };
+}
+
+/** A perf user-stack unwind of `t` from an interrupt on its CPU: the return instances it reads. */
+function* unwindUser(w: World, t: TaskStruct): Sub<void> {
+  const utask = t.utask;
+  if (utask === null) return;
+  for (let ri = utask.return_instances; ri !== null; ri = ri.next) {
+    if (ri.freed) w.m.fail(`R26: a user-stack unwind of tid ${t.tid} read a return instance already freed`);
+  }
+  yield w.m.cost(200);
 }
 
 // ---------------------------------------------------------------- the table
@@ -213,5 +273,17 @@ export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
     description: "a trap on a fresh breakpoint vs MMF_HAS_UPROBES in the trap notifier",
     fault: "install-has-after-swbp",
     build: hasUprobesVsInstall,
+  },
+  {
+    name: "r12-ri-timer-vs-reuse",
+    description: "the ri_timer walking return instances vs the owner reusing them from ri_pool",
+    fault: "ri-reuse-during-timer-walk",
+    build: timerWalkVsReuse,
+  },
+  {
+    name: "r26-free-utask-vs-unwind",
+    description: "uprobe_free_utask at thread exit vs a perf user-stack unwind reading task->utask",
+    fault: "free-utask-before-clear",
+    build: freeUtaskVsUnwind,
   },
 ];

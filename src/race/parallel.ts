@@ -17,11 +17,14 @@ import type { RunCoverage } from "./coverage.js";
 import { type ExploreResult, exploreRuns, type RunRecord, summarize } from "./explore.js";
 import type { AnyScenario } from "./harness.js";
 import { findRaceScenario } from "./scenarios.js";
+import { type WorkloadRace, workloadScenario } from "./workload-race.js";
 
 /** Plain data a worker can rebuild an exploration from. */
 export interface ExploreJob {
-  /** A RACE_SCENARIOS name. */
+  /** A RACE_SCENARIOS name (ignored when `workload` is given). */
   race: string;
+  /** A workload under a script instead of a named scenario (probelab race -w). */
+  workload?: WorkloadRace;
   faults: readonly string[];
   firstSeed: number;
   seeds: number;
@@ -38,6 +41,7 @@ export interface WireRecord {
 }
 
 export function jobScenario(job: ExploreJob): AnyScenario {
+  if (job.workload !== undefined) return workloadScenario(job.workload);
   const race = findRaceScenario(job.race);
   if (race === undefined) throw new Error(`no race scenario ${job.race}`);
   return race.build();

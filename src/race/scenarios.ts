@@ -401,6 +401,10 @@ const FAULT_DESCRIPTIONS = new Map<string, string>([
   ...Object.entries(SYNC_FAULTS),
 ]);
 
+export function isRaceFault(name: string): name is RaceFault {
+  return FAULT_DESCRIPTIONS.has(name);
+}
+
 /** What the fault switch removes, in one line. */
 export function faultDescription(fault: RaceFault): string {
   return FAULT_DESCRIPTIONS.get(fault) ?? fault;

@@ -249,3 +249,23 @@ export function bitLength(v: Int): number {
   }
   return v === 0n ? 0 : v.toString(2).length;
 }
+
+/** The low `bits` bits of `v` with their byte order reversed, as an unsigned value. */
+export function bswap(v: Int, bits: number): Int {
+  if (bits === 8) return Number(cast(v, 8, false));
+  if (bits === 16) {
+    const x = Number(cast(v, 16, false));
+    return ((x & 0xff) << 8) | (x >>> 8);
+  }
+  if (bits === 32) {
+    const x = Number(cast(v, 32, false));
+    return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
+  }
+  let x = BigInt.asUintN(64, toBig(v));
+  let r = 0n;
+  for (let i = 0; i < 8; i++) {
+    r = (r << 8n) | (x & 0xffn);
+    x >>= 8n;
+  }
+  return normalize(r);
+}

@@ -324,6 +324,8 @@ export class TextWriter implements OutputConsumer {
     readonly out: Sink,
     readonly err: Sink = out,
   ) {}
+  /** False under --no-warnings: warnf() prints nothing. */
+  warnings = true;
 
   /** The attach banner (stderr; the CLI skips it with -q). */
   attachedProbes(count: number): void {
@@ -345,7 +347,7 @@ export class TextWriter implements OutputConsumer {
     this.err.write(`${formatLocation(loc)}: ERROR: ${logLine(message)}`);
   }
   warnf(message: string, loc: SourceLocation): void {
-    this.err.write(`${formatLocation(loc)}: WARNING: ${logLine(message)}`);
+    if (this.warnings) this.err.write(`${formatLocation(loc)}: WARNING: ${logLine(message)}`);
   }
   lostEvents(count: number): void {
     this.err.write(`Lost ${count} events\n`);
@@ -363,6 +365,8 @@ export class JsonWriter implements OutputConsumer {
     readonly out: Sink,
     readonly err: Sink = out,
   ) {}
+  /** False under --no-warnings: warnf() prints nothing. */
+  warnings = true;
 
   attachedProbes(count: number): void {
     this.out.write(`{"type": "attached_probes", "count": ${count}, "data": {"probes": ${count}}}\n`);
@@ -383,7 +387,7 @@ export class JsonWriter implements OutputConsumer {
     this.out.write(diagnosticRecord("errorf", message, loc));
   }
   warnf(message: string, loc: SourceLocation): void {
-    this.out.write(diagnosticRecord("warnf", message, loc));
+    if (this.warnings) this.out.write(diagnosticRecord("warnf", message, loc));
   }
   lostEvents(count: number): void {
     this.out.write(`{"type": "lost_events", "count": ${count}, "data": {"events": ${count}}}\n`);

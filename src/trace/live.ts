@@ -3,10 +3,10 @@
  * published as one plain snapshot per tick. Rates come from simulated time between ticks.
  */
 
+import { percentileFromHist } from "../runtime/histogram.js";
 import { printMaps } from "../runtime/index.js";
 import { IntervalProbe } from "./interval-probe.js";
 import type { KernelSideProbe } from "./kernel-probe.js";
-import { percentileFromHist } from "./latency.js";
 import { type LoadedScript, Session } from "./session.js";
 import type { AttachResult, LiveSession, ProbeRow, SessionSnapshot } from "./snapshot.js";
 import { TraceProbe } from "./trace-probe.js";
@@ -188,6 +188,7 @@ export class LiveTraceSession implements LiveSession {
         syncTimeNs: u.stats.syncTimeNs,
         leasesExpired: u.stats.leasesExpired,
         breakpointsInstalled: u.stats.breakpointsInstalled,
+        breakpointsRemoved: u.stats.breakpointsRemoved,
       },
       probes: [...s.probes.map(row), ...s.intervals.map(row), ...s.kprobes.map(row)].sort(
         (a, b) => a.id - b.id,

@@ -9,8 +9,10 @@ import { editDistance } from "../lang/index.js";
 import {
   type Binary,
   type BinarySymbol,
+  bundledNames,
   globError,
   hasWildcard,
+  loadWorkload,
   matchSymbols,
   resolveTarget,
   symbolAtVaddr,
@@ -135,16 +137,45 @@ function resolveInBinary(
 
 function nearTargets(w: Workload, target: string): string[] {
   const base = target.split("/").pop() ?? target;
-  const near = w.binaries.filter((b) => editDistance(b.basename, base) <= 3 || b.basename.startsWith(base));
-  return near.slice(0, 3).map((b) => `did you mean '${b.path}'?`);
+  // A library named short (`libc`) is compared with the short names: `libcc` means `libc`.
+  const short = !target.includes("/");
+  const nameOf = (b: Binary) => (short ? libraryStem(b.basename) : b.path);
+  const near = w.binaries.filter(
+    (b) =>
+      editDistance(b.basename, base) <= 3 ||
+      b.basename.startsWith(base) ||
+      editDistance(libraryStem(b.basename), base) <= 2,
+  );
+  if (near.length > 0) return near.slice(0, 3).map((b) => `did you mean '${nameOf(b)}'?`);
+  const elsewhere = workloadsWith(target, w.name);
+  const hints = [`the ${w.name} workload's binaries: ${w.binaries.map((b) => b.path).join(", ")}`];
+  if (elsewhere.length > 0) hints.push(`${elsewhere.map((n) => `-w ${n}`).join(" or ")} has '${target}'`);
+  return hints;
+}
+
+/** `libc.so.6` -> `libc`: the short name a uprobe target may use. */
+function libraryStem(basename: string): string {
+  return basename.replace(/\.so(\.[0-9.]*)?$/, "");
+}
+
+/** Bundled workloads (other than the one running) that have `target` (only read on this error path). */
+function workloadsWith(target: string, running: string): string[] {
+  if (hasWildcard(target)) return [];
+  return bundledNames().filter((name) => {
+    if (name === running) return false;
+    const other = loadWorkload(name, { cpus: 1, seed: 1 });
+    return other.name !== running && resolveTarget(other.binaries, other.process.cwd, target).length > 0;
+  });
 }
 
 function nearFunctions(binaries: Binary[], func: string): string[] {
-  if (hasWildcard(func)) return [];
+  const listing = binaries.map((b) => `probelab list 'uprobe:${b.path}:*' lists its functions`);
+  if (hasWildcard(func)) return listing.slice(0, 1);
   const names = binaries.flatMap((b) => b.symbols.map((s) => s.name));
   const near = names
     .map((n) => ({ n, d: editDistance(n, func) }))
     .filter((x) => x.d <= Math.max(2, Math.floor(func.length / 3)))
     .sort((a, b) => a.d - b.d || (a.n < b.n ? -1 : 1));
+  if (near.length === 0) return listing.slice(0, 1);
   return near.slice(0, 3).map((x) => `did you mean '${x.n}'?`);
 }

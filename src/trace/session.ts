@@ -18,7 +18,7 @@ import {
   type HitContext,
 } from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
-import { Kernel } from "../kernel/kernel.js";
+import { Kernel, type KernelOptions } from "../kernel/kernel.js";
 import { kallsyms_name, kernel_stack } from "../kernel/kprobes/kprobes.js";
 import { TaskStruct } from "../kernel/task.js";
 import type { Tracepoint } from "../kernel/tracepoints.js";
@@ -56,6 +56,15 @@ export interface SessionOptions {
    * probes attach to it while it runs.
    */
   attachBeforeStart?: boolean;
+  /** `--probe-filter`: only the probes whose names match attach (begin and end always do). */
+  probeFilter?: RegExp;
+  /** `--no-warnings`: warnf() and runtime warnings print nothing. */
+  noWarnings?: boolean;
+  /** Exploration (probelab race -w): the schedule policy, step observer and chooser of the machine. */
+  explore?: Pick<
+    KernelOptions,
+    "policy" | "traceSteps" | "profile" | "pctDepth" | "pctSteps" | "observer" | "chooser"
+  >;
 }
 
 export class SessionError extends Error {}
@@ -105,7 +114,7 @@ export class Session {
 
   constructor(readonly opts: SessionOptions) {
     this.kernel = new Kernel(
-      { cpus: opts.cpus, seed: opts.seed, config: opts.config, faults: opts.faults },
+      { ...opts.explore, cpus: opts.cpus, seed: opts.seed, config: opts.config, faults: opts.faults },
       opts.kernelProfile,
     );
     this.process = opts.workload === null ? null : new SimProcess(this.kernel, opts.workload);
@@ -140,7 +149,7 @@ export class Session {
 
   /** Front end + compile + resolve; on any error the script is null and nothing is attached. */
   load(src: SourceFile, args: string[] = []): { script: LoadedScript | null; diagnostics: Diagnostic[] } {
-    const fe = frontEnd(src, { args, probeArgs: probeArgFields });
+    const fe = frontEnd(src, { args, probeArgs: probeArgFields, probeFilter: this.opts.probeFilter });
     if (fe.program === null) return { script: null, diagnostics: fe.diagnostics };
     const ring = new OutputRing(1 << 16);
     let compiled: CompiledScript;
@@ -161,6 +170,7 @@ export class Session {
       this.opts.format === "json"
         ? new JsonWriter(this.opts.out, this.opts.err)
         : new TextWriter(this.opts.out, this.opts.err);
+    writer.warnings = !this.opts.noWarnings;
     const script: LoadedScript = {
       name: src.name,
       src,

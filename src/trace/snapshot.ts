@@ -44,7 +44,9 @@ export interface KernelCounters {
   /** Simulated ns spent inside synchronize_* calls. */
   syncTimeNs: number;
   leasesExpired: number;
+  /** int3 writes and restores so far (cumulative: an munmap drops breakpoints without a restore). */
   breakpointsInstalled: number;
+  breakpointsRemoved: number;
 }
 
 /** One printed map of a script, already rendered as bpftrace text. */

@@ -16,13 +16,15 @@ import {
   type Uprobe,
   type UprobeConsumer,
 } from "../kernel/uprobes/index.js";
+import { histBucketCount, histIndex } from "../runtime/histogram.js";
 import { CacheLine } from "../sim/cacheline.js";
 import type { Machine } from "../sim/machine.js";
 import { ProbeRate } from "./probe-rate.js";
 import type { ConcreteProbe } from "./resolve.js";
 import type { ProbeState } from "./snapshot.js";
 
-export const HIST_BUCKETS = 66;
+/** The entry-to-return latencies go into a hist() bucket array (k = 0), so the view draws them as hist() prints. */
+export const HIST_BUCKETS = histBucketCount(0);
 
 export class TraceProbe {
   state: ProbeState = "detached";
@@ -111,7 +113,7 @@ export class TraceProbe {
   private onReturn(regs: PtRegs, func: number, entryNs: number): number {
     this.countHit();
     const lat = this.m.now() - entryNs;
-    this.latency[histBucket(lat)]++;
+    this.latency[latencyBucket(lat)]++;
     this.latencyCount++;
     if (lat > this.latencyMax) this.latencyMax = lat;
     this.fill(regs);
@@ -143,9 +145,7 @@ export class TraceProbe {
   }
 }
 
-/** bpftrace's hist() bucket for a non-negative value: 0 -> 1, 1 -> 2, [2^k, 2^k+1) -> k + 2. */
-export function histBucket(v: number): number {
-  if (v < 0) return 0;
-  if (v < 1) return 1;
-  return Math.min(HIST_BUCKETS - 1, 2 + Math.floor(Math.log2(v)));
+/** The hist() bucket of a latency in simulated ns (whole ns, as nsecs counts them). */
+export function latencyBucket(ns: number): number {
+  return histIndex(Math.floor(ns), 0);
 }

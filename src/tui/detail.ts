@@ -4,10 +4,9 @@
  * fitted into the rows the panel was given.
  */
 
-import { percentileFromHist } from "../trace/latency.js";
+import { histLines, percentileFromHist } from "../runtime/histogram.js";
 import type { ProbeRow, SessionSnapshot } from "../trace/snapshot.js";
 import { formatCount, formatDuration } from "./format.js";
-import { renderHist } from "./histogram.js";
 
 export type Tone = "title" | "heading" | "body" | "dim";
 
@@ -35,12 +34,12 @@ function latencySummaryLine(probe: ProbeRow): string {
 }
 
 function sectionsFor(probe: ProbeRow, snapshot: SessionSnapshot): Section[] {
-  const histLines = probe.latency ? renderHist(probe.latency.hist) : [];
+  const latencyLines = probe.latency ? histLines(probe.latency.hist) : [];
   const mapLines = snapshot.maps
     .filter((dump) => dump.script === probe.script)
     .flatMap((dump) => dump.text.replace(/\n+$/, "").split("\n"));
   const latency: Section[] = probe.latency
-    ? [{ heading: "latency (ns)", lines: histLines, keepTail: false }]
+    ? [{ heading: "latency (ns)", lines: latencyLines, keepTail: false }]
     : [];
   return [
     ...latency,

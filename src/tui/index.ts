@@ -1,6 +1,5 @@
 /** The public face of the live view, for the CLI and for tests. */
 
-export { bucketBounds, percentileFromHist } from "../trace/latency.js";
 export type { DetailLine, Tone } from "./detail.js";
 export { detailLines } from "./detail.js";
 export {
@@ -13,7 +12,6 @@ export {
   sparkline,
   truncate,
 } from "./format.js";
-export { histIndex, histLabel, renderHist } from "./histogram.js";
 export type { Command, KeyBinding, KeyFlags, KeyScope, SingleKey } from "./keymap.js";
 export { footerHints, helpLines, KEYMAP, keyName, lookupKey, splitKeys } from "./keymap.js";
 export type { ColumnKey, SortColumn, SortOrder, TableColumn } from "./model.js";

@@ -13,6 +13,7 @@ import {
   padEnd,
   padStart,
   sparkline,
+  truncate,
 } from "./format.js";
 
 /** The smallest terminal the live view draws in. */
@@ -175,7 +176,7 @@ function cellText(row: ProbeRow, key: ColumnKey, width: number): string {
     case "id":
       return String(row.id);
     case "spec":
-      return row.spec;
+      return shortenSpec(row.spec, width);
     case "state":
       return row.state;
     case "hits":
@@ -191,6 +192,38 @@ function cellText(row: ProbeRow, key: ColumnKey, width: number): string {
     case "max":
       return row.latency ? formatDuration(row.latency.max) : "-";
   }
+}
+
+/** bpftrace's short provider names, used when a probe's spec is too wide for its column. */
+const SHORT_PROVIDERS: ReadonlyMap<string, string> = new Map([
+  ["uprobe", "u"],
+  ["uretprobe", "ur"],
+  ["interval", "i"],
+  ["kprobe", "k"],
+  ["kretprobe", "kr"],
+  ["tracepoint", "t"],
+  ["profile", "p"],
+]);
+
+/**
+ * Fits a probe spec into `width` columns keeping what tells probes apart, the function name:
+ * first the provider's short name (`ur:`), then the binary's base name, then the middle of the
+ * binary is cut (`ur:/usr/bin/shopd:handle_request` -> `ur:shopd:handle_request` -> `ur:sh…:handle_request`).
+ */
+export function shortenSpec(spec: string, width: number): string {
+  if (spec.length <= width) return spec;
+  const [provider = "", ...rest] = spec.split(":");
+  const shortProvider = SHORT_PROVIDERS.get(provider) ?? provider;
+  if (rest.length < 2) return truncate([shortProvider, ...rest].join(":"), width);
+  const func = rest.slice(1).join(":");
+  const binary = rest[0]!.split("/").pop()!;
+  for (const candidate of [`${shortProvider}:${rest[0]}:${func}`, `${shortProvider}:${binary}:${func}`]) {
+    if (candidate.length <= width) return candidate;
+  }
+  const room = width - shortProvider.length - func.length - 2;
+  if (room >= 2) return `${shortProvider}:${truncate(binary, room)}:${func}`;
+  // No room for the binary at all: keep the kind and as much of the function as fits.
+  return truncate(`${shortProvider}:${func}`, width);
 }
 
 /** One probe's cells, each padded to its column's width. */
@@ -248,7 +281,7 @@ export function kernelSegments(snapshot: SessionSnapshot): string[] {
     `grace periods ${formatCount(k.gracePeriods)}`,
     `in synchronize ${formatDuration(k.syncTimeNs)}`,
     `leases expired ${formatCount(k.leasesExpired)}`,
-    `breakpoints ${formatCount(k.breakpointsInstalled)}`,
+    `breakpoints installed ${formatCount(k.breakpointsInstalled)} removed ${formatCount(k.breakpointsRemoved)}`,
   ];
 }
 
@@ -275,6 +308,43 @@ export function shareHeight(
   if (!detailOpen) return { tableRows: Math.min(probeCount, budget), detailRows: 0 };
   const tableRows = Math.min(probeCount, Math.max(1, Math.floor(budget / 3)));
   return { tableRows, detailRows: Math.max(0, budget - tableRows) };
+}
+
+/** What the screen's height is split into: every count is in terminal lines. */
+export interface ScreenLayout {
+  /** Lines of the attach error shown under the input line (a long diagnostic is cut). */
+  errorLines: number;
+  tableRows: number;
+  detailRows: number;
+  /** The help overlay takes the table's place: its heading line and every row below it. */
+  helpRows: number;
+}
+
+/** What decides the layout, besides the terminal's height. */
+export interface LayoutInputs {
+  headerLines: number;
+  probeCount: number;
+  paused: boolean;
+  failed: boolean;
+  detailOpen: boolean;
+  inputOpen: boolean;
+  attachError: string | undefined;
+}
+
+/**
+ * Lays the screen out, top to bottom: banners (paused, failure), header, table heading, table,
+ * detail panel, status line, input line with its error lines, footer.
+ */
+export function layoutScreen(rows: number, at: LayoutInputs): ScreenLayout {
+  const errorCount = at.attachError ? at.attachError.split("\n").filter((l) => l !== "").length : 0;
+  // An attach error may take a third of the screen, so it cannot push the table off.
+  const errorLines = Math.min(errorCount, Math.max(2, Math.floor(rows / 3)));
+  const inputLines = at.inputOpen ? 1 + errorLines : 0;
+  const banners = (at.paused ? 1 : 0) + (at.failed ? 1 : 0);
+  // banners + header + table heading + status line + input line(s) + footer
+  const fixed = banners + at.headerLines + 1 + 1 + inputLines + 1;
+  const { tableRows, detailRows } = shareHeight(rows, fixed, Math.max(1, at.probeCount), at.detailOpen);
+  return { errorLines, tableRows, detailRows, helpRows: Math.max(1, rows - 1 - fixed) + 1 };
 }
 
 /** The first row to draw so the selected row stays in view, keeping it near the middle. */

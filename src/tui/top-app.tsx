@@ -12,10 +12,10 @@ import { type KeyFlags, keyName, lookupKey, splitKeys } from "./keymap.js";
 import {
   fitColumns,
   headerLines,
+  layoutScreen,
   MIN_COLUMNS,
   MIN_ROWS,
   scrollStart,
-  shareHeight,
   visibleProbes,
 } from "./model.js";
 import { makeTheme } from "./theme.js";
@@ -78,11 +78,6 @@ function useTerminalSize(): { columns: number; rows: number } {
     };
   }, [stdout]);
   return size;
-}
-
-/** Lines an attach error may take, so a long diagnostic cannot push the table off screen. */
-function errorLineBudget(rows: number): number {
-  return Math.max(2, Math.floor(rows / 3));
 }
 
 export function TopApp({ session, ticker, noColor, now = Date.now, onExit, onFailure }: TopAppProps) {
@@ -243,15 +238,15 @@ export function TopApp({ session, ticker, noColor, now = Date.now, onExit, onFai
   const header = headerLines(snapshot, width);
   const visible = visibleProbes(snapshot, view.filter, view.sort);
   const selected = selectedProbe(view, visible);
-  const errorCount = view.attachError ? view.attachError.split("\n").filter((l) => l !== "").length : 0;
-  const errorLines = Math.min(errorCount, errorLineBudget(rows));
-  const inputLines = view.input ? 1 + errorLines : 0;
-  // banners + header + table heading + status line + input line(s) + footer
-  const banners = (view.paused ? 1 : 0) + (failure === undefined ? 0 : 1);
-  const fixed = banners + header.length + 1 + 1 + inputLines + 1;
-  const { tableRows, detailRows } = shareHeight(rows, fixed, Math.max(1, visible.length), view.detailOpen);
-  // The overlay takes the table's place: its heading line and every row below it.
-  const helpRows = Math.max(1, rows - 1 - fixed) + 1;
+  const { errorLines, tableRows, detailRows, helpRows } = layoutScreen(rows, {
+    headerLines: header.length,
+    probeCount: visible.length,
+    paused: view.paused,
+    failed: failure !== undefined,
+    detailOpen: view.detailOpen,
+    inputOpen: view.input !== undefined,
+    attachError: view.attachError,
+  });
   const selectedIndex = visible.findIndex((row) => row.id === selected?.id);
 
   return (

@@ -3,7 +3,9 @@
  * terminal user meets: Ctrl-C and SIGTERM end a run as they end bpftrace, and a closed pipe
  * (`| head -1`) ends any command quietly.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { noStackTrace } from "./harness.js";
@@ -109,5 +111,21 @@ describe("top without a terminal, on every bundled workload", () => {
     const speed = await start(["top", "--speed", "1000"]).exited;
     expect(speed.code).toBe(2);
     expect(speed.stderr).toMatch(/^ERROR: --speed must be more than 0 and at most 10 .*"1000"\n$/);
+  });
+});
+
+describe("before the first build", () => {
+  it("says to run npm ci instead of printing a module-not-found stack", () => {
+    // A copy of bin/ with no dist/ beside it is what a clone looks like before `npm ci`.
+    const clone = mkdtempSync(join(tmpdir(), "probelab-unbuilt-"));
+    mkdirSync(join(clone, "bin"));
+    copyFileSync(join(ROOT, "bin", "probelab.js"), join(clone, "bin", "probelab.js"));
+    writeFileSync(join(clone, "package.json"), '{ "type": "module" }\n');
+    const r = spawnSync(process.execPath, [join(clone, "bin", "probelab.js"), "list"], { encoding: "utf8" });
+    rmSync(clone, { recursive: true });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      "ERROR: probelab is not built yet: run `npm ci` (or `npm run build`) in its folder first\n",
+    );
   });
 });

@@ -31,6 +31,16 @@ describe("where the script comes from", () => {
     expect(r.stdout).toBe("hello\n\n\n");
   });
 
+  it("a .bt file as the first word is run, so `#!/usr/bin/env probelab` scripts execute", async () => {
+    const file = join(tmp, "shebang.bt");
+    writeFileSync(file, `#!/usr/bin/env probelab\n${HELLO}\n`);
+    const r = await probelab([file, "--duration", "1ms"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("hello\n\n\n");
+    const unknown = await probelab(["nosuch-command"]);
+    expect(unknown.status).toBe(2);
+  });
+
   it("- reads stdin, and diagnostics then name `stdin`", async () => {
     const ok = await probelab(["run", "-"], { stdin: 'begin { printf("piped\\n"); }' });
     expect(ok.stdout).toBe("piped\n\n\n");
@@ -57,7 +67,7 @@ describe("where the script comes from", () => {
     expect(none.stderr).toBe("ERROR: no program given: pass a script file, - for stdin, or -e PROGRAM\n");
     const missing = await probelab(["run", join(tmp, "nope.bt")]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toBe(`ERROR: cannot read script file '${join(tmp, "nope.bt")}'\n`);
+    expect(missing.stderr).toBe(`ERROR: cannot read script file '${join(tmp, "nope.bt")}': no such file\n`);
   });
 });
 
@@ -142,6 +152,25 @@ describe("exit()", () => {
   });
 });
 
+describe("-v", () => {
+  it("adds the set-up and the kernel's side of the run on stderr, leaving stdout as it was", async () => {
+    const args = ["run", "-e", "uprobe:/usr/bin/shopd:handle_request { @ = count(); }", "--duration", "20ms"];
+    const plain = await probelab(args);
+    const verbose = await probelab([...args, "-v"]);
+    expect(verbose.status).toBe(0);
+    expect(verbose.stdout).toBe(plain.stdout);
+    const lines = verbose.stderr.split("\n");
+    expect(lines[0]).toBe("probelab: workload shop (workloads/default.yaml), 4 CPUs, kernel latest, seed 1");
+    expect(lines[1]).toMatch(
+      /^probelab: probe 1: uprobe:\/usr\/bin\/shopd:handle_request at file offset 0x[0-9a-f]+$/,
+    );
+    const hits = Number(/probelab: (\d+) breakpoint hits/.exec(verbose.stderr)?.[1]);
+    expect(hits).toBe(Number(/^@: (\d+)$/m.exec(plain.stdout)?.[1]));
+    expect(verbose.stderr).toMatch(/probelab: breakpoints: 1 installed, 0 removed/);
+    expect((await probelab([...args, "-v"])).stderr).toBe(verbose.stderr);
+  });
+});
+
 describe("--dry-run", () => {
   it("resolves probes and prints nothing, exit 0", async () => {
     const r = await probelab(["run", "--dry-run", "-e", `${MALLOC} begin { printf("no\\n"); }`]);
@@ -171,6 +200,21 @@ describe("--dry-run", () => {
       "stdin:1:1-26: ERROR: uprobe target file '/usr/bin/shop' does not exist or is not executable",
     );
     expect(r.stderr).toContain("HINT: did you mean '/usr/bin/shopd'?");
+  });
+
+  it("a binary no workload here has: the binaries it does have, and the bundled workload that has it", async () => {
+    const r = await probelab(["run", "--dry-run", "-e", "uretprobe:/bin/bash:readline { }"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "HINT: the shop workload's binaries: /usr/bin/shopd, /usr/lib/libc.so.6, /usr/lib/libplugin.so\nHINT: -w bash has '/bin/bash'\n",
+    );
+  });
+
+  it("a library's short name is matched against short names, and a function with no near match points at list", async () => {
+    const lib = await probelab(["run", "--dry-run", "-e", "uprobe:libcc:malloc { }"]);
+    expect(lib.stderr).toContain("HINT: did you mean 'libc'?");
+    const fn = await probelab(["run", "--dry-run", "-e", "uprobe:libc:zzzzqqq { }"]);
+    expect(fn.stderr).toContain("HINT: probelab list 'uprobe:/usr/lib/libc.so.6:*' lists its functions");
   });
 });
 
@@ -247,7 +291,7 @@ describe("user errors: one clear line, the right status, no stack trace", () => 
     {
       args: ["run", "-f", "xml", "-e", HELLO],
       status: 2,
-      stderr: /^ERROR: option '-f, --format <FORMAT>' argument 'xml' is invalid\..*\n$/,
+      stderr: 'ERROR: Invalid output format "xml"\n',
     },
     { args: ["list", "-w", "nosuch"], status: 2, stderr: /^ERROR: unknown workload "nosuch"/ },
   ];

@@ -8,19 +8,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { type CliResult, probelab } from "./harness.js";
+import { type ConformanceCase, judge } from "../conformance/judge.js";
+import { probelab } from "./harness.js";
 
-type Kind = "line" | "lines" | "regex" | "exact" | "json" | "json_line";
-
-interface Case {
-  source: string;
-  name: string;
-  prog: string;
-  expect: string;
-  expect_kind: Kind;
-}
-
-const cases: Case[] = JSON.parse(
+const cases: ConformanceCase[] = JSON.parse(
   readFileSync(join(process.cwd(), "test", "conformance", "bpftrace-cases.json"), "utf8"),
 );
 
@@ -30,55 +21,7 @@ const KNOWN_GAPS: Record<string, string> = {};
 /** Raise this when more cases pass; a drop below it is a regression. */
 const MIN_PASSING = 62;
 
-function trimmedLines(s: string): string[] {
-  return s.split("\n").map((l) => l.trim());
-}
-
-/** Drops blank lines at both ends but keeps the first line's leading spaces. */
-function stripBlankLines(s: string): string {
-  const lines = s.split("\n");
-  while (lines.length > 0 && lines[0].trim() === "") lines.shift();
-  while (lines.length > 0 && lines[lines.length - 1].trim() === "") lines.pop();
-  return lines.join("\n");
-}
-
-/** Stdout after the attach message (which probelab writes to stderr, so stdout is all of it). */
-function afterAttach(stdout: string): string {
-  return stdout.replace(/^Attached \d+ probes?\n/, "");
-}
-
-function sameJson(a: string, b: string): boolean {
-  try {
-    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
-  } catch {
-    return false;
-  }
-}
-
-/** The README's judgement of one case against a run. */
-function judge(c: Case, r: CliResult): boolean {
-  if (c.expect.includes("ERROR:") !== (r.status !== 0)) return false;
-  switch (c.expect_kind) {
-    case "line":
-      return trimmedLines(r.all).includes(c.expect.trim());
-    case "lines": {
-      const have = new Set(trimmedLines(r.all));
-      return c.expect.split("\n").every((l) => have.has(l.trim()));
-    }
-    case "regex":
-      return new RegExp(c.expect, "m").test(r.all);
-    case "exact":
-      return stripBlankLines(afterAttach(r.stdout)) === stripBlankLines(c.expect);
-    case "json": {
-      const lines = r.stdout.split("\n").filter((l) => l.trim() !== "");
-      return lines.length === 1 && sameJson(lines[0], c.expect);
-    }
-    case "json_line":
-      return r.stdout.split("\n").includes(c.expect);
-  }
-}
-
-function argsFor(c: Case): string[] {
+function argsFor(c: ConformanceCase): string[] {
   const args = ["run", "-e", c.prog];
   if (c.expect_kind === "json" || c.expect_kind === "json_line") args.push("-q", "-f", "json");
   if (c.prog.includes("testprogs/")) args.push("-w", "testprogs");
@@ -93,7 +36,7 @@ describe("bpftrace conformance cases through `probelab run`", () => {
     const gap = KNOWN_GAPS[c.name];
     test(`${c.expect_kind}: ${c.name}${gap ? " (known gap)" : ""}`, async () => {
       const r = await probelab(argsFor(c));
-      const ok = judge(c, r);
+      const ok = judge(c, { stdout: r.stdout, all: r.all, failed: r.status !== 0 });
       passed.set(i, ok);
       if (gap === undefined) {
         expect(ok, `${c.prog}\n--- got (exit ${r.status}) ---\n${r.all}\n--- want ---\n${c.expect}`).toBe(

@@ -170,6 +170,42 @@ describe("probelab race", () => {
     expect(noStackTrace(far.stderr)).toBe(true);
   });
 
+  it("--exhaustive explores every bounded schedule clean and says it finished", async () => {
+    const r = await probelab(["race", "seqcount-torn-read", "--exhaustive", "--preemptions", "1"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.split("\n").slice(2)).toEqual([
+      "exhaustive: every schedule with at most 1 preemption, seed 1",
+      "explored 518 schedules (0 preemptions: 6, 1: 512) in 524 runs: finished, every schedule clean",
+      "",
+    ]);
+  });
+
+  it("--exhaustive with the fault finds the race with the fewest preemptions, and it replays", async () => {
+    const r = await probelab(["race", "seqcount-torn-read", "--fault", "--exhaustive"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("stopped at a violation with 1 preemption(s)");
+    const minimal =
+      /^minimal: probelab race seqcount-torn-read --fault --seed 1 --policy random --schedule '([\d:,]+)'$/m.exec(
+        r.stdout,
+      );
+    expect(minimal).not.toBeNull();
+    const broken = (s: string) => s.split("\n").find((l) => l.startsWith("broken: "));
+    expect(broken(r.stdout)).toMatch(/^broken: seqcount reader accepted a torn read/);
+    const args = ["race", "seqcount-torn-read", "--fault", "--seed", "1", "--policy", "random"];
+    const again = await probelab([...args, "--schedule", minimal![1]]);
+    expect(again.status).toBe(0);
+    expect(broken(again.stdout)).toBe(broken(r.stdout));
+  });
+
+  it("--exhaustive that runs out of budget says so; bad bounds are usage errors", async () => {
+    const r = await probelab(["race", "rwsem-fifo", "--exhaustive", "--max-runs", "20"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("in 20 runs: not finished: the budget of 20 runs ran out");
+    const bad = await probelab(["race", "rwsem-fifo", "--exhaustive", "--preemptions", "-1"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^ERROR: --preemptions/);
+  });
+
   it("bad option values are usage errors", async () => {
     expect((await probelab(["race", "churn", "--seeds", "0"])).status).toBe(2);
     expect((await probelab(["race", "churn", "--policy", "fifo"])).status).toBe(2);

@@ -142,6 +142,17 @@ describe("usage checked before anything runs", () => {
     expect(zero.stderr).toBe('ERROR: --duration: must be more than zero, got "0s"\n');
   });
 
+  it("an unknown workload is an error even when the script never needs the process", async () => {
+    const r = await probelab(["run", "-w", "nosuch", "-e", 'begin { printf("%d\\n", ncpus); exit(); }']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^ERROR: .*nosuch/);
+    const set = await probelab(["run", "--set", "workers=abc", "-e", "begin { exit(); }"]);
+    expect(set.status).toBe(2);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a workload's parameter reference, not a template
+    expect(set.stderr).toContain('found the text "abc" (the value of ${workers}: --set workers=abc)');
+  });
+
   it('an empty script, or one holding only a comment, is "No probes to attach", exit 1', async () => {
     for (const text of ["", "// nothing here\n", "config = { max_strlen = 10 }"]) {
       const r = await probelab(["run", "-e", text]);

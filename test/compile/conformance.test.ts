@@ -10,17 +10,10 @@ import { describe, expect, test } from "vitest";
 import type { HitContext } from "../../src/compile/context.js";
 import type { CompiledScript } from "../../src/compile/program.js";
 import type { OutputRing } from "../../src/runtime/output.js";
+import { type ConformanceCase, judge } from "../conformance/judge.js";
 import { runScript } from "./harness.js";
 
-interface Case {
-  source: string;
-  name: string;
-  prog: string;
-  expect: string;
-  expect_kind: "line" | "lines" | "regex" | "exact" | "json" | "json_line";
-}
-
-const cases: Case[] = JSON.parse(
+const cases: ConformanceCase[] = JSON.parse(
   readFileSync(join(process.cwd(), "test", "conformance", "bpftrace-cases.json"), "utf8"),
 );
 
@@ -36,35 +29,6 @@ const intervalOnly = cases.filter((c) => !NEEDS_PROCESS.test(c.prog) && INTERVAL
  */
 const KNOWN_FAILURES: Record<string, string> = {};
 
-function trimmedLines(s: string): string[] {
-  return s.split("\n").map((l) => l.trim());
-}
-
-/** The README's judgement of one case against a run's output and exit status. */
-function judge(c: Case, stdout: string, all: string, failed: boolean): boolean {
-  const wantsError = c.expect.includes("ERROR:");
-  if (wantsError !== failed) return false;
-  switch (c.expect_kind) {
-    case "line":
-      return trimmedLines(all).includes(c.expect.trim());
-    case "lines": {
-      const have = new Set(trimmedLines(all));
-      return c.expect.split("\n").every((l) => have.has(l.trim()));
-    }
-    case "regex":
-      return new RegExp(c.expect, "m").test(all);
-    case "exact":
-      return stdout.trim() === c.expect.trim();
-    case "json": {
-      const lines = stdout.trim().split("\n");
-      if (lines.length !== 1) return false;
-      return JSON.stringify(JSON.parse(lines[0]!)) === JSON.stringify(JSON.parse(c.expect));
-    }
-    case "json_line":
-      return stdout.split("\n").includes(c.expect);
-  }
-}
-
 /** Fires the interval probes, one tick at a time, until exit() (at most 1000 ticks). */
 function tickUntilExit(script: CompiledScript, ctx: HitContext, ring: OutputRing): void {
   const ticks = script.probes.filter((p) => p.kind === "interval");
@@ -78,11 +42,11 @@ function tickUntilExit(script: CompiledScript, ctx: HitContext, ring: OutputRing
   }
 }
 
-function runCase(c: Case): boolean {
+function runCase(c: ConformanceCase): boolean {
   const json = c.expect_kind === "json" || c.expect_kind === "json_line";
   const r = runScript(c.prog, { format: json ? "json" : "text", between: tickUntilExit });
   const failed = r.script === null || (r.exit !== null && r.exit.code !== 0);
-  return judge(c, r.stdout, r.combined, failed);
+  return judge(c, { stdout: r.stdout, all: r.combined, failed });
 }
 
 describe("bpftrace conformance, begin/end-only cases", () => {

@@ -13,6 +13,8 @@ const caught: Record<string, RegExp> = {
   "r13-tail-call-and-longjmp": /no pending return instance \(SIGILL\)|^R13: /,
   "r14-fork-vs-register": /^R(8|16): /,
   "r18-has-uprobes-vs-install": /^R18: SIGTRAP for a uprobe breakpoint .* with MMF_HAS_UPROBES clear/,
+  "r12-ri-timer-vs-reuse": /^R12: ri_timer saw a return instance re-initialised for another call/,
+  "r26-free-utask-vs-unwind": /^R26: a user-stack unwind of tid \d+ read a return instance already freed/,
 };
 
 describe("kernel races: protection on, no violation over every seed and both policies", () => {

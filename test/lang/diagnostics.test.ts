@@ -119,7 +119,7 @@ describe("warnings", () => {
   test("signed division warns; unsigned or literal operands do not; the program still checks", () => {
     const text = "begin { $a = (int32)-7; $b = $a / 2; $c = (uint64)7 / 2; $d = 7 % 2; }";
     expect(diags(text)).toBe(
-      "stdin:1:30-36: WARNING: Signed operands for '/' can lead to undefined behavior (cast to unsigned to silence warning)\n" +
+      "stdin:1:30-36: WARNING: signed operands for '/' can lead to undefined behavior (cast to unsigned to silence warning)\n" +
         text +
         "\n" +
         "                             ~~~~~~\n",

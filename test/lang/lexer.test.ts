@@ -32,6 +32,21 @@ describe("lexer modes", () => {
     ]);
   });
 
+  test("'/=' is one compound assignment in a body, not a division and an assignment", () => {
+    expect(tokens("begin { $a /= 2; @b /= 3 }")).toEqual([
+      "AttachPointText:begin",
+      "PushLCurly:{",
+      "Variable:$a",
+      "SlashAssign:/=",
+      "IntLiteral:2",
+      "PlainSemi:;",
+      "MapName:@b",
+      "SlashAssign:/=",
+      "IntLiteral:3",
+      "PopRCurly:}",
+    ]);
+  });
+
   test("a predicate ends at the '/' followed by '{'; other slashes divide", () => {
     expect(tokens("i:s:1 /pid / 2 == 1/ { }")).toEqual([
       "AttachPointText:i:s:1",

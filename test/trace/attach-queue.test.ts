@@ -3,30 +3,19 @@
  * the tracer task applies them as a queue, so a probe is never unregistered twice or left
  * registered after a detach, and the kernel model's invariants hold afterwards.
  */
+
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { resolveKernelConfig } from "../../src/kernel/config.js";
 import { uprobes_invariant_sweep } from "../../src/kernel/uprobes/index.js";
-import { loadWorkload } from "../../src/process/index.js";
-import { StringSink } from "../../src/runtime/index.js";
-import { Session } from "../../src/trace/session.js";
+import type { Session } from "../../src/trace/session.js";
+import { testSession } from "./session-fixture.js";
 
 const MS = 1_000_000;
 const SCRIPT =
   "uprobe:libc:malloc { @m = count(); } uprobe:libc:free { @f = count(); } uretprobe:/usr/bin/shopd:handle_request { @r = count(); }";
 
 function started(kernel: string, seed: number, switches: string[] = []) {
-  const out = new StringSink();
-  const s = new Session({
-    workload: loadWorkload("default", { cpus: 2, seed }),
-    cpus: 2,
-    seed,
-    kernelProfile: kernel,
-    config: resolveKernelConfig(kernel, switches),
-    format: "text",
-    out,
-    err: out,
-  });
+  const { s } = testSession({ seed, kernel, switches });
   const { script } = s.load({ name: "churn", text: SCRIPT });
   s.start(script!);
   return { s, probes: script!.probes };

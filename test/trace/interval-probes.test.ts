@@ -1,24 +1,12 @@
 /** interval probes: the same ticks at every CPU count, and one-liner timers as detachable rows. */
+
 import { describe, expect, it } from "vitest";
-import { resolveKernelConfig } from "../../src/kernel/config.js";
-import { loadWorkload } from "../../src/process/index.js";
-import { StringSink } from "../../src/runtime/index.js";
-import { Session } from "../../src/trace/session.js";
+import { testSession } from "./session-fixture.js";
 
 const MS = 1_000_000;
 
 function session(cpus: number, seed = 5) {
-  const out = new StringSink();
-  const s = new Session({
-    workload: loadWorkload("default", { cpus, seed }),
-    cpus,
-    seed,
-    kernelProfile: "latest",
-    config: resolveKernelConfig("latest"),
-    format: "text",
-    out,
-    err: out,
-  });
+  const { s, out } = testSession({ cpus, seed });
   return { s, out };
 }
 

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "vitest";
-import { percentileFromHist } from "../../src/trace/latency.js";
-import { HIST_BUCKETS, histBucket } from "../../src/trace/trace-probe.js";
+import { percentileFromHist } from "../../src/runtime/histogram.js";
+import { HIST_BUCKETS, latencyBucket } from "../../src/trace/trace-probe.js";
 
 /** A latency histogram filled the way a TraceProbe fills it. */
 function histOf(values: readonly number[]): number[] {
   const hist = new Array<number>(HIST_BUCKETS).fill(0);
-  for (const value of values) hist[histBucket(value)]++;
+  for (const value of values) hist[latencyBucket(value)]++;
   return hist;
 }
 

@@ -3,27 +3,16 @@
  * growing, exit() in a one-liner ends only that one-liner, and interval one-liners are
  * rows that can be detached.
  */
+
 import { describe, expect, it } from "vitest";
-import { resolveKernelConfig } from "../../src/kernel/config.js";
-import { loadWorkload } from "../../src/process/index.js";
 import { OutputRing } from "../../src/runtime/index.js";
 import { KEEP_DETACHED_ONE_LINERS, LiveTraceSession } from "../../src/trace/live.js";
-import { Session } from "../../src/trace/session.js";
+import { testSession } from "./session-fixture.js";
 
 function live() {
   const log: string[] = [];
   const sink = { write: (s: string) => void log.push(...s.split("\n").filter((l) => l !== "")) };
-  const session = new Session({
-    workload: loadWorkload("default", { cpus: 2, seed: 1 }),
-    cpus: 2,
-    seed: 1,
-    kernelProfile: "latest",
-    config: resolveKernelConfig("latest"),
-    format: "text",
-    out: sink,
-    err: sink,
-    quiet: true,
-  });
+  const { s: session } = testSession({ sink, extra: { quiet: true } });
   const { script } = session.load({ name: "main.bt", text: "uprobe:libc:malloc { @m = count(); }" });
   session.start(script!);
   return { session, live: new LiveTraceSession(session, 0.01, log), log };

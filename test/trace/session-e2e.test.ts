@@ -3,28 +3,15 @@
  * only later (dlopen), and a detach in the middle of a run after which nothing more counts,
  * with the exit output checked exactly.
  */
+
 import { describe, expect, it } from "vitest";
-import { resolveKernelConfig } from "../../src/kernel/config.js";
-import { loadWorkload } from "../../src/process/index.js";
-import { StringSink } from "../../src/runtime/index.js";
-import { Session } from "../../src/trace/session.js";
+import type { Session } from "../../src/trace/session.js";
+import { testSession } from "./session-fixture.js";
 
 const MS = 1_000_000;
 
 function session(cpus = 2, seed = 1) {
-  const out = new StringSink();
-  const err = new StringSink();
-  const s = new Session({
-    workload: loadWorkload("default", { cpus, seed }),
-    cpus,
-    seed,
-    kernelProfile: "latest",
-    config: resolveKernelConfig("latest"),
-    format: "text",
-    out,
-    err,
-  });
-  return { s, out, err };
+  return testSession({ cpus, seed, separateErr: true });
 }
 
 function load(s: Session, text: string) {

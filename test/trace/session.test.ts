@@ -1,25 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { scalingPoint } from "../../src/cli/bench.js";
-import { resolveKernelConfig } from "../../src/kernel/config.js";
-import { loadWorkload } from "../../src/process/index.js";
-import { StringSink } from "../../src/runtime/index.js";
-import { Session } from "../../src/trace/session.js";
+import { testSession } from "./session-fixture.js";
 
 function run(text: string, opts: { seed?: number; kernel?: string; until?: number; cpus?: number } = {}) {
-  const out = new StringSink();
-  const err = new StringSink();
-  const cpus = opts.cpus ?? 4;
-  const seed = opts.seed ?? 1;
-  const kernel = opts.kernel ?? "latest";
-  const session = new Session({
-    workload: loadWorkload("default", { cpus, seed }),
-    cpus,
-    seed,
-    kernelProfile: kernel,
-    config: resolveKernelConfig(kernel),
-    format: "text",
-    out,
-    err,
+  const { s: session, out } = testSession({
+    cpus: opts.cpus ?? 4,
+    seed: opts.seed,
+    kernel: opts.kernel,
+    separateErr: true,
   });
   const { script, diagnostics } = session.load({ name: "stdin", text });
   if (script === null) throw new Error(diagnostics.map((d) => d.message).join("; "));
@@ -54,17 +42,7 @@ uretprobe:/usr/bin/shopd:handle_request /@start[tid]/ { @lat = hist(nsecs - @sta
   });
 
   it("stops counting after a detach in the middle of the run", () => {
-    const out = new StringSink();
-    const session = new Session({
-      workload: loadWorkload("default", { cpus: 2, seed: 1 }),
-      cpus: 2,
-      seed: 1,
-      kernelProfile: "latest",
-      config: resolveKernelConfig("latest"),
-      format: "text",
-      out,
-      err: out,
-    });
+    const { s: session } = testSession();
     const { script } = session.load({ name: "stdin", text: "uprobe:libc:malloc { @ = count(); }" });
     session.start(script!);
     session.runUntil(20_000_000);
@@ -78,16 +56,7 @@ uretprobe:/usr/bin/shopd:handle_request /@start[tid]/ { @lat = hist(nsecs - @sta
   });
 
   it("reports a missing function at the probe with a near-match hint", () => {
-    const session = new Session({
-      workload: loadWorkload("default", { cpus: 1, seed: 1 }),
-      cpus: 1,
-      seed: 1,
-      kernelProfile: "latest",
-      config: resolveKernelConfig("latest"),
-      format: "text",
-      out: new StringSink(),
-      err: new StringSink(),
-    });
+    const { s: session } = testSession({ cpus: 1, separateErr: true });
     const { script, diagnostics } = session.load({
       name: "stdin",
       text: "uprobe:/usr/bin/shopd:handle_requst { }",

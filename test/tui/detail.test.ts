@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
+import { histLines } from "../../src/runtime/histogram.js";
 import { detailLines } from "../../src/tui/detail.js";
-import { renderHist } from "../../src/tui/histogram.js";
 import { sampleLatency, threeProbeSession } from "./fake-session.js";
 
 describe("detailLines", () => {
@@ -13,7 +13,7 @@ describe("detailLines", () => {
     const text = detailLines(withLatency, snapshot, 40).map((line) => line.text);
     expect(text[0]).toContain("probe 1");
     expect(text[0]).toContain("uretprobe:/usr/bin/app:handle_request");
-    expect(text).toEqual(expect.arrayContaining(renderHist(sampleLatency().hist)));
+    expect(text).toEqual(expect.arrayContaining(histLines(sampleLatency().hist)));
     expect(text).toContain("@calls[main]: 12");
     expect(text).toContain("tick at 1200000000ns");
   });

@@ -114,6 +114,7 @@ export class FakeSession implements LiveSession {
         syncTimeNs: 2_500_000,
         leasesExpired: 1,
         breakpointsInstalled: rows.filter((row) => row.state === "attached").length,
+        breakpointsRemoved: 0,
       },
       probes: rows,
       maps: [{ script: "test.bt", text: "@calls[main]: 12\n@calls[worker]: 30\n" }],

@@ -6,10 +6,12 @@ import {
   flowSegments,
   headerCells,
   headerLines,
+  layoutScreen,
   rowCells,
   SORT_COLUMNS,
   scrollStart,
   shareHeight,
+  shortenSpec,
   sortProbes,
   stepSortColumn,
   tableLines,
@@ -155,13 +157,30 @@ describe("header", () => {
       "grace periods 7",
       "in synchronize 2.5ms",
       "leases expired 1",
-      "breakpoints 3",
+      "breakpoints installed 3 removed 0",
     ]) {
       expect(wide).toContain(text);
     }
     const narrow = headerLines(snapshot, 60);
     expect(narrow.length).toBeGreaterThan(headerLines(snapshot, 200).length);
     expect(narrow.every((line) => line.length <= 60)).toBe(true);
+  });
+});
+
+describe("shortenSpec keeps the function name, which tells probes apart", () => {
+  const spec = "uretprobe:/usr/bin/shopd:handle_request";
+  test("a spec that fits is left alone", () => {
+    expect(shortenSpec(spec, 60)).toBe(spec);
+  });
+  test("then the short provider, then the binary's base name, then the binary's middle", () => {
+    expect(shortenSpec(spec, 32)).toBe("ur:/usr/bin/shopd:handle_request");
+    expect(shortenSpec(spec, 24)).toBe("ur:shopd:handle_request");
+    expect(shortenSpec(spec, 21)).toBe("ur:sh…:handle_request");
+    expect(shortenSpec("uprobe:/usr/bin/shopd:handle_request", 21)).toBe("u:sho…:handle_request");
+  });
+  test("with no room for the binary, the kind and the function's start stay", () => {
+    expect(shortenSpec(spec, 10)).toBe("ur:handle…");
+    expect(shortenSpec("interval:ms:100", 8)).toBe("i:ms:100");
   });
 });
 
@@ -175,6 +194,33 @@ describe("layout", () => {
   test("the detail panel takes two thirds of what is left", () => {
     expect(shareHeight(40, 7, 10, true)).toEqual({ tableRows: 10, detailRows: 22 });
     expect(shareHeight(40, 7, 3, true)).toEqual({ tableRows: 3, detailRows: 29 });
+  });
+
+  const quiet = {
+    headerLines: 3,
+    probeCount: 50,
+    paused: false,
+    failed: false,
+    detailOpen: false,
+    inputOpen: false,
+    attachError: undefined,
+  };
+
+  test("layoutScreen gives the table what the header, heading, status line and footer leave", () => {
+    // 30 rows - 1 (Ink's spare line) - 3 header - heading - status - footer = 23
+    expect(layoutScreen(30, quiet)).toEqual({ errorLines: 0, tableRows: 23, detailRows: 0, helpRows: 24 });
+  });
+
+  test("each banner and the input line take one line from the table", () => {
+    const banners = layoutScreen(30, { ...quiet, paused: true, failed: true, inputOpen: true });
+    expect(banners.tableRows).toBe(20);
+  });
+
+  test("a long attach error takes at most a third of the screen", () => {
+    const error = Array.from({ length: 40 }, (_, i) => `line ${i}`).join("\n");
+    const layout = layoutScreen(30, { ...quiet, inputOpen: true, attachError: error });
+    expect(layout.errorLines).toBe(10);
+    expect(layout.tableRows).toBe(12);
   });
 
   test("scrollStart keeps the selection in view", () => {

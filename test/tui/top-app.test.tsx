@@ -38,8 +38,9 @@ describe("the live view", () => {
     expect(screen).toContain("speculative 1.23K ok / 5 mmap_lock");
     expect(screen).toContain("grace periods 7");
     expect(screen).toContain("leases expired 1");
-    expect(screen).toContain("breakpoints 3");
-    expect(rowOf(screen, 1)).toMatch(/uretprobe:\/usr\/bin\/app:\S+ +attached +20K +20K .* 700ns +5µs +7µs$/);
+    expect(screen).toContain("breakpoints installed 3 removed 0");
+    // At 100 columns the spec is shortened but keeps the function name.
+    expect(rowOf(screen, 1)).toMatch(/ur:app:handle_request +attached +20K +20K .* 700ns +5µs +7µs$/);
     expect(rowOf(screen, 2)).toContain("3K");
     expect(rowOf(screen, 3)).toContain("100");
     expect(screen).toContain("ID▲");
@@ -236,7 +237,7 @@ describe("the live view", () => {
     await top.press("/");
     await top.type("malloc");
     expect(top.screen()).toContain("filter> malloc");
-    expect(top.screen()).toContain("uretprobe:/usr/bin/app");
+    expect(top.screen()).toContain("ur:app:handle_request");
     await top.press(KEY.enter);
     expect(top.screen()).toContain("filter: malloc");
     expect(shownIds(top.screen())).toEqual([2]);

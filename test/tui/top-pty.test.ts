@@ -15,8 +15,15 @@ beforeAll(() => {
   const tui = readdirSync(join(ROOT, "src/tui")).map((file) => `src/tui/${file}`);
   tree = transpileTree(
     ROOT,
-    // The view imports these two files of the trace layer (the snapshot types, latency percentiles).
-    [...tui, "src/trace/snapshot.ts", "src/trace/latency.ts", "test/tui/fake-session.ts", DRIVER],
+    // The view imports the snapshot types of the trace layer and the runtime's histogram (drawing, percentiles).
+    [
+      ...tui,
+      "src/trace/snapshot.ts",
+      "src/runtime/histogram.ts",
+      "src/runtime/int64.ts",
+      "test/tui/fake-session.ts",
+      DRIVER,
+    ],
     "probelab-top-pty",
   );
 });

@@ -168,6 +168,28 @@ function* mmap_locked(mm: MmStruct, args: MmapArgs, len: number): Sub<number> {
   return addr;
 }
 
+/**
+ * _install_special_mapping: a kernel-made anonymous mapping with fixed flags and a name (the
+ * [uprobes] page). mmap_lock is held for write by the caller; the range must be free.
+ * Returns the address, or -ENOMEM when something is mapped there.
+ */
+export function* _install_special_mapping(
+  mm: MmStruct,
+  addr: number,
+  len: number,
+  vm_flags: number,
+  name: string,
+): Sub<number> {
+  if (!isFree(mm, addr, addr + len)) return -ENOMEM;
+  yield* mmap_region(mm, addr, len, vm_flags, null, 0, name);
+  return addr;
+}
+
+/** get_unmapped_area with a hint: the hint if [hint, hint+len) is free, else a first fit. */
+export function get_unmapped_area_hint(mm: MmStruct, hint: number, len: number): number {
+  return isFree(mm, hint, hint + len) ? hint : get_unmapped_area(mm, len);
+}
+
 /** get_unmapped_area: top-down first fit below the mm's mmap_base. */
 export function get_unmapped_area(mm: MmStruct, len: number): number {
   return mm.mm_mt.freeAreaTopDown(len, mm.sys.mmapMin, mm.mmap_base);

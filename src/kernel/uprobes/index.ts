@@ -12,4 +12,5 @@ export * from "./register.js";
 export * from "./state.js";
 export { handle_swbp, SwbpResult } from "./swbp.js";
 export * from "./types.js";
+export { dup_xol_work, uprobe_copy_process, uprobe_free_utask } from "./utask.js";
 export { get_trampoline_vaddr } from "./xol.js";

@@ -8,18 +8,24 @@ import {
   MMF_RECALC_UPROBES,
   MMF_UNSTABLE,
   PAGE_SIZE,
+  VM_DONTCOPY,
+  VM_EXEC,
   VM_HUGETLB,
+  VM_IO,
   VM_MAYEXEC,
   VM_MAYSHARE,
   VM_WRITE,
 } from "../mm/constants.js";
 import { mmput } from "../mm/fork.js";
+
+export { _install_special_mapping, get_unmapped_area_hint } from "../mm/mmap.js";
+
 import type { MmStruct } from "../mm/mm-struct.js";
 import type { VmAreaStruct } from "../mm/vma.js";
 
 export type { MmStruct, VmAreaStruct };
 export type UprobeInode = Inode<VmAreaStruct>;
-export { MMF_HAS_UPROBES, MMF_RECALC_UPROBES, mmput, PAGE_SIZE };
+export { MMF_HAS_UPROBES, MMF_RECALC_UPROBES, mmput, PAGE_SIZE, VM_DONTCOPY, VM_EXEC, VM_IO, VM_MAYEXEC };
 
 /** check_stable_address_space: the OOM reaper may have unmapped pages under us. */
 export function check_stable_address_space(mm: MmStruct): boolean {

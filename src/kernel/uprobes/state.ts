@@ -21,6 +21,10 @@ export class UprobeStats {
   restarts = 0;
   sigtraps = 0;
   singleSteps = 0;
+  /** Steppers that found every XOL slot taken and slept on the area's wait queue. */
+  xolSlotWaits = 0;
+  /** dup_xol_work could not map a forked child's [uprobes] page ("dup xol area"). */
+  xolAreaFailures = 0;
   breakpointsInstalled = 0;
   breakpointsRemoved = 0;
   leasesExpired = 0;

@@ -5,7 +5,6 @@
  */
 import { traceable } from "../../sim/ftrace.js";
 import type { Sub } from "../../sim/machine.js";
-import { Seqcount } from "../../sim/sync/seqcount.js";
 import type { TaskStruct } from "../task.js";
 import {
   MMF_HAS_UPROBES,
@@ -32,10 +31,11 @@ import {
   UPROBE_HANDLER_REMOVE,
   type Uprobe,
   type UprobeConsumer,
-  UprobeTask,
+  UtaskState,
 } from "./types.js";
 import { alloc_return_instance, prepare_uretprobe, uprobe_handle_trampoline } from "./uretprobe.js";
-import { get_trampoline_vaddr, remove_breakpoint } from "./xol.js";
+import { get_utask } from "./utask.js";
+import { get_trampoline_vaddr, remove_breakpoint, xol_free_insn_slot, xol_get_insn_slot } from "./xol.js";
 
 // Linux passes handle_swbp the pt_regs; the model passes the address it reads from them.
 const FN_HANDLE_SWBP = traceable("handle_swbp", "void", ["unsigned long bp_vaddr"]);
@@ -91,10 +91,11 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
   } else if (!uprobe.copy_insn) {
     result = SwbpResult.Restart; // a re-registration at this address has not finished analysis
   } else {
-    if (t.utask === null) t.utask = new UprobeTask(t.task, new Seqcount(m, `ri_seqcount(${t.tid})`));
+    get_utask(u, t);
     yield* handler_chain(u, t, uprobe, hit, hitStart);
-    if (uprobe.arch.emulate) m.cost(m.profile.emulate);
-    else result = yield* single_step(u, uprobe);
+    if (uprobe.arch.emulate)
+      m.cost(m.profile.emulate); // arch_uprobe_skip_sstep
+    else if (!(yield* pre_ssout(u, t, uprobe, bp_vaddr))) result = SwbpResult.Restart;
   }
   if (uprobe !== null && config.lifetime === "refcount") put_uprobe(u, uprobe);
 
@@ -103,19 +104,50 @@ export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
   if (result === SwbpResult.Restart) u.stats.restarts++;
   m.label = "handle_swbp: return to user";
   if (m.mustYield()) yield 0;
+  if (t.utask !== null && t.utask.state === UtaskState.Sstep) yield* uprobe_singlestep(u, t);
   return result;
 }
 
-/** Single-step the probed instruction out of line (pre_ssout ... handle_singlestep). */
-function* single_step(u: UprobesState, uprobe: Uprobe): Sub<SwbpResult> {
+/**
+ * pre_ssout: set the task up to step the probed instruction out of line: a reference of its
+ * own on the uprobe (the read section ends before the step), an XOL slot, UTASK_SSTEP.
+ * False (the instruction restarts) when the uprobe is dying or there is no slot.
+ */
+function* pre_ssout(u: UprobesState, t: TaskStruct, uprobe: Uprobe, bp_vaddr: number): Sub<boolean> {
+  if (!try_get_uprobe(u, uprobe)) return false;
+  const utask = t.utask!;
+  if ((yield* xol_get_insn_slot(u, t.mm, utask)) === 0) {
+    put_uprobe(u, uprobe);
+    return false;
+  }
+  utask.vaddr = bp_vaddr;
+  utask.active_uprobe = uprobe;
+  utask.state = UtaskState.Sstep;
+  return true;
+}
+
+/**
+ * The step itself, in user mode after handle_swbp returned: the task executes the slot, the
+ * debug trap's uprobe_post_sstep_notifier acknowledges it (UTASK_SSTEP_ACK), and
+ * uprobe_notify_resume runs handle_singlestep.
+ */
+function* uprobe_singlestep(u: UprobesState, t: TaskStruct): Sub<void> {
   const m = u.m;
-  // pre_ssout: the step needs its own reference (fails on a dying uprobe -> restart).
-  if (!try_get_uprobe(u, uprobe)) return SwbpResult.Restart;
-  m.label = "pre_ssout: xol slot";
+  m.label = "user: single-step in the xol slot";
   yield m.cost(m.profile.singleStep);
+  t.utask!.state = UtaskState.SstepAck; // uprobe_post_sstep_notifier
+  handle_singlestep(u, t);
+}
+
+/** handle_singlestep: finish the step (arch_uprobe_post_xol), drop pre_ssout's reference, free the slot. */
+function handle_singlestep(u: UprobesState, t: TaskStruct): void {
+  const utask = t.utask!;
+  const uprobe = utask.active_uprobe!;
   u.stats.singleSteps++;
-  put_uprobe(u, uprobe); // handle_singlestep drops it after the step
-  return SwbpResult.Done;
+  put_uprobe(u, uprobe);
+  utask.active_uprobe = null;
+  utask.state = UtaskState.Running;
+  xol_free_insn_slot(u, t.mm, utask);
 }
 
 /**

@@ -4,7 +4,7 @@
  * accounting for invariant checks) is grouped and marked as such.
  */
 import { CacheLine } from "../../sim/cacheline.js";
-import type { Task } from "../../sim/machine.js";
+import { type Task, WaitQueue } from "../../sim/machine.js";
 import { ObjState, type SlabObject } from "../../sim/slab.js";
 import type { Refcount } from "../../sim/sync/refcount.js";
 import type { RwSemaphore } from "../../sim/sync/rwsem.js";
@@ -148,6 +148,8 @@ export class ReturnInstance {
   next: ReturnInstance | null = null;
   /** Model: which call this instance belongs to (incremented on reuse) — R12 check. */
   serial = 0;
+  /** Model: kfree'd with its uprobe_task (R26 check). */
+  freed = false;
 }
 
 /**
@@ -181,6 +183,8 @@ export class UprobeTask {
   active_uprobe: Uprobe | null = null;
   xol_vaddr = 0;
   vaddr = 0;
+  /** A forked child's dup_xol_work: where to map its [uprobes] page (0: nothing queued). */
+  dup_xol_addr = 0;
 
   constructor(
     readonly task: Task,
@@ -188,12 +192,21 @@ export class UprobeTask {
   ) {}
 }
 
-/** The per-mm [uprobes] page: slot 0 is the uretprobe trampoline. */
+/** UPROBE_XOL_SLOT_BYTES: one out-of-line instruction slot of the [uprobes] page. */
+export const UPROBE_XOL_SLOT_BYTES = 128;
+
+/**
+ * xol_area: the per-mm [uprobes] page. Slot 0 is the uretprobe trampoline; the others hold
+ * the instructions being single-stepped, one per stepping task, taken from `bitmap`. A task
+ * that finds every slot taken sleeps on `wq` until xol_free_insn_slot wakes it.
+ */
 export class XolArea {
   readonly bitmap: Uint8Array;
+  readonly wq = new WaitQueue();
 
   constructor(
-    readonly vaddr: number,
+    /** Start of the mapping (kept instead of a VMA pointer: the VMA may vanish). */
+    public vaddr: number,
     slots: number,
   ) {
     this.bitmap = new Uint8Array(slots);

@@ -16,7 +16,7 @@ import {
   type Uprobe,
   type UprobeTask,
 } from "./types.js";
-import { get_or_create_xol_area } from "./xol.js";
+import { get_xol_area } from "./xol.js";
 
 /** A return instance from the task's pool, or a new one. */
 export function alloc_return_instance(u: UprobesState, utask: UprobeTask): ReturnInstance {
@@ -28,8 +28,8 @@ export function alloc_return_instance(u: UprobesState, utask: UprobeTask): Retur
 }
 
 /** free_ret_instance: reuse at once unless the timer is walking the list right now (R12). */
-function free_ret_instance(utask: UprobeTask, ri: ReturnInstance): void {
-  if (utask.ri_seqcount.tryBegin() >= 0) {
+function free_ret_instance(u: UprobesState, utask: UprobeTask, ri: ReturnInstance): void {
+  if (utask.ri_seqcount.tryBegin() >= 0 || u.faults.riReuseDuringTimerWalk) {
     ri.next = null;
     utask.ri_pool.push(ri);
   }
@@ -45,16 +45,20 @@ export function* prepare_uretprobe(
 ): Sub<void> {
   const m = u.m;
   const utask = t.utask!;
-  const area = yield* get_or_create_xol_area(u, t.mm);
+  const area = yield* get_xol_area(u, t.mm);
+  if (area === null) {
+    free_ret_instance(u, utask, ri);
+    return;
+  }
   if (utask.depth >= MAX_URETPROBE_DEPTH) {
     u.stats.depthOverflows++;
-    free_ret_instance(utask, ri);
+    free_ret_instance(u, utask, ri);
     return;
   }
   // 6.12: the instance keeps the uprobe by reference, taken before the return is hijacked
   // (a dying uprobe gets no return probe).
   if (u.config.uretprobe === "refcount" && !try_get_uprobe(u, uprobe)) {
-    free_ret_instance(utask, ri);
+    free_ret_instance(u, utask, ri);
     return;
   }
   const regs = t.regs;
@@ -67,7 +71,7 @@ export function* prepare_uretprobe(
     const prev = utask.return_instances;
     if (prev === null) {
       if (u.config.uretprobe === "refcount") put_uprobe(u, uprobe);
-      free_ret_instance(utask, ri); // "handle tail call" warning
+      free_ret_instance(u, utask, ri); // "handle tail call" warning
       return;
     }
     orig_ret_vaddr = prev.orig_ret_vaddr;
@@ -118,7 +122,7 @@ function cleanup_return_instances(u: UprobesState, utask: UprobeTask, chained: b
     utask.return_instances = next; // unlinked before it is freed
     utask.depth--;
     hprobe_finalize(u, ri.hprobe, hprobe_consume(ri.hprobe));
-    free_ret_instance(utask, ri);
+    free_ret_instance(u, utask, ri);
     ri = next;
   }
 }
@@ -216,14 +220,14 @@ export function hprobe_expire(
 }
 
 /** hprobe_consume: the owner takes the instance over (xchg to CONSUMED). */
-function hprobe_consume(h: Hprobe): HprobeState {
+export function hprobe_consume(h: Hprobe): HprobeState {
   const old = h.state;
   h.state = HprobeState.Consumed;
   return old;
 }
 
 /** hprobe_finalize: release what the consumed state held. */
-function hprobe_finalize(u: UprobesState, h: Hprobe, old: HprobeState): void {
+export function hprobe_finalize(u: UprobesState, h: Hprobe, old: HprobeState): void {
   if (old === HprobeState.Leased) releaseLease(u, h);
   else if (old === HprobeState.Stable && h.uprobe !== null) put_uprobe(u, h.uprobe);
   h.uprobe = null;
@@ -255,7 +259,7 @@ export function* uprobe_handle_trampoline(u: UprobesState, t: TaskStruct): Sub<v
       if (valid && old !== HprobeState.Gone && uprobe !== null)
         yield* handle_uretprobe_chain(u, t, ri, uprobe);
       hprobe_finalize(u, h, old);
-      free_ret_instance(utask, ri);
+      free_ret_instance(u, utask, ri);
       ri = next;
     }
   } while (!valid);
@@ -328,55 +332,4 @@ function consumers_read_unlock(u: UprobesState, uprobe: Uprobe, idx: number): vo
   if (c === "tasks-trace") u.tasks_trace.readUnlock();
   else if (c === "srcu") u.uprobes_srcu.readUnlock(idx);
   else uprobe.register_rwsem.upRead();
-}
-
-/** uprobe_free_utask (exit/exec): clear the pointer first, then release every instance. */
-export function uprobe_free_utask(u: UprobesState, t: TaskStruct): void {
-  const utask = t.utask;
-  if (utask === null) return;
-  t.utask = null; // first: a concurrent unwinder must not see a freed utask (R26)
-  utask.ri_timer_expires = 0;
-  let ri = utask.return_instances;
-  utask.return_instances = null;
-  while (ri !== null) {
-    const next = ri.next;
-    hprobe_finalize(u, ri.hprobe, hprobe_consume(ri.hprobe));
-    ri.next = null;
-    ri = next;
-  }
-  utask.depth = 0;
-}
-
-/** dup_utask (fork with pending instances): the child owns references, not leases. */
-export function dup_utask(
-  u: UprobesState,
-  parent: TaskStruct,
-  child: TaskStruct,
-  childUtask: UprobeTask,
-): void {
-  const src = parent.utask;
-  if (src === null) return;
-  const idx = u.uretprobes_srcu.readLock();
-  let tail: ReturnInstance | null = null;
-  for (let ri = src.return_instances; ri !== null; ri = ri.next) {
-    const copy = new ReturnInstance();
-    copy.func = ri.func;
-    copy.stack = ri.stack;
-    copy.orig_ret_vaddr = ri.orig_ret_vaddr;
-    copy.chained = ri.chained;
-    for (let k = 0; k < ri.cons_cnt; k++) {
-      copy.consumers.push({ id: ri.consumers[k].id, cookie: { value: ri.consumers[k].cookie.value } });
-    }
-    copy.cons_cnt = ri.cons_cnt;
-    const uprobe = hprobe_expire(u, ri.hprobe, true);
-    copy.hprobe.uprobe = uprobe;
-    copy.hprobe.state = uprobe === null ? HprobeState.Gone : HprobeState.Stable;
-    copy.hprobe.leaseReleased = true;
-    if (tail === null) childUtask.return_instances = copy;
-    else tail.next = copy;
-    tail = copy;
-    childUtask.depth++;
-  }
-  u.uretprobes_srcu.readUnlock(idx);
-  child.utask = childUtask;
 }

@@ -3,41 +3,103 @@
  */
 import type { Sub } from "../../sim/machine.js";
 import {
+  _install_special_mapping,
+  get_unmapped_area_hint,
   MMF_HAS_UPROBES,
   MMF_RECALC_UPROBES,
   type MmStruct,
+  PAGE_SIZE,
+  VM_DONTCOPY,
+  VM_EXEC,
+  VM_IO,
+  VM_MAYEXEC,
   type VmAreaStruct,
   XOL_AREA_VADDR,
 } from "./mm-api.js";
 import type { UprobesState } from "./state.js";
-import { type Uprobe, XolArea } from "./types.js";
+import { UPROBE_XOL_SLOT_BYTES, type Uprobe, type UprobeTask, XolArea } from "./types.js";
 
-const XOL_SLOTS = 4096 / 128; // UPROBE_XOL_SLOT_BYTES = 128
+/** UINSNS_PER_PAGE: the slots of the one XOL page. */
+const UINSNS_PER_PAGE = PAGE_SIZE / UPROBE_XOL_SLOT_BYTES;
 
-export function get_xol_area(mm: MmStruct): XolArea | null {
+/** xol_add_vma's flags: executable, not readable, never copied into a child, not a real page. */
+const XOL_VM_FLAGS = VM_EXEC | VM_MAYEXEC | VM_DONTCOPY | VM_IO;
+
+/** The mm's xol_area as published (smp_load_acquire), or null before the first need. */
+export function xol_area_of(mm: MmStruct): XolArea | null {
   return (mm.uprobes_state.xol_area as XolArea | null) ?? null;
 }
 
-/** The uretprobe trampoline: slot 0 of the xol area (0 when the mm has none yet). */
+/** uprobe_get_trampoline_vaddr: slot 0 of the xol area (-1 when the mm has none yet). */
 export function get_trampoline_vaddr(mm: MmStruct): number {
   const area = mm.uprobes_state.xol_area as XolArea | null;
   return area === null || area === undefined ? -1 : area.vaddr;
 }
 
-/** __create_xol_area + xol_add_vma: map the [uprobes] page on first use. */
-export function* get_or_create_xol_area(u: UprobesState, mm: MmStruct): Sub<XolArea> {
-  const existing = get_xol_area(mm);
+/** get_xol_area: the mm's area, created (__create_xol_area) on first use. */
+export function* get_xol_area(u: UprobesState, mm: MmStruct): Sub<XolArea | null> {
+  const existing = xol_area_of(mm);
   if (existing !== null) return existing;
+  return yield* __create_xol_area(u, mm, 0);
+}
+
+/** __create_xol_area: a new area, mapped at `vaddr` (0: as high as possible). */
+export function* __create_xol_area(u: UprobesState, mm: MmStruct, vaddr: number): Sub<XolArea | null> {
+  return yield* xol_add_vma(u, mm, new XolArea(vaddr, UINSNS_PER_PAGE));
+}
+
+/**
+ * xol_add_vma: map the [uprobes] page (as high as possible unless `area.vaddr` says where, as
+ * for a forked child) and publish the area. Another thread may have won: its area stays.
+ */
+function* xol_add_vma(u: UprobesState, mm: MmStruct, area: XolArea): Sub<XolArea | null> {
   yield* mm.mmap_write_lock();
-  let area = get_xol_area(mm);
-  if (area === null) {
-    area = new XolArea(XOL_AREA_VADDR, XOL_SLOTS);
-    mm.uprobes_state.xol_area = area; // smp_store_release
+  let result = xol_area_of(mm);
+  if (result === null) {
+    if (area.vaddr === 0) area.vaddr = get_unmapped_area_hint(mm, XOL_AREA_VADDR, PAGE_SIZE);
+    const addr =
+      area.vaddr < 0
+        ? area.vaddr
+        : yield* _install_special_mapping(mm, area.vaddr, PAGE_SIZE, XOL_VM_FLAGS, "[uprobes]");
+    if (addr >= 0) {
+      mm.uprobes_state.xol_area = area; // smp_store_release
+      result = area;
+    }
   }
   mm.mmap_write_unlock();
   u.m.label = "xol_add_vma";
   yield 0;
-  return area;
+  return result;
+}
+
+/**
+ * xol_get_insn_slot: a free slot of the area for the instruction `utask` is about to step,
+ * sleeping on area->wq while every slot is taken (xol_take_insn_slot). 0 if there is no area.
+ */
+export function* xol_get_insn_slot(u: UprobesState, mm: MmStruct, utask: UprobeTask): Sub<number> {
+  const area = yield* get_xol_area(u, mm);
+  if (area === null) return 0;
+  let slot = area.bitmap.indexOf(0);
+  while (slot < 0) {
+    u.stats.xolSlotWaits++;
+    u.m.label = "xol_get_insn_slot: wait_event(area->wq)";
+    yield* u.m.wait(area.wq);
+    slot = area.bitmap.indexOf(0);
+  }
+  area.bitmap[slot] = 1; // test_and_set_bit: no yield between the find and the set
+  utask.xol_vaddr = area.vaddr + slot * UPROBE_XOL_SLOT_BYTES;
+  return utask.xol_vaddr; // arch_uprobe_copy_ixol copies the instruction there
+}
+
+/** xol_free_insn_slot: give the task's slot back and wake one sleeper per freed slot. */
+export function xol_free_insn_slot(u: UprobesState, mm: MmStruct, utask: UprobeTask): void {
+  const area = xol_area_of(mm);
+  if (area === null || utask.xol_vaddr === 0) return;
+  const slot = (utask.xol_vaddr - area.vaddr) / UPROBE_XOL_SLOT_BYTES;
+  if (area.bitmap[slot] !== 1) u.m.fail(`xol_free_insn_slot: slot ${slot} of ${mm} was not taken`);
+  area.bitmap[slot] = 0;
+  utask.xol_vaddr = 0;
+  if (area.wq.waiters.length > 0) u.m.wakeAll(area.wq); // wake_up: each re-checks the bitmap
 }
 
 /**

@@ -1,0 +1,117 @@
+/**
+ * bpftrace's command-line flags on `probelab run`: -p, -c, --probe-filter, --no-warnings,
+ * -l and -f, with bpftrace's messages for bad values.
+ */
+import { describe, expect, test } from "vitest";
+import { probelab } from "./harness.js";
+
+const UPROBE = 'uprobe:testprogs/uprobe_test:uprobeFunction1 { printf("hit\\n"); exit(); }';
+
+describe("-p PID", () => {
+  test.each([
+    ["a1111", "ERROR: Failed to parse pid: invalid integer: a1111"],
+    ["111a1", "ERROR: Failed to parse pid: invalid trailing bytes: 111a1"],
+    ["5000000", "ERROR: Pid out of range: 5000000"],
+  ])("%s is refused as bpftrace refuses it", async (pid, message) => {
+    const r = await probelab(["run", "-p", pid, "-e", "begin { print(1); }"]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(message);
+  });
+
+  test("the workload's pid traces it; any other pid is no such process", async () => {
+    const ok = await probelab(["run", "-w", "testprogs", "-p", "4100", "-e", UPROBE]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain("hit\n");
+    const other = await probelab(["run", "-w", "testprogs", "-p", "4200", "-e", UPROBE]);
+    expect(other.status).not.toBe(0);
+    expect(other.stderr).toContain("pid 4200: no such process");
+  });
+});
+
+describe("-c CMD", () => {
+  test("names the workload's program, relative to its cwd or by basename", async () => {
+    for (const cmd of ["./testprogs/uprobe_test", "uprobe_test"]) {
+      const r = await probelab(["run", "-w", "testprogs", "-e", UPROBE, "-c", cmd]);
+      expect(r.status, r.all).toBe(0);
+      expect(r.stdout).toContain("hit\n");
+    }
+  });
+
+  test("another program is an error that says which the workload runs", async () => {
+    const r = await probelab(["run", "-w", "testprogs", "-e", UPROBE, "-c", "/bin/ls"]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("-c /bin/ls: workload testprogs runs");
+  });
+});
+
+describe("--probe-filter", () => {
+  test("attaches only matching probes, and begin and end always", async () => {
+    const r = await probelab([
+      "run",
+      "--probe-filter",
+      ":200",
+      "-e",
+      'begin { printf("begin\\n"); } interval:ms:100 { printf("bad\\n"); exit(); } interval:ms:200 { printf("hit\\n"); exit(); } end { printf("end\\n"); }',
+    ]);
+    expect(r.stdout).toContain("begin\nhit\n");
+    expect(r.stdout).toContain("end\n");
+    expect(r.stdout).not.toContain("bad");
+  });
+
+  test("a bad regular expression is an error", async () => {
+    const r = await probelab(["run", "--probe-filter", "(", "-e", "begin { }"]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('Invalid probe filter "("');
+  });
+});
+
+test("--no-warnings silences warnf() and the front end's warnings", async () => {
+  const prog = 'begin { warnf("no warn"); printf("done\\n"); }';
+  expect((await probelab(["run", "-e", prog])).stderr).toContain("WARNING: no warn");
+  const r = await probelab(["run", "--no-warnings", "-e", prog]);
+  expect(r.all).not.toContain("no warn");
+  expect(r.stdout).toContain("done\n");
+});
+
+test("-l lists the script's probes; an interval by its unit, as bpftrace does", async () => {
+  const r = await probelab(["run", "-l", "-e", "interval:ms:1000 {} interval:s:1 {} interval:us:100000 {}"]);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toBe("interval:ms:\ninterval:s:\ninterval:us:\n");
+});
+
+test("-f with an unknown format is bpftrace's error", async () => {
+  const r = await probelab(["run", "-f", "jsonx", "-e", "begin { }"]);
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toContain('ERROR: Invalid output format "jsonx"');
+});
+
+describe("getopt() and named script options after --", () => {
+  test("each option takes its default's type; the rest stay positional", async () => {
+    const r = await probelab([
+      "run",
+      "-e",
+      'begin { print(($1, getopt("aa", 20), getopt("bb", -1), getopt("cc", true), getopt("dd"), getopt("ee", "hi"), $2)); exit(); }',
+      "pos1",
+      "--",
+      "--aa=0xffffffffffffffff",
+      "--bb=-10",
+      "--cc=False",
+      "pos2",
+      "--dd",
+    ]);
+    expect(r.stdout).toContain("(pos1, 18446744073709551615, -10, false, true, hi, pos2)\n");
+  });
+
+  test("a value of the wrong type, an option nobody asks for, and --help", async () => {
+    const prog = 'begin { print((getopt("aa", 10, "Description of aa"), getopt("bb"))); }';
+    const wrong = await probelab(["run", "-e", prog, "--", "--aa=False"]);
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toContain("ERROR: program command line option --aa invalid integer (value: False)");
+    const unexpected = await probelab(["run", "-e", prog, "--", "--cc"]);
+    expect(unexpected.stderr).toContain("ERROR: unexpected program command line options: --cc\n");
+    expect(unexpected.stderr).toContain("HINT: expected program options: --aa: --bb\n");
+    const help = await probelab(["run", "-e", prog, "--", "--help"]);
+    expect(help.status).not.toBe(0);
+    expect(help.stderr).toContain("HINT: expected program options:\n--aa: Description of aa\n--bb\n");
+  });
+});
