@@ -8,17 +8,25 @@ import {
   resolveTarget,
   type Workload,
 } from "../process/index.js";
+import { kernelProbeListing } from "../trace/kernel-targets.js";
 import { type CliIo, guarded, processIo, workload } from "./common.js";
 
 interface ListOptions {
   workload: string;
   set: string[];
+  /** Also print each kernel probe's fields (`args`), as bpftrace -lv does. */
+  verbose?: boolean;
 }
 
 const KINDS = ["uprobe", "uretprobe"] as const;
 const ALIASES = new Map([
   ["u", "uprobe"],
   ["ur", "uretprobe"],
+  ["k", "kprobe"],
+  ["kr", "kretprobe"],
+  ["f", "fentry"],
+  ["fr", "fexit"],
+  ["t", "tracepoint"],
 ]);
 
 /**
@@ -39,6 +47,7 @@ export function runList(
         .map((n) => `${n}\n`)
         .join(""),
     );
+    io.stdout.write(kernelProbeLines(pattern, opts.verbose === true).join(""));
   }, io);
 }
 
@@ -61,6 +70,20 @@ export function probeNames(w: Workload, pattern: string | undefined): string[] {
     }
   }
   return names;
+}
+
+/** The model kernel's probes `pattern` selects (a glob over the full name; `k:`/`t:` aliases expand). */
+function kernelProbeLines(pattern: string | undefined, verbose: boolean): string[] {
+  const parts = pattern?.split(":") ?? [];
+  const full =
+    pattern === undefined ? "*" : [ALIASES.get(parts[0]!) ?? parts[0], ...parts.slice(1)].join(":");
+  const lines: string[] = [];
+  for (const p of kernelProbeListing()) {
+    if (!globMatch(full, p.name)) continue;
+    lines.push(`${p.name}\n`);
+    if (verbose) for (const f of p.fields) lines.push(`    ${f}\n`);
+  }
+  return lines;
 }
 
 export function runWorkloads(io: CliIo = processIo): Promise<void> {

@@ -136,7 +136,8 @@ export function buildProgram(io?: CliIo): Command {
   program
     .command("list")
     .description("probe points the workload offers (like bpftrace -l)")
-    .argument("[pattern]", "uprobe:TARGET:FUNC pattern with wildcards")
+    .argument("[pattern]", "uprobe:TARGET:FUNC, kprobe:FUNC or tracepoint:CAT:NAME pattern with wildcards")
+    .option("-v, --verbose", "print the fields of kernel probes (args), as bpftrace -lv")
     .option("-w, --workload <NAME|FILE>", "bundled workload name or YAML file", "default")
     .option("--set <key=value>", "override a workload parameter (repeatable)", collect, [])
     .addHelpText(

@@ -426,8 +426,9 @@ describe("probelab list and workloads", () => {
     );
     const all = await probelab(["list"]);
     const lines = all.stdout.trim().split("\n");
-    // shopd's 8 functions, libc's 4 plus glibc's other 65, the plugin's 2.
-    expect(lines.length).toBe(2 * 79);
+    // shopd's 8 functions, libc's 4 plus glibc's other 65, the plugin's 2; then the kernel's probes.
+    expect(lines.filter((l) => l.startsWith("uprobe:") || l.startsWith("uretprobe:")).length).toBe(2 * 79);
+    expect(lines[2 * 79]).toMatch(/^kprobe:/);
     expect(lines.slice(0, 2)).toEqual(["uprobe:/usr/bin/shopd:main", "uretprobe:/usr/bin/shopd:main"]);
   });
 
