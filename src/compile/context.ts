@@ -35,6 +35,8 @@ export interface HitContext {
   funcAddr: number;
   /** Up to `limit` frame addresses of the user stack, innermost first (only when a script uses ustack). */
   ustack: (limit: number) => number[];
+  /** Up to `limit` kernel frame addresses, innermost first: the traceable functions the task is in. */
+  kstack: (limit: number) => number[];
   /** For printing stacks: `sym+off` (perf: `sym+off (file)`) of a frame address, or null. */
   symbolizeFrame(addr: number, perf: boolean): string | null;
   memory: ProbeMemory;
@@ -73,6 +75,7 @@ export function createHitContext(overrides: Partial<HitContext> = {}): HitContex
     func: "",
     funcAddr: 0,
     ustack: () => [],
+    kstack: () => [],
     symbolizeFrame: () => null,
     memory: NO_MEMORY,
     symbolize: () => null,

@@ -37,6 +37,8 @@ export interface AddressSpaceOps {
   dlclose(t: TaskStruct, binary: number): Sub<void>;
   fork(t: TaskStruct, child: Program, comm: string, state: ThreadStateLike): Sub<void>;
   exitGroup(t: TaskStruct, code: number): void;
+  /** A `sleep` step: nanosleep(2). */
+  nanosleep(t: TaskStruct, ns: number): Sub<void>;
   /** The thread's program has ended (do_exit: drop its mm if it was the last user). */
   threadExit(t: TaskStruct): Sub<void>;
   /** Address a binary's text is mapped at (dlopen'ed libraries move with their slot). */
@@ -148,7 +150,7 @@ export function* runProgram(
         pc++;
         break;
       case Op.SLEEP:
-        yield* m.sleep(evalValue(state, op.time));
+        yield* as.nanosleep(t, evalValue(state, op.time));
         pc++;
         break;
       case Op.LOOP_BEGIN:

@@ -13,7 +13,7 @@
  *
  * Hits run synchronously inside the traced function's step: a kprobe handler may not sleep.
  */
-import type { FunctionDispatch, FunctionHooks } from "../../sim/ftrace.js";
+import type { FunctionDispatch, FunctionHooks, KernelFrames } from "../../sim/ftrace.js";
 import { traceableByName, traceableFunctions } from "../../sim/ftrace.js";
 import type { Machine } from "../../sim/machine.js";
 import type { KernelConfig } from "../config.js";
@@ -34,6 +34,21 @@ const SYMBOL_STRIDE = 0x1000;
 export function kallsyms_lookup_name(name: string): number {
   const fn = traceableByName(name);
   return fn === undefined ? 0 : KERNEL_TEXT + fn.id * SYMBOL_STRIDE;
+}
+
+/** kallsyms the other way: the name of the function whose symbol is at `addr`, or null. */
+export function kallsyms_name(addr: number): string | null {
+  const id = functionAt(addr);
+  return id < 0 ? null : traceableFunctions()[id]!.name;
+}
+
+/** Kernel frame addresses of a task's traced call path, innermost first (what kstack unwinds). */
+export function kernel_stack(frames: KernelFrames | null, limit: number): number[] {
+  const out: number[] = [];
+  if (frames === null) return out;
+  for (let i = Math.min(frames.depth, frames.ids.length) - 1; i >= 0 && out.length < limit; i--)
+    out.push(KERNEL_TEXT + frames.ids[i] * SYMBOL_STRIDE);
+  return out;
 }
 
 /** The function whose symbol is at `addr`, or -1. */
