@@ -392,10 +392,13 @@ export function* vma_merge_pair(
   }
   if (tracing(m)) m.label = `vma_merge: ${survivor} absorbs ${victim}`;
   yield 0;
+  // vma_complete: uprobe_mmap for the survivor, then the removed VMA is detached and its
+  // probes stop being mapped through it (uprobe_munmap marks the mm for recalculation).
+  if (mapping !== null) yield* mm.hooks.uprobe_mmap(survivor);
   yield* vma_mark_detached(victim);
+  if (mapping !== null) mm.hooks.uprobe_munmap(victim, victim.vm_start, victim.vm_end);
   mm.map_count--;
   vm_area_free(victim);
-  if (mapping !== null) yield* mm.hooks.uprobe_mmap(survivor); // vma_complete
   return survivor;
 }
 
