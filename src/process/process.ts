@@ -10,6 +10,7 @@ import { dup_mmap, mmput } from "../kernel/mm/fork.js";
 import { MmStruct } from "../kernel/mm/mm-struct.js";
 import { do_mmap, do_mprotect, do_mremap, do_munmap } from "../kernel/mm/mmap.js";
 import type { VmAreaStruct } from "../kernel/mm/vma.js";
+import { do_syscall_64 } from "../kernel/syscall.js";
 import { current, TaskStruct } from "../kernel/task.js";
 import {
   NR_clone,
@@ -300,6 +301,10 @@ export class SimProcess implements AddressSpaceOps {
     }
     yield* uprobe_free_utask(this.k.u, t); // mm_release
     if (t.mm !== this.mm) yield* mmput(t.mm);
+  }
+
+  *syscall(t: TaskStruct, nr: number, regs: Float64Array, ret: number, ns: number): Sub<void> {
+    yield* do_syscall_64(this.k, t, nr, regs, ret, ns, this);
   }
 
   exitGroup(_t: TaskStruct, code: number): void {

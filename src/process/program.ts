@@ -16,6 +16,8 @@
  * Values (arguments, return values, times) are indices into the program's value table;
  * `values.ts` evaluates them against a thread's state.
  */
+
+import { knownSyscalls, syscallNumber } from "../kernel/tracepoints.js";
 import { didYouMean, errorAt, type Where } from "./errors.js";
 import { type ParsedTrace, readTraceFile, replaySteps, TraceError } from "./from-trace.js";
 import { type Binary, PAGE_SIZE, resolveTarget } from "./layout.js";
@@ -38,6 +40,7 @@ export const Op = {
   DLCLOSE: 12,
   FORK: 13,
   EXIT: 14,
+  SYSCALL: 15,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 export const OP_NAMES: readonly string[] = Object.keys(Op);
@@ -161,6 +164,18 @@ export interface ExitOp {
   code: number;
 }
 
+/** A system call of the kernel's table (`nr`), with its argument registers, return value and time. */
+export interface SyscallOp {
+  op: typeof Op.SYSCALL;
+  nr: number;
+  /** Value ids of the arguments. */
+  args: Int32Array;
+  /** Value id of the return value, -1 for 0. */
+  value: number;
+  /** Value id of the time spent in the kernel, -1 for none. */
+  time: number;
+}
+
 export type ProgramOp =
   | CallOp
   | InsnOp
@@ -174,7 +189,8 @@ export type ProgramOp =
   | MremapOp
   | DlOp
   | ForkOp
-  | ExitOp;
+  | ExitOp
+  | SyscallOp;
 
 /** Kinds of value sources. */
 export const Val = { CONST: 0, SEQ: 1, PICK: 2, UNIFORM: 3, RET_OF: 4, LOGNORMAL: 5 } as const;
@@ -368,7 +384,24 @@ class ProgramBuilder {
       case "exit":
         ops.push({ op: Op.EXIT, code: s.code });
         return;
+      case "syscall":
+        this.syscall(s);
+        return;
     }
+  }
+
+  private syscall(s: Extract<StepSpec, { kind: "syscall" }>): void {
+    const nr = syscallNumber(s.name);
+    if (nr < 0) {
+      throw errorAt(
+        s.at,
+        `unknown system call "${s.name}"${didYouMean(s.name, knownSyscalls())}; the model's are ${knownSyscalls().join(", ")}`,
+      );
+    }
+    const args = Int32Array.from(s.args.map((v) => this.value(v)));
+    const value = s.ret === undefined ? -1 : this.value(s.ret);
+    const time = s.time === undefined ? -1 : this.time(s.time);
+    this.ops.push({ op: Op.SYSCALL, nr, args, value, time });
   }
 
   private call(s: Extract<StepSpec, { kind: "call" }>): void {
@@ -406,6 +439,7 @@ class ProgramBuilder {
       case "int":
       case "str":
       case "mem":
+      case "argv":
         return this.add(Val.CONST, this.constant(v), 0, -1, null);
       case "seq":
         return this.add(Val.SEQ, v.start, v.step, this.counters++, null);
@@ -450,7 +484,17 @@ class ProgramBuilder {
   private constant(c: ConstValueSpec): number {
     if (c.kind === "int") return c.value;
     if (c.kind === "str") return this.env.heap.placeString(c.value);
+    if (c.kind === "argv") return this.placeArgv(c.items);
     return this.env.heap.place(encodeMemBlock(c), c.width);
+  }
+
+  /** The strings, then the NULL-terminated array of their addresses (8 bytes each); its address. */
+  private placeArgv(items: string[]): number {
+    const heap = this.env.heap;
+    const array = new Uint8Array((items.length + 1) * 8);
+    for (let i = 0; i < items.length; i++)
+      array.set(encodeLittleEndian(heap.placeString(items[i]!), 8), i * 8);
+    return heap.place(array, 8);
   }
 
   private region(name: string, at: Where): number {

@@ -25,6 +25,7 @@ import "../mm/vma-lock.js";
 import "../uprobes/register.js";
 import "../uprobes/swbp.js";
 import "../uprobes/tree.js";
+import "../fs/read-write.js";
 
 /** Where the model's kernel text starts, and the distance between two functions' symbols. */
 const KERNEL_TEXT = 0xffffffff81000000;
