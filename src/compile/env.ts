@@ -56,6 +56,8 @@ export interface ScriptEnv {
   readonly maxStrlen: number;
   /** Wall-clock ns at simulated time 0, for time() and strftime(). */
   readonly wallClockBaseNs: number;
+  /** The kernel's system call names by number ("" for none), for syscall_name(). */
+  readonly syscallNames: readonly string[];
 }
 
 export interface ProbeEnv {

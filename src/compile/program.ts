@@ -38,6 +38,8 @@ export interface CompileOptions {
   wallClockBaseNs?: number;
   /** Output dialect: in "json" the exit dump has no leading blank lines. Default "text". */
   format?: "text" | "json";
+  /** The kernel's system call names by number ("" for none), for syscall_name(); default none. */
+  syscallNames?: readonly string[];
 }
 
 export interface CompiledProbe {
@@ -163,6 +165,7 @@ export function compileProgram(program: TypedProgram, opts: CompileOptions): Com
     ncpus: opts.ncpus,
     maxStrlen: program.config.maxStrlen,
     wallClockBaseNs: opts.wallClockBaseNs ?? 0,
+    syscallNames: opts.syscallNames ?? [],
   };
   const probes = program.probes.map((info) => compileProbe(script, info, running));
   const sortedMaps = [...maps.values()].sort(byName);

@@ -2,19 +2,21 @@
  * System calls a workload step makes (a `syscall:` step): the way in and out of the kernel
  * (arch/x86/entry/common.c do_syscall_64), with the tracepoints on both sides, and for the
  * file calls the VFS function each reaches (ksys_read -> vfs_read, do_sys_openat2 ->
- * vfs_open, ...). What a call does beyond that is the workload's to say: it gives the return
- * value and the time spent inside.
+ * vfs_open, do_fsync -> vfs_fsync, do_mknodat -> vfs_create). What a call does beyond that
+ * is the workload's to say: it gives the return value and the time spent inside.
  *
  * An execve that succeeds renames the task after the program's file, as exec does
  * (__set_task_comm with the basename), and fires sched_process_exec.
  */
 import type { Sub } from "../sim/machine.js";
-import { vfs_open, vfs_read, vfs_write } from "./fs/read-write.js";
+import { vfs_create, vfs_fsync, vfs_open, vfs_read, vfs_write } from "./fs/read-write.js";
 import type { Kernel } from "./kernel.js";
 import type { TaskStruct } from "./task.js";
 import {
   NR_execve,
   NR_execveat,
+  NR_fsync,
+  NR_mknod,
   NR_open,
   NR_openat,
   NR_read,
@@ -52,6 +54,12 @@ export function* do_syscall_64(
     case NR_openat:
       // The path is open's first argument and openat's second; the call returns the descriptor.
       yield* vfs_open(m, regs[nr === NR_open ? 0 : 1], ret, ns);
+      break;
+    case NR_fsync:
+      result = yield* vfs_fsync(m, regs[0], ns, ret);
+      break;
+    case NR_mknod:
+      result = yield* vfs_create(m, regs[0], regs[1], ns, ret);
       break;
     case NR_execve:
     case NR_execveat:

@@ -138,6 +138,8 @@ const SYSCALLS: readonly [string, number, readonly string[]][] = [
   ],
   ["execve", 59, ["const char * filename", "const char *const * argv", "const char *const * envp"]],
   ["kill", 62, ["pid_t pid", "int sig"]],
+  ["fsync", 74, ["unsigned int fd"]],
+  ["mknod", 133, ["const char * filename", "umode_t mode", "unsigned int dev"]],
   ["tkill", 200, ["pid_t pid", "int sig"]],
   ["exit_group", 231, ["int error_code"]],
   ["tgkill", 234, ["pid_t tgid", "pid_t pid", "int sig"]],
@@ -160,7 +162,12 @@ export const NR_mremap = 25;
 export const NR_nanosleep = 35;
 export const NR_clone = 56;
 export const NR_execve = 59;
+export const NR_kill = 62;
+export const NR_fsync = 74;
+export const NR_mknod = 133;
+export const NR_tkill = 200;
 export const NR_exit_group = 231;
+export const NR_tgkill = 234;
 export const NR_openat = 257;
 export const NR_execveat = 322;
 

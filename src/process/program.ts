@@ -193,7 +193,7 @@ export type ProgramOp =
   | SyscallOp;
 
 /** Kinds of value sources. */
-export const Val = { CONST: 0, SEQ: 1, PICK: 2, UNIFORM: 3, RET_OF: 4, LOGNORMAL: 5 } as const;
+export const Val = { CONST: 0, SEQ: 1, PICK: 2, UNIFORM: 3, RET_OF: 4, LOGNORMAL: 5, LAST_CHILD: 6 } as const;
 export type ValKind = (typeof Val)[keyof typeof Val];
 
 /**
@@ -273,6 +273,14 @@ export class HeapBuilder {
     this.memory.writeBytes(addr, bytes);
     this.next = addr + bytes.length;
     return addr;
+  }
+
+  /** The strings, then the NULL-terminated array of their addresses (8 bytes each); its address. */
+  placeArgv(items: readonly string[]): number {
+    const array = new Uint8Array((items.length + 1) * 8);
+    for (let i = 0; i < items.length; i++)
+      array.set(encodeLittleEndian(this.placeString(items[i]!), 8), i * 8);
+    return this.place(array, 8);
   }
 
   /** Equal strings share one copy, as a linker merges string constants. */
@@ -455,6 +463,8 @@ class ProgramBuilder {
         return this.add(Val.UNIFORM, v.lo, v.hi, -1, null);
       case "ret_of":
         return this.add(Val.RET_OF, resolveCallTarget(this.env, v.fn, v.at, false).fn, 0, -1, null);
+      case "last_child":
+        return this.add(Val.LAST_CHILD, 0, 0, -1, null);
       case "addr_of": {
         // A function pointer (a thread's start routine, a callback): where the function sits.
         const fn = this.env.functions[resolveCallTarget(this.env, v.fn, v.at, false).fn]!;
@@ -484,17 +494,8 @@ class ProgramBuilder {
   private constant(c: ConstValueSpec): number {
     if (c.kind === "int") return c.value;
     if (c.kind === "str") return this.env.heap.placeString(c.value);
-    if (c.kind === "argv") return this.placeArgv(c.items);
+    if (c.kind === "argv") return this.env.heap.placeArgv(c.items);
     return this.env.heap.place(encodeMemBlock(c), c.width);
-  }
-
-  /** The strings, then the NULL-terminated array of their addresses (8 bytes each); its address. */
-  private placeArgv(items: string[]): number {
-    const heap = this.env.heap;
-    const array = new Uint8Array((items.length + 1) * 8);
-    for (let i = 0; i < items.length; i++)
-      array.set(encodeLittleEndian(heap.placeString(items[i]!), 8), i * 8);
-    return heap.place(array, 8);
   }
 
   private region(name: string, at: Where): number {

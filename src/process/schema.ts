@@ -54,7 +54,9 @@ export type ValueSpec =
   | { kind: "pick"; items: ConstValueSpec[] }
   | { kind: "uniform"; lo: number; hi: number }
   | { kind: "ret_of"; fn: string; at: Where }
-  | { kind: "addr_of"; fn: string; at: Where };
+  | { kind: "addr_of"; fn: string; at: Where }
+  /** The id of the task this thread created last (pthread_create's thread, fork's child). */
+  | { kind: "last_child" };
 
 export type TimeSpec =
   | { kind: "fixed"; ns: number }
@@ -448,7 +450,18 @@ function readLoopCount(field: Field): number | "forever" {
   return field.integer(0, 2 ** 31 - 1);
 }
 
-const VALUE_FORMS = ["seq", "step", "pick", "uniform", "ret_of", "addr_of", "mem", "width", "argv"];
+const VALUE_FORMS = [
+  "seq",
+  "step",
+  "pick",
+  "uniform",
+  "ret_of",
+  "addr_of",
+  "last_child",
+  "mem",
+  "width",
+  "argv",
+];
 
 export function readValue(field: Field): ValueSpec {
   if (!field.isMap) return readConstScalar(field);
@@ -473,6 +486,11 @@ export function readValue(field: Field): ValueSpec {
     only(field, keys, ["ret_of"]);
     const fn = keys.get("ret_of")!;
     return { kind: "ret_of", fn: fn.string("a function name"), at: fn.where() };
+  }
+  if (keys.has("last_child")) {
+    only(field, keys, ["last_child"]);
+    keys.get("last_child")!.boolean();
+    return { kind: "last_child" };
   }
   if (keys.has("addr_of")) {
     only(field, keys, ["addr_of"]);

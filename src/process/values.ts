@@ -31,6 +31,8 @@ export interface ThreadState {
   readonly regionLen: Float64Array;
   /** Forks done so far: numbers each child's seed. */
   forks: number;
+  /** The id of the last task this thread created (a `fork` or `thread` step), 0 before one. */
+  lastChild: number;
 }
 
 export function createThreadState(program: Program, functionCount: number, seed: number): ThreadState {
@@ -44,6 +46,7 @@ export function createThreadState(program: Program, functionCount: number, seed:
     regionStart: new Float64Array(program.regionNames.length),
     regionLen: new Float64Array(program.regionNames.length),
     forks: 0,
+    lastChild: 0,
   };
 }
 
@@ -84,6 +87,8 @@ export function evalValue(state: ThreadState, id: number): number {
       return state.lastRet[v.a]!;
     case Val.LOGNORMAL:
       return lognormal(state.prng, v.a, v.b);
+    case Val.LAST_CHILD:
+      return state.lastChild;
   }
   return 0;
 }

@@ -21,7 +21,7 @@ import type { KernelConfig } from "../kernel/config.js";
 import { Kernel, type KernelOptions } from "../kernel/kernel.js";
 import { kallsyms_name, kernel_stack } from "../kernel/kprobes/kprobes.js";
 import { TaskStruct } from "../kernel/task.js";
-import type { Tracepoint } from "../kernel/tracepoints.js";
+import { syscallNames, type Tracepoint } from "../kernel/tracepoints.js";
 import { type Registration, uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
 import {
   type ConfigEntry,
@@ -39,7 +39,12 @@ import type { Sub, Task } from "../sim/machine.js";
 import { Prng } from "../sim/prng.js";
 import { IntervalProbe } from "./interval-probe.js";
 import { KernelProbe, type KernelProbeKind, TracepointProbe } from "./kernel-probe.js";
-import { probeArgFields, resolveKernelFunctions, resolveTracepoints } from "./kernel-targets.js";
+import {
+  probeArgFields,
+  resolveKernelFunctions,
+  resolveTracepoints,
+  tracepointArgNames,
+} from "./kernel-targets.js";
 import { type ConcreteProbe, resolveAttachPoint } from "./resolve.js";
 import { TraceProbe } from "./trace-probe.js";
 
@@ -100,6 +105,8 @@ export interface LoadedScript {
 }
 
 const BPFTRACE_PID = 4242;
+/** bpftrace and the traced process were started from init's session, in the model. */
+const INIT_PID = 1;
 
 export class Session {
   readonly kernel: Kernel;
@@ -173,6 +180,7 @@ export class Session {
         source: src,
         args,
         format: this.opts.format,
+        syscallNames: syscallNames(),
       });
     } catch (err) {
       // A construct the front end accepts but the compiler cannot run: a diagnostic, not a crash.
@@ -306,6 +314,7 @@ export class Session {
       this.nextProbeId++,
       script.name,
       tp,
+      tracepointArgNames(compiled.attachPoints),
       compiled,
       kernel.tracepoints,
       m,
@@ -394,6 +403,7 @@ export class Session {
     const ctx = this.ctx;
     ctx.pid = BPFTRACE_PID;
     ctx.tid = BPFTRACE_PID;
+    ctx.ppid = INIT_PID;
     ctx.comm = "bpftrace";
     ctx.cpu = 0;
     ctx.nsecs = 0;
@@ -575,6 +585,7 @@ export class Session {
     const ctx = this.ctx;
     ctx.pid = BPFTRACE_PID;
     ctx.tid = BPFTRACE_PID;
+    ctx.ppid = INIT_PID;
     ctx.comm = "bpftrace";
     ctx.probe = "end";
     ctx.nsecs = Math.floor(this.m.minClock());
@@ -596,6 +607,7 @@ function fillFromTask(ctx: HitContext, task: Task | null, cpu: number): void {
   if (t instanceof TaskStruct) {
     ctx.pid = t.pid;
     ctx.tid = t.tid;
+    ctx.ppid = t.ppid;
     ctx.comm = t.comm;
     return;
   }
@@ -603,6 +615,7 @@ function fillFromTask(ctx: HitContext, task: Task | null, cpu: number): void {
   const own = task !== null && task.name === "bpftrace";
   ctx.pid = own ? BPFTRACE_PID : 0;
   ctx.tid = own ? BPFTRACE_PID : 0;
+  ctx.ppid = own ? INIT_PID : 0;
   ctx.comm = task === null ? `swapper/${cpu}` : task.name;
 }
 

@@ -1,5 +1,6 @@
 /**
- * The VFS entry points the file system calls reach (fs/read_write.c, fs/open.c): what
+ * The VFS entry points the file system calls reach (fs/read_write.c, fs/open.c, fs/sync.c,
+ * fs/namei.c): what
  * vfscount and vfsstat count. The model has no page cache or file system below them; the time
  * a call takes is the workload step's own, spent inside the function, so a kretprobe's
  * entry-to-return latency is that time.
@@ -23,6 +24,13 @@ const FN_VFS_WRITE = traceable("vfs_write", "ssize_t", [
   "loff_t *pos",
 ]);
 const FN_VFS_OPEN = traceable("vfs_open", "int", ["const struct path *path", "struct file *file"]);
+const FN_VFS_FSYNC = traceable("vfs_fsync", "int", ["struct file *file", "int datasync"]);
+const FN_VFS_CREATE = traceable("vfs_create", "int", [
+  "struct mnt_idmap *idmap",
+  "struct dentry *dentry",
+  "umode_t mode",
+  "bool want_excl",
+]);
 
 /** vfs_read: `ret` bytes read from `fd` after `ns` of work. */
 export function* vfs_read(m: Machine, fd: number, buf: number, ns: number, ret: number): Sub<number> {
@@ -49,4 +57,25 @@ export function* vfs_open(m: Machine, path: number, fd: number, ns: number): Sub
     return h.exit(FN_VFS_OPEN, h.entry(FN_VFS_OPEN, path, fd), yield* vfs_open(m, path, fd, ns));
   if (ns > 0) yield m.cost(ns);
   return Math.min(fd, 0); // the error, or 0
+}
+
+/** vfs_fsync: the file's dirty data written back, `ns` of waiting; `ret` is 0 or the error. */
+export function* vfs_fsync(m: Machine, fd: number, ns: number, ret: number): Sub<number> {
+  const h = m.ftrace;
+  if (h.armed[FN_VFS_FSYNC] !== 0 && h.enter(FN_VFS_FSYNC))
+    return h.exit(FN_VFS_FSYNC, h.entry(FN_VFS_FSYNC, fd, 0), yield* vfs_fsync(m, fd, ns, ret));
+  if (ns > 0) yield m.cost(ns);
+  return ret;
+}
+
+/**
+ * vfs_create: a regular file made in its directory (mknod with S_IFREG; open(O_CREAT) goes to
+ * the file system's own ->create). The model passes the path's user address as the dentry.
+ */
+export function* vfs_create(m: Machine, path: number, mode: number, ns: number, ret: number): Sub<number> {
+  const h = m.ftrace;
+  if (h.armed[FN_VFS_CREATE] !== 0 && h.enter(FN_VFS_CREATE))
+    return h.exit(FN_VFS_CREATE, h.entry(FN_VFS_CREATE, 0, path), yield* vfs_create(m, path, mode, ns, ret));
+  if (ns > 0) yield m.cost(ns);
+  return ret;
 }
