@@ -92,6 +92,24 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
     }
     case "join":
       return compileJoin(env, e);
+    case "ksym": {
+      const addr = compileIntOperand(env, arg(e, 0));
+      const symbols = env.script.kernelSymbols;
+      return (ctx) => {
+        const a = BigInt.asUintN(64, BigInt(addr(ctx)));
+        return symbols.symbolAt(Number(a)) ?? `0x${a.toString(16)}`;
+      };
+    }
+    case "kaddr": {
+      // Resolved when the script is compiled, as bpftrace resolves it.
+      const name = arg(e, 0);
+      const text = name.kind === "string" ? name.value : "";
+      const addr = env.script.kernelSymbols.addressOf(text);
+      if (addr === 0) throw new CompileError(`Failed to resolve kernel symbol: ${text}`, e.span);
+      // Kernel addresses are above 2^53: exact as a u64.
+      const exact = BigInt(addr);
+      return () => exact;
+    }
     case "signal_name": {
       const n = compileIntOperand(env, arg(e, 0));
       return (ctx) => signalName(Number(n(ctx)));

@@ -200,6 +200,8 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
   { name: "usym", params: [int("addr")], result: () => ({ kind: "usym" }) },
   { name: "strerror", params: [int("errno")], result: () => stringType(64) },
   { name: "signal_name", params: [int("sig")], result: () => stringType(32) },
+  { name: "ksym", params: [int("addr")], result: () => stringType(64) },
+  { name: "kaddr", params: [{ name: "name", kind: "stringLiteral" }], result: () => UINT64 },
   // The longest name in the kernel's syscall table, with its NUL.
   { name: "syscall_name", params: [int("nr_syscall")], result: () => stringType(32) },
   {
@@ -312,8 +314,6 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(FUNCTION_TAB
 
 /** bpftrace functions probelab does not implement: named in the error instead of "unknown". */
 export const UNSUPPORTED_FUNCTIONS = new Set([
-  "ksym",
-  "kaddr",
   "uaddr",
   "reg",
   "system",

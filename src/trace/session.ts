@@ -16,10 +16,16 @@ import {
   compileProgram,
   createHitContext,
   type HitContext,
+  type KernelSymbols,
 } from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
 import { Kernel, type KernelOptions } from "../kernel/kernel.js";
-import { kallsyms_name, kernel_stack } from "../kernel/kprobes/kprobes.js";
+import {
+  kallsyms_lookup,
+  kallsyms_lookup_name,
+  kallsyms_name,
+  kernel_stack,
+} from "../kernel/kprobes/kprobes.js";
 import { TaskStruct } from "../kernel/task.js";
 import { syscallNames, type Tracepoint } from "../kernel/tracepoints.js";
 import { type Registration, uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
@@ -105,6 +111,8 @@ export interface LoadedScript {
 }
 
 const BPFTRACE_PID = 4242;
+/** ksym() and kaddr() read the model's kallsyms. */
+const KALLSYMS: KernelSymbols = { addressOf: kallsyms_lookup_name, symbolAt: kallsyms_lookup };
 /** bpftrace and the traced process were started from init's session, in the model. */
 const INIT_PID = 1;
 
@@ -181,6 +189,7 @@ export class Session {
         args,
         format: this.opts.format,
         syscallNames: syscallNames(),
+        kernelSymbols: KALLSYMS,
       });
     } catch (err) {
       // A construct the front end accepts but the compiler cannot run: a diagnostic, not a crash.

@@ -43,6 +43,11 @@ export function kallsyms_name(addr: number): string | null {
   return id < 0 ? null : traceableFunctions()[id]!.name;
 }
 
+/** The function whose text holds `addr` (each symbol's text runs up to the next), or null. */
+export function kallsyms_lookup(addr: number): string | null {
+  return kallsyms_name(KERNEL_TEXT + Math.floor((addr - KERNEL_TEXT) / SYMBOL_STRIDE) * SYMBOL_STRIDE);
+}
+
 /** Kernel frame addresses of a task's traced call path, innermost first (what kstack unwinds). */
 export function kernel_stack(frames: KernelFrames | null, limit: number): number[] {
   const out: number[] = [];
