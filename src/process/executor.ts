@@ -24,6 +24,7 @@ import {
   evalArgs,
   evalReturn,
   evalSelfTime,
+  evalSyscallReturn,
   evalValue,
 } from "./values.js";
 
@@ -37,6 +38,8 @@ export interface AddressSpaceOps {
   dlclose(t: TaskStruct, binary: number): Sub<void>;
   fork(t: TaskStruct, child: Program, comm: string, state: ThreadStateLike): Sub<void>;
   exitGroup(t: TaskStruct, code: number): void;
+  /** A `syscall` step: system call `nr` with the argument registers, its return value and time. */
+  syscall(t: TaskStruct, nr: number, regs: Float64Array, ret: number, ns: number): Sub<void>;
   /** A `sleep` step: nanosleep(2). */
   nanosleep(t: TaskStruct, ns: number): Sub<void>;
   /** The thread's program has ended (do_exit: drop its mm if it was the last user). */
@@ -190,6 +193,12 @@ export function* runProgram(
       case Op.EXIT:
         as.exitGroup(t, op.code);
         pc = ops.length;
+        break;
+      case Op.SYSCALL:
+        evalArgs(state, op, argRegs);
+        yield* as.syscall(t, op.nr, argRegs, evalSyscallReturn(state, op), evalSelfTime(state, op));
+        if (m.mustYield()) yield 0;
+        pc++;
         break;
     }
   }
