@@ -10,13 +10,30 @@ import { describe, expect, it } from "vitest";
 import type { KernelConfig } from "../../../src/kernel/config.js";
 import type { TaskStruct } from "../../../src/kernel/task.js";
 import { handle_swbp, handle_swbp_resumable, SwbpResult } from "../../../src/kernel/uprobes/index.js";
-import { CALLER_RET, counter, functions, runScenario, TEXT, type World } from "../../../src/race/harness.js";
+import {
+  CALLER_RET,
+  type Counter,
+  counter,
+  functions,
+  runScenario,
+  TEXT,
+  type World,
+} from "../../../src/race/harness.js";
 import type { Policy, Sub } from "../../../src/sim/machine.js";
 
 const fns = functions(2);
 
-/** The step labels of the hitting thread over `hits` hits on one consumer (two with `two`). */
-function hitLabels(policy: Policy, hits: number, two = false, config: Partial<KernelConfig> = {}): string[] {
+/**
+ * The step labels of a thread "hitter" running `body` `times` times on one CPU, with
+ * `consumers` attached at fns[0]; `labels` is what the observer has seen so far.
+ */
+function hitterLabels(
+  policy: Policy,
+  times: number,
+  consumers: () => Counter[],
+  body: (w: World, t: TaskStruct) => Sub<void>,
+  config: Partial<KernelConfig> = {},
+): string[] {
   const labels: string[] = [];
   const r = runScenario(
     {
@@ -27,15 +44,9 @@ function hitLabels(policy: Policy, hits: number, two = false, config: Partial<Ke
         const mm = w.addressSpace();
         w.task("exec", function* () {
           yield* w.mapText(mm, bin);
-          yield* w.attach(bin, fns[0].offset, counter());
-          if (two) yield* w.attach(bin, fns[0].offset, counter());
+          for (const c of consumers()) yield* w.attach(bin, fns[0].offset, c);
           w.thread(mm, "hitter", function* (t) {
-            for (let i = 0; i < hits; i++) {
-              t.regs.ip = TEXT + fns[0].offset;
-              yield* handle_swbp(w.u, t);
-              w.m.label = "user: between hits";
-              yield 0;
-            }
+            for (let i = 0; i < times; i++) yield* body(w, t);
           });
         });
       },
@@ -52,6 +63,19 @@ function hitLabels(policy: Policy, hits: number, two = false, config: Partial<Ke
   );
   expect(r.violation?.message ?? null).toBeNull();
   return labels;
+}
+
+/** The step labels of the hitting thread over `hits` hits on one consumer (two with `two`). */
+function hitLabels(policy: Policy, hits: number, two = false, config: Partial<KernelConfig> = {}): string[] {
+  const consumers = () => (two ? [counter(), counter()] : [counter()]);
+  return hitterLabels(policy, hits, consumers, hit, config);
+}
+
+function* hit(w: World, t: TaskStruct): Sub<void> {
+  t.regs.ip = TEXT + fns[0].offset;
+  yield* handle_swbp(w.u, t);
+  w.m.label = "user: between hits";
+  yield 0;
 }
 
 const ONE_HIT = [
@@ -94,39 +118,8 @@ describe("resumable hit path", () => {
 });
 
 /** One thread's uretprobe round trips on a session consumer: entry trap, then the trampoline. */
-function roundTrips(
-  policy: Policy,
-  trips: number,
-  body: (w: World, t: TaskStruct, labels: string[]) => Sub<void>,
-): string[] {
-  const labels: string[] = [];
-  const r = runScenario(
-    {
-      cpus: 1,
-      build(w) {
-        const bin = w.binary("/usr/bin/app", fns);
-        const mm = w.addressSpace();
-        w.task("exec", function* () {
-          yield* w.mapText(mm, bin);
-          yield* w.attach(bin, fns[0].offset, counter({ ret: true }));
-          w.thread(mm, "hitter", function* (t) {
-            for (let i = 0; i < trips; i++) yield* body(w, t, labels);
-          });
-        });
-      },
-    },
-    {
-      seed: 1,
-      policy,
-      observer: {
-        step(_cpu, task, label) {
-          if (task.name === "hitter") labels.push(label);
-        },
-      },
-    },
-  );
-  expect(r.violation?.message ?? null).toBeNull();
-  return labels;
+function roundTrips(policy: Policy, trips: number, body: (w: World, t: TaskStruct) => Sub<void>): string[] {
+  return hitterLabels(policy, trips, () => [counter({ ret: true })], body);
 }
 
 const SP = 0x7ffe0000;
