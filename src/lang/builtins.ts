@@ -307,7 +307,6 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(FUNCTION_TAB
 export const UNSUPPORTED_FUNCTIONS = new Set([
   "ksym",
   "kaddr",
-  "uaddr",
   "reg",
   "join",
   "system",

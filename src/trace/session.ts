@@ -38,7 +38,7 @@ import { Prng } from "../sim/prng.js";
 import { IntervalProbe } from "./interval-probe.js";
 import { KernelProbe, type KernelProbeKind } from "./kernel-probe.js";
 import { probeArgFields, resolveKernelFunctions } from "./kernel-targets.js";
-import { type ConcreteProbe, resolveAttachPoint } from "./resolve.js";
+import { type ConcreteProbe, resolveAttachPoint, resolveUserSymbol } from "./resolve.js";
 import { TraceProbe } from "./trace-probe.js";
 
 export interface SessionOptions {
@@ -155,6 +155,10 @@ export class Session {
       probeFilter: this.opts.probeFilter,
       envConfig: this.opts.envConfig,
       probeArgs: probeArgFields,
+      userSymbol: (ap, name) => {
+        const w = this.opts.workload;
+        return w === null ? `uaddr("${name}") needs a workload (-w)` : resolveUserSymbol(ap, w, name);
+      },
     });
     if (fe.program === null) return { script: null, diagnostics: fe.diagnostics };
     const ring = new OutputRing(1 << 16);
