@@ -136,7 +136,8 @@ export function buildProgram(io?: CliIo): Command {
   program
     .command("list")
     .description("probe points the workload offers (like bpftrace -l)")
-    .argument("[pattern]", "uprobe:TARGET:FUNC pattern with wildcards")
+    .argument("[pattern]", "uprobe:TARGET:FUNC, kprobe:FUNC or tracepoint:CAT:NAME pattern with wildcards")
+    .option("-v, --verbose", "print the fields of kernel probes (args), as bpftrace -lv")
     .option("-w, --workload <NAME|FILE>", "bundled workload name or YAML file", "default")
     .option("--set <key=value>", "override a workload parameter (repeatable)", collect, [])
     .addHelpText(
@@ -255,7 +256,8 @@ EXAMPLES:
   const BENCH_EXAMPLES = `
 EXAMPLES:
   probelab bench scaling --kernel baseline,latest --cpus 1,2,4,8
-  probelab bench scaling --probe uretprobe-nop --cpus 1,16 --duration 5ms -f json`;
+  probelab bench scaling --probe uretprobe-nop --cpus 1,16 --duration 5ms -f json
+  probelab bench scaling --kernel baseline,srcu,tasks-trace,latest --plot scaling.svg`;
   const bench = program
     .command("bench")
     .description("simulated throughput benchmarks")
@@ -273,7 +275,11 @@ EXAMPLES:
     .option("--duration <TIME>", "simulated time per point", "2ms")
     .option("--switch <key=value>", "change one switch (repeatable)", collect, [])
     .option("--seed <N>", "seed", "1")
-    .option("-f, --format <FORMAT>", "output format: text or json", "text")
+    .option("-f, --format <FORMAT>", "output format: text (a table and a bar chart) or json", "text")
+    .option(
+      "--plot <FILE.svg>",
+      "also draw total and per-CPU M hits/s against CPUs, with the published points",
+    )
     .addHelpText("after", BENCH_EXAMPLES)
     .action((opts) => runBench(opts, io));
   return program;

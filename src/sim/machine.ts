@@ -21,7 +21,7 @@
  */
 import { type CostProfile, DEFAULT_COST_PROFILE } from "./cost-profile.js";
 import { type FootprintSink, nextSerial, TASK_TABLE } from "./footprint.js";
-import { FunctionHooks } from "./ftrace.js";
+import { FunctionHooks, type SchedHooks } from "./ftrace.js";
 import { Prng } from "./prng.js";
 
 /** Yielded by a task that has put itself on a wait queue: the CPU must switch away. */
@@ -189,6 +189,8 @@ export class Machine {
   readonly faults: ReadonlySet<string>;
   /** Entry hooks of the traceable kernel functions (kprobes, fentry, kstack frames). */
   readonly ftrace = new FunctionHooks(() => this.task);
+  /** The scheduler's tracepoints; null (and free) unless one is attached. */
+  sched: SchedHooks | null = null;
 
   /** The CPU and task whose step is running now. */
   cpu: Cpu;
@@ -270,6 +272,7 @@ export class Machine {
     task.readyAt = this.currentTime();
     this.tasks.push(task);
     home.runq.push(task);
+    if (this.sched !== null) this.sched.sched_wakeup(task, true);
     // The new task cannot start before the moment it was created (a task step or a timer).
     this.wakeCpu(home, task.readyAt);
     return task;
@@ -391,6 +394,7 @@ export class Machine {
     } else {
       cpu.runq.push(task);
     }
+    if (this.sched !== null) this.sched.sched_wakeup(task, false);
     this.wakeCpu(cpu, t);
   }
 
@@ -540,6 +544,7 @@ export class Machine {
 
   private step(cpu: Cpu): void {
     let task: Task | null;
+    let switched = false;
     if (cpu.irq.length > 0) {
       task = cpu.irq[0];
       if (cpu.clock < task.readyAt) cpu.clock = task.readyAt;
@@ -551,11 +556,13 @@ export class Machine {
         // Idle until the task is ready (only a lagging exploration clock can be behind it).
         if (cpu.clock < task.readyAt) cpu.clock = task.readyAt;
         cpu.sliceEnd = cpu.clock + this.profile.timeSlice;
+        switched = true;
       }
     }
     this.cpu = cpu;
     this.task = task;
     cpu.acc = 0;
+    if (switched && this.sched !== null) this.sched.sched_switch(cpu, task);
     const before = cpu.clock;
     const r = task.gen.next();
     this.steps++;
