@@ -25,6 +25,7 @@ import {
   evalArgs,
   evalReturn,
   evalSelfTime,
+  evalSyscallReturn,
   evalValue,
 } from "./values.js";
 
@@ -38,6 +39,10 @@ export interface AddressSpaceOps {
   dlclose(t: TaskStruct, binary: number): Sub<void>;
   fork(t: TaskStruct, child: Program, comm: string, state: ThreadStateLike): Sub<void>;
   exitGroup(t: TaskStruct, code: number): void;
+  /** A `syscall` step: system call `nr` with the argument registers, its return value and time. */
+  syscall(t: TaskStruct, nr: number, regs: Float64Array, ret: number, ns: number): Sub<void>;
+  /** A `sleep` step: nanosleep(2). */
+  nanosleep(t: TaskStruct, ns: number): Sub<void>;
   /** The thread's program has ended (do_exit: drop its mm if it was the last user). */
   threadExit(t: TaskStruct): Sub<void>;
   /** Address a binary's text is mapped at (dlopen'ed libraries move with their slot). */
@@ -156,7 +161,7 @@ export function* runProgram(
         pc++;
         break;
       case Op.SLEEP:
-        yield* m.sleep(evalValue(state, op.time));
+        yield* as.nanosleep(t, evalValue(state, op.time));
         pc++;
         break;
       case Op.LOOP_BEGIN:
@@ -196,6 +201,12 @@ export function* runProgram(
       case Op.EXIT:
         as.exitGroup(t, op.code);
         pc = ops.length;
+        break;
+      case Op.SYSCALL:
+        evalArgs(state, op, argRegs);
+        yield* as.syscall(t, op.nr, argRegs, evalSyscallReturn(state, op), evalSelfTime(state, op));
+        if (m.mustYield()) yield 0;
+        pc++;
         break;
     }
   }
