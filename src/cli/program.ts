@@ -232,6 +232,7 @@ EXAMPLES:
     .option("--exhaustive", "explore every schedule up to --preemptions preemptions (small scenarios)")
     .option("--preemptions <K>", "preemption bound of --exhaustive (default 2)")
     .option("--max-runs <N>", "runs --exhaustive may spend before it stops unfinished (default 100000)")
+    .option("--no-reduction", "with --exhaustive: no partial-order reduction (explore commuting orders too)")
     .option("-w, --workload <NAME|FILE>", "explore a workload under a script instead of a scenario")
     .option("-e, --program <PROGRAM>", "with -w: the script text (default: the workload's default probes)")
     .option("--faults <NAME,...>", "with -w: fault switches to turn on")

@@ -61,6 +61,8 @@ export function compileBuiltin(env: ProbeEnv, e: BuiltinExpr): Eval {
       return (ctx) => ctx.pid;
     case "tid":
       return (ctx) => ctx.tid;
+    case "ppid":
+      return (ctx) => ctx.ppid;
     case "uid":
       return (ctx) => ctx.uid;
     case "gid":

@@ -13,6 +13,8 @@ export interface HitContext {
   cpu: number;
   pid: number;
   tid: number;
+  /** The parent process's pid (real_parent->tgid). */
+  ppid: number;
   comm: string;
   uid: number;
   gid: number;
@@ -61,6 +63,7 @@ export function createHitContext(overrides: Partial<HitContext> = {}): HitContex
     cpu: 0,
     pid: 1000,
     tid: 1000,
+    ppid: 1,
     comm: "bpftrace",
     uid: 0,
     gid: 0,

@@ -138,7 +138,11 @@ const SYSCALLS: readonly [string, number, readonly string[]][] = [
   ],
   ["execve", 59, ["const char * filename", "const char *const * argv", "const char *const * envp"]],
   ["kill", 62, ["pid_t pid", "int sig"]],
+  ["fsync", 74, ["unsigned int fd"]],
+  ["mknod", 133, ["const char * filename", "umode_t mode", "unsigned int dev"]],
+  ["tkill", 200, ["pid_t pid", "int sig"]],
   ["exit_group", 231, ["int error_code"]],
+  ["tgkill", 234, ["pid_t tgid", "pid_t pid", "int sig"]],
   ["openat", 257, ["int dfd", "const char * filename", "int flags", "umode_t mode"]],
   [
     "execveat",
@@ -148,6 +152,8 @@ const SYSCALLS: readonly [string, number, readonly string[]][] = [
 ];
 
 export const NR_read = 0;
+export const NR_write = 1;
+export const NR_open = 2;
 export const NR_close = 3;
 export const NR_mmap = 9;
 export const NR_mprotect = 10;
@@ -156,8 +162,14 @@ export const NR_mremap = 25;
 export const NR_nanosleep = 35;
 export const NR_clone = 56;
 export const NR_execve = 59;
+export const NR_kill = 62;
+export const NR_fsync = 74;
+export const NR_mknod = 133;
+export const NR_tkill = 200;
 export const NR_exit_group = 231;
+export const NR_tgkill = 234;
 export const NR_openat = 257;
+export const NR_execveat = 322;
 
 const MAX_NR = 512;
 /** Per syscall number: its sys_enter_NAME and sys_exit_NAME tracepoint ids (-1: none). */
@@ -167,6 +179,25 @@ for (const [name, nr, args] of SYSCALLS) {
   ENTER_BY_NR[nr] = define("syscalls", `sys_enter_${name}`, ["int __syscall_nr", ...args]);
   EXIT_BY_NR[nr] = define("syscalls", `sys_exit_${name}`, ["int __syscall_nr", "long ret"]);
 }
+/** The number of the system call `name` (as in unistd_64.h), or -1 for one the model lacks. */
+export function syscallNumber(name: string): number {
+  return SYSCALL_NRS.get(name) ?? -1;
+}
+
+/** Names of the system calls the model has, by number ("" where it has none). */
+export function syscallNames(): readonly string[] {
+  return SYSCALL_NAMES;
+}
+
+/** The names of the system calls the model has, for a did-you-mean. */
+export function knownSyscalls(): string[] {
+  return [...SYSCALL_NRS.keys()];
+}
+
+const SYSCALL_NRS = new Map(SYSCALLS.map(([name, nr]) => [name, nr]));
+const SYSCALL_NAMES: string[] = new Array<string>(MAX_NR).fill("");
+for (const [name, nr] of SYSCALLS) SYSCALL_NAMES[nr] = name;
+
 export const TP_RAW_SYS_ENTER = define("raw_syscalls", "sys_enter", ["long id"]);
 export const TP_RAW_SYS_EXIT = define("raw_syscalls", "sys_exit", ["long id", "long ret"]);
 
@@ -179,6 +210,14 @@ export function tracepoints(): readonly Tracepoint[] {
 export function findTracepoint(category: string, name: string): Tracepoint | undefined {
   return ALL.find((tp) => tp.category === category && tp.name === name);
 }
+
+/** How a string argument of a system call is read from the calling process. */
+export interface UserStrings {
+  readCString(addr: number, max: number): string | null;
+}
+
+/** The longest user string a syscall tracepoint reads (PATH_MAX). */
+const USER_STRING_MAX = 4096;
 
 /** The attached handlers of one kernel's tracepoints. */
 export class TracepointState implements SchedHooks {
@@ -277,6 +316,30 @@ export class TracepointState implements SchedHooks {
       f[6] = 0;
       this.emit(tp);
     }
+    this.raw_sys_enter(nr);
+  }
+
+  /**
+   * The entry of a system call a workload step makes, its arguments as registers: a `const
+   * char *` field is read from the caller's memory, as the tracepoint's user pointer would be
+   * read by a probe.
+   */
+  syscall_enter_regs(nr: number, regs: Float64Array, mem: UserStrings): void {
+    const tp = ENTER_BY_NR[nr];
+    if (tp >= 0 && this.armed[tp] !== 0) {
+      const f = this.fields;
+      const fields = ALL[tp].fields;
+      f[0] = nr;
+      for (let i = 1; i < fields.length; i++) {
+        const v = regs[i - 1];
+        f[i] = fields[i].kind === "string" ? (mem.readCString(v, USER_STRING_MAX) ?? "") : v;
+      }
+      this.emit(tp);
+    }
+    this.raw_sys_enter(nr);
+  }
+
+  private raw_sys_enter(nr: number): void {
     if (this.armed[TP_RAW_SYS_ENTER] !== 0) {
       this.fields[0] = nr;
       this.emit(TP_RAW_SYS_ENTER);

@@ -361,6 +361,7 @@ export interface DiscardExpr extends ExprBase {
 export type BuiltinName =
   | "pid"
   | "tid"
+  | "ppid"
   | "uid"
   | "gid"
   | "comm"
@@ -400,6 +401,8 @@ export interface CallExpr extends ExprBase {
   args: Expr[];
   /** Written without parentheses (`count`, `exit`): only zero-argument functions may be. */
   bare?: boolean;
+  /** `uaddr("sym")`: the symbol's address in the target process, set by the checker. */
+  address?: number;
 }
 
 export type BinaryOp =

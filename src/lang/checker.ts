@@ -43,6 +43,7 @@ import {
   UINT64,
   type UstackType,
 } from "./types.js";
+import { checkUaddr, type UserSymbolResolver } from "./user-symbols.js";
 
 /** bpftrace's cap on lhist() buckets ((max - min) / step). */
 const LHIST_MAX_BUCKETS = 1000n;
@@ -194,6 +195,7 @@ export class Checker {
     private readonly cTypes: CTypes,
     seed?: Map<string, MapState>,
     private readonly probeArgs: ProbeArgsResolver | null = null,
+    private readonly userSymbol: UserSymbolResolver | null = null,
   ) {
     if (seed) for (const [k, v] of seed) this.maps.set(k, { ...v });
   }
@@ -741,17 +743,23 @@ export class Checker {
       this.sink.error(`The args builtin has no fields at ${aps[0]!.canonical}`, e.span);
       return ERROR_TYPE;
     }
+    // Several attach points: a tracepoint probe's `args` has the fields they all have (by name
+    // and type, as killsnoop's kill/tkill/tgkill); function arguments are positional, so
+    // fentry/fexit probes must agree on them all.
     const shape = (fields: readonly ProbeArgField[]) => fields.map((f) => `${f.name}:${f.type}`).join(",");
+    const byName = aps[0]!.provider === "tracepoint";
+    let common: readonly ProbeArgField[] = first;
     for (const ap of aps.slice(1)) {
       const other = this.probeArgs!(ap);
-      if (other === null || shape(other) !== shape(first)) {
+      if (other === null || (!byName && shape(other) !== shape(first))) {
         this.sink.error(`args has different fields at ${aps[0]!.canonical} and ${ap.canonical}`, e.span);
         return ERROR_TYPE;
       }
+      common = common.filter((f) => other.some((g) => g.name === f.name && g.type === f.type));
     }
     return {
       kind: "record",
-      fields: first.map((f) => ({
+      fields: common.map((f) => ({
         name: f.name,
         type: f.type === "int" ? INT64 : stringType(this.maxStrlen),
       })),
@@ -761,6 +769,10 @@ export class Checker {
   private callExpr(e: A.CallExpr): Type {
     if (!e.bare && (e.name === "ustack" || e.name === "kstack")) return this.stackCall(e);
     if (!e.bare && e.name === "nsecs") return this.clockCall(e);
+    if (!e.bare && e.name === "uaddr") {
+      for (const a of e.args) this.expr(a);
+      return checkUaddr(e, this.ctx.probe.attachPoints, this.userSymbol, this.sink);
+    }
     const spec = FUNCTIONS.get(e.name);
     if (spec) {
       if (spec.check === "aggregate") {
@@ -1357,17 +1369,18 @@ export function checkProgram(
   sink: DiagnosticSink,
   args: string[],
   probeArgs: ProbeArgsResolver | null = null,
+  userSymbol: UserSymbolResolver | null = null,
 ): A.TypedProgram | null {
   const config = checkConfig(program.config, sink);
   const cTypes = new CTypes(program.structs, sink, program.enums);
   substituteEnumVariants(program, cTypes);
   substituteConfigReads(program, config, sink);
   let pass = new DiagnosticSink();
-  let checker = runChecker(program, pass, config.maxStrlen, cTypes, undefined, probeArgs);
+  let checker = runChecker(program, pass, config.maxStrlen, cTypes, undefined, probeArgs, userSymbol);
   if (checker.forwardMapUse) {
     // A map was read before the probe that writes it: check again knowing every map's type.
     pass = new DiagnosticSink();
-    checker = runChecker(program, pass, config.maxStrlen, cTypes, checker.mapStates, probeArgs);
+    checker = runChecker(program, pass, config.maxStrlen, cTypes, checker.mapStates, probeArgs, userSymbol);
   }
   sink.list.push(...pass.list);
   checker.reportUndefinedMaps(checker.mapUses, sink);
@@ -1399,8 +1412,9 @@ function runChecker(
   cTypes: CTypes,
   seed?: Map<string, MapState>,
   probeArgs: ProbeArgsResolver | null = null,
+  userSymbol: UserSymbolResolver | null = null,
 ): Checker & { probeInfos: A.ProbeInfo[] } {
-  const checker = new Checker(sink, maxStrlen, cTypes, seed, probeArgs) as Checker & {
+  const checker = new Checker(sink, maxStrlen, cTypes, seed, probeArgs, userSymbol) as Checker & {
     probeInfos: A.ProbeInfo[];
   };
   checker.probeInfos = program.probes.map((p) => checker.checkProbe(p));

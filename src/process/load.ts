@@ -13,6 +13,7 @@ import { formatLimit, MAX_WORKLOAD_BYTES, readTextBounded } from "./bounded-read
 import { didYouMean, errorAt, WorkloadError } from "./errors.js";
 import {
   type Binary,
+  dataBytes,
   heapMapping,
   layoutBinaries,
   type Mapping,
@@ -72,6 +73,8 @@ export interface WorkloadProcess {
   /** Initial user memory: the string and `mem` constants the threads pass around. */
   memory: UserMemory;
   threads: ThreadPlan[];
+  /** Where the exec's argv (the executable's path alone) sits in memory. */
+  argv: number;
 }
 
 export interface Workload {
@@ -238,6 +241,7 @@ function build(
   const placement = placeBinaries(binaries, exe, libs);
   const exeMapping = textMapping(binaries[exe]!, placement[exe]!);
   const memory = new UserMemory();
+  for (const b of [exe, ...libs]) writeGlobals(memory, binaries[b]!, placement[b]!);
   const heap = new HeapBuilder(heapMapping(exeMapping, 0).start, memory);
   const { functions, functionIds } = functionTable(binaries);
   const searchOrder = [
@@ -279,6 +283,8 @@ function build(
     }
   });
 
+  // The exec's argv (placed after the threads' constants, which keep their addresses).
+  const argv = heap.placeArgv([binaries[exe]!.path]);
   const mappings = [exeMapping, heapMapping(exeMapping, heap.used)];
   for (const lib of libs) mappings.push(textMapping(binaries[lib]!, placement[lib]!));
   mappings.push(stackMapping());
@@ -293,8 +299,13 @@ function build(
     seed: opts.seed,
     binaries,
     functions,
-    process: { comm: proc.comm, cwd: proc.cwd, exe, libs, placement, mappings, memory, threads },
+    process: { comm: proc.comm, cwd: proc.cwd, exe, libs, placement, mappings, memory, threads, argv },
   };
+}
+
+/** A binary mapped at start-up has its initialised globals in memory from the first instruction. */
+function writeGlobals(memory: UserMemory, binary: Binary, loadAddress: number): void {
+  for (const d of binary.data) memory.writeBytes(loadAddress + d.offset, dataBytes(d));
 }
 
 function dlopenPaths(steps: StepSpec[]): { path: string; at: StepSpec["at"] }[] {

@@ -10,12 +10,14 @@ import { dup_mmap, mmput } from "../kernel/mm/fork.js";
 import { MmStruct } from "../kernel/mm/mm-struct.js";
 import { do_mmap, do_mprotect, do_mremap, do_munmap } from "../kernel/mm/mmap.js";
 import type { VmAreaStruct } from "../kernel/mm/vma.js";
+import { do_syscall_64 } from "../kernel/syscall.js";
 import { current, TaskStruct } from "../kernel/task.js";
 import {
   NR_clone,
   NR_close,
   NR_execve,
   NR_exit_group,
+  NR_kill,
   NR_mmap,
   NR_mprotect,
   NR_mremap,
@@ -23,12 +25,14 @@ import {
   NR_nanosleep,
   NR_openat,
   NR_read,
+  NR_tgkill,
+  NR_tkill,
   TP_SCHED_PROCESS_EXEC,
   TP_SCHED_PROCESS_EXIT,
   TP_SCHED_PROCESS_FORK,
 } from "../kernel/tracepoints.js";
 import { dup_xol_work, uprobe_copy_process, uprobe_free_utask } from "../kernel/uprobes/index.js";
-import type { Sub, Task } from "../sim/machine.js";
+import { type Sub, type Task, TaskState } from "../sim/machine.js";
 import { type AddressSpaceOps, runProgram } from "./executor.js";
 import { lookupAddress } from "./layout.js";
 import type { Workload } from "./load.js";
@@ -36,6 +40,9 @@ import type { Program } from "./program.js";
 import { createThreadState, forkThreadState, type ThreadState } from "./values.js";
 
 export const FIRST_PID = 4100;
+const ESRCH = 3;
+/** The workload's process is a child of init, in the model. */
+const INIT_PID = 1;
 /** The flags glibc passes: mmap MAP_PRIVATE (| MAP_ANONYMOUS), clone for pthread_create and fork. */
 const MAP_PRIVATE = 0x02;
 const MAP_ANONYMOUS = 0x20;
@@ -94,10 +101,11 @@ export class SimProcess implements AddressSpaceOps {
   private *exec(): Sub<void> {
     const k = this.k;
     const exec = new TaskStruct(k.m.task!, this.pid, this.pid, this.w.process.comm, this.mm);
+    exec.ppid = INIT_PID;
     k.m.task!.ctx = exec;
     const tps = k.tracepoints;
     const filename = this.w.binaries[this.w.process.exe].path;
-    tps.syscall_enter(NR_execve, filename);
+    tps.syscall_enter(NR_execve, filename, this.w.process.argv);
     for (const map of this.w.process.mappings) {
       yield* do_mmap(this.mm, {
         len: map.end - map.start,
@@ -120,7 +128,7 @@ export class SimProcess implements AddressSpaceOps {
     for (const plan of this.w.process.threads) {
       const state = createThreadState(plan.program, this.w.functions.length, plan.seed);
       const tid = this.pid + plan.index;
-      this.startThread(plan.comm, plan.program, state, this.mm, plan.pinCpu, this.pid, tid);
+      this.startThread(plan.comm, plan.program, state, this.mm, plan.pinCpu, this.pid, tid, INIT_PID);
     }
   }
 
@@ -132,6 +140,7 @@ export class SimProcess implements AddressSpaceOps {
     cpu: number,
     tgid: number,
     tid: number,
+    ppid: number,
     /** The forking task, for a child of fork(2) (its uprobe state is copied). */
     parent: TaskStruct | null = null,
   ): TaskStruct {
@@ -142,6 +151,7 @@ export class SimProcess implements AddressSpaceOps {
       comm,
       (task: Task) => {
         ts = new TaskStruct(task, tgid, tid, comm, mm);
+        ts.ppid = ppid;
         task.ctx = ts;
         this.threads.push(ts);
         this.states.set(ts, state);
@@ -251,6 +261,7 @@ export class SimProcess implements AddressSpaceOps {
   *fork(t: TaskStruct, child: Program, comm: string, state: ThreadState): Sub<void> {
     const childState = forkThreadState(state, child);
     const tid = this.nextTid++;
+    state.lastChild = tid;
     const tps = this.k.tracepoints;
     tps.syscall_enter(NR_clone, child.newThread ? CLONE_THREAD_FLAGS : CLONE_FORK_FLAGS);
     // A new thread keeps its creator's comm (until pthread_setname_np) and shares its mm.
@@ -258,12 +269,12 @@ export class SimProcess implements AddressSpaceOps {
       // copy_mm with CLONE_VM: the thread is one more user of the mm (the process's own mm
       // is never put, so only a forked child's needs the reference).
       if (t.mm !== this.mm) t.mm.mmget();
-      this.startThread(comm || t.comm, child, childState, t.mm, -1, t.pid, tid);
+      this.startThread(comm || t.comm, child, childState, t.mm, -1, t.pid, tid, t.ppid);
       this.forked(t, comm || t.comm, tid);
       return;
     }
     const childMm = yield* dup_mmap(t.mm);
-    this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid, t);
+    this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid, t.pid, t);
     this.forked(t, comm || t.comm, tid);
   }
 
@@ -300,6 +311,25 @@ export class SimProcess implements AddressSpaceOps {
     }
     yield* uprobe_free_utask(this.k.u, t); // mm_release
     if (t.mm !== this.mm) yield* mmput(t.mm);
+  }
+
+  *syscall(t: TaskStruct, nr: number, regs: Float64Array, ret: number, ns: number): Sub<void> {
+    const kill = nr === NR_kill || nr === NR_tkill || nr === NR_tgkill;
+    const result = kill ? this.killResult(nr, regs) : ret;
+    yield* do_syscall_64(this.k, t, nr, regs, result, ns, this);
+  }
+
+  /**
+   * What kill, tkill and tgkill return, from the process table (find_task_by_vpid): 0 when
+   * the target is alive, -ESRCH when it has exited or never existed. The model delivers no
+   * signal: the call is only seen.
+   */
+  private killResult(nr: number, regs: Float64Array): number {
+    const [a, b] = regs;
+    const target = (th: TaskStruct): boolean =>
+      nr === NR_kill ? th.pid === a : nr === NR_tkill ? th.tid === a : th.pid === a && th.tid === b;
+    const alive = this.threads.some((th) => target(th) && !th.exited && th.task.state !== TaskState.Done);
+    return alive ? 0 : -ESRCH;
   }
 
   exitGroup(_t: TaskStruct, code: number): void {

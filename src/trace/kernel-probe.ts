@@ -166,11 +166,15 @@ export class KernelProbe extends KernelSideProbe {
 export class TracepointProbe extends KernelSideProbe {
   /** `tracepoint:sched:sched_process_fork`. */
   readonly name: string;
+  /** For each field of `args`, where this tracepoint's event has it. */
+  private readonly fieldAt: Int32Array;
 
   constructor(
     readonly id: number,
     readonly scriptName: string,
     readonly tp: Tracepoint,
+    /** The fields of `args` as the script sees them (those all the probe's tracepoints have). */
+    argNames: readonly string[],
     compiled: CompiledProbe,
     private readonly tps: TracepointState,
     m: Machine,
@@ -180,6 +184,7 @@ export class TracepointProbe extends KernelSideProbe {
   ) {
     super(compiled, m, ctx, fillTask, onRun);
     this.name = `tracepoint:${tp.category}:${tp.name}`;
+    this.fieldAt = Int32Array.from(argNames, (name) => tp.fields.findIndex((f) => f.name === name));
   }
 
   protected register(): void {
@@ -190,11 +195,12 @@ export class TracepointProbe extends KernelSideProbe {
     this.tps.unregister(this.tp, this.handler);
   }
 
-  private readonly handler = (tp: Tracepoint, fields: readonly (number | string)[]): void => {
+  private readonly handler = (_tp: Tracepoint, fields: readonly (number | string)[]): void => {
     const ctx = this.ctx;
     this.fillCommon();
     const out = ctx.fields;
-    for (let i = 0; i < tp.fields.length; i++) out[i] = fields[i];
+    const at = this.fieldAt;
+    for (let i = 0; i < at.length; i++) out[i] = fields[at[i]];
     ctx.probe = this.name;
     this.run();
   };

@@ -97,14 +97,38 @@ export function matchTracepoints(category: string, name: string): Tracepoint[] {
  */
 export function probeArgFields(ap: AttachPoint): readonly ProbeArgField[] | null {
   if (ap.provider === "tracepoint") {
-    const tp = matchTracepoints(ap.target ?? "", ap.func ?? "")[0];
-    return tp === undefined ? null : tp.fields.map((f) => ({ name: f.name, type: f.kind }));
+    const found = matchTracepoints(ap.target ?? "", ap.func ?? "");
+    return found.length === 0 ? null : commonFields(found.map(tracepointFields));
   }
   if (ap.provider !== "fentry" && ap.provider !== "fexit") return null;
   const pattern = ap.func ?? "";
   const fn = hasWildcard(pattern) ? matchKernelFunctions(pattern)[0] : traceableByName(pattern);
   if (fn === undefined) return null;
   return fn.args.map((a) => ({ name: a.name, type: "int" as const }));
+}
+
+function tracepointFields(tp: Tracepoint): ProbeArgField[] {
+  return tp.fields.map((f) => ({ name: f.name, type: f.kind }));
+}
+
+/**
+ * The fields every one of several tracepoints has (same name and kind), in the first's order:
+ * what `args` offers a probe on all of them, as `sys_enter_exec*` has `argv` though execve and
+ * execveat differ in their other fields.
+ */
+export function commonFields(lists: readonly (readonly ProbeArgField[])[]): ProbeArgField[] {
+  const [first, ...rest] = lists;
+  if (first === undefined) return [];
+  return first.filter((f) => rest.every((l) => l.some((g) => g.name === f.name && g.type === f.type)));
+}
+
+/**
+ * The names of `args`'s fields for a tracepoint probe with these attach points (what the
+ * checker typed `args` as): the fields they all have.
+ */
+export function tracepointArgNames(aps: readonly AttachPoint[]): string[] {
+  const lists = aps.map(probeArgFields).filter((l) => l !== null);
+  return commonFields(lists).map((f) => f.name);
 }
 
 /** One line of `probelab list`: a kernel probe's name and, for -v, its fields. */

@@ -16,12 +16,18 @@ import {
   compileProgram,
   createHitContext,
   type HitContext,
+  type KernelSymbols,
 } from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
 import { Kernel, type KernelOptions } from "../kernel/kernel.js";
-import { kallsyms_name, kernel_stack } from "../kernel/kprobes/kprobes.js";
+import {
+  kallsyms_lookup,
+  kallsyms_lookup_name,
+  kallsyms_name,
+  kernel_stack,
+} from "../kernel/kprobes/kprobes.js";
 import { TaskStruct } from "../kernel/task.js";
-import type { Tracepoint } from "../kernel/tracepoints.js";
+import { syscallNames, type Tracepoint } from "../kernel/tracepoints.js";
 import { type Registration, uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
 import {
   type ConfigEntry,
@@ -39,8 +45,13 @@ import type { Sub, Task } from "../sim/machine.js";
 import { Prng } from "../sim/prng.js";
 import { IntervalProbe } from "./interval-probe.js";
 import { KernelProbe, type KernelProbeKind, TracepointProbe } from "./kernel-probe.js";
-import { probeArgFields, resolveKernelFunctions, resolveTracepoints } from "./kernel-targets.js";
-import { type ConcreteProbe, resolveAttachPoint } from "./resolve.js";
+import {
+  probeArgFields,
+  resolveKernelFunctions,
+  resolveTracepoints,
+  tracepointArgNames,
+} from "./kernel-targets.js";
+import { type ConcreteProbe, resolveAttachPoint, resolveUserSymbol } from "./resolve.js";
 import { TraceProbe } from "./trace-probe.js";
 
 export interface SessionOptions {
@@ -100,6 +111,10 @@ export interface LoadedScript {
 }
 
 const BPFTRACE_PID = 4242;
+/** ksym() and kaddr() read the model's kallsyms. */
+const KALLSYMS: KernelSymbols = { addressOf: kallsyms_lookup_name, symbolAt: kallsyms_lookup };
+/** bpftrace and the traced process were started from init's session, in the model. */
+const INIT_PID = 1;
 
 export class Session {
   readonly kernel: Kernel;
@@ -162,6 +177,10 @@ export class Session {
       probeFilter: this.opts.probeFilter,
       envConfig: this.opts.envConfig,
       probeArgs: probeArgFields,
+      userSymbol: (ap, name) => {
+        const w = this.opts.workload;
+        return w === null ? `uaddr("${name}") needs a workload (-w)` : resolveUserSymbol(ap, w, name);
+      },
     });
     if (fe.program === null) return { script: null, diagnostics: fe.diagnostics };
     const ring = new OutputRing(1 << 16);
@@ -173,6 +192,8 @@ export class Session {
         source: src,
         args,
         format: this.opts.format,
+        syscallNames: syscallNames(),
+        kernelSymbols: KALLSYMS,
       });
     } catch (err) {
       // A construct the front end accepts but the compiler cannot run: a diagnostic, not a crash.
@@ -306,6 +327,7 @@ export class Session {
       this.nextProbeId++,
       script.name,
       tp,
+      tracepointArgNames(compiled.attachPoints),
       compiled,
       kernel.tracepoints,
       m,
@@ -394,6 +416,7 @@ export class Session {
     const ctx = this.ctx;
     ctx.pid = BPFTRACE_PID;
     ctx.tid = BPFTRACE_PID;
+    ctx.ppid = INIT_PID;
     ctx.comm = "bpftrace";
     ctx.cpu = 0;
     ctx.nsecs = 0;
@@ -575,6 +598,7 @@ export class Session {
     const ctx = this.ctx;
     ctx.pid = BPFTRACE_PID;
     ctx.tid = BPFTRACE_PID;
+    ctx.ppid = INIT_PID;
     ctx.comm = "bpftrace";
     ctx.probe = "end";
     ctx.nsecs = Math.floor(this.m.minClock());
@@ -596,6 +620,7 @@ function fillFromTask(ctx: HitContext, task: Task | null, cpu: number): void {
   if (t instanceof TaskStruct) {
     ctx.pid = t.pid;
     ctx.tid = t.tid;
+    ctx.ppid = t.ppid;
     ctx.comm = t.comm;
     return;
   }
@@ -603,6 +628,7 @@ function fillFromTask(ctx: HitContext, task: Task | null, cpu: number): void {
   const own = task !== null && task.name === "bpftrace";
   ctx.pid = own ? BPFTRACE_PID : 0;
   ctx.tid = own ? BPFTRACE_PID : 0;
+  ctx.ppid = own ? INIT_PID : 0;
   ctx.comm = task === null ? `swapper/${cpu}` : task.name;
 }
 

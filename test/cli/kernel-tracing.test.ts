@@ -72,4 +72,20 @@ describe("probelab run: kernel probes", () => {
     expect(r.stderr).toMatch(/stdin:1:26-47: ERROR: No matches for tracepoint sched:nope\./);
     expect(noStackTrace(r.all)).toBe(true);
   });
+
+  it("kaddr is a traceable function's kallsyms address and ksym names any address inside it", async () => {
+    const r = await probelab([
+      "run",
+      "-e",
+      'BEGIN { printf("%lx %s %s\\n", kaddr("handle_swbp"), ksym(kaddr("handle_swbp") + 5), ksym(0x10)); exit(); }',
+    ]);
+    expect(r.stdout.split("\n")[0]).toBe("ffffffff81005000 handle_swbp 0x10");
+  });
+
+  it("kaddr of a name the kernel lacks is an error when the script is compiled", async () => {
+    const r = await probelab(["run", "-e", 'BEGIN { print(kaddr("nosuch")); }']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("stdin:1:15-30: ERROR: Failed to resolve kernel symbol: nosuch");
+    expect(noStackTrace(r.all)).toBe(true);
+  });
 });

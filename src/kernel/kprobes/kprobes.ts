@@ -25,6 +25,7 @@ import "../mm/vma-lock.js";
 import "../uprobes/register.js";
 import "../uprobes/swbp.js";
 import "../uprobes/tree.js";
+import "../fs/read-write.js";
 
 /** Where the model's kernel text starts, and the distance between two functions' symbols. */
 const KERNEL_TEXT = 0xffffffff81000000;
@@ -40,6 +41,11 @@ export function kallsyms_lookup_name(name: string): number {
 export function kallsyms_name(addr: number): string | null {
   const id = functionAt(addr);
   return id < 0 ? null : traceableFunctions()[id]!.name;
+}
+
+/** The function whose text holds `addr` (each symbol's text runs up to the next), or null. */
+export function kallsyms_lookup(addr: number): string | null {
+  return kallsyms_name(KERNEL_TEXT + Math.floor((addr - KERNEL_TEXT) / SYMBOL_STRIDE) * SYMBOL_STRIDE);
 }
 
 /** Kernel frame addresses of a task's traced call path, innermost first (what kstack unwinds). */
