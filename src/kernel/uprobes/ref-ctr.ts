@@ -32,8 +32,13 @@ function find_ref_ctr_vma(uprobe: Uprobe, mm: MmStruct): VmAreaStruct | null {
   return null;
 }
 
-/** __update_ref_ctr: add `d` to the counter at `vaddr`; refuses to go negative (-EINVAL). */
-function __update_ref_ctr(u: UprobesState, mm: MmStruct, vaddr: number, d: number): number {
+/**
+ * __update_ref_ctr: add `d` to the uprobe's counter in `vma` (writing it COWs the private
+ * page, so the VMA gains an anon_vma and fork copies the value); refuses to go negative.
+ */
+function __update_ref_ctr(u: UprobesState, uprobe: Uprobe, vma: VmAreaStruct, d: number): number {
+  const mm = vma.vm_mm;
+  const vaddr = offset_to_vaddr(vma, uprobe.ref_ctr_offset);
   const now = mm.ref_ctrs.get(vaddr) ?? 0;
   if (now + d < 0) {
     // The kernel only warns ("ref_ctr going negative"); for the model it is a lost bump.
@@ -41,6 +46,7 @@ function __update_ref_ctr(u: UprobesState, mm: MmStruct, vaddr: number, d: numbe
     return -22;
   }
   mm.ref_ctrs.set(vaddr, now + d);
+  vma.anon_vma = true;
   return 0;
 }
 
@@ -48,7 +54,7 @@ function __update_ref_ctr(u: UprobesState, mm: MmStruct, vaddr: number, d: numbe
 export function update_ref_ctr(u: UprobesState, uprobe: Uprobe, mm: MmStruct, d: number): number {
   const vma = find_ref_ctr_vma(uprobe, mm);
   if (vma !== null) {
-    const r = __update_ref_ctr(u, mm, offset_to_vaddr(vma, uprobe.ref_ctr_offset), d);
+    const r = __update_ref_ctr(u, uprobe, vma, d);
     if (d > 0) return r;
   }
   if (d > 0) delayed_uprobe_add(u, uprobe, mm);
@@ -84,7 +90,7 @@ export function delayed_ref_ctr_inc(u: UprobesState, vma: VmAreaStruct): void {
       list[kept++] = du;
       continue;
     }
-    __update_ref_ctr(u, du.mm, offset_to_vaddr(vma, du.uprobe.ref_ctr_offset), 1);
+    __update_ref_ctr(u, du.uprobe, vma, 1);
   }
   list.length = kept;
 }

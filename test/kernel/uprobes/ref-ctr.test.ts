@@ -10,6 +10,7 @@
 import { describe, expect, it } from "vitest";
 import {
   do_mmap,
+  dup_mmap,
   type MmStruct,
   mmput,
   PAGE_SIZE,
@@ -110,6 +111,26 @@ describe("USDT semaphores (ref_ctr_offset)", () => {
       [1, 0],
       [0, 0],
     ]);
+  });
+
+  it("fork copies the bumped counter with the data page; unregister takes it back in both mms", () => {
+    const childSeen: (number | undefined)[] = [];
+    const seen = run(function* (c) {
+      yield* c.mapData();
+      const detach = yield* c.attach();
+      c.note();
+      const child = yield* dup_mmap(c.mm);
+      childSeen.push(child.ref_ctrs.get(SEMAPHORE));
+      yield* detach();
+      c.note();
+      childSeen.push(child.ref_ctrs.get(SEMAPHORE));
+      yield* mmput(child);
+    });
+    expect(seen).toEqual([
+      [1, 0],
+      [0, 0],
+    ]);
+    expect(childSeen).toEqual([1, 0]);
   });
 
   it("an mm that exits owing a bump leaves nothing on delayed_uprobe_list (uprobe_clear_state)", () => {
