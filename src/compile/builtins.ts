@@ -4,6 +4,7 @@
  */
 
 import type { BuiltinExpr } from "../lang/ast.js";
+import { taskStructAddress } from "../lang/kernel-structs.js";
 import type { UstackType } from "../lang/types.js";
 import { cast, type Int } from "../runtime/int64.js";
 import { makeRecord } from "../runtime/values.js";
@@ -142,6 +143,8 @@ export function compileBuiltin(env: ProbeEnv, e: BuiltinExpr): Eval {
         return lastName;
       };
     }
+    case "curtask":
+      return (ctx) => taskStructAddress(ctx.tid);
     default:
       throw new CompileError(`builtin ${String((e as BuiltinExpr).name)} is not supported`, e.span);
   }

@@ -386,6 +386,7 @@ export type BuiltinName =
   | "cgroup"
   | "jiffies"
   | "username"
+  | "curtask"
   | "args";
 
 export interface BuiltinExpr extends ExprBase {

@@ -66,6 +66,8 @@ export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
   { name: "cgroup", type: UINT64 },
   { name: "jiffies", type: UINT64 },
   { name: "username", type: stringType(16) },
+  // `struct task_struct *` of the running task (the checker gives it the struct's type).
+  { name: "curtask", type: UINT64 },
 ];
 
 export const BUILTIN_VALUES: ReadonlyMap<string, BuiltinValueSpec> = new Map(
@@ -80,7 +82,6 @@ export const CLOCKS: readonly string[] = ["monotonic", "boot", "tai", "sw_tai"];
 
 /** bpftrace builtins probelab does not model; using one is a clear error, not "unknown identifier". */
 export const UNSUPPORTED_BUILTINS = new Set([
-  "curtask",
   "cpid",
   "has_cpid",
   "ctx",

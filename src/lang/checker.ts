@@ -23,6 +23,7 @@ import { substituteConfigReads } from "./config-reads.js";
 import { DiagnosticSink } from "./diagnostics.js";
 import { substituteEnumVariants } from "./enums.js";
 import { pton } from "./inet-address.js";
+import { TASK_STRUCT, withKernelStructs } from "./kernel-structs.js";
 import { argumentKinds, parseFormat } from "./printf-format.js";
 import { didYouMean } from "./suggest.js";
 import {
@@ -732,6 +733,10 @@ export class Checker {
       }
     }
     if (e.name === "args") return this.argsType(e);
+    if (e.name === "curtask") {
+      // The script's own `struct task_struct` when it defines one, else the model's.
+      return this.cTypes.resolveCast({ kind: "typeRef", text: `${TASK_STRUCT} *`, span: e.span }, this.sink);
+    }
     return spec.type;
   }
 
@@ -1366,7 +1371,7 @@ export function checkProgram(
   userSymbol: UserSymbolResolver | null = null,
 ): A.TypedProgram | null {
   const config = checkConfig(program.config, sink);
-  const cTypes = new CTypes(program.structs, sink, program.enums);
+  const cTypes = new CTypes(withKernelStructs(program.structs), sink, program.enums);
   substituteEnumVariants(program, cTypes);
   substituteConfigReads(program, config, sink);
   let pass = new DiagnosticSink();
