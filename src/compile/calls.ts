@@ -36,6 +36,8 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
       return compilePrintf(env, e, "warnf");
     case "cat":
       return compilePrintf(env, e, "cat");
+    case "system":
+      return compilePrintf(env, e, "system");
     case "print":
       return compilePrint(env, e);
     case "exit": {
@@ -228,7 +230,11 @@ function argTypes(env: ProbeEnv, args: readonly Expr[]): ValueType[] {
   return args.map((a) => valueTypeOf(env, a.type));
 }
 
-function compilePrintf(env: ProbeEnv, e: CallExpr, kind: "printf" | "errorf" | "warnf" | "cat"): Eval {
+function compilePrintf(
+  env: ProbeEnv,
+  e: CallExpr,
+  kind: "printf" | "errorf" | "warnf" | "cat" | "system",
+): Eval {
   const spec = formatOf(e);
   const argExprs = e.args.slice(1);
   const parts = argExprs.map((a) => compileExpr(env, a));
@@ -250,6 +256,13 @@ function compilePrintf(env: ProbeEnv, e: CallExpr, kind: "printf" | "errorf" | "
     return (ctx) => {
       fill(ctx);
       ring.cat(spec, values, ctx.nsecs, types);
+      return NOTHING;
+    };
+  }
+  if (kind === "system") {
+    return (ctx) => {
+      fill(ctx);
+      ring.system(spec, values, types);
       return NOTHING;
     };
   }

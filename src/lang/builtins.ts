@@ -163,6 +163,13 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
     check: "format",
   },
   {
+    name: "system",
+    params: [{ name: "fmt", kind: "stringLiteral" }],
+    variadic: true,
+    result: none,
+    check: "format",
+  },
+  {
     name: "cat",
     params: [{ name: "path", kind: "stringLiteral" }],
     variadic: true,
@@ -310,7 +317,6 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "kaddr",
   "reg",
   "join",
-  "system",
   "signal",
   "signal_thread",
   "override",
@@ -336,6 +342,14 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "debugf",
   "unwatch",
 ]);
+
+/** The one command system() may run: a simulated run performs `echo` (src/runtime/simulated-shell.ts). */
+export const SIMULATED_COMMAND = "echo";
+
+/** Whether a system() format starts with the one command the simulation performs. */
+export function isSimulatedCommand(format: string): boolean {
+  return format.trimStart().split(/[ \t]/, 1)[0] === SIMULATED_COMMAND;
+}
 
 /** Every name a user might have meant, for "did you mean" hints. */
 export function knownNames(): string[] {

@@ -67,6 +67,8 @@ export interface SessionOptions {
   envConfig?: readonly ConfigEntry[];
   /** `--no-warnings`: warnf() and runtime warnings print nothing. */
   noWarnings?: boolean;
+  /** `--unsafe`: system() is allowed. */
+  unsafe?: boolean;
   /** Exploration (probelab race -w): the schedule policy, step observer and chooser of the machine. */
   explore?: Pick<
     KernelOptions,
@@ -168,6 +170,7 @@ export class Session {
       probeFilter: this.opts.probeFilter,
       envConfig: this.opts.envConfig,
       probeArgs: probeArgFields,
+      unsafe: this.opts.unsafe,
       userSymbol: (ap, name) => {
         const w = this.opts.workload;
         return w === null ? `uaddr("${name}") needs a workload (-w)` : resolveUserSymbol(ap, w, name);

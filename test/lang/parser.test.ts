@@ -272,7 +272,7 @@ describe("unsupported features get a diagnostic naming them", () => {
     ],
     ["begin { $x = &$y; }", "address-of (&) is not supported by probelab"],
     ["begin { print(cpid); }", "The cpid builtin is not supported by probelab"],
-    ['begin { system("ls"); }', "system() is not supported by probelab"],
+    ['begin { system("ls"); }', "system() is an unsafe function being used in safe mode (run with --unsafe)"],
   ])("%s", (text, message) => {
     expect(messages(text)).toContain(`error: ${message}`);
   });
