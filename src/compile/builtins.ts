@@ -12,7 +12,7 @@ import type { HitContext } from "./context.js";
 import { CompileError, type Eval, type ProbeEnv } from "./env.js";
 
 /** A register as uint64 (fast when it already is a non-negative safe integer). */
-function u64(v: number | bigint): Int {
+export function u64(v: number | bigint): Int {
   return typeof v === "number" && v >= 0 ? v : cast(v, 64, false);
 }
 

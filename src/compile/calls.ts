@@ -14,7 +14,7 @@ import { type FormatSpec, isFormatError, parseFormat } from "../runtime/printf.j
 import { formatStrftime } from "../runtime/strftime.js";
 import type { Value, ValueType } from "../runtime/types.js";
 import { makeString } from "../runtime/values.js";
-import { compileStack } from "./builtins.js";
+import { compileStack, u64 } from "./builtins.js";
 import type { HitContext } from "./context.js";
 import { CompileError, type Eval, locationOf, mapOf, type ProbeEnv, valueTypeOf } from "./env.js";
 import { compileExpr, compileIntOperand } from "./expressions.js";
@@ -79,6 +79,8 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
       return compileStrncmp(env, e);
     case "nsecs":
       return compileClock(env, e);
+    case "reg":
+      return compileRegister(arg(e, 0));
     case "strerror": {
       const n = compileIntOperand(env, arg(e, 0));
       return (ctx) => strerror(Number(n(ctx)));
@@ -279,6 +281,16 @@ function compilePrintf(
     ring.warnf(spec, values, loc, types);
     return NOTHING;
   };
+}
+
+/** reg("name"): the argument registers are arg0..arg5 in order, `ax` the return value. */
+function compileRegister(name: Expr): Eval {
+  const which = name.kind === "string" ? name.value : "";
+  const argument = ["di", "si", "dx", "cx", "r8", "r9"].indexOf(which);
+  if (argument >= 0) return (ctx) => u64(ctx.args[argument] ?? 0);
+  if (which === "ax") return (ctx) => u64(ctx.retval);
+  if (which === "sp") return (ctx) => ctx.sp;
+  return (ctx) => ctx.ip;
 }
 
 function compilePrint(env: ProbeEnv, e: CallExpr): Eval {

@@ -206,6 +206,7 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
     result: (_args, _max, lits) => ({ kind: "buffer", size: Number(lits[1] ?? 0n) }),
   },
   { name: "usym", params: [int("addr")], result: () => ({ kind: "usym" }) },
+  { name: "reg", params: [{ name: "name", kind: "stringLiteral" }], result: () => UINT64 },
   { name: "strerror", params: [int("errno")], result: () => stringType(64) },
   { name: "signal_name", params: [int("sig")], result: () => stringType(32) },
   {
@@ -315,7 +316,6 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(FUNCTION_TAB
 export const UNSUPPORTED_FUNCTIONS = new Set([
   "ksym",
   "kaddr",
-  "reg",
   "join",
   "signal",
   "signal_thread",
@@ -342,6 +342,13 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "debugf",
   "unwatch",
 ]);
+
+/**
+ * The x86-64 pt_regs registers `reg("name")` reads: those the simulated threads have, the
+ * instruction and stack pointers, the argument registers in calling-convention order, and
+ * `ax`, the return value.
+ */
+export const REGISTERS: readonly string[] = ["ip", "sp", "di", "si", "dx", "cx", "r8", "r9", "ax"];
 
 /** The one command system() may run: a simulated run performs `echo` (src/runtime/simulated-shell.ts). */
 export const SIMULATED_COMMAND = "echo";

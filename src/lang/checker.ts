@@ -15,6 +15,7 @@ import {
   type FunctionSpec,
   isSimulatedCommand,
   knownNames,
+  REGISTERS,
   SIMULATED_COMMAND,
   UNSUPPORTED_BUILTINS,
   UNSUPPORTED_FUNCTIONS,
@@ -893,6 +894,13 @@ export class Checker {
     });
     if (spec.check === "format") this.format(e, types);
     if (e.name === "system") this.systemCall(e);
+    if (e.name === "reg" && texts[0] != null && !REGISTERS.includes(texts[0])) {
+      this.sink.error(
+        `'${texts[0]}' is not a register probelab models (it has ${REGISTERS.join(", ")})`,
+        e.span,
+        didYouMean(texts[0], REGISTERS),
+      );
+    }
     if (e.name === "pton" && texts[0] != null && pton(texts[0]) === null) {
       this.sink.error(`pton() expects an IPv4 or IPv6 address literal ('${texts[0]}' is neither)`, e.span);
     }
