@@ -8,17 +8,25 @@ import {
   resolveTarget,
   type Workload,
 } from "../process/index.js";
+import { kernelProbeListing } from "../trace/kernel-targets.js";
 import { type CliIo, guarded, processIo, workload } from "./common.js";
 
 interface ListOptions {
   workload: string;
   set: string[];
+  /** Also print each kernel probe's fields (`args`), as bpftrace -lv does. */
+  verbose?: boolean;
 }
 
 const KINDS = ["uprobe", "uretprobe"] as const;
 const ALIASES = new Map([
   ["u", "uprobe"],
   ["ur", "uretprobe"],
+  ["k", "kprobe"],
+  ["kr", "kretprobe"],
+  ["f", "fentry"],
+  ["fr", "fexit"],
+  ["t", "tracepoint"],
 ]);
 
 /**
@@ -39,10 +47,14 @@ export function runList(
         .map((n) => `${n}\n`)
         .join(""),
     );
+    io.stdout.write(kernelProbeLines(pattern, opts.verbose === true).join(""));
   }, io);
 }
 
-/** The probe names `pattern` selects, in binary and symbol order, uprobe before uretprobe. */
+/**
+ * The probe names `pattern` selects, as bpftrace -l orders them: grouped by probe type
+ * (uprobe before uretprobe) and sorted within a group (bpftrace collects matches in a set).
+ */
 export function probeNames(w: Workload, pattern: string | undefined): string[] {
   const parts = pattern?.split(":") ?? [];
   const structured = parts.length === 3;
@@ -51,16 +63,32 @@ export function probeNames(w: Workload, pattern: string | undefined): string[] {
     ? new Set(resolveTarget(w.binaries, w.process.cwd, parts[1]))
     : null;
   const names: string[] = [];
-  for (const { binary, symbol } of listSymbols(w.binaries)) {
-    if (targets !== null && !targets.has(binary)) continue;
-    if (structured && !globMatch(parts[2], symbol.name)) continue;
-    for (const kind of KINDS) {
-      if (!globMatch(provider, kind)) continue;
+  for (const kind of KINDS) {
+    if (!globMatch(provider, kind)) continue;
+    const group: string[] = [];
+    for (const { binary, symbol } of listSymbols(w.binaries)) {
+      if (targets !== null && !targets.has(binary)) continue;
+      if (structured && !globMatch(parts[2], symbol.name)) continue;
       const name = `${kind}:${binary.path}:${symbol.name}`;
-      if (structured || pattern === undefined || globMatch(pattern, name)) names.push(name);
+      if (structured || pattern === undefined || globMatch(pattern, name)) group.push(name);
     }
+    names.push(...new Set(group.sort()));
   }
   return names;
+}
+
+/** The model kernel's probes `pattern` selects (a glob over the full name; `k:`/`t:` aliases expand). */
+function kernelProbeLines(pattern: string | undefined, verbose: boolean): string[] {
+  const parts = pattern?.split(":") ?? [];
+  const full =
+    pattern === undefined ? "*" : [ALIASES.get(parts[0]!) ?? parts[0], ...parts.slice(1)].join(":");
+  const lines: string[] = [];
+  for (const p of kernelProbeListing()) {
+    if (!globMatch(full, p.name)) continue;
+    lines.push(`${p.name}\n`);
+    if (verbose) for (const f of p.fields) lines.push(`    ${f}\n`);
+  }
+  return lines;
 }
 
 export function runWorkloads(io: CliIo = processIo): Promise<void> {

@@ -37,16 +37,19 @@ function userName(uid: number): string {
 
 /** bpftrace's default stack depth (the kernel's perf_event_max_stack). */
 const DEFAULT_STACK_LIMIT = 127;
-const NO_FRAMES: readonly number[] = Object.freeze([]);
 
 /**
  * ustack / ustack(mode, limit) / kstack: frame addresses, named only when printed (bpftrace
- * symbolises in user space too). Kernel stacks have no frames in this model.
+ * symbolises in user space too). Kernel frames are the model's traceable functions.
  */
 export function compileStack(env: ProbeEnv, t: UstackType): Eval {
-  if (t.kernel) return () => NO_FRAMES;
   const limit = t.limit ?? DEFAULT_STACK_LIMIT;
   const symbols = env.script.symbols;
+  if (t.kernel)
+    return (ctx) => {
+      symbols.useFrameSymbolizer(ctx.symbolizeFrame);
+      return ctx.kstack(limit);
+    };
   return (ctx) => {
     symbols.useFrameSymbolizer(ctx.symbolizeFrame);
     return ctx.ustack(limit);
@@ -59,6 +62,8 @@ export function compileBuiltin(env: ProbeEnv, e: BuiltinExpr): Eval {
       return (ctx) => ctx.pid;
     case "tid":
       return (ctx) => ctx.tid;
+    case "ppid":
+      return (ctx) => ctx.ppid;
     case "uid":
       return (ctx) => ctx.uid;
     case "gid":

@@ -16,7 +16,15 @@ import type { Value, ValueType } from "../runtime/types.js";
 import { makeString } from "../runtime/values.js";
 import { compileStack, u64 } from "./builtins.js";
 import type { HitContext } from "./context.js";
-import { CompileError, type Eval, locationOf, mapOf, type ProbeEnv, valueTypeOf } from "./env.js";
+import {
+  CompileError,
+  type Eval,
+  fixedFormat,
+  locationOf,
+  mapOf,
+  type ProbeEnv,
+  valueTypeOf,
+} from "./env.js";
 import { compileExpr, compileIntOperand } from "./expressions.js";
 import { compileMapKey } from "./map-access.js";
 import { LEAVE, UNWIND } from "./state.js";
@@ -84,6 +92,34 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
     case "strerror": {
       const n = compileIntOperand(env, arg(e, 0));
       return (ctx) => strerror(Number(n(ctx)));
+    }
+    case "syscall_name": {
+      const n = compileIntOperand(env, arg(e, 0));
+      const names = env.script.syscallNames;
+      return (ctx) => {
+        const nr = Number(n(ctx));
+        return (nr >= 0 && nr < names.length && names[nr]) || UNKNOWN_SYSCALL;
+      };
+    }
+    case "join":
+      return compileJoin(env, e);
+    case "ksym": {
+      const addr = compileIntOperand(env, arg(e, 0));
+      const symbols = env.script.kernelSymbols;
+      return (ctx) => {
+        const a = BigInt.asUintN(64, BigInt(addr(ctx)));
+        return symbols.symbolAt(Number(a)) ?? `0x${a.toString(16)}`;
+      };
+    }
+    case "kaddr": {
+      // Resolved when the script is compiled, as bpftrace resolves it.
+      const name = arg(e, 0);
+      const text = name.kind === "string" ? name.value : "";
+      const addr = env.script.kernelSymbols.addressOf(text);
+      if (addr === 0) throw new CompileError(`Failed to resolve kernel symbol: ${text}`, e.span);
+      // Kernel addresses are above 2^53: exact as a u64.
+      const exact = BigInt(addr);
+      return () => exact;
     }
     case "signal_name": {
       const n = compileIntOperand(env, arg(e, 0));
@@ -291,6 +327,43 @@ function compileRegister(name: Expr): Eval {
   if (which === "ax") return (ctx) => u64(ctx.retval);
   if (which === "sp") return (ctx) => ctx.sp;
   return (ctx) => ctx.ip;
+}
+
+/** What syscall_name() answers for a number the kernel's table lacks, as bpftrace does. */
+const UNKNOWN_SYSCALL = "Unknown syscall";
+/** bpftrace reads at most 16 elements of an array join() prints, each up to 1024 bytes. */
+const JOIN_MAX_ELEMENTS = 16;
+const JOIN_ELEMENT_SIZE = 1024;
+
+/**
+ * join(arr, sep): the strings of a NULL-terminated array of `char *` in user memory (execve's
+ * argv), printed on one line with `sep` (default " ") between them.
+ */
+function compileJoin(env: ProbeEnv, e: CallExpr): Eval {
+  const arr = compileIntOperand(env, arg(e, 0));
+  const sepArg = e.args[1];
+  const sep = sepArg?.kind === "string" ? sepArg.value : " ";
+  const spec = fixedFormat("%s\n");
+  const values: Value[] = [""];
+  const ring = env.script.ring;
+  return (ctx) => {
+    values[0] = joinStrings(ctx, Number(arr(ctx)), sep);
+    ring.printf(spec, values);
+    return NOTHING;
+  };
+}
+
+function joinStrings(ctx: HitContext, base: number, sep: string): string {
+  const parts: string[] = [];
+  for (let i = 0; i < JOIN_MAX_ELEMENTS && base > 0; i++) {
+    const slot = ctx.memory.readBytes(base + i * 8, 8);
+    if (slot == null || slot.length < 8) break;
+    const view = new DataView(slot.buffer, slot.byteOffset, 8);
+    const ptr = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
+    if (ptr === 0) break;
+    parts.push(ctx.memory.readCString(ptr, JOIN_ELEMENT_SIZE) ?? "");
+  }
+  return parts.join(sep);
 }
 
 function compilePrint(env: ProbeEnv, e: CallExpr): Eval {

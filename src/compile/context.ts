@@ -13,6 +13,8 @@ export interface HitContext {
   cpu: number;
   pid: number;
   tid: number;
+  /** The parent process's pid (real_parent->tgid). */
+  ppid: number;
   comm: string;
   uid: number;
   gid: number;
@@ -35,6 +37,8 @@ export interface HitContext {
   funcAddr: number;
   /** Up to `limit` frame addresses of the user stack, innermost first (only when a script uses ustack). */
   ustack: (limit: number) => number[];
+  /** Up to `limit` kernel frame addresses, innermost first: the traceable functions the task is in. */
+  kstack: (limit: number) => number[];
   /** For printing stacks: `sym+off` (perf: `sym+off (file)`) of a frame address, or null. */
   symbolizeFrame(addr: number, perf: boolean): string | null;
   memory: ProbeMemory;
@@ -59,6 +63,7 @@ export function createHitContext(overrides: Partial<HitContext> = {}): HitContex
     cpu: 0,
     pid: 1000,
     tid: 1000,
+    ppid: 1,
     comm: "bpftrace",
     uid: 0,
     gid: 0,
@@ -73,6 +78,7 @@ export function createHitContext(overrides: Partial<HitContext> = {}): HitContex
     func: "",
     funcAddr: 0,
     ustack: () => [],
+    kstack: () => [],
     symbolizeFrame: () => null,
     memory: NO_MEMORY,
     symbolize: () => null,

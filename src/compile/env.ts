@@ -56,7 +56,22 @@ export interface ScriptEnv {
   readonly maxStrlen: number;
   /** Wall-clock ns at simulated time 0, for time() and strftime(). */
   readonly wallClockBaseNs: number;
+  /** The kernel's system call names by number ("" for none), for syscall_name(). */
+  readonly syscallNames: readonly string[];
+  /** The kernel's symbols, for ksym() and kaddr(). */
+  readonly kernelSymbols: KernelSymbols;
 }
+
+/** kallsyms as a script sees it. */
+export interface KernelSymbols {
+  /** The address of a kernel function, 0 when there is none. */
+  addressOf(name: string): number;
+  /** The function an address lies in, or null. */
+  symbolAt(addr: number): string | null;
+}
+
+/** For a script compiled without a kernel: no symbols. */
+export const NO_KERNEL_SYMBOLS: KernelSymbols = { addressOf: () => 0, symbolAt: () => null };
 
 export interface ProbeEnv {
   readonly script: ScriptEnv;

@@ -16,7 +16,7 @@
  */
 
 export { createHitContext, type HitContext, type ProbeMemory } from "./context.js";
-export { CompileError, type ProbeKind } from "./env.js";
+export { CompileError, type KernelSymbols, type ProbeKind } from "./env.js";
 export {
   type CompiledProbe,
   type CompiledScript,

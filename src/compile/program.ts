@@ -14,7 +14,9 @@ import type { HitContext } from "./context.js";
 import {
   CompileError,
   fixedFormat,
+  type KernelSymbols,
   locationOf,
+  NO_KERNEL_SYMBOLS,
   type ProbeEnv,
   type ProbeKind,
   type ScriptEnv,
@@ -38,6 +40,10 @@ export interface CompileOptions {
   wallClockBaseNs?: number;
   /** Output dialect: in "json" the exit dump has no leading blank lines. Default "text". */
   format?: "text" | "json";
+  /** The kernel's system call names by number ("" for none), for syscall_name(); default none. */
+  syscallNames?: readonly string[];
+  /** The kernel's symbols for ksym() and kaddr(); default none. */
+  kernelSymbols?: KernelSymbols;
 }
 
 export interface CompiledProbe {
@@ -163,6 +169,8 @@ export function compileProgram(program: TypedProgram, opts: CompileOptions): Com
     ncpus: opts.ncpus,
     maxStrlen: program.config.maxStrlen,
     wallClockBaseNs: opts.wallClockBaseNs ?? 0,
+    syscallNames: opts.syscallNames ?? [],
+    kernelSymbols: opts.kernelSymbols ?? NO_KERNEL_SYMBOLS,
   };
   const probes = program.probes.map((info) => compileProbe(script, info, running));
   const sortedMaps = [...maps.values()].sort(byName);

@@ -8,6 +8,7 @@ import type { KernelConfig } from "./config.js";
 import { KprobesState } from "./kprobes/kprobes.js";
 import type { MmHooks } from "./mm/hooks.js";
 import { type MmSubsystem, mmSubsystemOf } from "./mm/mm-struct.js";
+import { TracepointState } from "./tracepoints.js";
 import {
   uprobe_clear_state,
   uprobe_dup_mmap,
@@ -40,6 +41,8 @@ export class Kernel {
   readonly mm: MmSubsystem;
   /** kprobe_table and kretprobe instances: probes on the model's own functions. */
   readonly kprobes: KprobesState;
+  /** The static tracepoints' handlers (sched, syscalls). */
+  readonly tracepoints: TracepointState;
 
   constructor(
     readonly opts: KernelOptions,
@@ -59,6 +62,7 @@ export class Kernel {
     });
     this.u = new UprobesState(this.m, opts.config);
     this.kprobes = new KprobesState(this.m, opts.config);
+    this.tracepoints = new TracepointState(this.m);
     const u = this.u;
     const hooks: MmHooks = {
       uprobe_mmap: (vma) => uprobe_mmap(u, vma),

@@ -15,6 +15,8 @@ export class TaskStruct {
   readonly swbp = new SwbpFrame();
   /** Set when a trap was not a uprobe's: the thread would die of SIGTRAP. */
   sigtrap = false;
+  /** real_parent->tgid: the process that forked this one (a thread shares its leader's). */
+  ppid = 0;
   /** The thread has exited (exit_group from any thread ends them all). */
   exited = false;
   /** The user call nesting, for ustack (set by the workload's executor; null for kernel tasks). */

@@ -361,6 +361,7 @@ export interface DiscardExpr extends ExprBase {
 export type BuiltinName =
   | "pid"
   | "tid"
+  | "ppid"
   | "uid"
   | "gid"
   | "comm"

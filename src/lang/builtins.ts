@@ -23,6 +23,7 @@ const ARG_MESSAGE = "can only be used with 'kprobes', 'uprobes' and 'usdt' probe
 export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
   { name: "pid", type: UINT32 },
   { name: "tid", type: UINT32 },
+  { name: "ppid", type: UINT32 },
   { name: "uid", type: UINT64 },
   { name: "gid", type: UINT64 },
   { name: "comm", type: stringType(16) },
@@ -86,7 +87,6 @@ export const UNSUPPORTED_BUILTINS = new Set([
   "has_cpid",
   "ctx",
   "pcomm",
-  "ppid",
   "leader_tid",
   "leader_comm",
   "sarg0",
@@ -209,6 +209,15 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
   { name: "reg", params: [{ name: "name", kind: "stringLiteral" }], result: () => UINT64 },
   { name: "strerror", params: [int("errno")], result: () => stringType(64) },
   { name: "signal_name", params: [int("sig")], result: () => stringType(32) },
+  { name: "ksym", params: [int("addr")], result: () => stringType(64) },
+  { name: "kaddr", params: [{ name: "name", kind: "stringLiteral" }], result: () => UINT64 },
+  // The longest name in the kernel's syscall table, with its NUL.
+  { name: "syscall_name", params: [int("nr_syscall")], result: () => stringType(32) },
+  {
+    name: "join",
+    params: [int("arr"), { name: "sep", kind: "stringLiteral", optional: true }],
+    result: none,
+  },
   {
     name: "pton",
     params: [{ name: "address", kind: "stringLiteral" }],
@@ -314,9 +323,6 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(FUNCTION_TAB
 
 /** bpftrace functions probelab does not implement: named in the error instead of "unknown". */
 export const UNSUPPORTED_FUNCTIONS = new Set([
-  "ksym",
-  "kaddr",
-  "join",
   "signal",
   "signal_thread",
   "override",
@@ -330,7 +336,6 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "assert",
   "fail",
   "static_assert",
-  "syscall_name",
   "kptr",
   "uptr",
   "container_of",

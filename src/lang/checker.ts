@@ -760,17 +760,23 @@ export class Checker {
       this.sink.error(`The args builtin has no fields at ${aps[0]!.canonical}`, e.span);
       return ERROR_TYPE;
     }
+    // Several attach points: a tracepoint probe's `args` has the fields they all have (by name
+    // and type, as killsnoop's kill/tkill/tgkill); function arguments are positional, so
+    // fentry/fexit probes must agree on them all.
     const shape = (fields: readonly ProbeArgField[]) => fields.map((f) => `${f.name}:${f.type}`).join(",");
+    const byName = aps[0]!.provider === "tracepoint";
+    let common: readonly ProbeArgField[] = first;
     for (const ap of aps.slice(1)) {
       const other = this.env.probeArgs!(ap);
-      if (other === null || shape(other) !== shape(first)) {
+      if (other === null || (!byName && shape(other) !== shape(first))) {
         this.sink.error(`args has different fields at ${aps[0]!.canonical} and ${ap.canonical}`, e.span);
         return ERROR_TYPE;
       }
+      common = common.filter((f) => other.some((g) => g.name === f.name && g.type === f.type));
     }
     return {
       kind: "record",
-      fields: first.map((f) => ({
+      fields: common.map((f) => ({
         name: f.name,
         type: f.type === "int" ? INT64 : stringType(this.maxStrlen),
       })),

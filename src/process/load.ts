@@ -73,6 +73,8 @@ export interface WorkloadProcess {
   /** Initial user memory: the string and `mem` constants the threads pass around. */
   memory: UserMemory;
   threads: ThreadPlan[];
+  /** Where the exec's argv (the executable's path alone) sits in memory. */
+  argv: number;
 }
 
 export interface Workload {
@@ -281,6 +283,8 @@ function build(
     }
   });
 
+  // The exec's argv (placed after the threads' constants, which keep their addresses).
+  const argv = heap.placeArgv([binaries[exe]!.path]);
   const mappings = [exeMapping, heapMapping(exeMapping, heap.used)];
   for (const lib of libs) mappings.push(textMapping(binaries[lib]!, placement[lib]!));
   mappings.push(stackMapping());
@@ -295,7 +299,7 @@ function build(
     seed: opts.seed,
     binaries,
     functions,
-    process: { comm: proc.comm, cwd: proc.cwd, exe, libs, placement, mappings, memory, threads },
+    process: { comm: proc.comm, cwd: proc.cwd, exe, libs, placement, mappings, memory, threads, argv },
   };
 }
 

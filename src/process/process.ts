@@ -10,9 +10,29 @@ import { dup_mmap, mmput } from "../kernel/mm/fork.js";
 import { MmStruct } from "../kernel/mm/mm-struct.js";
 import { do_mmap, do_mprotect, do_mremap, do_munmap } from "../kernel/mm/mmap.js";
 import type { VmAreaStruct } from "../kernel/mm/vma.js";
+import { do_syscall_64 } from "../kernel/syscall.js";
 import { current, TaskStruct } from "../kernel/task.js";
+import {
+  NR_clone,
+  NR_close,
+  NR_execve,
+  NR_exit_group,
+  NR_kill,
+  NR_mmap,
+  NR_mprotect,
+  NR_mremap,
+  NR_munmap,
+  NR_nanosleep,
+  NR_openat,
+  NR_read,
+  NR_tgkill,
+  NR_tkill,
+  TP_SCHED_PROCESS_EXEC,
+  TP_SCHED_PROCESS_EXIT,
+  TP_SCHED_PROCESS_FORK,
+} from "../kernel/tracepoints.js";
 import { dup_xol_work, uprobe_copy_process, uprobe_free_utask } from "../kernel/uprobes/index.js";
-import type { Sub, Task } from "../sim/machine.js";
+import { type Sub, type Task, TaskState } from "../sim/machine.js";
 import { type AddressSpaceOps, runProgram } from "./executor.js";
 import { lookupAddress } from "./layout.js";
 import type { Workload } from "./load.js";
@@ -20,6 +40,19 @@ import type { Program } from "./program.js";
 import { createThreadState, forkThreadState, type ThreadState } from "./values.js";
 
 export const FIRST_PID = 4100;
+const ESRCH = 3;
+/** The workload's process is a child of init, in the model. */
+const INIT_PID = 1;
+/** The flags glibc passes: mmap MAP_PRIVATE (| MAP_ANONYMOUS), clone for pthread_create and fork. */
+const MAP_PRIVATE = 0x02;
+const MAP_ANONYMOUS = 0x20;
+const CLONE_THREAD_FLAGS = 0x3d0f00;
+const CLONE_FORK_FLAGS = 0x1200011;
+const AT_FDCWD = -100;
+/** What the dynamic loader reads of a library before mapping it: its ELF header. */
+const ELF_HEADER_READ = 832;
+const DEFAULT_PRIO = 120;
+const MREMAP_MAYMOVE = 1;
 
 export class SimProcess implements AddressSpaceOps {
   readonly pid: number;
@@ -33,6 +66,8 @@ export class SimProcess implements AddressSpaceOps {
   /** Tasks created at run time (threads, forked children) take the next ids, as Linux hands pids out. */
   private nextTid: number;
   private execed = false;
+  /** The next file descriptor open returns (0-2 are the standard streams). */
+  private nextFd = 3;
   exitCode = 0;
 
   constructor(
@@ -66,7 +101,11 @@ export class SimProcess implements AddressSpaceOps {
   private *exec(): Sub<void> {
     const k = this.k;
     const exec = new TaskStruct(k.m.task!, this.pid, this.pid, this.w.process.comm, this.mm);
+    exec.ppid = INIT_PID;
     k.m.task!.ctx = exec;
+    const tps = k.tracepoints;
+    const filename = this.w.binaries[this.w.process.exe].path;
+    tps.syscall_enter(NR_execve, filename, this.w.process.argv);
     for (const map of this.w.process.mappings) {
       yield* do_mmap(this.mm, {
         len: map.end - map.start,
@@ -77,11 +116,19 @@ export class SimProcess implements AddressSpaceOps {
         name: map.binary >= 0 ? undefined : map.name,
       });
     }
+    if (tps.armed[TP_SCHED_PROCESS_EXEC] !== 0) {
+      const f = tps.fields;
+      f[0] = filename;
+      f[1] = this.pid;
+      f[2] = this.pid;
+      tps.emit(TP_SCHED_PROCESS_EXEC);
+    }
+    tps.syscall_exit(NR_execve, 0);
     this.started = true;
     for (const plan of this.w.process.threads) {
       const state = createThreadState(plan.program, this.w.functions.length, plan.seed);
       const tid = this.pid + plan.index;
-      this.startThread(plan.comm, plan.program, state, this.mm, plan.pinCpu, this.pid, tid);
+      this.startThread(plan.comm, plan.program, state, this.mm, plan.pinCpu, this.pid, tid, INIT_PID);
     }
   }
 
@@ -93,6 +140,7 @@ export class SimProcess implements AddressSpaceOps {
     cpu: number,
     tgid: number,
     tid: number,
+    ppid: number,
     /** The forking task, for a child of fork(2) (its uprobe state is copied). */
     parent: TaskStruct | null = null,
   ): TaskStruct {
@@ -103,6 +151,7 @@ export class SimProcess implements AddressSpaceOps {
       comm,
       (task: Task) => {
         ts = new TaskStruct(task, tgid, tid, comm, mm);
+        ts.ppid = ppid;
         task.ctx = ts;
         this.threads.push(ts);
         this.states.set(ts, state);
@@ -131,7 +180,11 @@ export class SimProcess implements AddressSpaceOps {
   }
 
   *mmap(t: TaskStruct, region: number, len: number, prot: number, binary: number, pgoff: number): Sub<void> {
+    const tps = this.k.tracepoints;
+    const flags = binary >= 0 ? MAP_PRIVATE : MAP_PRIVATE | MAP_ANONYMOUS;
+    tps.syscall_enter(NR_mmap, 0, len, prot, flags);
     const addr = yield* do_mmap(t.mm, { len, prot, file: binary >= 0 ? this.inodes[binary] : null, pgoff });
+    tps.syscall_exit(NR_mmap, addr);
     const st = this.states.get(t)!;
     st.regionStart[region] = Math.max(addr, 0);
     st.regionLen[region] = addr > 0 ? len : 0;
@@ -142,7 +195,10 @@ export class SimProcess implements AddressSpaceOps {
     const start = st.regionStart[region];
     if (start === 0) return;
     const end = to < 0 ? st.regionLen[region] : to;
+    const tps = this.k.tracepoints;
+    tps.syscall_enter(NR_munmap, start + from, end - from);
     yield* do_munmap(t.mm, start + from, end - from);
+    tps.syscall_exit(NR_munmap, 0);
     if (from === 0 && end >= st.regionLen[region]) st.regionStart[region] = 0;
   }
 
@@ -151,14 +207,20 @@ export class SimProcess implements AddressSpaceOps {
     const start = st.regionStart[region];
     if (start === 0) return;
     const end = to < 0 ? st.regionLen[region] : to;
+    const tps = this.k.tracepoints;
+    tps.syscall_enter(NR_mprotect, start + from, end - from, prot);
     yield* do_mprotect(t.mm, start + from, end - from, prot);
+    tps.syscall_exit(NR_mprotect, 0);
   }
 
   *mremap(t: TaskStruct, region: number, len: number, mayMove: boolean): Sub<void> {
     const st = this.states.get(t)!;
     const start = st.regionStart[region];
     if (start === 0) return;
+    const tps = this.k.tracepoints;
+    tps.syscall_enter(NR_mremap, start, st.regionLen[region], len, mayMove ? MREMAP_MAYMOVE : 0);
     const addr = yield* do_mremap(t.mm, start, st.regionLen[region], len, { mayMove });
+    tps.syscall_exit(NR_mremap, addr);
     if (addr > 0) {
       st.regionStart[region] = addr;
       st.regionLen[region] = len;
@@ -168,42 +230,110 @@ export class SimProcess implements AddressSpaceOps {
   *dlopen(t: TaskStruct, binary: number): Sub<void> {
     if (this.dlCount[binary]++ > 0) return;
     const b = this.w.binaries[binary];
-    yield* do_mmap(t.mm, {
+    // The loader's system calls: open the file, read its header, map it, close it.
+    const tps = this.k.tracepoints;
+    const fd = this.nextFd++;
+    tps.syscall_enter(NR_openat, AT_FDCWD, b.path, 0x80000);
+    tps.syscall_exit(NR_openat, fd);
+    tps.syscall_enter(NR_read, fd, 0, ELF_HEADER_READ);
+    tps.syscall_exit(NR_read, ELF_HEADER_READ);
+    tps.syscall_enter(NR_mmap, 0, b.size, 5, MAP_PRIVATE);
+    const addr = yield* do_mmap(t.mm, {
       len: b.size,
       prot: 5,
       file: this.inodes[binary],
       pgoff: 0,
       addr: this.loadAddress(binary),
     });
+    tps.syscall_exit(NR_mmap, addr);
+    tps.syscall_enter(NR_close, fd);
+    tps.syscall_exit(NR_close, 0);
   }
 
   *dlclose(t: TaskStruct, binary: number): Sub<void> {
     if (this.dlCount[binary] === 0 || --this.dlCount[binary] > 0) return;
+    const tps = this.k.tracepoints;
+    tps.syscall_enter(NR_munmap, this.loadAddress(binary), this.w.binaries[binary].size);
     yield* do_munmap(t.mm, this.loadAddress(binary), this.w.binaries[binary].size);
+    tps.syscall_exit(NR_munmap, 0);
   }
 
   *fork(t: TaskStruct, child: Program, comm: string, state: ThreadState): Sub<void> {
     const childState = forkThreadState(state, child);
     const tid = this.nextTid++;
+    state.lastChild = tid;
+    const tps = this.k.tracepoints;
+    tps.syscall_enter(NR_clone, child.newThread ? CLONE_THREAD_FLAGS : CLONE_FORK_FLAGS);
     // A new thread keeps its creator's comm (until pthread_setname_np) and shares its mm.
     if (child.newThread) {
       // copy_mm with CLONE_VM: the thread is one more user of the mm (the process's own mm
       // is never put, so only a forked child's needs the reference).
       if (t.mm !== this.mm) t.mm.mmget();
-      this.startThread(comm || t.comm, child, childState, t.mm, -1, t.pid, tid);
+      this.startThread(comm || t.comm, child, childState, t.mm, -1, t.pid, tid, t.ppid);
+      this.forked(t, comm || t.comm, tid);
       return;
     }
     const childMm = yield* dup_mmap(t.mm);
-    this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid, t);
+    this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid, t.pid, t);
+    this.forked(t, comm || t.comm, tid);
+  }
+
+  /** The end of clone: sched_process_fork, then the parent's return with the child's id. */
+  private forked(parent: TaskStruct, childComm: string, childTid: number): void {
+    const tps = this.k.tracepoints;
+    if (tps.armed[TP_SCHED_PROCESS_FORK] !== 0) {
+      const f = tps.fields;
+      f[0] = parent.comm;
+      f[1] = parent.tid;
+      f[2] = childComm;
+      f[3] = childTid;
+      tps.emit(TP_SCHED_PROCESS_FORK);
+    }
+    tps.syscall_exit(NR_clone, childTid);
+  }
+
+  *nanosleep(_t: TaskStruct, ns: number): Sub<void> {
+    const tps = this.k.tracepoints;
+    tps.syscall_enter(NR_nanosleep);
+    yield* this.k.m.sleep(ns);
+    tps.syscall_exit(NR_nanosleep, 0);
   }
 
   *threadExit(t: TaskStruct): Sub<void> {
     this.running--;
+    const tps = this.k.tracepoints;
+    if (tps.armed[TP_SCHED_PROCESS_EXIT] !== 0) {
+      const f = tps.fields;
+      f[0] = t.comm;
+      f[1] = t.tid;
+      f[2] = DEFAULT_PRIO;
+      tps.emit(TP_SCHED_PROCESS_EXIT);
+    }
     yield* uprobe_free_utask(this.k.u, t); // mm_release
     if (t.mm !== this.mm) yield* mmput(t.mm);
   }
 
+  *syscall(t: TaskStruct, nr: number, regs: Float64Array, ret: number, ns: number): Sub<void> {
+    const kill = nr === NR_kill || nr === NR_tkill || nr === NR_tgkill;
+    const result = kill ? this.killResult(nr, regs) : ret;
+    yield* do_syscall_64(this.k, t, nr, regs, result, ns, this);
+  }
+
+  /**
+   * What kill, tkill and tgkill return, from the process table (find_task_by_vpid): 0 when
+   * the target is alive, -ESRCH when it has exited or never existed. The model delivers no
+   * signal: the call is only seen.
+   */
+  private killResult(nr: number, regs: Float64Array): number {
+    const [a, b] = regs;
+    const target = (th: TaskStruct): boolean =>
+      nr === NR_kill ? th.pid === a : nr === NR_tkill ? th.tid === a : th.pid === a && th.tid === b;
+    const alive = this.threads.some((th) => target(th) && !th.exited && th.task.state !== TaskState.Done);
+    return alive ? 0 : -ESRCH;
+  }
+
   exitGroup(_t: TaskStruct, code: number): void {
+    this.k.tracepoints.syscall_enter(NR_exit_group, code);
     this.exitCode = code;
     for (const th of this.threads) th.exited = true;
   }

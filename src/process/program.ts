@@ -16,6 +16,8 @@
  * Values (arguments, return values, times) are indices into the program's value table;
  * `values.ts` evaluates them against a thread's state.
  */
+
+import { knownSyscalls, syscallNumber } from "../kernel/tracepoints.js";
 import { didYouMean, errorAt, type Where } from "./errors.js";
 import { type ParsedTrace, readTraceFile, replaySteps, TraceError } from "./from-trace.js";
 import { type Binary, PAGE_SIZE, resolveTarget } from "./layout.js";
@@ -38,6 +40,7 @@ export const Op = {
   DLCLOSE: 12,
   FORK: 13,
   EXIT: 14,
+  SYSCALL: 15,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 export const OP_NAMES: readonly string[] = Object.keys(Op);
@@ -161,6 +164,18 @@ export interface ExitOp {
   code: number;
 }
 
+/** A system call of the kernel's table (`nr`), with its argument registers, return value and time. */
+export interface SyscallOp {
+  op: typeof Op.SYSCALL;
+  nr: number;
+  /** Value ids of the arguments. */
+  args: Int32Array;
+  /** Value id of the return value, -1 for 0. */
+  value: number;
+  /** Value id of the time spent in the kernel, -1 for none. */
+  time: number;
+}
+
 export type ProgramOp =
   | CallOp
   | InsnOp
@@ -174,10 +189,11 @@ export type ProgramOp =
   | MremapOp
   | DlOp
   | ForkOp
-  | ExitOp;
+  | ExitOp
+  | SyscallOp;
 
 /** Kinds of value sources. */
-export const Val = { CONST: 0, SEQ: 1, PICK: 2, UNIFORM: 3, RET_OF: 4, LOGNORMAL: 5 } as const;
+export const Val = { CONST: 0, SEQ: 1, PICK: 2, UNIFORM: 3, RET_OF: 4, LOGNORMAL: 5, LAST_CHILD: 6 } as const;
 export type ValKind = (typeof Val)[keyof typeof Val];
 
 /**
@@ -257,6 +273,14 @@ export class HeapBuilder {
     this.memory.writeBytes(addr, bytes);
     this.next = addr + bytes.length;
     return addr;
+  }
+
+  /** The strings, then the NULL-terminated array of their addresses (8 bytes each); its address. */
+  placeArgv(items: readonly string[]): number {
+    const array = new Uint8Array((items.length + 1) * 8);
+    for (let i = 0; i < items.length; i++)
+      array.set(encodeLittleEndian(this.placeString(items[i]!), 8), i * 8);
+    return this.place(array, 8);
   }
 
   /** Equal strings share one copy, as a linker merges string constants. */
@@ -368,7 +392,24 @@ class ProgramBuilder {
       case "exit":
         ops.push({ op: Op.EXIT, code: s.code });
         return;
+      case "syscall":
+        this.syscall(s);
+        return;
     }
+  }
+
+  private syscall(s: Extract<StepSpec, { kind: "syscall" }>): void {
+    const nr = syscallNumber(s.name);
+    if (nr < 0) {
+      throw errorAt(
+        s.at,
+        `unknown system call "${s.name}"${didYouMean(s.name, knownSyscalls())}; the model's are ${knownSyscalls().join(", ")}`,
+      );
+    }
+    const args = Int32Array.from(s.args.map((v) => this.value(v)));
+    const value = s.ret === undefined ? -1 : this.value(s.ret);
+    const time = s.time === undefined ? -1 : this.time(s.time);
+    this.ops.push({ op: Op.SYSCALL, nr, args, value, time });
   }
 
   private call(s: Extract<StepSpec, { kind: "call" }>): void {
@@ -406,6 +447,7 @@ class ProgramBuilder {
       case "int":
       case "str":
       case "mem":
+      case "argv":
         return this.add(Val.CONST, this.constant(v), 0, -1, null);
       case "seq":
         return this.add(Val.SEQ, v.start, v.step, this.counters++, null);
@@ -421,6 +463,8 @@ class ProgramBuilder {
         return this.add(Val.UNIFORM, v.lo, v.hi, -1, null);
       case "ret_of":
         return this.add(Val.RET_OF, resolveCallTarget(this.env, v.fn, v.at, false).fn, 0, -1, null);
+      case "last_child":
+        return this.add(Val.LAST_CHILD, 0, 0, -1, null);
       case "addr_of": {
         // A function pointer (a thread's start routine, a callback): where the function sits.
         const fn = this.env.functions[resolveCallTarget(this.env, v.fn, v.at, false).fn]!;
@@ -450,6 +494,7 @@ class ProgramBuilder {
   private constant(c: ConstValueSpec): number {
     if (c.kind === "int") return c.value;
     if (c.kind === "str") return this.env.heap.placeString(c.value);
+    if (c.kind === "argv") return this.env.heap.placeArgv(c.items);
     return this.env.heap.place(encodeMemBlock(c), c.width);
   }
 

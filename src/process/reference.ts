@@ -4,6 +4,7 @@
  * text. Tests use it to pin down the semantics; `probelab` can use it to show what a thread
  * does. It never follows a FORK into the child.
  */
+import { syscallNames } from "../kernel/tracepoints.js";
 import type { Workload } from "./load.js";
 import { Op, type Program } from "./program.js";
 import {
@@ -13,6 +14,7 @@ import {
   evalArgs,
   evalReturn,
   evalSelfTime,
+  evalSyscallReturn,
   evalValue,
 } from "./values.js";
 
@@ -82,6 +84,12 @@ export function walkProgram(w: Workload, program: Program, seed: number, limit: 
       case Op.EXIT:
         out.push(`exit ${op.code}`);
         return out;
+      case Op.SYSCALL: {
+        const n = evalArgs(state, op, regs);
+        const args = Array.from(regs.subarray(0, n)).join(", ");
+        out.push(`syscall ${syscallNames()[op.nr]}(${args}) = ${evalSyscallReturn(state, op)}`);
+        break;
+      }
     }
     pc++;
   }

@@ -52,7 +52,9 @@ export interface DataSpec {
 export type ConstValueSpec =
   | { kind: "int"; value: number }
   | { kind: "str"; value: string }
-  | { kind: "mem"; items: MemItemSpec[]; width: MemWidth };
+  | { kind: "mem"; items: MemItemSpec[]; width: MemWidth }
+  /** A NULL-terminated array of string pointers, as execve's argv. */
+  | { kind: "argv"; items: string[] };
 
 export type MemWidth = 1 | 2 | 4 | 8;
 /** An integer of the block's width, or a string of a fixed size (NUL-padded or cut). */
@@ -64,7 +66,9 @@ export type ValueSpec =
   | { kind: "pick"; items: ConstValueSpec[] }
   | { kind: "uniform"; lo: number; hi: number }
   | { kind: "ret_of"; fn: string; at: Where }
-  | { kind: "addr_of"; fn: string; at: Where };
+  | { kind: "addr_of"; fn: string; at: Where }
+  /** The id of the task this thread created last (pthread_create's thread, fork's child). */
+  | { kind: "last_child" };
 
 export type TimeSpec =
   | { kind: "fixed"; ns: number }
@@ -104,7 +108,15 @@ export type StepSpec =
   | { kind: "fork"; comm: string | undefined; body: StepSpec[]; at: Where }
   | { kind: "thread"; comm: string | undefined; body: StepSpec[]; at: Where }
   | { kind: "replay"; trace: string; tid: number; at: Where }
-  | { kind: "exit"; code: number; at: Where };
+  | { kind: "exit"; code: number; at: Where }
+  | {
+      kind: "syscall";
+      name: string;
+      args: ValueSpec[];
+      ret: ValueSpec | undefined;
+      time: TimeSpec | undefined;
+      at: Where;
+    };
 
 export interface ThreadSpec {
   name: string;
@@ -156,6 +168,7 @@ const STEP_KINDS = [
   "thread",
   "replay",
   "exit",
+  "syscall",
 ] as const;
 /** Keys that may sit next to each step kind. */
 const STEP_EXTRA: Record<(typeof STEP_KINDS)[number], readonly string[]> = {
@@ -173,6 +186,7 @@ const STEP_EXTRA: Record<(typeof STEP_KINDS)[number], readonly string[]> = {
   thread: [],
   replay: [],
   exit: [],
+  syscall: ["args", "ret", "time"],
 };
 const ALL_STEP_KEYS = [...new Set([...STEP_KINDS, ...Object.values(STEP_EXTRA).flat()])];
 
@@ -392,22 +406,43 @@ function readStep(field: Field): StepSpec {
     }
     case "exit":
       return { kind, code: main.isNull ? 0 : main.integer(0, 255), at };
+    case "syscall":
+      return readSyscall(main, keys, at);
   }
+}
+
+/** `syscall: NAME` with its `args` (registers), `ret` (what it returns) and `time` (inside the kernel). */
+function readSyscall(main: Field, keys: Map<string, Field>, at: Where): StepSpec {
+  const name = main.string("a system call name (openat, read, kill, ...)");
+  const retField = keys.get("ret");
+  const timeField = keys.get("time");
+  return {
+    kind: "syscall",
+    name,
+    args: readArgs(keys.get("args")),
+    ret: retField ? readValue(retField) : undefined,
+    time: timeField ? readTime(timeField) : undefined,
+    at,
+  };
+}
+
+/** A step's `args`: at most six values, one per argument register. */
+function readArgs(argsField: Field | undefined): ValueSpec[] {
+  const args = argsField === undefined || argsField.isNull ? [] : argsField.items().map(readValue);
+  if (args.length > MAX_ARGS)
+    argsField!.fail(`at most ${MAX_ARGS} arguments (arg0..arg5), found ${args.length}`);
+  return args;
 }
 
 function readCall(main: Field, keys: Map<string, Field>, at: Where): StepSpec {
   const target = main.string("a function (FN, FN+OFF or BINARY:FN)");
-  const argsField = keys.get("args");
-  const args = argsField === undefined || argsField.isNull ? [] : argsField.items().map(readValue);
-  if (args.length > MAX_ARGS)
-    argsField!.fail(`at most ${MAX_ARGS} arguments (arg0..arg5), found ${args.length}`);
   const retField = keys.get("ret");
   const timeField = keys.get("time");
   const bodyField = keys.get("body");
   return {
     kind: "call",
     target,
-    args,
+    args: readArgs(keys.get("args")),
     ret: retField ? readValue(retField) : undefined,
     time: timeField ? readTime(timeField) : undefined,
     body: bodyField ? readSteps(bodyField) : [],
@@ -445,7 +480,18 @@ function readLoopCount(field: Field): number | "forever" {
   return field.integer(0, 2 ** 31 - 1);
 }
 
-const VALUE_FORMS = ["seq", "step", "pick", "uniform", "ret_of", "addr_of", "mem", "width"];
+const VALUE_FORMS = [
+  "seq",
+  "step",
+  "pick",
+  "uniform",
+  "ret_of",
+  "addr_of",
+  "last_child",
+  "mem",
+  "width",
+  "argv",
+];
 
 export function readValue(field: Field): ValueSpec {
   if (!field.isMap) return readConstScalar(field);
@@ -471,6 +517,11 @@ export function readValue(field: Field): ValueSpec {
     const fn = keys.get("ret_of")!;
     return { kind: "ret_of", fn: fn.string("a function name"), at: fn.where() };
   }
+  if (keys.has("last_child")) {
+    only(field, keys, ["last_child"]);
+    keys.get("last_child")!.boolean();
+    return { kind: "last_child" };
+  }
   if (keys.has("addr_of")) {
     only(field, keys, ["addr_of"]);
     const fn = keys.get("addr_of")!;
@@ -481,8 +532,16 @@ export function readValue(field: Field): ValueSpec {
 
 function readConstValue(field: Field): ConstValueSpec {
   if (!field.isMap) return readConstScalar(field);
-  const keys = field.entries(["mem", "width"], "a constant");
-  const mem = keys.get("mem") ?? field.fail("expected an integer, a string or {mem: [...], width: N}");
+  const keys = field.entries(["mem", "width", "argv"], "a constant");
+  const argv = keys.get("argv");
+  if (argv !== undefined) {
+    only(field, keys, ["argv"]);
+    const items = argv.items().map((item) => item.string("a string"));
+    if (items.length === 0) argv.fail("argv needs at least one string (the program's name)");
+    return { kind: "argv", items };
+  }
+  const mem =
+    keys.get("mem") ?? field.fail("expected an integer, a string, {mem: [...], width: N} or {argv: [...]}");
   const widthField = keys.get("width");
   const width = widthField ? widthField.integer(1, 8) : 8;
   if (![1, 2, 4, 8].includes(width)) widthField!.fail("width must be 1, 2, 4 or 8 bytes");

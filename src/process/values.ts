@@ -11,6 +11,7 @@ import {
   type LoopEndOp,
   type Program,
   type RetOp,
+  type SyscallOp,
   Val,
   type ValueSource,
 } from "./program.js";
@@ -30,6 +31,8 @@ export interface ThreadState {
   readonly regionLen: Float64Array;
   /** Forks done so far: numbers each child's seed. */
   forks: number;
+  /** The id of the last task this thread created (a `fork` or `thread` step), 0 before one. */
+  lastChild: number;
 }
 
 export function createThreadState(program: Program, functionCount: number, seed: number): ThreadState {
@@ -43,6 +46,7 @@ export function createThreadState(program: Program, functionCount: number, seed:
     regionStart: new Float64Array(program.regionNames.length),
     regionLen: new Float64Array(program.regionNames.length),
     forks: 0,
+    lastChild: 0,
   };
 }
 
@@ -83,6 +87,8 @@ export function evalValue(state: ThreadState, id: number): number {
       return state.lastRet[v.a]!;
     case Val.LOGNORMAL:
       return lognormal(state.prng, v.a, v.b);
+    case Val.LAST_CHILD:
+      return state.lastChild;
   }
   return 0;
 }
@@ -99,7 +105,7 @@ function lognormal(prng: Prng, mu: number, sigma: number): number {
 }
 
 /** Writes arg0..argN of a CALL into `regs` (the rest are zeroed); returns N. */
-export function evalArgs(state: ThreadState, op: CallOp, regs: Float64Array): number {
+export function evalArgs(state: ThreadState, op: CallOp | SyscallOp, regs: Float64Array): number {
   const ids = op.args;
   for (let i = 0; i < ids.length; i++) regs[i] = evalValue(state, ids[i]!);
   // A loop, not regs.fill: on the per-hit path the builtin's call costs more than the stores.
@@ -108,8 +114,13 @@ export function evalArgs(state: ThreadState, op: CallOp, regs: Float64Array): nu
 }
 
 /** The function's own time in ns for a RET (0 when none was given). */
-export function evalSelfTime(state: ThreadState, op: RetOp): number {
+export function evalSelfTime(state: ThreadState, op: RetOp | SyscallOp): number {
   return op.time < 0 ? 0 : evalValue(state, op.time);
+}
+
+/** What a system call step returns (0 when the workload does not say). */
+export function evalSyscallReturn(state: ThreadState, op: SyscallOp): number {
+  return op.value < 0 ? 0 : evalValue(state, op.value);
 }
 
 /** The return value of a RET, remembered for later `ret_of`. */

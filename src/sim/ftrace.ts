@@ -21,7 +21,18 @@
  * The dispatch behind `entry`/`exit` is the kernel's (src/kernel/kprobes): this layer only
  * holds the switchboard, because some traceable functions (synchronize_srcu) live in src/sim.
  */
-import type { Task } from "./machine.js";
+import type { Cpu, Task } from "./machine.js";
+
+/**
+ * The scheduler's tracepoints (sched_switch, sched_wakeup, sched_wakeup_new). The machine
+ * calls them only while `Machine.sched` is set, which the kernel does while one is attached.
+ */
+export interface SchedHooks {
+  /** `cpu` switches to `next` (it is the running task; the hook knows who ran before). */
+  sched_switch(cpu: Cpu, next: Task): void;
+  /** `task` became runnable: woken, or (`isNew`) just created. */
+  sched_wakeup(task: Task, isNew: boolean): void;
+}
 
 /** One argument of a traceable function: its C type and name. */
 export interface TraceableArg {

@@ -20,7 +20,8 @@
  * never runs before the time it became ready, whatever the policy.
  */
 import { type CostProfile, DEFAULT_COST_PROFILE } from "./cost-profile.js";
-import { FunctionHooks } from "./ftrace.js";
+import { type FootprintSink, nextSerial, TASK_TABLE } from "./footprint.js";
+import { FunctionHooks, type SchedHooks } from "./ftrace.js";
 import { Prng } from "./prng.js";
 
 /** Yielded by a task that has put itself on a wait queue: the CPU must switch away. */
@@ -105,6 +106,8 @@ export class Cpu {
 /** Tasks blocked until someone wakes them. */
 export class WaitQueue {
   readonly waiters: Task[] = [];
+  /** Names the queue in step footprints (footprint.ts). */
+  readonly serial = nextSerial();
 }
 
 /** One recorded scheduler step (see Machine.traceEvents). */
@@ -141,6 +144,8 @@ export interface MachineOptions {
   observer?: StepObserver;
   /** Exploration: picks the CPU of every step instead of the policy (replaying a schedule). */
   chooser?: Chooser;
+  /** Exploration: told which shared objects each step touches (partial-order reduction). */
+  footprint?: FootprintSink;
 }
 
 /** Sees each step once it has run: the CPU it ran on, the task, its label, start and end times. */
@@ -184,6 +189,8 @@ export class Machine {
   readonly faults: ReadonlySet<string>;
   /** Entry hooks of the traceable kernel functions (kprobes, fentry, kstack frames). */
   readonly ftrace = new FunctionHooks(() => this.task);
+  /** The scheduler's tracepoints; null (and free) unless one is attached. */
+  sched: SchedHooks | null = null;
 
   /** The CPU and task whose step is running now. */
   cpu: Cpu;
@@ -192,6 +199,8 @@ export class Machine {
   label = "";
   steps = 0;
   stopped = false;
+  /** Told what each step touches (footprint.ts), or null: the model checks before telling. */
+  readonly footprint: FootprintSink | null;
 
   private readonly heap: Cpu[] = [];
   private readonly timers: Timer[] = [];
@@ -227,6 +236,7 @@ export class Machine {
     this.faults = new Set(opts.faults ?? []);
     this.observer = opts.observer ?? null;
     this.chooser = opts.chooser ?? null;
+    this.footprint = opts.footprint ?? null;
     this.cpus = [];
     for (let i = 0; i < opts.cpus; i++) this.cpus.push(new Cpu(i));
     this.interconnectFree = new Float64Array(this.profile.sockets);
@@ -257,10 +267,12 @@ export class Machine {
     const id = this.nextTaskId++;
     const home = this.cpus[cpu === undefined ? (id - 1) % this.cpus.length : cpu % this.cpus.length];
     const task = new Task(id, name, home);
+    if (this.footprint !== null && this.task !== null) this.footprint.touch(TASK_TABLE, true);
     task.gen = body(task);
     task.readyAt = this.currentTime();
     this.tasks.push(task);
     home.runq.push(task);
+    if (this.sched !== null) this.sched.sched_wakeup(task, true);
     // The new task cannot start before the moment it was created (a task step or a timer).
     this.wakeCpu(home, task.readyAt);
     return task;
@@ -318,6 +330,7 @@ export class Machine {
     task.state = TaskState.Blocked;
     task.waiting = wq;
     task.blockedAt = this.now();
+    if (this.footprint !== null) this.footprint.touch(wq.serial, true);
     wq.waiters.push(task);
     yield BLOCK;
   }
@@ -334,6 +347,7 @@ export class Machine {
 
   /** Wake every task on `wq` at the current time. */
   wakeAll(wq: WaitQueue): void {
+    if (this.footprint !== null) this.footprint.touch(wq.serial, true);
     const list = wq.waiters;
     if (list.length === 0) return;
     const t = this.currentTime();
@@ -343,6 +357,7 @@ export class Machine {
 
   /** Wake the first task on `wq`; returns it, or null. */
   wakeOne(wq: WaitQueue): Task | null {
+    if (this.footprint !== null) this.footprint.touch(wq.serial, true);
     const task = wq.waiters.shift();
     if (task === undefined) return null;
     this.makeRunnable(task, this.currentTime());
@@ -379,6 +394,7 @@ export class Machine {
     } else {
       cpu.runq.push(task);
     }
+    if (this.sched !== null) this.sched.sched_wakeup(task, false);
     this.wakeCpu(cpu, t);
   }
 
@@ -410,6 +426,7 @@ export class Machine {
 
   /** Run `fire` at simulated time `time` (outside any task: it may wake tasks or raise irqs). */
   addTimer(time: number, fire: () => void): void {
+    if (this.footprint !== null) this.footprint.clockDependent("armed a timer");
     const timer: Timer = { time, seq: this.timerSeq++, fire };
     const h = this.timers;
     h.push(timer);
@@ -527,6 +544,7 @@ export class Machine {
 
   private step(cpu: Cpu): void {
     let task: Task | null;
+    let switched = false;
     if (cpu.irq.length > 0) {
       task = cpu.irq[0];
       if (cpu.clock < task.readyAt) cpu.clock = task.readyAt;
@@ -538,11 +556,13 @@ export class Machine {
         // Idle until the task is ready (only a lagging exploration clock can be behind it).
         if (cpu.clock < task.readyAt) cpu.clock = task.readyAt;
         cpu.sliceEnd = cpu.clock + this.profile.timeSlice;
+        switched = true;
       }
     }
     this.cpu = cpu;
     this.task = task;
     cpu.acc = 0;
+    if (switched && this.sched !== null) this.sched.sched_switch(cpu, task);
     const before = cpu.clock;
     const r = task.gen.next();
     this.steps++;

@@ -75,6 +75,7 @@ export class IntervalProbe {
       ctx.cpu = 0;
       ctx.pid = 0;
       ctx.tid = 0;
+      ctx.ppid = 0;
       ctx.comm = "swapper/0";
       this.compiled.run(ctx);
       this.onRun();

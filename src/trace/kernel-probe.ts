@@ -21,6 +21,7 @@ import {
   unregister_kprobe,
   unregister_kretprobe,
 } from "../kernel/kprobes/kprobes.js";
+import type { Tracepoint, TracepointState } from "../kernel/tracepoints.js";
 import type { TraceableFunction } from "../sim/ftrace.js";
 import type { Machine } from "../sim/machine.js";
 import { ProbeRate } from "./probe-rate.js";
@@ -31,35 +32,25 @@ export type KernelProbeKind = "kprobe" | "kretprobe" | "fentry" | "fexit";
 /** Fills the task fields of the context (pid, tid, comm) for whatever runs on the CPU now. */
 export type FillTask = (ctx: HitContext) => void;
 
-export class KernelProbe {
+/** What kernel-side probes share: a probe row's state, per-CPU hit counts, the run of a hit. */
+export abstract class KernelSideProbe {
+  abstract readonly id: number;
+  abstract readonly scriptName: string;
+  /** The probe builtin's value, as the live view lists it. */
+  abstract readonly name: string;
   state: ProbeState = "detached";
   error: string | undefined;
   readonly rate = new ProbeRate();
-  /** The probe builtin's value: `kprobe:mmap_read_lock`. */
-  readonly name: string;
   private readonly counts: Float64Array;
-  private readonly kp: Kprobe | null;
-  private readonly rp: Kretprobe | null;
-  private readonly addr: number;
 
   constructor(
-    readonly id: number,
-    readonly scriptName: string,
-    readonly kind: KernelProbeKind,
-    readonly fn: TraceableFunction,
-    private readonly compiled: CompiledProbe,
-    private readonly kps: KprobesState,
-    private readonly m: Machine,
-    private readonly ctx: HitContext,
-    private readonly fillTask: FillTask,
+    protected readonly compiled: CompiledProbe,
+    protected readonly m: Machine,
+    protected readonly ctx: HitContext,
+    protected readonly fillTask: FillTask,
     private readonly onRun: () => void,
   ) {
-    this.name = `${kind}:${fn.name}`;
     this.counts = new Float64Array(m.cpus.length);
-    this.addr = kallsyms_lookup_name(fn.name);
-    const onReturn = kind === "kretprobe" || kind === "fexit";
-    this.kp = onReturn ? null : newKprobe(fn.name, this.entryHandler);
-    this.rp = onReturn ? newKretprobe(fn.name, this.returnHandler) : null;
   }
 
   hits(): number {
@@ -70,16 +61,73 @@ export class KernelProbe {
 
   attach(): void {
     if (this.state === "attached") return;
-    if (this.kp !== null) register_kprobe(this.kps, this.kp);
-    else register_kretprobe(this.kps, this.rp!);
+    this.register();
     this.state = "attached";
   }
 
   detach(): void {
     if (this.state !== "attached") return;
+    this.unregister();
+    this.state = "detached";
+  }
+
+  protected abstract register(): void;
+  protected abstract unregister(): void;
+
+  /** The task fields, CPU and time of the hit. */
+  protected fillCommon(): void {
+    const ctx = this.ctx;
+    const m = this.m;
+    this.fillTask(ctx);
+    ctx.cpu = m.cpu.id;
+    ctx.nsecs = Math.floor(m.currentTime());
+  }
+
+  /** Count the hit, charge the BPF program, run the script's probe. */
+  protected run(): void {
+    const m = this.m;
+    this.counts[m.cpu.id]++;
+    m.cpu.acc += m.profile.bpfProgram;
+    this.compiled.run(this.ctx);
+    this.onRun();
+  }
+}
+
+export class KernelProbe extends KernelSideProbe {
+  /** The probe builtin's value: `kprobe:mmap_read_lock`. */
+  readonly name: string;
+  private readonly kp: Kprobe | null;
+  private readonly rp: Kretprobe | null;
+  private readonly addr: number;
+
+  constructor(
+    readonly id: number,
+    readonly scriptName: string,
+    readonly kind: KernelProbeKind,
+    readonly fn: TraceableFunction,
+    compiled: CompiledProbe,
+    private readonly kps: KprobesState,
+    m: Machine,
+    ctx: HitContext,
+    fillTask: FillTask,
+    onRun: () => void,
+  ) {
+    super(compiled, m, ctx, fillTask, onRun);
+    this.name = `${kind}:${fn.name}`;
+    this.addr = kallsyms_lookup_name(fn.name);
+    const onReturn = kind === "kretprobe" || kind === "fexit";
+    this.kp = onReturn ? null : newKprobe(fn.name, this.entryHandler);
+    this.rp = onReturn ? newKretprobe(fn.name, this.returnHandler) : null;
+  }
+
+  protected register(): void {
+    if (this.kp !== null) register_kprobe(this.kps, this.kp);
+    else register_kretprobe(this.kps, this.rp!);
+  }
+
+  protected unregister(): void {
     if (this.kp !== null) unregister_kprobe(this.kps, this.kp);
     else unregister_kretprobe(this.kps, this.rp!);
-    this.state = "detached";
   }
 
   private readonly entryHandler = (_p: Kprobe, a0: number, a1: number): void => {
@@ -96,10 +144,7 @@ export class KernelProbe {
 
   private fill(a0: number, a1: number): void {
     const ctx = this.ctx;
-    const m = this.m;
-    this.fillTask(ctx);
-    ctx.cpu = m.cpu.id;
-    ctx.nsecs = Math.floor(m.now());
+    this.fillCommon();
     const args = ctx.args;
     args[0] = a0;
     args[1] = a1;
@@ -112,12 +157,51 @@ export class KernelProbe {
     ctx.func = this.fn.name;
     ctx.funcAddr = this.addr;
   }
+}
 
-  private run(): void {
-    const m = this.m;
-    this.counts[m.cpu.id]++;
-    m.cpu.acc += m.profile.bpfProgram;
-    this.compiled.run(this.ctx);
-    this.onRun();
+/**
+ * One tracepoint of a loaded script: a handler registered on the kernel's tracepoint, which
+ * copies the event's fields into the context (`args.NAME`) and runs the compiled probe.
+ */
+export class TracepointProbe extends KernelSideProbe {
+  /** `tracepoint:sched:sched_process_fork`. */
+  readonly name: string;
+  /** For each field of `args`, where this tracepoint's event has it. */
+  private readonly fieldAt: Int32Array;
+
+  constructor(
+    readonly id: number,
+    readonly scriptName: string,
+    readonly tp: Tracepoint,
+    /** The fields of `args` as the script sees them (those all the probe's tracepoints have). */
+    argNames: readonly string[],
+    compiled: CompiledProbe,
+    private readonly tps: TracepointState,
+    m: Machine,
+    ctx: HitContext,
+    fillTask: FillTask,
+    onRun: () => void,
+  ) {
+    super(compiled, m, ctx, fillTask, onRun);
+    this.name = `tracepoint:${tp.category}:${tp.name}`;
+    this.fieldAt = Int32Array.from(argNames, (name) => tp.fields.findIndex((f) => f.name === name));
   }
+
+  protected register(): void {
+    this.tps.register(this.tp, this.handler);
+  }
+
+  protected unregister(): void {
+    this.tps.unregister(this.tp, this.handler);
+  }
+
+  private readonly handler = (_tp: Tracepoint, fields: readonly (number | string)[]): void => {
+    const ctx = this.ctx;
+    this.fillCommon();
+    const out = ctx.fields;
+    const at = this.fieldAt;
+    for (let i = 0; i < at.length; i++) out[i] = fields[at[i]];
+    ctx.probe = this.name;
+    this.run();
+  };
 }

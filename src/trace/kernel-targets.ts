@@ -4,6 +4,7 @@
  * at each attach point.
  */
 import "../kernel/kprobes/kprobes.js"; // every traceable function is declared once this is loaded
+import { type Tracepoint, tracepoints } from "../kernel/tracepoints.js";
 import type { AttachPoint, Diagnostic, ProbeArgField } from "../lang/index.js";
 import { editDistance } from "../lang/index.js";
 import { globError, globMatch, hasWildcard } from "../process/index.js";
@@ -55,14 +56,104 @@ function nearFunctions(name: string): string[] {
     .map((x) => `did you mean '${x.n}'?`);
 }
 
+export interface TracepointResolution {
+  tracepoints: Tracepoint[];
+  diagnostics: Diagnostic[];
+}
+
+/** The tracepoints `tracepoint:CATEGORY:NAME` names (either part may be a wildcard). */
+export function resolveTracepoints(
+  ap: AttachPoint,
+  missing: "error" | "warn" | "ignore",
+): TracepointResolution {
+  const category = ap.target ?? "";
+  const name = ap.func ?? "";
+  const diagnostics: Diagnostic[] = [];
+  const bad = globError(category) ?? globError(name);
+  if (bad !== null) {
+    diagnostics.push({ severity: "error", message: bad, span: ap.span, hints: [] });
+    return { tracepoints: [], diagnostics };
+  }
+  const found = matchTracepoints(category, name);
+  if (found.length === 0 && missing !== "ignore") {
+    const what = `tracepoint ${category}:${name}`;
+    diagnostics.push({
+      severity: missing === "error" ? "error" : "warning",
+      message: missing === "error" ? `No matches for ${what}.` : `No matches for ${what}. Skipping.`,
+      span: ap.span,
+      hints: [],
+    });
+  }
+  return { tracepoints: found, diagnostics };
+}
+
+export function matchTracepoints(category: string, name: string): Tracepoint[] {
+  return tracepoints().filter((tp) => globMatch(category, tp.category) && globMatch(name, tp.name));
+}
+
 /**
- * The fields of `args` at an attach point: a function's arguments for fentry/fexit (one
- * function; a wildcard must name functions of one shape), null elsewhere.
+ * The fields of `args` at an attach point: a tracepoint's fields, or a function's arguments
+ * for fentry/fexit (with a wildcard, those of the first match), null elsewhere.
  */
 export function probeArgFields(ap: AttachPoint): readonly ProbeArgField[] | null {
+  if (ap.provider === "tracepoint") {
+    const found = matchTracepoints(ap.target ?? "", ap.func ?? "");
+    return found.length === 0 ? null : commonFields(found.map(tracepointFields));
+  }
   if (ap.provider !== "fentry" && ap.provider !== "fexit") return null;
   const pattern = ap.func ?? "";
   const fn = hasWildcard(pattern) ? matchKernelFunctions(pattern)[0] : traceableByName(pattern);
   if (fn === undefined) return null;
   return fn.args.map((a) => ({ name: a.name, type: "int" as const }));
+}
+
+function tracepointFields(tp: Tracepoint): ProbeArgField[] {
+  return tp.fields.map((f) => ({ name: f.name, type: f.kind }));
+}
+
+/**
+ * The fields every one of several tracepoints has (same name and kind), in the first's order:
+ * what `args` offers a probe on all of them, as `sys_enter_exec*` has `argv` though execve and
+ * execveat differ in their other fields.
+ */
+export function commonFields(lists: readonly (readonly ProbeArgField[])[]): ProbeArgField[] {
+  const [first, ...rest] = lists;
+  if (first === undefined) return [];
+  return first.filter((f) => rest.every((l) => l.some((g) => g.name === f.name && g.type === f.type)));
+}
+
+/**
+ * The names of `args`'s fields for a tracepoint probe with these attach points (what the
+ * checker typed `args` as): the fields they all have.
+ */
+export function tracepointArgNames(aps: readonly AttachPoint[]): string[] {
+  const lists = aps.map(probeArgFields).filter((l) => l !== null);
+  return commonFields(lists).map((f) => f.name);
+}
+
+/** One line of `probelab list`: a kernel probe's name and, for -v, its fields. */
+export interface KernelProbeListing {
+  name: string;
+  fields: string[];
+}
+
+/**
+ * Every probe the model's kernel offers, as bpftrace -l names them: kprobe and kretprobe per
+ * traceable function, fentry and fexit with the vmlinux module (their -v fields are the
+ * arguments and, for fexit, retval), then the tracepoints with their fields.
+ */
+export function kernelProbeListing(): KernelProbeListing[] {
+  const out: KernelProbeListing[] = [];
+  const fns = matchKernelFunctions("*");
+  const args = (f: TraceableFunction) => f.args.map((a) => `${a.type} ${a.name}`);
+  for (const f of fns) out.push({ name: `kprobe:${f.name}`, fields: [] });
+  for (const f of fns) out.push({ name: `kretprobe:${f.name}`, fields: [] });
+  for (const f of fns) out.push({ name: `fentry:vmlinux:${f.name}`, fields: args(f) });
+  for (const f of fns) {
+    const ret = f.ret === "void" ? [] : [`${f.ret} retval`];
+    out.push({ name: `fexit:vmlinux:${f.name}`, fields: [...args(f), ...ret] });
+  }
+  for (const tp of tracepoints())
+    out.push({ name: `tracepoint:${tp.category}:${tp.name}`, fields: tp.fields.map((x) => x.decl) });
+  return out;
 }

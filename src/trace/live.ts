@@ -6,9 +6,10 @@
 import { percentileFromHist } from "../runtime/histogram.js";
 import { printMaps } from "../runtime/index.js";
 import { IntervalProbe } from "./interval-probe.js";
+import type { KernelSideProbe } from "./kernel-probe.js";
 import { type LoadedScript, Session } from "./session.js";
 import type { AttachResult, LiveSession, ProbeRow, SessionSnapshot } from "./snapshot.js";
-import type { TraceProbe } from "./trace-probe.js";
+import { TraceProbe } from "./trace-probe.js";
 
 const LOG_LINES = 200;
 /**
@@ -66,6 +67,7 @@ export class LiveTraceSession implements LiveSession {
     if (dt > 0) {
       for (const p of s.probes) p.rate.sample(p.hits(), dt);
       for (const p of s.intervals) p.rate.sample(p.hits(), dt);
+      for (const p of s.kprobes) p.rate.sample(p.hits(), dt);
       const total = this.totalHits();
       this.totalRate = ((total - this.lastTotal) * 1e9) / dt;
       this.lastTotal = total;
@@ -91,7 +93,10 @@ export class LiveTraceSession implements LiveSession {
     this.oneLinerScripts.push(script);
     this.session.start(script);
     this.last = this.build();
-    return { ok: true, probeIds: [...script.probes, ...script.intervals].map((p) => p.id) };
+    return {
+      ok: true,
+      probeIds: [...script.probes, ...script.intervals, ...script.kprobes].map((p) => p.id),
+    };
   }
 
   /** One-liners attached so far and not yet forgotten, oldest first. */
@@ -99,8 +104,8 @@ export class LiveTraceSession implements LiveSession {
 
   detachProbe(id: number): void {
     const p = this.findProbe(id);
-    if (p instanceof IntervalProbe) p.detach();
-    else if (p !== undefined) this.session.detach([p]);
+    if (p instanceof TraceProbe) this.session.detach([p]);
+    else if (p !== undefined) p.detach();
     this.last = this.build();
   }
 
@@ -110,12 +115,18 @@ export class LiveTraceSession implements LiveSession {
     // An ended script (exit(), or its end already printed) does not come back.
     if (p === undefined || script === undefined || script.ended) return;
     if (p instanceof IntervalProbe) p.attach(this.session.simNow);
-    else this.session.attach([p]);
+    else if (p instanceof TraceProbe) this.session.attach([p]);
+    else p.attach();
     this.last = this.build();
   }
 
-  private findProbe(id: number): TraceProbe | IntervalProbe | undefined {
-    return this.session.probes.find((x) => x.id === id) ?? this.session.intervals.find((x) => x.id === id);
+  private findProbe(id: number): TraceProbe | IntervalProbe | KernelSideProbe | undefined {
+    const s = this.session;
+    return (
+      s.probes.find((x) => x.id === id) ??
+      s.intervals.find((x) => x.id === id) ??
+      s.kprobes.find((x) => x.id === id)
+    );
   }
 
   /** End and drop the oldest one-liners beyond KEEP_DETACHED_ONE_LINERS that hold nothing attached. */
@@ -124,7 +135,9 @@ export class LiveTraceSession implements LiveSession {
     const idle = this.oneLinerScripts.filter(
       (sc) =>
         sc.ended ||
-        (sc.probes.every((p) => p.state !== "attached") && sc.intervals.every((p) => p.state !== "attached")),
+        (sc.probes.every((p) => p.state !== "attached") &&
+          sc.intervals.every((p) => p.state !== "attached") &&
+          sc.kprobes.every((p) => p.state !== "attached")),
     );
     for (let i = 0; i < idle.length - KEEP_DETACHED_ONE_LINERS; i++) {
       const sc = idle[i];
@@ -142,6 +155,7 @@ export class LiveTraceSession implements LiveSession {
   close(): SessionSnapshot {
     this.session.detach(this.session.probes);
     for (const iv of this.session.intervals) iv.detach();
+    for (const k of this.session.kprobes) k.detach();
     this.session.finish();
     this.last = this.build();
     return this.last;
@@ -150,6 +164,7 @@ export class LiveTraceSession implements LiveSession {
   private totalHits(): number {
     let n = 0;
     for (const p of this.session.probes) n += p.hits();
+    for (const p of this.session.kprobes) n += p.hits();
     return n;
   }
 
@@ -175,7 +190,9 @@ export class LiveTraceSession implements LiveSession {
         breakpointsInstalled: u.stats.breakpointsInstalled,
         breakpointsRemoved: u.stats.breakpointsRemoved,
       },
-      probes: [...s.probes.map(row), ...s.intervals.map(row)].sort((a, b) => a.id - b.id),
+      probes: [...s.probes.map(row), ...s.intervals.map(row), ...s.kprobes.map(row)].sort(
+        (a, b) => a.id - b.id,
+      ),
       maps: s.scripts.map((sc) => ({ script: sc.name, text: printMaps(sc.compiled.maps) })),
       eventLog: this.log.slice(-50),
       finished: s.stopped,
@@ -183,18 +200,18 @@ export class LiveTraceSession implements LiveSession {
   }
 }
 
-function row(p: TraceProbe | IntervalProbe): ProbeRow {
+function row(p: TraceProbe | IntervalProbe | KernelSideProbe): ProbeRow {
   const r: ProbeRow = {
     id: p.id,
     script: p.scriptName,
-    spec: p instanceof IntervalProbe ? p.spec : p.concrete.name,
+    spec: p instanceof IntervalProbe ? p.spec : p instanceof TraceProbe ? p.concrete.name : p.name,
     state: p.state,
     hits: p.hits(),
     rate: p.rate.rate,
     rateHistory: [...p.rate.history],
   };
   if (p.error !== undefined) r.error = p.error;
-  if (p instanceof IntervalProbe) return r;
+  if (!(p instanceof TraceProbe)) return r;
   if (p.latencyCount > 0) {
     const hist = Array.from(p.latency);
     r.latency = {

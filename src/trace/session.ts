@@ -16,10 +16,18 @@ import {
   compileProgram,
   createHitContext,
   type HitContext,
+  type KernelSymbols,
 } from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
 import { Kernel, type KernelOptions } from "../kernel/kernel.js";
+import {
+  kallsyms_lookup,
+  kallsyms_lookup_name,
+  kallsyms_name,
+  kernel_stack,
+} from "../kernel/kprobes/kprobes.js";
 import { TaskStruct } from "../kernel/task.js";
+import { syscallNames, type Tracepoint } from "../kernel/tracepoints.js";
 import { type Registration, uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
 import {
   type ConfigEntry,
@@ -36,8 +44,13 @@ import type { TraceableFunction } from "../sim/ftrace.js";
 import type { Sub, Task } from "../sim/machine.js";
 import { Prng } from "../sim/prng.js";
 import { IntervalProbe } from "./interval-probe.js";
-import { KernelProbe, type KernelProbeKind } from "./kernel-probe.js";
-import { probeArgFields, resolveKernelFunctions } from "./kernel-targets.js";
+import { KernelProbe, type KernelProbeKind, TracepointProbe } from "./kernel-probe.js";
+import {
+  probeArgFields,
+  resolveKernelFunctions,
+  resolveTracepoints,
+  tracepointArgNames,
+} from "./kernel-targets.js";
 import { type ConcreteProbe, resolveAttachPoint, resolveUserSymbol } from "./resolve.js";
 import { type TaskLookup, withTaskStructs } from "./task-image.js";
 import { TraceProbe } from "./trace-probe.js";
@@ -86,8 +99,8 @@ export interface LoadedScript {
   writer: TextWriter | JsonWriter;
   probes: TraceProbe[];
   intervals: IntervalProbe[];
-  /** kprobes, kretprobes, fentry and fexit probes on the model's kernel functions. */
-  kprobes: KernelProbe[];
+  /** Probes on the model's kernel: kprobes, kretprobes, fentry, fexit and tracepoints. */
+  kprobes: (KernelProbe | TracepointProbe)[];
   maxStrlen: number;
   printMapsOnExit: boolean;
   /**
@@ -101,6 +114,10 @@ export interface LoadedScript {
 }
 
 const BPFTRACE_PID = 4242;
+/** ksym() and kaddr() read the model's kallsyms. */
+const KALLSYMS: KernelSymbols = { addressOf: kallsyms_lookup_name, symbolAt: kallsyms_lookup };
+/** bpftrace and the traced process were started from init's session, in the model. */
+const INIT_PID = 1;
 
 export class Session {
   readonly kernel: Kernel;
@@ -108,7 +125,7 @@ export class Session {
   readonly scripts: LoadedScript[] = [];
   readonly probes: TraceProbe[] = [];
   readonly intervals: IntervalProbe[] = [];
-  readonly kprobes: KernelProbe[] = [];
+  readonly kprobes: (KernelProbe | TracepointProbe)[] = [];
   readonly ctx: HitContext;
   exitCode = 0;
   stopped = false;
@@ -138,7 +155,12 @@ export class Session {
         readBytes: (addr, len) => (proc === null ? null : proc.readBytes(addr, len)),
       }),
       symbolize: (addr) => (proc === null ? null : proc.symbolize(addr)),
-      symbolizeFrame: (addr, perf) => (proc === null ? null : proc.symbolizeFrame(addr, perf)),
+      symbolizeFrame: (addr, perf) => {
+        const kernel = kallsyms_name(addr);
+        if (kernel !== null) return perf ? `${kernel}+0 ([kernel.kallsyms])` : `${kernel}+0`;
+        return proc === null ? null : proc.symbolizeFrame(addr, perf);
+      },
+      kstack: (limit) => kernel_stack(this.m.ftrace.framesOf(this.stackTask), limit),
       ustack: (limit) => {
         const task = this.m.task?.ctx;
         return unwindUserStack(task instanceof TaskStruct ? task.userStack : null, this.ctx.ip, limit);
@@ -186,6 +208,8 @@ export class Session {
         source: src,
         args,
         format: this.opts.format,
+        syscallNames: syscallNames(),
+        kernelSymbols: KALLSYMS,
       });
     } catch (err) {
       // A construct the front end accepts but the compiler cannot run: a diagnostic, not a crash.
@@ -214,6 +238,7 @@ export class Session {
     const diagnostics = [...fe.diagnostics];
     const resolved: { c: ConcreteProbe; probe: CompiledScript["probes"][number] }[] = [];
     const kernel: { fn: TraceableFunction; probe: CompiledScript["probes"][number] }[] = [];
+    const events: { tp: Tracepoint; probe: CompiledScript["probes"][number] }[] = [];
     let others = 0;
     for (const probe of compiled.probes) {
       if (isKernelFunctionKind(probe.kind)) {
@@ -226,13 +251,12 @@ export class Session {
         continue;
       }
       if (probe.kind === "tracepoint") {
-        for (const ap of probe.attachPoints)
-          diagnostics.push({
-            severity: "error",
-            message: `tracepoint ${ap.target}:${ap.func} does not exist in the model's kernel`,
-            span: ap.span,
-            hints: [],
-          });
+        for (const ap of probe.attachPoints) {
+          if (this.needsWorkload(ap, diagnostics)) continue;
+          const r = resolveTracepoints(ap, fe.program.config.missingProbes);
+          diagnostics.push(...r.diagnostics);
+          for (const tp of r.tracepoints) events.push({ tp, probe });
+        }
         continue;
       }
       if (probe.kind !== "uprobe" && probe.kind !== "uretprobe") {
@@ -250,7 +274,7 @@ export class Session {
         for (const c of r.probes) resolved.push({ c, probe });
       }
     }
-    const total = resolved.length + kernel.length + others;
+    const total = resolved.length + kernel.length + events.length + others;
     const maxProbes = fe.program.config.maxProbes;
     if (total > maxProbes) {
       diagnostics.push({
@@ -263,6 +287,7 @@ export class Session {
     if (diagnostics.some((d) => d.severity === "error")) return { script: null, diagnostics };
     for (const { c, probe } of resolved) script.probes.push(this.makeProbe(script, c, probe));
     for (const { fn, probe } of kernel) script.kprobes.push(this.makeKernelProbe(script, fn, probe));
+    for (const { tp, probe } of events) script.kprobes.push(this.makeTracepointProbe(script, tp, probe));
     for (const probe of compiled.probes) {
       if (probe.kind !== "interval" && probe.kind !== "profile") continue;
       for (const ap of probe.attachPoints) script.intervals.push(this.makeInterval(script, probe, ap));
@@ -308,12 +333,41 @@ export class Session {
     );
   }
 
+  private makeTracepointProbe(
+    script: LoadedScript,
+    tp: Tracepoint,
+    compiled: CompiledScript["probes"][number],
+  ): TracepointProbe {
+    const { kernel, m, ctx, fillTask } = this;
+    return new TracepointProbe(
+      this.nextProbeId++,
+      script.name,
+      tp,
+      tracepointArgNames(compiled.attachPoints),
+      compiled,
+      kernel.tracepoints,
+      m,
+      ctx,
+      fillTask,
+      () => this.noteExit(script),
+    );
+  }
+
+  /** The task whose kernel frames `kstack` reads: the one the hit (or the sample) is about. */
+  private stackTask: Task | null = null;
+
   /** pid, tid and comm of the task on the CPU now: a workload thread, or a kernel-side task. */
-  private readonly fillTask = (ctx: HitContext): void => fillFromTask(ctx, this.m.task, this.m.cpu.id);
+  private readonly fillTask = (ctx: HitContext): void => {
+    const m = this.m;
+    this.stackTask = m.task;
+    fillFromTask(ctx, m.task, m.task === null ? 0 : m.cpu.id);
+  };
 
   /** A profile sample: what CPU `cpu` is running (its idle task when nothing). */
-  private readonly sampleCpu = (ctx: HitContext, cpu: number): void =>
-    fillFromTask(ctx, this.m.cpus[cpu].current, cpu);
+  private readonly sampleCpu = (ctx: HitContext, cpu: number): void => {
+    this.stackTask = this.m.cpus[cpu].current;
+    fillFromTask(ctx, this.stackTask, cpu);
+  };
 
   private makeProbe(
     script: LoadedScript,
@@ -363,7 +417,12 @@ export class Session {
   attachCount(script: LoadedScript): number {
     let n = script.probes.length + script.kprobes.length;
     for (const p of script.compiled.probes)
-      if (p.kind !== "uprobe" && p.kind !== "uretprobe" && !isKernelFunctionKind(p.kind))
+      if (
+        p.kind !== "uprobe" &&
+        p.kind !== "uretprobe" &&
+        p.kind !== "tracepoint" &&
+        !isKernelFunctionKind(p.kind)
+      )
         n += p.attachPoints.length;
     return n;
   }
@@ -373,6 +432,7 @@ export class Session {
     const ctx = this.ctx;
     ctx.pid = BPFTRACE_PID;
     ctx.tid = BPFTRACE_PID;
+    ctx.ppid = INIT_PID;
     ctx.comm = "bpftrace";
     ctx.cpu = 0;
     ctx.nsecs = 0;
@@ -381,6 +441,10 @@ export class Session {
     this.noteExit(script);
     // Kernel probes go in before the process starts (registration does not sleep here).
     for (const k of script.kprobes) this.attachKernelProbe(k);
+    // kstack needs every task's kernel call path kept: on only for scripts that name it (a
+    // textual test, so a false positive costs host time, never simulated time or output).
+    if (/\bkstack\b/.test(script.src.text) && (script.kprobes.length > 0 || script.intervals.length > 0))
+      this.m.ftrace.setFrames(true);
     this.attach(script.probes);
     for (const iv of script.intervals) iv.attach(this.simNow);
   }
@@ -493,7 +557,10 @@ export class Session {
 
   /** True once nothing of the script is registered or waiting to be, so forget() may drop it. */
   isQuiescent(script: LoadedScript): boolean {
-    return script.probes.every((p) => p.state !== "attached" && p.uprobe === null && !this.requests.has(p));
+    return (
+      script.probes.every((p) => p.state !== "attached" && p.uprobe === null && !this.requests.has(p)) &&
+      script.kprobes.every((p) => p.state !== "attached")
+    );
   }
 
   /**
@@ -520,7 +587,7 @@ export class Session {
     for (const s of this.scripts) s.ring.drain(s.writer);
   }
 
-  private attachKernelProbe(k: KernelProbe): void {
+  private attachKernelProbe(k: KernelProbe | TracepointProbe): void {
     try {
       k.attach();
     } catch (e) {
@@ -547,6 +614,7 @@ export class Session {
     const ctx = this.ctx;
     ctx.pid = BPFTRACE_PID;
     ctx.tid = BPFTRACE_PID;
+    ctx.ppid = INIT_PID;
     ctx.comm = "bpftrace";
     ctx.probe = "end";
     ctx.nsecs = Math.floor(this.m.minClock());
@@ -568,6 +636,7 @@ function fillFromTask(ctx: HitContext, task: Task | null, cpu: number): void {
   if (t instanceof TaskStruct) {
     ctx.pid = t.pid;
     ctx.tid = t.tid;
+    ctx.ppid = t.ppid;
     ctx.comm = t.comm;
     return;
   }
@@ -575,6 +644,7 @@ function fillFromTask(ctx: HitContext, task: Task | null, cpu: number): void {
   const own = task !== null && task.name === "bpftrace";
   ctx.pid = own ? BPFTRACE_PID : 0;
   ctx.tid = own ? BPFTRACE_PID : 0;
+  ctx.ppid = own ? INIT_PID : 0;
   ctx.comm = task === null ? `swapper/${cpu}` : task.name;
 }
 

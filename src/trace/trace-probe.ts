@@ -132,6 +132,7 @@ export class TraceProbe {
     ctx.cpu = m.cpu.id;
     ctx.pid = t.pid;
     ctx.tid = t.tid;
+    ctx.ppid = t.ppid;
     ctx.comm = t.comm;
     ctx.nsecs = Math.floor(m.now());
     const args = ctx.args;

@@ -5,12 +5,14 @@
  */
 
 import { resolveKernelConfig } from "../../src/kernel/config.js";
-import { loadWorkload } from "../../src/process/index.js";
+import { loadWorkload, loadWorkloadText } from "../../src/process/index.js";
 import { type Sink, StringSink } from "../../src/runtime/index.js";
 import { Session, type SessionOptions } from "../../src/trace/session.js";
 
 export interface SessionFixtureOptions {
   workload?: string;
+  /** A workload file's text, instead of a bundled workload's name. */
+  workloadYaml?: string;
   cpus?: number;
   seed?: number;
   kernel?: string;
@@ -33,7 +35,10 @@ export function testSession(opts: SessionFixtureOptions = {}): {
   const out = new StringSink();
   const err = opts.separateErr ? new StringSink() : out;
   const s = new Session({
-    workload: loadWorkload(opts.workload ?? "default", { cpus, seed }),
+    workload:
+      opts.workloadYaml === undefined
+        ? loadWorkload(opts.workload ?? "default", { cpus, seed })
+        : loadWorkloadText(opts.workloadYaml, "workload.yaml", { cpus, seed }),
     cpus,
     seed,
     kernelProfile: kernel,

@@ -13,7 +13,7 @@
  *
  * Hits run synchronously inside the traced function's step: a kprobe handler may not sleep.
  */
-import type { FunctionDispatch, FunctionHooks } from "../../sim/ftrace.js";
+import type { FunctionDispatch, FunctionHooks, KernelFrames } from "../../sim/ftrace.js";
 import { traceableByName, traceableFunctions } from "../../sim/ftrace.js";
 import type { Machine } from "../../sim/machine.js";
 import type { KernelConfig } from "../config.js";
@@ -25,6 +25,7 @@ import "../mm/vma-lock.js";
 import "../uprobes/register.js";
 import "../uprobes/swbp.js";
 import "../uprobes/tree.js";
+import "../fs/read-write.js";
 
 /** Where the model's kernel text starts, and the distance between two functions' symbols. */
 const KERNEL_TEXT = 0xffffffff81000000;
@@ -34,6 +35,26 @@ const SYMBOL_STRIDE = 0x1000;
 export function kallsyms_lookup_name(name: string): number {
   const fn = traceableByName(name);
   return fn === undefined ? 0 : KERNEL_TEXT + fn.id * SYMBOL_STRIDE;
+}
+
+/** kallsyms the other way: the name of the function whose symbol is at `addr`, or null. */
+export function kallsyms_name(addr: number): string | null {
+  const id = functionAt(addr);
+  return id < 0 ? null : traceableFunctions()[id]!.name;
+}
+
+/** The function whose text holds `addr` (each symbol's text runs up to the next), or null. */
+export function kallsyms_lookup(addr: number): string | null {
+  return kallsyms_name(KERNEL_TEXT + Math.floor((addr - KERNEL_TEXT) / SYMBOL_STRIDE) * SYMBOL_STRIDE);
+}
+
+/** Kernel frame addresses of a task's traced call path, innermost first (what kstack unwinds). */
+export function kernel_stack(frames: KernelFrames | null, limit: number): number[] {
+  const out: number[] = [];
+  if (frames === null) return out;
+  for (let i = Math.min(frames.depth, frames.ids.length) - 1; i >= 0 && out.length < limit; i--)
+    out.push(KERNEL_TEXT + frames.ids[i] * SYMBOL_STRIDE);
+  return out;
 }
 
 /** The function whose symbol is at `addr`, or -1. */

@@ -1,0 +1,91 @@
+/**
+ * Kernel tracing end to end through the CLI: `probelab list` of the kernel's probes (with
+ * fields under -v), `run` with kprobes, tracepoints, profile and kstack, and bad kernel
+ * probe specs as located errors.
+ */
+import { describe, expect, it } from "vitest";
+import { noStackTrace, probelab } from "./harness.js";
+
+describe("probelab list: the kernel's probes", () => {
+  it("lists the traceable functions a kprobe glob names", async () => {
+    const r = await probelab(["list", "kprobe:*uprobe*"]);
+    expect(r.stdout).toBe(
+      [
+        "kprobe:find_active_uprobe_rcu",
+        "kprobe:find_active_uprobe_speculative",
+        "kprobe:find_uprobe_rcu",
+        "kprobe:uprobe_register",
+        "kprobe:uprobe_unregister_nosync",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("-v prints tracepoint fields and fexit arguments with retval, as bpftrace -lv", async () => {
+    const tp = await probelab(["list", "-v", "t:sched:sched_process_fork"]);
+    expect(tp.stdout).toBe(
+      "tracepoint:sched:sched_process_fork\n    char parent_comm[16]\n    pid_t parent_pid\n    char child_comm[16]\n    pid_t child_pid\n",
+    );
+    const fexit = await probelab(["list", "-v", "fexit:vmlinux:lock_vma_under_rcu"]);
+    expect(fexit.stdout).toBe(
+      "fexit:vmlinux:lock_vma_under_rcu\n    struct mm_struct * mm\n    unsigned long address\n    struct vm_area_struct * retval\n",
+    );
+  });
+});
+
+describe("probelab run: kernel probes", () => {
+  it("kstack in a kprobe is the model's call path down to the probed function", async () => {
+    const r = await probelab([
+      "run",
+      "--duration",
+      "20ms",
+      "-e",
+      "uprobe:/usr/bin/shopd:handle_request { } kprobe:find_uprobe_rcu { @[kstack] = count(); }",
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /@\[\n {8}find_uprobe_rcu\+0\n {8}find_active_uprobe_speculative\+0\n {8}find_active_uprobe_rcu\+0\n {8}handle_swbp\+0\n\]: \d+/,
+    );
+  });
+
+  it("tracepoints and profile need no flags beyond the workload; the output is deterministic", async () => {
+    const args = [
+      "run",
+      "--duration",
+      "50ms",
+      "-e",
+      "tracepoint:raw_syscalls:sys_enter { @sys[comm] = count(); } profile:hz:499 /pid/ { @cpu[cpu] = count(); }",
+    ];
+    const a = await probelab(args);
+    const b = await probelab(args);
+    expect(a.status).toBe(0);
+    expect(a.stdout).toMatch(/@sys\[shopd-worker\]: \d+/);
+    expect(a.stdout).toMatch(/@cpu\[\d\]: \d+/);
+    expect(b.stdout).toBe(a.stdout);
+  });
+
+  it("an unknown kernel function or tracepoint is an error at its attach point, exit 1", async () => {
+    const r = await probelab(["run", "-e", "kprobe:mmap_read_lok { } tracepoint:sched:nope { }"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/stdin:1:1-21: ERROR: No matches for kprobe mmap_read_lok\./);
+    expect(r.stderr).toMatch(/did you mean 'mmap_read_lock'\?/);
+    expect(r.stderr).toMatch(/stdin:1:26-47: ERROR: No matches for tracepoint sched:nope\./);
+    expect(noStackTrace(r.all)).toBe(true);
+  });
+
+  it("kaddr is a traceable function's kallsyms address and ksym names any address inside it", async () => {
+    const r = await probelab([
+      "run",
+      "-e",
+      'BEGIN { printf("%lx %s %s\\n", kaddr("handle_swbp"), ksym(kaddr("handle_swbp") + 5), ksym(0x10)); exit(); }',
+    ]);
+    expect(r.stdout.split("\n")[0]).toBe("ffffffff81005000 handle_swbp 0x10");
+  });
+
+  it("kaddr of a name the kernel lacks is an error when the script is compiled", async () => {
+    const r = await probelab(["run", "-e", 'BEGIN { print(kaddr("nosuch")); }']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("stdin:1:15-30: ERROR: Failed to resolve kernel symbol: nosuch");
+    expect(noStackTrace(r.all)).toBe(true);
+  });
+});
