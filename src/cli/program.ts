@@ -118,6 +118,7 @@ export function buildProgram(io?: CliIo): Command {
     .option("-c, --command <CMD>", "the workload's program, as bpftrace runs CMD")
     .option("--probe-filter <REGEX>", "attach only probes whose names match (begin and end always)")
     .option("--no-warnings", "print no warnings")
+    .option("--unsafe", "allow system() (a simulated run performs only echo)")
     .addHelpText("after", EXAMPLES)
     .action((file, args, opts) => runRun(file, args, opts, io));
 

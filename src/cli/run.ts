@@ -35,6 +35,8 @@ export interface RunOptions extends SharedOptions {
   probeFilter?: string;
   /** False with --no-warnings. */
   warnings: boolean;
+  /** --unsafe: system() is allowed. */
+  unsafe?: boolean;
 }
 
 const STAGES = ["tokens", "ast", "typed"];
@@ -92,6 +94,7 @@ export function runRun(
       probeFilter,
       envConfig: configFromEnv(io.env),
       noWarnings: !opts.warnings,
+      unsafe: opts.unsafe,
     });
     const result = session.load(src, args);
     const { script } = result;
@@ -127,7 +130,7 @@ const PROCESSLESS = new Set(["begin", "end", "interval"]);
 
 /** Whether the script names a probe that needs a workload. */
 function needsWorkload(src: SourceFile, args: string[]): boolean {
-  const fe = frontEnd(src, { args, probeArgs: probeArgFields });
+  const fe = frontEnd(src, { args, probeArgs: probeArgFields, unsafe: true });
   return (
     fe.program?.probes.some((p) => p.probe.attachPoints.some((ap) => !PROCESSLESS.has(ap.provider))) ?? false
   );

@@ -4,6 +4,7 @@
  */
 
 import type { BuiltinExpr } from "../lang/ast.js";
+import { taskStructAddress } from "../lang/kernel-structs.js";
 import type { UstackType } from "../lang/types.js";
 import { cast, type Int } from "../runtime/int64.js";
 import { makeRecord } from "../runtime/values.js";
@@ -11,7 +12,7 @@ import type { HitContext } from "./context.js";
 import { CompileError, type Eval, type ProbeEnv } from "./env.js";
 
 /** A register as uint64 (fast when it already is a non-negative safe integer). */
-function u64(v: number | bigint): Int {
+export function u64(v: number | bigint): Int {
   return typeof v === "number" && v >= 0 ? v : cast(v, 64, false);
 }
 
@@ -147,6 +148,8 @@ export function compileBuiltin(env: ProbeEnv, e: BuiltinExpr): Eval {
         return lastName;
       };
     }
+    case "curtask":
+      return (ctx) => taskStructAddress(ctx.tid);
     default:
       throw new CompileError(`builtin ${String((e as BuiltinExpr).name)} is not supported`, e.span);
   }

@@ -14,7 +14,7 @@ import { type FormatSpec, isFormatError, parseFormat } from "../runtime/printf.j
 import { formatStrftime } from "../runtime/strftime.js";
 import type { Value, ValueType } from "../runtime/types.js";
 import { makeString } from "../runtime/values.js";
-import { compileStack } from "./builtins.js";
+import { compileStack, u64 } from "./builtins.js";
 import type { HitContext } from "./context.js";
 import {
   CompileError,
@@ -44,6 +44,8 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
       return compilePrintf(env, e, "warnf");
     case "cat":
       return compilePrintf(env, e, "cat");
+    case "system":
+      return compilePrintf(env, e, "system");
     case "print":
       return compilePrint(env, e);
     case "exit": {
@@ -85,6 +87,8 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
       return compileStrncmp(env, e);
     case "nsecs":
       return compileClock(env, e);
+    case "reg":
+      return compileRegister(arg(e, 0));
     case "strerror": {
       const n = compileIntOperand(env, arg(e, 0));
       return (ctx) => strerror(Number(n(ctx)));
@@ -264,7 +268,11 @@ function argTypes(env: ProbeEnv, args: readonly Expr[]): ValueType[] {
   return args.map((a) => valueTypeOf(env, a.type));
 }
 
-function compilePrintf(env: ProbeEnv, e: CallExpr, kind: "printf" | "errorf" | "warnf" | "cat"): Eval {
+function compilePrintf(
+  env: ProbeEnv,
+  e: CallExpr,
+  kind: "printf" | "errorf" | "warnf" | "cat" | "system",
+): Eval {
   const spec = formatOf(e);
   const argExprs = e.args.slice(1);
   const parts = argExprs.map((a) => compileExpr(env, a));
@@ -289,6 +297,13 @@ function compilePrintf(env: ProbeEnv, e: CallExpr, kind: "printf" | "errorf" | "
       return NOTHING;
     };
   }
+  if (kind === "system") {
+    return (ctx) => {
+      fill(ctx);
+      ring.system(spec, values, types);
+      return NOTHING;
+    };
+  }
   const loc = locationOf(env.script.source, e.span);
   if (kind === "errorf") {
     return (ctx) => {
@@ -302,6 +317,16 @@ function compilePrintf(env: ProbeEnv, e: CallExpr, kind: "printf" | "errorf" | "
     ring.warnf(spec, values, loc, types);
     return NOTHING;
   };
+}
+
+/** reg("name"): the argument registers are arg0..arg5 in order, `ax` the return value. */
+function compileRegister(name: Expr): Eval {
+  const which = name.kind === "string" ? name.value : "";
+  const argument = ["di", "si", "dx", "cx", "r8", "r9"].indexOf(which);
+  if (argument >= 0) return (ctx) => u64(ctx.args[argument] ?? 0);
+  if (which === "ax") return (ctx) => u64(ctx.retval);
+  if (which === "sp") return (ctx) => ctx.sp;
+  return (ctx) => ctx.ip;
 }
 
 /** What syscall_name() answers for a number the kernel's table lacks, as bpftrace does. */

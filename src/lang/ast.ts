@@ -387,6 +387,7 @@ export type BuiltinName =
   | "cgroup"
   | "jiffies"
   | "username"
+  | "curtask"
   | "args";
 
 export interface BuiltinExpr extends ExprBase {

@@ -67,6 +67,8 @@ export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
   { name: "cgroup", type: UINT64 },
   { name: "jiffies", type: UINT64 },
   { name: "username", type: stringType(16) },
+  // `struct task_struct *` of the running task (the checker gives it the struct's type).
+  { name: "curtask", type: UINT64 },
 ];
 
 export const BUILTIN_VALUES: ReadonlyMap<string, BuiltinValueSpec> = new Map(
@@ -81,7 +83,6 @@ export const CLOCKS: readonly string[] = ["monotonic", "boot", "tai", "sw_tai"];
 
 /** bpftrace builtins probelab does not model; using one is a clear error, not "unknown identifier". */
 export const UNSUPPORTED_BUILTINS = new Set([
-  "curtask",
   "cpid",
   "has_cpid",
   "ctx",
@@ -162,6 +163,13 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
     check: "format",
   },
   {
+    name: "system",
+    params: [{ name: "fmt", kind: "stringLiteral" }],
+    variadic: true,
+    result: none,
+    check: "format",
+  },
+  {
     name: "cat",
     params: [{ name: "path", kind: "stringLiteral" }],
     variadic: true,
@@ -198,6 +206,7 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
     result: (_args, _max, lits) => ({ kind: "buffer", size: Number(lits[1] ?? 0n) }),
   },
   { name: "usym", params: [int("addr")], result: () => ({ kind: "usym" }) },
+  { name: "reg", params: [{ name: "name", kind: "stringLiteral" }], result: () => UINT64 },
   { name: "strerror", params: [int("errno")], result: () => stringType(64) },
   { name: "signal_name", params: [int("sig")], result: () => stringType(32) },
   { name: "ksym", params: [int("addr")], result: () => stringType(64) },
@@ -314,8 +323,6 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(FUNCTION_TAB
 
 /** bpftrace functions probelab does not implement: named in the error instead of "unknown". */
 export const UNSUPPORTED_FUNCTIONS = new Set([
-  "reg",
-  "system",
   "signal",
   "signal_thread",
   "override",
@@ -340,6 +347,21 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "debugf",
   "unwatch",
 ]);
+
+/**
+ * The x86-64 pt_regs registers `reg("name")` reads: those the simulated threads have, the
+ * instruction and stack pointers, the argument registers in calling-convention order, and
+ * `ax`, the return value.
+ */
+export const REGISTERS: readonly string[] = ["ip", "sp", "di", "si", "dx", "cx", "r8", "r9", "ax"];
+
+/** The one command system() may run: a simulated run performs `echo` (src/runtime/simulated-shell.ts). */
+export const SIMULATED_COMMAND = "echo";
+
+/** Whether a system() format starts with the one command the simulation performs. */
+export function isSimulatedCommand(format: string): boolean {
+  return format.trimStart().split(/[ \t]/, 1)[0] === SIMULATED_COMMAND;
+}
 
 /** Every name a user might have meant, for "did you mean" hints. */
 export function knownNames(): string[] {

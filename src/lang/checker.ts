@@ -13,7 +13,10 @@ import {
   CLOCKS,
   FUNCTIONS,
   type FunctionSpec,
+  isSimulatedCommand,
   knownNames,
+  REGISTERS,
+  SIMULATED_COMMAND,
   UNSUPPORTED_BUILTINS,
   UNSUPPORTED_FUNCTIONS,
 } from "./builtins.js";
@@ -23,6 +26,7 @@ import { substituteConfigReads } from "./config-reads.js";
 import { DiagnosticSink } from "./diagnostics.js";
 import { substituteEnumVariants } from "./enums.js";
 import { pton } from "./inet-address.js";
+import { TASK_STRUCT, withKernelStructs } from "./kernel-structs.js";
 import { argumentKinds, parseFormat } from "./printf-format.js";
 import { didYouMean } from "./suggest.js";
 import {
@@ -175,6 +179,16 @@ export interface ProbeArgField {
 /** The fields of `args` at an attach point, or null when it has none (see FrontEndOptions). */
 export type ProbeArgsResolver = (ap: A.AttachPoint) => readonly ProbeArgField[] | null;
 
+/** What the checker learns from outside the script: the targets' shapes, the user's permissions. */
+export interface CheckEnv {
+  /** The fields `args` has at an attach point. */
+  probeArgs?: ProbeArgsResolver;
+  /** Where `uaddr("sym")` finds a symbol; absent: uaddr() is typed but left unresolved. */
+  userSymbol?: UserSymbolResolver;
+  /** `--unsafe`: functions with effects outside tracing (system()) are allowed. */
+  unsafe?: boolean;
+}
+
 interface ProbeContext {
   probe: A.Probe;
   providers: Set<string>;
@@ -194,8 +208,7 @@ export class Checker {
     private readonly maxStrlen: number,
     private readonly cTypes: CTypes,
     seed?: Map<string, MapState>,
-    private readonly probeArgs: ProbeArgsResolver | null = null,
-    private readonly userSymbol: UserSymbolResolver | null = null,
+    private readonly env: CheckEnv = {},
   ) {
     if (seed) for (const [k, v] of seed) this.maps.set(k, { ...v });
   }
@@ -732,13 +745,17 @@ export class Checker {
       }
     }
     if (e.name === "args") return this.argsType(e);
+    if (e.name === "curtask") {
+      // The script's own `struct task_struct` when it defines one, else the model's.
+      return this.cTypes.resolveCast({ kind: "typeRef", text: `${TASK_STRUCT} *`, span: e.span }, this.sink);
+    }
     return spec.type;
   }
 
   /** `args` is a record of the attach point's fields; every attach point of the probe must agree. */
   private argsType(e: A.BuiltinExpr): Type {
     const aps = this.ctx.probe.attachPoints;
-    const first = this.probeArgs === null ? null : this.probeArgs(aps[0]!);
+    const first = this.env.probeArgs === undefined ? null : this.env.probeArgs(aps[0]!);
     if (first === null) {
       this.sink.error(`The args builtin has no fields at ${aps[0]!.canonical}`, e.span);
       return ERROR_TYPE;
@@ -750,7 +767,7 @@ export class Checker {
     const byName = aps[0]!.provider === "tracepoint";
     let common: readonly ProbeArgField[] = first;
     for (const ap of aps.slice(1)) {
-      const other = this.probeArgs!(ap);
+      const other = this.env.probeArgs!(ap);
       if (other === null || (!byName && shape(other) !== shape(first))) {
         this.sink.error(`args has different fields at ${aps[0]!.canonical} and ${ap.canonical}`, e.span);
         return ERROR_TYPE;
@@ -771,7 +788,7 @@ export class Checker {
     if (!e.bare && e.name === "nsecs") return this.clockCall(e);
     if (!e.bare && e.name === "uaddr") {
       for (const a of e.args) this.expr(a);
-      return checkUaddr(e, this.ctx.probe.attachPoints, this.userSymbol, this.sink);
+      return checkUaddr(e, this.ctx.probe.attachPoints, this.env.userSymbol ?? null, this.sink);
     }
     const spec = FUNCTIONS.get(e.name);
     if (spec) {
@@ -882,11 +899,34 @@ export class Checker {
       if (param) this.checkArgKind(e, i, param.kind, arg, t);
     });
     if (spec.check === "format") this.format(e, types);
+    if (e.name === "system") this.systemCall(e);
+    if (e.name === "reg" && texts[0] != null && !REGISTERS.includes(texts[0])) {
+      this.sink.error(
+        `'${texts[0]}' is not a register probelab models (it has ${REGISTERS.join(", ")})`,
+        e.span,
+        didYouMean(texts[0], REGISTERS),
+      );
+    }
     if (e.name === "pton" && texts[0] != null && pton(texts[0]) === null) {
       this.sink.error(`pton() expects an IPv4 or IPv6 address literal ('${texts[0]}' is neither)`, e.span);
     }
     if (spec.check === "aggregate") this.aggregateArgs(e, literals);
     return spec.result(types, this.maxStrlen, literals, texts);
+  }
+
+  /** system(): only with --unsafe, and only the command the simulation performs. */
+  private systemCall(e: A.CallExpr): void {
+    if (!this.env.unsafe) {
+      this.sink.error("system() is an unsafe function being used in safe mode (run with --unsafe)", e.span);
+      return;
+    }
+    const fmt = e.args[0];
+    if (fmt?.kind === "string" && !isSimulatedCommand(fmt.value)) {
+      this.sink.error(
+        `system(): probelab runs no program on the host; a simulated run performs only '${SIMULATED_COMMAND}'`,
+        fmt.span,
+      );
+    }
   }
 
   private checkArgKind(e: A.CallExpr, i: number, kind: string, arg: A.Expr, t: Type): void {
@@ -1368,19 +1408,18 @@ export function checkProgram(
   program: A.Program,
   sink: DiagnosticSink,
   args: string[],
-  probeArgs: ProbeArgsResolver | null = null,
-  userSymbol: UserSymbolResolver | null = null,
+  env: CheckEnv = {},
 ): A.TypedProgram | null {
   const config = checkConfig(program.config, sink);
-  const cTypes = new CTypes(program.structs, sink, program.enums);
+  const cTypes = new CTypes(withKernelStructs(program.structs), sink, program.enums);
   substituteEnumVariants(program, cTypes);
   substituteConfigReads(program, config, sink);
   let pass = new DiagnosticSink();
-  let checker = runChecker(program, pass, config.maxStrlen, cTypes, undefined, probeArgs, userSymbol);
+  let checker = runChecker(program, pass, config.maxStrlen, cTypes, undefined, env);
   if (checker.forwardMapUse) {
     // A map was read before the probe that writes it: check again knowing every map's type.
     pass = new DiagnosticSink();
-    checker = runChecker(program, pass, config.maxStrlen, cTypes, checker.mapStates, probeArgs, userSymbol);
+    checker = runChecker(program, pass, config.maxStrlen, cTypes, checker.mapStates, env);
   }
   sink.list.push(...pass.list);
   checker.reportUndefinedMaps(checker.mapUses, sink);
@@ -1411,10 +1450,9 @@ function runChecker(
   maxStrlen: number,
   cTypes: CTypes,
   seed?: Map<string, MapState>,
-  probeArgs: ProbeArgsResolver | null = null,
-  userSymbol: UserSymbolResolver | null = null,
+  env: CheckEnv = {},
 ): Checker & { probeInfos: A.ProbeInfo[] } {
-  const checker = new Checker(sink, maxStrlen, cTypes, seed, probeArgs, userSymbol) as Checker & {
+  const checker = new Checker(sink, maxStrlen, cTypes, seed, env) as Checker & {
     probeInfos: A.ProbeInfo[];
   };
   checker.probeInfos = program.probes.map((p) => checker.checkProbe(p));

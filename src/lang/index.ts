@@ -49,6 +49,8 @@ export interface FrontEndOptions {
   probeArgs?: ProbeArgsResolver;
   /** Where `uaddr("sym")` finds a symbol of a uprobe's target binary (absent: left unresolved). */
   userSymbol?: UserSymbolResolver;
+  /** `--unsafe`: system() is allowed (see src/runtime/simulated-shell.ts for what it does). */
+  unsafe?: boolean;
   /** Config entries from BPFTRACE_* environment variables (see configFromEnv); they win over the script's. */
   envConfig?: readonly ConfigEntry[];
 }
@@ -139,8 +141,7 @@ export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndR
     const { positional, named } = splitScriptArgs(opts.args ?? []);
     if (ast && (named.size > 0 || src.text.includes("getopt"))) substituteGetopt(ast, named, sink);
     const shallow = ast !== null && !sink.hasErrors && checkTreeDepth(ast, sink);
-    const program =
-      ast && shallow ? checkProgram(ast, sink, positional, opts.probeArgs, opts.userSymbol) : null;
+    const program = ast && shallow ? checkProgram(ast, sink, positional, opts) : null;
     return { program: sink.hasErrors ? null : program, diagnostics: sink.list };
   } catch (err) {
     // A bug in the front end must still not show a user a stack trace.

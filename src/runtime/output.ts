@@ -18,6 +18,7 @@ import type { Int } from "./int64.js";
 import type { BpfMap } from "./maps.js";
 import { type FormatSpec, formatPrintf } from "./printf.js";
 import { readSimFile } from "./sim-files.js";
+import { runSimulatedCommand } from "./simulated-shell.js";
 import { formatStrftime } from "./strftime.js";
 import type { Sink, SourceLocation, Value, ValueType } from "./types.js";
 import { jsonInt, jsonString, jsonValue, renderValue } from "./values.js";
@@ -32,6 +33,7 @@ export type OutputEventKind =
   | "errorf"
   | "warnf"
   | "cat"
+  | "system"
   | "exit";
 
 /** One reusable ring slot; which fields matter depends on `kind`. */
@@ -83,6 +85,8 @@ export interface OutputConsumer {
   lostEvents(count: number): void;
   /** cat(path): the file's content, or null when there is no such file. */
   cat?(path: string, content: string | null): void;
+  /** system(cmd): what the (simulated) command printed. */
+  system?(output: string): void;
   /** An `exit(code)` reached user space. */
   exit?(code: number): void;
 }
@@ -216,6 +220,16 @@ export class OutputRing {
     return true;
   }
 
+  /** system(fmt, args...): the command line is formatted and run when the event is drained. */
+  system(spec: FormatSpec, args: readonly Value[], types?: readonly (ValueType | undefined)[]): boolean {
+    const s = this.claim("system");
+    if (!s) return false;
+    s.spec = spec;
+    s.types = types;
+    this.copyArgs(s, args);
+    return true;
+  }
+
   /** errorf(fmt, args...) at `loc`. */
   errorf(
     spec: FormatSpec,
@@ -334,6 +348,9 @@ function deliver(slot: Slot, c: OutputConsumer): void {
     case "exit":
       c.exit?.(slot.code);
       return;
+    case "system":
+      c.system?.(runSimulatedCommand(formatPrintf(slot.spec!, slot.args, slot.types)));
+      return;
     case "cat":
       // OutputRing.drain reads the file itself (it knows the machine).
       return;
@@ -393,6 +410,9 @@ export class TextWriter implements OutputConsumer {
     if (content === null) this.err.write(`ERROR: failed to open file '${path}' (${NO_SUCH_FILE})\n`);
     else this.out.write(content);
   }
+  system(output: string): void {
+    this.out.write(output);
+  }
   /** End of tracing: two newlines, then every non-empty map in byte order of names. */
   end(maps: Iterable<BpfMap> = [], printMapsOnExit = true): void {
     this.out.write("\n\n");
@@ -433,6 +453,9 @@ export class JsonWriter implements OutputConsumer {
   cat(path: string, content: string | null): void {
     if (content === null) this.err.write(`ERROR: failed to open file '${path}' (${NO_SUCH_FILE})\n`);
     else this.out.write(`{"type": "cat", "data": ${jsonString(content)}}\n`);
+  }
+  system(output: string): void {
+    this.out.write(`{"type": "syscall", "data": ${jsonString(output)}}\n`);
   }
   lostEvents(count: number): void {
     this.out.write(`{"type": "lost_events", "count": ${count}, "data": {"events": ${count}}}\n`);

@@ -52,6 +52,7 @@ import {
   tracepointArgNames,
 } from "./kernel-targets.js";
 import { type ConcreteProbe, resolveAttachPoint, resolveUserSymbol } from "./resolve.js";
+import { type TaskLookup, withTaskStructs } from "./task-image.js";
 import { TraceProbe } from "./trace-probe.js";
 
 export interface SessionOptions {
@@ -79,6 +80,8 @@ export interface SessionOptions {
   envConfig?: readonly ConfigEntry[];
   /** `--no-warnings`: warnf() and runtime warnings print nothing. */
   noWarnings?: boolean;
+  /** `--unsafe`: system() is allowed. */
+  unsafe?: boolean;
   /** Exploration (probelab race -w): the schedule policy, step observer and chooser of the machine. */
   explore?: Pick<
     KernelOptions,
@@ -147,10 +150,10 @@ export class Session {
     const proc = this.process;
     this.ctx = createHitContext({
       startNs: 0,
-      memory: {
+      memory: withTaskStructs(this.taskFacts, {
         readCString: (addr, max) => (proc === null ? null : proc.readCString(addr, max)),
         readBytes: (addr, len) => (proc === null ? null : proc.readBytes(addr, len)),
-      },
+      }),
       symbolize: (addr) => (proc === null ? null : proc.symbolize(addr)),
       symbolizeFrame: (addr, perf) => {
         const kernel = kallsyms_name(addr);
@@ -170,6 +173,18 @@ export class Session {
     return this.kernel.m;
   }
 
+  /**
+   * What `curtask` shows of a task: the traced process's threads (children of bpftrace, which
+   * started it as `-c` does), bpftrace itself (a child of init), init, and the idle task.
+   */
+  private readonly taskFacts: TaskLookup = (tid) => {
+    if (tid === BPFTRACE_PID) return { tid, tgid: tid, comm: "bpftrace", parent: 1 };
+    if (tid === 1) return { tid, tgid: 1, comm: "systemd", parent: 0 };
+    if (tid === 0) return { tid, tgid: 0, comm: "swapper/0", parent: 0 };
+    const t = this.process?.threads.find((th) => th.tid === tid);
+    return t === undefined ? null : { tid, tgid: t.pid, comm: t.comm, parent: BPFTRACE_PID };
+  };
+
   /** Front end + compile + resolve; on any error the script is null and nothing is attached. */
   load(src: SourceFile, args: string[] = []): { script: LoadedScript | null; diagnostics: Diagnostic[] } {
     const fe = frontEnd(src, {
@@ -177,6 +192,7 @@ export class Session {
       probeFilter: this.opts.probeFilter,
       envConfig: this.opts.envConfig,
       probeArgs: probeArgFields,
+      unsafe: this.opts.unsafe,
       userSymbol: (ap, name) => {
         const w = this.opts.workload;
         return w === null ? `uaddr("${name}") needs a workload (-w)` : resolveUserSymbol(ap, w, name);

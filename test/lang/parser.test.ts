@@ -271,8 +271,8 @@ describe("unsupported features get a diagnostic naming them", () => {
       "array types (int32[4]) are not supported by probelab (only char arrays in structs, read as strings)",
     ],
     ["begin { $x = &$y; }", "address-of (&) is not supported by probelab"],
-    ["begin { print(curtask); }", "The curtask builtin is not supported by probelab"],
-    ['begin { system("ls"); }', "system() is not supported by probelab"],
+    ["begin { print(cpid); }", "The cpid builtin is not supported by probelab"],
+    ['begin { system("ls"); }', "system() is an unsafe function being used in safe mode (run with --unsafe)"],
   ])("%s", (text, message) => {
     expect(messages(text)).toContain(`error: ${message}`);
   });
