@@ -43,7 +43,7 @@ import { JsonWriter, OutputRing, type Sink, TextWriter } from "../runtime/index.
 import type { TraceableFunction } from "../sim/ftrace.js";
 import type { Sub, Task } from "../sim/machine.js";
 import { Prng } from "../sim/prng.js";
-import { IntervalProbe } from "./interval-probe.js";
+import { type CpuSampler, IntervalProbe } from "./interval-probe.js";
 import { KernelProbe, type KernelProbeKind, TracepointProbe } from "./kernel-probe.js";
 import {
   probeArgFields,
@@ -159,7 +159,9 @@ export class Session {
       },
       kstack: (limit) => kernel_stack(this.m.ftrace.framesOf(this.stackTask), limit),
       ustack: (limit) => {
-        const task = this.m.task?.ctx;
+        // A sampled CPU that runs no user code (idle, a kernel task) has no user stack.
+        if (this.sampling && this.ctx.ip === 0) return [];
+        const task = (this.sampling ? this.stackTask : this.m.task)?.ctx;
         return unwindUserStack(task instanceof TaskStruct ? task.userStack : null, this.ctx.ip, limit);
       },
       rand: () => this.rng.nextU32(),
@@ -335,6 +337,8 @@ export class Session {
 
   /** The task whose kernel frames `kstack` reads: the one the hit (or the sample) is about. */
   private stackTask: Task | null = null;
+  /** During a profile sample: `ustack` reads the sampled CPU's task (stackTask), not the current one. */
+  private sampling = false;
 
   /** pid, tid and comm of the task on the CPU now: a workload thread, or a kernel-side task. */
   private readonly fillTask = (ctx: HitContext): void => {
@@ -343,10 +347,23 @@ export class Session {
     fillFromTask(ctx, m.task, m.task === null ? 0 : m.cpu.id);
   };
 
-  /** A profile sample: what CPU `cpu` is running (its idle task when nothing). */
-  private readonly sampleCpu = (ctx: HitContext, cpu: number): void => {
-    this.stackTask = this.m.cpus[cpu].current;
-    fillFromTask(ctx, this.stackTask, cpu);
+  /**
+   * A profile sample: what CPU `cpu` is running (its idle task when nothing). Its user stack
+   * is the task's call nesting, innermost function first: that is where its CPU is.
+   */
+  private readonly sampler: CpuSampler = {
+    fill: (ctx, cpu) => {
+      const task = this.m.cpus[cpu].current;
+      this.stackTask = task;
+      this.sampling = true;
+      fillFromTask(ctx, task, cpu);
+      const t = task?.ctx;
+      const stack = t instanceof TaskStruct ? t.userStack : null;
+      ctx.ip = stack !== null && stack.depth > 0 ? stack.fns[stack.depth - 1] : 0;
+    },
+    done: () => {
+      this.sampling = false;
+    },
   };
 
   private makeProbe(
@@ -382,7 +399,7 @@ export class Session {
       // After exit() the timer is not re-armed: user space is already tearing down.
       () => !this.stopped && !this.stopRequested && !script.ended && script.compiled.exitRequested() === null,
       () => this.noteExit(script),
-      compiled.kind === "profile" ? this.sampleCpu : null,
+      compiled.kind === "profile" ? this.sampler : null,
     );
   }
 
