@@ -1,7 +1,8 @@
 // The hit-path goals of docs/hit-path.md, measured on this build and, when a baseline build
 // is given, on that one in the same run: rounds alternate between the two builds and the
-// medians and their ratio are printed, so a busy shared machine slows both alike. Rates are
-// per CPU-second of this process (steadier than wall time when other work runs).
+// medians, their ratio and the median of the per-round ratios (paired) are printed, so a
+// busy shared machine slows both alike. Rates are per CPU-second of this process (steadier
+// than wall time when other work runs).
 // Run after `npm run build`:
 //   node bench/goals-bench.mjs [BASELINE_DIST_DIR] [--rounds N] [--memory]
 // e.g. check out the old commit elsewhere, build it, and pass its dist/. --memory adds the
@@ -129,7 +130,10 @@ for (const g of GOALS) {
   let line = `${g.name.padEnd(26)} ${mine.toFixed(2).padStart(7)} ${g.unit.padEnd(11)} goal ${g.more ? ">=" : "<="} ${g.goal} ${met ? "met" : "NOT met"}`;
   if (libs.length > 1) {
     const base = median(samples[1]);
-    line += `   baseline ${base.toFixed(2)}, ratio ${(g.more ? mine / base : base / mine).toFixed(2)}x`;
+    // Each round measures both builds back to back: the median of the per-round ratios is
+    // steadier than the ratio of medians when the machine's load moves between rounds.
+    const paired = median(samples[0].map((x, r) => (g.more ? x / samples[1][r] : samples[1][r] / x)));
+    line += `   baseline ${base.toFixed(2)}, ratio ${(g.more ? mine / base : base / mine).toFixed(2)}x, paired ${paired.toFixed(2)}x`;
   }
   console.log(line);
 }

@@ -3,6 +3,7 @@
  * producer per CPU calls the probed function in a loop; a count() program runs per hit; the
  * result is total and per-CPU M hits per simulated second.
  */
+import { writeFileSync } from "node:fs";
 import { DEFAULT_PROFILE } from "../kernel/config.js";
 import { Session } from "../trace/session.js";
 import {
@@ -15,6 +16,7 @@ import {
   processIo,
   workload,
 } from "./common.js";
+import { scalingSvg, scalingTextChart } from "./scaling-chart.js";
 
 interface BenchOptions {
   kernel: string;
@@ -24,6 +26,7 @@ interface BenchOptions {
   switch: string[];
   seed: string;
   format: "text" | "json";
+  plot?: string;
 }
 
 const PROBES = [
@@ -111,9 +114,12 @@ export function runBench(opts: BenchOptions, io: CliIo = processIo): Promise<voi
         `${"kernel".padEnd(12)} ${"cpus".padStart(5)} ${"total M/s".padStart(10)} ${"per-CPU M/s".padStart(12)}\n`,
       );
     }
+    if (opts.plot !== undefined && !opts.plot.endsWith(".svg")) fail("--plot: the file must end in .svg", 2);
+    const points: ScalingPoint[] = [];
     for (const profile of profiles) {
       for (const cpus of cpuList) {
         const r = scalingPoint(profile, opts.switch, opts.probe, cpus, duration, seed);
+        points.push(r);
         if (opts.format === "json") io.stdout.write(`${JSON.stringify(r)}\n`);
         else {
           io.stdout.write(
@@ -122,5 +128,17 @@ export function runBench(opts: BenchOptions, io: CliIo = processIo): Promise<voi
         }
       }
     }
+    if (opts.format === "text") io.stdout.write(scalingTextChart(points, opts.probe));
+    if (opts.plot !== undefined) writePlot(opts.plot, scalingSvg(points, opts.probe, duration / 1e6));
   }, io);
+}
+
+function writePlot(path: string, svg: string): void {
+  try {
+    writeFileSync(path, svg);
+  } catch (err) {
+    const why =
+      (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : String((err as Error).message);
+    fail(`cannot write plot file '${path}': ${why}`, 1);
+  }
 }

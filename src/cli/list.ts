@@ -51,7 +51,10 @@ export function runList(
   }, io);
 }
 
-/** The probe names `pattern` selects, in binary and symbol order, uprobe before uretprobe. */
+/**
+ * The probe names `pattern` selects, as bpftrace -l orders them: grouped by probe type
+ * (uprobe before uretprobe) and sorted within a group (bpftrace collects matches in a set).
+ */
 export function probeNames(w: Workload, pattern: string | undefined): string[] {
   const parts = pattern?.split(":") ?? [];
   const structured = parts.length === 3;
@@ -60,14 +63,16 @@ export function probeNames(w: Workload, pattern: string | undefined): string[] {
     ? new Set(resolveTarget(w.binaries, w.process.cwd, parts[1]))
     : null;
   const names: string[] = [];
-  for (const { binary, symbol } of listSymbols(w.binaries)) {
-    if (targets !== null && !targets.has(binary)) continue;
-    if (structured && !globMatch(parts[2], symbol.name)) continue;
-    for (const kind of KINDS) {
-      if (!globMatch(provider, kind)) continue;
+  for (const kind of KINDS) {
+    if (!globMatch(provider, kind)) continue;
+    const group: string[] = [];
+    for (const { binary, symbol } of listSymbols(w.binaries)) {
+      if (targets !== null && !targets.has(binary)) continue;
+      if (structured && !globMatch(parts[2], symbol.name)) continue;
       const name = `${kind}:${binary.path}:${symbol.name}`;
-      if (structured || pattern === undefined || globMatch(pattern, name)) names.push(name);
+      if (structured || pattern === undefined || globMatch(pattern, name)) group.push(name);
     }
+    names.push(...new Set(group.sort()));
   }
   return names;
 }

@@ -232,6 +232,7 @@ EXAMPLES:
     .option("--exhaustive", "explore every schedule up to --preemptions preemptions (small scenarios)")
     .option("--preemptions <K>", "preemption bound of --exhaustive (default 2)")
     .option("--max-runs <N>", "runs --exhaustive may spend before it stops unfinished (default 100000)")
+    .option("--no-reduction", "with --exhaustive: no partial-order reduction (explore commuting orders too)")
     .option("-w, --workload <NAME|FILE>", "explore a workload under a script instead of a scenario")
     .option("-e, --program <PROGRAM>", "with -w: the script text (default: the workload's default probes)")
     .option("--faults <NAME,...>", "with -w: fault switches to turn on")
@@ -251,7 +252,8 @@ EXAMPLES:
   const BENCH_EXAMPLES = `
 EXAMPLES:
   probelab bench scaling --kernel baseline,latest --cpus 1,2,4,8
-  probelab bench scaling --probe uretprobe-nop --cpus 1,16 --duration 5ms -f json`;
+  probelab bench scaling --probe uretprobe-nop --cpus 1,16 --duration 5ms -f json
+  probelab bench scaling --kernel baseline,srcu,tasks-trace,latest --plot scaling.svg`;
   const bench = program
     .command("bench")
     .description("simulated throughput benchmarks")
@@ -269,7 +271,11 @@ EXAMPLES:
     .option("--duration <TIME>", "simulated time per point", "2ms")
     .option("--switch <key=value>", "change one switch (repeatable)", collect, [])
     .option("--seed <N>", "seed", "1")
-    .option("-f, --format <FORMAT>", "output format: text or json", "text")
+    .option("-f, --format <FORMAT>", "output format: text (a table and a bar chart) or json", "text")
+    .option(
+      "--plot <FILE.svg>",
+      "also draw total and per-CPU M hits/s against CPUs, with the published points",
+    )
     .addHelpText("after", BENCH_EXAMPLES)
     .action((opts) => runBench(opts, io));
   return program;

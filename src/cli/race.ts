@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import { resolveKernelConfig } from "../kernel/config.js";
 import type { SourceFile } from "../lang/index.js";
 import { renderColumns } from "../race/columns.js";
-import { EXHAUSTIVE_POLICY, type ExhaustResult, exhaust } from "../race/exhaustive.js";
+import { commutes, EXHAUSTIVE_POLICY, type ExhaustResult, exhaust } from "../race/exhaustive.js";
 import type { ExploreResult, Found } from "../race/explore.js";
 import { type AnyScenario, runAnyScenario } from "../race/harness.js";
 import { type ExploreJob, exploreInParallel } from "../race/parallel.js";
@@ -62,6 +62,8 @@ export interface RaceOptions {
   exhaustive?: boolean;
   preemptions?: string;
   maxRuns?: string;
+  /** False with --no-reduction: --exhaustive explores commuting orders too. */
+  reduction?: boolean;
   /** Explore this workload under a script (the positional argument is then the script file). */
   workload?: string;
   program?: string;
@@ -310,8 +312,10 @@ function exhaustively(p: RacePlan, opts: RaceOptions): number {
       : parseIntOption(opts.maxRuns, "--max-runs", 1, 100_000_000);
   const plural = bound === 1 ? "" : "s";
   p.out(`exhaustive: every schedule with at most ${bound} preemption${plural}, seed ${p.firstSeed}`);
-  const r = exhaust(p.scenario, { seed: p.firstSeed, faults: p.faults, preemptions: bound, maxRuns });
+  const reduce = opts.reduction !== false;
+  const r = exhaust(p.scenario, { seed: p.firstSeed, faults: p.faults, preemptions: bound, maxRuns, reduce });
   p.out(`explored ${r.schedules} schedules (${perBound(r)}) in ${r.runs} runs: ${ending(r, maxRuns)}`);
+  p.out(`partial-order reduction: ${reduction(p, r, reduce)}`);
   if (r.deadlocks > 0) p.out(`${r.deadlocks} of ${r.schedules} schedules deadlocked`);
   if (r.cut > 0) p.out(`${r.cut} of ${r.schedules} schedules ran into the step limit and were not judged`);
   const f = r.found;
@@ -332,6 +336,14 @@ function exhaustively(p: RacePlan, opts: RaceOptions): number {
 /** `0 preemptions: 6, 1: 512`: how many schedules each bound added. */
 function perBound(r: ExhaustResult): string {
   return r.perBound.map((n, k) => (k === 0 ? `0 preemptions: ${n}` : `${k}: ${n}`)).join(", ");
+}
+
+function reduction(p: RacePlan, r: ExhaustResult, asked: boolean): string {
+  if (r.reduced)
+    return `${r.pruned} runs stopped early, each only reordering commuting steps of a schedule explored`;
+  if (!asked) return "off (--no-reduction)";
+  if (!commutes(p.scenario)) return "off (this scenario's steps do not report all they share)";
+  return "off";
 }
 
 function ending(r: ExhaustResult, maxRuns: number): string {

@@ -74,6 +74,13 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
         return addr(ctx);
       };
     }
+    case "uaddr": {
+      // Resolved when the script loaded: a constant.
+      const address = e.address;
+      if (address === undefined)
+        throw new CompileError("uaddr() needs a workload to resolve the symbol in", e.span);
+      return () => address;
+    }
     case "strncmp":
       return compileStrncmp(env, e);
     case "nsecs":

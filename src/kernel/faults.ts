@@ -28,6 +28,8 @@ export const UPROBE_FAULTS = {
     "R25: trace_uprobe counts hits with one shared nhit++ (a load and a store) instead of per-CPU nhits",
   "free-utask-before-clear":
     "R26: uprobe_free_utask frees the return instances before clearing task->utask (the pre-6.13 order)",
+  "ref-ctr-skip-verify-opcode":
+    "R28: a USDT semaphore is bumped on every install or remove, even when verify_opcode finds the instruction already in place",
 } as const;
 
 export type UprobeFault = keyof typeof UPROBE_FAULTS;
@@ -48,6 +50,7 @@ export class UprobeFaults {
   readonly installHasAfterSwbp: boolean;
   readonly freeUtaskBeforeClear: boolean;
   readonly riReuseDuringTimerWalk: boolean;
+  readonly refCtrSkipVerifyOpcode: boolean;
 
   constructor(on: ReadonlySet<string>) {
     this.specSkipRetry = on.has("spec-skip-retry");
@@ -64,5 +67,6 @@ export class UprobeFaults {
     this.installHasAfterSwbp = on.has("install-has-after-swbp");
     this.freeUtaskBeforeClear = on.has("free-utask-before-clear");
     this.riReuseDuringTimerWalk = on.has("ri-reuse-during-timer-walk");
+    this.refCtrSkipVerifyOpcode = on.has("ref-ctr-skip-verify-opcode");
   }
 }

@@ -401,6 +401,8 @@ export interface CallExpr extends ExprBase {
   args: Expr[];
   /** Written without parentheses (`count`, `exit`): only zero-argument functions may be. */
   bare?: boolean;
+  /** `uaddr("sym")`: the symbol's address in the target process, set by the checker. */
+  address?: number;
 }
 
 export type BinaryOp =

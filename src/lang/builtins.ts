@@ -314,7 +314,6 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(FUNCTION_TAB
 
 /** bpftrace functions probelab does not implement: named in the error instead of "unknown". */
 export const UNSUPPORTED_FUNCTIONS = new Set([
-  "uaddr",
   "reg",
   "system",
   "signal",

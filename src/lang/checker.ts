@@ -43,6 +43,7 @@ import {
   UINT64,
   type UstackType,
 } from "./types.js";
+import { checkUaddr, type UserSymbolResolver } from "./user-symbols.js";
 
 /** bpftrace's cap on lhist() buckets ((max - min) / step). */
 const LHIST_MAX_BUCKETS = 1000n;
@@ -194,6 +195,7 @@ export class Checker {
     private readonly cTypes: CTypes,
     seed?: Map<string, MapState>,
     private readonly probeArgs: ProbeArgsResolver | null = null,
+    private readonly userSymbol: UserSymbolResolver | null = null,
   ) {
     if (seed) for (const [k, v] of seed) this.maps.set(k, { ...v });
   }
@@ -767,6 +769,10 @@ export class Checker {
   private callExpr(e: A.CallExpr): Type {
     if (!e.bare && (e.name === "ustack" || e.name === "kstack")) return this.stackCall(e);
     if (!e.bare && e.name === "nsecs") return this.clockCall(e);
+    if (!e.bare && e.name === "uaddr") {
+      for (const a of e.args) this.expr(a);
+      return checkUaddr(e, this.ctx.probe.attachPoints, this.userSymbol, this.sink);
+    }
     const spec = FUNCTIONS.get(e.name);
     if (spec) {
       if (spec.check === "aggregate") {
@@ -1363,17 +1369,18 @@ export function checkProgram(
   sink: DiagnosticSink,
   args: string[],
   probeArgs: ProbeArgsResolver | null = null,
+  userSymbol: UserSymbolResolver | null = null,
 ): A.TypedProgram | null {
   const config = checkConfig(program.config, sink);
   const cTypes = new CTypes(program.structs, sink, program.enums);
   substituteEnumVariants(program, cTypes);
   substituteConfigReads(program, config, sink);
   let pass = new DiagnosticSink();
-  let checker = runChecker(program, pass, config.maxStrlen, cTypes, undefined, probeArgs);
+  let checker = runChecker(program, pass, config.maxStrlen, cTypes, undefined, probeArgs, userSymbol);
   if (checker.forwardMapUse) {
     // A map was read before the probe that writes it: check again knowing every map's type.
     pass = new DiagnosticSink();
-    checker = runChecker(program, pass, config.maxStrlen, cTypes, checker.mapStates, probeArgs);
+    checker = runChecker(program, pass, config.maxStrlen, cTypes, checker.mapStates, probeArgs, userSymbol);
   }
   sink.list.push(...pass.list);
   checker.reportUndefinedMaps(checker.mapUses, sink);
@@ -1405,8 +1412,9 @@ function runChecker(
   cTypes: CTypes,
   seed?: Map<string, MapState>,
   probeArgs: ProbeArgsResolver | null = null,
+  userSymbol: UserSymbolResolver | null = null,
 ): Checker & { probeInfos: A.ProbeInfo[] } {
-  const checker = new Checker(sink, maxStrlen, cTypes, seed, probeArgs) as Checker & {
+  const checker = new Checker(sink, maxStrlen, cTypes, seed, probeArgs, userSymbol) as Checker & {
     probeInfos: A.ProbeInfo[];
   };
   checker.probeInfos = program.probes.map((p) => checker.checkProbe(p));

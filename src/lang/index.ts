@@ -21,6 +21,7 @@ import { expandMacros } from "./macros.js";
 import { checkTokenNesting, checkTreeDepth } from "./nesting.js";
 import { unsupportedConstruct } from "./syntax-errors.js";
 import { lexer } from "./tokens.js";
+import type { UserSymbolResolver } from "./user-symbols.js";
 
 export type * from "./ast.js";
 export { BUILTIN_VALUE_TABLE, FUNCTION_TABLE } from "./builtins.js";
@@ -31,6 +32,7 @@ export { type FormatPiece, type FormatSpec, parseFormat } from "./printf-format.
 export { editDistance } from "./suggest.js";
 export type * from "./types.js";
 export { isAggregate, typeName } from "./types.js";
+export type { UserSymbol, UserSymbolResolver } from "./user-symbols.js";
 
 export interface FrontEndOptions {
   /**
@@ -45,6 +47,8 @@ export interface FrontEndOptions {
    * arguments), from whoever knows the target; null when the attach point has none.
    */
   probeArgs?: ProbeArgsResolver;
+  /** Where `uaddr("sym")` finds a symbol of a uprobe's target binary (absent: left unresolved). */
+  userSymbol?: UserSymbolResolver;
   /** Config entries from BPFTRACE_* environment variables (see configFromEnv); they win over the script's. */
   envConfig?: readonly ConfigEntry[];
 }
@@ -135,7 +139,8 @@ export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndR
     const { positional, named } = splitScriptArgs(opts.args ?? []);
     if (ast && (named.size > 0 || src.text.includes("getopt"))) substituteGetopt(ast, named, sink);
     const shallow = ast !== null && !sink.hasErrors && checkTreeDepth(ast, sink);
-    const program = ast && shallow ? checkProgram(ast, sink, positional, opts.probeArgs) : null;
+    const program =
+      ast && shallow ? checkProgram(ast, sink, positional, opts.probeArgs, opts.userSymbol) : null;
     return { program: sink.hasErrors ? null : program, diagnostics: sink.list };
   } catch (err) {
     // A bug in the front end must still not show a user a stack trace.

@@ -12,11 +12,12 @@
  */
 import type { TaskStruct } from "../kernel/task.js";
 import type { UprobesState } from "../kernel/uprobes/state.js";
-import { handle_swbp, SwbpResult } from "../kernel/uprobes/swbp.js";
+import { takeSub } from "../kernel/uprobes/swbp.js";
 import { get_trampoline_vaddr } from "../kernel/uprobes/xol.js";
-import type { Sub } from "../sim/machine.js";
+import { PENDING, type Sub } from "../sim/machine.js";
 import { Op, type Program } from "./program.js";
 import { CALL_INSN_LEN, type UserStack } from "./user-stack.js";
+import { trapAt } from "./user-trap.js";
 import {
   type createThreadState,
   endLoop,
@@ -82,6 +83,8 @@ export function* runProgram(
   t.userStack = userStack;
   const argRegs = new Float64Array(6);
   const regs = t.regs;
+  // A trap that stops at an interleaving point keeps its place here (see user-trap.ts).
+  const frame = t.swbp;
   let depth = 0;
   let sp = STACK_TOP;
   let pc = 0;
@@ -101,10 +104,11 @@ export function* runProgram(
           setArgs(regs, argRegs, n);
           regs.sp = sp;
           regs.ret = ret;
-          // Trap until the kernel lets the thread past (Restart re-executes the instruction, whose
-          // breakpoint may be gone by then; SIGTRAP is counted and the model lets it run on).
-          do regs.ip = addr;
-          while ((yield* handle_swbp(u, t)) === SwbpResult.Restart && t.mm.breakpointAt(addr));
+          regs.ip = addr;
+          while (trapAt(u, t, addr) === PENDING) {
+            if (frame.sub === null) yield 0;
+            else yield* takeSub(frame);
+          }
           retStack[depth - 1] = regs.ret; // a uretprobe may have hijacked it
         }
         m.label = "user: call";
@@ -117,10 +121,11 @@ export function* runProgram(
         if (t.mm.breakpointAt(addr)) {
           regs.sp = sp;
           regs.ret = retStack[depth - 1];
-          // Trap until the kernel lets the thread past (Restart re-executes the instruction, whose
-          // breakpoint may be gone by then; SIGTRAP is counted and the model lets it run on).
-          do regs.ip = addr;
-          while ((yield* handle_swbp(u, t)) === SwbpResult.Restart && t.mm.breakpointAt(addr));
+          regs.ip = addr;
+          while (trapAt(u, t, addr) === PENDING) {
+            if (frame.sub === null) yield 0;
+            else yield* takeSub(frame);
+          }
         }
         pc++;
         break;
@@ -136,7 +141,10 @@ export function* runProgram(
           regs.ax = toU64(value);
           regs.sp = sp;
           regs.ip = ret;
-          yield* handle_swbp(u, t);
+          while (trapAt(u, t, ret) === PENDING) {
+            if (frame.sub === null) yield 0;
+            else yield* takeSub(frame);
+          }
           if (depth > 0 && regs.ip !== fnAddrStack[depth - 1] + CALL_INSN_LEN) {
             m.fail(
               `uretprobe trampoline restored 0x${regs.ip.toString(16)}, not the caller's return address`,

@@ -59,6 +59,15 @@ export interface Binary {
   size: number;
   /** In file order, so also sorted by offset. */
   symbols: BinarySymbol[];
+  /** Global variables, after the functions; their bytes are in memory once the binary is mapped. */
+  data: BinaryData[];
+}
+
+export interface BinaryData {
+  name: string;
+  offset: number;
+  size: number;
+  value: number;
 }
 
 export interface Mapping {
@@ -90,10 +99,33 @@ export function layoutBinaries(spec: WorkloadSpec): Binary[] {
     if (seen.has(path)) throw errorAt(b.at, `binary "${path}" is listed twice`);
     seen.set(path, index);
     const { symbols, fileSize } = binarySymbols(b);
-    const end = symbols.reduce((n, s) => Math.max(n, s.offset + s.size), fileSize);
+    const textEnd = symbols.reduce((n, s) => Math.max(n, s.offset + s.size), fileSize);
+    const data = layoutData(b, textEnd);
+    const end = data.reduce((n, d) => Math.max(n, d.offset + d.size), textEnd);
     const size = alignUp(Math.max(end, ELF_HEADER_SIZE + 1), PAGE_SIZE);
-    return { index, path, basename: posix.basename(path), ino: FIRST_INO + index, size, symbols };
+    return { index, path, basename: posix.basename(path), ino: FIRST_INO + index, size, symbols, data };
   });
+}
+
+/** Global variables in the order written, each aligned to its size, after the last function. */
+function layoutData(b: BinarySpec, textEnd: number): BinaryData[] {
+  let cursor = Math.max(textEnd, ELF_HEADER_SIZE);
+  return b.data.map((d) => {
+    const offset = alignUp(cursor, d.size);
+    cursor = offset + d.size;
+    return { name: d.name, offset, size: d.size, value: d.value };
+  });
+}
+
+/** A global variable's bytes as the binary's file holds them (little-endian). */
+export function dataBytes(d: BinaryData): Uint8Array {
+  const bytes = new Uint8Array(d.size);
+  let v = BigInt.asUintN(d.size * 8, BigInt(d.value));
+  for (let i = 0; i < d.size; i++) {
+    bytes[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return bytes;
 }
 
 /**

@@ -13,6 +13,7 @@ import { formatLimit, MAX_WORKLOAD_BYTES, readTextBounded } from "./bounded-read
 import { didYouMean, errorAt, WorkloadError } from "./errors.js";
 import {
   type Binary,
+  dataBytes,
   heapMapping,
   layoutBinaries,
   type Mapping,
@@ -240,6 +241,7 @@ function build(
   const placement = placeBinaries(binaries, exe, libs);
   const exeMapping = textMapping(binaries[exe]!, placement[exe]!);
   const memory = new UserMemory();
+  for (const b of [exe, ...libs]) writeGlobals(memory, binaries[b]!, placement[b]!);
   const heap = new HeapBuilder(heapMapping(exeMapping, 0).start, memory);
   const { functions, functionIds } = functionTable(binaries);
   const searchOrder = [
@@ -299,6 +301,11 @@ function build(
     functions,
     process: { comm: proc.comm, cwd: proc.cwd, exe, libs, placement, mappings, memory, threads, argv },
   };
+}
+
+/** A binary mapped at start-up has its initialised globals in memory from the first instruction. */
+function writeGlobals(memory: UserMemory, binary: Binary, loadAddress: number): void {
+  for (const d of binary.data) memory.writeBytes(loadAddress + d.offset, dataBytes(d));
 }
 
 function dlopenPaths(steps: StepSpec[]): { path: string; at: StepSpec["at"] }[] {

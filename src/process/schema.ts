@@ -33,6 +33,18 @@ export interface BinarySpec {
   like: string | undefined;
   /** `elf: PATH`: the function symbols of a real ELF file on this machine. */
   elf: string | undefined;
+  /** Initialised global variables (`int GLOBAL_A = 5;`), laid out after the functions. */
+  data: DataSpec[];
+  at: Where;
+}
+
+/** One global variable of a binary: what `uaddr("name")` finds and a probe can read. */
+export interface DataSpec {
+  name: string;
+  /** Bytes: 1, 2, 4 or 8, as a C integer. */
+  size: number;
+  /** The initial value, stored little-endian (two's complement when negative). */
+  value: number;
   at: Where;
 }
 
@@ -195,7 +207,7 @@ function readBinaries(field: Field): BinarySpec[] {
   const out: BinarySpec[] = [];
   for (const [path, value] of field.freeEntries()) {
     if (path === "") value.fail("a binary needs a path");
-    const keys = value.entries(["functions", "like", "elf"], "a binary");
+    const keys = value.entries(["functions", "like", "elf", "data"], "a binary");
     const like = keys.get("like")?.string("a mirrored library name");
     const elf = keys.get("elf")?.string("a path to an ELF file");
     if (like !== undefined && elf !== undefined) keys.get("elf")!.fail('"elf" does not go with "like"');
@@ -209,7 +221,13 @@ function readBinaries(field: Field): BinarySpec[] {
       if (seen.has(fn.name)) fnField!.fail(`function "${fn.name}" is listed twice`);
       seen.add(fn.name);
     }
-    out.push({ path, functions, like, elf, at: value.where() });
+    const dataField = keys.get("data");
+    const data = dataField === undefined ? [] : dataField.items().map(readData);
+    for (const d of data) {
+      if (seen.has(d.name)) dataField!.fail(`symbol "${d.name}" is listed twice`);
+      seen.add(d.name);
+    }
+    out.push({ path, functions, like, elf, data, at: value.where() });
   }
   if (out.length === 0) field.fail("a workload needs at least one binary");
   return out;
@@ -242,6 +260,18 @@ function readFunction(field: Field): FunctionSpec {
     firstInsn = v as FirstInsn;
   }
   return { name: symbolName(nameField), size, offset, addr, firstInsn, at: field.where() };
+}
+
+const DATA_SIZES = [1, 2, 4, 8];
+
+function readData(field: Field): DataSpec {
+  const keys = field.entries(["name", "size", "value"], "a global variable");
+  const nameField = keys.get("name") ?? field.fail('missing "name"');
+  const sizeField = keys.get("size");
+  const size = sizeField?.integer(1, 8) ?? 4;
+  if (!DATA_SIZES.includes(size)) sizeField!.fail(`a global variable is 1, 2, 4 or 8 bytes, not ${size}`);
+  const value = keys.get("value")?.integer(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) ?? 0;
+  return { name: symbolName(nameField), size, value, at: field.where() };
 }
 
 function symbolName(field: Field): string {

@@ -42,6 +42,7 @@ import {
 } from "../kernel/uprobes/index.js";
 import { uprobes_invariant_sweep } from "../kernel/uprobes/invariants.js";
 import { type CostProfile, DEFAULT_COST_PROFILE } from "../sim/cost-profile.js";
+import type { FootprintSink } from "../sim/footprint.js";
 import {
   type Chooser,
   Machine,
@@ -381,6 +382,8 @@ export interface Scenario extends ScenarioShape {
 /** A scenario on the bare machine (sync primitives, mm structures): see onMachine. */
 export interface MachineScenario extends ScenarioShape {
   setup(m: Machine, rng: Prng): void;
+  /** Its steps' footprints are complete (see MachineShape.commuting). */
+  commuting?: boolean;
 }
 
 /**
@@ -402,6 +405,8 @@ export interface RunOptions {
   observer?: StepObserver;
   /** Picks every step's CPU instead of the policy (replaying a schedule). */
   chooser?: Chooser;
+  /** Told what each step touches (partial-order reduction, footprint.ts). */
+  footprint?: FootprintSink;
 }
 
 /** What one run came to. */
@@ -429,6 +434,7 @@ function machineOptions(s: ScenarioShape, opts: RunOptions, profile: CostProfile
     pctDepth: s.pctDepth,
     observer: opts.observer,
     chooser: opts.chooser,
+    footprint: opts.footprint,
   };
 }
 
@@ -512,6 +518,12 @@ export interface MachineShape {
   pctDepth?: number;
   /** Default 48. */
   traceSteps?: number;
+  /**
+   * Every variable its tasks share sits on a CacheLine (or is a wait queue), and no task
+   * reads the scenario's PRNG after setup: a step's footprint (footprint.ts) is then all it
+   * shares, and --exhaustive may skip schedules that only reorder commuting steps.
+   */
+  commuting?: boolean;
 }
 
 /**
@@ -525,6 +537,7 @@ export function onMachine(shape: MachineShape, setup: (m: Machine, rng: Prng) =>
     pctSteps: shape.pctSteps ?? 400,
     pctDepth: shape.pctDepth ?? 3,
     traceSteps: shape.traceSteps ?? 48,
+    commuting: shape.commuting ?? false,
     setup,
   };
 }

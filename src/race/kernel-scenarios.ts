@@ -5,6 +5,7 @@
  * clean over every seed with the check in place.
  */
 import {
+  do_mmap,
   do_mprotect,
   do_mremap,
   do_munmap,
@@ -13,6 +14,8 @@ import {
   mmput,
   PAGE_SIZE,
   PROT_READ,
+  PROT_WRITE,
+  vma_start_read,
 } from "../kernel/mm/index.js";
 import type { TaskStruct } from "../kernel/task.js";
 import {
@@ -20,9 +23,10 @@ import {
   handle_swbp,
   RI_TIMER_PERIOD_NS,
   SwbpResult,
+  uprobe_register,
 } from "../kernel/uprobes/index.js";
 import { CacheLine } from "../sim/cacheline.js";
-import type { Sub } from "../sim/machine.js";
+import { type Machine, type Sub, WaitQueue } from "../sim/machine.js";
 import {
   CALLER_RET,
   counter,
@@ -114,7 +118,7 @@ export function forkVsRegister(): Scenario {
  * executor runs one: trap while a breakpoint is there, run `inside`, and return through the
  * trampoline if the entry hijacked the return address. The trampoline must restore `ret`.
  */
-function* callAt(
+export function* callAt(
   w: World,
   t: TaskStruct,
   addr: number,
@@ -437,9 +441,160 @@ export function mapsFallbacks(): MachineScenario {
   return mmScenario(MM_SCENARIOS.mapsTearing, 3, { vmaRefLimit: 2 });
 }
 
+// ---------------------------------------------------------------- a foreign mm's exit (R20)
+
+/** A one-shot event one task waits for and another signals (a completion). */
+class Completion {
+  done = false;
+  readonly wq = new WaitQueue();
+
+  *wait(m: Machine): Sub<void> {
+    while (!this.done) yield* m.wait(this.wq);
+  }
+
+  complete(m: Machine): void {
+    this.done = true;
+    m.wakeAll(this.wq);
+  }
+}
+
+const R20_ROUNDS = 12;
+const R20_BASE = 0x20000000;
+
+/**
+ * R20: a page fault in mm A walks A's VMA tree under RCU and is preempted before
+ * vma_start_read. Meanwhile A unmaps the VMA, and a short-lived process B maps a page that
+ * reuses the object (SLAB_TYPESAFE_BY_RCU) and exits at once. The fault resumes: it takes a
+ * reference on what is now B's VMA, sees vm_mm is not A and drops the reference, which may
+ * be the last one B's exit_mmap waits for. If B's writer sees the count without sleeping, it
+ * finishes and frees B's mm before the reader's wake: only the mmgrab of 6.17 keeps that
+ * wake off freed memory. Interrupts on the reader's CPU stretch the window, as in the kernel.
+ */
+export function foreignMmExitVsReader(): MachineScenario {
+  return onMachine({ cpus: 2, pctDepth: 4, pctSteps: 600, traceSteps: 80 }, (m, rng) => {
+    const a = new MmStruct(m, {});
+    m.spawn(
+      "setup",
+      function* () {
+        for (let round = 0; round < R20_ROUNDS; round++) {
+          yield* do_mmap(a, { addr: R20_BASE, len: PAGE_SIZE, prot: PROT_READ });
+          const walked = new Completion();
+          const reused = new Completion();
+          let b: MmStruct | null = null;
+          const done = new Completion();
+          m.spawn(
+            `fault${round}`,
+            function* () {
+              a.sys.rcu.readLock();
+              const vma = a.mm_mt.load(R20_BASE);
+              m.label = `lock_vma_under_rcu: walk -> ${vma}; preempted`;
+              walked.complete(m);
+              yield* reused.wait(m);
+              if (vma === null || b === null || vma.vm_mm !== b) a.sys.rcu.readUnlock();
+              else yield* vma_start_read(a, vma); // the foreign mm: fails, leaving RCU
+              done.complete(m);
+            },
+            0,
+          );
+          const start = m.now();
+          for (let k = 0; k < 3; k++) {
+            m.raiseIrq(0, start + rng.below(6000), "irq", function* () {
+              for (let i = 0; i < 6; i++) yield m.cost(300);
+            });
+          }
+          yield* walked.wait(m);
+          yield* do_munmap(a, R20_BASE, PAGE_SIZE);
+          b = new MmStruct(m, { subsystem: a.sys });
+          yield* do_mmap(b, { addr: R20_BASE, len: PAGE_SIZE, prot: PROT_READ });
+          reused.complete(m);
+          yield* mmput(b); // B exits: exit_mmap write-locks the VMA the fault holds
+          yield* done.wait(m);
+        }
+      },
+      1,
+    );
+  });
+}
+
+// ---------------------------------------------------------------- USDT semaphores (R28)
+
+/** Where /usr/bin/app's USDT semaphore is: in its data page, the file's third page. */
+const REF_CTR_OFFSET = 2 * PAGE_SIZE + 0x10;
+const DATA = TEXT + 2 * PAGE_SIZE;
+
+/**
+ * The invariant of a USDT semaphore, read under mmap_read_lock (everything that moves it runs
+ * under mmap_write_lock): one bump per mm while f0's breakpoint is in place, paid into the
+ * data page if it is mapped and owed on delayed_uprobe_list if not.
+ */
+function* checkSemaphore(w: World, mm: MmStruct, f0: number): Sub<void> {
+  yield* mm.mmap_read_lock();
+  const wanted = mm.breakpointAt(f0) ? 1 : 0;
+  const mapped = mm.mm_mt.load(DATA) !== null;
+  const have = mapped
+    ? (mm.ref_ctrs.get(DATA + 0x10) ?? 0)
+    : w.u.delayed_uprobe_list.filter((du) => du.mm === mm).length;
+  mm.mmap_read_unlock();
+  if (have !== wanted) {
+    const where = mapped ? "the semaphore is" : "delayed_uprobe_list owes";
+    w.m.fail(`R28: ${where} ${have} in ${mm} with ${wanted} breakpoint(s) at 0x${f0.toString(16)}`);
+  }
+}
+
+/**
+ * R28, the selftests' uprobe_race shape with a semaphore: trigger threads hit f0 while two
+ * registrars attach and detach consumers of f0 with a ref_ctr_offset (so one install often
+ * finds the other's breakpoint already there), and the program maps its data page, which
+ * holds the semaphore, only partway through (the bumps made before wait on
+ * delayed_uprobe_list). After every register and unregister the semaphore must match.
+ */
+export function usdtSemaphoreChurn(): Scenario {
+  return {
+    build(w) {
+      const fns = functions(1);
+      const f0 = TEXT + fns[0].offset;
+      const bin = w.binary("/usr/bin/app", fns, 3);
+      const mm = w.addressSpace();
+      w.task("exec", function* () {
+        yield* w.mapText(mm, bin);
+        for (let i = 0; i < 2; i++) w.hitter(mm, `trigger${i}`, f0, { work: 50 });
+        w.driver("ld.so", function* () {
+          yield* w.m.sleep(w.rng.below(60_000));
+          const prot = PROT_READ | PROT_WRITE;
+          yield* do_mmap(mm, { addr: DATA, len: PAGE_SIZE, prot, file: bin, pgoff: 2 });
+        });
+        for (let r = 0; r < 2; r++) {
+          w.driver(`attach${r}`, function* () {
+            for (let i = 0; i < 4; i++) {
+              const uc = counter();
+              const uprobe = yield* uprobe_register(w.u, bin, fns[0].offset, uc, REF_CTR_OFFSET);
+              yield* checkSemaphore(w, mm, f0);
+              yield* w.m.sleep(w.rng.below(20_000));
+              yield* w.detach([{ uprobe, uc }]);
+              yield* checkSemaphore(w, mm, f0);
+            }
+          });
+        }
+      });
+    },
+  };
+}
+
 // ---------------------------------------------------------------- the table
 
 export const KERNEL_RACE_SCENARIOS: readonly RaceScenario[] = [
+  {
+    name: "r28-usdt-semaphore-churn",
+    description: "USDT semaphore bumps vs attach/detach churn and a late-mapped data page",
+    fault: "ref-ctr-skip-verify-opcode",
+    build: usdtSemaphoreChurn,
+  },
+  {
+    name: "r20-foreign-mm-exit",
+    description: "a page fault's reference on a VMA recycled into an mm that exits at once",
+    fault: "vma-skip-mmgrab",
+    build: foreignMmExitVsReader,
+  },
   {
     name: "r2-vm-file-recycled",
     description: "a speculative lookup's vm_file vs its last fput and the file's memory reused",

@@ -433,6 +433,92 @@ function mutexExclusionScenario(m: Machine): void {
   });
 }
 
+/**
+ * Three tasks add to a counter under a spinlock, with private work between rounds; the last
+ * to finish checks that no increment was lost. Every shared variable sits on a cache line, so
+ * exhaustive mode can tell the private work (which commutes with everything) from the rest.
+ */
+function lostUpdateScenario(m: Machine): void {
+  const lock = new Spinlock(m, "stats_lock");
+  const counter = new CacheLine("counter");
+  const done = new CacheLine("done");
+  const shared = { value: 0, finished: 0 };
+  for (let t = 0; t < 3; t++) {
+    const own = new CacheLine(`work${t}`);
+    m.spawn(`t${t}`, function* () {
+      for (let i = 0; i < 2; i++) {
+        own.write(m);
+        m.label = "private work";
+        yield 10;
+        yield* lock.lock();
+        counter.read(m);
+        const seen = shared.value;
+        m.label = `read counter=${seen}`;
+        yield 5;
+        counter.write(m);
+        shared.value = seen + 1;
+        lock.unlock();
+        m.label = "counter = seen + 1; unlock";
+        yield 5;
+      }
+      done.atomic(m);
+      if (++shared.finished === 3) {
+        counter.read(m);
+        if (shared.value !== 6) m.fail(`lost update: counter=${shared.value}, expected 6`);
+      }
+      m.label = "done";
+      yield 0;
+    });
+  }
+}
+
+/**
+ * The lookup pattern without RCU around it: two tasks find an object through a published
+ * pointer and take a reference with refcount_inc_not_zero while the owner unpublishes it and
+ * drops the last reference. Whoever drops the last one marks the object dead (on its counter's
+ * line); a lookup that gets a reference on a dead object resurrected it.
+ */
+function lookupPutScenario(m: Machine): void {
+  const tree = new CacheLine("uprobes_tree");
+  const ref = new Refcount(m, "uprobe->ref");
+  const obj = { dead: false };
+  let published = true;
+  const put = () => {
+    if (ref.decAndTest()) obj.dead = true;
+  };
+  for (let r = 0; r < 2; r++) {
+    const own = new CacheLine(`lookup${r}_stack`);
+    m.spawn(`lookup${r}`, function* () {
+      for (let i = 0; i < 2; i++) {
+        own.write(m);
+        m.label = "private work";
+        yield 10;
+        tree.read(m);
+        const found = published;
+        m.label = found ? "find: found" : "find: none";
+        yield 10;
+        if (!found) continue;
+        const got = ref.incNotZero();
+        if (got && obj.dead) m.fail(`lookup${r}: refcount_inc_not_zero resurrected a dead uprobe`);
+        m.label = `inc_not_zero -> ${got}`;
+        yield 10;
+        if (got) put();
+        m.label = "put_uprobe";
+        yield 5;
+      }
+    });
+  }
+  m.spawn("owner", function* () {
+    tree.write(m);
+    published = false;
+    m.label = "unpublish";
+    yield 5;
+    put();
+    m.label = "put_uprobe (owner)";
+    yield 5;
+  });
+}
+
 // ---------------------------------------------------------------- SRCU
 
 /**
@@ -482,7 +568,7 @@ function sync(
   name: string,
   fault: SyncFault,
   description: string,
-  shape: { cpus: number; pctSteps?: number },
+  shape: { cpus: number; pctSteps?: number; commuting?: boolean },
   setup: (m: Machine) => void,
 ): RaceScenario {
   return { name, fault, description, build: () => onMachine(shape, setup) };
@@ -493,7 +579,7 @@ export const SYNC_RACE_SCENARIOS: readonly RaceScenario[] = [
     "seqcount-torn-read",
     "seqcount-skip-retry",
     "seqcount readers vs two writers of a word pair",
-    { cpus: 3 },
+    { cpus: 3, commuting: true },
     tornReadScenario,
   ),
   sync(
@@ -558,6 +644,20 @@ export const SYNC_RACE_SCENARIOS: readonly RaceScenario[] = [
     "three tasks incrementing a counter under a mutex",
     { cpus: 3, pctSteps: 60 },
     mutexExclusionScenario,
+  ),
+  sync(
+    "spinlock-lost-update",
+    "spinlock-no-exclusion",
+    "three tasks adding to a counter under a spinlock, with private work (small: for --exhaustive)",
+    { cpus: 3, pctSteps: 60, commuting: true },
+    lostUpdateScenario,
+  ),
+  sync(
+    "refcount-lookup-vs-put",
+    "refcount-inc-not-zero-resurrects",
+    "refcount_inc_not_zero after a lookup vs the owner's last put (small: for --exhaustive)",
+    { cpus: 3, pctSteps: 40, commuting: true },
+    lookupPutScenario,
   ),
   sync(
     "srcu-gp-vs-readers",

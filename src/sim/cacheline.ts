@@ -11,6 +11,7 @@
  * line from every CPU.
  */
 import type { CostProfile } from "./cost-profile.js";
+import { nextSerial } from "./footprint.js";
 import type { Machine } from "./machine.js";
 
 const WORDS = 4; // sharer bitmask words: 4 x 32 = 128 CPUs
@@ -28,6 +29,8 @@ export class CacheLine {
   /** End times of the transfers queued on the line, oldest first (from `head`). */
   private readonly ends: number[] = [];
   private head = 0;
+  /** Names the line in step footprints (footprint.ts). */
+  readonly serial = nextSerial();
 
   constructor(readonly name: string) {}
 
@@ -37,6 +40,7 @@ export class CacheLine {
     const id = cpu.id;
     const w = id >> 5;
     const bit = 1 << (id & 31);
+    if (m.footprint !== null) m.footprint.touch(this.serial, false);
     if (this.owner === id || (this.sharers[w] & bit) !== 0) {
       cpu.acc += m.profile.cacheHit;
       return 0;
@@ -60,6 +64,7 @@ export class CacheLine {
   write(m: Machine): number {
     const cpu = m.cpu;
     const id = cpu.id;
+    if (m.footprint !== null) m.footprint.touch(this.serial, true);
     if (this.owner === id) {
       cpu.acc += m.profile.cacheHit;
       return 0;

@@ -20,6 +20,7 @@
  * never runs before the time it became ready, whatever the policy.
  */
 import { type CostProfile, DEFAULT_COST_PROFILE } from "./cost-profile.js";
+import { type FootprintSink, nextSerial, TASK_TABLE } from "./footprint.js";
 import { FunctionHooks, type SchedHooks } from "./ftrace.js";
 import { Prng } from "./prng.js";
 
@@ -105,6 +106,8 @@ export class Cpu {
 /** Tasks blocked until someone wakes them. */
 export class WaitQueue {
   readonly waiters: Task[] = [];
+  /** Names the queue in step footprints (footprint.ts). */
+  readonly serial = nextSerial();
 }
 
 /** One recorded scheduler step (see Machine.traceEvents). */
@@ -141,6 +144,8 @@ export interface MachineOptions {
   observer?: StepObserver;
   /** Exploration: picks the CPU of every step instead of the policy (replaying a schedule). */
   chooser?: Chooser;
+  /** Exploration: told which shared objects each step touches (partial-order reduction). */
+  footprint?: FootprintSink;
 }
 
 /** Sees each step once it has run: the CPU it ran on, the task, its label, start and end times. */
@@ -194,6 +199,8 @@ export class Machine {
   label = "";
   steps = 0;
   stopped = false;
+  /** Told what each step touches (footprint.ts), or null: the model checks before telling. */
+  readonly footprint: FootprintSink | null;
 
   private readonly heap: Cpu[] = [];
   private readonly timers: Timer[] = [];
@@ -229,6 +236,7 @@ export class Machine {
     this.faults = new Set(opts.faults ?? []);
     this.observer = opts.observer ?? null;
     this.chooser = opts.chooser ?? null;
+    this.footprint = opts.footprint ?? null;
     this.cpus = [];
     for (let i = 0; i < opts.cpus; i++) this.cpus.push(new Cpu(i));
     this.interconnectFree = new Float64Array(this.profile.sockets);
@@ -259,6 +267,7 @@ export class Machine {
     const id = this.nextTaskId++;
     const home = this.cpus[cpu === undefined ? (id - 1) % this.cpus.length : cpu % this.cpus.length];
     const task = new Task(id, name, home);
+    if (this.footprint !== null && this.task !== null) this.footprint.touch(TASK_TABLE, true);
     task.gen = body(task);
     task.readyAt = this.currentTime();
     this.tasks.push(task);
@@ -321,6 +330,7 @@ export class Machine {
     task.state = TaskState.Blocked;
     task.waiting = wq;
     task.blockedAt = this.now();
+    if (this.footprint !== null) this.footprint.touch(wq.serial, true);
     wq.waiters.push(task);
     yield BLOCK;
   }
@@ -337,6 +347,7 @@ export class Machine {
 
   /** Wake every task on `wq` at the current time. */
   wakeAll(wq: WaitQueue): void {
+    if (this.footprint !== null) this.footprint.touch(wq.serial, true);
     const list = wq.waiters;
     if (list.length === 0) return;
     const t = this.currentTime();
@@ -346,6 +357,7 @@ export class Machine {
 
   /** Wake the first task on `wq`; returns it, or null. */
   wakeOne(wq: WaitQueue): Task | null {
+    if (this.footprint !== null) this.footprint.touch(wq.serial, true);
     const task = wq.waiters.shift();
     if (task === undefined) return null;
     this.makeRunnable(task, this.currentTime());
@@ -414,6 +426,7 @@ export class Machine {
 
   /** Run `fire` at simulated time `time` (outside any task: it may wake tasks or raise irqs). */
   addTimer(time: number, fire: () => void): void {
+    if (this.footprint !== null) this.footprint.clockDependent("armed a timer");
     const timer: Timer = { time, seq: this.timerSeq++, fire };
     const h = this.timers;
     h.push(timer);

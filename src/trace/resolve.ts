@@ -4,12 +4,13 @@
  * Every matched function is one probe; missing targets and symbols get diagnostics at the
  * attach point, with near matches as hints.
  */
-import type { AttachPoint, Diagnostic } from "../lang/index.js";
+import type { AttachPoint, Diagnostic, UserSymbol } from "../lang/index.js";
 import { editDistance } from "../lang/index.js";
 import {
   type Binary,
   type BinarySymbol,
   bundledNames,
+  findSymbol,
   globError,
   hasWildcard,
   loadWorkload,
@@ -88,6 +89,25 @@ export function resolveAttachPoint(
     }
   }
   return { probes, diagnostics };
+}
+
+/**
+ * `uaddr("name")` at a uprobe's attach point: a global variable or function of the one binary
+ * the target names, at its run-time address (the binary's load address plus the symbol's
+ * file offset: the text mapping starts at file offset 0).
+ */
+export function resolveUserSymbol(ap: AttachPoint, w: Workload, name: string): UserSymbol | string {
+  const target = ap.target ?? "";
+  const binaries = resolveTarget(w.binaries, w.process.cwd, target);
+  if (binaries.length !== 1) {
+    return binaries.length === 0
+      ? `uaddr("${name}"): uprobe target file '${target}' does not exist`
+      : `uaddr("${name}") needs one target binary: '${target}' names ${binaries.length}`;
+  }
+  const binary = binaries[0]!;
+  const found = binary.data.find((d) => d.name === name) ?? findSymbol(binary, name);
+  if (found === undefined) return `Could not resolve symbol: ${binary.path}:${name}`;
+  return { address: w.process.placement[binary.index]! + found.offset, size: found.size };
 }
 
 function resolveInBinary(

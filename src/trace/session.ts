@@ -51,7 +51,7 @@ import {
   resolveTracepoints,
   tracepointArgNames,
 } from "./kernel-targets.js";
-import { type ConcreteProbe, resolveAttachPoint } from "./resolve.js";
+import { type ConcreteProbe, resolveAttachPoint, resolveUserSymbol } from "./resolve.js";
 import { TraceProbe } from "./trace-probe.js";
 
 export interface SessionOptions {
@@ -179,6 +179,10 @@ export class Session {
       probeFilter: this.opts.probeFilter,
       envConfig: this.opts.envConfig,
       probeArgs: probeArgFields,
+      userSymbol: (ap, name) => {
+        const w = this.opts.workload;
+        return w === null ? `uaddr("${name}") needs a workload (-w)` : resolveUserSymbol(ap, w, name);
+      },
     });
     if (fe.program === null) return { script: null, diagnostics: fe.diagnostics };
     const ring = new OutputRing(1 << 16);

@@ -13,6 +13,8 @@ import { MM_SCENARIOS, mmScenario } from "../../src/race/mm-scenarios.js";
 const SEEDS = 60;
 
 const caught: Record<string, RegExp> = {
+  "r28-usdt-semaphore-churn": /^R28: the semaphore is 2 in mm\d+ with 1 breakpoint\(s\) at 0x400100/,
+  "r20-foreign-mm-exit": /^use-after-free: vma_refcount_put: wake vma_writer_wait on freed mm\d+/,
   "r2-vm-file-recycled": /^use-after-free: speculative lookup reads vm_file->f_inode \(files_cachep\)/,
   "r13-tail-call-and-longjmp": /no pending return instance \(SIGILL\)|^R13: /,
   "r14-fork-vs-register": /^R(8|16): /,

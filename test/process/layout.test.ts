@@ -200,3 +200,45 @@ describe("probe target resolution", () => {
     ]);
   });
 });
+
+describe("global variables", () => {
+  const globals = loadWorkloadText(
+    `binaries:
+  /usr/bin/g:
+    functions: [{ name: main, size: 40 }]
+    data:
+      - { name: COUNT, size: 4, value: -2 }
+      - { name: FLAG, size: 1, value: 7 }
+      - { name: TOTAL, size: 8, value: 0x0102030405 }
+process:
+  exe: /usr/bin/g
+  threads:
+    - body:
+        - call: main
+`,
+    "g.yaml",
+    { cpus: 1, seed: 0 },
+  );
+
+  it("lays them out after the functions, each aligned to its size, with their bytes in memory", () => {
+    const [bin] = globals.binaries;
+    expect(bin!.data.map((d) => [d.name, d.offset])).toEqual([
+      ["COUNT", 0x1028],
+      ["FLAG", 0x102c],
+      ["TOTAL", 0x1030],
+    ]);
+    const memory = globals.process.memory;
+    expect([...memory.readBytes(0x400000 + 0x1028, 4)!]).toEqual([0xfe, 0xff, 0xff, 0xff]);
+    expect([...memory.readBytes(0x400000 + 0x1030, 8)!]).toEqual([5, 4, 3, 2, 1, 0, 0, 0]);
+  });
+
+  it("refuses a size a C integer does not have", () => {
+    expect(() =>
+      loadWorkloadText(
+        "binaries:\n  /b:\n    functions: [main]\n    data: [{ name: X, size: 3 }]\nprocess:\n  exe: /b\n  threads: [{ body: [{ call: main }] }]\n",
+        "d.yaml",
+        { cpus: 1, seed: 0 },
+      ),
+    ).toThrow('d.yaml:4:29: binaries["/b"].data[0].size: a global variable is 1, 2, 4 or 8 bytes, not 3');
+  });
+});

@@ -14,7 +14,8 @@ const refcount = findRaceScenario("refcount-inc-not-zero")!;
 
 describe("exhaust", () => {
   it("explores every schedule of a protected seqcount up to one preemption, all clean", () => {
-    const r = exhaust(seqcount.build(), { seed: 1, faults: [], preemptions: 1, maxRuns: 10_000 });
+    const opts = { seed: 1, faults: [], preemptions: 1, maxRuns: 10_000, reduce: false };
+    const r = exhaust(seqcount.build(), opts);
     expect(r.finished).toBe(true);
     expect(r.found).toBeNull();
     expect(r.perBound).toEqual([6, 512]);

@@ -14,6 +14,8 @@ export const VM_MAYEXEC = 0x40;
 export const VM_MAYSHARE = 0x80;
 export const VM_IO = 0x4000;
 export const VM_DONTCOPY = 0x20000;
+/** mremap may not grow the mapping (special mappings). */
+export const VM_DONTEXPAND = 0x40000;
 export const VM_HUGETLB = 0x400000;
 
 // prot bits of mmap(2)/mprotect(2)

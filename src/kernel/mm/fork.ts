@@ -26,10 +26,12 @@ export function* dup_mmap(oldmm: MmStruct): Sub<MmStruct> {
   yield* hooks.uprobe_start_dup_mmap();
   yield* oldmm.mmap_write_lock();
   const mm = new MmStruct(m, { subsystem: sys, mmapBase: oldmm.mmap_base });
+  hooks.uprobe_dup_mmap(oldmm, mm);
   yield* mm.mmap_write_lock(); // nested: nobody else can know the new mm yet
   for (const mpnt of oldmm.mm_mt.toArray()) {
-    if ((mpnt.vm_flags & VM_DONTCOPY) !== 0) continue;
+    // Every parent VMA is write-locked, the ones fork does not copy too.
     if (!sys.faults.forkSkipVmaWriteLock) yield* vma_start_write(mpnt);
+    if ((mpnt.vm_flags & VM_DONTCOPY) !== 0) continue;
     const tmp = vm_area_dup(mpnt);
     tmp.vm_mm = mm;
     if (tracing(m)) m.label = `dup_mmap: vm_area_dup(${mpnt}) -> ${tmp}`;
@@ -48,7 +50,6 @@ export function* dup_mmap(oldmm: MmStruct): Sub<MmStruct> {
     yield 0;
     if (mpnt.anon_vma) yield* copy_page_range(mm, mpnt);
   }
-  hooks.uprobe_dup_mmap(oldmm, mm);
   mm.mmap_write_unlock();
   oldmm.mmap_write_unlock();
   hooks.uprobe_end_dup_mmap();

@@ -15,7 +15,7 @@ export interface MmHooks {
   /** fork: percpu read of dup_mmap_sem, before the parent's mmap_lock. */
   uprobe_start_dup_mmap(): Sub<void>;
   uprobe_end_dup_mmap(): void;
-  /** fork, with both mms write-locked: propagate MMF_HAS_UPROBES. */
+  /** fork, with the parent write-locked and the child not yet: propagate MMF_HAS_UPROBES. */
   uprobe_dup_mmap(oldmm: MmStruct, newmm: MmStruct): void;
   /** mm teardown (last mmput): free the xol area, drop delayed USDT entries. */
   uprobe_clear_state(mm: MmStruct): void;

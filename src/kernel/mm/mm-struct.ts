@@ -149,6 +149,8 @@ export class MmStruct {
   readonly breakpoints = new Map<number, InsnKind>();
   /** int3s nobody in uprobes wrote (a debugger's PTRACE_POKETEXT, code that traps on purpose). */
   readonly foreign_traps = new Set<number>();
+  /** 16-bit words __update_ref_ctr wrote in private data pages (USDT semaphores), by address. */
+  readonly ref_ctrs = new Map<number, number>();
   /** Page -> breakpoints in it: pages that were COW-copied for a breakpoint. */
   private readonly bpPages = new Map<number, number>();
   /** Anonymous pages the breakpoints cost (MM_ANONPAGES for them). */
@@ -393,6 +395,7 @@ export class MmStruct {
   /** Breakpoints in [start, end) vanish with the mapping (unmap_region / zap). */
   zap_breakpoints(start: number, end: number): void {
     for (const addr of this.foreign_traps) if (addr >= start && addr < end) this.foreign_traps.delete(addr);
+    for (const addr of this.ref_ctrs.keys()) if (addr >= start && addr < end) this.ref_ctrs.delete(addr);
     if (this.breakpoints.size === 0) return;
     for (const addr of [...this.breakpoints.keys()]) {
       if (addr >= start && addr < end) {
@@ -404,7 +407,11 @@ export class MmStruct {
 
   /** move_page_tables: breakpoints in [start, end) move by delta. */
   move_breakpoints(start: number, end: number, delta: number): void {
-    if (this.breakpoints.size === 0 || delta === 0) return;
+    if (delta === 0) return;
+    const counters = [...this.ref_ctrs].filter(([a]) => a >= start && a < end);
+    for (const [a] of counters) this.ref_ctrs.delete(a);
+    for (const [a, v] of counters) this.ref_ctrs.set(a + delta, v);
+    if (this.breakpoints.size === 0) return;
     const moving = [...this.breakpoints].filter(([a]) => a >= start && a < end);
     for (const [a] of moving) {
       this.breakpoints.delete(a);
@@ -418,6 +425,7 @@ export class MmStruct {
 
   /** copy_page_range for breakpoint pages: the child inherits them (fork). */
   copy_breakpoints_to(child: MmStruct, start: number, end: number): void {
+    for (const [a, v] of this.ref_ctrs) if (a >= start && a < end) child.ref_ctrs.set(a, v);
     for (const [a, insn] of this.breakpoints) {
       if (a >= start && a < end && !child.breakpoints.has(a)) {
         child.breakpoints.set(a, insn);

@@ -24,6 +24,7 @@ import {
   PAGE_SIZE,
   page_align,
   VM_DONTCOPY,
+  VM_DONTEXPAND,
   VM_EXEC,
   VM_MAYEXEC,
   VM_MAYREAD,
@@ -35,7 +36,7 @@ import {
 } from "./constants.js";
 import type { MmStruct } from "./mm-struct.js";
 import { tracing } from "./trace.js";
-import type { VmAreaStruct } from "./vma.js";
+import type { VmAreaStruct, VmSpecialMapping } from "./vma.js";
 import {
   vm_area_alloc,
   vm_area_dup,
@@ -49,6 +50,7 @@ import {
 export const EINVAL = 22;
 export const ENOMEM = 12;
 export const EFAULT = 14;
+export const EPERM = 1;
 
 export interface MmapArgs {
   len: number;
@@ -169,19 +171,20 @@ function* mmap_locked(mm: MmStruct, args: MmapArgs, len: number): Sub<number> {
 }
 
 /**
- * _install_special_mapping: a kernel-made anonymous mapping with fixed flags and a name (the
- * [uprobes] page). mmap_lock is held for write by the caller; the range must be free.
- * Returns the address, or -ENOMEM when something is mapped there.
+ * _install_special_mapping: a kernel-made anonymous mapping of `sm` (the [uprobes] page), never
+ * grown by mremap (VM_DONTEXPAND). mmap_lock is held for write by the caller; the range must
+ * be free. Returns the address, or -ENOMEM when something is mapped there.
  */
 export function* _install_special_mapping(
   mm: MmStruct,
   addr: number,
   len: number,
   vm_flags: number,
-  name: string,
+  sm: VmSpecialMapping,
 ): Sub<number> {
   if (!isFree(mm, addr, addr + len)) return -ENOMEM;
-  yield* mmap_region(mm, addr, len, vm_flags, null, 0, name);
+  const vma = yield* mmap_region(mm, addr, len, vm_flags | VM_DONTEXPAND, null, 0, sm.name);
+  vma.vm_special = sm;
   return addr;
 }
 
@@ -389,10 +392,13 @@ export function* vma_merge_pair(
   }
   if (tracing(m)) m.label = `vma_merge: ${survivor} absorbs ${victim}`;
   yield 0;
+  // vma_complete: uprobe_mmap for the survivor, then the removed VMA is detached and its
+  // probes stop being mapped through it (uprobe_munmap marks the mm for recalculation).
+  if (mapping !== null) yield* mm.hooks.uprobe_mmap(survivor);
   yield* vma_mark_detached(victim);
+  if (mapping !== null) mm.hooks.uprobe_munmap(victim, victim.vm_start, victim.vm_end);
   mm.map_count--;
   vm_area_free(victim);
-  if (mapping !== null) yield* mm.hooks.uprobe_mmap(survivor); // vma_complete
   return survivor;
 }
 
@@ -518,6 +524,7 @@ function* mremap_locked(
 ): Sub<number> {
   const vma = mm.mm_mt.load(oldAddr);
   if (vma === null || vma.vm_end < oldAddr + oldLen) return -EFAULT;
+  if (newLen > oldLen && (vma.vm_flags & VM_DONTEXPAND) !== 0) return -EFAULT; // resize_is_valid
   if (opts.fixed === undefined) {
     if (newLen <= oldLen) {
       if (newLen < oldLen) yield* do_vmi_munmap(mm, oldAddr + newLen, oldAddr + oldLen);
@@ -543,6 +550,10 @@ function* mremap_locked(
     yield* do_vmi_munmap(mm, oldAddr + newLen, oldAddr + oldLen);
     oldLen = newLen;
   }
+  // vm_ops->mremap: the kernel asks after moving and moves the page tables back on a refusal;
+  // asking first leaves the same address space behind.
+  const refused = vma.vm_special?.mremap?.(vma) ?? 0;
+  if (refused < 0) return refused;
   yield* move_vma(mm, oldAddr, oldLen, newAddr, newLen);
   return newAddr;
 }

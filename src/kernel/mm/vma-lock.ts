@@ -41,6 +41,7 @@ export function vm_area_alloc(mm: MmStruct): VmAreaStruct {
   vma.vm_file = null;
   vma.anon_vma = false;
   vma.anon_name = "";
+  vma.vm_special = null;
   vma_lock_init(vma);
   vma.line.write(mm.m);
   mm.m.cost(mm.m.profile.slabAlloc);
@@ -73,6 +74,7 @@ export function vm_area_dup(orig: VmAreaStruct): VmAreaStruct {
   vma.vm_file = orig.vm_file === null ? null : mm.sys.vfs.get_file(orig.vm_file);
   vma.anon_vma = orig.anon_vma;
   vma.anon_name = orig.anon_name;
+  vma.vm_special = orig.vm_special;
   if (mm.sys.faults.copyRefcnt) vma.vm_refcnt = orig.vm_refcnt;
   return vma;
 }

@@ -15,6 +15,15 @@ import type { MmStruct } from "./mm-struct.js";
 
 let nextVmaId = 1;
 
+/**
+ * struct vm_special_mapping: what _install_special_mapping maps (the [uprobes] page). Its
+ * optional mremap is asked before the VMA may move; a negative errno refuses the move.
+ */
+export interface VmSpecialMapping {
+  readonly name: string;
+  mremap?(new_vma: VmAreaStruct): number;
+}
+
 export class VmAreaStruct implements SlabObject {
   objState = ObjState.Live;
   generation = 0;
@@ -39,6 +48,8 @@ export class VmAreaStruct implements SlabObject {
   anon_vma = false;
   /** Name /proc/pid/maps shows for an anonymous VMA ("[heap]", "[stack]", or ""). */
   anon_name = "";
+  /** The special mapping behind the VMA (vm_private_data of special_mapping_vmops), else null. */
+  vm_special: VmSpecialMapping | null = null;
 
   /** vm_start, vm_end, vm_pgoff, vm_flags, vm_file, vm_mm. */
   readonly line = new CacheLine("vma");

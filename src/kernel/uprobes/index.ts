@@ -10,7 +10,7 @@ export * from "./mm-api.js";
 export * from "./mmap.js";
 export * from "./register.js";
 export * from "./state.js";
-export { handle_swbp, SwbpResult } from "./swbp.js";
+export { handle_swbp, handle_swbp_resumable, SwbpResult } from "./swbp.js";
 export * from "./types.js";
 export { dup_xol_work, uprobe_copy_process, uprobe_free_utask } from "./utask.js";
 export { get_trampoline_vaddr } from "./xol.js";

@@ -14,18 +14,30 @@ import {
   VM_IO,
   VM_MAYEXEC,
   VM_MAYSHARE,
+  VM_SHARED,
   VM_WRITE,
 } from "../mm/constants.js";
 import { mmput } from "../mm/fork.js";
 
-export { _install_special_mapping, get_unmapped_area_hint } from "../mm/mmap.js";
+export { _install_special_mapping, EPERM, get_unmapped_area_hint } from "../mm/mmap.js";
 
 import type { MmStruct } from "../mm/mm-struct.js";
-import type { VmAreaStruct } from "../mm/vma.js";
+import type { VmAreaStruct, VmSpecialMapping } from "../mm/vma.js";
 
-export type { MmStruct, VmAreaStruct };
+export type { MmStruct, VmAreaStruct, VmSpecialMapping };
 export type UprobeInode = Inode<VmAreaStruct>;
-export { MMF_HAS_UPROBES, MMF_RECALC_UPROBES, mmput, PAGE_SIZE, VM_DONTCOPY, VM_EXEC, VM_IO, VM_MAYEXEC };
+export {
+  MMF_HAS_UPROBES,
+  MMF_RECALC_UPROBES,
+  mmput,
+  PAGE_SIZE,
+  VM_DONTCOPY,
+  VM_EXEC,
+  VM_IO,
+  VM_MAYEXEC,
+  VM_SHARED,
+  VM_WRITE,
+};
 
 /** check_stable_address_space: the OOM reaper may have unmapped pages under us. */
 export function check_stable_address_space(mm: MmStruct): boolean {

@@ -9,9 +9,12 @@ import {
   MMF_RECALC_UPROBES,
   type MmStruct,
   PAGE_SIZE,
+  VM_SHARED,
+  VM_WRITE,
   type VmAreaStruct,
   valid_vma,
 } from "./mm-api.js";
+import { delayed_ref_ctr_inc, delayed_uprobe_remove } from "./ref-ctr.js";
 import type { UprobesState } from "./state.js";
 import { filter_chain } from "./swbp.js";
 import { build_probe_list, put_uprobe, vma_has_uprobes } from "./tree.js";
@@ -19,8 +22,13 @@ import { install_breakpoint } from "./xol.js";
 
 /** uprobe_mmap: mmap_lock held for write; install every wanted probe in the new VMA. */
 export function* uprobe_mmap(u: UprobesState, vma: VmAreaStruct): Sub<void> {
-  if (u.tree.size === 0 || !valid_vma(vma, true) || vma.vm_file === null || vma.vm_mm === null) return;
+  if (u.tree.size === 0 || vma.vm_file === null || vma.vm_mm === null) return; // no_uprobe_events
   const mm = vma.vm_mm;
+  // A private writable file page may hold USDT semaphores owed a bump (delayed_uprobe_list).
+  if ((vma.vm_flags & (VM_WRITE | VM_SHARED)) === VM_WRITE && mm.test_bit(MMF_HAS_UPROBES)) {
+    delayed_ref_ctr_inc(u, vma);
+  }
+  if (!valid_vma(vma, true)) return;
   const start = vma.vm_pgoff * PAGE_SIZE;
   const list = yield* build_probe_list(u, vma.vm_file.f_inode, start, start + (vma.vm_end - vma.vm_start));
   for (const uprobe of list) {
@@ -58,7 +66,8 @@ export function uprobe_dup_mmap(_u: UprobesState, oldmm: MmStruct, newmm: MmStru
   }
 }
 
-/** uprobe_clear_state: mm teardown frees the xol area. */
-export function uprobe_clear_state(_u: UprobesState, mm: MmStruct): void {
+/** uprobe_clear_state: mm teardown drops the mm's owed semaphore bumps and frees the xol area. */
+export function uprobe_clear_state(u: UprobesState, mm: MmStruct): void {
+  delayed_uprobe_remove(u, null, mm);
   mm.uprobes_state.xol_area = null;
 }

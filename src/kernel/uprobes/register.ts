@@ -54,9 +54,15 @@ export function* uprobe_register(
       yield* uprobe_register(u, inode, offset, uc, ref_ctr_offset),
     );
   if (uc.handler === null && uc.ret_handler === null) throw new UprobeError("consumer has no handler");
+  // The kernel's "obvious mistakes" checks, each -EINVAL (x86 instructions need no alignment).
+  const at = `${inode.path}+0x${offset.toString(16)}`;
+  if (offset > inode.i_size) throw new UprobeError(`${at} is past the end of the file (EINVAL)`);
+  if (ref_ctr_offset % 2 !== 0)
+    throw new UprobeError(
+      `${at}: ref_ctr_offset 0x${ref_ctr_offset.toString(16)} is not a short's address (EINVAL)`,
+    );
   const uprobe = yield* alloc_uprobe(u, inode, offset, ref_ctr_offset);
-  if (uprobe === "EINVAL")
-    throw new UprobeError(`ref_ctr_offset mismatch at ${inode.path}+0x${offset.toString(16)}`);
+  if (uprobe === "EINVAL") throw new UprobeError(`ref_ctr_offset mismatch at ${at}`);
   yield* uprobe.register_rwsem.downWrite();
   register_seq_begin(u, uprobe);
   yield* consumer_add(u, uprobe, uc);

@@ -11,6 +11,7 @@ import { Seqcount } from "../../sim/sync/seqcount.js";
 import { SrcuStruct } from "../../sim/sync/srcu.js";
 import type { KernelConfig } from "../config.js";
 import { UprobeFaults } from "../faults.js";
+import type { DelayedUprobe } from "./ref-ctr.js";
 import type { Uprobe, UprobeConsumer } from "./types.js";
 
 /** Counters the live view and the benches show. */
@@ -63,6 +64,8 @@ export class UprobesState {
   /** dup_mmap_sem: fork takes it for read, register/unregister for write. */
   readonly dup_mmap_sem: PercpuRwSemaphore;
 
+  /** delayed_uprobe_list: USDT semaphore bumps owed to mms whose data page is not mapped yet. */
+  readonly delayed_uprobe_list: DelayedUprobe[] = [];
   /** Global consumer id counter (consumer_add). */
   consumerIds = 0;
   /** Model: hit sequence numbers for exactly-once delivery accounting. */

@@ -30,18 +30,32 @@ import {
   type ConsumerWalk,
   type Cookie,
   LookupPhase,
+  type ReturnInstance,
   SpecPhase,
   type SpeculativeLookup,
   type SwbpFrame,
+  SwbpResult,
+  TrapPhase,
   UPROBE_HANDLER_IGNORE,
   UPROBE_HANDLER_REMOVE,
   type Uprobe,
   type UprobeConsumer,
   UtaskState,
 } from "./types.js";
-import { alloc_return_instance, prepare_uretprobe, uprobe_handle_trampoline } from "./uretprobe.js";
+import {
+  alloc_return_instance,
+  prepare_uretprobe,
+  prepare_uretprobe_new_area,
+  uprobe_handle_trampoline,
+} from "./uretprobe.js";
 import { get_utask } from "./utask.js";
-import { get_trampoline_vaddr, remove_breakpoint, xol_free_insn_slot, xol_get_insn_slot } from "./xol.js";
+import {
+  get_trampoline_vaddr,
+  remove_breakpoint,
+  xol_area_of,
+  xol_free_insn_slot,
+  xol_get_insn_slot,
+} from "./xol.js";
 
 // Linux passes handle_swbp the pt_regs; the model passes the address it reads from them.
 const FN_HANDLE_SWBP = traceable("handle_swbp", "void", ["unsigned long bp_vaddr"]);
@@ -52,78 +66,128 @@ const FN_FIND_ACTIVE_UPROBE_SPECULATIVE = traceable("find_active_uprobe_speculat
   "unsigned long bp_vaddr",
 ]);
 
-/** What the executing thread does after the trap. */
-export enum SwbpResult {
-  /** Handled: the probed instruction was emulated or stepped; continue after it. */
-  Done = 0,
-  /** Re-execute the instruction at the breakpoint address (the breakpoint may be gone). */
-  Restart = 1,
-  /** Not a uprobe's trap: the thread gets SIGTRAP. */
-  Sigtrap = 2,
-}
-
 /**
- * An int3 at `bp_vaddr` (regs.ip) of the current task. Every trap a thread executes enters
- * here; the kernel's way in is do_int3_user -> notify_die(DIE_INT3) ->
- * uprobe_pre_sstep_notifier, which hands the trap to uprobes (handle_swbp from
- * uprobe_notify_resume) or leaves it an ordinary SIGTRAP.
+ * An int3 at `bp_vaddr` (regs.ip) of the current task, run to its end: the generator face of
+ * handle_swbp_resumable for callers that are generators anyway (the race harness, tests).
+ * Every trap a thread executes enters here or in the executor's copy of this loop; the
+ * kernel's way in is do_int3_user -> notify_die(DIE_INT3) -> uprobe_pre_sstep_notifier,
+ * which hands the trap to uprobes (handle_swbp from uprobe_notify_resume) or leaves it an
+ * ordinary SIGTRAP.
  */
 export function* handle_swbp(u: UprobesState, t: TaskStruct): Sub<SwbpResult> {
-  const m = u.m;
-  const h = m.ftrace;
-  if (h.armed[FN_HANDLE_SWBP] !== 0 && h.enter(FN_HANDLE_SWBP))
-    return h.exit(FN_HANDLE_SWBP, h.entry(FN_HANDLE_SWBP, t.regs.ip), yield* handle_swbp(u, t));
-  const regs = t.regs;
-  const bp_vaddr = regs.ip;
-  m.cost(m.profile.trap);
-  if (!uprobe_pre_sstep_notifier(t)) return sigtrap(u, t, bp_vaddr, "R18");
-  if (bp_vaddr === get_trampoline_vaddr(t.mm)) {
-    yield* uprobe_handle_trampoline(u, t);
-    return SwbpResult.Done;
+  let result: SwbpResult | Pending;
+  while ((result = handle_swbp_resumable(u, t)) === PENDING) {
+    if (t.swbp.sub === null) yield 0;
+    else yield* takeSub(t.swbp);
   }
-  const config = u.config;
-  u.stats.hits++;
-  const hit = ++u.hitSeq;
-  const hitStart = m.steps;
-
-  let srcuIdx = 0;
-  if (config.consumers === "tasks-trace") u.tasks_trace.readLock();
-  else if (config.consumers === "srcu") srcuIdx = u.uprobes_srcu.readLock();
-
-  const frame = t.swbp;
-  let uprobe: Uprobe | null | Pending;
-  while ((uprobe = find_active_uprobe_rcu(u, t, bp_vaddr)) === PENDING) {
-    if (frame.sub === null) yield 0;
-    else yield* takeSub(frame);
-  }
-  let result = SwbpResult.Done;
-  if (uprobe === null) {
-    result = t.swbp.is_swbp > 0 ? sigtrap(u, t, bp_vaddr, "R6") : SwbpResult.Restart;
-  } else if (!uprobe.copy_insn) {
-    result = SwbpResult.Restart; // a re-registration at this address has not finished analysis
-  } else {
-    get_utask(u, t);
-    while (handler_chain(u, t, uprobe, hit, hitStart) === PENDING) {
-      if (frame.sub === null) yield 0;
-      else yield* takeSub(frame);
-    }
-    if (uprobe.arch.emulate)
-      m.cost(m.profile.emulate); // arch_uprobe_skip_sstep
-    else if (!(yield* pre_ssout(u, t, uprobe, bp_vaddr))) result = SwbpResult.Restart;
-  }
-  if (uprobe !== null && config.lifetime === "refcount") put_uprobe(u, uprobe);
-
-  if (config.consumers === "tasks-trace") u.tasks_trace.readUnlock();
-  else if (config.consumers === "srcu") u.uprobes_srcu.readUnlock(srcuIdx);
-  if (result === SwbpResult.Restart) u.stats.restarts++;
-  m.label = "handle_swbp: return to user";
-  if (m.mustYield()) yield 0;
-  if (t.utask !== null && t.utask.state === UtaskState.Sstep) yield* uprobe_singlestep(u, t);
   return result;
 }
 
+/**
+ * handle_swbp as a resumable plain function (sim/machine.ts, PENDING): PENDING at each
+ * interleaving point, with the generator to run first in `t.swbp.sub` when it handed one
+ * over (the locked lookup, a sleeping lock, prepare_uretprobe, the trampoline, the single
+ * step). Call it again after yielding, or after running that generator, until it answers.
+ */
+export function handle_swbp_resumable(u: UprobesState, t: TaskStruct): SwbpResult | Pending {
+  const frame = t.swbp;
+  const h = u.m.ftrace;
+  if (frame.trap === TrapPhase.Begin && h.armed[FN_HANDLE_SWBP] !== 0)
+    frame.trapTraced = h.open(FN_HANDLE_SWBP, t.regs.ip);
+  const result = swbp_body(u, t, frame);
+  if (result === PENDING || frame.trapTraced === UNTRACED) return result;
+  const token = frame.trapTraced;
+  frame.trapTraced = UNTRACED;
+  return h.exit(FN_HANDLE_SWBP, token, result);
+}
+
+/** handle_swbp's body, phase by phase (TrapPhase). */
+function swbp_body(u: UprobesState, t: TaskStruct, frame: SwbpFrame): SwbpResult | Pending {
+  const m = u.m;
+  if (frame.trap === TrapPhase.Begin) {
+    const bp_vaddr = t.regs.ip;
+    m.cost(m.profile.trap);
+    if (!uprobe_pre_sstep_notifier(t)) return sigtrap(u, t, bp_vaddr, "R18");
+    if (bp_vaddr === get_trampoline_vaddr(t.mm)) frame.trap = TrapPhase.Trampoline;
+    else swbp_enter(u, frame, bp_vaddr);
+  }
+  if (frame.trap === TrapPhase.Trampoline) {
+    if (uprobe_handle_trampoline(u, t) === PENDING) return PENDING;
+    frame.trap = TrapPhase.Begin;
+    return SwbpResult.Done;
+  }
+  if (frame.trap === TrapPhase.Lookup) {
+    const uprobe = find_active_uprobe_rcu(u, t, frame.bp_vaddr);
+    if (uprobe === PENDING) return PENDING;
+    swbp_found(u, t, frame, uprobe);
+  }
+  if (frame.trap === TrapPhase.Chain) {
+    const uprobe = frame.uprobe!;
+    if (handler_chain(u, t, uprobe, frame.hit, frame.hitStart) === PENDING) return PENDING;
+    frame.trap = TrapPhase.Leave;
+    if (uprobe.arch.emulate)
+      m.cost(m.profile.emulate); // arch_uprobe_skip_sstep
+    else {
+      frame.sub = pre_ssout(u, t, uprobe, frame.bp_vaddr);
+      return PENDING;
+    }
+  }
+  if (frame.trap === TrapPhase.Leave) {
+    swbp_leave(u, frame);
+    m.label = "handle_swbp: return to user";
+    frame.trap = TrapPhase.Return;
+    if (m.mustYield()) return PENDING;
+  }
+  if (frame.trap === TrapPhase.Return && t.utask !== null && t.utask.state === UtaskState.Sstep) {
+    frame.sub = uprobe_singlestep(u, t);
+    frame.trap = TrapPhase.Stepped;
+    return PENDING;
+  }
+  frame.trap = TrapPhase.Begin;
+  return frame.result;
+}
+
+/** A uprobe trap: count the hit and enter the consumers' read section. */
+function swbp_enter(u: UprobesState, frame: SwbpFrame, bp_vaddr: number): void {
+  const config = u.config;
+  u.stats.hits++;
+  frame.hit = ++u.hitSeq;
+  frame.hitStart = u.m.steps;
+  frame.bp_vaddr = bp_vaddr;
+  frame.srcuIdx = 0;
+  if (config.consumers === "tasks-trace") u.tasks_trace.readLock();
+  else if (config.consumers === "srcu") frame.srcuIdx = u.uprobes_srcu.readLock();
+  frame.trap = TrapPhase.Lookup;
+}
+
+/** The lookup's answer: no uprobe (SIGTRAP or restart), one not ready yet, or one to run. */
+function swbp_found(u: UprobesState, t: TaskStruct, frame: SwbpFrame, uprobe: Uprobe | null): void {
+  frame.uprobe = uprobe;
+  frame.result = SwbpResult.Done;
+  frame.trap = TrapPhase.Leave;
+  if (uprobe === null) {
+    frame.result = frame.is_swbp > 0 ? sigtrap(u, t, frame.bp_vaddr, "R6") : SwbpResult.Restart;
+  } else if (!uprobe.copy_insn) {
+    frame.result = SwbpResult.Restart; // a re-registration at this address has not finished analysis
+  } else {
+    get_utask(u, t);
+    frame.trap = TrapPhase.Chain;
+  }
+}
+
+/** Drop the lookup's reference and leave the consumers' read section. */
+function swbp_leave(u: UprobesState, frame: SwbpFrame): void {
+  const config = u.config;
+  const uprobe = frame.uprobe;
+  frame.uprobe = null;
+  if (uprobe !== null && config.lifetime === "refcount") put_uprobe(u, uprobe);
+  if (config.consumers === "tasks-trace") u.tasks_trace.readUnlock();
+  else if (config.consumers === "srcu") u.uprobes_srcu.readUnlock(frame.srcuIdx);
+  if (frame.result === SwbpResult.Restart) u.stats.restarts++;
+}
+
 /** The generator a resumable function handed over (SwbpFrame.sub), taken out of the frame. */
-function takeSub(frame: SwbpFrame): Sub<void> {
+export function takeSub(frame: SwbpFrame): Sub<void> {
   const sub = frame.sub!;
   frame.sub = null;
   return sub;
@@ -134,17 +198,20 @@ function takeSub(frame: SwbpFrame): Sub<void> {
  * own on the uprobe (the read section ends before the step), an XOL slot, UTASK_SSTEP.
  * False (the instruction restarts) when the uprobe is dying or there is no slot.
  */
-function* pre_ssout(u: UprobesState, t: TaskStruct, uprobe: Uprobe, bp_vaddr: number): Sub<boolean> {
-  if (!try_get_uprobe(u, uprobe)) return false;
+function* pre_ssout(u: UprobesState, t: TaskStruct, uprobe: Uprobe, bp_vaddr: number): Sub<void> {
+  if (!try_get_uprobe(u, uprobe)) {
+    t.swbp.result = SwbpResult.Restart;
+    return;
+  }
   const utask = t.utask!;
   if ((yield* xol_get_insn_slot(u, t.mm, utask)) === 0) {
     put_uprobe(u, uprobe);
-    return false;
+    t.swbp.result = SwbpResult.Restart;
+    return;
   }
   utask.vaddr = bp_vaddr;
   utask.active_uprobe = uprobe;
   utask.state = UtaskState.Sstep;
-  return true;
 }
 
 /**
@@ -417,8 +484,9 @@ function checkSpeculation(u: UprobesState, mm: MmStruct, bp_vaddr: number, uprob
  * and act on a unanimous UPROBE_HANDLER_REMOVE (after re-checking under register_rwsem).
  *
  * A resumable plain function (sim/machine.ts, PENDING): its interleaving point is before
- * each consumer; register_rwsem (the pre-6.12 designs), prepare_uretprobe and the REMOVE
- * path are generators it hands to handle_swbp in `frame.sub`. The task's own frame keeps its
+ * each consumer and after prepare_uretprobe; register_rwsem (the pre-6.12 designs), the
+ * first mapping of the [uprobes] page and the REMOVE path are generators it hands over in
+ * `frame.sub`. The task's own frame keeps its
  * place between calls.
  */
 function handler_chain(
@@ -452,10 +520,7 @@ function handler_chain(
   if (c.phase === ChainPhase.Next) {
     checkDelivery(u, uprobe, c.list, hitStart);
     c.phase = ChainPhase.Unlock;
-    if (c.ri !== null) {
-      t.swbp.sub = prepare_uretprobe(u, t, uprobe, c.ri);
-      return PENDING;
-    }
+    if (c.ri !== null && chain_return(u, t, uprobe, c.ri) === PENDING) return PENDING;
   }
   if (c.phase === ChainPhase.Unlock) {
     if (u.config.consumers === "rwsem") uprobe.register_rwsem.upRead();
@@ -472,6 +537,25 @@ function handler_chain(
 }
 
 const NO_CONSUMERS: readonly UprobeConsumer[] = [];
+
+/**
+ * The walk's return instance, pushed by prepare_uretprobe: PENDING at its interleaving
+ * point, or with the generator that first maps the mm's [uprobes] page in `t.swbp.sub`.
+ */
+function chain_return(
+  u: UprobesState,
+  t: TaskStruct,
+  uprobe: Uprobe,
+  ri: ReturnInstance,
+): undefined | Pending {
+  const area = xol_area_of(t.mm);
+  if (area === null) {
+    t.swbp.sub = prepare_uretprobe_new_area(u, t, uprobe, ri);
+    return PENDING;
+  }
+  if (prepare_uretprobe(u, t, uprobe, ri, area) && u.m.mustYield()) return PENDING;
+  return undefined;
+}
 
 /** The start of the walk: uprobe->consumers read once; this walk keeps its snapshot. */
 function chain_snapshot(u: UprobesState, uprobe: Uprobe, c: ConsumerWalk): void {
@@ -603,3 +687,4 @@ function mmf_recalc_uprobes(u: UprobesState, mm: MmStruct): void {
 }
 
 export type { Cookie };
+export { SwbpResult };

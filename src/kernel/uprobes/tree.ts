@@ -15,6 +15,7 @@ import { Refcount } from "../../sim/sync/refcount.js";
 import { RwSemaphore } from "../../sim/sync/rwsem.js";
 import { Seqcount } from "../../sim/sync/seqcount.js";
 import type { UprobeInode } from "./mm-api.js";
+import { delayed_uprobe_remove } from "./ref-ctr.js";
 import { type UprobesState, uprobeKey } from "./state.js";
 import { type TreeWalk, Uprobe, WalkPhase } from "./types.js";
 
@@ -241,6 +242,7 @@ function uprobe_free_deferred(u: UprobesState, uprobe: Uprobe): void {
       u.treeLine.write(m);
       u.uprobes_seqcount.writeEnd();
       u.treelock.upWrite();
+      delayed_uprobe_remove(u, uprobe, null); // under delayed_uprobe_lock
       if (m.mustYield()) yield 0;
       const poison = () => {
         uprobe.objState = ObjState.Poisoned;

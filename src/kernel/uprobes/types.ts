@@ -154,6 +154,33 @@ export class ReturnInstance {
   freed = false;
 }
 
+/** What the executing thread does after the trap. */
+export enum SwbpResult {
+  /** Handled: the probed instruction was emulated or stepped; continue after it. */
+  Done = 0,
+  /** Re-execute the instruction at the breakpoint address (the breakpoint may be gone). */
+  Restart = 1,
+  /** Not a uprobe's trap: the thread gets SIGTRAP. */
+  Sigtrap = 2,
+}
+
+/** Where handle_swbp stands between calls (see PENDING in sim/machine). */
+export enum TrapPhase {
+  Begin = 0,
+  /** The trap is the uretprobe trampoline's: the trap is done once it has run. */
+  Trampoline = 1,
+  /** The read section is entered: find the uprobe. */
+  Lookup = 2,
+  /** The uprobe is found and the task has a utask: run the consumers. */
+  Chain = 3,
+  /** Handlers ran and the instruction was emulated (or pre_ssout handed over): leave. */
+  Leave = 4,
+  /** The "return to user" point is behind: single-step if pre_ssout set it up. */
+  Return = 5,
+  /** The single step was handed over: answer once it has run. */
+  Stepped = 6,
+}
+
 /**
  * What the kernel keeps on handle_swbp's stack: `is_swbp` (the lookup's out-parameter) and the
  * session cookie a handler fills in. A task is inside at most one trap at a time, so one frame
@@ -171,11 +198,24 @@ export class SwbpFrame {
   readonly walk = new TreeWalk();
   /** handler_chain's locals while it is stopped at an interleaving point. */
   readonly chain = new ConsumerWalk();
+  /** uprobe_handle_trampoline's locals while it is stopped at an interleaving point. */
+  readonly tramp = new TrampolineWalk();
   /** Where find_active_uprobe_rcu stands, and what its locked fallback found. */
   lookup = LookupPhase.Begin;
   found: Uprobe | null = null;
   /** find_active_uprobe_rcu's function-trace token (sim/ftrace.ts). */
   traced = UNTRACED;
+  /** handle_swbp's own place and locals while it is stopped at an interleaving point. */
+  trap = TrapPhase.Begin;
+  bp_vaddr = 0;
+  /** The hit's sequence number and the scheduler step it began at (delivery checks). */
+  hit = 0;
+  hitStart = 0;
+  srcuIdx = 0;
+  uprobe: Uprobe | null = null;
+  result = SwbpResult.Done;
+  /** handle_swbp's function-trace token (sim/ftrace.ts). */
+  trapTraced = UNTRACED;
   /**
    * A generator a resumable function hands to handle_swbp, which runs it (yield*) before
    * calling again: a lock that may sleep, or a path too rare to be worth writing resumable.
@@ -216,6 +256,43 @@ export class ConsumerWalk {
   remove = true;
   has_consumers = false;
   ri: ReturnInstance | null = null;
+}
+
+/** Where uprobe_handle_trampoline stands between calls (see PENDING in sim/machine). */
+export enum TrampolinePhase {
+  Begin = 0,
+  /** Take the next chain of instances off the top of the task's stack. */
+  NextChain = 1,
+  /** Unlink the next instance of the chain (or end the chain). */
+  Instance = 2,
+  /** handle_uretprobe_chain's read section is entered: snapshot the consumers. */
+  Snapshot = 3,
+  /** At the interleaving point before return consumer `i` (or past the last one). */
+  Next = 4,
+  /** The interleaving point is behind: call return consumer `i`. */
+  Call = 5,
+  /** The instance is handled: release what it held and free it. */
+  Release = 6,
+  /** Every chain is popped: at the trampoline's last interleaving point. */
+  Leave = 7,
+  End = 8,
+}
+
+export class TrampolineWalk {
+  phase = TrampolinePhase.Begin;
+  /** The instance being handled, the first of the next chain, and whether its frame is alive. */
+  ri: ReturnInstance | null = null;
+  next: ReturnInstance | null = null;
+  next_chain: ReturnInstance | null = null;
+  valid = false;
+  /** The hprobe state hprobe_consume took over from `ri`. */
+  old = HprobeState.Consumed;
+  uprobe: Uprobe | null = null;
+  /** handle_uretprobe_chain's consumer list snapshot, position, cookie cursor and SRCU index. */
+  list: readonly UprobeConsumer[] = [];
+  i = 0;
+  cursor = 0;
+  idx = 0;
 }
 
 /** Where find_active_uprobe_speculative stands between calls (see PENDING in sim/machine). */

@@ -2,7 +2,7 @@
  * Uretprobes (kernel-model.md 1.4, 2.12): hijacking the return address, return_instance
  * stacks, hprobe leases under uretprobes_srcu with the 100 ms ri_timer, and the trampoline.
  */
-import type { Cpu, Machine, Sub } from "../../sim/machine.js";
+import { type Cpu, type Machine, PENDING, type Pending, type Sub } from "../../sim/machine.js";
 import type { TaskStruct } from "../task.js";
 import type { UprobesState } from "./state.js";
 import { checkLive, get_uprobe, put_uprobe, try_get_uprobe } from "./tree.js";
@@ -13,8 +13,12 @@ import {
   MAX_URETPROBE_DEPTH,
   ReturnInstance,
   RI_TIMER_PERIOD_NS,
+  TrampolinePhase,
+  type TrampolineWalk,
   type Uprobe,
+  type UprobeConsumer,
   type UprobeTask,
+  type XolArea,
 } from "./types.js";
 import { get_xol_area } from "./xol.js";
 
@@ -36,30 +40,47 @@ function free_ret_instance(u: UprobesState, utask: UprobeTask, ri: ReturnInstanc
   // else kfree_rcu: dropped untouched (the timer may still be walking through it)
 }
 
-/** prepare_uretprobe: hijack the return address and push a return instance. */
-export function* prepare_uretprobe(
+/**
+ * prepare_uretprobe, the first time the mm needs its [uprobes] page: create it (a generator:
+ * mmap_write_lock may sleep), then go on as prepare_uretprobe does.
+ */
+export function* prepare_uretprobe_new_area(
   u: UprobesState,
   t: TaskStruct,
   uprobe: Uprobe,
   ri: ReturnInstance,
 ): Sub<void> {
-  const m = u.m;
-  const utask = t.utask!;
   const area = yield* get_xol_area(u, t.mm);
   if (area === null) {
-    free_ret_instance(u, utask, ri);
+    free_ret_instance(u, t.utask!, ri);
     return;
   }
+  if (prepare_uretprobe(u, t, uprobe, ri, area) && u.m.mustYield()) yield 0;
+}
+
+/**
+ * prepare_uretprobe: hijack the return address and push a return instance, with the mm's
+ * [uprobes] page already there. True when the instance was pushed: the caller then passes
+ * the interleaving point this labels.
+ */
+export function prepare_uretprobe(
+  u: UprobesState,
+  t: TaskStruct,
+  uprobe: Uprobe,
+  ri: ReturnInstance,
+  area: XolArea,
+): boolean {
+  const utask = t.utask!;
   if (utask.depth >= MAX_URETPROBE_DEPTH) {
     u.stats.depthOverflows++;
     free_ret_instance(u, utask, ri);
-    return;
+    return false;
   }
   // 6.12: the instance keeps the uprobe by reference, taken before the return is hijacked
   // (a dying uprobe gets no return probe).
   if (u.config.uretprobe === "refcount" && !try_get_uprobe(u, uprobe)) {
     free_ret_instance(u, utask, ri);
-    return;
+    return false;
   }
   const regs = t.regs;
   const trampoline = area.vaddr;
@@ -72,10 +93,25 @@ export function* prepare_uretprobe(
     if (prev === null) {
       if (u.config.uretprobe === "refcount") put_uprobe(u, uprobe);
       free_ret_instance(u, utask, ri); // "handle tail call" warning
-      return;
+      return false;
     }
     orig_ret_vaddr = prev.orig_ret_vaddr;
   }
+  push_return_instance(u, t, uprobe, ri, orig_ret_vaddr, chained);
+  u.m.label = "prepare_uretprobe";
+  return true;
+}
+
+/** The new instance takes its lease (or reference) and goes on top of the task's stack. */
+function push_return_instance(
+  u: UprobesState,
+  t: TaskStruct,
+  uprobe: Uprobe,
+  ri: ReturnInstance,
+  orig_ret_vaddr: number,
+  chained: boolean,
+): void {
+  const utask = t.utask!;
   const h = ri.hprobe;
   h.uprobe = uprobe;
   h.leaseReleased = false;
@@ -86,16 +122,14 @@ export function* prepare_uretprobe(
     h.state = HprobeState.Stable;
     h.leaseReleased = true;
   }
-  ri.func = regs.ip;
-  ri.stack = regs.sp;
+  ri.func = t.regs.ip;
+  ri.stack = t.regs.sp;
   ri.orig_ret_vaddr = orig_ret_vaddr;
   ri.chained = chained;
   utask.depth++;
   ri.next = utask.return_instances;
   utask.return_instances = ri; // rcu_assign_pointer
   if (u.config.uretprobe === "srcu-lease") arm_ri_timer(u, t);
-  m.label = "prepare_uretprobe";
-  if (m.mustYield()) yield 0;
 }
 
 /** Which x86 liveness test applies (enum rp_check). */
@@ -233,38 +267,89 @@ export function hprobe_finalize(u: UprobesState, h: Hprobe, old: HprobeState): v
   h.uprobe = null;
 }
 
-/** uprobe_handle_trampoline: the task returned through the trampoline. */
-export function* uprobe_handle_trampoline(u: UprobesState, t: TaskStruct): Sub<void> {
+/**
+ * uprobe_handle_trampoline: the task returned through the trampoline. Pop each chain of
+ * return instances (several when a longjmp abandoned frames), run the return consumers of
+ * every live one, and send the task back to the original return address.
+ *
+ * A resumable plain function (sim/machine.ts, PENDING): its interleaving points are before
+ * each return consumer and at the end; register_rwsem (the pre-6.12 designs) is a generator
+ * it hands over in `t.swbp.sub`. The task's own frame (`t.swbp.tramp`) keeps its place.
+ */
+export function uprobe_handle_trampoline(u: UprobesState, t: TaskStruct): undefined | Pending {
   const m = u.m;
-  const utask = t.utask;
-  m.cost(m.profile.returnTrap - m.profile.trap);
-  if (utask === null || utask.return_instances === null) {
-    return m.fail(`uretprobe trampoline hit by tid ${t.tid} with no pending return instance (SIGILL)`);
-  }
-  const regs = t.regs;
-  let valid = false;
-  do {
-    let ri: ReturnInstance | null = utask.return_instances;
-    if (ri === null) break;
-    const next_chain = find_next_ret_chain(ri);
-    valid = next_chain === null || arch_uretprobe_is_alive(next_chain, RpCheck.Ret, regs.sp);
-    regs.ip = ri.orig_ret_vaddr;
-    while (ri !== next_chain && ri !== null) {
-      const next: ReturnInstance | null = ri.next;
-      utask.return_instances = next;
-      utask.depth--;
-      const h = ri.hprobe;
-      const uprobe = h.uprobe;
-      const old = hprobe_consume(h);
-      if (valid && old !== HprobeState.Gone && uprobe !== null)
-        yield* handle_uretprobe_chain(u, t, ri, uprobe);
-      hprobe_finalize(u, h, old);
-      free_ret_instance(u, utask, ri);
-      ri = next;
+  const w = t.swbp.tramp;
+  if (w.phase === TrampolinePhase.Begin) {
+    m.cost(m.profile.returnTrap - m.profile.trap);
+    const utask = t.utask;
+    if (utask === null || utask.return_instances === null) {
+      return m.fail(`uretprobe trampoline hit by tid ${t.tid} with no pending return instance (SIGILL)`);
     }
-  } while (!valid);
-  m.label = "uprobe_handle_trampoline";
-  if (m.mustYield()) yield 0;
+    w.phase = TrampolinePhase.NextChain;
+  }
+  while (w.phase < TrampolinePhase.Leave) {
+    if (w.phase === TrampolinePhase.NextChain) next_ret_chain(t, w);
+    else if (w.phase === TrampolinePhase.Instance) {
+      pop_return_instance(u, t, w);
+      if (t.swbp.sub !== null) return PENDING; // register_rwsem first
+    } else if (w.phase === TrampolinePhase.Release) release_return_instance(u, t, w);
+    else if (handle_uretprobe_chain(u, t, w) === PENDING) return PENDING;
+  }
+  if (w.phase === TrampolinePhase.Leave) {
+    m.label = "uprobe_handle_trampoline";
+    w.phase = TrampolinePhase.End;
+    if (m.mustYield()) return PENDING;
+  }
+  w.phase = TrampolinePhase.Begin;
+  return undefined;
+}
+
+/** The chain on top of the task's stack: where it ends, whether its frame is still alive. */
+function next_ret_chain(t: TaskStruct, w: TrampolineWalk): void {
+  const ri = t.utask!.return_instances;
+  if (ri === null) {
+    w.phase = TrampolinePhase.Leave;
+    return;
+  }
+  w.next_chain = find_next_ret_chain(ri);
+  w.valid = w.next_chain === null || arch_uretprobe_is_alive(w.next_chain, RpCheck.Ret, t.regs.sp);
+  t.regs.ip = ri.orig_ret_vaddr;
+  w.ri = ri;
+  w.phase = TrampolinePhase.Instance;
+}
+
+/** Unlink the chain's next instance and take its hprobe over; its consumers run if it is live. */
+function pop_return_instance(u: UprobesState, t: TaskStruct, w: TrampolineWalk): void {
+  const ri = w.ri;
+  if (ri === w.next_chain || ri === null) {
+    w.ri = null;
+    w.next_chain = null;
+    w.phase = w.valid ? TrampolinePhase.Leave : TrampolinePhase.NextChain;
+    return;
+  }
+  const utask = t.utask!;
+  w.next = ri.next;
+  utask.return_instances = w.next;
+  utask.depth--;
+  w.uprobe = ri.hprobe.uprobe;
+  w.old = hprobe_consume(ri.hprobe);
+  w.phase = TrampolinePhase.Release;
+  if (w.valid && w.old !== HprobeState.Gone && w.uprobe !== null) {
+    u.stats.uretprobeHits++;
+    w.phase = TrampolinePhase.Snapshot;
+    consumers_read_lock(u, t, w);
+  }
+}
+
+/** hprobe_finalize and free_ret_instance for the handled instance; on to the next. */
+function release_return_instance(u: UprobesState, t: TaskStruct, w: TrampolineWalk): void {
+  const ri = w.ri!;
+  hprobe_finalize(u, ri.hprobe, w.old);
+  free_ret_instance(u, t.utask!, ri);
+  w.ri = w.next;
+  w.next = null;
+  w.uprobe = null;
+  w.phase = TrampolinePhase.Instance;
 }
 
 /**
@@ -282,49 +367,67 @@ function find_next_ret_chain(ri: ReturnInstance): ReturnInstance | null {
   return cur;
 }
 
-/** handle_uretprobe_chain: run the return handlers of the uprobe's current consumers. */
-function* handle_uretprobe_chain(
-  u: UprobesState,
-  t: TaskStruct,
-  ri: ReturnInstance,
-  uprobe: Uprobe,
-): Sub<void> {
+/**
+ * handle_uretprobe_chain: run the return handlers of the uprobe's current consumers (the
+ * read section is entered). PENDING at the interleaving point before each consumer.
+ */
+function handle_uretprobe_chain(u: UprobesState, t: TaskStruct, w: TrampolineWalk): undefined | Pending {
   const m = u.m;
-  u.stats.uretprobeHits++;
-  const idx = yield* consumers_read_lock(u, uprobe);
-  uprobe.line.read(m);
-  checkLive(u, uprobe, "handle_uretprobe_chain"); // the walk reads uprobe->consumers (R4, R11)
-  const list = uprobe.consumers;
-  let cursor = 0;
-  for (let i = 0; i < list.length; i++) {
-    const uc = list[i];
-    if (uc.ret_handler === null) continue;
-    m.label = "handle_uretprobe_chain: next consumer";
-    if (m.mustYield()) yield 0;
-    if (uc.state === ConsumerState.Freed) {
-      m.fail(`R9: ret_handler of consumer ${uc.id} called after its unregister and a sync returned`);
-    }
-    let data = t.swbp.noCookie;
-    if (uc.handler !== null) {
-      // session consumer: only if its entry handler asked for the return
-      while (cursor < ri.cons_cnt && ri.consumers[cursor].id < uc.id) cursor++;
-      let found = -1;
-      for (let k = 0; k < ri.cons_cnt; k++) if (ri.consumers[k].id === uc.id) found = k;
-      if (found < 0) continue;
-      data = ri.consumers[found].cookie;
-    }
-    uc.ret_handler(uc, ri.func, t.regs, data);
+  const uprobe = w.uprobe!;
+  if (w.phase === TrampolinePhase.Snapshot) {
+    uprobe.line.read(m);
+    checkLive(u, uprobe, "handle_uretprobe_chain"); // the walk reads uprobe->consumers (R4, R11)
+    w.list = uprobe.consumers;
+    w.i = 0;
+    w.cursor = 0;
+    w.phase = TrampolinePhase.Next;
   }
-  consumers_read_unlock(u, uprobe, idx);
+  for (; w.i < w.list.length; w.i++) {
+    const uc = w.list[w.i];
+    if (uc.ret_handler === null) continue;
+    if (w.phase === TrampolinePhase.Next) {
+      m.label = "handle_uretprobe_chain: next consumer";
+      w.phase = TrampolinePhase.Call;
+      if (m.mustYield()) return PENDING;
+    }
+    w.phase = TrampolinePhase.Next;
+    call_ret_consumer(u, t, w, uc);
+  }
+  consumers_read_unlock(u, uprobe, w.idx);
+  w.list = NO_CONSUMERS;
+  w.phase = TrampolinePhase.Release;
+  return undefined;
 }
 
-/** The return-side walk's protection, as the entry side's (a register_rwsem read before 6.12). */
-function* consumers_read_lock(u: UprobesState, uprobe: Uprobe): Sub<number> {
+const NO_CONSUMERS: readonly UprobeConsumer[] = [];
+
+/** One return consumer: a session consumer only if its entry handler asked for the return. */
+function call_ret_consumer(u: UprobesState, t: TaskStruct, w: TrampolineWalk, uc: UprobeConsumer): void {
+  if (uc.state === ConsumerState.Freed) {
+    u.m.fail(`R9: ret_handler of consumer ${uc.id} called after its unregister and a sync returned`);
+  }
+  const ri = w.ri!;
+  let data = t.swbp.noCookie;
+  if (uc.handler !== null) {
+    while (w.cursor < ri.cons_cnt && ri.consumers[w.cursor].id < uc.id) w.cursor++;
+    let found = -1;
+    for (let k = 0; k < ri.cons_cnt; k++) if (ri.consumers[k].id === uc.id) found = k;
+    if (found < 0) return;
+    data = ri.consumers[found].cookie;
+  }
+  uc.ret_handler!(uc, ri.func, t.regs, data);
+}
+
+/**
+ * The return-side walk's protection, as the entry side's: an SRCU or RCU Tasks Trace read
+ * section, or (before 6.12) register_rwsem, whose downRead goes to `t.swbp.sub`.
+ */
+function consumers_read_lock(u: UprobesState, t: TaskStruct, w: TrampolineWalk): void {
   const c = u.config.consumers;
+  w.idx = 0;
   if (c === "tasks-trace") u.tasks_trace.readLock();
-  else if (c === "srcu") return u.uprobes_srcu.readLock();
-  else yield* uprobe.register_rwsem.downRead();
-  return 0;
+  else if (c === "srcu") w.idx = u.uprobes_srcu.readLock();
+  else t.swbp.sub = w.uprobe!.register_rwsem.downRead();
 }
 
 function consumers_read_unlock(u: UprobesState, uprobe: Uprobe, idx: number): void {

@@ -4,6 +4,7 @@
 import type { Sub } from "../../sim/machine.js";
 import {
   _install_special_mapping,
+  EPERM,
   get_unmapped_area_hint,
   MMF_HAS_UPROBES,
   MMF_RECALC_UPROBES,
@@ -14,8 +15,10 @@ import {
   VM_IO,
   VM_MAYEXEC,
   type VmAreaStruct,
+  type VmSpecialMapping,
   XOL_AREA_VADDR,
 } from "./mm-api.js";
+import { update_ref_ctr } from "./ref-ctr.js";
 import type { UprobesState } from "./state.js";
 import { UPROBE_XOL_SLOT_BYTES, type Uprobe, type UprobeTask, XolArea } from "./types.js";
 
@@ -24,6 +27,15 @@ const UINSNS_PER_PAGE = PAGE_SIZE / UPROBE_XOL_SLOT_BYTES;
 
 /** xol_add_vma's flags: executable, not readable, never copied into a child, not a real page. */
 const XOL_VM_FLAGS = VM_EXEC | VM_MAYEXEC | VM_DONTCOPY | VM_IO;
+
+/**
+ * xol_mapping: the [uprobes] special mapping. xol_mremap refuses every move, since the kernel
+ * keeps using xol_area->vaddr ("uprobes: deny mremap(xol_vma)", 6.13).
+ */
+const xol_mapping: VmSpecialMapping = {
+  name: "[uprobes]",
+  mremap: () => -EPERM,
+};
 
 /** The mm's xol_area as published (smp_load_acquire), or null before the first need. */
 export function xol_area_of(mm: MmStruct): XolArea | null {
@@ -60,7 +72,7 @@ function* xol_add_vma(u: UprobesState, mm: MmStruct, area: XolArea): Sub<XolArea
     const addr =
       area.vaddr < 0
         ? area.vaddr
-        : yield* _install_special_mapping(mm, area.vaddr, PAGE_SIZE, XOL_VM_FLAGS, "[uprobes]");
+        : yield* _install_special_mapping(mm, area.vaddr, PAGE_SIZE, XOL_VM_FLAGS, xol_mapping);
     if (addr >= 0) {
       mm.uprobes_state.xol_area = area; // smp_store_release
       result = area;
@@ -134,7 +146,7 @@ export function* install_breakpoint(
   const first = !mm.test_bit(MMF_HAS_UPROBES);
   const late = u.faults.installHasAfterSwbp;
   if (!late) mm.set_bit(MMF_HAS_UPROBES); // before patching: a thread may trap the instant the page changes
-  const r = mm.uprobe_write_opcode(vma, vaddr, true);
+  const r = set_swbp(u, uprobe, mm, vma, vaddr);
   if (late) {
     u.m.label = "install_breakpoint: set_swbp done, MMF_HAS_UPROBES not yet";
     yield 0;
@@ -151,11 +163,41 @@ export function* install_breakpoint(
 /** remove_breakpoint: mmap_lock held by the caller. */
 export function remove_breakpoint(
   u: UprobesState,
-  _uprobe: Uprobe,
+  uprobe: Uprobe,
   mm: MmStruct,
   vma: VmAreaStruct,
   vaddr: number,
 ): void {
   mm.set_bit(MMF_RECALC_UPROBES);
-  if (mm.uprobe_write_opcode(vma, vaddr, false) === "changed") u.stats.breakpointsRemoved++;
+  if (set_orig_insn(u, uprobe, mm, vma, vaddr) === "changed") u.stats.breakpointsRemoved++;
+}
+
+/** set_swbp: write the breakpoint (uprobe_write_opcode with is_register). */
+function set_swbp(u: UprobesState, uprobe: Uprobe, mm: MmStruct, vma: VmAreaStruct, vaddr: number) {
+  return uprobe_write_opcode(u, uprobe, mm, vma, vaddr, true);
+}
+
+/** set_orig_insn: put the original instruction back. */
+function set_orig_insn(u: UprobesState, uprobe: Uprobe, mm: MmStruct, vma: VmAreaStruct, vaddr: number) {
+  return uprobe_write_opcode(u, uprobe, mm, vma, vaddr, false);
+}
+
+/**
+ * uprobe_write_opcode: verify_opcode first (nothing to do if the instruction is already the
+ * wanted one), then the USDT semaphore, then the page. The semaphore moves only with a real
+ * change, which keeps it at one per mm however many registrations install the same probe.
+ */
+function uprobe_write_opcode(
+  u: UprobesState,
+  uprobe: Uprobe,
+  mm: MmStruct,
+  vma: VmAreaStruct,
+  vaddr: number,
+  is_register: boolean,
+): "changed" | "unchanged" {
+  const needed = mm.originalInsnAt(vaddr) === undefined ? is_register : !is_register;
+  if (uprobe.ref_ctr_offset !== 0 && (needed || u.faults.refCtrSkipVerifyOpcode)) {
+    update_ref_ctr(u, uprobe, mm, is_register ? 1 : -1);
+  }
+  return needed ? mm.uprobe_write_opcode(vma, vaddr, is_register) : "unchanged";
 }

@@ -312,8 +312,10 @@ describe("fork and exit", () => {
       mm.mmap_write_unlock();
       return yield* dup_mmap(mm);
     });
-    expect(calls).toEqual(["start", "dup true true", "end"]);
+    expect(calls).toEqual(["start", "dup true false", "end"]); // before the new mm is locked
     expect(child.vmas().map((v) => v.vm_start)).toEqual([BASE]);
+    // Every parent VMA was write-locked by the fork, the VM_DONTCOPY one too.
+    expect(new Set(mm.vmas().map((v) => v.vm_lock_seq)).size).toBe(1);
     expect(child.vma_lookup(BASE)!.vm_mm).toBe(child);
     expect(child.breakpointAt(BASE + 0x1000)).toBe(true);
     expect(exe.i_mapping.i_mmap.size).toBe(2);

@@ -7,7 +7,8 @@
  * mm_release), instead of holding up uprobe_unregister_sync until the 100 ms ri_timer.
  */
 import { describe, expect, it } from "vitest";
-import { type MmStruct, show_map_vma } from "../../../src/kernel/mm/index.js";
+import { begin_new_exec } from "../../../src/kernel/exec.js";
+import { dup_mmap, type MmStruct, show_map_vma } from "../../../src/kernel/mm/index.js";
 import type { TaskStruct } from "../../../src/kernel/task.js";
 import type { Registration } from "../../../src/kernel/uprobes/index.js";
 import { get_trampoline_vaddr, handle_swbp, RI_TIMER_PERIOD_NS } from "../../../src/kernel/uprobes/index.js";
@@ -109,5 +110,34 @@ describe("exit with return instances pending (uprobe_free_utask from mm_release)
     expect(leftover).toBe(0);
     expect(syncNs).toBeGreaterThan(0);
     expect(syncNs).toBeLessThan(RI_TIMER_PERIOD_NS / 10);
+  });
+});
+
+describe("exec with return instances pending (uprobe_free_utask from exec_mm_release)", () => {
+  it("the new program starts with no utask, an empty mm, and the old leases released at once", () => {
+    const seen: Record<string, unknown> = {};
+    const r = withRetProbe(counter({ entry: false, ret: true }), function* (w, mm, reg) {
+      const child = yield* dup_mmap(mm); // a process of its own: exec releases its mm
+      const t = w.thread(child, "execer", function* (t) {
+        yield* enterF0(w, t);
+        seen.depthBefore = t.utask?.depth;
+        yield* begin_new_exec(w.u, t);
+        seen.utask = t.utask;
+        seen.vmas = t.mm.vmas().length;
+        seen.oldFreed = child.freed;
+      });
+      yield* w.m.sleep(50_000);
+      seen.sameTask = t.mm !== child;
+      const t0 = w.m.now();
+      yield* w.detach([reg]);
+      seen.syncNs = w.m.now() - t0;
+    });
+    expect(r.violation?.message ?? null).toBeNull();
+    expect(seen.depthBefore).toBe(1);
+    expect(seen.utask).toBeNull();
+    expect(seen.vmas).toBe(0);
+    expect(seen.oldFreed).toBe(true);
+    expect(seen.sameTask).toBe(true);
+    expect(seen.syncNs as number).toBeLessThan(RI_TIMER_PERIOD_NS / 10);
   });
 });

@@ -6,7 +6,15 @@
  * reference (handle_singlestep drops it), so uprobe_unregister_sync does not wait for it.
  */
 import { describe, expect, it } from "vitest";
-import { dup_mmap, type MmStruct, show_map_vma } from "../../../src/kernel/mm/index.js";
+import {
+  do_mremap,
+  dup_mmap,
+  EFAULT,
+  EPERM,
+  type MmStruct,
+  PAGE_SIZE,
+  show_map_vma,
+} from "../../../src/kernel/mm/index.js";
 import type { TaskStruct } from "../../../src/kernel/task.js";
 import type { Registration } from "../../../src/kernel/uprobes/index.js";
 import { UtaskState } from "../../../src/kernel/uprobes/types.js";
@@ -84,6 +92,26 @@ describe("the [uprobes] XOL area is a VMA", () => {
     expect(parent).toContain("[uprobes]");
     expect(child).not.toContain("[uprobes]");
     expect(child).toContain("/usr/bin/app");
+  });
+
+  it("cannot be moved or grown by mremap (xol_mremap: EPERM; VM_DONTEXPAND: EFAULT)", () => {
+    const xol = 0x7ffff7ff0000;
+    const results: number[] = [];
+    let before = "";
+    let after = "";
+    const r = runScenario(
+      stepOnce(function* (mm) {
+        before = mapsOf(mm);
+        results.push(yield* do_mremap(mm, xol, PAGE_SIZE, PAGE_SIZE, { fixed: 0x60000000 }));
+        results.push(yield* do_mremap(mm, xol, PAGE_SIZE, 2 * PAGE_SIZE));
+        after = mapsOf(mm);
+      }),
+      { seed: 1, policy: "random" },
+    );
+    expect(r.violation?.message ?? null).toBeNull();
+    expect(results).toEqual([-EPERM, -EFAULT]);
+    expect(before).toContain("[uprobes]");
+    expect(after).toBe(before);
   });
 });
 
