@@ -228,6 +228,10 @@ EXAMPLES:
     .option("--no-shrink", "print the raw interleaving instead of a minimal counterexample")
     .option("--trace-out <FILE.json>", "write the counterexample's timeline as Chrome trace-event JSON")
     .option("--html <FILE>", "write the same timeline as a self-contained HTML page")
+    .option(
+      "--coverage-out <FILE>",
+      "write the cross-CPU step pairs the runs exercised, one per line (diffable)",
+    )
     .option("--jobs <N>", "worker threads (default: one per core)")
     .option("--exhaustive", "explore every schedule up to --preemptions preemptions (small scenarios)")
     .option("--preemptions <K>", "preemption bound of --exhaustive (default 2)")

@@ -56,6 +56,8 @@ export interface RaceOptions {
   shrink?: boolean;
   traceOut?: string;
   html?: string;
+  /** Write the cross-CPU step pairs the exploration saw to this file (coverage.ts). */
+  coverageOut?: string;
   /** Worker threads for the exploration (default: the machine's cores). */
   jobs?: string;
   /** Every schedule up to `preemptions` preemptions instead of seeds. */
@@ -163,6 +165,8 @@ function planRace(r: RaceScenario, opts: RaceOptions, io: CliIo): RacePlan {
 async function explorePlan(p: RacePlan, opts: RaceOptions): Promise<number> {
   const faultOn = p.faults.length > 0;
   for (const line of p.header) p.out(line);
+  if (opts.coverageOut !== undefined && (opts.schedule !== undefined || opts.exhaustive === true))
+    fail("--coverage-out counts the runs of a seeded exploration, not --schedule or --exhaustive", 2);
   if (opts.schedule !== undefined) return replaySchedule(p, opts, opts.schedule);
   if (opts.exhaustive === true) return exhaustively(p, opts);
   const lastSeed = p.firstSeed + p.seeds - 1;
@@ -271,10 +275,20 @@ function shellQuote(text: string): string {
   return /^[\w./:=,@+-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
+/** The exploration in words, for the coverage file's header. */
+function exploration(p: RacePlan): string {
+  const last = p.firstSeed + p.seeds - 1;
+  return `${p.command}, seeds ${p.firstSeed}-${last}, policy ${p.policies.join("+")}`;
+}
+
 function report(p: RacePlan, result: ExploreResult, opts: RaceOptions): void {
   const f = result.found;
   if (result.deadlocks > 0) p.out(`${result.deadlocks} of ${result.runs} runs deadlocked`);
-  if (result.coverage !== null) p.out(result.coverage.summary());
+  if (result.coverage !== null) {
+    p.out(result.coverage.summary());
+    if (opts.coverageOut !== undefined)
+      writeOut(opts.coverageOut, result.coverage.exportPairs(exploration(p)));
+  }
   if (f === null) {
     p.out(`no violation in ${result.runs} run${result.runs === 1 ? "" : "s"}`);
     if (p.faults.length > 0) p.out(`the fault was not caught: try more --seeds`);

@@ -18,13 +18,19 @@ import type { StepObserver, Task } from "../sim/machine.js";
 export interface RunCoverage {
   interleaving: number;
   newPairs: number[];
+  /** The folded text of the labels this observer hashed for the first time, by hash. */
+  newLabels: [number, string][];
 }
+
+/** A pair packs the hashes of its two labels: the first times 2^26, plus the second. */
+const PAIR_SHIFT = 2 ** 26;
 
 /** Records one run at a time; `endRun` says what the run saw that this observer had not. */
 export class CoverageObserver implements StepObserver {
   private readonly labelHash = new Map<string, number>();
   private readonly seen = new Set<number>();
   private newPairs: number[] = [];
+  private newLabels: [number, string][] = [];
   private h1 = 0;
   private h2 = 0;
   private lastCpu = -1;
@@ -36,7 +42,7 @@ export class CoverageObserver implements StepObserver {
     this.h1 = Math.imul(this.h1 ^ h, 0x01000193) >>> 0;
     this.h2 = (Math.imul(this.h2, 31) + h) >>> 0;
     if (this.lastCpu >= 0 && this.lastCpu !== cpu) {
-      const pair = this.lastHash * 2 ** 26 + h;
+      const pair = this.lastHash * PAIR_SHIFT + h;
       if (!this.seen.has(pair)) {
         this.seen.add(pair);
         this.newPairs.push(pair);
@@ -52,19 +58,23 @@ export class CoverageObserver implements StepObserver {
     this.h2 = 0;
     this.lastCpu = -1;
     this.newPairs = [];
+    this.newLabels = [];
   }
 
   endRun(): RunCoverage {
     // A 21-bit and a 32-bit hash in one safe integer: collisions are negligible at 10^7 runs.
-    return { interleaving: (this.h1 >>> 11) * 2 ** 32 + this.h2, newPairs: this.newPairs };
+    const interleaving = (this.h1 >>> 11) * 2 ** 32 + this.h2;
+    return { interleaving, newPairs: this.newPairs, newLabels: this.newLabels };
   }
 
   /** A 26-bit hash of the label with its numbers folded (computed once per distinct label). */
   private hashOf(label: string): number {
     let h = this.labelHash.get(label);
     if (h === undefined) {
-      h = fnv1a(label.replace(/0x[0-9a-f]+|\d+/g, "#")) & 0x3ffffff;
+      const folded = label.replace(/0x[0-9a-f]+|\d+/g, "#");
+      h = fnv1a(folded) & 0x3ffffff;
       this.labelHash.set(label, h);
+      this.newLabels.push([h, folded]);
     }
     return h;
   }
@@ -80,6 +90,8 @@ function fnv1a(text: string): number {
 export class Coverage {
   private readonly interleavings = new Set<number>();
   private readonly pairs = new Set<number>();
+  /** Folded label text by hash, to write the pairs out (exportPairs). */
+  private readonly labels = new Map<number, string>();
   runs = 0;
   /** The run that last added a pair never seen before (0 if none did). */
   lastNewPairRun = 0;
@@ -87,6 +99,7 @@ export class Coverage {
   add(run: RunCoverage): void {
     this.runs++;
     this.interleavings.add(run.interleaving);
+    for (const [h, text] of run.newLabels) if (!this.labels.has(h)) this.labels.set(h, text);
     let added = false;
     for (const p of run.newPairs) {
       if (this.pairs.has(p)) continue;
@@ -113,5 +126,21 @@ export class Coverage {
       `coverage: ${this.distinctInterleavings} distinct interleavings of labelled steps in ${this.runs} runs; ` +
       `${this.distinctPairs} cross-CPU step pairs${saturation}`
     );
+  }
+
+  /**
+   * The pairs seen, one per line as `step<TAB>next step on another CPU`, sorted, under a header
+   * that names the exploration: two files diff to the orders one exploration reached and the
+   * other did not.
+   */
+  exportPairs(title: string): string {
+    const text = (h: number) => this.labels.get(h) ?? `#${h.toString(16)}`;
+    const lines = [...this.pairs].map((p) => `${text(Math.floor(p / PAIR_SHIFT))}\t${text(p % PAIR_SHIFT)}`);
+    lines.sort();
+    const header = [
+      "# probelab race coverage: a labelled step, a tab, the next labelled step on another CPU",
+      `# ${title}: ${this.runs} runs, ${this.distinctInterleavings} distinct interleavings, ${this.distinctPairs} pairs`,
+    ];
+    return `${[...header, ...lines].join("\n")}\n`;
   }
 }

@@ -6,13 +6,12 @@
  * else the lowest-numbered one). After a run the search backtracks to the deepest choice
  * point with an untried CPU that keeps the preemption count within the bound.
  *
- * Preemption bounding (iterative context bounding, as in CHESS) is the reduction: most races
+ * Preemption bounding (iterative context bounding, as in CHESS) is the main reduction: most races
  * need one or two preemptions, and the bound makes the space polynomial in the run's length.
  * Rounds go K = 0, 1, ... so the first violation found has the fewest preemptions there are.
  * Choices that are not preemptions (which CPU goes on after one blocked or finished) are all
- * explored. Partial-order reduction needs to know which steps commute, and the simulator does
- * not record what a step touches (a step is any JavaScript between two yields), so no pair is
- * assumed independent: the search is sound, not small (docs/race-lab.md says what it would take).
+ * explored. On scenarios whose steps report everything they share (MachineShape.commuting),
+ * a sleep set skips schedules that only reorder commuting steps (see PrefixChooser).
  *
  * The schedules found are departures from the same default rule the replayer follows, so a
  * counterexample prints and replays exactly like a shrunk one (`--schedule`).

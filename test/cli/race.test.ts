@@ -2,6 +2,9 @@
  * `probelab race`: listing the scenarios, a clean exploration, a faulty one that prints a
  * violation with its replay line and interleaving, the replay itself, and usage errors.
  */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UPROBE_FAULTS } from "../../src/kernel/faults.js";
 import { MM_FAULTS } from "../../src/kernel/mm/options.js";
@@ -168,6 +171,33 @@ describe("probelab race", () => {
       `ERROR: unknown race scenario "nosuch"; \`probelab race\` lists the ${RACE_SCENARIOS.length} scenarios\n`,
     );
     expect(noStackTrace(far.stderr)).toBe(true);
+  });
+
+  it("--coverage-out writes the same pairs at one and two jobs; not with --exhaustive", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "probelab-coverage-"));
+    const files = ["1", "2"].map((jobs) => join(dir, `jobs${jobs}.txt`));
+    for (const [i, file] of files.entries()) {
+      const r = await probelab([
+        "race",
+        "rwsem-fifo",
+        "--seeds",
+        "16",
+        "--jobs",
+        `${i + 1}`,
+        "--coverage-out",
+        file,
+      ]);
+      expect(r.status).toBe(0);
+    }
+    const [one, two] = files.map((f) => readFileSync(f, "utf8"));
+    expect(two).toBe(one);
+    expect(one.split("\n")[1]).toMatch(
+      /^# probelab race rwsem-fifo, seeds 1-16, policy random\+pct: 32 runs, /,
+    );
+    expect(one).toMatch(/^down_read done\t/m);
+    const bad = await probelab(["race", "rwsem-fifo", "--exhaustive", "--coverage-out", files[0]]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--coverage-out counts the runs of a seeded exploration/);
   });
 
   const ONE_PREEMPTION = ["race", "seqcount-torn-read", "--exhaustive", "--preemptions", "1"];

@@ -117,8 +117,31 @@ describe("coverage", () => {
     const chunks = [1, 4, 7, 10].map((from) => runChunk(s, job, from, 3));
     for (const c of chunks) for (const r of c) merged.add(r.coverage!);
     expect(merged.summary()).toBe(whole.summary());
+    expect(merged.exportPairs("rwsem-fifo")).toBe(whole.exportPairs("rwsem-fifo"));
     expect(whole.runs).toBe(24);
     expect(whole.distinctPairs).toBeGreaterThan(10);
     expect(whole.distinctInterleavings).toBeGreaterThan(1);
+  });
+
+  it("writes the pairs as sorted text lines that diff between explorations", () => {
+    const s = findRaceScenario("seqcount-torn-read")!.build();
+    const pairsOf = (seeds: number) => {
+      const text = explore(s, { seeds, coverage: true }).coverage!.exportPairs("seqcount-torn-read");
+      const lines = text.trimEnd().split("\n");
+      expect(lines[0]).toMatch(/^# probelab race coverage/);
+      expect(lines[1]).toMatch(
+        new RegExp(`^# seqcount-torn-read: ${2 * seeds} runs, \\d+ distinct interleavings, \\d+ pairs$`),
+      );
+      return lines.slice(2);
+    };
+    const few = pairsOf(2);
+    const more = pairsOf(20);
+    expect(few).toEqual([...few].sort());
+    for (const line of more) expect(line).toMatch(/^[^\t#][^\t]*\t[^\t]+$/);
+    // Folded labels: numbers read or written show as #.
+    expect(more).toContain("a = v\tread a=#");
+    // More seeds only add pairs, and here they add some.
+    for (const line of few) expect(more).toContain(line);
+    expect(more.length).toBeGreaterThan(few.length);
   });
 });
