@@ -43,7 +43,8 @@ export type ProbeKind =
   | "fentry"
   | "fexit"
   | "tracepoint"
-  | "profile";
+  | "profile"
+  | "software";
 
 export interface ScriptEnv {
   readonly source: SourceFile;

@@ -83,6 +83,7 @@ const SUPPORTED_KINDS = new Set<string>([
   "fexit",
   "tracepoint",
   "profile",
+  "software",
 ]);
 
 function probeKind(probe: Probe): ProbeKind {

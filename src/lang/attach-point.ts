@@ -145,6 +145,9 @@ export function parseAttachPoint(
     case "tracepoint":
       checkTracepoint(ap, rest, sink);
       break;
+    case "software":
+      checkSoftware(ap, rest, sink);
+      break;
     default:
       reportUnsupported(ap, first, sink);
   }
@@ -249,6 +252,57 @@ function checkTracepoint(ap: AttachPoint, rest: string[], sink: DiagnosticSink):
   ap.canonical = `tracepoint:${rest[0]}:${rest[1]}`;
 }
 
+/**
+ * perf's software events as bpftrace names them (`cs` is `context-switches`), with the count
+ * between two firings when the probe gives none.
+ */
+const SOFTWARE_EVENTS = new Map<string, { name: string; count: number }>();
+for (const [name, alias, count] of [
+  ["alignment-faults", "", 1],
+  ["bpf-output", "", 1],
+  ["context-switches", "cs", 1000],
+  ["cpu-clock", "cpu", 1000000],
+  ["cpu-migrations", "", 1],
+  ["dummy", "", 1],
+  ["emulation-faults", "", 1],
+  ["major-faults", "", 1],
+  ["minor-faults", "", 100],
+  ["page-faults", "faults", 100],
+  ["task-clock", "", 1],
+] as const) {
+  SOFTWARE_EVENTS.set(name, { name, count });
+  if (alias !== "") SOFTWARE_EVENTS.set(alias, { name, count });
+}
+
+/**
+ * `software:EVENT:COUNT` (or `software:EVENT:`): `target` is the event's full name and
+ * `func` the count, as text; cpu-clock's count is nanoseconds, so it is its period too.
+ */
+function checkSoftware(ap: AttachPoint, rest: string[], sink: DiagnosticSink): void {
+  if (rest.length < 1 || rest.length > 2) {
+    sink.error(`software probe type requires 1 or 2 arguments (event:count), found ${rest.length}`, ap.span);
+    return;
+  }
+  const event = SOFTWARE_EVENTS.get(rest[0]!);
+  if (event === undefined) {
+    sink.error(`software: unknown event '${rest[0]}' (${[...SOFTWARE_EVENTS.keys()].join(", ")})`, ap.span);
+    return;
+  }
+  let count = event.count;
+  if (rest.length === 2 && rest[1] !== "") {
+    const value = parseIntLiteral(rest[1]!);
+    if (!value.ok || value.value <= 0n || value.value > BigInt(Number.MAX_SAFE_INTEGER)) {
+      sink.error(`software: invalid count '${rest[1]}'`, ap.span);
+      return;
+    }
+    count = Number(value.value);
+  }
+  ap.target = event.name;
+  ap.func = String(count);
+  ap.canonical = `software:${event.name}:${count}`;
+  if (event.name === "cpu-clock") ap.intervalNs = Math.max(count, MIN_INTERVAL_NS);
+}
+
 /** `interval:UNIT:N`, `interval:DURATION`, `interval:NANOSECONDS` (and `profile:` alike). */
 function checkInterval(ap: AttachPoint, rest: string[], sink: DiagnosticSink): void {
   let ns: number;
@@ -290,7 +344,7 @@ function checkInterval(ap: AttachPoint, rest: string[], sink: DiagnosticSink): v
 function reportUnsupported(ap: AttachPoint, written: string, sink: DiagnosticSink): void {
   if (FULL_NAMES.includes(ap.provider)) {
     sink.error(
-      `${ap.provider} probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, profile, begin, end, interval)`,
+      `${ap.provider} probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, software, profile, begin, end, interval)`,
       ap.span,
     );
     return;

@@ -9,8 +9,13 @@
 import type { CompiledProbe, HitContext } from "../compile/index.js";
 import type { Machine } from "../sim/machine.js";
 
-/** Fills pid, tid and comm from what CPU `cpu` is running (a profile sample). */
-export type FillCpu = (ctx: HitContext, cpu: number) => void;
+/** A profile probe's view of the CPUs: what each is running when the sample is taken. */
+export interface CpuSampler {
+  /** Fill the context with what CPU `cpu` is running. */
+  fill(ctx: HitContext, cpu: number): void;
+  /** The sample of every CPU has been taken. */
+  done(): void;
+}
 
 import { ProbeRate } from "./probe-rate.js";
 import type { ProbeState } from "./snapshot.js";
@@ -36,7 +41,7 @@ export class IntervalProbe {
     private readonly live: () => boolean,
     private readonly onRun: () => void,
     /** Set for profile probes: each tick samples every CPU. */
-    private readonly sampleCpu: FillCpu | null = null,
+    private readonly sampler: CpuSampler | null = null,
   ) {}
 
   /** Times the timer has fired. */
@@ -71,7 +76,7 @@ export class IntervalProbe {
     ctx.nsecs = Math.floor(t);
     ctx.probe = this.spec;
     this.fired++;
-    if (this.sampleCpu === null) {
+    if (this.sampler === null) {
       ctx.cpu = 0;
       ctx.pid = 0;
       ctx.tid = 0;
@@ -83,9 +88,10 @@ export class IntervalProbe {
     }
     for (let cpu = 0; cpu < this.m.cpus.length; cpu++) {
       ctx.cpu = cpu;
-      this.sampleCpu(ctx, cpu);
+      this.sampler.fill(ctx, cpu);
       this.compiled.run(ctx);
       this.onRun();
     }
+    this.sampler.done();
   }
 }

@@ -168,11 +168,16 @@ export class TracepointProbe extends KernelSideProbe {
   readonly name: string;
   /** For each field of `args`, where this tracepoint's event has it. */
   private readonly fieldAt: Int32Array;
+  /** Per CPU: events until the next run. */
+  private readonly left: Int32Array;
 
   constructor(
     readonly id: number,
     readonly scriptName: string,
+    name: string,
     readonly tp: Tracepoint,
+    /** Run the program on every `every`-th event of a CPU (1: each; a software event's count). */
+    private readonly every: number,
     /** The fields of `args` as the script sees them (those all the probe's tracepoints have). */
     argNames: readonly string[],
     compiled: CompiledProbe,
@@ -183,7 +188,8 @@ export class TracepointProbe extends KernelSideProbe {
     onRun: () => void,
   ) {
     super(compiled, m, ctx, fillTask, onRun);
-    this.name = `tracepoint:${tp.category}:${tp.name}`;
+    this.name = name;
+    this.left = new Int32Array(m.cpus.length).fill(every);
     this.fieldAt = Int32Array.from(argNames, (name) => tp.fields.findIndex((f) => f.name === name));
   }
 
@@ -196,6 +202,9 @@ export class TracepointProbe extends KernelSideProbe {
   }
 
   private readonly handler = (_tp: Tracepoint, fields: readonly (number | string)[]): void => {
+    const cpu = this.m.cpu.id;
+    if (--this.left[cpu] > 0) return;
+    this.left[cpu] = this.every;
     const ctx = this.ctx;
     this.fillCommon();
     const out = ctx.fields;

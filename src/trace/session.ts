@@ -27,7 +27,7 @@ import {
   kernel_stack,
 } from "../kernel/kprobes/kprobes.js";
 import { TaskStruct } from "../kernel/task.js";
-import { syscallNames, type Tracepoint } from "../kernel/tracepoints.js";
+import { syscallNames, TP_SCHED_SWITCH, type Tracepoint, tracepoints } from "../kernel/tracepoints.js";
 import { type Registration, uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
 import {
   type ConfigEntry,
@@ -43,7 +43,7 @@ import { JsonWriter, OutputRing, type Sink, TextWriter } from "../runtime/index.
 import type { TraceableFunction } from "../sim/ftrace.js";
 import type { Sub, Task } from "../sim/machine.js";
 import { Prng } from "../sim/prng.js";
-import { IntervalProbe } from "./interval-probe.js";
+import { type CpuSampler, IntervalProbe } from "./interval-probe.js";
 import { KernelProbe, type KernelProbeKind, TracepointProbe } from "./kernel-probe.js";
 import {
   probeArgFields,
@@ -162,7 +162,9 @@ export class Session {
       },
       kstack: (limit) => kernel_stack(this.m.ftrace.framesOf(this.stackTask), limit),
       ustack: (limit) => {
-        const task = this.m.task?.ctx;
+        // A sampled CPU that runs no user code (idle, a kernel task) has no user stack.
+        if (this.sampling && this.ctx.ip === 0) return [];
+        const task = (this.sampling ? this.stackTask : this.m.task)?.ctx;
         return unwindUserStack(task instanceof TaskStruct ? task.userStack : null, this.ctx.ip, limit);
       },
       rand: () => this.rng.nextU32(),
@@ -238,7 +240,7 @@ export class Session {
     const diagnostics = [...fe.diagnostics];
     const resolved: { c: ConcreteProbe; probe: CompiledScript["probes"][number] }[] = [];
     const kernel: { fn: TraceableFunction; probe: CompiledScript["probes"][number] }[] = [];
-    const events: { tp: Tracepoint; probe: CompiledScript["probes"][number] }[] = [];
+    const events: TracepointEvent[] = [];
     let others = 0;
     for (const probe of compiled.probes) {
       if (isKernelFunctionKind(probe.kind)) {
@@ -255,7 +257,16 @@ export class Session {
           if (this.needsWorkload(ap, diagnostics)) continue;
           const r = resolveTracepoints(ap, fe.program.config.missingProbes);
           diagnostics.push(...r.diagnostics);
-          for (const tp of r.tracepoints) events.push({ tp, probe });
+          for (const tp of r.tracepoints) events.push({ tp, probe, every: 1, name: tracepointName(tp) });
+        }
+        continue;
+      }
+      if (probe.kind === "software") {
+        for (const ap of probe.attachPoints) {
+          if (ap.target === "cpu-clock") others++;
+          else if (ap.target === "context-switches" && !this.needsWorkload(ap, diagnostics))
+            events.push({ tp: SCHED_SWITCH, probe, every: Number(ap.func), name: ap.canonical });
+          else if (ap.target !== "context-switches") diagnostics.push(uncountedEvent(ap));
         }
         continue;
       }
@@ -287,10 +298,12 @@ export class Session {
     if (diagnostics.some((d) => d.severity === "error")) return { script: null, diagnostics };
     for (const { c, probe } of resolved) script.probes.push(this.makeProbe(script, c, probe));
     for (const { fn, probe } of kernel) script.kprobes.push(this.makeKernelProbe(script, fn, probe));
-    for (const { tp, probe } of events) script.kprobes.push(this.makeTracepointProbe(script, tp, probe));
+    for (const e of events) script.kprobes.push(this.makeTracepointProbe(script, e));
     for (const probe of compiled.probes) {
-      if (probe.kind !== "interval" && probe.kind !== "profile") continue;
-      for (const ap of probe.attachPoints) script.intervals.push(this.makeInterval(script, probe, ap));
+      if (probe.kind !== "interval" && probe.kind !== "profile" && probe.kind !== "software") continue;
+      for (const ap of probe.attachPoints)
+        if (probe.kind !== "software" || ap.target === "cpu-clock")
+          script.intervals.push(this.makeInterval(script, probe, ap));
     }
     this.scripts.push(script);
     this.probes.push(...script.probes);
@@ -333,18 +346,16 @@ export class Session {
     );
   }
 
-  private makeTracepointProbe(
-    script: LoadedScript,
-    tp: Tracepoint,
-    compiled: CompiledScript["probes"][number],
-  ): TracepointProbe {
+  private makeTracepointProbe(script: LoadedScript, e: TracepointEvent): TracepointProbe {
     const { kernel, m, ctx, fillTask } = this;
     return new TracepointProbe(
       this.nextProbeId++,
       script.name,
-      tp,
-      tracepointArgNames(compiled.attachPoints),
-      compiled,
+      e.name,
+      e.tp,
+      e.every,
+      tracepointArgNames(e.probe.attachPoints),
+      e.probe,
       kernel.tracepoints,
       m,
       ctx,
@@ -355,6 +366,8 @@ export class Session {
 
   /** The task whose kernel frames `kstack` reads: the one the hit (or the sample) is about. */
   private stackTask: Task | null = null;
+  /** During a profile sample: `ustack` reads the sampled CPU's task (stackTask), not the current one. */
+  private sampling = false;
 
   /** pid, tid and comm of the task on the CPU now: a workload thread, or a kernel-side task. */
   private readonly fillTask = (ctx: HitContext): void => {
@@ -363,10 +376,23 @@ export class Session {
     fillFromTask(ctx, m.task, m.task === null ? 0 : m.cpu.id);
   };
 
-  /** A profile sample: what CPU `cpu` is running (its idle task when nothing). */
-  private readonly sampleCpu = (ctx: HitContext, cpu: number): void => {
-    this.stackTask = this.m.cpus[cpu].current;
-    fillFromTask(ctx, this.stackTask, cpu);
+  /**
+   * A profile sample: what CPU `cpu` is running (its idle task when nothing). Its user stack
+   * is the task's call nesting, innermost function first: that is where its CPU is.
+   */
+  private readonly sampler: CpuSampler = {
+    fill: (ctx, cpu) => {
+      const task = this.m.cpus[cpu].current;
+      this.stackTask = task;
+      this.sampling = true;
+      fillFromTask(ctx, task, cpu);
+      const t = task?.ctx;
+      const stack = t instanceof TaskStruct ? t.userStack : null;
+      ctx.ip = stack !== null && stack.depth > 0 ? stack.fns[stack.depth - 1] : 0;
+    },
+    done: () => {
+      this.sampling = false;
+    },
   };
 
   private makeProbe(
@@ -402,7 +428,7 @@ export class Session {
       // After exit() the timer is not re-armed: user space is already tearing down.
       () => !this.stopped && !this.stopRequested && !script.ended && script.compiled.exitRequested() === null,
       () => this.noteExit(script),
-      compiled.kind === "profile" ? this.sampleCpu : null,
+      compiled.kind === "interval" ? null : this.sampler,
     );
   }
 
@@ -421,9 +447,13 @@ export class Session {
         p.kind !== "uprobe" &&
         p.kind !== "uretprobe" &&
         p.kind !== "tracepoint" &&
+        p.kind !== "software" &&
         !isKernelFunctionKind(p.kind)
       )
         n += p.attachPoints.length;
+    // software:cpu-clock is a timer (the rest of software are in kprobes, as context-switches).
+    for (const p of script.compiled.probes)
+      if (p.kind === "software") n += p.attachPoints.filter((ap) => ap.target === "cpu-clock").length;
     return n;
   }
 
@@ -646,6 +676,34 @@ function fillFromTask(ctx: HitContext, task: Task | null, cpu: number): void {
   ctx.tid = own ? BPFTRACE_PID : 0;
   ctx.ppid = own ? INIT_PID : 0;
   ctx.comm = task === null ? `swapper/${cpu}` : task.name;
+}
+
+/**
+ * A probe on a kernel event: a tracepoint (each event), or a software event counted on one
+ * (context-switches: every `every`-th sched_switch on a CPU).
+ */
+interface TracepointEvent {
+  tp: Tracepoint;
+  probe: CompiledScript["probes"][number];
+  every: number;
+  /** The probe builtin's value: `tracepoint:sched:sched_switch`, `software:context-switches:1000`. */
+  name: string;
+}
+
+const SCHED_SWITCH = tracepoints()[TP_SCHED_SWITCH]!;
+
+function tracepointName(tp: Tracepoint): string {
+  return `tracepoint:${tp.category}:${tp.name}`;
+}
+
+/** A software event the model has no counter for. */
+function uncountedEvent(ap: CompiledScript["probes"][number]["attachPoints"][number]): Diagnostic {
+  return {
+    severity: "error",
+    message: `software:${ap.target} does not happen in the model's kernel (it counts cpu-clock and context-switches)`,
+    span: ap.span,
+    hints: [],
+  };
 }
 
 function isKernelFunctionKind(kind: string): boolean {

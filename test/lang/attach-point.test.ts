@@ -120,6 +120,24 @@ describe("begin, end, interval", () => {
   });
 });
 
+describe("software events", () => {
+  test("an alias names its event; the count defaults to perf's", () => {
+    const cs = parse("software:cs:").ap;
+    expect([cs.canonical, cs.target, cs.func]).toEqual([
+      "software:context-switches:1000",
+      "context-switches",
+      "1000",
+    ]);
+    const cpu = parse("s:cpu-clock:250000").ap;
+    expect([cpu.canonical, cpu.intervalNs]).toEqual(["software:cpu-clock:250000", 250000]);
+  });
+
+  test("an unknown event or a bad count is an error", () => {
+    expect(parse("software:nope:1").errors[0]).toMatch(/unknown event 'nope'/);
+    expect(parse("software:cs:0").errors[0]).toMatch(/invalid count '0'/);
+  });
+});
+
 describe("unsupported providers are named", () => {
   test.each([
     ["U:/bin/x:probe", "usdt"],
@@ -127,7 +145,7 @@ describe("unsupported providers are named", () => {
     ["hardware:cache-misses:1000", "hardware"],
   ])("%s", (text, provider) => {
     expect(parse(text).errors).toEqual([
-      `${provider} probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, profile, begin, end, interval)`,
+      `${provider} probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, software, profile, begin, end, interval)`,
     ]);
   });
 

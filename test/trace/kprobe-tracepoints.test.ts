@@ -125,3 +125,33 @@ describe("syscalls tracepoints", () => {
     );
   });
 });
+
+describe("software events", () => {
+  it("context-switches runs every N-th switch of a CPU, in the switched-out task", () => {
+    const text = run(
+      "software:cs:10 { @cs = count(); } tracepoint:sched:sched_switch { @sw[cpu] = count(); }",
+      50,
+      "kvstore",
+    );
+    const sw = [...text.matchAll(/^@sw\[\d+\]: (\d+)$/gm)].map((m) => Number(m[1]));
+    const cs = Number(/^@cs: (\d+)$/m.exec(text)?.[1]);
+    expect(sw.length).toBe(2);
+    expect(cs).toBe(sw.reduce((n, k) => n + Math.floor(k / 10), 0));
+  });
+
+  it("cpu-clock samples every CPU each period, as profile does", () => {
+    const text = run("software:cpu-clock:1000000 { @[cpu] = count(); }", 20, "trigger");
+    // Ticks at 1, 2, ..., 19 ms on each of the two CPUs.
+    expect(text).toContain("@[0]: 19\n");
+    expect(text).toContain("@[1]: 19\n");
+  });
+
+  it("an event the model does not count is an error at its attach point", () => {
+    const { s } = session();
+    const { script, diagnostics } = s.load({ name: "stdin", text: "software:page-faults:100 { }" });
+    expect(script).toBeNull();
+    expect(diagnostics[0]!.message).toBe(
+      "software:page-faults does not happen in the model's kernel (it counts cpu-clock and context-switches)",
+    );
+  });
+});

@@ -167,4 +167,12 @@ describe("profile", () => {
     // Ticks at 1, 2, ..., 19 ms before the run ends at 20 ms, on both CPUs: all busy producers.
     expect(counts(text)).toEqual({ "@[trigger-prod]": 38 });
   });
+
+  it("ustack in a sample is the sampled thread's calls, innermost first; an idle CPU has none", () => {
+    const { text } = run("profile:hz:1000 { @[comm, ustack(3)] = count(); }", 20, undefined, "default");
+    // A worker sampled inside lookup_item, called from handle_request.
+    expect(text).toMatch(/@\[shopd-worker, \n {8}lookup_item\+0\n {8}handle_request\+5\n\]: \d+/);
+    expect(text).toMatch(/@\[swapper\/\d, \n\]: \d+/);
+    expect(text).not.toContain("0x0");
+  });
 });
