@@ -33,9 +33,11 @@ const PROBES = [
   "uprobe-nop",
   "uprobe-push",
   "uprobe-ret",
+  "uprobe-nop5",
   "uretprobe-nop",
   "uretprobe-push",
   "uretprobe-ret",
+  "uretprobe-nop5",
 ];
 
 export interface ScalingPoint {

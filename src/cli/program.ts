@@ -269,7 +269,7 @@ EXAMPLES:
     .option("--kernel <P[,P...]>", "kernel profiles", "latest")
     .option(
       "--probe <KIND>",
-      "uprobe-nop | uprobe-push | uprobe-ret | uretprobe-nop | uretprobe-push | uretprobe-ret",
+      "uprobe-nop | uprobe-push | uprobe-ret | uprobe-nop5 | uretprobe-nop | uretprobe-push | uretprobe-ret | uretprobe-nop5",
       "uprobe-nop",
     )
     .option("--cpus <LIST>", "CPU counts", "1,2,4,8,16,32,64,80")

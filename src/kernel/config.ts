@@ -34,6 +34,10 @@ export interface KernelConfig {
   unapply_lock: "read" | "write";
   /** A kprobe hit: the int3 trap, or the jump of an optimised kprobe (CONFIG_OPTPROBES). */
   kprobes: "int3" | "optimized";
+  /** How the x86-64 uretprobe trampoline enters the kernel: an int3 trap, or the uretprobe syscall (6.11). */
+  uretprobe_entry: "int3" | "syscall";
+  /** x86-64 probes on a 5-byte NOP: always trap, or become a call into [uprobes-trampoline] after the first hit (6.18). */
+  uprobe_optimize: "off" | "nop5";
 }
 
 export type SwitchName = keyof KernelConfig;
@@ -98,6 +102,14 @@ export const SWITCHES: Readonly<Record<SwitchName, SwitchInfo>> = {
     values: ["int3", "optimized"],
     help: "kprobe hits trap on an int3 breakpoint, or jump to an optimised probe's detour buffer (cheaper)",
   },
+  uretprobe_entry: {
+    values: ["int3", "syscall"],
+    help: "the uretprobe trampoline traps on int3 (to 6.10), or makes the uretprobe syscall (6.11+, x86-64)",
+  },
+  uprobe_optimize: {
+    values: ["off", "nop5"],
+    help: "a probed 5-byte nop: stepped out of line on every hit, or emulated once and rewritten into a call to the per-mm [uprobes-trampoline] that makes the uprobe syscall (6.18)",
+  },
 };
 
 interface Profile {
@@ -120,6 +132,8 @@ const LATEST: KernelConfig = {
   maps_reader: "per-vma",
   unapply_lock: "read",
   kprobes: "int3",
+  uretprobe_entry: "syscall",
+  uprobe_optimize: "off",
 };
 
 /** The named designs, oldest first. `latest` is the default. */
@@ -179,6 +193,10 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
   latest: {
     help: "v6.17 (default): adds the 6.15 VMA refcount and typesafe VMA reuse, and the 6.17 per-VMA maps reader",
     config: LATEST,
+  },
+  optimized: {
+    help: "v6.18: nop5 probes become calls into [uprobes-trampoline] (uprobe syscall); unapply_uprobe under mmap_write_lock",
+    config: { ...LATEST, unapply_lock: "write", uprobe_optimize: "nop5" },
   },
 };
 

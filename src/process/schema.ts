@@ -10,8 +10,8 @@ import type { Where } from "./errors.js";
 import type { Field } from "./reader.js";
 import { parseSize, parseTime } from "./units.js";
 
-export type FirstInsn = "nop" | "push" | "ret";
-export const FIRST_INSNS: readonly FirstInsn[] = ["nop", "push", "ret"];
+export type FirstInsn = "nop" | "nop5" | "push" | "ret";
+export const FIRST_INSNS: readonly FirstInsn[] = ["nop", "nop5", "push", "ret"];
 
 export interface FunctionSpec {
   name: string;
@@ -255,7 +255,7 @@ function readFunction(field: Field): FunctionSpec {
   if (insnField) {
     const v = insnField.string("an instruction");
     if (!(FIRST_INSNS as readonly string[]).includes(v)) {
-      insnField.fail(`unknown first instruction "${v}": use nop, push or ret`);
+      insnField.fail(`unknown first instruction "${v}": use nop, nop5, push or ret`);
     }
     firstInsn = v as FirstInsn;
   }

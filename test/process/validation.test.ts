@@ -195,7 +195,7 @@ const cases: { name: string; text: string; set?: Record<string, string>; expecte
     name: "first insn",
     text: `binaries:\n  /a:\n    functions: [{name: f, first_insn: jmp}]\nprocess: {exe: /a, threads: [{body: [{call: f}]}]}\n`,
     expected:
-      'w.yaml:3:39: binaries["/a"].functions[0].first_insn: unknown first instruction "jmp": use nop, push or ret',
+      'w.yaml:3:39: binaries["/a"].functions[0].first_insn: unknown first instruction "jmp": use nop, nop5, push or ret',
   },
   {
     name: "dlopen exe",

@@ -11,8 +11,11 @@ import { RwSemaphore } from "../../sim/sync/rwsem.js";
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
 
-/** The first instruction of a function, which decides how a probe on it is handled. */
-export type FirstInsn = "nop" | "push" | "ret";
+/**
+ * The first instruction of a function, which decides how a probe on it is handled. `nop5` is
+ * the 5-byte NOP (0f 1f 44 00 00) that 6.18 can turn into a call to a trampoline.
+ */
+export type FirstInsn = "nop" | "nop5" | "push" | "ret";
 /** What sits at a file offset: a function's first instruction, or anything else. */
 export type InsnKind = FirstInsn | "other";
 

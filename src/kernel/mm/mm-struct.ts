@@ -140,13 +140,20 @@ export class MmStruct {
   mm_count = 1;
   map_count = 0;
   flags = 0;
-  readonly uprobes_state: { xol_area: unknown } = { xol_area: null };
+  /** xol_area (the [uprobes] page) and head_tramps (6.18: the [uprobes-trampoline] pages' addresses). */
+  readonly uprobes_state: { xol_area: unknown; head_tramps: number[] } = { xol_area: null, head_tramps: [] };
   readonly mmap_base: number;
   /** Set when the last mm_count reference is dropped: any later touch is a use-after-free. */
   freed = false;
 
   /** Addresses holding a uprobe breakpoint -> the original instruction there. */
   readonly breakpoints = new Map<number, InsnKind>();
+  /**
+   * Breakpoints 6.18 rewrote into a 5-byte call (arch_uprobe_optimize): address -> the call's
+   * target. The site stays in `breakpoints` (its page is still the patched copy), so the
+   * executor's one test finds it; handle_swbp tells the call from the trap by this map.
+   */
+  readonly optimized_calls = new Map<number, number>();
   /** int3s nobody in uprobes wrote (a debugger's PTRACE_POKETEXT, code that traps on purpose). */
   readonly foreign_traps = new Set<number>();
   /** 16-bit words __update_ref_ctr wrote in private data pages (USDT semaphores), by address. */
@@ -396,6 +403,8 @@ export class MmStruct {
   zap_breakpoints(start: number, end: number): void {
     for (const addr of this.foreign_traps) if (addr >= start && addr < end) this.foreign_traps.delete(addr);
     for (const addr of this.ref_ctrs.keys()) if (addr >= start && addr < end) this.ref_ctrs.delete(addr);
+    for (const addr of this.optimized_calls.keys())
+      if (addr >= start && addr < end) this.optimized_calls.delete(addr);
     if (this.breakpoints.size === 0) return;
     for (const addr of [...this.breakpoints.keys()]) {
       if (addr >= start && addr < end) {
@@ -411,6 +420,10 @@ export class MmStruct {
     const counters = [...this.ref_ctrs].filter(([a]) => a >= start && a < end);
     for (const [a] of counters) this.ref_ctrs.delete(a);
     for (const [a, v] of counters) this.ref_ctrs.set(a + delta, v);
+    // A call is rel32: moved with its page, it points `delta` away from its trampoline.
+    const calls = [...this.optimized_calls].filter(([a]) => a >= start && a < end);
+    for (const [a] of calls) this.optimized_calls.delete(a);
+    for (const [a, target] of calls) this.optimized_calls.set(a + delta, target + delta);
     if (this.breakpoints.size === 0) return;
     const moving = [...this.breakpoints].filter(([a]) => a >= start && a < end);
     for (const [a] of moving) {
@@ -423,7 +436,11 @@ export class MmStruct {
     }
   }
 
-  /** copy_page_range for breakpoint pages: the child inherits them (fork). */
+  /**
+   * copy_page_range for breakpoint pages: the child inherits them (fork). An optimized site
+   * is inherited as its breakpoint only: the child has no [uprobes-trampoline] (VM_DONTCOPY)
+   * and an empty head_tramps, so its first hit traps and optimizes into its own page.
+   */
   copy_breakpoints_to(child: MmStruct, start: number, end: number): void {
     for (const [a, v] of this.ref_ctrs) if (a >= start && a < end) child.ref_ctrs.set(a, v);
     for (const [a, insn] of this.breakpoints) {

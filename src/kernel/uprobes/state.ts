@@ -28,6 +28,8 @@ export class UprobeStats {
   xolAreaFailures = 0;
   breakpointsInstalled = 0;
   breakpointsRemoved = 0;
+  /** Sites arch_uprobe_optimize rewrote into a call to [uprobes-trampoline] (6.18). */
+  optimizedSites = 0;
   leasesExpired = 0;
   uretprobeHits = 0;
   depthOverflows = 0;

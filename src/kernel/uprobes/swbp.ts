@@ -15,6 +15,7 @@ import {
   valid_vma,
   vma_lookup_quiet,
 } from "./mm-api.js";
+import { arch_uprobe_optimize, should_optimize, sys_uprobe } from "./optimize.js";
 import type { UprobesState } from "./state.js";
 import {
   checkLive,
@@ -106,10 +107,19 @@ function swbp_body(u: UprobesState, t: TaskStruct, frame: SwbpFrame): SwbpResult
   const m = u.m;
   if (frame.trap === TrapPhase.Begin) {
     const bp_vaddr = t.regs.ip;
-    m.cost(m.profile.trap);
-    if (!uprobe_pre_sstep_notifier(t)) return sigtrap(u, t, bp_vaddr, "R18");
-    if (bp_vaddr === get_trampoline_vaddr(t.mm)) frame.trap = TrapPhase.Trampoline;
-    else swbp_enter(u, frame, bp_vaddr);
+    frame.via_syscall = t.mm.optimized_calls.size !== 0 && t.mm.optimized_calls.has(bp_vaddr);
+    if (frame.via_syscall) {
+      if (!sys_uprobe(u, t.mm, bp_vaddr)) return SwbpResult.Done;
+      swbp_enter(u, frame, bp_vaddr); // handle_syscall_uprobe
+    } else if (bp_vaddr === get_trampoline_vaddr(t.mm) && u.config.uretprobe_entry === "syscall") {
+      m.cost(m.profile.syscall); // sys_uretprobe: no trap, no notifier
+      frame.trap = TrapPhase.Trampoline;
+    } else {
+      m.cost(m.profile.trap);
+      if (!uprobe_pre_sstep_notifier(t)) return sigtrap(u, t, bp_vaddr, "R18");
+      if (bp_vaddr === get_trampoline_vaddr(t.mm)) frame.trap = TrapPhase.Trampoline;
+      else swbp_enter(u, frame, bp_vaddr);
+    }
   }
   if (frame.trap === TrapPhase.Trampoline) {
     if (uprobe_handle_trampoline(u, t) === PENDING) return PENDING;
@@ -124,8 +134,18 @@ function swbp_body(u: UprobesState, t: TaskStruct, frame: SwbpFrame): SwbpResult
   if (frame.trap === TrapPhase.Chain) {
     const uprobe = frame.uprobe!;
     if (handler_chain(u, t, uprobe, frame.hit, frame.hitStart) === PENDING) return PENDING;
+    frame.trap = TrapPhase.Skip;
+    if (!frame.via_syscall && should_optimize(u, uprobe)) {
+      frame.sub = arch_uprobe_optimize(u, t.mm, uprobe, frame.bp_vaddr); // after the first hit
+      return PENDING;
+    }
+  }
+  if (frame.trap === TrapPhase.Skip) {
+    const uprobe = frame.uprobe!;
     frame.trap = TrapPhase.Leave;
-    if (uprobe.arch.emulate)
+    if (frame.via_syscall) {
+      // the trampoline returns past the 5-byte NOP: nothing to emulate or step
+    } else if (uprobe.arch.emulate)
       m.cost(m.profile.emulate); // arch_uprobe_skip_sstep
     else {
       frame.sub = pre_ssout(u, t, uprobe, frame.bp_vaddr);
@@ -165,7 +185,9 @@ function swbp_found(u: UprobesState, t: TaskStruct, frame: SwbpFrame, uprobe: Up
   frame.uprobe = uprobe;
   frame.result = SwbpResult.Done;
   frame.trap = TrapPhase.Leave;
-  if (uprobe === null) {
+  if (frame.via_syscall && (uprobe === null || !uprobe.copy_insn)) {
+    // handle_syscall_uprobe returns quietly: the site is a NOP, there is nothing to restart
+  } else if (uprobe === null) {
     frame.result = frame.is_swbp > 0 ? sigtrap(u, t, frame.bp_vaddr, "R6") : SwbpResult.Restart;
   } else if (!uprobe.copy_insn) {
     frame.result = SwbpResult.Restart; // a re-registration at this address has not finished analysis

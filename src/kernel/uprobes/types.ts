@@ -82,6 +82,10 @@ export interface ArchUprobe {
   insn: InsnKind;
   /** arch_uprobe_skip_sstep: nop and push are emulated, ret is single-stepped out of line. */
   emulate: boolean;
+  /** ARCH_UPROBE_FLAG_CAN_OPTIMIZE: a 5-byte NOP within one page (6.18). */
+  can_optimize: boolean;
+  /** ARCH_UPROBE_FLAG_OPTIMIZE_FAIL: an attempt failed; never try again. */
+  optimize_fail: boolean;
 }
 
 export class Uprobe implements SlabObject {
@@ -93,7 +97,7 @@ export class Uprobe implements SlabObject {
   consumers: UprobeConsumer[] = [];
   /** UPROBE_COPY_INSN: the original instruction was copied and analysed. */
   copy_insn = false;
-  arch: ArchUprobe = { insn: "nop", emulate: true };
+  arch: ArchUprobe = { insn: "nop", emulate: true, can_optimize: false, optimize_fail: false };
   /** The line handle_swbp reads (consumers pointer, flags, arch). */
   readonly line: CacheLine;
 
@@ -179,6 +183,8 @@ export enum TrapPhase {
   Return = 5,
   /** The single step was handed over: answer once it has run. */
   Stepped = 6,
+  /** Handlers ran (and arch_uprobe_optimize, if it was handed over): emulate or step. */
+  Skip = 7,
 }
 
 /**
@@ -208,6 +214,8 @@ export class SwbpFrame {
   /** handle_swbp's own place and locals while it is stopped at an interleaving point. */
   trap = TrapPhase.Begin;
   bp_vaddr = 0;
+  /** The hit came through an optimized call and the uprobe syscall, not a trap (6.18). */
+  via_syscall = false;
   /** The hit's sequence number and the scheduler step it began at (delivery checks). */
   hit = 0;
   hitStart = 0;

@@ -280,7 +280,9 @@ export function uprobe_handle_trampoline(u: UprobesState, t: TaskStruct): undefi
   const m = u.m;
   const w = t.swbp.tramp;
   if (w.phase === TrampolinePhase.Begin) {
-    m.cost(m.profile.returnTrap - m.profile.trap);
+    // returnTrap is the return as calibrated, through the uretprobe syscall (the 2024 figures'
+    // kernels had it); the entry (a syscall, or a trap with uretprobe_entry=int3) is charged before.
+    m.cost(m.profile.returnTrap - m.profile.syscall);
     const utask = t.utask;
     if (utask === null || utask.return_instances === null) {
       return m.fail(`uretprobe trampoline hit by tid ${t.tid} with no pending return instance (SIGILL)`);

@@ -18,6 +18,7 @@ import {
   type VmSpecialMapping,
   XOL_AREA_VADDR,
 } from "./mm-api.js";
+import { can_optimize, swbp_unoptimize } from "./optimize.js";
 import { update_ref_ctr } from "./ref-ctr.js";
 import type { UprobesState } from "./state.js";
 import { UPROBE_XOL_SLOT_BYTES, type Uprobe, type UprobeTask, XolArea } from "./types.js";
@@ -124,8 +125,15 @@ function* prepare_uprobe(u: UprobesState, uprobe: Uprobe): Sub<"ok" | "ENOTSUPP"
   const result: "ok" | "ENOTSUPP" = "ok";
   if (!uprobe.copy_insn) {
     const insn = uprobe.inode.insnAt(uprobe.offset);
-    // nop and push are emulated; ret and any other instruction are stepped out of line
-    uprobe.arch = { insn, emulate: insn === "nop" || insn === "push" };
+    // nop and push are emulated; ret and any other instruction are stepped out of line. The
+    // 6.18 series also emulates a 5-byte NOP, the instruction it optimizes.
+    const nop5 = u.config.uprobe_optimize === "nop5" && insn === "nop5";
+    uprobe.arch = {
+      insn,
+      emulate: insn === "nop" || insn === "push" || nop5,
+      can_optimize: nop5 && can_optimize(insn, uprobe.offset),
+      optimize_fail: false,
+    };
     uprobe.line.write(u.m);
     uprobe.copy_insn = true; // after smp_wmb: arch is visible before the flag
   }
@@ -177,8 +185,9 @@ function set_swbp(u: UprobesState, uprobe: Uprobe, mm: MmStruct, vma: VmAreaStru
   return uprobe_write_opcode(u, uprobe, mm, vma, vaddr, true);
 }
 
-/** set_orig_insn: put the original instruction back. */
+/** set_orig_insn: put the original instruction back (an optimized call goes back to int3 first). */
 function set_orig_insn(u: UprobesState, uprobe: Uprobe, mm: MmStruct, vma: VmAreaStruct, vaddr: number) {
+  if (uprobe.arch.can_optimize) swbp_unoptimize(u, mm, vaddr);
   return uprobe_write_opcode(u, uprobe, mm, vma, vaddr, false);
 }
 
