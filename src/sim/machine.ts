@@ -304,6 +304,16 @@ export class Machine {
     return false;
   }
 
+  /**
+   * mustYield for a path that always yielded before it learnt to run on: it also yields on a
+   * CPU with an SMT sibling. The sibling's slowdown multiplies a step's cost by what the
+   * sibling does when the step ends, so two steps charged as one would round the clock
+   * differently, or slow the first part for a sibling woken in the second.
+   */
+  mustYieldExact(): boolean {
+    return this.cpu.sibling !== null || this.mustYield();
+  }
+
   /** Current simulated time of the running step. */
   now(): number {
     return this.cpu.clock + this.cpu.acc;

@@ -79,7 +79,7 @@ export function* uprobe_register(
   uc.registeredAt = m.steps;
   u.registered.set(uc, uprobe);
   m.label = "uprobe_register: done";
-  yield 0;
+  if (m.mustYieldExact()) yield 0;
   return uprobe;
 }
 
@@ -138,7 +138,7 @@ function* build_map_info(
   }
   inode.i_mapping.i_mmap_unlock_read();
   u.m.label = "build_map_info";
-  yield 0;
+  if (u.m.mustYieldExact()) yield 0;
   return info;
 }
 
@@ -159,7 +159,7 @@ function* register_for_each_vma(
       if (!check_stable_address_space(mm)) err = (yield* register_in_mm(u, uprobe, uc, mm, vaddr)) ?? err;
       mm.mmap_write_unlock();
       m.label = "register_for_each_vma: mm done";
-      yield 0;
+      if (m.mustYieldExact()) yield 0;
     }
     yield* mmput(mm);
   }
@@ -218,7 +218,7 @@ export function* uprobe_unregister_nosync(u: UprobesState, uprobe: Uprobe, uc: U
   // A failed removal leaks the uprobe so the remaining breakpoints still resolve.
   if (err === null) put_uprobe(u, uprobe);
   u.m.label = "uprobe_unregister_nosync: done";
-  yield 0;
+  if (u.m.mustYieldExact()) yield 0;
 }
 
 /**
@@ -238,7 +238,7 @@ export function* uprobe_unregister_sync(u: UprobesState): Sub<void> {
   for (const uc of covered) uc.state = ConsumerState.Freed;
   u.stats.syncTimeNs += m.now() - start;
   m.label = "uprobe_unregister_sync: done";
-  yield 0;
+  if (m.mustYieldExact()) yield 0;
 }
 
 export interface Registration {

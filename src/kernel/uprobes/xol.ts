@@ -81,7 +81,7 @@ function* xol_add_vma(u: UprobesState, mm: MmStruct, area: XolArea): Sub<XolArea
   }
   mm.mmap_write_unlock();
   u.m.label = "xol_add_vma";
-  yield 0;
+  if (u.m.mustYieldExact()) yield 0;
   return result;
 }
 
@@ -157,14 +157,14 @@ export function* install_breakpoint(
   const r = set_swbp(u, uprobe, mm, vma, vaddr);
   if (late) {
     u.m.label = "install_breakpoint: set_swbp done, MMF_HAS_UPROBES not yet";
-    yield 0;
+    if (u.m.mustYieldExact()) yield 0;
     mm.set_bit(MMF_HAS_UPROBES);
   }
   if (r === "changed") u.stats.breakpointsInstalled++;
   mm.clear_bit(MMF_RECALC_UPROBES);
   if (first && !mm.breakpointAt(vaddr)) mm.clear_bit(MMF_HAS_UPROBES);
   u.m.label = "install_breakpoint";
-  yield 0;
+  if (u.m.mustYieldExact()) yield 0;
   return "ok";
 }
 

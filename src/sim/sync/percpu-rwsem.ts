@@ -57,7 +57,7 @@ export class PercpuRwSemaphore {
     this.counts[m.cpu.id]++;
     this.readStats.acquisitions++;
     m.label = `${this.name}: percpu_down_read`;
-    yield 0;
+    if (m.mustYieldExact()) yield 0;
   }
 
   upRead(): number {
@@ -100,7 +100,7 @@ export class PercpuRwSemaphore {
       this.writeStats.waitNs += waited;
       if (waited > this.writeStats.maxWaitNs) this.writeStats.maxWaitNs = waited;
     }
-    yield 0;
+    if (m.mustYieldExact()) yield 0;
   }
 
   upWrite(): number {

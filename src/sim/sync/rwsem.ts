@@ -49,7 +49,7 @@ export class RwSemaphore {
     }
     this.readStats.acquisitions++;
     m.noteLock(this.name, true);
-    yield 0;
+    if (m.mustYieldExact()) yield 0;
   }
 
   /** down_read_trylock. */
@@ -84,7 +84,7 @@ export class RwSemaphore {
     }
     this.writeStats.acquisitions++;
     m.noteLock(this.name, true);
-    yield 0;
+    if (m.mustYieldExact()) yield 0;
   }
 
   upWrite(): number {
