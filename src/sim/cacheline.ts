@@ -29,6 +29,8 @@ export class CacheLine {
   /** End times of the transfers queued on the line, oldest first (from `head`). */
   private readonly ends: number[] = [];
   private head = 0;
+  /** Per core, when the line's latest transfer into that core lands (only with SMT siblings). */
+  private coreLanded: Float64Array | null = null;
   /** Names the line in step footprints (footprint.ts). */
   readonly serial = nextSerial();
 
@@ -115,8 +117,9 @@ export class CacheLine {
     const cpu = m.cpu;
     const p = m.profile;
     const now = cpu.clock + cpu.acc;
+    if (cpu.sibling !== null && this.joinSiblingMiss(m, now)) return;
     const queued = this.inFlight(now);
-    let duration = p.lineTransfer * (1 + p.lineContention * queued);
+    let duration = p.lineTransfer * (1 + p.lineContention * Math.min(queued, p.lineContentionCap));
     if (from >= 0) {
       const cores = p.coresPerSocket * p.sockets;
       if (from % cores === cpu.id % cores)
@@ -133,8 +136,37 @@ export class CacheLine {
     const end = start + duration;
     this.busyUntil = end;
     if (p.lineContention > 0) this.ends.push(end);
+    if (cpu.sibling !== null) this.landed(m)[cpu.id % (p.coresPerSocket * p.sockets)] = end;
     cpu.acc += end - now;
     this.transfers++;
+  }
+
+  /**
+   * The two hardware threads of a core share its L1: when the line is already on its way to
+   * this core for the sibling, this request joins that miss (the fill buffer merges them)
+   * instead of queueing its own transfer. It completes just after the sibling's access and
+   * holds the line in the core that much longer before it moves on.
+   */
+  private joinSiblingMiss(m: Machine, now: number): boolean {
+    const p = m.profile;
+    const landed = this.landed(m);
+    const core = m.cpu.id % (p.coresPerSocket * p.sockets);
+    const arrives = landed[core];
+    if (arrives <= now) return false;
+    const extra = p.lineTransfer * p.smtSiblingTransfer;
+    const end = arrives + extra;
+    landed[core] = end;
+    // Transfers queued behind the sibling's wait for this access too.
+    this.busyUntil = this.busyUntil > arrives ? this.busyUntil + extra : end;
+    m.cpu.acc += end - now;
+    return true;
+  }
+
+  private landed(m: Machine): Float64Array {
+    if (this.coreLanded === null) {
+      this.coreLanded = new Float64Array(m.profile.coresPerSocket * m.profile.sockets);
+    }
+    return this.coreLanded;
   }
 
   /** Transfers still in flight at `now`: the requesters queued ahead (at most one per CPU). */

@@ -17,6 +17,8 @@ export interface CostProfile {
   syscall: number;
   /** Extra transfer time per transfer already queued on the line (coherence traffic under contention). */
   lineContention: number;
+  /** Queued transfers beyond this many add no further contention (the penalty levels off). */
+  lineContentionCap: number;
   /** Time each line transfer occupies its socket's interconnect (all lines share it). */
   interconnectSlot: number;
   /** A transfer from a CPU on the other socket costs this many times a local one. */
@@ -71,9 +73,12 @@ export interface CostProfile {
  * - uprobe-ret single-stepped: ~2.9x an emulated instruction's total (1.12 vs 3.23 M/s);
  * - syscall-count: ~70 ns per getpgid(); usermode-count: ~5 ns per iteration.
  * - lineTransfer 40 ns: a core-to-core line migration inside one Skylake-SP socket (published
- *   core-to-core latencies are 40-100 ns); crossSocket 1.5x for UPI hops; an SMT sibling shares
- *   L1/L2 (0.2x). lineContention 0.1: each transfer already queued on a line adds 10% to the
- *   next one (snoop traffic, failed cmpxchg retries). interconnectSlot 25 ns: every transfer
+ *   core-to-core latencies are 40-100 ns); crossSocket 2x for a UPI hop (published Skylake-SP
+ *   core-to-core latencies: about 60-70 ns inside a socket, 120-140 ns across); an SMT sibling
+ *   shares L1/L2 (0.2x), and its request joins a miss its core already has in flight.
+ *   lineContention 0.1: each transfer already queued on a line adds 10% to the next one (snoop
+ *   traffic, failed cmpxchg retries), up to lineContentionCap 8 queued: contended-atomic
+ *   throughput on one line levels off rather than falling without bound as threads are added. interconnectSlot 25 ns: every transfer
  *   also takes a slot on its socket's mesh, which all lines share (~40 M transfers/s per
  *   socket), so many contended lines at once saturate it. cacheHit ~1 ns.
  * - smtSlowdown 1.8: two busy hyperthreads share a core, each getting ~55% of it; CPUs 40-79
@@ -88,8 +93,9 @@ export const DEFAULT_COST_PROFILE: Readonly<CostProfile> = Object.freeze({
   cacheHit: 1,
   lineTransfer: 40,
   lineContention: 0.1,
+  lineContentionCap: 8,
   interconnectSlot: 25,
-  crossSocket: 1.5,
+  crossSocket: 2,
   smtSiblingTransfer: 0.2,
   smtSlowdown: 1.8,
   sockets: 2,
