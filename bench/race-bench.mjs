@@ -12,8 +12,8 @@ const arg = process.argv.indexOf("--jobs");
 const jobCounts = arg > 0 ? process.argv[arg + 1].split(",").map(Number) : [1, 2];
 
 const cases = [
-  { race: "rwsem-fifo", seeds: 4000 },
-  { race: "r5-tree-walk-vs-insert-erase", seeds: 300 },
+  { race: "rwsem-fifo", seeds: 20000 },
+  { race: "r5-tree-walk-vs-insert-erase", seeds: 1500 },
 ];
 
 const col = (v, w) => String(v).padStart(w);

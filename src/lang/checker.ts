@@ -1109,7 +1109,7 @@ export class Checker {
     }
     if (comparison) return BOOL;
     if (l.kind === "pointer" || r.kind === "pointer") return this.pointerArithmetic(e, l, r);
-    if ((e.op === "/" || e.op === "%") && (signedOperand(e.left, l) || signedOperand(e.right, r))) {
+    if ((e.op === "/" || e.op === "%") && signedDivision(e.left, l, e.right, r)) {
       this.sink.warning(
         `signed operands for '${e.op}' can lead to undefined behavior (cast to unsigned to silence warning)`,
         e.span,
@@ -1370,8 +1370,49 @@ export class Checker {
 }
 
 /** Literals are sign-flexible: only a signed non-literal operand makes a division signed. */
-function signedOperand(e: A.Expr, t: Type): boolean {
-  return t.kind === "int" && t.signed && e.kind !== "int";
+/** An integer operand as bpftrace's type resolver sees it for the signed-division warning. */
+interface DivisionOperand {
+  bits: number;
+  signed: boolean;
+  /** A non-negative literal that fits int64: it takes the other operand's sign. */
+  flexible: boolean;
+}
+
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** A literal is typed as the smallest int that holds it (int8 for 7, int32 for 1e6). */
+function literalBits(magnitude: bigint): number {
+  if (magnitude <= 127n) return 8;
+  if (magnitude <= 32767n) return 16;
+  if (magnitude <= 2147483647n) return 32;
+  return 64;
+}
+
+function divisionOperand(e: A.Expr, t: Type): DivisionOperand {
+  // `$1` is an int64, as bpftrace types a numeric positional parameter.
+  if (e.kind === "int" && e.positional !== undefined) return { bits: 64, signed: true, flexible: false };
+  if (e.kind === "int" && e.value >= 0n && e.value <= INT64_MAX)
+    return { bits: literalBits(e.value), signed: true, flexible: true };
+  if (e.kind === "unary" && e.op === "-" && e.operand.kind === "int" && e.operand.value <= INT64_MAX + 1n)
+    return { bits: literalBits(e.operand.value - 1n), signed: true, flexible: false };
+  if (t.kind === "int") return { bits: t.bits, signed: t.signed, flexible: false };
+  return { bits: 64, signed: false, flexible: false };
+}
+
+/**
+ * bpftrace warns about a signed `/` or `%` only when the two operands' types still differ
+ * after a literal has taken the other side's sign, and one of them is signed: `$a / $b` of
+ * two int64s is quiet, `(nsecs - $t) / 1000` (int64 by int16) and `-1 / @u` warn.
+ */
+function signedDivision(le: A.Expr, lt: Type, re: A.Expr, rt: Type): boolean {
+  const l = divisionOperand(le, lt);
+  const r = divisionOperand(re, rt);
+  // Two literals fold to a constant before bpftrace types them.
+  if (l.flexible && r.flexible) return false;
+  if (l.flexible && !r.flexible) l.signed = r.signed;
+  else if (r.flexible && !l.flexible) r.signed = l.signed;
+  if (l.bits === r.bits && l.signed === r.signed) return false;
+  return l.signed || r.signed;
 }
 
 /** Folds integer literals and + - * on them (tuple indices like `$t[1 + 1]`). */

@@ -48,12 +48,15 @@ function cloneTree<T>(v: T, copied: { nodes: number } = { nodes: 0 }): T {
  * holding a node) are walked through.
  */
 export function rewriteChildren(node: object, visit: (n: AnyNode) => AnyNode | undefined): void {
-  for (const [key, value] of Object.entries(node)) {
+  // A for-in walk: every script's tree passes through here, so no entry arrays are built.
+  const record = node as Record<string, unknown>;
+  for (const key in record) {
     if (key === "type" || key === "span") continue;
+    const value = record[key];
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) value[i] = rewriteValue(value[i], visit);
     } else if (typeof value === "object" && value !== null) {
-      (node as Record<string, unknown>)[key] = rewriteValue(value, visit);
+      record[key] = rewriteValue(value, visit);
     }
   }
 }

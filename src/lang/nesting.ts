@@ -42,6 +42,29 @@ function matchesAny(token: IToken, types: TokenType[]): boolean {
   return false;
 }
 
+/** What a token is to the nesting check, as bits: `{` both ends a statement and opens a block. */
+const BOUNDARY = 1;
+const OPENS = 2;
+const CLOSES = 4;
+const QUESTION = 8;
+const OPERATOR = 16;
+
+/** Per token type: its bits, worked out the first time a token of that type is seen. */
+const BITS_BY_TYPE: number[] = [];
+
+function bitsOf(token: IToken): number {
+  const known = BITS_BY_TYPE[token.tokenTypeIdx];
+  if (known !== undefined) return known;
+  let bits = 0;
+  if (matchesAny(token, BOUNDARIES)) bits |= BOUNDARY;
+  if (matchesAny(token, OPENERS)) bits |= OPENS;
+  else if (tokenMatcher(token, t.Question)) bits |= QUESTION;
+  else if (matchesAny(token, CLOSERS)) bits |= CLOSES;
+  else if (matchesAny(token, OPERATORS)) bits |= OPERATOR;
+  BITS_BY_TYPE[token.tokenTypeIdx] = bits;
+  return bits;
+}
+
 /** Reports the first place the tokens nest past a limit; true when they stay within them. */
 export function checkTokenNesting(tokens: IToken[], sink: DiagnosticSink): boolean {
   // The depth at each open bracket: a closing bracket or a `;` drops the conditionals opened since.
@@ -49,13 +72,14 @@ export function checkTokenNesting(tokens: IToken[], sink: DiagnosticSink): boole
   let depth = 0;
   let operators = 0;
   for (const token of tokens) {
-    if (matchesAny(token, BOUNDARIES)) {
+    const bits = bitsOf(token);
+    if (bits === 0) continue;
+    if ((bits & BOUNDARY) !== 0) {
       operators = 0;
       depth = opened.length === 0 ? 0 : opened[opened.length - 1]! + 1;
     }
-    const opens = matchesAny(token, OPENERS);
-    if (opens || tokenMatcher(token, t.Question)) {
-      if (opens) opened.push(depth);
+    if ((bits & (OPENS | QUESTION)) !== 0) {
+      if ((bits & OPENS) !== 0) opened.push(depth);
       if (++depth > MAX_BRACKET_DEPTH) {
         return tooDeep(
           sink,
@@ -63,9 +87,9 @@ export function checkTokenNesting(tokens: IToken[], sink: DiagnosticSink): boole
           `more than ${MAX_BRACKET_DEPTH} levels of brackets, blocks and conditionals`,
         );
       }
-    } else if (matchesAny(token, CLOSERS)) {
+    } else if ((bits & CLOSES) !== 0) {
       depth = opened.pop() ?? 0;
-    } else if (matchesAny(token, OPERATORS) && ++operators > MAX_STATEMENT_OPERATORS) {
+    } else if ((bits & OPERATOR) !== 0 && ++operators > MAX_STATEMENT_OPERATORS) {
       return tooDeep(
         sink,
         tokenSpan(token),
@@ -78,16 +102,25 @@ export function checkTokenNesting(tokens: IToken[], sink: DiagnosticSink): boole
 
 /** Reports a tree deeper than MAX_TREE_DEPTH at its deepest node; walks with its own stack. */
 export function checkTreeDepth(program: Program, sink: DiagnosticSink): boolean {
-  const stack: { value: unknown; depth: number }[] = [{ value: program, depth: 0 }];
-  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-    const { value, depth } = top;
+  // Two parallel stacks and a for-in walk: this runs over every node of every script, so it
+  // allocates no entry arrays and no stack records.
+  const values: unknown[] = [program];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const value = values.pop();
+    const depth = depths.pop()!;
     if (typeof value !== "object" || value === null) continue;
     if (depth > MAX_TREE_DEPTH) {
       const span = (value as { span?: Span }).span;
       return tooDeep(sink, span, `more than ${MAX_TREE_DEPTH} levels once macros are expanded`);
     }
-    for (const [key, child] of Object.entries(value)) {
-      if (key !== "type" && key !== "span") stack.push({ value: child, depth: depth + 1 });
+    const record = value as Record<string, unknown>;
+    for (const key in record) {
+      if (key === "type" || key === "span") continue;
+      const child = record[key];
+      if (typeof child !== "object" || child === null) continue;
+      values.push(child);
+      depths.push(depth + 1);
     }
   }
   return true;

@@ -126,6 +126,13 @@ describe("warnings", () => {
     );
   });
 
+  test("signed division of two operands of one signed type is quiet, as bpftrace's type resolver has it", () => {
+    expect(diags("begin { $a = (int64)5; $b = (int64)7; @c = $b / $a; @d = $a % 5000000000; }")).toBe("");
+    const mixed = "begin { @x = (uint64)1; @y = -1 / @x; }";
+    expect(diags(mixed)).toContain("stdin:1:30-37: WARNING: signed operands for '/'");
+    expect(diags("begin { @t = nsecs; @v = (nsecs - @t) / 1000; }")).toContain("WARNING: signed operands");
+  });
+
   test("an unset positional parameter warns and reads as 0", () => {
     expect(diags("begin { print($2); }", ["a"])).toBe(
       'stdin:1:15-17: WARNING: Positional parameter $2 is not set; it reads as 0 (or "" as a string)\n' +
