@@ -119,6 +119,8 @@ export function buildProgram(io?: CliIo): Command {
     .option("--probe-filter <REGEX>", "attach only probes whose names match (begin and end always)")
     .option("--no-warnings", "print no warnings")
     .option("--unsafe", "allow system() (a simulated run performs only echo)")
+    .option("-I, --include-dir <DIR>", "search DIR for #include headers (repeatable)", collect, [])
+    .option("--include <FILE>", "as #include <FILE> before the script (repeatable)", collect, [])
     .addHelpText("after", EXAMPLES)
     .action((file, args, opts) => runRun(file, args, opts, io));
 

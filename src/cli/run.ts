@@ -1,7 +1,15 @@
 /** `probelab run`: run scripts against a workload and print what bpftrace would print. */
 
-import { closeSync, openSync, writeSync } from "node:fs";
-import { configFromEnv, dumpAst, dumpTokens, dumpTyped, frontEnd, type SourceFile } from "../lang/index.js";
+import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import {
+  configFromEnv,
+  dumpAst,
+  dumpTokens,
+  dumpTyped,
+  frontEnd,
+  type IncludeOptions,
+  type SourceFile,
+} from "../lang/index.js";
 import type { Sink } from "../runtime/index.js";
 import { probeArgFields } from "../trace/kernel-targets.js";
 import { Session } from "../trace/session.js";
@@ -37,6 +45,10 @@ export interface RunOptions extends SharedOptions {
   warnings: boolean;
   /** --unsafe: system() is allowed. */
   unsafe?: boolean;
+  /** -I DIR (repeatable): where #include looks before the shipped headers. */
+  includeDir: string[];
+  /** --include FILE (repeatable): headers included before the script's first line. */
+  include: string[];
 }
 
 const STAGES = ["tokens", "ast", "typed"];
@@ -62,7 +74,8 @@ export function runRun(
     const pid = opts.pid === undefined ? undefined : parsePid(opts.pid);
     const probeFilter = opts.probeFilter === undefined ? undefined : parseProbeFilter(opts.probeFilter);
     const src = readScript(file, opts.program, io);
-    for (const stage of stages) io.stdout.write(debugDump(stage, src, args));
+    const includes = includeOptions(opts);
+    for (const stage of stages) io.stdout.write(debugDump(stage, src, args, includes));
     if (opts.list) {
       const listing = listScriptProbes(src, args);
       if (listing !== null) return void io.stdout.write(listing);
@@ -70,7 +83,7 @@ export function runRun(
 
     // Loaded even when the script needs no process, so a misspelt -w or --set never passes silently.
     const loadedWorkload = workload(opts.workload, opts.set, cpus, seed);
-    const traced = needsWorkload(src, args) || opts.command !== undefined;
+    const traced = needsWorkload(src, args, includes) || opts.command !== undefined;
     const w = traced ? loadedWorkload : null;
     if (w && opts.command !== undefined) checkCommand(opts.command, w);
     if (w && pid !== undefined) checkPid(pid, w);
@@ -95,6 +108,7 @@ export function runRun(
       envConfig: configFromEnv(io.env),
       noWarnings: !opts.warnings,
       unsafe: opts.unsafe,
+      includes,
     });
     const result = session.load(src, args);
     const { script } = result;
@@ -129,8 +143,8 @@ export function runRun(
 const PROCESSLESS = new Set(["begin", "end", "interval"]);
 
 /** Whether the script names a probe that needs a workload. */
-function needsWorkload(src: SourceFile, args: string[]): boolean {
-  const fe = frontEnd(src, { args, probeArgs: probeArgFields, unsafe: true });
+function needsWorkload(src: SourceFile, args: string[], includes: IncludeOptions): boolean {
+  const fe = frontEnd(src, { args, probeArgs: probeArgFields, unsafe: true, includes });
   return (
     fe.program?.probes.some((p) => p.probe.attachPoints.some((ap) => !PROCESSLESS.has(ap.provider))) ?? false
   );
@@ -143,10 +157,25 @@ function debugStages(text: string): string[] {
   return list;
 }
 
-function debugDump(stage: string, src: SourceFile, args: string[]): string {
+function debugDump(stage: string, src: SourceFile, args: string[], includes: IncludeOptions): string {
   if (stage === "tokens") return dumpTokens(src);
-  if (stage === "ast") return dumpAst(src, { args });
-  return dumpTyped(src, { args });
+  if (stage === "ast") return dumpAst(src, { args, includes });
+  return dumpTyped(src, { args, includes });
+}
+
+/** -I and --include, with header files read from disk (an unreadable path is no header). */
+function includeOptions(opts: RunOptions): IncludeOptions {
+  return {
+    includeDirs: opts.includeDir,
+    includeFiles: opts.include,
+    readFile: (path) => {
+      try {
+        return readFileSync(path, "utf8");
+      } catch {
+        return null;
+      }
+    },
+  };
 }
 
 interface ClosableSink extends Sink {

@@ -19,6 +19,7 @@ import { splitScriptArgs, substituteGetopt } from "./getopt.js";
 import { describeToken, parser } from "./grammar.js";
 import { expandMacros } from "./macros.js";
 import { checkTokenNesting, checkTreeDepth } from "./nesting.js";
+import { type IncludeOptions, preprocess } from "./preprocess.js";
 import { unsupportedConstruct } from "./syntax-errors.js";
 import { lexer } from "./tokens.js";
 import type { UserSymbolResolver } from "./user-symbols.js";
@@ -28,6 +29,7 @@ export { BUILTIN_VALUE_TABLE, FUNCTION_TABLE } from "./builtins.js";
 export type { ProbeArgField, ProbeArgsResolver } from "./checker.js";
 export { configFromEnv } from "./config.js";
 export { type Diagnostic, formatDiagnostics, type SourceFile } from "./diagnostics.js";
+export type { IncludeOptions } from "./preprocess.js";
 export { type FormatPiece, type FormatSpec, parseFormat } from "./printf-format.js";
 export { editDistance } from "./suggest.js";
 export type * from "./types.js";
@@ -53,6 +55,8 @@ export interface FrontEndOptions {
   unsafe?: boolean;
   /** Config entries from BPFTRACE_* environment variables (see configFromEnv); they win over the script's. */
   envConfig?: readonly ConfigEntry[];
+  /** Where `#include` looks beyond the shipped headers (`-I`, `--include`). */
+  includes?: IncludeOptions;
 }
 
 export interface FrontEndResult {
@@ -81,8 +85,32 @@ function offsetOrEnd(token: IToken): number {
 }
 
 /** Lexes and parses; syntax errors go to the sink. Returns the AST when there were none. */
-export function parse(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSink): Program | null {
-  if (isBinary(src, sink)) return null;
+export function parse(script: SourceFile, opts: FrontEndOptions, sink: DiagnosticSink): Program | null {
+  return afterPreprocessing(script, opts, sink, (src) => parsePreprocessed(src, opts, sink));
+}
+
+/**
+ * Runs the C preprocessor, then `next` on its output. What `next` reports is about the
+ * preprocessed text; it is moved back onto the script's own lines and columns.
+ */
+function afterPreprocessing<T>(
+  script: SourceFile,
+  opts: FrontEndOptions,
+  sink: DiagnosticSink,
+  next: (src: SourceFile) => T | null,
+): T | null {
+  if (isBinary(script, sink)) return null;
+  const pre = preprocess(script, opts.includes ?? {}, sink);
+  if (pre === null) return null;
+  const from = sink.list.length;
+  try {
+    return next({ name: script.name, text: pre.text });
+  } finally {
+    for (let i = from; i < sink.list.length; i++) sink.list[i] = pre.relocate(sink.list[i]!);
+  }
+}
+
+function parsePreprocessed(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSink): Program | null {
   const lexed = lexer.tokenize(src.text);
   for (const e of lexed.errors) {
     const c = src.text[e.offset] ?? "";
@@ -134,20 +162,25 @@ function isBinary(src: SourceFile, sink: DiagnosticSink): boolean {
 export function frontEnd(src: SourceFile, opts: FrontEndOptions = {}): FrontEndResult {
   const sink = new DiagnosticSink();
   try {
-    const ast = parse(src, opts, sink);
-    if (ast && opts.probeFilter) filterProbes(ast, opts.probeFilter);
-    if (ast && opts.envConfig) ast.config.push(...opts.envConfig);
-    if (ast) expandMacros(ast, sink);
-    const { positional, named } = splitScriptArgs(opts.args ?? []);
-    if (ast && (named.size > 0 || src.text.includes("getopt"))) substituteGetopt(ast, named, sink);
-    const shallow = ast !== null && !sink.hasErrors && checkTreeDepth(ast, sink);
-    const program = ast && shallow ? checkProgram(ast, sink, positional, opts) : null;
+    const program = afterPreprocessing(src, opts, sink, (text) => checkedProgram(text, opts, sink));
     return { program: sink.hasErrors ? null : program, diagnostics: sink.list };
   } catch (err) {
     // A bug in the front end must still not show a user a stack trace.
     sink.error(`internal error in the front end: ${err instanceof Error ? err.message : String(err)}`);
     return { program: null, diagnostics: sink.list };
   }
+}
+
+/** Parses, expands and checks preprocessed text. */
+function checkedProgram(src: SourceFile, opts: FrontEndOptions, sink: DiagnosticSink): TypedProgram | null {
+  const ast = parsePreprocessed(src, opts, sink);
+  if (ast && opts.probeFilter) filterProbes(ast, opts.probeFilter);
+  if (ast && opts.envConfig) ast.config.push(...opts.envConfig);
+  if (ast) expandMacros(ast, sink);
+  const { positional, named } = splitScriptArgs(opts.args ?? []);
+  if (ast && (named.size > 0 || src.text.includes("getopt"))) substituteGetopt(ast, named, sink);
+  const shallow = ast !== null && !sink.hasErrors && checkTreeDepth(ast, sink);
+  return ast && shallow ? checkProgram(ast, sink, positional, opts) : null;
 }
 
 /** Drops the attach points the filter does not match, then the probes left with none. */

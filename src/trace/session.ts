@@ -34,6 +34,7 @@ import {
   type Diagnostic,
   formatDiagnostics,
   frontEnd,
+  type IncludeOptions,
   type SourceFile,
 } from "../lang/index.js";
 import type { Workload } from "../process/load.js";
@@ -82,6 +83,8 @@ export interface SessionOptions {
   noWarnings?: boolean;
   /** `--unsafe`: system() is allowed. */
   unsafe?: boolean;
+  /** `-I` / `--include`: where the script's `#include` lines find headers beyond the shipped ones. */
+  includes?: IncludeOptions;
   /** Exploration (probelab race -w): the schedule policy, step observer and chooser of the machine. */
   explore?: Pick<
     KernelOptions,
@@ -195,6 +198,7 @@ export class Session {
       envConfig: this.opts.envConfig,
       probeArgs: probeArgFields,
       unsafe: this.opts.unsafe,
+      includes: this.opts.includes,
       userSymbol: (ap, name) => {
         const w = this.opts.workload;
         return w === null ? `uaddr("${name}") needs a workload (-w)` : resolveUserSymbol(ap, w, name);

@@ -255,10 +255,7 @@ describe("syntax errors", () => {
 
 describe("unsupported features get a diagnostic naming them", () => {
   test.each([
-    [
-      "#include <linux/sched.h>\nbegin { }",
-      "C preprocessor directives (#include, #define) are not supported by probelab",
-    ],
+    ["#line 5\nbegin { }", "the preprocessor directive #line is not supported by probelab"],
     ['import "lib.bt"; begin { }', "imports are not supported by probelab"],
     ["fn f($a: int64): int64 { return $a; } begin { }", "subprograms (fn) are not supported by probelab"],
     ["begin { $x = typeof($y); }", "typeof is not supported by probelab"],

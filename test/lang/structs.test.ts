@@ -67,10 +67,9 @@ describe("struct definitions: parsing", () => {
     expect(errors("struct Foo { m; } begin { }")).toEqual(["syntax: member 'm' needs a type"]);
   });
 
-  test("#include stays unsupported with a clear message", () => {
-    expect(errors("#include <stdio.h>\nstruct Foo { int m; } begin { }")).toEqual([
-      "C preprocessor directives (#include, #define) are not supported by probelab",
-    ]);
+  test("#include of a header probelab does not ship names it and lists the shipped ones", () => {
+    const [message] = errors("#include <stdio.h>\nstruct Foo { int m; } begin { }");
+    expect(message).toMatch(/^header <stdio\.h> is not shipped with probelab; shipped: .*linux\/sched\.h/);
   });
 
   test("enums: unknown enum in a cast, redefined enum or variant", () => {
