@@ -22,6 +22,11 @@ const MAX_EXPANSIONS = 10_000;
  * nest calls in their own arguments grow the tree quadratically long before MAX_EXPANSIONS.
  */
 const MAX_COPIED_NODES = 200_000;
+/**
+ * Macros expanding inside one another. The expander recurses a few frames per level, so a cap
+ * far below what the stack holds keeps any chain from overflowing it; real scripts nest a few.
+ */
+export const MAX_NESTED_EXPANSIONS = 200;
 
 export type AnyNode = { kind: string } & Record<string, unknown>;
 
@@ -88,6 +93,7 @@ export class MacroExpander {
   private expansions = 0;
   private readonly copied = { nodes: 0 };
   private tooLarge = false;
+  private tooDeep = false;
 
   constructor(
     definitions: readonly A.MacroDef[],
@@ -184,6 +190,16 @@ export class MacroExpander {
         `Recursive macro call detected. Call chain: ${[...chain, def.name].join(" > ")}`,
         call.span,
       );
+      return placeholder();
+    }
+    if (chain.length >= MAX_NESTED_EXPANSIONS) {
+      if (!this.tooDeep) {
+        this.tooDeep = true;
+        this.sink.error(
+          `the script is nested too deeply: more than ${MAX_NESTED_EXPANSIONS} macros expanding inside one another`,
+          call.span,
+        );
+      }
       return placeholder();
     }
     if (++this.expansions > MAX_EXPANSIONS || this.copied.nodes > MAX_COPIED_NODES) {

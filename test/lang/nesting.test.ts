@@ -66,14 +66,29 @@ describe("past the limits: one located error", () => {
   });
 
   it("macros that deepen the tree past the limit once expanded", () => {
-    const shallow = ["macro m0(x) { x + 1 }"];
-    for (let i = 1; i < 400; i++) shallow.push(`macro m${i}(x) { m${i - 1}(x) + 1 }`);
-    ok(`${shallow.join("\n")}\n${printed("m399(1)")}`);
-    const deep = ["macro m0(x) { x + 1 }"];
-    for (let i = 1; i < 1000; i++) deep.push(`macro m${i}(x) { m${i - 1}(x) + 1 }`);
-    expect(messages(`${deep.join("\n")}\n${printed("m999(1)")}`)).toEqual([
+    // 150 levels of ten operators each: within the expansion cap, past the tree's depth limit.
+    const chain = (levels: number, body: string) => {
+      const defs = ["macro m0(x) { x + 1 }"];
+      for (let i = 1; i < levels; i++) defs.push(`macro m${i}(x) { ${body.replace("M", `m${i - 1}`)} }`);
+      return `${defs.join("\n")}\n${printed(`m${levels - 1}(1)`)}`;
+    };
+    ok(chain(100, "M(x) + 1"));
+    expect(messages(chain(150, "M(x) + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1"))).toEqual([
       "error: the script is nested too deeply: more than 1500 levels once macros are expanded",
     ]);
+  });
+
+  it("macros nested past the expander's cap, however far", () => {
+    for (const levels of [201, 1000, 5000]) {
+      const defs = ["macro m0(x) { x + 1 }"];
+      for (let i = 1; i < levels; i++) defs.push(`macro m${i}(x) { m${i - 1}(x) + 1 }`);
+      expect(messages(`${defs.join("\n")}\n${printed(`m${levels - 1}(1)`)}`)).toEqual([
+        "error: the script is nested too deeply: more than 200 macros expanding inside one another",
+      ]);
+    }
+    const defs = ["macro m0(x) { x + 1 }"];
+    for (let i = 1; i < 200; i++) defs.push(`macro m${i}(x) { m${i - 1}(x) + 1 }`);
+    ok(`${defs.join("\n")}\n${printed("m199(1)")}`);
   });
 });
 
