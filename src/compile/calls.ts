@@ -184,6 +184,7 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
     case "stats":
     case "hist":
     case "lhist":
+    case "tseries":
       throw new CompileError(`${e.name}() must be assigned directly to a map`, e.span);
     default:
       throw new CompileError(`function ${e.name}() is not supported by probelab`, e.span);

@@ -57,6 +57,8 @@ export interface ScriptEnv {
   readonly maxStrlen: number;
   /** Wall-clock ns at simulated time 0, for time() and strftime(). */
   readonly wallClockBaseNs: number;
+  /** The scalar map tseries() takes its clock from (BPFTRACE_DUMMY_TS_MAP), when one is named. */
+  readonly tseriesClock?: BpfMap;
   /** The kernel's system call names by number ("" for none), for syscall_name(). */
   readonly syscallNames: readonly string[];
   /** The kernel's symbols, for ksym() and kaddr(). */

@@ -134,7 +134,7 @@ export function compileMapIncDec(env: ProbeEnv, e: IncDecExpr): Eval {
   };
 }
 
-const AGGREGATIONS = new Set(["count", "sum", "avg", "min", "max", "stats", "hist", "lhist"]);
+const AGGREGATIONS = new Set(["count", "sum", "avg", "min", "max", "stats", "hist", "lhist", "tseries"]);
 
 /** `@m[k] = count()`, `= sum(n)`, `= hist(n)`...: one per-CPU update, no allocation. */
 function compileAggregate(
@@ -158,10 +158,23 @@ function compileAggregate(
   const arg = call.args[0];
   if (arg === undefined) throw new CompileError(`${call.name}() needs a value`, call.span);
   const value = compileIntOperand(env, arg) as (ctx: HitContext) => Int;
+  if (call.name === "tseries") return compileTseries(env, map, key, value);
   return (ctx) => {
     // The value is computed before the key, as bpftrace's codegen does.
     const v = value(ctx);
     map.aggregate(ctx.cpu, key(ctx), v);
+    return NORMAL;
+  };
+}
+
+/** `@m[k] = tseries(n, ...)`: the sample lands in the interval of the wall clock (or the clock map). */
+function compileTseries(env: ProbeEnv, map: BpfMap, key: KeyEval, value: (ctx: HitContext) => Int): Exec {
+  const clock = env.script.tseriesClock;
+  const base = env.script.wallClockBaseNs;
+  return (ctx) => {
+    const v = value(ctx);
+    const now = clock ? Number(clock.lookup() as Int) : base + ctx.nsecs;
+    map.aggregate(ctx.cpu, key(ctx), v, now);
     return NORMAL;
   };
 }

@@ -147,6 +147,23 @@ function compileProbe(script: ScriptEnv, info: ProbeInfo, running: RunningProbe)
   return { attachPoints: probe.attachPoints, kind, run };
 }
 
+/**
+ * The map BPFTRACE_DUMMY_TS_MAP names: a scalar map of integers. (bpftrace also wants them
+ * unsigned; here `@ts += 10 * $ms` widens to signed, so the sign is not checked.)
+ */
+function tseriesClockMap(program: TypedProgram, maps: ReadonlyMap<string, BpfMap>): BpfMap | undefined {
+  const name = program.config.other.dummy_ts_map;
+  if (typeof name !== "string") return undefined;
+  const info = program.maps.find((m) => m.name === name);
+  const v = info?.valueType;
+  if (info === undefined) throw new CompileError(`dummy_ts_map: "${name}" not found`);
+  if (info.keyType !== null) throw new CompileError(`dummy_ts_map: "${name}" must be scalar`);
+  if (v?.kind !== "int") {
+    throw new CompileError(`dummy_ts_map: "${name}" value must be an integer`);
+  }
+  return maps.get(name);
+}
+
 function byName(a: BpfMap, b: BpfMap): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
@@ -170,6 +187,7 @@ export function compileProgram(program: TypedProgram, opts: CompileOptions): Com
     ncpus: opts.ncpus,
     maxStrlen: program.config.maxStrlen,
     wallClockBaseNs: opts.wallClockBaseNs ?? 0,
+    tseriesClock: tseriesClockMap(program, maps),
     syscallNames: opts.syscallNames ?? [],
     kernelSymbols: opts.kernelSymbols ?? NO_KERNEL_SYMBOLS,
   };

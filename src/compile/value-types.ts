@@ -108,6 +108,7 @@ export function toValueType(t: Type, symbols: SymbolNames): ValueType {
       return t.signed ? INT64 : UINT64;
     case "hist":
     case "lhist":
+    case "tseries":
       return UINT64;
   }
 }
@@ -127,6 +128,14 @@ export function toMapValueKind(t: Type, symbols: SymbolNames): MapValueKind {
       return { kind: "hist", k: t.k };
     case "lhist":
       return { kind: "lhist", min: Number(t.min), max: Number(t.max), step: Number(t.step) };
+    case "tseries":
+      return {
+        kind: "tseries",
+        intervalNs: Number(t.intervalNs),
+        intervals: Number(t.intervals),
+        agg: t.agg,
+        signed: t.signed,
+      };
     default:
       return { kind: "plain", type: toValueType(t, symbols) };
   }

@@ -4,7 +4,18 @@
  * aggregations) are named here by `check` and implemented in the checker.
  */
 import { pton } from "./inet-address.js";
-import { BOOL, INT64, intType, NONE, stringType, type Type, UINT8, UINT32, UINT64 } from "./types.js";
+import {
+  BOOL,
+  INT64,
+  intType,
+  NONE,
+  stringType,
+  type TseriesAgg,
+  type Type,
+  UINT8,
+  UINT32,
+  UINT64,
+} from "./types.js";
 
 /** Builtin values: identifiers that read the probe's context (`pid`, `comm`, `arg0`, ...). */
 export interface BuiltinValueSpec {
@@ -139,6 +150,9 @@ const int = (name: string, optional = false): ParamSpec => ({ name, kind: "int",
 const intLit = (name: string, optional = false): ParamSpec => ({ name, kind: "intLiteral", optional });
 const map = (name = "map"): ParamSpec => ({ name, kind: "map" });
 const signedOf = (args: Type[]) => args[0]?.kind === "int" && args[0].signed;
+
+/** The aggregations tseries() accepts by name; without one an interval keeps its last value. */
+export const TSERIES_AGGS: readonly TseriesAgg[] = ["avg", "max", "min", "sum"];
 
 export const FUNCTION_TABLE: readonly FunctionSpec[] = [
   {
@@ -317,6 +331,23 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
     }),
     check: "aggregate",
   },
+  {
+    name: "tseries",
+    params: [
+      int("n"),
+      intLit("interval_ns"),
+      intLit("num_intervals"),
+      { name: "agg", kind: "stringLiteral", optional: true },
+    ],
+    result: (args, _max, lits, texts) => ({
+      kind: "tseries",
+      intervalNs: lits[1] ?? 1n,
+      intervals: lits[2] ?? 1n,
+      agg: TSERIES_AGGS.find((a) => a === texts[3]) ?? "last",
+      signed: signedOf(args),
+    }),
+    check: "aggregate",
+  },
 ];
 
 export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(FUNCTION_TABLE.map((f) => [f.name, f]));
@@ -342,7 +373,6 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "str_concat",
   "strstr",
   "find",
-  "tseries",
   "print_once",
   "debugf",
   "unwatch",

@@ -17,6 +17,7 @@ import {
   knownNames,
   REGISTERS,
   SIMULATED_COMMAND,
+  TSERIES_AGGS,
   UNSUPPORTED_BUILTINS,
   UNSUPPORTED_FUNCTIONS,
 } from "./builtins.js";
@@ -48,6 +49,9 @@ import {
   type UstackType,
 } from "./types.js";
 import { checkUaddr, type UserSymbolResolver } from "./user-symbols.js";
+
+/** bpftrace's cap on tseries() intervals (every key keeps one bucket per interval and CPU). */
+const TSERIES_MAX_INTERVALS = 1_000_000n;
 
 /** bpftrace's cap on lhist() buckets ((max - min) / step). */
 const LHIST_MAX_BUCKETS = 1000n;
@@ -81,6 +85,7 @@ function readValueType(t: Type): Type | null {
     case "stats":
     case "hist":
     case "lhist":
+    case "tseries":
       return null;
     default:
       return t;
@@ -127,6 +132,10 @@ export function unify(a: Type, b: Type): Type | null {
   if (a.kind === "hist" && b.kind === "hist") return a.k === b.k ? a : null;
   if (a.kind === "lhist" && b.kind === "lhist") {
     return a.min === b.min && a.max === b.max && a.step === b.step ? a : null;
+  }
+  if (a.kind === "tseries" && b.kind === "tseries") {
+    const same = a.intervalNs === b.intervalNs && a.intervals === b.intervals && a.agg === b.agg;
+    return same ? { ...a, signed: a.signed || b.signed } : null;
   }
   if (isAggregate(a) && isAggregate(b) && a.kind === b.kind) {
     return "signed" in a && "signed" in b ? { ...a, signed: a.signed || b.signed } : a;
@@ -911,6 +920,7 @@ export class Checker {
       this.sink.error(`pton() expects an IPv4 or IPv6 address literal ('${texts[0]}' is neither)`, e.span);
     }
     if (spec.check === "aggregate") this.aggregateArgs(e, literals);
+    if (e.name === "tseries") this.tseriesArgs(e, literals, texts);
     return spec.result(types, this.maxStrlen, literals, texts);
   }
 
@@ -975,6 +985,29 @@ export class Checker {
           );
         }
       }
+    }
+  }
+
+  /** bpftrace's limits on tseries(): at least one interval of at least 1 ns, a known aggregation. */
+  private tseriesArgs(e: A.CallExpr, literals: (bigint | null)[], texts: (string | null)[]): void {
+    const [, intervalNs, intervals] = literals;
+    if (intervalNs != null && intervalNs <= 0n) {
+      this.sink.error(`tseries() interval_ns must be >= 1 (${intervalNs} provided)`, e.args[1]!.span);
+    }
+    if (intervals != null && intervals <= 0n) {
+      this.sink.error(`tseries() num_intervals must be >= 1 (${intervals} provided)`, e.args[2]!.span);
+    } else if (intervals != null && intervals > TSERIES_MAX_INTERVALS) {
+      this.sink.error(
+        `tseries() num_intervals must be < ${TSERIES_MAX_INTERVALS} (${intervals} provided)`,
+        e.args[2]!.span,
+      );
+    }
+    const agg = texts[3];
+    if (agg != null && !(TSERIES_AGGS as readonly string[]).includes(agg)) {
+      this.sink.error(
+        `tseries() expects one of the following aggregation functions: ${TSERIES_AGGS.join(", ")} ("${agg}" provided)`,
+        e.args[3]!.span,
+      );
     }
   }
 

@@ -32,6 +32,18 @@ const KNOWN_KEYS: Record<string, ValueKind> = {
   use_blazesym: "bool",
 };
 
+/**
+ * Keys only a BPFTRACE_* environment variable sets, never a config block. dummy_ts_map names a
+ * scalar map tseries() reads its clock from instead of the time (bpftrace's test hook).
+ */
+const ENV_ONLY_KEYS: Record<string, ValueKind> = { dummy_ts_map: "string" };
+
+/** The kind of value `key` takes, or undefined when it is not a key `entry`'s origin may set. */
+function keyKind(entry: ConfigEntry): ValueKind | undefined {
+  if (entry.key.startsWith("unstable_")) return "string";
+  return own(KNOWN_KEYS, entry.key) ?? (entry.span === undefined ? own(ENV_ONLY_KEYS, entry.key) : undefined);
+}
+
 const MISSING_PROBES = ["error", "warn", "ignore"] as const;
 
 /** The licenses the kernel lets a BPF program that calls GPL-only helpers declare. */
@@ -76,7 +88,7 @@ function asBool(value: ConfigEntry["value"]): boolean | null {
 export function checkConfig(entries: ConfigEntry[], sink: DiagnosticSink): ResolvedConfig {
   const config: ResolvedConfig = { ...DEFAULT_CONFIG, other: {} };
   for (const entry of entries) {
-    const kind = entry.key.startsWith("unstable_") ? "string" : own(KNOWN_KEYS, entry.key);
+    const kind = keyKind(entry);
     if (kind === undefined) {
       sink.error(
         `${entry.key}: not a known configuration option`,
@@ -171,7 +183,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   for (const [name, text] of Object.entries(env)) {
     if (!name.startsWith("BPFTRACE_") || text === undefined) continue;
     const key = name.slice("BPFTRACE_".length).toLowerCase();
-    const kind = own(KNOWN_KEYS, key);
+    const kind = own(KNOWN_KEYS, key) ?? own(ENV_ONLY_KEYS, key);
     if (kind === undefined) continue;
     let value: ConfigEntry["value"] = text;
     if (kind === "int" && /^\d+$/.test(text)) value = BigInt(text);

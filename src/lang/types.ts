@@ -115,7 +115,20 @@ export type AggregateType =
   | { kind: "max"; signed: boolean }
   | { kind: "stats"; signed: boolean }
   | { kind: "hist"; k: number }
-  | { kind: "lhist"; min: bigint; max: bigint; step: bigint };
+  | { kind: "lhist"; min: bigint; max: bigint; step: bigint }
+  | TseriesType;
+
+/** How tseries() combines the values recorded in one interval: the last one, or a reduction. */
+export type TseriesAgg = "last" | "avg" | "max" | "min" | "sum";
+
+/** tseries(n, interval, num_intervals[, agg]): a ring of `intervals` buckets `intervalNs` long. */
+export interface TseriesType {
+  kind: "tseries";
+  intervalNs: bigint;
+  intervals: bigint;
+  agg: TseriesAgg;
+  signed: boolean;
+}
 
 export type AggregateKind = AggregateType["kind"];
 
@@ -144,6 +157,7 @@ export const AGGREGATE_KINDS: readonly AggregateKind[] = [
   "stats",
   "hist",
   "lhist",
+  "tseries",
 ];
 
 export function isAggregate(t: Type): t is AggregateType {
@@ -268,6 +282,8 @@ export function typeName(t: Type): string {
       return "hist_t";
     case "lhist":
       return "lhist_t";
+    case "tseries":
+      return "tseries_t";
   }
 }
 

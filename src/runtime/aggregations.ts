@@ -8,7 +8,7 @@
 
 import { histBucketCount, histIndex, lhistBucketCount, lhistIndex } from "./histogram.js";
 import { add, compare, div, type Int } from "./int64.js";
-import type { MapValueKind } from "./types.js";
+import type { MapValueKind, TseriesKind } from "./types.js";
 
 /** The merged statistics of avg()/stats(). */
 export interface StatsView {
@@ -20,9 +20,9 @@ export interface StatsView {
 
 /** Common interface of every aggregation's per-key state. */
 export interface AggregationState {
-  /** Records one sample on `cpu`. */
-  add(cpu: number, v: Int): void;
-  /** Resets every CPU's slot (`zero(@m)`). */
+  /** Records one sample on `cpu`; `now` (ns) places it in time, which only tseries() uses. */
+  add(cpu: number, v: Int, now: number): void;
+  /** Resets every CPU's slot (`zero(@m)`); a tseries keeps its written buckets, as zeroed entries. */
   zero(): void;
   /** The value an expression reading the map sees (`@c > 10`): merged over CPUs. */
   read(): Int;
@@ -213,6 +213,123 @@ export class LhistState extends BucketState {
   }
 }
 
+/** One CPU's ring of tseries buckets: value, metadata and epoch of each. */
+interface TseriesRing {
+  values: Int[];
+  /** The write time ("last"), the sample count (avg) or a seen flag (min, max). */
+  metas: Float64Array;
+  epochs: Float64Array;
+}
+
+/**
+ * tseries(n, interval, intervals[, agg]): per CPU, `intervals` buckets indexed by epoch %
+ * intervals, where epoch = now / interval. A bucket keeps the epoch it was last written in, so
+ * a reading can drop buckets a newer interval reused, as bpftrace's reduction does.
+ */
+export class TseriesState implements AggregationState {
+  readonly rings: (TseriesRing | undefined)[];
+  /** Buckets any CPU wrote: in bpftrace each is a map entry of its own, absent until written. */
+  readonly written: Uint8Array;
+  constructor(
+    ncpus: number,
+    readonly kind: TseriesKind,
+  ) {
+    this.rings = new Array<TseriesRing | undefined>(ncpus).fill(undefined);
+    this.written = new Uint8Array(kind.intervals);
+  }
+  private ring(cpu: number): TseriesRing {
+    let r = this.rings[cpu];
+    if (r === undefined) {
+      const n = this.kind.intervals;
+      r = this.rings[cpu] = {
+        values: new Array<Int>(n).fill(0),
+        metas: new Float64Array(n),
+        epochs: new Float64Array(n),
+      };
+    }
+    return r;
+  }
+  add(cpu: number, v: Int, now: number): void {
+    const { agg, signed, intervalNs, intervals } = this.kind;
+    const r = this.ring(cpu);
+    const epoch = Math.floor(now / intervalNs);
+    const b = epoch % intervals;
+    // A reduction starts afresh when the bucket last held an older interval.
+    if (agg !== "last" && r.epochs[b] !== epoch) {
+      r.values[b] = 0;
+      r.metas[b] = 0;
+    }
+    if (agg === "last") {
+      r.values[b] = v;
+      r.metas[b] = now;
+    } else if (agg === "sum" || agg === "avg") {
+      r.values[b] = add(r.values[b]!, v, signed);
+      if (agg === "avg") r.metas[b]!++;
+    } else {
+      const c = compare(v, r.values[b]!, signed);
+      if (!r.metas[b] || (agg === "max" ? c > 0 : c < 0)) r.values[b] = v;
+      r.metas[b] = 1;
+    }
+    r.epochs[b] = epoch;
+    this.written[b] = 1;
+  }
+  zero(): void {
+    for (const r of this.rings) {
+      r?.values.fill(0);
+      r?.metas.fill(0);
+      r?.epochs.fill(0);
+    }
+  }
+  /** The value of each bucket, merged over CPUs, by the epoch it holds (see reduceBucket). */
+  byEpoch(): Map<number, Int> {
+    const out = new Map<number, Int>();
+    for (let b = 0; b < this.kind.intervals; b++) {
+      if (!this.written[b]) continue;
+      const [epoch, v] = this.reduceBucket(b);
+      if (!out.has(epoch)) out.set(epoch, v);
+    }
+    return out;
+  }
+  /**
+   * One bucket over CPUs: the samples of its latest epoch combined. Epoch 0 marks an unused
+   * slot, so a bucket never written after epoch 0 reads as epoch 0, value 0 (as in bpftrace).
+   */
+  private reduceBucket(b: number): [number, Int] {
+    const { agg, signed } = this.kind;
+    let epoch = 0;
+    let value: Int = 0;
+    let meta = 0;
+    for (const r of this.rings) {
+      if (r === undefined || r.epochs[b] === 0) continue;
+      const e = r.epochs[b]!;
+      const v = r.values[b]!;
+      const m = r.metas[b]!;
+      if (e < epoch) continue;
+      if (e > epoch) {
+        [epoch, value, meta] = [e, v, m];
+        continue;
+      }
+      if (agg === "last") {
+        if (m > meta) [value, meta] = [v, m];
+      } else if (agg === "sum" || agg === "avg") {
+        value = add(value, v, signed);
+        meta += m;
+      } else {
+        const c = compare(v, value, signed);
+        if (agg === "max" ? c > 0 : c < 0) value = v;
+      }
+    }
+    if (agg === "avg" && meta > 0) value = div(value, meta, signed);
+    return [epoch, value];
+  }
+  /** The latest epoch written, the order bpftrace prints tseries keys in. */
+  read(): Int {
+    let latest = 0;
+    for (const r of this.rings) if (r) for (const e of r.epochs) if (e > latest) latest = e;
+    return latest;
+  }
+}
+
 /** Allocates the state one key of an aggregation map holds. */
 export function createAggregation(kind: MapValueKind, ncpus: number): AggregationState {
   switch (kind.kind) {
@@ -231,6 +348,8 @@ export function createAggregation(kind: MapValueKind, ncpus: number): Aggregatio
       return new HistState(ncpus, kind.k);
     case "lhist":
       return new LhistState(ncpus, kind.min, kind.max, kind.step);
+    case "tseries":
+      return new TseriesState(ncpus, kind);
     case "plain":
       throw new Error("plain maps hold values, not aggregations");
   }

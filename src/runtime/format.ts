@@ -8,11 +8,25 @@
  * back to key order and then insertion order, so output is deterministic.
  */
 
-import type { HistState, LhistState, MinMaxState, StatsState, StatsView } from "./aggregations.js";
+import type {
+  HistState,
+  LhistState,
+  MinMaxState,
+  StatsState,
+  StatsView,
+  TseriesState,
+} from "./aggregations.js";
 import { buildHistView, buildLhistView, type HistogramView, jsonHist, renderHistLines } from "./histogram.js";
 import { compare, type Int, div as idiv, toDecimal } from "./int64.js";
 import type { BpfMap, MapEntry } from "./maps.js";
-import type { MapValueKind, Value, ValueType } from "./types.js";
+import {
+  buildTseriesView,
+  jsonTseries,
+  renderTseriesLines,
+  type TseriesView,
+  tseriesWindow,
+} from "./tseries.js";
+import type { MapValueKind, TseriesKind, Value, ValueType } from "./types.js";
 import { compareKeys, jsonInt, jsonKey, jsonString, jsonValue, renderKey, renderValue } from "./values.js";
 
 export { renderValue } from "./values.js";
@@ -30,7 +44,8 @@ export type MapRowValue =
   | { kind: "value"; value: Value; type: ValueType }
   | { kind: "avg"; value: Int }
   | { kind: "stats"; stats: StatsView }
-  | { kind: "hist"; view: HistogramView };
+  | { kind: "hist"; view: HistogramView }
+  | { kind: "tseries"; view: TseriesView };
 
 export interface MapRow {
   key: Value;
@@ -42,8 +57,8 @@ export interface MapView {
   name: string;
   scalar: boolean;
   keyType: ValueType | undefined;
-  /** JSON record type: "map", "stats" (avg/stats) or "hist" (hist/lhist). */
-  jsonType: "map" | "stats" | "hist";
+  /** JSON record type: "map", "stats" (avg/stats), "hist" (hist/lhist) or "tseries". */
+  jsonType: "map" | "stats" | "hist" | "tseries";
   rows: MapRow[];
 }
 
@@ -67,6 +82,9 @@ function sortValue(kind: MapValueKind, e: MapEntry): { v: Int; signed: boolean }
     case "hist":
     case "lhist":
       return { v: (e.agg as HistState | LhistState).total(), signed: false };
+    case "tseries":
+      // Least recently written first.
+      return { v: e.agg!.read(), signed: false };
   }
 }
 
@@ -89,7 +107,17 @@ function divide(v: Int, d: number, signed: boolean): Int {
   return d === 1 ? v : idiv(v, d, signed);
 }
 
-function rowValue(kind: MapValueKind, e: MapEntry, d: number): MapRowValue {
+/** Rows of a tseries map: every key's series in the window the whole map shares. */
+function tseriesRows(kind: TseriesKind, entries: MapEntry[]): MapRow[] {
+  const states = entries.map((e) => e.agg as TseriesState);
+  const window = tseriesWindow(states, kind);
+  return entries.map((e, i) => ({
+    key: e.key,
+    value: { kind: "tseries", view: buildTseriesView(states[i]!, kind, window) },
+  }));
+}
+
+function rowValue(kind: Exclude<MapValueKind, TseriesKind>, e: MapEntry, d: number): MapRowValue {
   switch (kind.kind) {
     case "plain":
       if (kind.type.kind === "int")
@@ -127,6 +155,7 @@ function rowValue(kind: MapValueKind, e: MapEntry, d: number): MapRowValue {
 function jsonTypeOf(kind: MapValueKind): MapView["jsonType"] {
   if (kind.kind === "avg" || kind.kind === "stats") return "stats";
   if (kind.kind === "hist" || kind.kind === "lhist") return "hist";
+  if (kind.kind === "tseries") return "tseries";
   return "map";
 }
 
@@ -137,13 +166,17 @@ export function collectMap(map: BpfMap, opts: PrintMapOptions = {}): MapView {
   let entries = sortEntries(map, map.entries());
   const top = opts.top ?? 0;
   if (top > 0 && entries.length > top) entries = entries.slice(entries.length - top);
-  const rows = entries.map((e) => ({ key: e.key, value: rowValue(kind, e, d) }));
+  const rows =
+    kind.kind === "tseries"
+      ? tseriesRows(kind, entries)
+      : entries.map((e) => ({ key: e.key, value: rowValue(kind, e, d) }));
   if (
     rows.length === 0 &&
     !map.desc.keyed &&
     opts.zeroIfEmpty &&
     kind.kind !== "hist" &&
-    kind.kind !== "lhist"
+    kind.kind !== "lhist" &&
+    kind.kind !== "tseries"
   ) {
     rows.push({ key: 0, value: emptyValue(kind, map) });
   }
@@ -167,7 +200,14 @@ function renderStats(s: StatsView): string {
   return `{ .count = ${toDecimal(s.count)}, .average = ${toDecimal(s.average)}, .total = ${toDecimal(s.total)} }`;
 }
 
-/** Text of a single-line value; undefined for histograms, which take several lines. */
+/** Text of a value that takes several lines: histograms and time series. */
+function blockText(v: MapRowValue): string {
+  return v.kind === "tseries"
+    ? renderTseriesLines(v.view)
+    : renderHistLines((v as { view: HistogramView }).view);
+}
+
+/** Text of a single-line value; undefined for histograms and time series, which take several lines. */
 function inlineText(v: MapRowValue): string | undefined {
   switch (v.kind) {
     case "value":
@@ -177,6 +217,7 @@ function inlineText(v: MapRowValue): string | undefined {
     case "stats":
       return renderStats(v.stats);
     case "hist":
+    case "tseries":
       return undefined;
   }
 }
@@ -188,7 +229,7 @@ export function renderMapView(view: MapView): string {
     const head = view.scalar ? view.name : `${view.name}[${renderKey(row.key, view.keyType)}]`;
     const text = inlineText(row.value);
     if (text !== undefined) out += `${head}: ${text}\n`;
-    else out += `${head}:\n${renderHistLines((row.value as { view: HistogramView }).view)}\n`;
+    else out += `${head}:\n${blockText(row.value)}\n`;
   }
   return out;
 }
@@ -220,6 +261,8 @@ function jsonRowValue(v: MapRowValue): string {
       return `{"count": ${jsonInt(v.stats.count)}, "average": ${jsonInt(v.stats.average)}, "total": ${jsonInt(v.stats.total)}}`;
     case "hist":
       return jsonHist(v.view);
+    case "tseries":
+      return jsonTseries(v.view);
   }
 }
 

@@ -114,11 +114,11 @@ export class BpfMap {
     return true;
   }
 
-  /** Adds one sample to the aggregation under `key` on `cpu` (count ignores `value`). */
-  aggregate(cpu: number, key: Value | undefined, value: Int = 0): boolean {
+  /** Adds one sample to the aggregation under `key` on `cpu` at `now` ns (count ignores `value`). */
+  aggregate(cpu: number, key: Value | undefined, value: Int = 0, now = 0): boolean {
     const e = this.entryFor(key);
     if (e === undefined) return false;
-    e.agg!.add(cpu, value);
+    e.agg!.add(cpu, value, now);
     return true;
   }
 

@@ -108,7 +108,17 @@ export type MapValueKind =
   | { kind: "max"; signed: boolean }
   | { kind: "stats"; signed: boolean }
   | { kind: "hist"; k: number }
-  | { kind: "lhist"; min: number; max: number; step: number };
+  | { kind: "lhist"; min: number; max: number; step: number }
+  | TseriesKind;
+
+/** A tseries() map's shape: see TseriesState. `agg` "last" keeps an interval's last value. */
+export interface TseriesKind {
+  kind: "tseries";
+  intervalNs: number;
+  intervals: number;
+  agg: "last" | "avg" | "max" | "min" | "sum";
+  signed: boolean;
+}
 
 /** Everything needed to allocate one map store. */
 export interface MapDescriptor {

@@ -298,6 +298,7 @@ for (const suite of readdirSync(runtimeDir).sort()) {
       ...(t.will_fail ? { will_fail: true } : {}),
       ...(t.return_code !== undefined ? { return_code: t.return_code } : {}),
       timeout: t.timeout ?? 5,
+      ...(t.localize !== undefined ? { localize_ts: Number(t.localize) } : {}),
       ...(t.new_pidns ? { new_pidns: true } : {}),
       ...(Object.keys(t.env).length > 0 ? { env: t.env } : {}),
       ...(usesTestprogs ? { workload: "testprogs" } : {}),
