@@ -19,6 +19,7 @@ export function truthTest(t: Type): (v: Value) => boolean {
     case "string":
       return (v) => (v as string).length > 0;
     case "tuple":
+    case "array":
     case "record":
     case "struct":
     case "ustack":
@@ -77,6 +78,7 @@ export function equality(a: Type, b: Type): (x: Value, y: Value) => boolean {
   if (
     a.kind === "tuple" ||
     b.kind === "tuple" ||
+    a.kind === "array" ||
     a.kind === "record" ||
     b.kind === "record" ||
     a.kind === "struct"

@@ -14,11 +14,12 @@ import type {
   TernaryExpr,
   UnaryExpr,
 } from "../lang/ast.js";
-import { type PointerType, pointerStride, type Type } from "../lang/types.js";
+import { type ArrayType, type PointerType, pointerStride, type Type } from "../lang/types.js";
 import type { Int } from "../runtime/int64.js";
 import * as i64 from "../runtime/int64.js";
 import type { Value } from "../runtime/types.js";
-import { makeRecord, makeString } from "../runtime/values.js";
+import { makeRecord, makeString, zeroValue } from "../runtime/values.js";
+import { fromArray, toArray } from "./array-casts.js";
 import { compileBuiltin } from "./builtins.js";
 import { compileCall } from "./calls.js";
 import type { HitContext } from "./context.js";
@@ -27,6 +28,7 @@ import { asInt, CompileError, type Eval, locationOf, type ProbeEnv } from "./env
 import { compileMapIncDec, compileMapRead } from "./map-access.js";
 import { memoryReader } from "./memory-reads.js";
 import { compileBlockValue } from "./statements.js";
+import { toValueType } from "./value-types.js";
 import { warnDivideByZero } from "./warnings.js";
 
 export function compileExpr(env: ProbeEnv, e: Expr): Eval {
@@ -318,6 +320,12 @@ function compileTernary(env: ProbeEnv, e: TernaryExpr): Eval {
 
 function compileCast(env: ProbeEnv, e: CastExpr): Eval {
   const to = e.type;
+  const from = e.operand.type;
+  if (to.kind === "array" || (from.kind === "array" && to.kind === "int")) {
+    const operand = compileExpr(env, e.operand);
+    const convert = to.kind === "array" ? toArray(from, to) : fromArray(from as ArrayType, to);
+    return (ctx) => convert(operand(ctx));
+  }
   if (to.kind === "bool") {
     const cond = compileCond(env, e.operand);
     return (ctx) => cond(ctx);
@@ -358,7 +366,7 @@ function compileField(env: ProbeEnv, e: FieldExpr): Eval {
     const member = t.to.fields.find((f) => f.name === e.field);
     if (member === undefined) throw new CompileError(`${t.to.name} has no field named '${e.field}'`, e.span);
     const pointer = compileIntOperand(env, e.operand);
-    const read = memoryReader(member.type, member.offset, env.script.symbols);
+    const read = memoryReader(member.type, member.offset, env.script.symbols, member.bitfield);
     return (ctx) => read(ctx, pointer(ctx));
   }
   if (t.kind === "record" || t.kind === "struct") {
@@ -389,7 +397,15 @@ function compileIndex(env: ProbeEnv, e: IndexExpr): Eval {
       return (operand(ctx) as readonly Value[])[Number(i)] ?? 0;
     };
   }
-  throw new CompileError("only strings and tuples can be indexed", e.span);
+  if (t.kind === "array") {
+    // Past the end reads as the element's zero (a failed read of what lies beyond).
+    const zero = zeroValue(toValueType(t.element, env.script.symbols));
+    return (ctx) => {
+      const i = index(ctx);
+      return (typeof i === "number" ? (operand(ctx) as readonly Value[])[i] : undefined) ?? zero;
+    };
+  }
+  throw new CompileError("only strings, tuples and arrays can be indexed", e.span);
 }
 
 function compileIncDec(env: ProbeEnv, e: IncDecExpr): Eval {

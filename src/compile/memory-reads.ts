@@ -6,7 +6,7 @@
  * buffer behind.
  */
 
-import type { Type } from "../lang/types.js";
+import type { Bitfield, Type } from "../lang/types.js";
 import { sizeOf } from "../lang/types.js";
 import { cast, type Int } from "../runtime/int64.js";
 import type { Value } from "../runtime/types.js";
@@ -17,7 +17,7 @@ import type { SymbolNames } from "./value-types.js";
 import { toValueType } from "./value-types.js";
 
 /** Decodes one value of a fixed C type from `bytes` at byte offset `at`. */
-type Decode = (bytes: Uint8Array, at: number) => Value;
+export type Decode = (bytes: Uint8Array, at: number) => Value;
 
 const TWO_32 = 4294967296;
 
@@ -49,8 +49,26 @@ function intDecoder(bits: number, signed: boolean): Decode {
   }
 }
 
+/**
+ * A bitfield's value: `bytes` bytes from `at` (little-endian), shifted and masked, as
+ * bpftrace extracts one (no sign extension).
+ */
+function bitfieldDecoder(t: Type, bf: Bitfield): Decode {
+  const bool = t.kind === "bool";
+  const bits = t.kind === "int" ? t.bits : 8;
+  const mask = (1n << BigInt(bf.bits)) - 1n;
+  const shift = BigInt(bf.shift);
+  const signed = t.kind === "int" && t.signed;
+  return (b, at) => {
+    let v = 0n;
+    for (let i = bf.bytes - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[at + i]!);
+    const field = (v >> shift) & mask;
+    return bool ? field !== 0n : cast(field, bits, signed);
+  };
+}
+
 /** The decoder of a C type; structs decode member by member into a record. */
-function decoderFor(t: Type): Decode {
+export function decoderFor(t: Type): Decode {
   switch (t.kind) {
     case "int":
       return intDecoder(t.bits, t.signed);
@@ -67,8 +85,21 @@ function decoderFor(t: Type): Decode {
         return s;
       };
     }
+    case "array": {
+      const element = decoderFor(t.element);
+      const stride = sizeOf(t.element);
+      const n = t.length;
+      return (b, at) => {
+        const values = new Array<Value>(n);
+        for (let i = 0; i < n; i++) values[i] = element(b, at + i * stride);
+        return values;
+      };
+    }
     case "struct": {
-      const members = t.fields.map((f) => ({ offset: f.offset, decode: decoderFor(f.type) }));
+      const members = t.fields.map((f) => ({
+        offset: f.offset,
+        decode: f.bitfield ? bitfieldDecoder(f.type, f.bitfield) : decoderFor(f.type),
+      }));
       const n = members.length;
       return (b, at) => {
         const values = new Array<Value>(n);
@@ -87,16 +118,18 @@ function address(v: Int): number {
 }
 
 /**
- * A reader of values of type `t` at `base + offset` in the hit's process. Everything that
- * depends only on the type (size, decoder, zero value) is settled here, once.
+ * A reader of values of type `t` (or of a bitfield of that type) at `base + offset` in the
+ * hit's process. Everything that depends only on the type (size, decoder, zero value) is
+ * settled here, once.
  */
 export function memoryReader(
   t: Type,
   offset: number,
   symbols: SymbolNames,
+  bitfield?: Bitfield,
 ): (ctx: HitContext, base: Int) => Value {
-  const size = sizeOf(t);
-  const decode = decoderFor(t);
+  const size = bitfield ? bitfield.bytes : sizeOf(t);
+  const decode = bitfield ? bitfieldDecoder(t, bitfield) : decoderFor(t);
   const zero = zeroValue(toValueType(t, symbols));
   return (ctx, base) => {
     const addr = address(base);

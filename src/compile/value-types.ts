@@ -92,6 +92,8 @@ export function toValueType(t: Type, symbols: SymbolNames): ValueType {
         kind: "record",
         fields: t.fields.map((f) => ({ name: f.name, type: toValueType(f.type, symbols) })),
       };
+    case "array":
+      return { kind: "array", element: toValueType(t.element, symbols), length: t.length };
     case "pointer":
       return { kind: "pointer" };
     case "none":

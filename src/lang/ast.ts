@@ -68,18 +68,33 @@ export interface EnumVariantDef {
 /** `struct Foo { int m; struct Bar *next; };` (or `union`): laid out by the checker. */
 export interface StructDef {
   kind: "structDef";
-  /** `struct Foo` or `union Foo`, as C spells the type. */
-  name: string;
+  /**
+   * `struct Foo` or `union Foo`, as C spells the type; null for a nested definition without
+   * a tag (`struct { int a; } s;`), whose type has no name to be used by.
+   */
+  name: string | null;
   union: boolean;
   fields: StructFieldDef[];
+  /** `__attribute__((packed))`: every member at alignment 1. */
+  packed?: boolean;
+  /** `__attribute__((aligned(N)))`: at least N. */
+  aligned?: number;
   span: Span;
 }
 
-/** One member: its C type as written (`unsigned long`, `struct Bar *`, `char[16]`) and name. */
+/**
+ * One member: its C type as written (`unsigned long`, `struct Bar *`, `char[16]`) and name.
+ * A member whose type is defined in place (`struct { int a; } s;`) has that definition in
+ * `inline` (its `type` text then names the definition's tag, or is empty); an anonymous
+ * member (`union { ... };`) has the name "", its members being the enclosing struct's.
+ */
 export interface StructFieldDef {
   kind: "structField";
   name: string;
   type: TypeRef;
+  inline?: StructDef;
+  /** `NAME : BITS`: a bitfield of that many bits. */
+  bits?: number;
   span: Span;
 }
 

@@ -1,15 +1,17 @@
 /**
  * C types: the struct and union definitions at the top of a script, laid out as an x86-64 C
  * compiler lays them out (LP64: natural alignment, members in order, each at the next offset
- * its alignment allows, the whole padded to its largest member's alignment), and the type
- * names casts and struct members may use.
+ * its alignment allows, the whole padded to its largest member's alignment; bitfields packed
+ * into units of their type as the System V ABI does), and the type names casts and struct
+ * members may use.
  */
-import type { EnumDef, StructDef, TypeRef } from "./ast.js";
+import type { EnumDef, StructDef, StructFieldDef, TypeRef } from "./ast.js";
 import type { DiagnosticSink } from "./diagnostics.js";
 import { own } from "./own.js";
 import { didYouMean } from "./suggest.js";
 import {
   alignOf,
+  arrayOf,
   BOOL,
   ERROR_TYPE,
   type IntType,
@@ -21,6 +23,7 @@ import {
   sizeOf,
   stringType,
   type Type,
+  typeName,
 } from "./types.js";
 
 const I8 = intType(8, true);
@@ -108,20 +111,10 @@ const C_NAMES: Record<string, Type> = {
   gid_t: U32,
 };
 
-/** Element types of the arrays probelab reads as strings. */
-const CHAR_NAMES = new Set([
-  "char",
-  "signed char",
-  "unsigned char",
-  "int8",
-  "uint8",
-  "int8_t",
-  "uint8_t",
-  "s8",
-  "u8",
-  "__s8",
-  "__u8",
-]);
+/** Whether `text` names a builtin type by itself (`unsigned int`, `u32`): a bitfield with no name. */
+export function isTypeName(text: string): boolean {
+  return own(BPFTRACE_NAMES, text) !== undefined || own(C_NAMES, text) !== undefined;
+}
 
 /** Qualifiers that change nothing about a type's layout. */
 const QUALIFIERS = new Set(["const", "volatile", "restrict"]);
@@ -154,11 +147,15 @@ function parseTypeText(text: string): ParsedTypeText {
   return length === undefined ? { base, stars } : { base, stars, length };
 }
 
+type Where = "cast" | "declaration" | "member";
+
 /** The struct and union types of one program, and the resolution of type names against them. */
 export class CTypes {
   private readonly structs = new Map<string, StructType>();
   /** Structs whose members are laid out; a by-value member must name one of these. */
   private readonly complete = new Set<StructType>();
+  /** The type each definition (nested ones included) laid out into. */
+  private readonly defined = new Map<StructDef, StructType>();
 
   /** Named enums' types, by `enum Foo`. */
   private readonly enums = new Map<string, IntType>();
@@ -168,20 +165,33 @@ export class CTypes {
   /** Lays out every definition; problems with the definitions themselves go to `sink`. */
   constructor(defs: readonly StructDef[], sink: DiagnosticSink, enums: readonly EnumDef[] = []) {
     for (const def of enums) this.defineEnum(def, sink);
-    // Every name first, so a member may point to a struct defined later (or to its own).
-    for (const def of defs) {
+    // Every name first (nested definitions' too: C gives their tags file scope), so a member
+    // may point to a struct defined later (or to its own).
+    for (const def of withNested(defs)) {
+      if (def.name === null) continue;
       if (this.structs.has(def.name)) {
         sink.error(`Redefinition of ${def.name}`, def.span);
         continue;
       }
-      this.structs.set(def.name, { kind: "struct", name: def.name, fields: [], size: 0, align: 1 });
+      this.structs.set(def.name, emptyStruct(def.name));
     }
-    const laidOut = new Set<string>();
-    for (const def of defs) {
-      if (laidOut.has(def.name)) continue;
-      laidOut.add(def.name);
-      this.layOut(def, this.structs.get(def.name)!, sink);
-    }
+    for (const def of defs) this.typeOf(def, sink);
+  }
+
+  /** The type a definition declares, laid out on first use (nested ones before their owner). */
+  private typeOf(def: StructDef, sink: DiagnosticSink): StructType {
+    const known = this.defined.get(def);
+    if (known) return known;
+    const named = def.name === null ? undefined : this.structs.get(def.name);
+    // A redefinition lays out into a struct of its own, so its errors are still reported.
+    const fresh = named === undefined || [...this.defined.values()].includes(named);
+    const kind = def.union ? "union" : "struct";
+    const struct = fresh
+      ? emptyStruct(def.name ?? `${kind} (unnamed at ${def.span.line}:${def.span.col})`)
+      : named;
+    this.defined.set(def, struct);
+    this.layOut(def, struct, sink);
+    return struct;
   }
 
   /** C's rule: a variant without a value is one more than the one before it (the first is 0). */
@@ -221,12 +231,17 @@ export class CTypes {
     return this.resolve(ref, "declaration", sink);
   }
 
-  private resolve(ref: TypeRef, where: "cast" | "declaration" | "member", sink: DiagnosticSink): Type {
+  private resolve(
+    ref: TypeRef,
+    where: Where,
+    sink: DiagnosticSink,
+    base: Type | undefined = undefined,
+  ): Type {
     const parsed = parseTypeText(ref.text);
-    if (parsed.length !== undefined) return this.arrayType(ref, parsed, where, sink);
-    let t = this.baseType(parsed.base, ref, parsed.stars > 0, sink);
+    let t = base ?? this.baseType(parsed.base, ref, parsed.stars > 0, sink);
     if (t.kind === "error") return t;
     for (let i = 0; i < parsed.stars; i++) t = pointerTo(t);
+    if (parsed.length !== undefined) return this.arrayType(ref, t, parsed, where, sink);
     if (where !== "member" && t.kind === "struct") {
       sink.error(
         `Cannot use ${t.name} by value here; use a pointer (${t.name} *) and dereference it`,
@@ -238,23 +253,32 @@ export class CTypes {
   }
 
   /**
-   * A fixed array member. Only byte arrays are supported: `char name[16]` is a string of up to
-   * 15 characters (NUL-terminated within its 16 bytes), as bpftrace prints char arrays.
+   * `T[N]`. In a struct, a `char` array is a string of up to N-1 characters (NUL-terminated
+   * within its N bytes), as bpftrace converts char arrays; other members are arrays of their
+   * element. A cast makes integer or bool arrays, `[]` taking its length from the operand.
    */
   private arrayType(
     ref: TypeRef,
+    element: Type,
     parsed: ParsedTypeText,
-    where: "cast" | "declaration" | "member",
+    where: Where,
     sink: DiagnosticSink,
   ): Type {
-    const byte = parsed.stars === 0 && CHAR_NAMES.has(parsed.base);
-    if (where !== "member" || !byte || !parsed.length) {
-      const why =
-        where === "member" && byte ? "needs a length" : "only char arrays in structs, read as strings";
+    const unsupported = (why: string) => {
       sink.error(`array types (${ref.text}) are not supported by probelab (${why})`, ref.span);
       return ERROR_TYPE;
+    };
+    if (where === "declaration")
+      return unsupported("in declarations; cast a value to the array type instead");
+    if (where === "cast") {
+      if (element.kind !== "int" && element.kind !== "bool")
+        return unsupported("casts make integer and bool arrays");
+      return arrayOf(element, parsed.length!);
     }
-    return stringType(parsed.length);
+    if (!parsed.length) return unsupported("a member array needs a length");
+    if (parsed.base === "char" && parsed.stars === 0) return stringType(parsed.length);
+    if (element.kind === "none") return unsupported("void elements");
+    return arrayOf(element, parsed.length);
   }
 
   /** A base type name; `void` only behind a pointer. */
@@ -283,39 +307,70 @@ export class CTypes {
     return ERROR_TYPE;
   }
 
-  /** C layout: each member at the next offset its alignment allows (all at 0 in a union). */
+  /**
+   * C layout: each member at the next offset its alignment allows (all at 0 in a union),
+   * bitfields in the units of their type, an anonymous member's members lifted into this one.
+   */
   private layOut(def: StructDef, struct: StructType, sink: DiagnosticSink): void {
-    const fields: StructMember[] = [];
+    const layout = new Layout(def);
     const seen = new Set<string>();
-    let offset = 0;
-    let size = 0;
-    let align = 1;
+    const add = (member: StructMember, span: StructFieldDef["span"]) => {
+      if (seen.has(member.name)) {
+        sink.error(`Duplicate member '${member.name}' in ${struct.name}`, span);
+        return;
+      }
+      seen.add(member.name);
+      layout.fields.push(member);
+    };
     for (const f of def.fields) {
-      if (seen.has(f.name)) {
-        sink.error(`Duplicate member '${f.name}' in ${def.name}`, f.span);
+      const inner = f.inline ? this.typeOf(f.inline, sink) : undefined;
+      if (f.name === "" && inner) {
+        // `union { ... };` lifts its members; `struct Tag { ... };` only defines the tag.
+        if (f.inline!.name !== null) continue;
+        const at = layout.place(inner);
+        for (const m of inner.fields) add({ ...m, offset: at + m.offset }, f.span);
         continue;
       }
-      seen.add(f.name);
-      const type = this.memberType(f.type, struct, sink);
+      const type = this.memberType(f.type, struct, sink, inner);
       if (type.kind === "error") continue;
-      const a = alignOf(type);
-      const at = def.union ? 0 : alignUp(offset, a);
-      fields.push({ name: f.name, type, offset: at });
-      offset = at + sizeOf(type);
-      size = Math.max(size, offset);
-      align = Math.max(align, a);
+      if (f.bits !== undefined) {
+        const bitfield = this.bitfield(f, type, layout, sink);
+        if (bitfield && f.name !== "") add(bitfield, f.span);
+        continue;
+      }
+      add({ name: f.name, type, offset: layout.place(type) }, f.span);
     }
-    struct.fields = fields;
-    struct.size = alignUp(size, align);
-    struct.align = align;
+    layout.finish(struct);
     this.complete.add(struct);
   }
 
+  /** A `NAME : BITS` member, placed; null for an error or a padding bitfield. */
+  private bitfield(f: StructFieldDef, type: Type, layout: Layout, sink: DiagnosticSink): StructMember | null {
+    const bits = f.bits!;
+    const what = f.name === "" ? "an unnamed bit-field" : `bit-field '${f.name}'`;
+    if (type.kind !== "int" && type.kind !== "bool") {
+      sink.error(`${what} has non-integral type ${typeName(type)}`, f.span);
+      return null;
+    }
+    const width = sizeOf(type) * 8;
+    if (bits > width) {
+      sink.error(`width of ${what} (${bits} bits) exceeds the width of its type (${width} bits)`, f.span);
+      return null;
+    }
+    if (bits === 0 && f.name !== "") {
+      sink.error(`named ${what} has zero width`, f.span);
+      return null;
+    }
+    const placed = layout.placeBits(type, bits, f.name !== "");
+    return placed === null ? null : { name: f.name, type, ...placed };
+  }
+
   /** A member's type: by-value structs must already be complete (C's rule, and no cycles). */
-  private memberType(ref: TypeRef, owner: StructType, sink: DiagnosticSink): Type {
-    const t = this.resolve(ref, "member", sink);
-    if (t.kind === "struct" && !this.complete.has(t)) {
-      const why = t === owner ? "contains itself" : `uses ${t.name} before its definition`;
+  private memberType(ref: TypeRef, owner: StructType, sink: DiagnosticSink, inline?: StructType): Type {
+    const t = this.resolve(ref, "member", sink, inline);
+    const element = t.kind === "array" ? t.element : t;
+    if (element.kind === "struct" && !this.complete.has(element)) {
+      const why = element === owner ? "contains itself" : `uses ${element.name} before its definition`;
       sink.error(`${owner.name} ${why}; a member of struct type needs a complete type`, ref.span);
       return ERROR_TYPE;
     }
@@ -325,6 +380,83 @@ export class CTypes {
     }
     return t;
   }
+}
+
+/**
+ * Where the next member of one definition goes: a running offset in bits (bitfields need
+ * bits), the size and alignment so far, and the attributes that change both.
+ */
+class Layout {
+  readonly fields: StructMember[] = [];
+  private bit = 0;
+  private size = 0;
+  private align = 1;
+  private readonly union: boolean;
+  private readonly packed: boolean;
+  private readonly aligned: number;
+
+  constructor(def: StructDef) {
+    this.union = def.union;
+    this.packed = def.packed === true;
+    this.aligned = def.aligned ?? 1;
+  }
+
+  /** The byte offset of a whole member of type `t`. */
+  place(t: Type): number {
+    const a = this.packed ? 1 : alignOf(t);
+    const at = this.union ? 0 : alignUp(Math.ceil(this.bit / 8), a);
+    this.bit = (at + sizeOf(t)) * 8;
+    this.grow(a);
+    return at;
+  }
+
+  /**
+   * A bitfield of `bits` bits of type `t`: at the next bit, unless it would cross a unit of
+   * `t` (not in a packed struct); width 0 closes the unit. Unnamed ones leave the struct's
+   * alignment alone (System V ABI).
+   */
+  placeBits(t: Type, bits: number, named: boolean): Pick<StructMember, "offset" | "bitfield"> | null {
+    const unit = sizeOf(t) * 8;
+    let start = this.union ? 0 : this.bit;
+    if (bits === 0) {
+      this.bit = alignUp(start, unit);
+      return null;
+    }
+    const crosses = Math.floor(start / unit) !== Math.floor((start + bits - 1) / unit);
+    if (crosses && !this.packed) start = alignUp(start, unit);
+    this.bit = start + bits;
+    this.grow(named && !this.packed ? alignOf(t) : 1);
+    const shift = start % 8;
+    return { offset: Math.floor(start / 8), bitfield: { shift, bits, bytes: Math.ceil((shift + bits) / 8) } };
+  }
+
+  private grow(align: number): void {
+    this.size = Math.max(this.size, Math.ceil(this.bit / 8));
+    this.align = Math.max(this.align, align);
+  }
+
+  /** The whole padded to its alignment (`aligned(N)` only ever raises it). */
+  finish(struct: StructType): void {
+    const align = Math.max(this.align, this.aligned);
+    struct.fields = this.fields;
+    struct.size = alignUp(this.size, align);
+    struct.align = align;
+  }
+}
+
+function emptyStruct(name: string): StructType {
+  return { kind: "struct", name, fields: [], size: 0, align: 1 };
+}
+
+/** The definitions and, before each, the ones nested in it. */
+function withNested(defs: readonly StructDef[]): StructDef[] {
+  const out: StructDef[] = [];
+  const visit = (def: StructDef) => {
+    for (const f of def.fields) if (f.inline) visit(f.inline);
+    out.push(def);
+  };
+  for (const def of defs) visit(def);
+  return out;
 }
 
 function alignUp(n: number, align: number): number {

@@ -31,6 +31,8 @@ import { TASK_STRUCT, withKernelStructs } from "./kernel-structs.js";
 import { argumentKinds, parseFormat } from "./printf-format.js";
 import { didYouMean } from "./suggest.js";
 import {
+  type ArrayType,
+  arrayOf,
   BOOL,
   ERROR_TYPE,
   INT64,
@@ -126,6 +128,7 @@ export function unify(a: Type, b: Type): Type | null {
     }
     return { kind: "record", fields };
   }
+  if (a.kind === "array" && b.kind === "array") return typeName(a) === typeName(b) ? a : null;
   // A struct type is one shared object per definition; pointers match when their targets do.
   if (a.kind === "struct" || b.kind === "struct") return a === b ? a : null;
   if (a.kind === "pointer" && b.kind === "pointer") return typeName(a) === typeName(b) ? a : null;
@@ -1132,7 +1135,9 @@ export class Checker {
     }
     if (l.kind === "string" && r.kind === "string" && (e.op === "==" || e.op === "!=")) return BOOL;
     if (l.kind === "buffer" && r.kind === "buffer" && (e.op === "==" || e.op === "!=")) return BOOL;
-    if (l.kind === "tuple" && r.kind === "tuple" && (e.op === "==" || e.op === "!=")) {
+    const composite =
+      (l.kind === "tuple" && r.kind === "tuple") || (l.kind === "array" && r.kind === "array");
+    if (composite && (e.op === "==" || e.op === "!=")) {
       if (!unify(l, r)) this.mismatch(e, l, r);
       return BOOL;
     }
@@ -1307,11 +1312,41 @@ export class Checker {
     const from = this.expr(e.operand);
     const to = this.cTypes.resolveCast(e.to, this.sink);
     if (to.kind === "error" || from.kind === "error") return to;
-    if (!isIntLike(from)) {
+    if (to.kind === "array") return this.arrayCast(e, from, to);
+    // An array's bytes read back as one integer of the same size.
+    const fromArray = from.kind === "array" && to.kind === "int" && sizeOf(from) === sizeOf(to);
+    if (!isIntLike(from) && !fromArray) {
       this.sink.error(`Cannot cast from '${typeName(from)}' to '${typeName(to)}'`, e.span);
       return ERROR_TYPE;
     }
     return to;
+  }
+
+  /**
+   * `(int8[8])x`, `(bool[2])y`, `(int8[])"str"`: the operand's bytes as an array, as bpftrace
+   * casts. `[]` takes its length from the operand's size; an integer may widen into an array
+   * of up to 8 bytes, otherwise the sizes must match.
+   */
+  private arrayCast(e: A.CastExpr, from: Type, to: ArrayType): Type {
+    const bad = (why = "") => {
+      this.sink.error(`Cannot cast from '${typeName(from)}' to '${typeName(to)}'${why}`, e.span);
+      return ERROR_TYPE;
+    };
+    if (from.kind !== "int" && from.kind !== "bool" && from.kind !== "string") return bad();
+    const fromSize = sizeOf(from);
+    const elementSize = sizeOf(to.element);
+    let length = to.length;
+    if (length === 0) {
+      if (fromSize % elementSize !== 0) {
+        return bad(": cannot determine the array size, the element size does not divide the operand's");
+      }
+      length = fromSize / elementSize;
+    }
+    const array = arrayOf(to.element, length);
+    const size = sizeOf(array);
+    const widens = from.kind === "int" && size <= 8 && size > fromSize;
+    if (size !== fromSize && !widens) return bad(`: sizes differ (${fromSize} and ${size} bytes)`);
+    return array;
   }
 
   private record(e: A.RecordExpr): Type {
@@ -1397,8 +1432,20 @@ export class Checker {
       folded.index = Number(value);
       return this.tupleIndex(e, t, Number(value));
     }
+    if (t.kind === "array") return this.arrayIndex(e, t, it);
     this.sink.error(`Can not index expression of type '${typeName(t)}'`, e.span);
     return ERROR_TYPE;
+  }
+
+  /** `a[i]` on a C array: its element; a constant index must lie within the array. */
+  private arrayIndex(e: A.IndexExpr, t: ArrayType, it: Type): Type {
+    const value = constantValue(e.index);
+    if (value !== null && (value < 0n || value >= BigInt(t.length))) {
+      this.sink.error(`the index ${value} is out of bounds for array of size ${t.length}`, e.span);
+    } else if (!isIntLike(it)) {
+      this.sink.error(`Array index must be an integer (${typeName(it)} provided)`, e.index.span);
+    }
+    return t.element;
   }
 }
 

@@ -8,6 +8,7 @@ import type { CstElement, CstNode, IToken } from "chevrotain";
 import type * as A from "./ast.js";
 import { parseAttachPoint } from "./attach-point.js";
 import { BUILTIN_VALUES, FUNCTIONS } from "./builtins.js";
+import { isTypeName } from "./c-types.js";
 import { type Diagnostic, DiagnosticSink, joinSpans } from "./diagnostics.js";
 import { decodeStringLiteral, parseIntLiteral } from "./literals.js";
 import { own } from "./own.js";
@@ -226,15 +227,42 @@ export class AstBuilder {
     const keyword = tok(node, "StructDefinition")!;
     const nameTok = tok(node, "name")!;
     this.checkIdentifier(nameTok, `${keyword.image} name`);
-    return {
+    const def: A.StructDef = {
       kind: "structDef",
       name: `${keyword.image} ${nameTok.image}`,
       union: keyword.image === "union",
       fields: subs(node, "structField").map((f) => this.structField(f)),
       span: joinSpans(tokenSpan(keyword), tokenSpan(nameTok)),
     };
+    for (const attr of subs(node, "structAttribute")) {
+      for (const item of subs(attr, "attributeItem")) this.structAttribute(item, def);
+    }
+    return def;
   }
 
+  /** `packed` and `aligned(N)` (also spelt `__packed__`, `__aligned__`) change the layout. */
+  private structAttribute(node: CstNode, def: A.StructDef): void {
+    const nameTok = tok(node, "AttachPointText")!;
+    const name = nameTok.image.replace(/^__(.*)__$/, "$1");
+    const arg = tok(node, "IntLiteral");
+    if (name === "packed" && !arg) {
+      def.packed = true;
+      return;
+    }
+    if (name === "aligned" && arg) {
+      const n = this.intValue(arg);
+      if (n > 0n && (n & (n - 1n)) === 0n && n <= 1n << 28n) {
+        def.aligned = Math.max(def.aligned ?? 1, Number(n));
+        return;
+      }
+      this.sink.error("requested alignment is not a power of 2", tokenSpan(arg));
+      return;
+    }
+    this.sink.error(
+      `struct attribute '${nameTok.image}' is not supported by probelab (packed and aligned(N) are)`,
+      this.nodeSpan(node),
+    );
+  }
   private enumDefinition(node: CstNode): A.EnumDef {
     const keyword = tok(node, "EnumDefinition")!;
     const nameTok = tok(node, "name");
@@ -258,23 +286,66 @@ export class AstBuilder {
     };
   }
 
-  /** The last identifier is the member's name; the words before it (and any `*`s) its type. */
+  /**
+   * A member: the declarator after `*`s or a nested `{ }` is its name, else the last word
+   * (the words before it, and any `*`s and `[N]`, are its type).
+   */
   private structField(node: CstNode): A.StructFieldDef {
-    const words = toks(node, "Identifier");
-    const nameTok = words.at(-1)!;
-    const typeWords = words.slice(0, -1).map((w) => w.image);
+    const words = toks(node, "word");
+    const declarator = tok(node, "declarator");
     const structKw = tok(node, "StructKeyword");
-    if (structKw) typeWords.unshift(structKw.image);
     const stars = toks(node, "Star").length;
-    const end = tok(node, "Semi") ?? tok(node, "RBracket") ?? nameTok;
-    const span = joinSpans(tokenSpan(firstToken(node)), tokenSpan(end));
-    if (typeWords.length === 0 || (structKw && typeWords.length < 2)) {
-      this.sink.error(`syntax: member '${nameTok.image}' needs a type`, tokenSpan(nameTok));
+    const body = tok(node, "LCurly");
+    const bitsTok = tok(node, "bits");
+    const end =
+      tok(node, "Semi") ??
+      bitsTok ??
+      tok(node, "RBracket") ??
+      declarator ??
+      tok(node, "RCurly") ??
+      words.at(-1);
+    const span = joinSpans(tokenSpan(firstToken(node)), tokenSpan(end ?? firstToken(node)));
+    const typeWords = words.map((w) => w.image);
+    let nameTok = declarator;
+    // `unsigned int : 3` pads without a name; otherwise the last word names the member.
+    if (!nameTok && !body && stars === 0 && !(bitsTok && isTypeName(typeWords.join(" ")))) {
+      nameTok = words.at(-1);
     }
-    let text = typeWords.join(" ");
-    if (stars > 0) text += ` ${"*".repeat(stars)}`;
-    if (tok(node, "LBracket")) text += `[${tok(node, "IntLiteral")?.image ?? ""}]`;
-    return { kind: "structField", name: nameTok.image, type: { kind: "typeRef", text, span }, span };
+    if (nameTok && !declarator) typeWords.pop();
+    if (structKw) typeWords.unshift(structKw.image);
+    if (!body && (typeWords.length === 0 || (structKw && typeWords.length < 2))) {
+      this.sink.error(`syntax: member '${nameTok?.image ?? ""}' needs a type`, span);
+    } else if (!nameTok && (stars > 0 || tok(node, "LBracket"))) {
+      this.sink.error("syntax: this member needs a name", span);
+    }
+    let suffix = stars > 0 ? ` ${"*".repeat(stars)}` : "";
+    if (tok(node, "LBracket")) suffix += `[${tok(node, "IntLiteral")?.image ?? ""}]`;
+    const field: A.StructFieldDef = {
+      kind: "structField",
+      name: nameTok?.image ?? "",
+      type: { kind: "typeRef", text: (typeWords.join(" ") + suffix).trim(), span },
+      span,
+    };
+    if (body) field.inline = this.nestedDefinition(node, structKw, span);
+    if (bitsTok) field.bits = Number(this.intValue(bitsTok));
+    return field;
+  }
+
+  /** `struct Bar { ... }` or `union { ... }` inside a definition. */
+  private nestedDefinition(node: CstNode, structKw: IToken | undefined, span: A.Span): A.StructDef {
+    const words = toks(node, "word");
+    if (!structKw || structKw.image === "enum" || words.length > 1) {
+      this.sink.error("syntax: a nested definition is 'struct NAME { ... }' or 'union { ... }'", span);
+    }
+    const tag = words[0];
+    if (tag) this.checkIdentifier(tag, `${structKw?.image ?? "struct"} name`);
+    return {
+      kind: "structDef",
+      name: tag ? `${structKw?.image ?? "struct"} ${tag.image}` : null,
+      union: structKw?.image === "union",
+      fields: subs(node, "structField").map((f) => this.structField(f)),
+      span: joinSpans(tokenSpan(structKw ?? firstToken(node)), tokenSpan(tag ?? tok(node, "LCurly")!)),
+    };
   }
 
   private macroDefinition(node: CstNode): A.MacroDef {

@@ -169,31 +169,64 @@ export class ProbelabParser extends CstParser {
     this.OPTION(() => this.CONSUME(t.Semi));
   });
 
-  /** `struct Foo { int m; ... }` or `union`; the trailing `;` is optional. */
+  /**
+   * `struct Foo { int m; ... }` or `union`, then any `__attribute__((...))`; the trailing `;`
+   * is optional.
+   */
   structDefinition = this.RULE("structDefinition", () => {
     this.CONSUME(t.StructDefinition);
     this.CONSUME(t.AttachPointText, { LABEL: "name", ERR_MSG: "expected the struct's name" });
     this.CONSUME(t.LCurly);
     this.MANY(() => this.SUBRULE(this.structField));
     this.CONSUME(t.RCurly);
+    this.MANY2(() => this.SUBRULE(this.structAttribute));
     this.OPTION(() => this.CONSUME(t.Semi));
   });
 
+  /** `__attribute__((packed))`, `__attribute__((packed, aligned(8)))`. */
+  structAttribute = this.RULE("structAttribute", () => {
+    this.CONSUME(t.Attribute);
+    this.CONSUME(t.LParen);
+    this.CONSUME2(t.LParen);
+    this.AT_LEAST_ONE_SEP({ SEP: t.Comma, DEF: () => this.SUBRULE(this.attributeItem) });
+    this.CONSUME(t.RParen);
+    this.CONSUME2(t.RParen);
+  });
+
+  /** `packed` or `aligned(8)`: which names mean something is the AST visitor's business. */
+  attributeItem = this.RULE("attributeItem", () => {
+    this.CONSUME(t.AttachPointText);
+    this.OPTION(() => {
+      this.CONSUME(t.LParen);
+      this.CONSUME(t.IntLiteral);
+      this.CONSUME(t.RParen);
+    });
+  });
+
   /**
-   * `int m;`, `unsigned long long n;`, `struct Bar *next;`, `char name[16];`. The words before
-   * the name are the type; which word is the name is settled by the AST visitor (the last).
+   * `int m;`, `unsigned long long n : 3;`, `struct Bar *next;`, `char name[16];`, and nested
+   * definitions: `struct Bar { int x; } bar;`, `struct { int a; } s;`, or an anonymous
+   * `union { int i; long l; };`. The words before the name are the type; which word is the
+   * name is settled by the AST visitor (the declarator after `*` or `}`, else the last word).
    */
   structField = this.RULE("structField", () => {
     this.OPTION(() => this.CONSUME(t.StructKeyword));
-    this.AT_LEAST_ONE(() => this.CONSUME(t.Identifier));
+    this.MANY(() => this.CONSUME(t.Identifier, { LABEL: "word" }));
     this.OPTION2(() => {
-      this.AT_LEAST_ONE2(() => this.CONSUME(t.Star));
-      this.CONSUME2(t.Identifier);
+      this.CONSUME(t.LCurly);
+      this.MANY2(() => this.SUBRULE(this.structField));
+      this.CONSUME(t.RCurly);
     });
-    this.OPTION3(() => {
+    this.MANY3(() => this.CONSUME(t.Star));
+    this.OPTION3(() => this.CONSUME2(t.Identifier, { LABEL: "declarator" }));
+    this.OPTION4(() => {
       this.CONSUME(t.LBracket);
-      this.OPTION4(() => this.CONSUME(t.IntLiteral));
+      this.OPTION5(() => this.CONSUME(t.IntLiteral));
       this.CONSUME(t.RBracket);
+    });
+    this.OPTION6(() => {
+      this.CONSUME(t.Colon);
+      this.CONSUME2(t.IntLiteral, { LABEL: "bits" });
     });
     // As bpftrace, the last member may go without its ';'.
     this.OR([

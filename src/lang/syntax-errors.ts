@@ -65,31 +65,8 @@ export function unsupportedConstruct(tokens: readonly IToken[], at: IToken): str
   const image = (k: number) => tokens[i + k]?.image;
   const near = [image(0), image(-1), image(-2), image(-3)];
   if (near.includes("__attribute__")) {
-    return "struct attributes (__attribute__((...))) are not supported by probelab";
+    return "struct attributes (__attribute__((...))) are not supported by probelab here; put them after the struct's closing '}'";
   }
   if (image(0) === "typeof" || image(-1) === "typeof") return "typeof is not supported by probelab";
-  if (image(0) === ":" && insideStruct(tokens, i)) {
-    return "bitfields in struct definitions (NAME : BITS) are not supported by probelab";
-  }
-  if (image(0) === "{" && insideStruct(tokens, i)) {
-    return "nested struct and union definitions are not supported by probelab; define the inner one first";
-  }
   return null;
-}
-
-/** Whether token `i` lies between a `struct NAME {` and its closing brace. */
-function insideStruct(tokens: readonly IToken[], i: number): boolean {
-  let depth = 0;
-  for (let k = i - 1; k >= 0; k--) {
-    const img = tokens[k]!.image;
-    if (img === "}") depth++;
-    else if (img === "{") {
-      if (depth === 0) {
-        const kw = tokens[k - 2]?.image;
-        return kw === "struct" || kw === "union";
-      }
-      depth--;
-    }
-  }
-  return false;
 }

@@ -119,6 +119,13 @@ export const StructDefinition = createToken({
   longer_alt: AttachPointText,
   label: "'struct'",
 });
+/** `__attribute__((packed))` after a struct definition's `}`. */
+export const Attribute = createToken({
+  name: "Attribute",
+  pattern: /__attribute__/,
+  longer_alt: AttachPointText,
+  label: "'__attribute__'",
+});
 export const EnumDefinition = createToken({
   name: "EnumDefinition",
   pattern: /enum/,
@@ -401,6 +408,7 @@ export const lexerDefinition = {
       TopImport,
       Fn,
       StructDefinition,
+      Attribute,
       EnumDefinition,
       TopVariable,
       MapName,

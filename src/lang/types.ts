@@ -87,8 +87,29 @@ export interface StructType {
 export interface StructMember {
   name: string;
   type: Type;
-  /** Byte offset from the start of the struct. */
+  /** Byte offset from the start of the struct (for a bitfield, of the byte holding its first bit). */
   offset: number;
+  /** Set on a bitfield member (`unsigned x : 3`): where its bits sit from `offset`. */
+  bitfield?: Bitfield;
+}
+/**
+ * A bitfield's bits, as bpftrace reads one: `bytes` bytes from the member's offset, read
+ * little-endian, shifted right by `shift` (below 8) and masked to `bits` bits. No sign
+ * extension, also as bpftrace.
+ */
+export interface Bitfield {
+  shift: number;
+  bits: number;
+  bytes: number;
+}
+/**
+ * A fixed array of integers, bools, pointers or structs: `int m[4]` in a struct, `(int8[8])x`
+ * in a cast. Char arrays in structs are strings instead (bpftrace converts them).
+ */
+export interface ArrayType {
+  kind: "array";
+  element: Type;
+  length: number;
 }
 /**
  * A user-space address with what it points to: `(struct Foo *)arg0`, `(int32 *)p`. `to` is
@@ -144,6 +165,7 @@ export type Type =
   | TimestampType
   | BufferType
   | StructType
+  | ArrayType
   | PointerType
   | ErrorType
   | AggregateType;
@@ -204,6 +226,8 @@ export function sizeOf(t: Type): number {
       return 8;
     case "struct":
       return t.size;
+    case "array":
+      return t.length * sizeOf(t.element);
     case "tuple":
     case "record": {
       // Laid out as bpftrace lays a tuple out: a C struct of its elements.
@@ -226,9 +250,14 @@ export function pointerStride(p: PointerType): number {
 /** Alignment of a C object of type `t` (x86-64: natural alignment, structs their largest member's). */
 export function alignOf(t: Type): number {
   if (t.kind === "struct") return t.align;
+  if (t.kind === "array") return alignOf(t.element);
   if (t.kind === "tuple") return Math.max(1, ...t.elements.map(alignOf));
   if (t.kind === "record") return Math.max(1, ...t.fields.map((f) => alignOf(f.type)));
   return t.kind === "string" ? 1 : Math.max(1, sizeOf(t));
+}
+
+export function arrayOf(element: Type, length: number): ArrayType {
+  return { kind: "array", element, length };
 }
 
 export function stringType(size: number): StringType {
@@ -260,6 +289,8 @@ export function typeName(t: Type): string {
       return `buffer[${t.size}]`;
     case "struct":
       return t.name;
+    case "array":
+      return `${typeName(t.element)}[${t.length}]`;
     case "pointer":
       // C's spelling: `struct Foo *`, `int32 **`, `void *`.
       if (t.to.kind === "pointer") return `${typeName(t.to)}*`;

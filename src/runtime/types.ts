@@ -31,6 +31,12 @@ export interface TupleValueType {
   kind: "tuple";
   elements: readonly ValueType[];
 }
+/** A fixed C array: printed `[1,2,3]` (no spaces, unlike a tuple). */
+export interface ArrayValueType {
+  kind: "array";
+  element: ValueType;
+  length: number;
+}
 export interface RecordValueField {
   name: string;
   type: ValueType;
@@ -78,6 +84,7 @@ export type ValueType =
   | BoolValueType
   | StringValueType
   | TupleValueType
+  | ArrayValueType
   | RecordValueType
   | UsymValueType
   | UstackValueType
@@ -88,7 +95,7 @@ export type ValueType =
 
 /**
  * A runtime value. Integers are `Int` (a number when safe, else a bigint), bools are JS
- * booleans, strings JS strings, tuples arrays, records `RecordValue`s, buffers Uint8Arrays,
+ * booleans, strings JS strings, tuples and C arrays JS arrays, records `RecordValue`s, buffers Uint8Arrays,
  * usym/pointer/timestamp values are integers and ustacks arrays of frame addresses.
  */
 export type Value = Int | boolean | string | readonly Value[] | RecordValue | Uint8Array;

@@ -45,6 +45,8 @@ export function zeroValue(type: ValueType): Value {
       return "";
     case "tuple":
       return type.elements.map(zeroValue);
+    case "array":
+      return Array.from({ length: type.length }, () => zeroValue(type.element));
     case "record":
       return makeRecord(type.fields.map((f) => zeroValue(f.type)));
     case "ustack":
@@ -136,6 +138,8 @@ export function renderValue(v: Value, type: ValueType = inferType(v)): string {
       for (let i = 0; i < items.length; i++) parts.push(renderValue(items[i]!, type.elements[i]));
       return "(" + parts.join(", ") + ")";
     }
+    case "array":
+      return "[" + (v as readonly Value[]).map((x) => renderValue(x, type.element)).join(",") + "]";
     case "record": {
       const fields = (v as RecordValue).record;
       if (fields.length === 0) return "{}";
@@ -197,6 +201,8 @@ export function jsonValue(v: Value, type: ValueType = inferType(v)): string {
       for (let i = 0; i < items.length; i++) parts.push(jsonValue(items[i]!, type.elements[i]));
       return "[" + parts.join(",") + "]";
     }
+    case "array":
+      return "[" + (v as readonly Value[]).map((x) => jsonValue(x, type.element)).join(",") + "]";
     case "record": {
       const fields = (v as RecordValue).record;
       const parts: string[] = [];

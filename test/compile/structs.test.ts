@@ -243,3 +243,75 @@ describe("JSON output of struct values", () => {
     expect(r.stdout.split("\n")[0]).toBe('{"type": "value", "data": {"m": 2, "n": 3}}');
   });
 });
+
+describe("arrays, nested structs and bitfields read from memory", () => {
+  test("an int array member reads every element; indexing picks one, past the end reads 0", () => {
+    // struct Foo { int a; char b[10]; int c[3]; } = { 123, "hello", { 1, 2, 3 } }
+    const bytes = [...le(123n, 4), ..."hello\0\0\0\0\0".split("").map((c) => c.charCodeAt(0)), 0, 0];
+    bytes.push(...le(1n, 4), ...le(2n, 4), ...le(3n, 4));
+    expect(
+      fire(
+        'struct Foo { int a; char b[10]; int c[3]; } uprobe:/bin/x:f { $f = (struct Foo *)arg0; $i = 3; print($f->c); printf("%d %d\\n", $f->c[2], $f->c[$i]); print(*$f); }',
+        memoryOf(bytes),
+      ),
+    ).toBe("[1,2,3]\n3 0\n{ .a = 123, .b = hello, .c = [1,2,3] }\n");
+  });
+
+  test("a uint8_t array is an array of bytes, as bpftrace keeps only char arrays as strings", () => {
+    expect(
+      fire(
+        'struct Foo { int a; uint8_t b[3]; } uprobe:/bin/x:f { $f = (struct Foo *)arg0; print($f->b); printf("%c\\n", $f->b[1]); }',
+        memoryOf([...le(1n, 4), 104, 105, 0, 0]),
+      ),
+    ).toBe("[104,105,0]\ni\n");
+  });
+
+  test("nested and anonymous members decode at their offsets", () => {
+    const text =
+      "struct Foo { struct { int m[1] } y; struct { int n } a; union { int u; short s; }; } uprobe:/bin/x:f { $f = *((struct Foo *)arg0); print($f); print($f.a.n + $f.s); }";
+    expect(fire(text, memoryOf([...le(2n, 4), ...le(3n, 4), ...le(-1n, 4)]))).toBe(
+      "{ .y = { .m = [2] }, .a = { .n = 3 }, .u = -1, .s = -1 }\n2\n",
+    );
+  });
+
+  test("bitfields are shifted and masked out of their bytes, through a pointer and in a value", () => {
+    // 0x1e = 0b11110: x_0 = 0, x_1 = 1, x_2 = 0b11; y straddles bytes 0 and 1 (bits 4..11);
+    // z (bits 12..14, within its int's unit) is all ones, yet not sign-extended, as bpftrace.
+    const text =
+      'struct foo { unsigned long long x_0:1; unsigned long long x_1:1; unsigned long long x_2:2; unsigned long long y:8; int z:3; } uprobe:/bin/x:f { $p = (struct foo *)arg0; print(*$p); printf("%d %d\\n", $p->x_2, $p->y); }';
+    expect(fire(text, memoryOf([0x1e | 0x50, 0x7a, 0, 0, 0, 0, 0, 0]))).toBe(
+      "{ .x_0 = 0, .x_1 = 1, .x_2 = 3, .y = 165, .z = 7 }\n3 165\n",
+    );
+  });
+});
+
+describe("casts to and from arrays", () => {
+  function out(body: string): string {
+    const r = runScript(`begin { ${body} }`);
+    if (r.script === null) throw new Error(r.diagnostics);
+    return r.stdout.replace(/\n\n\n$/, "\n");
+  }
+
+  test("an integer's bytes little-endian, widened to the array; a string's bytes with its NUL", () => {
+    expect(out('printf("%x\\n", ((int8[8])12345)[0]); print((int8[8])12345); print((int8[])"hello");')).toBe(
+      "39\n[57,48,0,0,0,0,0,0]\n[104,101,108,108,111,0]\n",
+    );
+    expect(out("print((uint16[])(int64)-2); print((bool[2])(uint16)1);")).toBe(
+      "[65534,65535,65535,65535]\n[true,false]\n",
+    );
+  });
+
+  test("an array read back as an integer, and arrays compared element by element", () => {
+    expect(out("print((uint32)(uint8[4])(uint32)0x01020304);")).toBe(`${0x01020304}\n`);
+    expect(
+      out("$a = (int8[2])(uint16)258; print($a == (int8[2])(int16)258); print($a != (int8[])(uint16)1);"),
+    ).toBe("true\ntrue\n");
+  });
+
+  test("arrays in maps print at exit; JSON prints them as lists", () => {
+    const r = runScript("begin { @a = (bool[2])(uint16)1; @b[(int8[2])(uint16)3] = 1; }");
+    expect(r.stdout).toBe("\n\n@a: [true,false]\n@b[[3,0]]: 1\n");
+    const j = runScript("begin { print((int8[])(int16)-1); }", { format: "json" });
+    expect(j.stdout.split("\n")[0]).toBe('{"type": "value", "data": [-1,-1]}');
+  });
+});

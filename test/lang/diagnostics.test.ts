@@ -165,10 +165,11 @@ describe("spans of parenthesised expressions", () => {
 
 describe("constructs the grammar does not take are named, not a bare syntax error", () => {
   test.each([
-    ["struct foo { int x; } __attribute__((packed)) begin { }", "struct attributes (__attribute__((...)))"],
-    ["struct foo { unsigned long long x_0:1; } begin { }", "bitfields in struct definitions"],
-    ["struct Foo { int x; struct Bar { int x; } bar; } begin { }", "nested struct and union definitions"],
-    ["struct Foo { struct { int n } a; } begin { }", "nested struct and union definitions"],
+    [
+      "struct foo { int x __attribute__((aligned(8))); } begin { }",
+      "struct attributes (__attribute__((...)))",
+    ],
+    ["struct __attribute__((packed)) foo { int x; } begin { }", "struct attributes (__attribute__((...)))"],
     ["macro m(x) { typeof(x) } begin { }", "typeof is not supported by probelab"],
   ])("%s", (text, feature) => {
     const got = messages(text);
@@ -176,6 +177,15 @@ describe("constructs the grammar does not take are named, not a bare syntax erro
       got.some((m) => m.startsWith(`error: ${feature}`) && m.includes("not supported by probelab")),
     ).toBe(true);
     expect(got.some((m) => m.includes("syntax:"))).toBe(false);
+  });
+
+  test("struct attributes after the closing brace other than packed and aligned(N) are named", () => {
+    expect(messages("struct foo { int x; } __attribute__((deprecated)) begin { }")).toEqual([
+      "error: struct attribute 'deprecated' is not supported by probelab (packed and aligned(N) are)",
+    ]);
+    expect(messages("struct foo { int x; } __attribute__((aligned(3))) begin { }")).toEqual([
+      "error: requested alignment is not a power of 2",
+    ]);
   });
 
   test("the last struct member may go without its ';'", () => {

@@ -264,8 +264,8 @@ describe("unsupported features get a diagnostic naming them", () => {
       "usdt probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, software, profile, begin, end, interval)",
     ],
     [
-      "begin { $x = (int32[4])0; }",
-      "array types (int32[4]) are not supported by probelab (only char arrays in structs, read as strings)",
+      "begin { let $x: int8[4]; }",
+      "array types (int8[4]) are not supported by probelab (in declarations; cast a value to the array type instead)",
     ],
     ["begin { $x = &$y; }", "address-of (&) is not supported by probelab"],
     ["begin { print(cpid); }", "The cpid builtin is not supported by probelab"],

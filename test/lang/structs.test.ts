@@ -174,12 +174,17 @@ describe("struct definition errors", () => {
     expect(errors("struct A { int x; } struct A { int y; } begin { }")).toEqual(["Redefinition of struct A"]);
   });
 
-  test("arrays other than char arrays are reported as unsupported", () => {
-    expect(errors("struct A { int v[4]; } begin { }")).toEqual([
-      "array types (int[4]) are not supported by probelab (only char arrays in structs, read as strings)",
+  test("other arrays are arrays of their element, aligned like it; a member array needs a length", () => {
+    const s = layout("struct A { char c; int v[3]; uint8_t b[3]; struct A *next[2]; }", "struct A");
+    expect(offsets(s)).toEqual([
+      ["c", 0, "int8"],
+      ["v", 4, "int32[3]"],
+      ["b", 16, "uint8[3]"],
+      ["next", 24, "struct A *[2]"],
     ]);
+    expect([s.size, s.align]).toEqual([40, 8]);
     expect(errors("struct A { char v[]; } begin { }")).toEqual([
-      "array types (char[]) are not supported by probelab (needs a length)",
+      "array types (char[]) are not supported by probelab (a member array needs a length)",
     ]);
   });
 
@@ -289,5 +294,190 @@ describe("casts, member access and dereference: diagnostics", () => {
 
   test("the struct name in a cast is checked against definitions even without a probe using it", () => {
     expect(errors("begin { $x = (struct Foo *)0; }")).toEqual(["Unknown struct: struct Foo"]);
+  });
+});
+
+describe("nested definitions", () => {
+  test("a tagged nested struct is a type of its own too, and offsetof follows a path into it", () => {
+    const text =
+      "struct Foo { int x; struct Bar { int x; } bar; } begin { @a = offsetof(struct Foo, bar.x); @b = sizeof(struct Bar); }";
+    const p = ok(text);
+    const values = p.ast.probes[0]!.body.statements.map(
+      (st) => (st as Stmt & { value: { value: bigint } }).value.value,
+    );
+    expect(values).toEqual([4n, 4n]);
+    expect(offsets(layout("struct Foo { int x; struct Bar { int x; } bar; }", "struct Foo"))).toEqual([
+      ["x", 0, "int32"],
+      ["bar", 4, "struct Bar"],
+    ]);
+  });
+
+  test("an untagged nested struct types its member; pointers and arrays of it work too", () => {
+    const s = layout(
+      "struct Foo { struct { int m[1] } y; struct { long n; } *p; union { int i; } u[2]; }",
+      "struct Foo",
+    );
+    expect(s.fields.map((f) => [f.name, f.offset])).toEqual([
+      ["y", 0],
+      ["p", 8],
+      ["u", 16],
+    ]);
+    expect(typeName(s.fields[2]!.type)).toMatch(/^union \(unnamed at 1:[0-9]+\)\[2\]$/);
+    const y = s.fields[0]!.type as StructType;
+    expect(y.name).toMatch(/^struct \(unnamed at 1:14\)$/);
+    expect(offsets(y)).toEqual([["m", 0, "int32[1]"]]);
+  });
+
+  test("an anonymous union or struct lifts its members into the enclosing one", () => {
+    const s = layout("struct S { char tag; union { int i; long l; }; struct { short a; }; }", "struct S");
+    expect(offsets(s)).toEqual([
+      ["tag", 0, "int8"],
+      ["i", 8, "int32"],
+      ["l", 8, "int64"],
+      ["a", 16, "int16"],
+    ]);
+    expect(errors("struct S { int i; union { int i; }; } begin { }")).toEqual([
+      "Duplicate member 'i' in struct S",
+    ]);
+  });
+
+  test("a nested definition without a member only defines its tag", () => {
+    const s = layout("struct S { struct In { int a; }; int b; } struct T { struct In in; }", "struct S");
+    expect(offsets(s)).toEqual([["b", 0, "int32"]]);
+    expect(
+      offsets(layout("struct S { struct In { int a; }; int b; } struct T { struct In in; }", "struct T")),
+    ).toEqual([["in", 0, "struct In"]]);
+  });
+
+  test("a nested tag that is defined twice is a redefinition; a malformed nested definition is located", () => {
+    expect(errors("struct A { struct B { int x; } b; } struct B { int y; } begin { }")).toEqual([
+      "Redefinition of struct B",
+    ]);
+    expect(errors("struct A { int a { } x; } begin { }")).toEqual([
+      "syntax: a nested definition is 'struct NAME { ... }' or 'union { ... }'",
+    ]);
+    expect(errors("struct A { int *; } begin { }")).toEqual(["syntax: this member needs a name"]);
+  });
+});
+
+describe("bitfields", () => {
+  function bits(s: StructType): [string, number, number?, number?][] {
+    return s.fields.map((f) => [f.name, f.offset, f.bitfield?.shift, f.bitfield?.bits]);
+  }
+
+  test("consecutive bitfields share their unit; the struct takes the type's alignment", () => {
+    const s = layout(
+      "struct foo { unsigned long long x_0:1; unsigned long long x_1:1; unsigned long long x_2:2; }",
+      "struct foo",
+    );
+    expect(bits(s)).toEqual([
+      ["x_0", 0, 0, 1],
+      ["x_1", 0, 1, 1],
+      ["x_2", 0, 2, 2],
+    ]);
+    expect([s.size, s.align]).toEqual([8, 8]);
+  });
+
+  test("a bitfield that would cross a unit of its type starts the next one; width 0 closes a unit", () => {
+    const s = layout(
+      "struct B { char a : 7; char b : 2; int c : 30; int d : 4; int : 0; char e; }",
+      "struct B",
+    );
+    expect(bits(s)).toEqual([
+      ["a", 0, 0, 7],
+      ["b", 1, 0, 2],
+      ["c", 4, 0, 30],
+      ["d", 8, 0, 4],
+      ["e", 12, undefined, undefined],
+    ]);
+    expect(s.fields[3]!.bitfield!.bytes).toBe(1);
+    expect(s.size).toBe(16);
+  });
+
+  test("an unnamed bitfield pads without a member and without raising the alignment", () => {
+    const s = layout("struct P { char a; long : 4; char b : 3; }", "struct P");
+    expect(bits(s)).toEqual([
+      ["a", 0, undefined, undefined],
+      ["b", 1, 4, 3],
+    ]);
+    expect([s.size, s.align]).toEqual([2, 1]);
+  });
+
+  test("too wide, zero-width named and non-integer bitfields are errors", () => {
+    expect(errors("struct A { int x : 33; int y : 0; struct A *p : 2; } begin { }")).toEqual([
+      "width of bit-field 'x' (33 bits) exceeds the width of its type (32 bits)",
+      "named bit-field 'y' has zero width",
+      "bit-field 'p' has non-integral type struct A *",
+    ]);
+  });
+});
+
+describe("struct attributes", () => {
+  const sizes = (defs: string) => {
+    const s = layout(defs, "struct S");
+    return [s.size, s.align, s.fields.map((f) => f.offset)];
+  };
+
+  test("packed puts every member at the next byte, aligned(N) raises the alignment", () => {
+    expect(sizes("struct S { int x; char y; int z; }")).toEqual([12, 4, [0, 4, 8]]);
+    expect(sizes("struct S { int x; char y; int z; } __attribute__((packed))")).toEqual([9, 1, [0, 4, 5]]);
+    expect(sizes("struct S { int x; char y; } __attribute__((aligned(16)))")).toEqual([16, 16, [0, 4]]);
+    expect(
+      sizes("struct S { int x; char y; int z; } __attribute__((packed)) __attribute__((aligned(1)))"),
+    ).toEqual([9, 1, [0, 4, 5]]);
+    expect(sizes("struct S { char y; long z; } __attribute__((__packed__, aligned(2)));")).toEqual([
+      10,
+      2,
+      [0, 1],
+    ]);
+  });
+
+  test("bitfields in a packed struct may cross their type's units", () => {
+    const s = layout("struct S { char a : 7; char b : 2; } __attribute__((packed))", "struct S");
+    expect(s.fields.map((f) => [f.offset, f.bitfield?.shift, f.bitfield?.bytes])).toEqual([
+      [0, 0, 1],
+      [0, 7, 2],
+    ]);
+    expect(s.size).toBe(2);
+  });
+});
+
+describe("casts to arrays", () => {
+  function castType(expr: string): string {
+    return typeName(printedType(`begin { print(${expr}); }`));
+  }
+
+  test("an integer, bool or string becomes an array of its bytes; [] takes the operand's size", () => {
+    expect(castType("(int8[8])12345")).toBe("int8[8]");
+    expect(castType("(int8[])12345")).toBe("int8[2]");
+    expect(castType("(uint16[])(uint64)1")).toBe("uint16[4]");
+    expect(castType('(int8[])"hello"')).toBe("int8[6]");
+    expect(castType("(bool[2])(uint16)1")).toBe("bool[2]");
+    expect(castType("(uint32)(int8[4])(uint32)7")).toBe("uint32");
+  });
+
+  test("sizes that do not match, other operands and other elements are errors", () => {
+    expect(errors("begin { print((int32[4])0); }")).toEqual([
+      "Cannot cast from 'int8' to 'int32[4]': sizes differ (1 and 16 bytes)",
+    ]);
+    expect(errors('begin { print((int8[2])"hello"); }')).toEqual([
+      "Cannot cast from 'string[6]' to 'int8[2]': sizes differ (6 and 2 bytes)",
+    ]);
+    expect(errors("begin { print((int32[])(int8)1); }")).toEqual([
+      "Cannot cast from 'int8' to 'int32[0]': cannot determine the array size, the element size does not divide the operand's",
+    ]);
+    expect(errors("begin { print((int8[2])(1, 2)); }")).toEqual([
+      "Cannot cast from '(int8,int8)' to 'int8[2]'",
+    ]);
+    expect(errors("begin { print((uint64)(int8[2])(uint16)1); }")).toEqual([
+      "Cannot cast from 'int8[2]' to 'uint64'",
+    ]);
+  });
+
+  test("indexing: the element type, a constant index within bounds", () => {
+    expect(castType("((int8[8])12345)[0]")).toBe("int8");
+    expect(errors("begin { print(((int8[8])12345)[8]); }")).toEqual([
+      "the index 8 is out of bounds for array of size 8",
+    ]);
   });
 });
