@@ -21,13 +21,19 @@ export function toArray(from: Type, to: ArrayType): (v: Value) => Value {
 /** The cast of an array of type `from` to the integer type `to` of the same size. */
 export function fromArray(from: ArrayType, to: Type): (v: Value) => Value {
   const decode = decoderFor(to);
-  const size = sizeOf(from);
-  const stride = sizeOf(from.element);
+  const bytes = arrayBytes(from);
+  return (v) => decode(bytes(v), 0);
+}
+
+/** The bytes an integer or bool array occupies in C memory (what ntop() reads an address from). */
+export function arrayBytes(t: ArrayType): (v: Value) => Uint8Array {
+  const size = sizeOf(t);
+  const stride = sizeOf(t.element);
   return (v) => {
     const out = new Uint8Array(size);
     const items = v as readonly Value[];
     for (let i = 0; i < items.length; i++) writeInt(out, i * stride, stride, toInt(items[i]!));
-    return decode(out, 0);
+    return out;
   };
 }
 

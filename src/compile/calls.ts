@@ -14,6 +14,7 @@ import { type FormatSpec, isFormatError, parseFormat } from "../runtime/printf.j
 import { formatStrftime } from "../runtime/strftime.js";
 import type { Value, ValueType } from "../runtime/types.js";
 import { makeString } from "../runtime/values.js";
+import { arrayBytes } from "./array-casts.js";
 import { compileStack, u64 } from "./builtins.js";
 import type { HitContext } from "./context.js";
 import {
@@ -206,10 +207,13 @@ function compilePton(e: CallExpr): Eval {
 function compileNtop(env: ProbeEnv, e: CallExpr): Eval {
   const addrExpr = e.args.length > 1 ? arg(e, 1) : arg(e, 0);
   const family = e.args.length > 1 ? compileIntOperand(env, arg(e, 0)) : null;
-  if (addrExpr.type.kind === "buffer") {
-    const bytes = compileExpr(env, addrExpr) as (ctx: HitContext) => Uint8Array;
+  const t = addrExpr.type;
+  if (t.kind === "buffer" || t.kind === "array") {
+    const value = compileExpr(env, addrExpr);
+    // An array member (`in6_addr.s6_addr`, `uint32[4]`) holds the address bytes as they lie in memory.
+    const toBytes = t.kind === "array" ? arrayBytes(t) : (v: Value) => v as Uint8Array;
     return (ctx) => {
-      const b = bytes(ctx);
+      const b = toBytes(value(ctx));
       const v6 = family ? Number(family(ctx)) === AF_INET6 : b.length === 16;
       return v6 ? ntop6(b) : ntop4(b);
     };

@@ -68,5 +68,24 @@ export function unsupportedConstruct(tokens: readonly IToken[], at: IToken): str
     return "struct attributes (__attribute__((...))) are not supported by probelab here; put them after the struct's closing '}'";
   }
   if (image(0) === "typeof" || image(-1) === "typeof") return "typeof is not supported by probelab";
+  if (image(0) === "," && insideStruct(tokens, i)) {
+    return "several members in one declaration (int a, b;) are not supported by probelab; declare each on its own";
+  }
+  if (image(0) === "[" && image(-1) === "]") return "multi-dimensional arrays are not supported by probelab";
   return null;
+}
+
+/** Whether token `i` lies directly in the body of a `struct NAME {`, `union {`, ... */
+function insideStruct(tokens: readonly IToken[], i: number): boolean {
+  let depth = 0;
+  for (let k = i - 1; k >= 0; k--) {
+    const img = tokens[k]!.image;
+    if (img === "}") depth++;
+    else if (img === "{" && depth > 0) depth--;
+    else if (img === "{") {
+      const kw = [tokens[k - 1]?.image, tokens[k - 2]?.image];
+      return kw.includes("struct") || kw.includes("union");
+    }
+  }
+  return false;
 }

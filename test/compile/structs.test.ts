@@ -285,6 +285,18 @@ describe("arrays, nested structs and bitfields read from memory", () => {
   });
 });
 
+describe("ntop() of array members", () => {
+  test("the address bytes as they lie in memory, 4 for IPv4 and 16 for IPv6", () => {
+    const v6 = [0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 1];
+    expect(
+      fire(
+        'struct A { uint8_t v4[4]; uint32_t v6[4]; } uprobe:/bin/x:f { $p = (struct A *)arg0; printf("%s %s\\n", ntop($p->v4), ntop(10, $p->v6)); }',
+        memoryOf([127, 0, 0, 1, ...v6]),
+      ),
+    ).toBe("127.0.0.1 2001:db8::1\n");
+  });
+});
+
 describe("casts to and from arrays", () => {
   function out(body: string): string {
     const r = runScript(`begin { ${body} }`);
