@@ -67,7 +67,6 @@ export function unsupportedConstruct(tokens: readonly IToken[], at: IToken): str
   if (near.includes("__attribute__")) {
     return "struct attributes (__attribute__((...))) are not supported by probelab";
   }
-  if (image(0) === "typeof" || image(-1) === "typeof") return "typeof is not supported by probelab";
   if (image(0) === ":" && insideStruct(tokens, i)) {
     return "bitfields in struct definitions (NAME : BITS) are not supported by probelab";
   }

@@ -169,7 +169,7 @@ describe("constructs the grammar does not take are named, not a bare syntax erro
     ["struct foo { unsigned long long x_0:1; } begin { }", "bitfields in struct definitions"],
     ["struct Foo { int x; struct Bar { int x; } bar; } begin { }", "nested struct and union definitions"],
     ["struct Foo { struct { int n } a; } begin { }", "nested struct and union definitions"],
-    ["macro m(x) { typeof(x) } begin { }", "typeof is not supported by probelab"],
+    ["macro m(x) { typeinfo(x) } begin { }", "typeinfo is not supported by probelab"],
   ])("%s", (text, feature) => {
     const got = messages(text);
     expect(
