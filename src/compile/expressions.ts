@@ -61,6 +61,9 @@ export function compileExpr(env: ProbeEnv, e: Expr): Eval {
       const v = i64.normalize(e.value);
       return () => v;
     }
+    case "typeof":
+      // The checker refuses a typeof used as a value, so none reaches here.
+      throw new CompileError("typeof(...) is a type, not a value", e.span);
     case "call":
       return compileCall(env, e);
     case "binary":
@@ -336,9 +339,13 @@ function compileCast(env: ProbeEnv, e: CastExpr): Eval {
     return (ctx) => i64.cast(operand(ctx), bits, signed);
   }
   if (to.kind === "pointer") {
-    // An address is an unsigned 64-bit integer: `(struct Foo *)-1` is 0xffffffffffffffff.
+    // An address is an unsigned 64-bit integer, zero-extended from a narrower integer as LLVM's
+    // inttoptr does in bpftrace: `(uint8 *)-1` (an int8 literal) is 0xff, `(uint8 *)$x` with
+    // an int64 $x of -1 is 0xffffffffffffffff.
     const operand = compileIntOperand(env, e.operand);
-    return (ctx) => i64.cast(operand(ctx), 64, false);
+    const from = e.operand.type;
+    const bits = from.kind === "int" ? from.bits : 64;
+    return (ctx) => i64.cast(operand(ctx), bits, false);
   }
   if (to.kind === "string" && e.operand.type.kind === "string") {
     const operand = compileExpr(env, e.operand) as (ctx: HitContext) => string;

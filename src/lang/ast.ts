@@ -298,7 +298,17 @@ export type Expr =
   | BlockExpr
   | IfExpr
   | SizeofExpr
-  | OffsetofExpr;
+  | OffsetofExpr
+  | TypeofExpr;
+
+/**
+ * `typeof(T)` or `typeof(e)`: a type, not a value. It stands where a type is written (a cast,
+ * `let $x: T`, sizeof) or is passed to a macro parameter that the body uses as a type.
+ */
+export interface TypeofExpr extends ExprBase {
+  kind: "typeof";
+  of: TypeRef | Expr;
+}
 
 /** `sizeof(T)` or `sizeof(e)`: bytes of a type, or of an expression's type; set by the checker. */
 export interface SizeofExpr extends ExprBase {
@@ -475,7 +485,10 @@ export interface TernaryExpr extends ExprBase {
 /** A type as written in a cast or `let $x: T`: `int32`, `string[8]`, `struct Foo *`. */
 export interface TypeRef {
   kind: "typeRef";
+  /** The type's name; with `typeOf`, only what follows it (` *`, `[2]`, or nothing). */
   text: string;
+  /** `typeof(...)` in place of the name: `(typeof($x) *)0`, `let $y: typeof(x)`. */
+  typeOf?: TypeofExpr;
   span: Span;
 }
 

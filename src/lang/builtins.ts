@@ -369,7 +369,6 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "static_assert",
   "kptr",
   "uptr",
-  "container_of",
   "str_concat",
   "strstr",
   "find",

@@ -30,6 +30,7 @@ import { pton } from "./inet-address.js";
 import { TASK_STRUCT, withKernelStructs } from "./kernel-structs.js";
 import { argumentKinds, parseFormat } from "./printf-format.js";
 import { didYouMean } from "./suggest.js";
+import { TypeRefs, typeDenoted } from "./type-refs.js";
 import {
   type ArrayType,
   arrayOf,
@@ -214,6 +215,7 @@ export class Checker {
   private ctx!: ProbeContext;
   /** Set when a map was read before any write had given it a type. */
   forwardMapUse = false;
+  private readonly typeRefs: TypeRefs;
 
   constructor(
     private readonly sink: DiagnosticSink,
@@ -223,6 +225,7 @@ export class Checker {
     private readonly env: CheckEnv = {},
   ) {
     if (seed) for (const [k, v] of seed) this.maps.set(k, { ...v });
+    this.typeRefs = new TypeRefs(cTypes, sink, (e) => this.expr(e));
   }
 
   get mapStates(): Map<string, MapState> {
@@ -421,7 +424,7 @@ export class Checker {
       );
     }
     let type: Type | null = null;
-    if (stmt.declaredType) type = this.cTypes.resolveDeclared(stmt.declaredType, this.sink);
+    if (stmt.declaredType) type = this.typeRefs.resolve(stmt.declaredType, "declaration");
     if (stmt.value) {
       const vt = this.valueForStorage(stmt.value, stmt.variable.name);
       if (type && vt.kind !== "error" && !unify(type, vt)) {
@@ -691,12 +694,24 @@ export class Checker {
         return this.sizeofExpr(e);
       case "offsetof":
         return this.offsetofExpr(e);
+      case "typeof":
+        this.sink.error(
+          "typeof(...) is a type, not a value: use it in a cast, a declaration or sizeof",
+          e.span,
+        );
+        return ERROR_TYPE;
     }
   }
 
   /** The bytes of a C type, or of an expression's type (which is not evaluated). */
   private sizeofExpr(e: A.SizeofExpr): Type {
-    const t = e.of.kind === "typeRef" ? this.cTypes.resolveSized(e.of, this.sink) : this.expr(e.of);
+    const ref = e.of.kind === "typeRef" ? e.of : typeDenoted(e.of);
+    if (ref) {
+      const size = this.typeRefs.sizeOf(ref);
+      if (size !== null) e.value = BigInt(size);
+      return UINT64;
+    }
+    const t = this.expr(e.of as A.Expr);
     if (t.kind === "error") return UINT64;
     const size = sizeOf(t);
     if (size === 0) this.sink.error(`sizeof of type '${typeName(t)}' is not supported by probelab`, e.span);
@@ -706,7 +721,7 @@ export class Checker {
 
   /** The byte offset of `a.b.c` in a struct: the members' offsets summed down the path. */
   private offsetofExpr(e: A.OffsetofExpr): Type {
-    let t = this.cTypes.resolveSized(e.struct, this.sink);
+    let t = this.typeRefs.resolve(e.struct, "member");
     let offset = 0;
     for (const name of e.path) {
       if (t.kind === "error") return UINT64;
@@ -1310,7 +1325,7 @@ export class Checker {
 
   private cast(e: A.CastExpr): Type {
     const from = this.expr(e.operand);
-    const to = this.cTypes.resolveCast(e.to, this.sink);
+    const to = this.typeRefs.resolve(e.to, "cast");
     if (to.kind === "error" || from.kind === "error") return to;
     if (to.kind === "array") return this.arrayCast(e, from, to);
     // An array's bytes read back as one integer of the same size.

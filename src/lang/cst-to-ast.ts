@@ -688,11 +688,14 @@ export class AstBuilder {
     const parts: string[] = [];
     const structKw = tok(node, "StructKeyword");
     if (structKw) parts.push(`${structKw.image} `);
-    parts.push(tok(node, "Identifier")!.image);
+    const typeofNode = sub(node, "compileTimeForm");
+    if (!typeofNode) parts.push(tok(node, "Identifier")!.image);
     const stars = toks(node, "Star").length;
     if (stars > 0) parts.push(` ${"*".repeat(stars)}`);
     if (tok(node, "LBracket")) parts.push(`[${tok(node, "IntLiteral")?.image ?? ""}]`);
-    return { kind: "typeRef", text: parts.join(""), span: this.nodeSpan(node) };
+    const ref: A.TypeRef = { kind: "typeRef", text: parts.join(""), span: this.nodeSpan(node) };
+    if (typeofNode) ref.typeOf = this.compileTimeForm(typeofNode) as A.TypeofExpr;
+    return ref;
   }
 
   /** A primary followed by `.f`, `->f`, `.N`, `[e]`, `++`, `--`, applied in source order. */
@@ -774,6 +777,10 @@ export class AstBuilder {
     if (kw.image === "sizeof" && members.length === 0) {
       const of = typeNode ? this.typeRef(typeNode) : this.unaryExpression(sub(node, "unaryExpression")!);
       return { kind: "sizeof", of, value: 0n, span, type: NONE };
+    }
+    if (kw.image === "typeof") {
+      const of = typeNode ? this.typeRef(typeNode) : this.unaryExpression(sub(node, "unaryExpression")!);
+      return { kind: "typeof", of, span, type: NONE };
     }
     if (kw.image === "offsetof" && typeNode && members.length > 0) {
       return { kind: "offsetof", struct: this.typeRef(typeNode), path: members, value: 0n, span, type: NONE };

@@ -497,8 +497,7 @@ export class ProbelabParser extends CstParser {
 
   /** `int32`, `string[8]`, `struct Foo *`, `uint8[4]`. */
   typeRef = this.RULE("typeRef", () => {
-    this.OPTION(() => this.CONSUME(t.StructKeyword));
-    this.CONSUME(t.Identifier);
+    this.OR(this.typeBaseAlts);
     this.MANY(() => this.CONSUME(t.Star));
     this.OPTION2(() => {
       this.CONSUME(t.LBracket);
@@ -506,6 +505,20 @@ export class ProbelabParser extends CstParser {
       this.CONSUME(t.RBracket);
     });
   });
+
+  /** A type's name, or `typeof(...)` standing for the type of what it holds. */
+  private readonly typeBaseAlts = [
+    {
+      GATE: () => this.LA(1).image === "typeof",
+      ALT: () => this.SUBRULE(this.compileTimeForm),
+    },
+    {
+      ALT: () => {
+        this.OPTION(() => this.CONSUME(t.StructKeyword));
+        this.CONSUME(t.Identifier);
+      },
+    },
+  ];
 
   /** `.field`, `.N`, `->field`, `[index]`, `++`, `--` after an operand. */
   postfixOperator = this.RULE("postfixOperator", () => {
@@ -640,8 +653,8 @@ export class ProbelabParser extends CstParser {
   ];
 
   /**
-   * `sizeof(T)`, `sizeof(e)`, `offsetof(struct S, a.b)`; `typeof(...)`, `typeinfo(...)` and
-   * `comptime e` are parsed the same way to be reported as unsupported.
+   * `sizeof(T)`, `sizeof(e)`, `offsetof(struct S, a.b)`, `typeof(T)`, `typeof(e)`;
+   * `typeinfo(...)` and `comptime e` are parsed the same way to be reported as unsupported.
    */
   compileTimeForm = this.RULE("compileTimeForm", () => {
     this.CONSUME(t.CompileTimeForm);
@@ -721,17 +734,35 @@ export class ProbelabParser extends CstParser {
   private typeInParensAhead(): boolean {
     if (this.LA(1).tokenType !== t.LParen) return false;
     if (this.LA(2).tokenType === t.StructKeyword) return true;
+    // `offsetof(type, member)` in a macro whose parameter `type` is bound to a typeof.
+    if (this.LA(2).tokenType === t.Identifier && this.LA(3).tokenType === t.Comma) return true;
     const i = this.typeEnd(2);
     return i > 0 && (isRParen(this.LA(i).tokenType) || this.LA(i).tokenType === t.Comma);
   }
 
+  /** Just past an identifier or a balanced `typeof(...)` at lookahead `i`, or -1. */
+  private typeBaseEnd(i: number): number {
+    const first = this.LA(i);
+    if (first.tokenType === t.Identifier) return i + 1;
+    if (first.image !== "typeof" || !isLParen(this.LA(i + 1).tokenType)) return -1;
+    let depth = 0;
+    for (let k = i + 1; ; k++) {
+      const tt = this.LA(k).tokenType;
+      if (tt === EOF) return -1;
+      if (isLParen(tt)) depth++;
+      else if (isRParen(tt) && --depth === 0) return k + 1;
+    }
+  }
+
   /** Where a type name that starts at lookahead `i` ends (stars, `[N]`), or -1 if none starts there. */
   private typeEnd(start: number): number {
-    let i = start;
-    const first = this.LA(i);
-    if (first.tokenType !== t.Identifier || !CAST_TYPE_NAMES.has(first.image)) return -1;
-    i++;
+    let i = this.typeBaseEnd(start);
+    if (i < 0) return -1;
+    const named = i === start + 1 && !CAST_TYPE_NAMES.has(this.LA(start).image);
     while (this.LA(i).tokenType === t.Star) i++;
+    // Any other name is a type only behind a star, `(T *)`, which no expression can be: a
+    // macro parameter bound to a typeof (`macro m(T) { (T *)0 }`).
+    if (named && (i === start + 1 || !isRParen(this.LA(i).tokenType))) return -1;
     if (this.LA(i).tokenType === t.LBracket) {
       i++;
       if (this.LA(i).tokenType === t.IntLiteral) i++;
@@ -740,6 +771,10 @@ export class ProbelabParser extends CstParser {
     }
     return i;
   }
+}
+
+function isLParen(tt: TokenType): boolean {
+  return tt === t.LParen;
 }
 
 function isRParen(tt: TokenType): boolean {

@@ -4,7 +4,7 @@
  * found no errors, so one mistake is reported once.
  */
 import type { IToken } from "chevrotain";
-import type { AttachPoint, ConfigEntry, Program, Span, TypedProgram } from "./ast.js";
+import type { AttachPoint, ConfigEntry, MacroDef, Program, Span, TypedProgram } from "./ast.js";
 import { checkProgram, type ProbeArgsResolver } from "./checker.js";
 import { AstBuilder, tokenSpan } from "./cst-to-ast.js";
 import {
@@ -20,6 +20,7 @@ import { describeToken, parser } from "./grammar.js";
 import { expandMacros } from "./macros.js";
 import { checkTokenNesting, checkTreeDepth } from "./nesting.js";
 import { type IncludeOptions, preprocess } from "./preprocess.js";
+import { stdlibMacros } from "./stdlib.js";
 import { unsupportedConstruct } from "./syntax-errors.js";
 import { lexer } from "./tokens.js";
 import type { UserSymbolResolver } from "./user-symbols.js";
@@ -176,11 +177,20 @@ function checkedProgram(src: SourceFile, opts: FrontEndOptions, sink: Diagnostic
   const ast = parsePreprocessed(src, opts, sink);
   if (ast && opts.probeFilter) filterProbes(ast, opts.probeFilter);
   if (ast && opts.envConfig) ast.config.push(...opts.envConfig);
-  if (ast) expandMacros(ast, sink);
+  if (ast) expandMacros(ast, sink, stdlibMacros(src.text, parseLibrary));
   const { positional, named } = splitScriptArgs(opts.args ?? []);
   if (ast && (named.size > 0 || src.text.includes("getopt"))) substituteGetopt(ast, named, sink);
   const shallow = ast !== null && !sink.hasErrors && checkTreeDepth(ast, sink);
   return ast && shallow ? checkProgram(ast, sink, positional, opts) : null;
+}
+
+/** The macros of library text that ships with probelab; an error in it is probelab's bug. */
+function parseLibrary(text: string): readonly MacroDef[] {
+  const sink = new DiagnosticSink();
+  const program = parsePreprocessed({ name: "stdlib", text }, {}, sink);
+  if (program === null)
+    throw new Error(`stdlib does not parse: ${sink.list.map((d) => d.message).join("; ")}`);
+  return program.macros;
 }
 
 /** Drops the attach points the filter does not match, then the probes left with none. */

@@ -90,6 +90,8 @@ type Binding =
 
 export class MacroExpander {
   private readonly macros = new Map<string, A.MacroDef>();
+  /** bpftrace's standard library macros (stdlib.ts), behind the script's own. */
+  private readonly stdlib = new Map<string, A.MacroDef>();
   private expansions = 0;
   private readonly copied = { nodes: 0 };
   private tooLarge = false;
@@ -98,7 +100,9 @@ export class MacroExpander {
   constructor(
     definitions: readonly A.MacroDef[],
     private readonly sink: DiagnosticSink,
+    stdlib: readonly A.MacroDef[] = [],
   ) {
+    for (const def of stdlib) this.stdlib.set(def.name, def);
     for (const def of definitions) {
       if (this.macros.has(def.name)) {
         sink.error(`Redefinition of macro: ${def.name}`, def.span);
@@ -111,7 +115,7 @@ export class MacroExpander {
 
   /** Replaces every macro call in the program's probes by its expansion. */
   expandProgram(program: A.Program): void {
-    if (this.macros.size === 0) return;
+    if (this.macros.size === 0 && this.stdlib.size === 0) return;
     for (const probe of program.probes) {
       if (probe.predicate) probe.predicate = this.expandIn(probe.predicate, []);
       this.expandIn(probe.body, []);
@@ -161,7 +165,12 @@ export class MacroExpander {
   }
 
   private macroCalled(e: A.Expr): A.MacroDef | undefined {
-    if (e.kind === "call") return this.macros.get(e.name);
+    if (e.kind === "call") {
+      const own = this.macros.get(e.name);
+      if (own) return own;
+      const lib = this.stdlib.get(e.name);
+      return lib && !e.bare && lib.params.length === e.args.length ? lib : undefined;
+    }
     // A user macro named like a builtin (`macro cpu() { ... }`) overrides it, as in bpftrace,
     // whose builtins are macros of its standard library.
     if (e.kind === "builtin") {
@@ -218,6 +227,7 @@ export class MacroExpander {
     const bindings = this.bind(def, call);
     if (bindings === null) return placeholder();
     const block = cloneTree(def.body, this.copied);
+    if (this.stdlib.get(def.name) === def) locateAt(block, call.span);
     this.specialise(block, bindings, this.expansions);
     this.expandIn(block, [...chain, def.name]);
     if (use === "statement") return { kind: "blockStmt", block, span: call.span };
@@ -302,6 +312,16 @@ export class MacroExpander {
         }
         return undefined;
       }
+      if (n.kind === "typeRef")
+        return bindTypeName(n as unknown as A.TypeRef, bindings, this.copied) ? n : undefined;
+      if (n.kind === "offsetof") {
+        const o = n as unknown as A.OffsetofExpr;
+        o.path = o.path.map((member) => {
+          const b = bindings.get(member);
+          return b?.binds === "expression" && b.expr.kind === "call" && b.expr.bare ? b.expr.name : member;
+        });
+        return undefined;
+      }
       if (n.kind === "call" && (n as unknown as A.CallExpr).bare) {
         const b = bindings.get((n as unknown as A.CallExpr).name);
         if (b?.binds === "expression") return cloneTree(b.expr, this.copied) as unknown as AnyNode;
@@ -311,7 +331,35 @@ export class MacroExpander {
   }
 }
 
-/** Expands every user macro call in the program (see the file comment). */
-export function expandMacros(program: A.Program, sink: DiagnosticSink): void {
-  new MacroExpander(program.macros, sink).expandProgram(program);
+/**
+ * A type written with a parameter's name, `(T *)p` or `offsetof(T, m)`, where the call passed
+ * `typeof(...)` for T: the name becomes that typeof. True when it did.
+ */
+function bindTypeName(ref: A.TypeRef, bindings: Map<string, Binding>, copied: { nodes: number }): boolean {
+  if (ref.typeOf) return false;
+  const m = /^(\w+)(.*)$/.exec(ref.text);
+  const b = m ? bindings.get(m[1]!) : undefined;
+  if (b?.binds !== "expression" || b.expr.kind !== "typeof") return false;
+  ref.typeOf = cloneTree(b.expr, copied);
+  ref.text = m![2]!;
+  return true;
+}
+
+/** Puts every node of a stdlib macro's copy at the call: the library text is not the user's. */
+function locateAt(node: object, span: A.Span): void {
+  const record = node as Record<string, unknown>;
+  for (const key in record) {
+    const value = record[key];
+    if (key === "span") record[key] = span;
+    else if (key !== "type" && typeof value === "object" && value !== null) locateAt(value, span);
+  }
+}
+
+/** Expands every macro call in the program (see the file comment), stdlib ones included. */
+export function expandMacros(
+  program: A.Program,
+  sink: DiagnosticSink,
+  stdlib: readonly A.MacroDef[] = [],
+): void {
+  new MacroExpander(program.macros, sink, stdlib).expandProgram(program);
 }

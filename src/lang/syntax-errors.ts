@@ -67,7 +67,6 @@ export function unsupportedConstruct(tokens: readonly IToken[], at: IToken): str
   if (near.includes("__attribute__")) {
     return "struct attributes (__attribute__((...))) are not supported by probelab here; put them after the struct's closing '}'";
   }
-  if (image(0) === "typeof" || image(-1) === "typeof") return "typeof is not supported by probelab";
   if (image(0) === "," && insideStruct(tokens, i)) {
     return "several members in one declaration (int a, b;) are not supported by probelab; declare each on its own";
   }

@@ -31,7 +31,7 @@ export {
   type Workload,
   type WorkloadProcess,
 } from "./load.js";
-export { UserMemory } from "./memory.js";
+export { encodeMemBlock, UserMemory } from "./memory.js";
 export { findMirror, type Mirror, mirrorNames } from "./mirrors.js";
 export * from "./program.js";
 export { describeThread, walkProgram } from "./reference.js";

@@ -6,6 +6,7 @@
  */
 
 import { PAGE_SIZE } from "../kernel/fs/inode.js";
+import type { MemItemSpec, MemWidth } from "./schema.js";
 
 export { PAGE_SIZE };
 
@@ -121,3 +122,24 @@ function checkRange(addr: number, len: number): void {
 }
 
 export { PAGE_SHIFT };
+
+/** Lays out a `mem` block as C would lay out a struct of those fields (natural alignment). */
+export function encodeMemBlock(c: { items: readonly MemItemSpec[]; width: MemWidth }): Uint8Array {
+  const parts: { at: number; bytes: Uint8Array }[] = [];
+  let size = 0;
+  for (const item of c.items) {
+    if (item.kind === "int") {
+      size = Math.ceil(size / c.width) * c.width;
+      parts.push({ at: size, bytes: encodeLittleEndian(item.value, c.width) });
+      size += c.width;
+    } else {
+      const bytes = new Uint8Array(item.size);
+      bytes.set(new TextEncoder().encode(item.value).subarray(0, item.size));
+      parts.push({ at: size, bytes });
+      size += item.size;
+    }
+  }
+  const out = new Uint8Array(Math.ceil(size / c.width) * c.width);
+  for (const p of parts) out.set(p.bytes, p.at);
+  return out;
+}

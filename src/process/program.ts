@@ -21,7 +21,7 @@ import { knownSyscalls, syscallNumber } from "../kernel/tracepoints.js";
 import { didYouMean, errorAt, type Where } from "./errors.js";
 import { type ParsedTrace, readTraceFile, replaySteps, TraceError } from "./from-trace.js";
 import { type Binary, PAGE_SIZE, resolveTarget } from "./layout.js";
-import { encodeCString, encodeLittleEndian, type UserMemory } from "./memory.js";
+import { encodeCString, encodeLittleEndian, encodeMemBlock, type UserMemory } from "./memory.js";
 import { type ConstValueSpec, nestedSteps, type StepSpec, type TimeSpec, type ValueSpec } from "./schema.js";
 
 export const Op = {
@@ -495,7 +495,7 @@ class ProgramBuilder {
     if (c.kind === "int") return c.value;
     if (c.kind === "str") return this.env.heap.placeString(c.value);
     if (c.kind === "argv") return this.env.heap.placeArgv(c.items);
-    return this.env.heap.place(encodeMemBlock(c), c.width);
+    return this.env.heap.place(encodeMemBlock(c), c.width) + c.offset;
   }
 
   private region(name: string, at: Where): number {
@@ -528,27 +528,6 @@ function tracedSteps(s: Extract<StepSpec, { kind: "replay" }>): StepSpec[] {
     throw errorAt(s.at, `${s.trace} has no thread ${s.tid}; its threads are ${tids}`);
   }
   return replaySteps(thread, s.at);
-}
-
-/** Lays out a `mem` block as C would lay out a struct of those fields (natural alignment). */
-export function encodeMemBlock(c: Extract<ConstValueSpec, { kind: "mem" }>): Uint8Array {
-  const parts: { at: number; bytes: Uint8Array }[] = [];
-  let size = 0;
-  for (const item of c.items) {
-    if (item.kind === "int") {
-      size = Math.ceil(size / c.width) * c.width;
-      parts.push({ at: size, bytes: encodeLittleEndian(item.value, c.width) });
-      size += c.width;
-    } else {
-      const bytes = new Uint8Array(item.size);
-      bytes.set(new TextEncoder().encode(item.value).subarray(0, item.size));
-      parts.push({ at: size, bytes });
-      size += item.size;
-    }
-  }
-  const out = new Uint8Array(Math.ceil(size / c.width) * c.width);
-  for (const p of parts) out.set(p.bytes, p.at);
-  return out;
 }
 
 function collectRegions(body: StepSpec[]): string[] {

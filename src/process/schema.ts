@@ -7,6 +7,7 @@
 import { PAGE_SIZE } from "../kernel/fs/inode.js";
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../kernel/mm/constants.js";
 import type { Where } from "./errors.js";
+import { encodeMemBlock } from "./memory.js";
 import type { Field } from "./reader.js";
 import { parseSize, parseTime } from "./units.js";
 
@@ -52,7 +53,8 @@ export interface DataSpec {
 export type ConstValueSpec =
   | { kind: "int"; value: number }
   | { kind: "str"; value: string }
-  | { kind: "mem"; items: MemItemSpec[]; width: MemWidth }
+  /** `offset`: the pointer is this many bytes into the block (`&foo.n` rather than `&foo`). */
+  | { kind: "mem"; items: MemItemSpec[]; width: MemWidth; offset: number }
   /** A NULL-terminated array of string pointers, as execve's argv. */
   | { kind: "argv"; items: string[] };
 
@@ -490,6 +492,7 @@ const VALUE_FORMS = [
   "last_child",
   "mem",
   "width",
+  "offset",
   "argv",
 ];
 
@@ -532,7 +535,7 @@ export function readValue(field: Field): ValueSpec {
 
 function readConstValue(field: Field): ConstValueSpec {
   if (!field.isMap) return readConstScalar(field);
-  const keys = field.entries(["mem", "width", "argv"], "a constant");
+  const keys = field.entries(["mem", "width", "offset", "argv"], "a constant");
   const argv = keys.get("argv");
   if (argv !== undefined) {
     only(field, keys, ["argv"]);
@@ -547,7 +550,9 @@ function readConstValue(field: Field): ConstValueSpec {
   if (![1, 2, 4, 8].includes(width)) widthField!.fail("width must be 1, 2, 4 or 8 bytes");
   const items = mem.items().map((item) => readMemItem(item, width as MemWidth));
   if (items.length === 0) mem.fail("mem needs at least one item");
-  return { kind: "mem", items, width: width as MemWidth };
+  const offset =
+    keys.get("offset")?.integer(0, encodeMemBlock({ items, width: width as MemWidth }).length - 1) ?? 0;
+  return { kind: "mem", items, width: width as MemWidth, offset };
 }
 
 function readMemItem(field: Field, width: MemWidth): MemItemSpec {

@@ -222,7 +222,7 @@ describe("unreadable memory reads as zero, like a failed probe read", () => {
   test("an address beyond 2^53 (a bigint) or from a negative cast is unreadable, not a crash", () => {
     expect(
       fire(
-        `${FOO} uprobe:/bin/x:f { print(((struct Foo *)arg0)->m); print((struct Foo *)-1); }`,
+        `${FOO} uprobe:/bin/x:f { print(((struct Foo *)arg0)->m); print((struct Foo *)(int64)-1); }`,
         memoryOf(FOO_BYTES),
         [2n ** 60n],
       ),

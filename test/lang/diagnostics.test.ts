@@ -172,7 +172,7 @@ describe("constructs the grammar does not take are named, not a bare syntax erro
     ["struct __attribute__((packed)) foo { int x; } begin { }", "struct attributes (__attribute__((...)))"],
     ["struct foo { struct { int a, b; } s; } begin { }", "several members in one declaration"],
     ["struct foo { int a[2][3]; } begin { }", "multi-dimensional arrays"],
-    ["macro m(x) { typeof(x) } begin { }", "typeof is not supported by probelab"],
+    ["macro m(x) { typeinfo(x) } begin { }", "typeinfo is not supported by probelab"],
   ])("%s", (text, feature) => {
     const got = messages(text);
     expect(

@@ -49,6 +49,8 @@ function show(e: Expr): string {
       return `sizeof(${e.of.kind === "typeRef" ? e.of.text : show(e.of)})`;
     case "offsetof":
       return `offsetof(${e.struct.text}, ${e.path.join(".")})`;
+    case "typeof":
+      return `typeof(${e.of.kind === "typeRef" ? e.of.text : show(e.of)})`;
   }
 }
 
@@ -258,7 +260,10 @@ describe("unsupported features get a diagnostic naming them", () => {
     ["#line 5\nbegin { }", "the preprocessor directive #line is not supported by probelab"],
     ['import "lib.bt"; begin { }', "imports are not supported by probelab"],
     ["fn f($a: int64): int64 { return $a; } begin { }", "subprograms (fn) are not supported by probelab"],
-    ["begin { $x = typeof($y); }", "typeof is not supported by probelab"],
+    [
+      "begin { $x = typeof($y); }",
+      "typeof(...) is a type, not a value: use it in a cast, a declaration or sizeof",
+    ],
     [
       "usdt:/bin/x:p { }",
       "usdt probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, software, profile, begin, end, interval)",

@@ -312,9 +312,7 @@ describe("value sources", () => {
     expect(new TextDecoder().decode(foo.subarray(4, 9))).toBe("hello");
     expect(Array.from(foo.subarray(9, 16))).toEqual([0, 0, 0, 0, 0, 0, 0]);
     expect(Array.from(foo.subarray(16, 24))).toEqual([1, 0, 0, 0, 255, 255, 255, 255]);
-    expect(
-      encodeMemBlock({ kind: "mem", width: 8, items: [{ kind: "str", value: "abc", size: 3 }] }),
-    ).toHaveLength(8);
+    expect(encodeMemBlock({ width: 8, items: [{ kind: "str", value: "abc", size: 3 }] })).toHaveLength(8);
   });
 
   it("RET records the return value for ret_of and a fork child gets its own stream", () => {
