@@ -183,6 +183,8 @@ class Scope {
 export interface ProbeArgField {
   name: string;
   type: "int" | "string";
+  /** A C type for an int field that is a typed pointer (`struct task_struct *`). */
+  ctype?: string;
 }
 
 /** The fields of `args` at an attach point, or null when it has none (see FrontEndOptions). */
@@ -772,7 +774,8 @@ export class Checker {
     // Several attach points: a tracepoint probe's `args` has the fields they all have (by name
     // and type, as killsnoop's kill/tkill/tgkill); function arguments are positional, so
     // fentry/fexit probes must agree on them all.
-    const shape = (fields: readonly ProbeArgField[]) => fields.map((f) => `${f.name}:${f.type}`).join(",");
+    const shape = (fields: readonly ProbeArgField[]) =>
+      fields.map((f) => `${f.name}:${f.type}:${f.ctype ?? ""}`).join(",");
     const byName = aps[0]!.provider === "tracepoint";
     let common: readonly ProbeArgField[] = first;
     for (const ap of aps.slice(1)) {
@@ -787,7 +790,12 @@ export class Checker {
       kind: "record",
       fields: common.map((f) => ({
         name: f.name,
-        type: f.type === "int" ? INT64 : stringType(this.maxStrlen),
+        type:
+          f.ctype !== undefined
+            ? this.cTypes.resolveCast({ kind: "typeRef", text: f.ctype, span: e.span }, this.sink)
+            : f.type === "int"
+              ? INT64
+              : stringType(this.maxStrlen),
       })),
     };
   }
