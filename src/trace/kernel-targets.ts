@@ -153,7 +153,11 @@ function rawTracepointFields(tp: Tracepoint): ProbeArgField[] {
 }
 
 function tracepointFields(tp: Tracepoint): ProbeArgField[] {
-  return tp.fields.map((f) => ({ name: f.name, type: f.kind }));
+  return tp.fields.map((f) =>
+    f.decl.startsWith("const char *")
+      ? { name: f.name, type: f.kind, userPointer: true }
+      : { name: f.name, type: f.kind },
+  );
 }
 
 /**

@@ -154,7 +154,7 @@ export class Session {
     const proc = this.process;
     this.ctx = createHitContext({
       startNs: 0,
-      memory: withTaskStructs(this.taskFacts, {
+      memory: withTaskStructs(this.taskFacts, this.kernel.kmem, {
         readCString: (addr, max) => (proc === null ? null : proc.readCString(addr, max)),
         readBytes: (addr, len) => (proc === null ? null : proc.readBytes(addr, len)),
       }),
@@ -184,15 +184,16 @@ export class Session {
    * started it as `-c` does), bpftrace itself (a child of init), init, and the idle task.
    */
   private readonly taskFacts: TaskLookup = (tid) => {
-    if (tid === BPFTRACE_PID) return { tid, tgid: tid, comm: "bpftrace", parent: 1 };
-    if (tid === 1) return { tid, tgid: 1, comm: "systemd", parent: 0 };
-    if (tid === 0) return { tid, tgid: 0, comm: "swapper/0", parent: 0 };
+    const fs = this.kernel.ns.init_fs();
+    if (tid === BPFTRACE_PID) return { tid, tgid: tid, comm: "bpftrace", parent: 1, fs };
+    if (tid === 1) return { tid, tgid: 1, comm: "systemd", parent: 0, fs };
+    if (tid === 0) return { tid, tgid: 0, comm: "swapper/0", parent: 0, fs };
     // The exec loader runs as the process before its threads exist.
     const running = this.m.task?.ctx;
     const t =
       this.process?.threads.find((th) => th.tid === tid) ??
       (running instanceof TaskStruct && running.tid === tid ? running : undefined);
-    return t === undefined ? null : { tid, tgid: t.pid, comm: t.comm, parent: BPFTRACE_PID };
+    return t === undefined ? null : { tid, tgid: t.pid, comm: t.comm, parent: BPFTRACE_PID, fs: t.fs };
   };
 
   /** Front end + compile + resolve; on any error the script is null and nothing is attached. */

@@ -261,7 +261,7 @@ describe("unsupported features get a diagnostic naming them", () => {
     ["begin { $x = typeof($y); }", "typeof is not supported by probelab"],
     [
       "usdt:/bin/x:p { }",
-      "usdt probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, software, profile, begin, end, interval)",
+      "usdt probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, rawtracepoint, software, profile, begin, end, interval)",
     ],
     [
       "begin { $x = (int32[4])0; }",
