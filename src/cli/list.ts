@@ -27,6 +27,7 @@ const ALIASES = new Map([
   ["f", "fentry"],
   ["fr", "fexit"],
   ["t", "tracepoint"],
+  ["rt", "rawtracepoint"],
 ]);
 
 /**

@@ -43,6 +43,7 @@ export type ProbeKind =
   | "fentry"
   | "fexit"
   | "tracepoint"
+  | "rawtracepoint"
   | "profile"
   | "software";
 

@@ -82,6 +82,7 @@ const SUPPORTED_KINDS = new Set<string>([
   "fentry",
   "fexit",
   "tracepoint",
+  "rawtracepoint",
   "profile",
   "software",
 ]);

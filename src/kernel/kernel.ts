@@ -5,6 +5,8 @@
 import type { CostProfile } from "../sim/cost-profile.js";
 import { Machine, type MachineOptions, type Policy } from "../sim/machine.js";
 import type { KernelConfig } from "./config.js";
+import { MntNamespace } from "./fs/namespace.js";
+import { KernelMemory } from "./kmem.js";
 import { KprobesState } from "./kprobes/kprobes.js";
 import type { MmHooks } from "./mm/hooks.js";
 import { type MmSubsystem, mmSubsystemOf } from "./mm/mm-struct.js";
@@ -43,6 +45,10 @@ export class Kernel {
   readonly kprobes: KprobesState;
   /** The static tracepoints' handlers (sched, syscalls). */
   readonly tracepoints: TracepointState;
+  /** Memory of the objects the model lays out byte by byte (dentries, mounts, fs_structs). */
+  readonly kmem = new KernelMemory();
+  /** The mount namespace and dcache every task's fs_struct points into. */
+  readonly ns = new MntNamespace(this.kmem);
 
   constructor(
     readonly opts: KernelOptions,

@@ -17,6 +17,8 @@ export class TaskStruct {
   sigtrap = false;
   /** real_parent->tgid: the process that forked this one (a thread shares its leader's). */
   ppid = 0;
+  /** The fs_struct's address in kernel memory (root and pwd); 0 for none. */
+  fs = 0;
   /** The thread has exited (exit_group from any thread ends them all). */
   exited = false;
   /** The user call nesting, for ustack (set by the workload's executor; null for kernel tasks). */

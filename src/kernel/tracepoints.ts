@@ -22,11 +22,27 @@ export interface TracepointField {
   kind: "int" | "string";
 }
 
+/**
+ * One argument of a tracepoint's TP_PROTO, what a raw tracepoint sees. Its value comes from
+ * the event's `field` (an index into the emitted fields): as is (`int`), as the task_struct
+ * of the pid there (`task`), or, for `current`, a pointer into the current task (its pt_regs,
+ * the exec's linux_binprm) given as an opaque handle.
+ */
+export interface RawTracepointArg {
+  /** As BTF prints it: `struct task_struct * prev`. */
+  decl: string;
+  name: string;
+  kind: "int" | "task" | "current";
+  field: number;
+}
+
 export interface Tracepoint {
   id: number;
   category: string;
   name: string;
   fields: readonly TracepointField[];
+  /** The TP_PROTO arguments when the event is also a raw tracepoint (sched and raw_syscalls are; syscalls:* are not). */
+  raw?: readonly RawTracepointArg[];
 }
 
 export type TracepointHandler = (tp: Tracepoint, fields: readonly (number | string)[]) => void;
@@ -46,6 +62,16 @@ function define(category: string, name: string, fields: readonly string[]): numb
   const id = ALL.length;
   ALL.push({ id, category, name, fields: fields.map(field) });
   return id;
+}
+
+/** Declares the TP_PROTO of tracepoint `id`: [declaration, kind, field giving its value]. */
+function proto(id: number, args: readonly [string, RawTracepointArg["kind"], number][]): void {
+  ALL[id]!.raw = args.map(([decl, kind, at]) => ({
+    decl,
+    name: /([A-Za-z_0-9]+)$/.exec(decl)![1]!,
+    kind,
+    field: at,
+  }));
 }
 
 export const TP_SCHED_PROCESS_FORK = define("sched", "sched_process_fork", [
@@ -86,6 +112,28 @@ export const TP_SCHED_WAKEUP_NEW = define("sched", "sched_wakeup_new", [
   "int prio",
   "int target_cpu",
 ]);
+
+// TP_PROTOs from include/trace/events/sched.h. sched_process_exit has the one-argument
+// prototype of the kernels whose format (comm, pid, prio) the model's event has. sched_switch's
+// `preempt` is a hidden eighth field the site fills.
+proto(TP_SCHED_PROCESS_FORK, [
+  ["struct task_struct * parent", "task", 1],
+  ["struct task_struct * child", "task", 3],
+]);
+proto(TP_SCHED_PROCESS_EXEC, [
+  ["struct task_struct * p", "task", 1],
+  ["pid_t old_pid", "int", 2],
+  ["struct linux_binprm * bprm", "current", 0],
+]);
+proto(TP_SCHED_PROCESS_EXIT, [["struct task_struct * p", "task", 1]]);
+proto(TP_SCHED_SWITCH, [
+  ["bool preempt", "int", 7],
+  ["struct task_struct * prev", "task", 1],
+  ["struct task_struct * next", "task", 5],
+  ["unsigned int prev_state", "int", 3],
+]);
+proto(TP_SCHED_WAKEUP, [["struct task_struct * p", "task", 1]]);
+proto(TP_SCHED_WAKEUP_NEW, [["struct task_struct * p", "task", 1]]);
 
 /** prev_state values: still runnable (preempted), sleeping, dead. */
 const TASK_RUNNING = 0;
@@ -200,6 +248,15 @@ for (const [name, nr] of SYSCALLS) SYSCALL_NAMES[nr] = name;
 
 export const TP_RAW_SYS_ENTER = define("raw_syscalls", "sys_enter", ["long id"]);
 export const TP_RAW_SYS_EXIT = define("raw_syscalls", "sys_exit", ["long id", "long ret"]);
+// include/trace/events/syscalls.h.
+proto(TP_RAW_SYS_ENTER, [
+  ["struct pt_regs * regs", "current", 0],
+  ["long id", "int", 0],
+]);
+proto(TP_RAW_SYS_EXIT, [
+  ["struct pt_regs * regs", "current", 0],
+  ["long ret", "int", 1],
+]);
 
 /** Every tracepoint, by id. */
 export function tracepoints(): readonly Tracepoint[] {
@@ -272,6 +329,7 @@ export class TracepointState implements SchedHooks {
     f[4] = commOf(next);
     f[5] = pidOf(next);
     f[6] = DEFAULT_PRIO;
+    f[7] = f[3] === TASK_RUNNING ? 1 : 0;
     const m = this.m;
     m.task = prev;
     this.emit(TP_SCHED_SWITCH);

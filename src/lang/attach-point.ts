@@ -145,8 +145,18 @@ export function parseAttachPoint(
     case "tracepoint":
       checkTracepoint(ap, rest, sink);
       break;
+    case "rawtracepoint":
+      checkRawTracepoint(ap, rest, sink);
+      break;
     case "software":
       checkSoftware(ap, rest, sink);
+      break;
+    case "hardware":
+      // perf's hardware events count what a real CPU's PMU sees; the simulated CPUs have none.
+      sink.error(
+        "hardware probes are not supported by probelab: the model has no hardware counters (software:cpu-clock and software:context-switches are the events it counts)",
+        ap.span,
+      );
       break;
     default:
       reportUnsupported(ap, first, sink);
@@ -253,6 +263,23 @@ function checkTracepoint(ap: AttachPoint, rest: string[], sink: DiagnosticSink):
 }
 
 /**
+ * `rawtracepoint:NAME` or `rawtracepoint:MODULE:NAME`: `func` is the event, `target` the
+ * module when one is given (it may be a wildcard; resolution matches it against vmlinux).
+ */
+function checkRawTracepoint(ap: AttachPoint, rest: string[], sink: DiagnosticSink): void {
+  if ((rest.length !== 1 && rest.length !== 2) || rest.some((p) => p === "")) {
+    sink.error(
+      `rawtracepoint probe type requires 1 or 2 arguments ([module:]event), found ${rest.length}`,
+      ap.span,
+    );
+    return;
+  }
+  ap.func = rest[rest.length - 1];
+  if (rest.length === 2) ap.target = rest[0];
+  ap.canonical = `rawtracepoint:${rest.join(":")}`;
+}
+
+/**
  * perf's software events as bpftrace names them (`cs` is `context-switches`), with the count
  * between two firings when the probe gives none.
  */
@@ -344,7 +371,7 @@ function checkInterval(ap: AttachPoint, rest: string[], sink: DiagnosticSink): v
 function reportUnsupported(ap: AttachPoint, written: string, sink: DiagnosticSink): void {
   if (FULL_NAMES.includes(ap.provider)) {
     sink.error(
-      `${ap.provider} probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, software, profile, begin, end, interval)`,
+      `${ap.provider} probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, rawtracepoint, software, profile, begin, end, interval)`,
       ap.span,
     );
     return;

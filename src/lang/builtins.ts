@@ -27,7 +27,7 @@ export interface BuiltinValueSpec {
   onlyInMessage?: string;
 }
 
-const ARG_PROVIDERS = ["uprobe", "uretprobe", "kprobe"] as const;
+const ARG_PROVIDERS = ["uprobe", "uretprobe", "kprobe", "rawtracepoint"] as const;
 const FUNC_PROVIDERS = ["uprobe", "uretprobe", "kprobe", "kretprobe", "fentry", "fexit"] as const;
 const ARG_MESSAGE = "can only be used with 'kprobes', 'uprobes' and 'usdt' probes";
 
@@ -64,8 +64,8 @@ export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
     // The type is the probe's own (its tracepoint's fields, its function's arguments): the checker sets it.
     name: "args",
     type: { kind: "record", fields: [] },
-    onlyIn: ["tracepoint", "fentry", "fexit"],
-    onlyInMessage: "can only be used with 'tracepoint', 'fentry' and 'fexit' probes",
+    onlyIn: ["tracepoint", "rawtracepoint", "fentry", "fexit"],
+    onlyInMessage: "can only be used with 'tracepoint', 'rawtracepoint', 'fentry' and 'fexit' probes",
   },
   { name: "probe", type: stringType(64) },
   { name: "probetype", type: stringType(16) },

@@ -187,6 +187,10 @@ class Scope {
 export interface ProbeArgField {
   name: string;
   type: "int" | "string";
+  /** A string read through a `const char *` (a user pointer in bpftrace). */
+  userPointer?: boolean;
+  /** A C type for an int field that is a typed pointer (`struct task_struct *`). */
+  ctype?: string;
 }
 
 /** The fields of `args` at an attach point, or null when it has none (see FrontEndOptions). */
@@ -365,7 +369,8 @@ export class Checker {
 
   private condition(e: A.Expr, where: string): void {
     const t = this.expr(e);
-    if (!isIntLike(t)) this.sink.error(`Invalid condition in ${where}: ${typeName(t)}`, e.span);
+    const pointer = t.kind === "string" && t.userPointer === true;
+    if (!isIntLike(t) && !pointer) this.sink.error(`Invalid condition in ${where}: ${typeName(t)}`, e.span);
   }
 
   private unroll(stmt: A.UnrollStmt): void {
@@ -781,8 +786,13 @@ export class Checker {
 
   /** `args` is a record of the attach point's fields; every attach point of the probe must agree. */
   private argsType(e: A.BuiltinExpr): Type {
-    const aps = this.ctx.probe.attachPoints;
-    const first = this.env.probeArgs === undefined ? null : this.env.probeArgs(aps[0]!);
+    // An attach point that matches nothing has no fields: resolving it reports that as
+    // missing_probes says (an error, or a warning and the probe attaches to the rest).
+    const resolver = this.env.probeArgs;
+    const all = this.ctx.probe.attachPoints;
+    const found = resolver === undefined ? [] : all.filter((ap) => resolver(ap) !== null);
+    const aps = found.length > 0 ? found : all;
+    const first = resolver === undefined || found.length === 0 ? null : resolver(aps[0]!);
     if (first === null) {
       this.sink.error(`The args builtin has no fields at ${aps[0]!.canonical}`, e.span);
       return ERROR_TYPE;
@@ -790,12 +800,13 @@ export class Checker {
     // Several attach points: a tracepoint probe's `args` has the fields they all have (by name
     // and type, as killsnoop's kill/tkill/tgkill); function arguments are positional, so
     // fentry/fexit probes must agree on them all.
-    const shape = (fields: readonly ProbeArgField[]) => fields.map((f) => `${f.name}:${f.type}`).join(",");
+    const shape = (fields: readonly ProbeArgField[]) =>
+      fields.map((f) => `${f.name}:${f.type}:${f.ctype ?? ""}`).join(",");
     const byName = aps[0]!.provider === "tracepoint";
     let common: readonly ProbeArgField[] = first;
     for (const ap of aps.slice(1)) {
-      const other = this.env.probeArgs!(ap);
-      if (other === null || (!byName && shape(other) !== shape(first))) {
+      const other = resolver!(ap)!;
+      if (!byName && shape(other) !== shape(first)) {
         this.sink.error(`args has different fields at ${aps[0]!.canonical} and ${ap.canonical}`, e.span);
         return ERROR_TYPE;
       }
@@ -805,7 +816,14 @@ export class Checker {
       kind: "record",
       fields: common.map((f) => ({
         name: f.name,
-        type: f.type === "int" ? INT64 : stringType(this.maxStrlen),
+        type:
+          f.ctype !== undefined
+            ? this.cTypes.resolveCast({ kind: "typeRef", text: f.ctype, span: e.span }, this.sink)
+            : f.type === "int"
+              ? INT64
+              : f.userPointer === true
+                ? { ...stringType(this.maxStrlen), userPointer: true as const }
+                : stringType(this.maxStrlen),
       })),
     };
   }

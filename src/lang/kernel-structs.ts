@@ -1,10 +1,11 @@
 /**
- * The kernel's `struct task_struct` as the model gives it to scripts: the members bpftrace's
- * tests and tools read through `curtask` (pid, tgid, comm, parent, real_parent,
- * group_leader), laid out by C's rules. The real struct is kilobytes of other members at other
- * offsets; a script that names only these cannot tell. A script that defines its own
- * `struct task_struct` uses that one instead (and reads whatever the model's image holds
- * there).
+ * The kernel structs the model gives scripts, as BTF would: `struct task_struct` with the
+ * members bpftrace's tests and tools read through `curtask` (pid, tgid, comm, parent,
+ * real_parent, group_leader, fs), and the fs structs behind `curtask->fs->pwd` that
+ * opensnoop walks (fs_struct, path, dentry, qstr, vfsmount, mount), laid out by C's rules.
+ * The real structs are larger, with other members at other offsets; a script that names
+ * only these cannot tell. A script that defines one of them itself uses its own (and reads
+ * whatever the model's memory holds there).
  */
 import type { StructDef } from "./ast.js";
 
@@ -18,37 +19,120 @@ export const TASK_STRUCT_LAYOUT = {
   parent: 24,
   real_parent: 32,
   group_leader: 40,
-  size: 48,
+  fs: 48,
+  size: 56,
 } as const;
 
-const MEMBERS: readonly [type: string, name: string][] = [
-  ["int", "pid"],
-  ["int", "tgid"],
-  ["char[16]", "comm"],
-  ["struct task_struct *", "parent"],
-  ["struct task_struct *", "real_parent"],
-  ["struct task_struct *", "group_leader"],
+/**
+ * Each struct's members in order; the fs structs' offsets match the kernel model's layout
+ * (src/kernel/fs/namespace.ts; a test checks them). Dependencies come first.
+ */
+const KERNEL_STRUCTS: readonly [name: string, members: readonly [type: string, name: string][]][] = [
+  // The hash-chain links; pointers to structs the model does not describe are void *.
+  [
+    "struct hlist_bl_node",
+    [
+      ["void *", "next"],
+      ["void *", "pprev"],
+    ],
+  ],
+  [
+    "struct hlist_node",
+    [
+      ["void *", "next"],
+      ["void *", "pprev"],
+    ],
+  ],
+  [
+    "struct qstr",
+    [
+      ["unsigned int", "hash"],
+      ["unsigned int", "len"],
+      ["const unsigned char *", "name"],
+    ],
+  ],
+  [
+    "struct dentry",
+    [
+      ["unsigned int", "d_flags"],
+      ["unsigned int", "d_seq"],
+      ["struct hlist_bl_node", "d_hash"],
+      ["struct dentry *", "d_parent"],
+      ["struct qstr", "d_name"],
+      ["void *", "d_inode"],
+      ["char[40]", "d_iname"],
+    ],
+  ],
+  [
+    "struct vfsmount",
+    [
+      ["struct dentry *", "mnt_root"],
+      ["void *", "mnt_sb"],
+      ["int", "mnt_flags"],
+    ],
+  ],
+  [
+    "struct mount",
+    [
+      ["struct hlist_node", "mnt_hash"],
+      ["struct mount *", "mnt_parent"],
+      ["struct dentry *", "mnt_mountpoint"],
+      ["struct vfsmount", "mnt"],
+    ],
+  ],
+  [
+    "struct path",
+    [
+      ["struct vfsmount *", "mnt"],
+      ["struct dentry *", "dentry"],
+    ],
+  ],
+  [
+    "struct fs_struct",
+    [
+      ["int", "users"],
+      ["unsigned int", "lock"],
+      ["unsigned int", "seq"],
+      ["int", "umask"],
+      ["int", "in_exec"],
+      ["struct path", "root"],
+      ["struct path", "pwd"],
+    ],
+  ],
+  [
+    TASK_STRUCT,
+    [
+      ["int", "pid"],
+      ["int", "tgid"],
+      ["char[16]", "comm"],
+      ["struct task_struct *", "parent"],
+      ["struct task_struct *", "real_parent"],
+      ["struct task_struct *", "group_leader"],
+      ["struct fs_struct *", "fs"],
+    ],
+  ],
 ];
 
 const NOWHERE = { line: 1, col: 1, endLine: 1, endCol: 1 };
 
-/** The script's struct definitions, plus the model's task_struct unless the script has one. */
+/** The script's struct definitions, plus each of the model's kernel structs the script does not define. */
 export function withKernelStructs(defs: readonly StructDef[]): StructDef[] {
-  if (defs.some((d) => d.name === TASK_STRUCT)) return [...defs];
   const span = NOWHERE;
-  const builtin: StructDef = {
-    kind: "structDef",
-    name: TASK_STRUCT,
-    union: false,
-    fields: MEMBERS.map(([text, name]) => ({
-      kind: "structField",
+  const builtin: StructDef[] = KERNEL_STRUCTS.filter(([name]) => !defs.some((d) => d.name === name)).map(
+    ([name, members]) => ({
+      kind: "structDef",
       name,
-      type: { kind: "typeRef", text, span },
+      union: false,
+      fields: members.map(([text, member]) => ({
+        kind: "structField",
+        name: member,
+        type: { kind: "typeRef", text, span },
+        span,
+      })),
       span,
-    })),
-    span,
-  };
-  return [...defs, builtin];
+    }),
+  );
+  return [...defs, ...builtin];
 }
 
 /**

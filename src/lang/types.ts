@@ -26,6 +26,11 @@ export interface BoolType {
 export interface StringType {
   kind: "string";
   size: number;
+  /**
+   * Read from a `const char *` tracepoint field: in bpftrace a pointer into user memory, so
+   * it may be tested as a condition (true unless NULL; here, unless the string is empty).
+   */
+  userPointer?: true;
 }
 export interface TupleType {
   kind: "tuple";

@@ -58,6 +58,8 @@ export class SimProcess implements AddressSpaceOps {
   readonly pid: number;
   readonly inodes: Inode<VmAreaStruct>[];
   readonly mm: MmStruct;
+  /** The process's fs_struct in kernel memory: root / and pwd the workload's cwd. */
+  readonly fs: number;
   readonly threads: TaskStruct[] = [];
   private readonly states = new Map<TaskStruct, ThreadState>();
   private readonly dlCount: number[];
@@ -80,6 +82,7 @@ export class SimProcess implements AddressSpaceOps {
       (b) => new Inode<VmAreaStruct>(m, { ino: b.ino, path: b.path, size: b.size, symbols: b.symbols }),
     );
     this.mm = new MmStruct(m, { subsystem: k.mm });
+    this.fs = k.ns.alloc_fs_struct(w.process.cwd);
     this.dlCount = w.binaries.map(() => 0);
     this.nextTid = this.pid + w.process.threads.length;
     for (const lib of [w.process.exe, ...w.process.libs]) this.dlCount[lib] = 1;
@@ -102,6 +105,7 @@ export class SimProcess implements AddressSpaceOps {
     const k = this.k;
     const exec = new TaskStruct(k.m.task!, this.pid, this.pid, this.w.process.comm, this.mm);
     exec.ppid = INIT_PID;
+    exec.fs = this.fs;
     k.m.task!.ctx = exec;
     const tps = k.tracepoints;
     const filename = this.w.binaries[this.w.process.exe].path;
@@ -128,7 +132,17 @@ export class SimProcess implements AddressSpaceOps {
     for (const plan of this.w.process.threads) {
       const state = createThreadState(plan.program, this.w.functions.length, plan.seed);
       const tid = this.pid + plan.index;
-      this.startThread(plan.comm, plan.program, state, this.mm, plan.pinCpu, this.pid, tid, INIT_PID);
+      this.startThread(
+        plan.comm,
+        plan.program,
+        state,
+        this.mm,
+        plan.pinCpu,
+        this.pid,
+        tid,
+        INIT_PID,
+        this.fs,
+      );
     }
   }
 
@@ -141,6 +155,8 @@ export class SimProcess implements AddressSpaceOps {
     tgid: number,
     tid: number,
     ppid: number,
+    /** The fs_struct (shared by the threads of a process, a copy for a forked child). */
+    fs: number,
     /** The forking task, for a child of fork(2) (its uprobe state is copied). */
     parent: TaskStruct | null = null,
   ): TaskStruct {
@@ -152,6 +168,7 @@ export class SimProcess implements AddressSpaceOps {
       (task: Task) => {
         ts = new TaskStruct(task, tgid, tid, comm, mm);
         ts.ppid = ppid;
+        ts.fs = fs;
         task.ctx = ts;
         this.threads.push(ts);
         this.states.set(ts, state);
@@ -269,12 +286,13 @@ export class SimProcess implements AddressSpaceOps {
       // copy_mm with CLONE_VM: the thread is one more user of the mm (the process's own mm
       // is never put, so only a forked child's needs the reference).
       if (t.mm !== this.mm) t.mm.mmget();
-      this.startThread(comm || t.comm, child, childState, t.mm, -1, t.pid, tid, t.ppid);
+      this.startThread(comm || t.comm, child, childState, t.mm, -1, t.pid, tid, t.ppid, t.fs);
       this.forked(t, comm || t.comm, tid);
       return;
     }
     const childMm = yield* dup_mmap(t.mm);
-    this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid, t.pid, t);
+    const childFs = this.k.ns.copy_fs_struct(t.fs);
+    this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid, t.pid, childFs, t);
     this.forked(t, comm || t.comm, tid);
   }
 

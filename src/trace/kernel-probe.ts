@@ -21,7 +21,8 @@ import {
   unregister_kprobe,
   unregister_kretprobe,
 } from "../kernel/kprobes/kprobes.js";
-import type { Tracepoint, TracepointState } from "../kernel/tracepoints.js";
+import type { RawTracepointArg, Tracepoint, TracepointState } from "../kernel/tracepoints.js";
+import { taskStructAddress } from "../lang/kernel-structs.js";
 import type { TraceableFunction } from "../sim/ftrace.js";
 import type { Machine } from "../sim/machine.js";
 import { ProbeRate } from "./probe-rate.js";
@@ -161,15 +162,19 @@ export class KernelProbe extends KernelSideProbe {
 
 /**
  * One tracepoint of a loaded script: a handler registered on the kernel's tracepoint, which
- * copies the event's fields into the context (`args.NAME`) and runs the compiled probe.
+ * copies the event's fields into the context (`args.NAME`) and runs the compiled probe. As a
+ * raw tracepoint it gives the probe the event's TP_PROTO arguments instead (`arg0`..,
+ * `args.NAME`), a task pointer being the address of that task's task_struct.
  */
 export class TracepointProbe extends KernelSideProbe {
-  /** `tracepoint:sched:sched_process_fork`. */
+  /** `tracepoint:sched:sched_process_fork`, `rawtracepoint:vmlinux:sched_switch`. */
   readonly name: string;
   /** For each field of `args`, where this tracepoint's event has it. */
   private readonly fieldAt: Int32Array;
   /** Per CPU: events until the next run. */
   private readonly left: Int32Array;
+  /** A raw tracepoint's arguments; null for a tracepoint. */
+  private readonly proto: readonly RawTracepointArg[] | null;
 
   constructor(
     readonly id: number,
@@ -178,8 +183,8 @@ export class TracepointProbe extends KernelSideProbe {
     readonly tp: Tracepoint,
     /** Run the program on every `every`-th event of a CPU (1: each; a software event's count). */
     private readonly every: number,
-    /** The fields of `args` as the script sees them (those all the probe's tracepoints have). */
-    argNames: readonly string[],
+    /** The fields of `args` as the script sees them (those all the probe's tracepoints have); null for a raw tracepoint. */
+    argNames: readonly string[] | null,
     compiled: CompiledProbe,
     private readonly tps: TracepointState,
     m: Machine,
@@ -190,7 +195,8 @@ export class TracepointProbe extends KernelSideProbe {
     super(compiled, m, ctx, fillTask, onRun);
     this.name = name;
     this.left = new Int32Array(m.cpus.length).fill(every);
-    this.fieldAt = Int32Array.from(argNames, (name) => tp.fields.findIndex((f) => f.name === name));
+    this.proto = argNames === null ? tp.raw! : null;
+    this.fieldAt = Int32Array.from(argNames ?? [], (name) => tp.fields.findIndex((f) => f.name === name));
   }
 
   protected register(): void {
@@ -208,9 +214,28 @@ export class TracepointProbe extends KernelSideProbe {
     const ctx = this.ctx;
     this.fillCommon();
     const out = ctx.fields;
+    if (this.proto !== null) this.fillRaw(this.proto, fields);
     const at = this.fieldAt;
     for (let i = 0; i < at.length; i++) out[i] = fields[at[i]];
     ctx.probe = this.name;
     this.run();
   };
+
+  private fillRaw(proto: readonly RawTracepointArg[], fields: readonly (number | string)[]): void {
+    const ctx = this.ctx;
+    for (let i = 0; i < 6; i++) {
+      const a = proto[i];
+      const v = a === undefined ? 0 : rawValue(a, fields, ctx.tid);
+      ctx.args[i] = v;
+      ctx.fields[i] = v;
+    }
+  }
+}
+
+function rawValue(a: RawTracepointArg, fields: readonly (number | string)[], tid: number): number {
+  const v = Number(fields[a.field]);
+  if (a.kind === "int") return v;
+  // An opaque pointer into the current task (pt_regs, linux_binprm): non-zero, as a real one is.
+  if (a.kind === "current") return taskStructAddress(tid);
+  return taskStructAddress(v);
 }

@@ -68,15 +68,41 @@ export function resolveTracepoints(
 ): TracepointResolution {
   const category = ap.target ?? "";
   const name = ap.func ?? "";
+  return resolveEvents(ap, missing, [category, name], `tracepoint ${category}:${name}`, () =>
+    matchTracepoints(category, name),
+  );
+}
+
+/**
+ * The raw tracepoints `rawtracepoint[:MODULE]:NAME` names: the events with a TP_PROTO, all
+ * in vmlinux (either part may be a wildcard).
+ */
+export function resolveRawTracepoints(
+  ap: AttachPoint,
+  missing: "error" | "warn" | "ignore",
+): TracepointResolution {
+  const module = ap.target ?? "*";
+  const name = ap.func ?? "";
+  const what = `rawtracepoint ${ap.target === undefined ? "" : `${module}:`}${name}`;
+  return resolveEvents(ap, missing, [module, name], what, () => matchRawTracepoints(module, name));
+}
+
+/** Checks the globs, finds the events, and reports none found as `missing` says. */
+function resolveEvents(
+  ap: AttachPoint,
+  missing: "error" | "warn" | "ignore",
+  globs: readonly string[],
+  what: string,
+  find: () => Tracepoint[],
+): TracepointResolution {
   const diagnostics: Diagnostic[] = [];
-  const bad = globError(category) ?? globError(name);
+  const bad = globs.map(globError).find((e) => e !== null) ?? null;
   if (bad !== null) {
     diagnostics.push({ severity: "error", message: bad, span: ap.span, hints: [] });
     return { tracepoints: [], diagnostics };
   }
-  const found = matchTracepoints(category, name);
+  const found = find();
   if (found.length === 0 && missing !== "ignore") {
-    const what = `tracepoint ${category}:${name}`;
     diagnostics.push({
       severity: missing === "error" ? "error" : "warning",
       message: missing === "error" ? `No matches for ${what}.` : `No matches for ${what}. Skipping.`,
@@ -85,6 +111,12 @@ export function resolveTracepoints(
     });
   }
   return { tracepoints: found, diagnostics };
+}
+
+/** Raw tracepoints matching a module glob (the model's kernel has only vmlinux) and a name glob. */
+export function matchRawTracepoints(module: string, name: string): Tracepoint[] {
+  if (!globMatch(module, "vmlinux")) return [];
+  return tracepoints().filter((tp) => tp.raw !== undefined && globMatch(name, tp.name));
 }
 
 export function matchTracepoints(category: string, name: string): Tracepoint[] {
@@ -100,6 +132,10 @@ export function probeArgFields(ap: AttachPoint): readonly ProbeArgField[] | null
     const found = matchTracepoints(ap.target ?? "", ap.func ?? "");
     return found.length === 0 ? null : commonFields(found.map(tracepointFields));
   }
+  if (ap.provider === "rawtracepoint") {
+    const tp = matchRawTracepoints(ap.target ?? "*", ap.func ?? "")[0];
+    return tp === undefined ? null : rawTracepointFields(tp);
+  }
   if (ap.provider !== "fentry" && ap.provider !== "fexit") return null;
   const pattern = ap.func ?? "";
   const fn = hasWildcard(pattern) ? matchKernelFunctions(pattern)[0] : traceableByName(pattern);
@@ -107,8 +143,21 @@ export function probeArgFields(ap: AttachPoint): readonly ProbeArgField[] | null
   return fn.args.map((a) => ({ name: a.name, type: "int" as const }));
 }
 
+/** A raw tracepoint's TP_PROTO arguments: a task pointer is typed, so `args.next->pid` reads the task. */
+function rawTracepointFields(tp: Tracepoint): ProbeArgField[] {
+  return tp.raw!.map((a) =>
+    a.kind === "task"
+      ? { name: a.name, type: "int", ctype: "struct task_struct *" }
+      : { name: a.name, type: "int" },
+  );
+}
+
 function tracepointFields(tp: Tracepoint): ProbeArgField[] {
-  return tp.fields.map((f) => ({ name: f.name, type: f.kind }));
+  return tp.fields.map((f) =>
+    f.decl.startsWith("const char *")
+      ? { name: f.name, type: f.kind, userPointer: true }
+      : { name: f.name, type: f.kind },
+  );
 }
 
 /**
@@ -140,7 +189,8 @@ export interface KernelProbeListing {
 /**
  * Every probe the model's kernel offers, as bpftrace -l names them: kprobe and kretprobe per
  * traceable function, fentry and fexit with the vmlinux module (their -v fields are the
- * arguments and, for fexit, retval), then the tracepoints with their fields.
+ * arguments and, for fexit, retval), then the tracepoints with their fields and the raw
+ * tracepoints with their TP_PROTO arguments.
  */
 export function kernelProbeListing(): KernelProbeListing[] {
   const out: KernelProbeListing[] = [];
@@ -155,5 +205,10 @@ export function kernelProbeListing(): KernelProbeListing[] {
   }
   for (const tp of tracepoints())
     out.push({ name: `tracepoint:${tp.category}:${tp.name}`, fields: tp.fields.map((x) => x.decl) });
+  const raw = tracepoints()
+    .filter((tp) => tp.raw !== undefined)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const tp of raw)
+    out.push({ name: `rawtracepoint:vmlinux:${tp.name}`, fields: tp.raw!.map((a) => a.decl) });
   return out;
 }

@@ -49,6 +49,7 @@ import { KernelProbe, type KernelProbeKind, TracepointProbe } from "./kernel-pro
 import {
   probeArgFields,
   resolveKernelFunctions,
+  resolveRawTracepoints,
   resolveTracepoints,
   tracepointArgNames,
 } from "./kernel-targets.js";
@@ -153,7 +154,7 @@ export class Session {
     const proc = this.process;
     this.ctx = createHitContext({
       startNs: 0,
-      memory: withTaskStructs(this.taskFacts, {
+      memory: withTaskStructs(this.taskFacts, this.kernel.kmem, {
         readCString: (addr, max) => (proc === null ? null : proc.readCString(addr, max)),
         readBytes: (addr, len) => (proc === null ? null : proc.readBytes(addr, len)),
       }),
@@ -183,11 +184,16 @@ export class Session {
    * started it as `-c` does), bpftrace itself (a child of init), init, and the idle task.
    */
   private readonly taskFacts: TaskLookup = (tid) => {
-    if (tid === BPFTRACE_PID) return { tid, tgid: tid, comm: "bpftrace", parent: 1 };
-    if (tid === 1) return { tid, tgid: 1, comm: "systemd", parent: 0 };
-    if (tid === 0) return { tid, tgid: 0, comm: "swapper/0", parent: 0 };
-    const t = this.process?.threads.find((th) => th.tid === tid);
-    return t === undefined ? null : { tid, tgid: t.pid, comm: t.comm, parent: BPFTRACE_PID };
+    const fs = this.kernel.ns.init_fs();
+    if (tid === BPFTRACE_PID) return { tid, tgid: tid, comm: "bpftrace", parent: 1, fs };
+    if (tid === 1) return { tid, tgid: 1, comm: "systemd", parent: 0, fs };
+    if (tid === 0) return { tid, tgid: 0, comm: "swapper/0", parent: 0, fs };
+    // The exec loader runs as the process before its threads exist.
+    const running = this.m.task?.ctx;
+    const t =
+      this.process?.threads.find((th) => th.tid === tid) ??
+      (running instanceof TaskStruct && running.tid === tid ? running : undefined);
+    return t === undefined ? null : { tid, tgid: t.pid, comm: t.comm, parent: BPFTRACE_PID, fs: t.fs };
   };
 
   /** Front end + compile + resolve; on any error the script is null and nothing is attached. */
@@ -262,6 +268,16 @@ export class Session {
           const r = resolveTracepoints(ap, fe.program.config.missingProbes);
           diagnostics.push(...r.diagnostics);
           for (const tp of r.tracepoints) events.push({ tp, probe, every: 1, name: tracepointName(tp) });
+        }
+        continue;
+      }
+      if (probe.kind === "rawtracepoint") {
+        for (const ap of probe.attachPoints) {
+          if (this.needsWorkload(ap, diagnostics)) continue;
+          const r = resolveRawTracepoints(ap, fe.program.config.missingProbes);
+          diagnostics.push(...r.diagnostics);
+          for (const tp of r.tracepoints)
+            events.push({ tp, probe, every: 1, name: `rawtracepoint:vmlinux:${tp.name}`, raw: true });
         }
         continue;
       }
@@ -358,7 +374,7 @@ export class Session {
       e.name,
       e.tp,
       e.every,
-      tracepointArgNames(e.probe.attachPoints),
+      e.raw === true ? null : tracepointArgNames(e.probe.attachPoints),
       e.probe,
       kernel.tracepoints,
       m,
@@ -451,6 +467,7 @@ export class Session {
         p.kind !== "uprobe" &&
         p.kind !== "uretprobe" &&
         p.kind !== "tracepoint" &&
+        p.kind !== "rawtracepoint" &&
         p.kind !== "software" &&
         !isKernelFunctionKind(p.kind)
       )
@@ -692,6 +709,8 @@ interface TracepointEvent {
   every: number;
   /** The probe builtin's value: `tracepoint:sched:sched_switch`, `software:context-switches:1000`. */
   name: string;
+  /** A raw tracepoint: the probe sees the event's TP_PROTO arguments. */
+  raw?: boolean;
 }
 
 const SCHED_SWITCH = tracepoints()[TP_SCHED_SWITCH]!;
@@ -704,7 +723,7 @@ function tracepointName(tp: Tracepoint): string {
 function uncountedEvent(ap: CompiledScript["probes"][number]["attachPoints"][number]): Diagnostic {
   return {
     severity: "error",
-    message: `software:${ap.target} does not happen in the model's kernel (it counts cpu-clock and context-switches)`,
+    message: `software:${ap.target} is not supported by probelab: the model's kernel counts only the cpu-clock and context-switches software events`,
     span: ap.span,
     hints: [],
   };

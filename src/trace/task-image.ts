@@ -1,9 +1,11 @@
 /**
  * The bytes of the model's `struct task_struct` (see src/lang/kernel-structs.ts), made on
- * demand when a probe reads `curtask->...`: the kernel's own memory is not simulated byte by
- * byte, so the image is built from what the session knows of the task.
+ * demand when a probe reads `curtask->...`: the task itself is not kept byte by byte, so the
+ * image is built from what the session knows of the task. What its `fs` points at (the
+ * fs_struct, dentries, mounts) is, in the kernel's memory (src/kernel/kmem.ts).
  */
 import type { ProbeMemory } from "../compile/index.js";
+import { type KernelMemory, KMEM_BASE } from "../kernel/kmem.js";
 import {
   TASK_STRUCT_LAYOUT as L,
   TASK_STRUCT_BASE,
@@ -19,17 +21,30 @@ export interface TaskFacts {
   comm: string;
   /** The parent process's tid (0 for init and the idle task). */
   parent: number;
+  /** The task's fs_struct in kernel memory. */
+  fs: number;
 }
 
 export type TaskLookup = (tid: number) => TaskFacts | null;
 
-/** Process memory, with every known task's task_struct readable above TASK_STRUCT_BASE. */
-export function withTaskStructs(lookup: TaskLookup, user: ProbeMemory): ProbeMemory {
+/**
+ * Process memory, with every known task's task_struct readable above TASK_STRUCT_BASE and the
+ * kernel's memory above KMEM_BASE.
+ */
+export function withTaskStructs(lookup: TaskLookup, kmem: KernelMemory, user: ProbeMemory): ProbeMemory {
   return {
     readCString: (addr, max) =>
-      addr >= TASK_STRUCT_BASE ? readTaskCString(lookup, addr, max) : user.readCString(addr, max),
+      addr >= KMEM_BASE
+        ? cString(kmem.readUpTo(addr, max))
+        : addr >= TASK_STRUCT_BASE
+          ? readTaskCString(lookup, addr, max)
+          : user.readCString(addr, max),
     readBytes: (addr, len) =>
-      addr >= TASK_STRUCT_BASE ? readTaskStruct(lookup, addr, len) : user.readBytes(addr, len),
+      addr >= KMEM_BASE
+        ? kmem.read(addr, len)
+        : addr >= TASK_STRUCT_BASE
+          ? readTaskStruct(lookup, addr, len)
+          : user.readBytes(addr, len),
   };
 }
 
@@ -48,7 +63,11 @@ export function readTaskStruct(lookup: TaskLookup, addr: number, len: number): U
 
 /** The NUL-terminated string at `addr` in a task_struct (its `comm`), or null. */
 export function readTaskCString(lookup: TaskLookup, addr: number, max: number): string | null {
-  const bytes = readTaskStruct(lookup, addr, max);
+  return cString(readTaskStruct(lookup, addr, max));
+}
+
+/** The string up to the first NUL (all of it without one), or null for unreadable memory. */
+function cString(bytes: Uint8Array | null): string | null {
   if (bytes === null) return null;
   const nul = bytes.indexOf(0);
   return new TextDecoder().decode(nul < 0 ? bytes : bytes.subarray(0, nul));
@@ -65,5 +84,6 @@ function taskImage(t: TaskFacts): Uint8Array {
   view.setBigUint64(L.parent, parent, true);
   view.setBigUint64(L.real_parent, parent, true);
   view.setBigUint64(L.group_leader, BigInt(taskStructAddress(t.tgid)), true);
+  view.setBigUint64(L.fs, BigInt(t.fs), true);
   return image;
 }

@@ -98,3 +98,32 @@ describe("bpftrace's tools on bundled workloads", () => {
     expect(r.stdout).toMatch(/^00:00:01\n@\[vfs_fsync\]: \d+\n/);
   });
 });
+
+describe("opensnoop's constructs: the cwd's dentry chain in kernel memory", () => {
+  it("walks curtask.fs.pwd up through d_parent and across the /home mount", async () => {
+    const script = [
+      "config = { missing_probes = warn }",
+      "tracepoint:syscalls:sys_enter_openat, tracepoint:syscalls:sys_enter_openat2 { @file[tid] = args.filename; }",
+      "tracepoint:syscalls:sys_exit_openat /@file[tid]/ {",
+      "  $d = curtask.fs.pwd.dentry; $vm = curtask.fs.pwd.mnt;",
+      "  $m = (struct mount *)(((uint64)$vm) - offsetof(struct mount, mnt)); $root = $vm.mnt_root;",
+      '  for $i : ((uint64)0)..((uint64)getopt("depth", 8)) {',
+      "    @name[tid, $i] = str($d.d_name.name);",
+      "    if ($d == $d.d_parent || $d == $root) {",
+      "      $p = (struct mount *)($m.mnt_parent); if ($m == $p) { break; }",
+      "      $d = $m.mnt_mountpoint; $m = $p; $root = $m.mnt.mnt_root; continue;",
+      "    }",
+      "    $d = $d.d_parent;",
+      "  }",
+      "  $f = str(@file[tid]);",
+      '  if ($f[0] != "/"[0]) { printf("%s|%s|%s|%s %s %d\\n", @name[tid, 3], @name[tid, 2], @name[tid, 1], @name[tid, 0], $f, args.ret); exit(); }',
+      "  delete(@file, tid);",
+      "}",
+    ].join("\n");
+    const r = await probelab(["run", "-w", "bash", "--duration", "1s", "-e", script]);
+    expect(r.status).toBe(0);
+    // alice under /home's root ("/"), home's mountpoint in the root fs, then the root.
+    expect(r.stdout).toContain("/|home|/|alice . 3\n");
+    expect(r.stderr).toContain("WARNING: No matches for tracepoint syscalls:sys_enter_openat2. Skipping.");
+  });
+});

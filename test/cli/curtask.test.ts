@@ -3,6 +3,7 @@
  * parent, real_parent and group_leader read what the model knows of the task.
  */
 import { describe, expect, it } from "vitest";
+import { DENTRY, FS_STRUCT, MOUNT, PATH, QSTR, VFSMOUNT } from "../../src/kernel/fs/namespace.js";
 import { frontEnd } from "../../src/lang/index.js";
 import { TASK_STRUCT_LAYOUT } from "../../src/lang/kernel-structs.js";
 import { probelab } from "./harness.js";
@@ -49,5 +50,25 @@ describe("curtask", () => {
     const offsets = Object.fromEntries(fields.map((f) => [f.name, f.offset]));
     const { size: _size, ...expected } = TASK_STRUCT_LAYOUT;
     expect(offsets).toEqual(expected);
+  });
+
+  it("the fs structs have the offsets the kernel model writes them at", async () => {
+    const members: [string, Record<string, number>][] = [
+      ["struct qstr", QSTR],
+      ["struct dentry", DENTRY],
+      ["struct vfsmount", VFSMOUNT],
+      ["struct mount", MOUNT],
+      ["struct path", PATH],
+      ["struct fs_struct", FS_STRUCT],
+    ];
+    const exprs = members.flatMap(([s, layout]) =>
+      Object.keys(layout).map((m) => (m === "size" ? `sizeof(${s})` : `offsetof(${s}, ${m})`)),
+    );
+    const r = await probelab([
+      "run",
+      "-e",
+      `begin { printf("${exprs.map(() => "%d").join(" ")}\\n", ${exprs.join(", ")}); exit(); }`,
+    ]);
+    expect(r.stdout.split("\n")[0]).toBe(members.flatMap(([, l]) => Object.values(l)).join(" "));
   });
 });

@@ -33,6 +33,59 @@ describe("probelab list: the kernel's probes", () => {
   });
 });
 
+describe("rawtracepoint: the TP_PROTO arguments of the model's tracepoints", () => {
+  it("list -v prints each raw tracepoint's arguments; rt: is the short name", async () => {
+    const r = await probelab(["list", "-v", "rt:vmlinux:sched_sw*"]);
+    expect(r.stdout).toBe(
+      "rawtracepoint:vmlinux:sched_switch\n    bool preempt\n    struct task_struct * prev\n    struct task_struct * next\n    unsigned int prev_state\n",
+    );
+    const all = await probelab(["list", "rawtracepoint:*"]);
+    expect(all.stdout).toContain("rawtracepoint:vmlinux:sys_enter\n");
+    // syscalls:sys_enter_NAME are built on raw_syscalls: they have no raw tracepoint of their own.
+    expect(all.stdout).not.toContain("sys_enter_openat");
+  });
+
+  it("task pointers read as the task; argN and args.NAME agree; output is deterministic", async () => {
+    const args = [
+      "run",
+      "-w",
+      "bash",
+      "--duration",
+      "400ms",
+      "-e",
+      "rawtracepoint:sched_switch /args.next->pid == 4100/ { @next[args.next->comm, arg2 == (uint64)args.next] = count(); } " +
+        "rt:vmlinux:sched_process_fork { @fork[args.parent->pid, args.child->comm] = count(); } " +
+        "rt:vmlinu*:sys_enter /args.id == 257/ { @openat[probe] = count(); }",
+    ];
+    const a = await probelab(args);
+    expect(a.status).toBe(0);
+    expect(a.stdout).toMatch(/@fork\[4100, bash\]: [1-9]/);
+    expect(a.stdout).toMatch(/@next\[bash, true\]: [1-9]/);
+    expect(a.stdout).toMatch(/@openat\[rawtracepoint:vmlinux:sys_enter\]: [1-9]/);
+    expect((await probelab(args)).stdout).toBe(a.stdout);
+  });
+
+  it("a missing event or module is a located error; a formatted field is not an argument", async () => {
+    const r = await probelab(["run", "-w", "bash", "-e", "rawtracepoint:nonsense:sys_exit { } rt:nope { }"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("stdin:1:1-32: ERROR: No matches for rawtracepoint nonsense:sys_exit.");
+    expect(r.stderr).toContain("stdin:1:37-44: ERROR: No matches for rawtracepoint nope.");
+    const field = await probelab(["run", "-w", "bash", "-e", "rt:sched_switch { print(args.next_pid); }"]);
+    expect(field.status).toBe(1);
+    expect(field.stderr).toContain("ERROR: Record does not contain a field named 'next_pid'");
+    expect(noStackTrace(r.all + field.all)).toBe(true);
+  });
+
+  it("hardware probes are refused with the reason, at the attach point", async () => {
+    const r = await probelab(["run", "-w", "bash", "-e", "hardware:cache-misses:10 { }"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "stdin:1:1-25: ERROR: hardware probes are not supported by probelab: the model has no hardware counters",
+    );
+    expect(noStackTrace(r.all)).toBe(true);
+  });
+});
+
 describe("probelab run: kernel probes", () => {
   it("kstack in a kprobe is the model's call path down to the probed function", async () => {
     const r = await probelab([

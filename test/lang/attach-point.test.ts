@@ -141,12 +141,43 @@ describe("software events", () => {
 describe("unsupported providers are named", () => {
   test.each([
     ["U:/bin/x:probe", "usdt"],
-    ["rt:sched_switch", "rawtracepoint"],
-    ["hardware:cache-misses:1000", "hardware"],
+    ["w:0x1000:8:rw", "watchpoint"],
   ])("%s", (text, provider) => {
     expect(parse(text).errors).toEqual([
-      `${provider} probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, software, profile, begin, end, interval)`,
+      `${provider} probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, rawtracepoint, software, profile, begin, end, interval)`,
     ]);
+  });
+
+  test("hardware events are refused: the model has no hardware counters", () => {
+    for (const text of ["hardware:cache-misses:1000", "h:cycles"])
+      expect(parse(text).errors).toEqual([
+        "hardware probes are not supported by probelab: the model has no hardware counters (software:cpu-clock and software:context-switches are the events it counts)",
+      ]);
+  });
+});
+
+describe("rawtracepoint attach points", () => {
+  test("an event, with or without its module; rt is the short name", () => {
+    const bare = parse("rt:sched_switch").ap;
+    expect([bare.provider, bare.target, bare.func, bare.canonical]).toEqual([
+      "rawtracepoint",
+      undefined,
+      "sched_switch",
+      "rawtracepoint:sched_switch",
+    ]);
+    const mod = parse("rawtracepoint:vmlinux:sys_exit").ap;
+    expect([mod.target, mod.func, mod.canonical]).toEqual([
+      "vmlinux",
+      "sys_exit",
+      "rawtracepoint:vmlinux:sys_exit",
+    ]);
+  });
+
+  test("more parts or an empty event is an error", () => {
+    expect(parse("rawtracepoint:a:b:c").errors[0]).toMatch(
+      /requires 1 or 2 arguments \(\[module:\]event\), found 3/,
+    );
+    expect(parse("rawtracepoint:").errors[0]).toMatch(/requires 1 or 2 arguments/);
   });
 
   test("an unknown provider", () => {

@@ -266,7 +266,7 @@ describe("unsupported features get a diagnostic naming them", () => {
     ],
     [
       "usdt:/bin/x:p { }",
-      "usdt probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, software, profile, begin, end, interval)",
+      "usdt probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, rawtracepoint, software, profile, begin, end, interval)",
     ],
     [
       "begin { let $x: int8[4]; }",

@@ -151,7 +151,7 @@ describe("software events", () => {
     const { script, diagnostics } = s.load({ name: "stdin", text: "software:page-faults:100 { }" });
     expect(script).toBeNull();
     expect(diagnostics[0]!.message).toBe(
-      "software:page-faults does not happen in the model's kernel (it counts cpu-clock and context-switches)",
+      "software:page-faults is not supported by probelab: the model's kernel counts only the cpu-clock and context-switches software events",
     );
   });
 });

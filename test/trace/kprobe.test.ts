@@ -120,7 +120,7 @@ describe("kprobe and kretprobe", () => {
       /Record does not contain a field named 'nope'/,
     );
     expect(loadErrors("kprobe:handle_swbp { @[args.bp_vaddr] = count(); }")[0]).toMatch(
-      /The args builtin can only be used with 'tracepoint', 'fentry' and 'fexit' probes/,
+      /The args builtin can only be used with 'tracepoint', 'rawtracepoint', 'fentry' and 'fexit' probes/,
     );
   });
 });
