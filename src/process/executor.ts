@@ -15,7 +15,18 @@ import type { UprobesState } from "../kernel/uprobes/state.js";
 import { takeSub } from "../kernel/uprobes/swbp.js";
 import { get_trampoline_vaddr } from "../kernel/uprobes/xol.js";
 import { PENDING, type Sub } from "../sim/machine.js";
-import { Op, type Program } from "./program.js";
+import {
+  type CallOp,
+  type DlOp,
+  type ForkOp,
+  type MmapOp,
+  type MprotectOp,
+  type MremapOp,
+  type MunmapOp,
+  Op,
+  type Program,
+  type RetOp,
+} from "./program.js";
 import { CALL_INSN_LEN, type UserStack } from "./user-stack.js";
 import { trapAt } from "./user-trap.js";
 import {
@@ -64,6 +75,74 @@ export interface ExecutorEnv {
   functionCount: number;
 }
 
+/** What the thread does next, as `run` answers it to the generator that drives it. */
+export enum Next {
+  /** An interleaving point: yield to the scheduler, then call `run` again. */
+  Yield = 0,
+  /** The kernel handed a generator over in the trap frame (`t.swbp.sub`): run it, then `run` again. */
+  Trap = 1,
+  /** The op is a generator (`UserThread.sub`: a sleep, a system call, an mmap ...): run it, then `run` again. */
+  Sub = 2,
+  /** The program has ended (or the process exited). */
+  Done = 3,
+}
+
+/** Where `run` stands inside the op at `pc` when it answered (an op may stop more than once). */
+enum At {
+  /** At the op's start. */
+  Start = 0,
+  /** Executing the trap instruction (a breakpointed CALL or INSN, the trampoline at a RET). */
+  Trap = 1,
+  /** After the trap: the op's last interleaving point comes next. */
+  Trapped = 2,
+  /** A SYSCALL's generator has run: its interleaving point comes next. */
+  Syscalled = 3,
+}
+
+/**
+ * A running thread's registers and stacks. They live in an object, not in the generator's
+ * locals, because a generator saves and restores every one of its registers at each
+ * resumption, and a thread is resumed at every interleaving point of every hit.
+ */
+export class UserThread {
+  readonly u: UprobesState;
+  readonly as: AddressSpaceOps;
+  readonly m: UprobesState["m"];
+  readonly userLoop: number;
+  readonly ops: Program["ops"];
+  readonly retStack: Float64Array;
+  readonly fnAddrStack: Float64Array;
+  /** What ustack unwinds: the same entry addresses, and the depth kept current below. */
+  readonly userStack: UserStack;
+  readonly argRegs = new Float64Array(6);
+  depth = 0;
+  sp = STACK_TOP;
+  pc = 0;
+  at = At.Start;
+  /** The trap's address (the breakpoint, or the trampoline a RET returns to). */
+  addr = 0;
+  /** The generator of the op in progress, for the driver to run (Next.Sub). */
+  sub: Sub<void> | null = null;
+
+  constructor(
+    env: ExecutorEnv,
+    readonly t: TaskStruct,
+    program: Program,
+    readonly state: ThreadStateLike,
+  ) {
+    this.u = env.u;
+    this.as = env.as;
+    this.m = env.u.m;
+    this.userLoop = this.m.profile.userLoop;
+    this.ops = program.ops;
+    const depthMax = program.maxDepth + 1;
+    this.retStack = new Float64Array(depthMax);
+    this.fnAddrStack = new Float64Array(depthMax);
+    this.userStack = { fns: this.fnAddrStack, depth: 0 };
+    t.userStack = this.userStack;
+  }
+}
+
 /** The thread body: returns when the program ends (or the process exits). */
 export function* runProgram(
   env: ExecutorEnv,
@@ -71,146 +150,188 @@ export function* runProgram(
   program: Program,
   state: ThreadStateLike,
 ): Sub<void> {
-  const { u, as } = env;
-  const m = u.m;
-  const userLoop = m.profile.userLoop;
-  const ops = program.ops;
-  const depthMax = program.maxDepth + 1;
-  const retStack = new Float64Array(depthMax);
-  const fnAddrStack = new Float64Array(depthMax);
-  // What ustack unwinds: the same entry addresses, and the depth kept current below.
-  const userStack: UserStack = { fns: fnAddrStack, depth: 0 };
-  t.userStack = userStack;
-  const argRegs = new Float64Array(6);
-  const regs = t.regs;
-  // A trap that stops at an interleaving point keeps its place here (see user-trap.ts).
-  const frame = t.swbp;
-  let depth = 0;
-  let sp = STACK_TOP;
-  let pc = 0;
-  while (pc < ops.length && !t.exited) {
-    const op = ops[pc];
+  // Every op runs in the plain function `run`; this generator only does what needs a
+  // generator frame (yielding, and running the kernel's or an op's generator), and keeps
+  // almost no locals of its own.
+  const x = new UserThread(env, t, program, state);
+  for (;;) {
+    const next = run(x);
+    if (next === Next.Yield) yield 0;
+    else if (next === Next.Trap) yield* takeSub(t.swbp);
+    else if (next === Next.Sub) yield* takeOpSub(x);
+    else break;
+  }
+  yield* env.as.threadExit(t);
+}
+
+/** The generator of the op in progress, taken out of the thread. */
+function takeOpSub(x: UserThread): Sub<void> {
+  const sub = x.sub!;
+  x.sub = null;
+  return sub;
+}
+
+/**
+ * Runs the thread's ops up to its next interleaving point (or generator), as a resumable
+ * plain function: `x.pc` and `x.at` say where to go on when it is called again.
+ */
+export function run(x: UserThread): Next {
+  const { t, state, ops, m } = x;
+  for (;;) {
+    // An op in progress runs to its end even if the process exited meanwhile.
+    if (x.at === At.Start && (x.pc >= ops.length || t.exited)) return Next.Done;
+    const op = ops[x.pc];
     switch (op.op) {
       case Op.CALL: {
-        const n = evalArgs(state, op, argRegs);
-        const addr = relocate(as, op.binary, op.addr);
-        const ret = depth === 0 ? START_RETURN : fnAddrStack[depth - 1] + CALL_INSN_LEN;
-        sp -= 8;
-        retStack[depth] = ret;
-        fnAddrStack[depth] = addr;
-        userStack.depth = ++depth;
-        m.cost(userLoop);
-        if (t.mm.breakpointAt(addr)) {
-          setArgs(regs, argRegs, n);
-          regs.sp = sp;
-          regs.ret = ret;
-          regs.ip = addr;
-          while (trapAt(u, t, addr) === PENDING) {
-            if (frame.sub === null) yield 0;
-            else yield* takeSub(frame);
-          }
-          retStack[depth - 1] = regs.ret; // a uretprobe may have hijacked it
+        if (x.at === At.Start && callAt(x, op)) x.at = At.Trap;
+        if (x.at === At.Trap) {
+          if (trapAt(x.u, t, x.addr) === PENDING) return t.swbp.sub === null ? Next.Yield : Next.Trap;
+          x.retStack[x.depth - 1] = t.regs.ret; // a uretprobe may have hijacked it
         }
+        x.at = At.Start;
+        x.pc++;
         m.label = "user: call";
-        if (m.mustYield()) yield 0;
-        pc++;
+        if (m.mustYield()) return Next.Yield;
         break;
       }
       case Op.INSN: {
-        const addr = relocate(as, op.binary, op.addr);
-        if (t.mm.breakpointAt(addr)) {
-          regs.sp = sp;
-          regs.ret = retStack[depth - 1];
-          regs.ip = addr;
-          while (trapAt(u, t, addr) === PENDING) {
-            if (frame.sub === null) yield 0;
-            else yield* takeSub(frame);
+        if (x.at === At.Start) {
+          const addr = relocate(x.as, op.binary, op.addr);
+          if (t.mm.breakpointAt(addr)) {
+            const regs = t.regs;
+            regs.sp = x.sp;
+            regs.ret = x.retStack[x.depth - 1];
+            regs.ip = addr;
+            x.addr = addr;
+            x.at = At.Trap;
           }
         }
-        pc++;
+        if (x.at === At.Trap && trapAt(x.u, t, x.addr) === PENDING)
+          return t.swbp.sub === null ? Next.Yield : Next.Trap;
+        x.at = At.Start;
+        x.pc++;
         break;
       }
       case Op.RET: {
-        const self = evalSelfTime(state, op);
-        if (self > 0) m.cost(self);
-        const value = evalReturn(state, op);
-        userStack.depth = --depth;
-        const ret = retStack[depth];
-        sp += 8;
-        if (ret === get_trampoline_vaddr(t.mm)) {
-          regs.ax = toU64(value);
-          regs.sp = sp;
-          regs.ip = ret;
-          while (trapAt(u, t, ret) === PENDING) {
-            if (frame.sub === null) yield 0;
-            else yield* takeSub(frame);
-          }
-          if (depth > 0 && regs.ip !== fnAddrStack[depth - 1] + CALL_INSN_LEN) {
-            m.fail(
-              `uretprobe trampoline restored 0x${regs.ip.toString(16)}, not the caller's return address`,
-            );
-          }
+        if (x.at === At.Start && retAt(x, op)) x.at = At.Trap;
+        if (x.at === At.Trap) {
+          if (trapAt(x.u, t, x.addr) === PENDING) return t.swbp.sub === null ? Next.Yield : Next.Trap;
+          checkReturnAddress(x);
         }
+        x.at = At.Start;
+        x.pc++;
         m.label = "user: return";
-        if (m.mustYield()) yield 0;
-        pc++;
+        if (m.mustYield()) return Next.Yield;
         break;
       }
       case Op.WORK:
-        yield m.cost(evalValue(state, op.time));
-        pc++;
-        break;
+        m.cost(evalValue(state, op.time));
+        x.pc++;
+        return Next.Yield;
       case Op.SLEEP:
-        yield* as.nanosleep(t, evalValue(state, op.time));
-        pc++;
-        break;
+        x.sub = x.as.nanosleep(t, evalValue(state, op.time));
+        x.pc++;
+        return Next.Sub;
       case Op.LOOP_BEGIN:
-        pc = enterLoop(state, op, pc);
+        x.pc = enterLoop(state, op, x.pc);
         break;
       case Op.LOOP_END:
-        pc = endLoop(state, op, pc);
-        break;
-      case Op.MMAP:
-        yield* as.mmap(t, op.region, op.len, op.prot, op.binary, op.pgoff);
-        pc++;
-        break;
-      case Op.MUNMAP:
-        yield* as.munmap(t, op.region, op.from, op.to);
-        pc++;
-        break;
-      case Op.MPROTECT:
-        yield* as.mprotect(t, op.region, op.prot, op.from, op.to);
-        pc++;
-        break;
-      case Op.MREMAP:
-        yield* as.mremap(t, op.region, op.len, op.mayMove);
-        pc++;
-        break;
-      case Op.DLOPEN:
-        yield* as.dlopen(t, op.binary);
-        pc++;
-        break;
-      case Op.DLCLOSE:
-        yield* as.dlclose(t, op.binary);
-        pc++;
-        break;
-      case Op.FORK:
-        yield* as.fork(t, op.child, op.comm, state);
-        pc++;
+        x.pc = endLoop(state, op, x.pc);
         break;
       case Op.EXIT:
-        as.exitGroup(t, op.code);
-        pc = ops.length;
+        x.as.exitGroup(t, op.code);
+        x.pc = ops.length;
         break;
-      case Op.SYSCALL:
-        evalArgs(state, op, argRegs);
-        yield* as.syscall(t, op.nr, argRegs, evalSyscallReturn(state, op), evalSelfTime(state, op));
-        if (m.mustYield()) yield 0;
-        pc++;
+      case Op.SYSCALL: {
+        if (x.at === At.Start) {
+          evalArgs(state, op, x.argRegs);
+          x.sub = x.as.syscall(t, op.nr, x.argRegs, evalSyscallReturn(state, op), evalSelfTime(state, op));
+          x.at = At.Syscalled;
+          return Next.Sub;
+        }
+        x.at = At.Start;
+        x.pc++;
+        if (m.mustYield()) return Next.Yield;
         break;
+      }
+      default:
+        x.sub = addressSpaceOp(x.as, t, op, state);
+        x.pc++;
+        return Next.Sub;
     }
   }
-  yield* as.threadExit(t);
+}
+
+/** A CALL up to its trap: the arguments, the pushed return address; true when a breakpoint is there. */
+function callAt(x: UserThread, op: CallOp): boolean {
+  const n = evalArgs(x.state, op, x.argRegs);
+  const addr = relocate(x.as, op.binary, op.addr);
+  const depth = x.depth;
+  const ret = depth === 0 ? START_RETURN : x.fnAddrStack[depth - 1] + CALL_INSN_LEN;
+  x.sp -= 8;
+  x.retStack[depth] = ret;
+  x.fnAddrStack[depth] = addr;
+  x.userStack.depth = x.depth = depth + 1;
+  x.m.cost(x.userLoop);
+  if (!x.t.mm.breakpointAt(addr)) return false;
+  const regs = x.t.regs;
+  setArgs(regs, x.argRegs, n);
+  regs.sp = x.sp;
+  regs.ret = ret;
+  regs.ip = addr;
+  x.addr = addr;
+  return true;
+}
+
+/** A RET up to its trap: the function's own time and value, the pop; true when it returns to the trampoline. */
+function retAt(x: UserThread, op: RetOp): boolean {
+  const state = x.state;
+  const self = evalSelfTime(state, op);
+  if (self > 0) x.m.cost(self);
+  const value = evalReturn(state, op);
+  const depth = --x.depth;
+  x.userStack.depth = depth;
+  const ret = x.retStack[depth];
+  x.sp += 8;
+  if (ret !== get_trampoline_vaddr(x.t.mm)) return false;
+  const regs = x.t.regs;
+  regs.ax = toU64(value);
+  regs.sp = x.sp;
+  regs.ip = ret;
+  x.addr = ret;
+  return true;
+}
+
+/** After the trampoline: the thread must be back at its caller's return address. */
+function checkReturnAddress(x: UserThread): void {
+  const ip = x.t.regs.ip;
+  if (x.depth > 0 && ip !== x.fnAddrStack[x.depth - 1] + CALL_INSN_LEN) {
+    x.m.fail(`uretprobe trampoline restored 0x${ip.toString(16)}, not the caller's return address`);
+  }
+}
+
+/** The ops that change the address space or the process: each is a generator of its own. */
+function addressSpaceOp(
+  as: AddressSpaceOps,
+  t: TaskStruct,
+  op: MmapOp | MunmapOp | MprotectOp | MremapOp | DlOp | ForkOp,
+  state: ThreadStateLike,
+): Sub<void> {
+  switch (op.op) {
+    case Op.MMAP:
+      return as.mmap(t, op.region, op.len, op.prot, op.binary, op.pgoff);
+    case Op.MUNMAP:
+      return as.munmap(t, op.region, op.from, op.to);
+    case Op.MPROTECT:
+      return as.mprotect(t, op.region, op.prot, op.from, op.to);
+    case Op.MREMAP:
+      return as.mremap(t, op.region, op.len, op.mayMove);
+    case Op.DLOPEN:
+    case Op.DLCLOSE:
+      return op.op === Op.DLOPEN ? as.dlopen(t, op.binary) : as.dlclose(t, op.binary);
+    case Op.FORK:
+      return as.fork(t, op.child, op.comm, state);
+  }
 }
 
 function relocate(as: AddressSpaceOps, binary: number, addr: number): number {
