@@ -130,6 +130,25 @@ export function* runProgram(
         pc++;
         break;
       }
+      case Op.USDT: {
+        if (op.semaphore >= 0 && (t.mm.ref_ctrs.get(relocate(as, op.binary, op.semaphore)) ?? 0) === 0) {
+          pc++;
+          break;
+        }
+        evalArgs(state, op, t.usdtOperands);
+        const addr = relocate(as, op.binary, op.addr);
+        if (t.mm.breakpointAt(addr)) {
+          regs.sp = sp;
+          regs.ret = retStack[depth - 1];
+          regs.ip = addr;
+          while (trapAt(u, t, addr) === PENDING) {
+            if (frame.sub === null) yield 0;
+            else yield* takeSub(frame);
+          }
+        }
+        pc++;
+        break;
+      }
       case Op.RET: {
         const self = evalSelfTime(state, op);
         if (self > 0) m.cost(self);
