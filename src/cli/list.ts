@@ -75,7 +75,36 @@ export function probeNames(w: Workload, pattern: string | undefined): string[] {
     }
     names.push(...new Set(group.sort()));
   }
+  names.push(...usdtNames(w, pattern));
   return names;
+}
+
+/**
+ * The USDT sites `pattern` selects: `usdt:TARGET:PROVIDER:NAME` with its parts globbed (in
+ * `usdt:TARGET:*` the last part covers PROVIDER:NAME), or a glob over the whole name. As
+ * bpftrace does, a target written without a wildcard is printed as written.
+ */
+function usdtNames(w: Workload, pattern: string | undefined): string[] {
+  const parts = pattern?.split(":") ?? [];
+  const structured = (parts.length === 3 || parts.length === 4) && globMatch(parts[0]!, "usdt");
+  const targets = structured ? new Set(resolveTarget(w.binaries, w.process.cwd, parts[1]!)) : null;
+  const group: string[] = [];
+  for (const binary of w.binaries) {
+    if (targets !== null && !targets.has(binary) && parts[1] !== "*" && parts[1] !== "") continue;
+    const shown = structured && !parts[1]!.includes("*") && parts[1] !== "" ? parts[1]! : binary.path;
+    for (const note of binary.usdt) {
+      const site = `${note.provider}:${note.name}`;
+      const name = `usdt:${shown}:${site}`;
+      if (structured) {
+        const matches =
+          parts.length === 3
+            ? globMatch(parts[2]!, site) || globMatch(parts[2]!, note.name)
+            : globMatch(parts[2]! || "*", note.provider) && globMatch(parts[3]! || "*", note.name);
+        if (matches) group.push(name);
+      } else if (pattern === undefined || globMatch(pattern, name)) group.push(name);
+    }
+  }
+  return [...new Set(group.sort())];
 }
 
 /** The model kernel's probes `pattern` selects (a glob over the full name; `k:`/`t:` aliases expand). */

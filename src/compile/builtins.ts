@@ -93,6 +93,18 @@ export function compileBuiltin(env: ProbeEnv, e: BuiltinExpr): Eval {
       return argReader(4);
     case "arg5":
       return argReader(5);
+    case "arg6":
+      return argReader(6);
+    case "arg7":
+      return argReader(7);
+    case "arg8":
+      return argReader(8);
+    case "arg9":
+      return argReader(9);
+    case "arg10":
+      return argReader(10);
+    case "arg11":
+      return argReader(11);
     case "retval":
       return (ctx) => u64(ctx.retval);
     case "args": {

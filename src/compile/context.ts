@@ -22,7 +22,7 @@ export interface HitContext {
   nsecs: number;
   /** Session start, for `elapsed`. */
   startNs: number;
-  /** arg0..arg5: raw u64 register values (length 6, reused array). */
+  /** arg0..arg11: raw u64 argument registers, or a USDT site's operands (length 12, reused array). */
   args: (number | bigint)[];
   /** uretprobe only: the return value register. */
   retval: number | bigint;
@@ -69,7 +69,7 @@ export function createHitContext(overrides: Partial<HitContext> = {}): HitContex
     gid: 0,
     nsecs: 0,
     startNs: 0,
-    args: [0, 0, 0, 0, 0, 0],
+    args: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     retval: 0,
     fields: [0, 0, 0, 0, 0, 0, 0, 0],
     ip: 0,

@@ -35,6 +35,7 @@ export class CompileError extends Error {
 export type ProbeKind =
   | "uprobe"
   | "uretprobe"
+  | "usdt"
   | "begin"
   | "end"
   | "interval"

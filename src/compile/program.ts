@@ -74,6 +74,7 @@ export interface CompiledScript {
 const SUPPORTED_KINDS = new Set<string>([
   "uprobe",
   "uretprobe",
+  "usdt",
   "begin",
   "end",
   "interval",

@@ -21,6 +21,12 @@ export class TaskStruct {
   fs = 0;
   /** The thread has exited (exit_group from any thread ends them all). */
   exited = false;
+  /**
+   * The operands of the USDT site the thread is at. A site's note says where each one is
+   * (a register, a stack slot, a constant); the model keeps their values here, and a usdt
+   * probe reads them through the note's sizes as libbpf's bpf_usdt_arg does.
+   */
+  readonly usdtOperands = new Float64Array(12);
   /** The user call nesting, for ustack (set by the workload's executor; null for kernel tasks). */
   userStack: { readonly fns: Float64Array; depth: number } | null = null;
 

@@ -150,6 +150,8 @@ export interface AttachPoint {
   target?: string;
   /** uprobe/uretprobe: the function name (may contain `*` wildcards). */
   func?: string;
+  /** usdt: the provider part (`*` when omitted or empty); `func` is the probe's name. */
+  usdtProvider?: string;
   /** uprobe `FUNC+OFF`: the byte offset into the function. */
   offset?: bigint;
   /** uprobe/uretprobe with a numeric FUNC: an address in the binary. */
@@ -400,6 +402,12 @@ export type BuiltinName =
   | "arg3"
   | "arg4"
   | "arg5"
+  | "arg6"
+  | "arg7"
+  | "arg8"
+  | "arg9"
+  | "arg10"
+  | "arg11"
   | "retval"
   | "func"
   | "probe"

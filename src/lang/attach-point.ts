@@ -158,6 +158,9 @@ export function parseAttachPoint(
         ap.span,
       );
       break;
+    case "usdt":
+      checkUsdt(ap, rest, sink);
+      break;
     default:
       reportUnsupported(ap, first, sink);
   }
@@ -217,6 +220,32 @@ function checkUprobe(ap: AttachPoint, rest: string[], sink: DiagnosticSink): voi
     return;
   }
   ap.func = funcPart;
+}
+
+/**
+ * `usdt:TARGET:PROVIDER:NAME` or `usdt:TARGET:NAME` (any provider). An empty or `*` TARGET
+ * is every binary of the traced process (bpftrace's `usdt::PROVIDER:NAME` with `-p`), and
+ * `usdt:*` alone is every site. An empty provider or name matches any.
+ */
+function checkUsdt(ap: AttachPoint, rest: string[], sink: DiagnosticSink): void {
+  if (rest.length < 1 || rest.length > 3) {
+    sink.error(
+      `usdt probe type requires 1 to 3 arguments (TARGET:[PROVIDER:]NAME), found ${rest.length}`,
+      ap.span,
+    );
+    return;
+  }
+  if (ap.raw.includes("@")) {
+    sink.error("usdt probes take TARGET:[PROVIDER:]NAME, not a source location", ap.span);
+    return;
+  }
+  const target = rest.length === 1 ? "*" : rest[0]!;
+  const provider = rest.length === 3 ? rest[1]! : "";
+  const name = rest.length === 1 ? rest[0]! : rest[rest.length - 1]!;
+  ap.target = target === "" ? "*" : target;
+  ap.usdtProvider = provider === "" ? "*" : provider;
+  ap.func = name === "" ? "*" : name;
+  ap.canonical = `usdt:${ap.target}:${ap.usdtProvider}:${ap.func}`;
 }
 
 /**
@@ -371,7 +400,7 @@ function checkInterval(ap: AttachPoint, rest: string[], sink: DiagnosticSink): v
 function reportUnsupported(ap: AttachPoint, written: string, sink: DiagnosticSink): void {
   if (FULL_NAMES.includes(ap.provider)) {
     sink.error(
-      `${ap.provider} probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, rawtracepoint, software, profile, begin, end, interval)`,
+      `${ap.provider} probes are not supported by probelab (supported: uprobe, uretprobe, usdt, kprobe, kretprobe, fentry, fexit, tracepoint, rawtracepoint, software, profile, begin, end, interval)`,
       ap.span,
     );
     return;

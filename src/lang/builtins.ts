@@ -27,7 +27,7 @@ export interface BuiltinValueSpec {
   onlyInMessage?: string;
 }
 
-const ARG_PROVIDERS = ["uprobe", "uretprobe", "kprobe", "rawtracepoint"] as const;
+const ARG_PROVIDERS = ["uprobe", "uretprobe", "kprobe", "rawtracepoint", "usdt"] as const;
 const FUNC_PROVIDERS = ["uprobe", "uretprobe", "kprobe", "kretprobe", "fentry", "fexit"] as const;
 const ARG_MESSAGE = "can only be used with 'kprobes', 'uprobes' and 'usdt' probes";
 
@@ -47,6 +47,13 @@ export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
     type: UINT64,
     onlyIn: ARG_PROVIDERS,
     onlyInMessage: ARG_MESSAGE,
+  })),
+  // A USDT site has up to 12 operands, more than a function has argument registers.
+  ...[6, 7, 8, 9, 10, 11].map((i) => ({
+    name: `arg${i}`,
+    type: UINT64,
+    onlyIn: ["usdt"],
+    onlyInMessage: "can only be used with 'usdt' probes (functions pass six arguments in registers)",
   })),
   {
     name: "retval",
@@ -103,8 +110,6 @@ export const UNSUPPORTED_BUILTINS = new Set([
   "sarg0",
   "sarg1",
   "sarg2",
-  "arg6",
-  "arg7",
 ]);
 
 /** What an argument must be. */

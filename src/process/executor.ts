@@ -26,6 +26,7 @@ import {
   Op,
   type Program,
   type RetOp,
+  type UsdtOp,
 } from "./program.js";
 import { CALL_INSN_LEN, type UserStack } from "./user-stack.js";
 import { trapAt } from "./user-trap.js";
@@ -194,17 +195,14 @@ export function run(x: UserThread): Next {
         if (m.mustYield()) return Next.Yield;
         break;
       }
-      case Op.INSN: {
+      case Op.INSN:
+      case Op.USDT: {
         if (x.at === At.Start) {
-          const addr = relocate(x.as, op.binary, op.addr);
-          if (t.mm.breakpointAt(addr)) {
-            const regs = t.regs;
-            regs.sp = x.sp;
-            regs.ret = x.retStack[x.depth - 1];
-            regs.ip = addr;
-            x.addr = addr;
-            x.at = At.Trap;
+          if (op.op === Op.USDT && !usdtSiteRuns(x, op)) {
+            x.pc++;
+            break;
           }
+          trapIfBreakpoint(x, relocate(x.as, op.binary, op.addr));
         }
         if (x.at === At.Trap && trapAt(x.u, t, x.addr) === PENDING)
           return t.swbp.sub === null ? Next.Yield : Next.Trap;
@@ -260,6 +258,33 @@ export function run(x: UserThread): Next {
         return Next.Sub;
     }
   }
+}
+
+/**
+ * A USDT site's code runs, its operands computed, unless a semaphore guards it and no tracer
+ * holds the semaphore up: the compiled `if (PROVIDER_NAME_ENABLED())` skips it then.
+ */
+function usdtSiteRuns(x: UserThread, op: UsdtOp): boolean {
+  const t = x.t;
+  if (op.semaphore >= 0 && (t.mm.ref_ctrs.get(relocate(x.as, op.binary, op.semaphore)) ?? 0) === 0)
+    return false;
+  evalArgs(x.state, op, t.usdtOperands);
+  return true;
+}
+
+/**
+ * An instruction at `addr` that a uprobe replaced traps: the registers a handler reads are
+ * set, and the op moves on to its trap.
+ */
+function trapIfBreakpoint(x: UserThread, addr: number): void {
+  const t = x.t;
+  if (!t.mm.breakpointAt(addr)) return;
+  const regs = t.regs;
+  regs.sp = x.sp;
+  regs.ret = x.retStack[x.depth - 1];
+  regs.ip = addr;
+  x.addr = addr;
+  x.at = At.Trap;
 }
 
 /** A CALL up to its trap: the arguments, the pushed return address; true when a breakpoint is there. */

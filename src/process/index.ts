@@ -20,6 +20,7 @@ export {
   resolveTarget,
   symbolAtOffset,
   symbolAtVaddr,
+  type UsdtNote,
 } from "./layout.js";
 export {
   bundledNames,

@@ -20,6 +20,7 @@ import {
   PROT_EXEC,
   PROT_READ,
   PROT_WRITE,
+  type UsdtArgSpec,
   type WorkloadSpec,
 } from "./schema.js";
 
@@ -61,7 +62,32 @@ export interface Binary {
   symbols: BinarySymbol[];
   /** Global variables, after the functions; their bytes are in memory once the binary is mapped. */
   data: BinaryData[];
+  /** USDT sites, in the order the workload lists them. */
+  usdt: UsdtNote[];
+  /**
+   * File offset where the private writable data segment starts (page-aligned), or `size`
+   * when the binary has none: only a binary with USDT semaphores gets one, since the kernel
+   * bumps a semaphore only in such a mapping (valid_ref_ctr_vma).
+   */
+  dataSegment: number;
 }
+
+/** A USDT site as its note gives it: where the nop is, its operands, its semaphore. */
+export interface UsdtNote {
+  provider: string;
+  name: string;
+  /** The function the site is in. */
+  symbol: BinarySymbol;
+  /** File offset of the site's nop: where a usdt probe's breakpoint goes. */
+  offset: number;
+  args: UsdtArgSpec[];
+  /** File offset of the 2-byte semaphore (its ref_ctr_offset), or -1 without one. */
+  semaphore: number;
+}
+
+/** Bytes from a function's entry to its first USDT site, and between two sites in it. */
+const USDT_SITE_START = 8;
+const USDT_SITE_STRIDE = 4;
 
 export interface BinaryData {
   name: string;
@@ -99,21 +125,87 @@ export function layoutBinaries(spec: WorkloadSpec): Binary[] {
     if (seen.has(path)) throw errorAt(b.at, `binary "${path}" is listed twice`);
     seen.set(path, index);
     const { symbols, fileSize } = binarySymbols(b);
-    const textEnd = symbols.reduce((n, s) => Math.max(n, s.offset + s.size), fileSize);
-    const data = layoutData(b, textEnd);
+    const textEnd = Math.max(
+      symbols.reduce((n, s) => Math.max(n, s.offset + s.size), fileSize),
+      ELF_HEADER_SIZE,
+    );
+    const semaphores = b.usdt.filter((u) => u.semaphore);
+    // Semaphores live in their own page-aligned writable segment, after the other globals.
+    const dataSegment = semaphores.length > 0 ? alignUp(textEnd, PAGE_SIZE) : -1;
+    const data = layoutData(b.data, textEnd);
+    const semaphoreData = layoutData(
+      semaphores.map((u) => ({ name: `${u.provider}_${u.name}_semaphore`, size: 2, value: 0 })),
+      dataSegment,
+    );
+    data.push(...semaphoreData);
     const end = data.reduce((n, d) => Math.max(n, d.offset + d.size), textEnd);
     const size = alignUp(Math.max(end, ELF_HEADER_SIZE + 1), PAGE_SIZE);
-    return { index, path, basename: posix.basename(path), ino: FIRST_INO + index, size, symbols, data };
+    const usdt = usdtNotes(b, symbols, semaphoreData);
+    const basename = posix.basename(path);
+    return {
+      index,
+      path,
+      basename,
+      ino: FIRST_INO + index,
+      size,
+      symbols,
+      data,
+      usdt,
+      dataSegment: dataSegment < 0 ? size : dataSegment,
+    };
   });
 }
 
-/** Global variables in the order written, each aligned to its size, after the last function. */
-function layoutData(b: BinarySpec, textEnd: number): BinaryData[] {
-  let cursor = Math.max(textEnd, ELF_HEADER_SIZE);
-  return b.data.map((d) => {
+/** Global variables in the order given, each aligned to its size, from `start` on. */
+function layoutData(
+  globals: readonly { name: string; size: number; value: number }[],
+  start: number,
+): BinaryData[] {
+  let cursor = start;
+  return globals.map((d) => {
     const offset = alignUp(cursor, d.size);
     cursor = offset + d.size;
     return { name: d.name, offset, size: d.size, value: d.value };
+  });
+}
+
+/**
+ * Each site sits a few bytes into its function, the next one further on, as the compiler
+ * places the USDT macros' nops in the function's code; a semaphore is the 2-byte global
+ * laid out for it.
+ */
+function usdtNotes(b: BinarySpec, symbols: BinarySymbol[], semaphores: BinaryData[]): UsdtNote[] {
+  const sitesIn = new Map<string, number>();
+  let nextSemaphore = 0;
+  return b.usdt.map((u) => {
+    const symbol = symbols.find((s) => s.name === u.fn);
+    if (symbol === undefined) {
+      throw errorAt(
+        u.at,
+        `USDT site ${u.provider}:${u.name} is in unknown function "${u.fn}"${didYouMean(
+          u.fn,
+          symbols.map((s) => s.name),
+        )}`,
+      );
+    }
+    const index = sitesIn.get(u.fn) ?? 0;
+    sitesIn.set(u.fn, index + 1);
+    const at = USDT_SITE_START + index * USDT_SITE_STRIDE;
+    if (at >= symbol.size) {
+      throw errorAt(
+        u.at,
+        `function "${u.fn}" (size ${symbol.size}) is too small for ${index + 1} USDT sites`,
+      );
+    }
+    const semaphore = u.semaphore ? semaphores[nextSemaphore++]!.offset : -1;
+    return {
+      provider: u.provider,
+      name: u.name,
+      symbol,
+      offset: symbol.offset + at,
+      args: u.args,
+      semaphore,
+    };
   });
 }
 
@@ -185,16 +277,31 @@ function elfSymbols(b: BinarySpec): { symbols: BinarySymbol[]; fileSize: number 
   return { symbols, fileSize: info.fileSize };
 }
 
-/** The r-x text mapping of a binary loaded at `start`. */
+/** The r-x text mapping of a binary loaded at `start` (all of it, without a data segment). */
 export function textMapping(binary: Binary, start: number): Mapping {
   return {
     binary: binary.index,
     name: binary.path,
     start,
-    end: start + binary.size,
+    end: start + binary.dataSegment,
     pgoff: 0,
     prot: PROT_READ | PROT_EXEC,
   };
+}
+
+/** What mapping a binary at `start` makes: its text, then its private writable data segment if any. */
+export function binaryMappings(binary: Binary, start: number): Mapping[] {
+  const text = textMapping(binary, start);
+  if (binary.dataSegment === binary.size) return [text];
+  const data: Mapping = {
+    binary: binary.index,
+    name: binary.path,
+    start: start + binary.dataSegment,
+    end: start + binary.size,
+    pgoff: binary.dataSegment / PAGE_SIZE,
+    prot: PROT_READ | PROT_WRITE,
+  };
+  return [text, data];
 }
 
 /**

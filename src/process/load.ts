@@ -13,13 +13,13 @@ import { formatLimit, MAX_WORKLOAD_BYTES, readTextBounded } from "./bounded-read
 import { didYouMean, errorAt, WorkloadError } from "./errors.js";
 import {
   type Binary,
+  binaryMappings,
   dataBytes,
   heapMapping,
   layoutBinaries,
   type Mapping,
   placeBinaries,
   stackMapping,
-  textMapping,
 } from "./layout.js";
 import { UserMemory } from "./memory.js";
 import {
@@ -239,7 +239,8 @@ function build(
     for (const path of dlopenPaths(t.body)) mappable.add(resolveBinaryRef(lookup, path.path, path.at));
   }
   const placement = placeBinaries(binaries, exe, libs);
-  const exeMapping = textMapping(binaries[exe]!, placement[exe]!);
+  const exeMappings = binaryMappings(binaries[exe]!, placement[exe]!);
+  const exeMapping = exeMappings[exeMappings.length - 1]!;
   const memory = new UserMemory();
   for (const b of [exe, ...libs]) writeGlobals(memory, binaries[b]!, placement[b]!);
   const heap = new HeapBuilder(heapMapping(exeMapping, 0).start, memory);
@@ -285,8 +286,8 @@ function build(
 
   // The exec's argv (placed after the threads' constants, which keep their addresses).
   const argv = heap.placeArgv([binaries[exe]!.path]);
-  const mappings = [exeMapping, heapMapping(exeMapping, heap.used)];
-  for (const lib of libs) mappings.push(textMapping(binaries[lib]!, placement[lib]!));
+  const mappings = [...exeMappings, heapMapping(exeMapping, heap.used)];
+  for (const lib of libs) mappings.push(...binaryMappings(binaries[lib]!, placement[lib]!));
   mappings.push(stackMapping());
   mappings.sort((a, b) => a.start - b.start);
 

@@ -34,7 +34,7 @@ import {
 import { dup_xol_work, uprobe_copy_process, uprobe_free_utask } from "../kernel/uprobes/index.js";
 import { type Sub, type Task, TaskState } from "../sim/machine.js";
 import { type AddressSpaceOps, runProgram } from "./executor.js";
-import { lookupAddress } from "./layout.js";
+import { lookupAddress, PAGE_SIZE } from "./layout.js";
 import type { Workload } from "./load.js";
 import type { Program } from "./program.js";
 import { createThreadState, forkThreadState, type ThreadState } from "./values.js";
@@ -254,15 +254,28 @@ export class SimProcess implements AddressSpaceOps {
     tps.syscall_exit(NR_openat, fd);
     tps.syscall_enter(NR_read, fd, 0, ELF_HEADER_READ);
     tps.syscall_exit(NR_read, ELF_HEADER_READ);
-    tps.syscall_enter(NR_mmap, 0, b.size, 5, MAP_PRIVATE);
+    tps.syscall_enter(NR_mmap, 0, b.dataSegment, 5, MAP_PRIVATE);
     const addr = yield* do_mmap(t.mm, {
-      len: b.size,
+      len: b.dataSegment,
       prot: 5,
       file: this.inodes[binary],
       pgoff: 0,
       addr: this.loadAddress(binary),
     });
     tps.syscall_exit(NR_mmap, addr);
+    if (b.dataSegment < b.size) {
+      // The private writable data segment (where a USDT semaphore is), after the text.
+      const len = b.size - b.dataSegment;
+      tps.syscall_enter(NR_mmap, addr + b.dataSegment, len, 3, MAP_PRIVATE);
+      const data = yield* do_mmap(t.mm, {
+        len,
+        prot: 3,
+        file: this.inodes[binary],
+        pgoff: b.dataSegment / PAGE_SIZE,
+        addr: addr + b.dataSegment,
+      });
+      tps.syscall_exit(NR_mmap, data);
+    }
     tps.syscall_enter(NR_close, fd);
     tps.syscall_exit(NR_close, 0);
   }

@@ -6,6 +6,7 @@
  *   CALL f            enter f: execute f's first instruction (where a uprobe sits), push the return address
  *     INSN f+off      (only for `call: f+OFF`) execute the instruction at that offset
  *     ...body...      steps run inside f
+ *     USDT site       (a `usdt` step) run through a USDT site's nop in f, unless its semaphore reads 0
  *   RET f             spend f's own `time`, produce its return value, return (where a uretprobe fires)
  *   LOOP_BEGIN slot   loops[slot] = count (count 0 jumps past LOOP_END)
  *     ...body...
@@ -41,6 +42,7 @@ export const Op = {
   FORK: 13,
   EXIT: 14,
   SYSCALL: 15,
+  USDT: 16,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 export const OP_NAMES: readonly string[] = Object.keys(Op);
@@ -176,7 +178,24 @@ export interface SyscallOp {
   time: number;
 }
 
+/**
+ * A USDT site of the current function: its operands are evaluated and its nop executed (a
+ * usdt probe's breakpoint) unless the site has a semaphore and it reads 0, in which case
+ * the program skips the whole site as the USDT_WITH_SEMA macros' `if` does.
+ */
+export interface UsdtOp {
+  op: typeof Op.USDT;
+  binary: number;
+  /** Virtual address of the site's nop in the initial layout. */
+  addr: number;
+  /** Virtual address of its semaphore in the initial layout, -1 without one. */
+  semaphore: number;
+  /** Value ids of the operands. */
+  args: Int32Array;
+}
+
 export type ProgramOp =
+  | UsdtOp
   | CallOp
   | InsnOp
   | RetOp
@@ -307,6 +326,8 @@ class ProgramBuilder {
   private loops = 0;
   private depth = 0;
   private maxDepth = 0;
+  /** The functions being called around the step being compiled, innermost last. */
+  private readonly callers: number[] = [];
 
   constructor(
     private readonly env: CompileEnv,
@@ -395,7 +416,35 @@ class ProgramBuilder {
       case "syscall":
         this.syscall(s);
         return;
+      case "usdt":
+        this.usdt(s);
+        return;
     }
+  }
+
+  /** A site of the function this step is inside: the note of that name in that function. */
+  private usdt(s: Extract<StepSpec, { kind: "usdt" }>): void {
+    const probe = `${s.provider}:${s.name}`;
+    const caller = this.callers[this.callers.length - 1];
+    if (caller === undefined) {
+      throw errorAt(s.at, `usdt ${probe} must be inside a call of the function its site is in`);
+    }
+    const fn = this.env.functions[caller]!;
+    const binary = this.env.binaries[fn.binary]!;
+    const note = binary.usdt.find(
+      (u) => u.provider === s.provider && u.name === s.name && u.symbol.name === fn.name,
+    );
+    if (note === undefined) {
+      const here = binary.usdt.filter((u) => u.symbol.name === fn.name).map((u) => `${u.provider}:${u.name}`);
+      throw errorAt(
+        s.at,
+        `${binary.path} has no USDT site ${probe} in ${fn.name}${here.length > 0 ? ` (its sites: ${here.join(", ")})` : ""}`,
+      );
+    }
+    const base = this.env.placement[fn.binary]!;
+    const args = Int32Array.from(s.args.map((v) => this.value(v)));
+    const semaphore = note.semaphore < 0 ? -1 : base + note.semaphore;
+    this.ops.push({ op: Op.USDT, binary: fn.binary, addr: base + note.offset, semaphore, args });
   }
 
   private syscall(s: Extract<StepSpec, { kind: "syscall" }>): void {
@@ -433,7 +482,9 @@ class ProgramBuilder {
       this.ops.push({ op: Op.INSN, fn: fn.id, binary: fn.binary, offset, addr: addr + target.insnOffset });
     }
     this.maxDepth = Math.max(this.maxDepth, ++this.depth);
+    this.callers.push(fn.id);
     this.steps(s.body);
+    this.callers.pop();
     this.depth--;
     // Value ids for the return are taken after the body's, so the table reads in program order.
     const value = s.ret === undefined ? -1 : this.value(s.ret);

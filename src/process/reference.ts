@@ -90,6 +90,12 @@ export function walkProgram(w: Workload, program: Program, seed: number, limit: 
         out.push(`syscall ${syscallNames()[op.nr]}(${args}) = ${evalSyscallReturn(state, op)}`);
         break;
       }
+      case Op.USDT: {
+        const operands = new Float64Array(12);
+        const n = evalArgs(state, op, operands);
+        out.push(`usdt 0x${op.addr.toString(16)}(${Array.from(operands.subarray(0, n)).join(", ")})`);
+        break;
+      }
     }
     pc++;
   }

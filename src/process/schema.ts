@@ -36,6 +36,25 @@ export interface BinarySpec {
   elf: string | undefined;
   /** Initialised global variables (`int GLOBAL_A = 5;`), laid out after the functions. */
   data: DataSpec[];
+  /** USDT probe sites (the file's `.note.stapsdt` entries), each inside one of its functions. */
+  usdt: UsdtSpec[];
+  at: Where;
+}
+
+/** One operand of a USDT site, as its note describes it (`-4@%edi`: a signed 4-byte value). */
+export interface UsdtArgSpec {
+  size: 1 | 2 | 4 | 8;
+  signed: boolean;
+}
+
+/** A USDT site: `provider:name` at a `nop` inside function `fn`, maybe with a semaphore. */
+export interface UsdtSpec {
+  provider: string;
+  name: string;
+  fn: string;
+  args: UsdtArgSpec[];
+  /** The site has a semaphore: the program skips it (and its operands' work) while it reads 0. */
+  semaphore: boolean;
   at: Where;
 }
 
@@ -118,7 +137,9 @@ export type StepSpec =
       ret: ValueSpec | undefined;
       time: TimeSpec | undefined;
       at: Where;
-    };
+    }
+  /** Run through a USDT site of the function being executed, with its operands' values. */
+  | { kind: "usdt"; provider: string; name: string; args: ValueSpec[]; at: Where };
 
 export interface ThreadSpec {
   name: string;
@@ -148,6 +169,8 @@ export interface WorkloadSpec {
 }
 
 export const MAX_ARGS = 6;
+/** A USDT site has at most 12 operands (bpftrace's arg0..arg11). */
+export const MAX_USDT_ARGS = 12;
 /** Binaries up to 4 GiB: more than any real shared object's text. */
 export const MAX_FILE_OFFSET = 2 ** 32;
 export const MAX_THREADS = 1024;
@@ -171,6 +194,7 @@ const STEP_KINDS = [
   "replay",
   "exit",
   "syscall",
+  "usdt",
 ] as const;
 /** Keys that may sit next to each step kind. */
 const STEP_EXTRA: Record<(typeof STEP_KINDS)[number], readonly string[]> = {
@@ -189,6 +213,7 @@ const STEP_EXTRA: Record<(typeof STEP_KINDS)[number], readonly string[]> = {
   replay: [],
   exit: [],
   syscall: ["args", "ret", "time"],
+  usdt: ["args"],
 };
 const ALL_STEP_KEYS = [...new Set([...STEP_KINDS, ...Object.values(STEP_EXTRA).flat()])];
 
@@ -209,7 +234,7 @@ function readBinaries(field: Field): BinarySpec[] {
   const out: BinarySpec[] = [];
   for (const [path, value] of field.freeEntries()) {
     if (path === "") value.fail("a binary needs a path");
-    const keys = value.entries(["functions", "like", "elf", "data"], "a binary");
+    const keys = value.entries(["functions", "like", "elf", "data", "usdt"], "a binary");
     const like = keys.get("like")?.string("a mirrored library name");
     const elf = keys.get("elf")?.string("a path to an ELF file");
     if (like !== undefined && elf !== undefined) keys.get("elf")!.fail('"elf" does not go with "like"');
@@ -229,7 +254,9 @@ function readBinaries(field: Field): BinarySpec[] {
       if (seen.has(d.name)) dataField!.fail(`symbol "${d.name}" is listed twice`);
       seen.add(d.name);
     }
-    out.push({ path, functions, like, elf, data, at: value.where() });
+    const usdtField = keys.get("usdt");
+    const usdt = usdtField === undefined ? [] : usdtField.items().map(readUsdt);
+    out.push({ path, functions, like, elf, data, usdt, at: value.where() });
   }
   if (out.length === 0) field.fail("a workload needs at least one binary");
   return out;
@@ -410,7 +437,57 @@ function readStep(field: Field): StepSpec {
       return { kind, code: main.isNull ? 0 : main.integer(0, 255), at };
     case "syscall":
       return readSyscall(main, keys, at);
+    case "usdt":
+      return readUsdtStep(main, keys, at);
   }
+}
+
+/** `usdt: PROVIDER:NAME` with the site's operands as `args`. */
+function readUsdtStep(main: Field, keys: Map<string, Field>, at: Where): StepSpec {
+  const probe = readUsdtProbeName(main);
+  const argsField = keys.get("args");
+  const args = argsField === undefined || argsField.isNull ? [] : argsField.items().map(readValue);
+  if (args.length > MAX_USDT_ARGS)
+    argsField!.fail(`at most ${MAX_USDT_ARGS} operands (arg0..arg11), found ${args.length}`);
+  return { kind: "usdt", ...probe, args, at };
+}
+
+/** `PROVIDER:NAME`, each part a C identifier as the USDT macros require. */
+function readUsdtProbeName(field: Field): { provider: string; name: string } {
+  const text = field.string("a USDT probe (PROVIDER:NAME)");
+  const m = /^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
+  if (m === null) field.fail(`"${text}" is not a USDT probe name: write PROVIDER:NAME (C identifiers)`);
+  return { provider: m![1]!, name: m![2]! };
+}
+
+const USDT_ARG_TYPES: Record<string, UsdtArgSpec> = {
+  int8: { size: 1, signed: true },
+  int16: { size: 2, signed: true },
+  int32: { size: 4, signed: true },
+  int64: { size: 8, signed: true },
+  uint8: { size: 1, signed: false },
+  uint16: { size: 2, signed: false },
+  uint32: { size: 4, signed: false },
+  uint64: { size: 8, signed: false },
+};
+
+function readUsdt(field: Field): UsdtSpec {
+  const keys = field.entries(["probe", "in", "args", "semaphore"], "a USDT site");
+  const probe = readUsdtProbeName(keys.get("probe") ?? field.fail('missing "probe": PROVIDER:NAME'));
+  const fn = symbolName(keys.get("in") ?? field.fail('missing "in": the function the site is in'));
+  const argsField = keys.get("args");
+  const argFields = argsField === undefined || argsField.isNull ? [] : argsField.items();
+  if (argFields.length > MAX_USDT_ARGS)
+    argsField!.fail(`at most ${MAX_USDT_ARGS} operands (arg0..arg11), found ${argFields.length}`);
+  const args = argFields.map((f) => {
+    const name = f.string("an operand type (int8 .. int64, uint8 .. uint64)");
+    const spec = Object.hasOwn(USDT_ARG_TYPES, name) ? USDT_ARG_TYPES[name] : undefined;
+    if (spec === undefined)
+      f.fail(`unknown operand type "${name}": use int8, int16, int32, int64 or uint8 .. uint64`);
+    return spec!;
+  });
+  const semaphore = keys.get("semaphore")?.boolean() ?? false;
+  return { ...probe, fn, args, semaphore, at: field.where() };
 }
 
 /** `syscall: NAME` with its `args` (registers), `ret` (what it returns) and `time` (inside the kernel). */
@@ -463,6 +540,9 @@ function advancesTime(step: StepSpec): boolean {
       return maxTime(step.time) > 0;
     case "loop":
       return step.count !== 0 && step.body.some(advancesTime);
+    case "usdt":
+      // A USDT site is a nop.
+      return false;
     default:
       return true;
   }

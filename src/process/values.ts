@@ -12,6 +12,7 @@ import {
   type Program,
   type RetOp,
   type SyscallOp,
+  type UsdtOp,
   Val,
   type ValueSource,
 } from "./program.js";
@@ -105,7 +106,7 @@ function lognormal(prng: Prng, mu: number, sigma: number): number {
 }
 
 /** Writes arg0..argN of a CALL into `regs` (the rest are zeroed); returns N. */
-export function evalArgs(state: ThreadState, op: CallOp | SyscallOp, regs: Float64Array): number {
+export function evalArgs(state: ThreadState, op: CallOp | SyscallOp | UsdtOp, regs: Float64Array): number {
   const ids = op.args;
   for (let i = 0; i < ids.length; i++) regs[i] = evalValue(state, ids[i]!);
   // A loop, not regs.fill: on the per-hit path the builtin's call costs more than the stores.

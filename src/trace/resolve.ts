@@ -12,20 +12,24 @@ import {
   bundledNames,
   findSymbol,
   globError,
+  globMatch,
   hasWildcard,
   loadWorkload,
   matchSymbols,
   resolveTarget,
   symbolAtVaddr,
+  type UsdtNote,
   type Workload,
 } from "../process/index.js";
 
 export interface ConcreteProbe {
-  kind: "uprobe" | "uretprobe";
+  kind: "uprobe" | "uretprobe" | "usdt";
   binary: Binary;
   symbol: BinarySymbol;
   /** File offset of the probed instruction. */
   offset: number;
+  /** usdt: the site's note (its operands and semaphore); a usdt probe is a uprobe at its nop. */
+  note?: UsdtNote;
   /** What the `probe` builtin yields: the TARGET as written, the concrete function. */
   name: string;
   /** Function name (`func`). */
@@ -52,15 +56,7 @@ export function resolveAttachPoint(
     return { probes: [], diagnostics };
   }
   const binaries = resolveTarget(w.binaries, w.process.cwd, target);
-  if (binaries.length === 0) {
-    diagnostics.push({
-      severity: "error",
-      message: `uprobe target file '${target}' does not exist or is not executable`,
-      span: ap.span,
-      hints: nearTargets(w, target),
-    });
-    return { probes: [], diagnostics };
-  }
+  if (binaries.length === 0) return noTargetFile("uprobe", ap, w, target);
   if (binaries.length > 1 && !hasWildcard(target)) {
     diagnostics.push({
       severity: "warning",
@@ -87,6 +83,68 @@ export function resolveAttachPoint(
         hints: nearFunctions(binaries, ap.func ?? ""),
       });
     }
+  }
+  return { probes, diagnostics };
+}
+
+/** A target that names no binary of the workload, with the nearest paths as hints. */
+function noTargetFile(kind: "uprobe" | "usdt", ap: AttachPoint, w: Workload, target: string): Resolution {
+  const message = `${kind} target file '${target}' does not exist or is not executable`;
+  return {
+    probes: [],
+    diagnostics: [{ severity: "error", message, span: ap.span, hints: nearTargets(w, target) }],
+  };
+}
+
+/**
+ * `usdt:TARGET:PROVIDER:NAME`: every USDT site of the matching binaries whose provider and
+ * name match (each may be a wildcard). Each site is one probe; a probe inlined in several
+ * places has several sites.
+ */
+export function resolveUsdtAttachPoint(
+  ap: AttachPoint,
+  w: Workload,
+  missing: "error" | "warn" | "ignore",
+): Resolution {
+  const target = ap.target ?? "*";
+  const provider = ap.usdtProvider ?? "*";
+  const name = ap.func ?? "*";
+  const diagnostics: Diagnostic[] = [];
+  const badGlob = globError(target) ?? globError(provider) ?? globError(name);
+  if (badGlob !== null) {
+    diagnostics.push({ severity: "error", message: badGlob, span: ap.span, hints: [] });
+    return { probes: [], diagnostics };
+  }
+  const binaries = target === "*" ? w.binaries : resolveTarget(w.binaries, w.process.cwd, target);
+  if (binaries.length === 0) return noTargetFile("usdt", ap, w, target);
+  const probes: ConcreteProbe[] = [];
+  for (const binary of binaries) {
+    // A wildcard target names each binary by its path, as bpftrace's probe builtin does.
+    const shown = hasWildcard(target) ? binary.path : target;
+    for (const note of binary.usdt) {
+      if (!globMatch(provider, note.provider) || !globMatch(name, note.name)) continue;
+      probes.push({
+        kind: "usdt",
+        binary,
+        symbol: note.symbol,
+        offset: note.offset,
+        note,
+        name: `usdt:${shown}:${note.provider}:${note.name}`,
+        func: note.symbol.name,
+      });
+    }
+  }
+  if (probes.length === 0 && missing !== "ignore") {
+    const sites = binaries.flatMap((b) => b.usdt.map((u) => `${u.provider}:${u.name}`));
+    diagnostics.push({
+      severity: missing === "error" ? "error" : "warning",
+      message: `No matches for usdt ${target}:${provider}:${name}.${missing === "error" ? "" : " Skipping."}`,
+      span: ap.span,
+      hints:
+        sites.length > 0
+          ? [`its USDT sites: ${[...new Set(sites)].join(", ")}`]
+          : [`'${target}' has no USDT sites`],
+    });
   }
   return { probes, diagnostics };
 }

@@ -53,7 +53,12 @@ import {
   resolveTracepoints,
   tracepointArgNames,
 } from "./kernel-targets.js";
-import { type ConcreteProbe, resolveAttachPoint, resolveUserSymbol } from "./resolve.js";
+import {
+  type ConcreteProbe,
+  resolveAttachPoint,
+  resolveUsdtAttachPoint,
+  resolveUserSymbol,
+} from "./resolve.js";
 import { type TaskLookup, withTaskStructs } from "./task-image.js";
 import { TraceProbe } from "./trace-probe.js";
 
@@ -290,7 +295,7 @@ export class Session {
         }
         continue;
       }
-      if (probe.kind !== "uprobe" && probe.kind !== "uretprobe") {
+      if (probe.kind !== "uprobe" && probe.kind !== "uretprobe" && probe.kind !== "usdt") {
         others += probe.attachPoints.length;
         continue;
       }
@@ -300,7 +305,11 @@ export class Session {
           this.needsWorkload(ap, diagnostics);
           continue;
         }
-        const r = resolveAttachPoint(ap, w, fe.program.config.missingProbes);
+        const missing = fe.program.config.missingProbes;
+        const r =
+          ap.provider === "usdt"
+            ? resolveUsdtAttachPoint(ap, w, missing)
+            : resolveAttachPoint(ap, w, missing);
         diagnostics.push(...r.diagnostics);
         for (const c of r.probes) resolved.push({ c, probe });
       }
@@ -461,11 +470,15 @@ export class Session {
 
   /** Number of probes bpftrace would report in its attach banner. */
   attachCount(script: LoadedScript): number {
-    let n = script.probes.length + script.kprobes.length;
+    // A usdt probe inlined in several places is one probe to bpftrace, however many sites.
+    const usdtSites = script.probes.filter((p) => p.concrete.kind === "usdt");
+    let n = script.probes.length - usdtSites.length + new Set(usdtSites.map((p) => p.concrete.name)).size;
+    n += script.kprobes.length;
     for (const p of script.compiled.probes)
       if (
         p.kind !== "uprobe" &&
         p.kind !== "uretprobe" &&
+        p.kind !== "usdt" &&
         p.kind !== "tracepoint" &&
         p.kind !== "rawtracepoint" &&
         p.kind !== "software" &&
@@ -565,7 +578,10 @@ export class Session {
       if (p.state !== "attached" || p.uprobe !== null) continue;
       try {
         const uc = p.consumerForRegister();
-        p.uprobe = yield* uprobe_register(u, inodes[p.concrete.binary.index], p.concrete.offset, uc);
+        // A usdt site with a semaphore registers with its ref_ctr_offset, so the kernel bumps it.
+        const refCtr =
+          p.concrete.note === undefined || p.concrete.note.semaphore < 0 ? 0 : p.concrete.note.semaphore;
+        p.uprobe = yield* uprobe_register(u, inodes[p.concrete.binary.index], p.concrete.offset, uc, refCtr);
       } catch (e) {
         p.state = "error";
         p.error = e instanceof Error ? e.message : String(e);

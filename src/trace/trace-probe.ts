@@ -16,6 +16,7 @@ import {
   type Uprobe,
   type UprobeConsumer,
 } from "../kernel/uprobes/index.js";
+import type { UsdtArgSpec } from "../process/schema.js";
 import { histBucketCount, histIndex } from "../runtime/histogram.js";
 import { CacheLine } from "../sim/cacheline.js";
 import type { Machine } from "../sim/machine.js";
@@ -69,12 +70,18 @@ export class TraceProbe {
   }
 
   private newConsumer(): UprobeConsumer {
-    return this.concrete.kind === "uprobe"
-      ? newConsumer(this.entryHandler)
-      : newConsumer(this.stampEntry, this.returnHandler);
+    switch (this.concrete.kind) {
+      case "uprobe":
+        return newConsumer(this.entryHandler);
+      case "usdt":
+        return newConsumer(this.usdtHandler);
+      case "uretprobe":
+        return newConsumer(this.stampEntry, this.returnHandler);
+    }
   }
 
   private readonly entryHandler: UprobeConsumer["handler"] = (_uc, regs) => this.onEntry(regs);
+  private readonly usdtHandler: UprobeConsumer["handler"] = (_uc, regs) => this.onUsdt(regs);
   private readonly stampEntry: UprobeConsumer["handler"] = (_uc, _regs, data) => {
     data.value = this.m.now();
     return 0;
@@ -104,6 +111,20 @@ export class TraceProbe {
   private onEntry(regs: PtRegs): number {
     this.countHit();
     this.fill(regs);
+    this.compiled.run(this.ctx);
+    this.onRun();
+    return 0;
+  }
+
+  /** A USDT site: arg0..argN are its operands, read at the sizes its note gives. */
+  private onUsdt(regs: PtRegs): number {
+    this.countHit();
+    this.fill(regs);
+    const operands = current(this.m.task!).usdtOperands;
+    const specs = this.concrete.note!.args;
+    const args = this.ctx.args;
+    for (let i = 0; i < args.length; i++)
+      args[i] = i < specs.length ? operandValue(operands[i], specs[i]!) : 0;
     this.compiled.run(this.ctx);
     this.onRun();
     return 0;
@@ -144,6 +165,18 @@ export class TraceProbe {
     ctx.func = this.concrete.func;
     ctx.funcAddr = regs.ip;
   }
+}
+
+/**
+ * An operand as a u64 register holds it once read at its size: cut to `size` bytes, then
+ * sign- or zero-extended (a negative u64 past 2^53 is a bigint).
+ */
+function operandValue(v: number, spec: UsdtArgSpec): number | bigint {
+  const bits = spec.size * 8;
+  if (v >= 0 && (bits === 64 || v < 2 ** (spec.signed ? bits - 1 : bits))) return v;
+  const cut = spec.signed ? BigInt.asIntN(bits, BigInt(v)) : BigInt.asUintN(bits, BigInt(v));
+  const u = BigInt.asUintN(64, cut);
+  return u <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(u) : u;
 }
 
 /** The hist() bucket of a latency in simulated ns (whole ns, as nsecs counts them). */

@@ -140,11 +140,11 @@ describe("software events", () => {
 
 describe("unsupported providers are named", () => {
   test.each([
-    ["U:/bin/x:probe", "usdt"],
     ["w:0x1000:8:rw", "watchpoint"],
+    ["watchpoint:0x1000:8:rw", "watchpoint"],
   ])("%s", (text, provider) => {
     expect(parse(text).errors).toEqual([
-      `${provider} probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, rawtracepoint, software, profile, begin, end, interval)`,
+      `${provider} probes are not supported by probelab (supported: uprobe, uretprobe, usdt, kprobe, kretprobe, fentry, fexit, tracepoint, rawtracepoint, software, profile, begin, end, interval)`,
     ]);
   });
 
@@ -153,6 +153,27 @@ describe("unsupported providers are named", () => {
       expect(parse(text).errors).toEqual([
         "hardware probes are not supported by probelab: the model has no hardware counters (software:cpu-clock and software:context-switches are the events it counts)",
       ]);
+  });
+});
+
+describe("usdt attach points", () => {
+  test("target, provider and name; a missing provider or target matches any", () => {
+    const forms: [string, string][] = [
+      ["usdt:/usr/bin/app:myapp:request", "usdt:/usr/bin/app:myapp:request"],
+      ["usdt:/usr/bin/app:request", "usdt:/usr/bin/app:*:request"],
+      ["usdt:request", "usdt:*:*:request"],
+      ["U:/usr/bin/app::request", "usdt:/usr/bin/app:*:request"],
+    ];
+    for (const [text, canonical] of forms) expect(parse(text).ap.canonical).toBe(canonical);
+  });
+
+  test("too many parts or a source location are refused", () => {
+    expect(parse("usdt:/bin/x:a:b:c").errors).toEqual([
+      "usdt probe type requires 1 to 3 arguments (TARGET:[PROVIDER:]NAME), found 4",
+    ]);
+    expect(parse("usdt:/bin/x@a.c:3:probe").errors).toEqual([
+      "usdt probes take TARGET:[PROVIDER:]NAME, not a source location",
+    ]);
   });
 });
 

@@ -265,8 +265,8 @@ describe("unsupported features get a diagnostic naming them", () => {
       "typeof(...) is a type, not a value: use it in a cast, a declaration or sizeof",
     ],
     [
-      "usdt:/bin/x:p { }",
-      "usdt probes are not supported by probelab (supported: uprobe, uretprobe, kprobe, kretprobe, fentry, fexit, tracepoint, rawtracepoint, software, profile, begin, end, interval)",
+      "watchpoint:0x1000:8:rw { }",
+      "watchpoint probes are not supported by probelab (supported: uprobe, uretprobe, usdt, kprobe, kretprobe, fentry, fexit, tracepoint, rawtracepoint, software, profile, begin, end, interval)",
     ],
     [
       "begin { let $x: int8[4]; }",

@@ -20,6 +20,7 @@ describe("bundled workloads", () => {
       "testprogs",
       "tls",
       "trigger",
+      "usdt",
     ]);
     for (const w of list) {
       expect(w.description.length).toBeGreaterThan(20);

@@ -232,7 +232,7 @@ const cases: { name: string; text: string; set?: Record<string, string>; expecte
     name: "list step",
     text: base(`    - body:\n        - [1]\n`),
     expected:
-      "w.yaml:13:11: process.threads[0].body[0]: expected a step (a map with one of call, work, sleep, loop, mmap, munmap, mprotect, mremap, dlopen, dlclose, fork, thread, replay, exit, syscall), found a list",
+      "w.yaml:13:11: process.threads[0].body[0]: expected a step (a map with one of call, work, sleep, loop, mmap, munmap, mprotect, mremap, dlopen, dlclose, fork, thread, replay, exit, syscall, usdt), found a list",
   },
   {
     name: "thread count 0",
