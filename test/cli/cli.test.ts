@@ -457,7 +457,7 @@ describe("probelab list and workloads", () => {
       .trim()
       .split("\n")
       .map((l) => l.split(/\s+/)[0]);
-    expect(names).toEqual(["bash", "crawler", "default", "kvstore", "testprogs", "tls", "trigger"]);
+    expect(names).toEqual(["bash", "crawler", "default", "kvstore", "testprogs", "tls", "trigger", "usdt"]);
     expect(r.stdout).toMatch(/^default {2,}A small web shop/m);
   });
 });
