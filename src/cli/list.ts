@@ -5,6 +5,7 @@ import {
   globMatch,
   listSymbols,
   listWorkloads,
+  processBinaries,
   resolveTarget,
   type Workload,
 } from "../process/index.js";
@@ -87,10 +88,10 @@ export function probeNames(w: Workload, pattern: string | undefined): string[] {
 function usdtNames(w: Workload, pattern: string | undefined): string[] {
   const parts = pattern?.split(":") ?? [];
   const structured = (parts.length === 3 || parts.length === 4) && globMatch(parts[0]!, "usdt");
-  const targets = structured ? new Set(resolveTarget(w.binaries, w.process.cwd, parts[1]!)) : null;
+  const anyTarget = !structured || parts[1] === "*" || parts[1] === "";
+  const binaries = anyTarget ? processBinaries(w) : resolveTarget(w.binaries, w.process.cwd, parts[1]!);
   const group: string[] = [];
-  for (const binary of w.binaries) {
-    if (targets !== null && !targets.has(binary) && parts[1] !== "*" && parts[1] !== "") continue;
+  for (const binary of binaries) {
     const shown = structured && !parts[1]!.includes("*") && parts[1] !== "" ? parts[1]! : binary.path;
     for (const note of binary.usdt) {
       const site = `${note.provider}:${note.name}`;

@@ -116,6 +116,10 @@ export function buildProgram(io?: CliIo): Command {
     .option("-l, --list", "list the script's probes instead of running it")
     .option("-p, --pid <PID>", "trace only this process (the workload's pid)")
     .option("-c, --command <CMD>", "the workload's program, as bpftrace runs CMD")
+    .option(
+      "--usdt-file-activation",
+      "accepted for bpftrace's sake (the workload is one process, whose USDT semaphores an attached probe raises)",
+    )
     .option("--probe-filter <REGEX>", "attach only probes whose names match (begin and end always)")
     .option("--no-warnings", "print no warnings")
     .option("--unsafe", "allow system() (a simulated run performs only echo)")

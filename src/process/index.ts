@@ -28,6 +28,7 @@ export {
   listWorkloads,
   loadWorkload,
   loadWorkloadText,
+  processBinaries,
   type ThreadPlan,
   type Workload,
   type WorkloadProcess,

@@ -92,6 +92,14 @@ export interface Workload {
   process: WorkloadProcess;
 }
 
+/**
+ * The binaries the process maps from its start, its executable and `libs`: what a probe with no
+ * target searches, as bpftrace with `-p` searches the files the process maps.
+ */
+export function processBinaries(w: Workload): Binary[] {
+  return [w.process.exe, ...w.process.libs].map((b) => w.binaries[b]!);
+}
+
 const BUNDLED_DIR = fileURLToPath(new URL("../../workloads/", import.meta.url));
 
 /** Bundled workload names, sorted. */

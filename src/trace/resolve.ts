@@ -16,6 +16,7 @@ import {
   hasWildcard,
   loadWorkload,
   matchSymbols,
+  processBinaries,
   resolveTarget,
   symbolAtVaddr,
   type UsdtNote,
@@ -115,7 +116,7 @@ export function resolveUsdtAttachPoint(
     diagnostics.push({ severity: "error", message: badGlob, span: ap.span, hints: [] });
     return { probes: [], diagnostics };
   }
-  const binaries = target === "*" ? w.binaries : resolveTarget(w.binaries, w.process.cwd, target);
+  const binaries = target === "*" ? processBinaries(w) : resolveTarget(w.binaries, w.process.cwd, target);
   if (binaries.length === 0) return noTargetFile("usdt", ap, w, target);
   const probes: ConcreteProbe[] = [];
   for (const binary of binaries) {

@@ -472,7 +472,10 @@ export class Session {
   attachCount(script: LoadedScript): number {
     // A usdt probe inlined in several places is one probe to bpftrace, however many sites.
     const usdtSites = script.probes.filter((p) => p.concrete.kind === "usdt");
-    let n = script.probes.length - usdtSites.length + new Set(usdtSites.map((p) => p.concrete.name)).size;
+    // Two blocks naming the same site are two probes.
+    const block = (p: TraceProbe) => script.compiled.probes.indexOf(p.compiled);
+    const usdtProbes = new Set(usdtSites.map((p) => `${block(p)}:${p.concrete.name}`));
+    let n = script.probes.length - usdtSites.length + usdtProbes.size;
     n += script.kprobes.length;
     for (const p of script.compiled.probes)
       if (
@@ -503,13 +506,18 @@ export class Session {
     ctx.probe = "begin";
     script.compiled.runBegin(ctx);
     this.noteExit(script);
-    // Kernel probes go in before the process starts (registration does not sleep here).
-    for (const k of script.kprobes) this.attachKernelProbe(k);
+    // Kernel probes go in before the process starts (registration does not sleep here). Like
+    // bpftrace, attach those the kernel runs oldest first in script order and those it runs
+    // newest first in reverse, so blocks on one point run in the order written.
+    for (const k of script.kprobes) if (!runsNewestFirst(k)) this.attachKernelProbe(k);
+    for (const k of [...script.kprobes].reverse()) if (runsNewestFirst(k)) this.attachKernelProbe(k);
     // kstack needs every task's kernel call path kept: on only for scripts that name it (a
     // textual test, so a false positive costs host time, never simulated time or output).
     if (/\bkstack\b/.test(script.src.text) && (script.kprobes.length > 0 || script.intervals.length > 0))
       this.m.ftrace.setFrames(true);
-    this.attach(script.probes);
+    // The kernel runs a uprobe's consumers newest first (consumer_add inserts at the head), so
+    // bpftrace attaches user probes last block first, and blocks on one point run as written.
+    this.attach([...script.probes].reverse());
     for (const iv of script.intervals) iv.attach(this.simNow);
   }
 
@@ -754,4 +762,15 @@ function removeAll<T>(list: T[], gone: readonly T[]): void {
   let w = 0;
   for (const x of list) if (!drop.has(x)) list[w++] = x;
   list.length = w;
+}
+
+/**
+ * Whether the model runs this probe's handlers newest attached first at a shared point: a
+ * kprobe's and an fentry's (add_new_kprobe links at the head). A kretprobe's run oldest first
+ * (the newest entry handler runs first, so its return instance is the one walked last), as a
+ * tracepoint's do. fexit runs on a BPF trampoline in the kernel, newest link first, and
+ * bpftrace attaches it in reverse; here it rides on a kretprobe, so it is attached in order.
+ */
+function runsNewestFirst(k: KernelProbe | TracepointProbe): boolean {
+  return k instanceof KernelProbe && (k.kind === "kprobe" || k.kind === "fentry");
 }

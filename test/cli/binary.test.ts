@@ -119,7 +119,9 @@ describe("top without a terminal, on every bundled workload", () => {
       expect(r.code).toBe(0);
       expect(r.stderr).toBe("");
       expect(r.stdout).toContain("probelab top: 5ms simulated");
-      expect(r.stdout).toMatch(/\n\n@calls\[[\w-]+\]: \d+\n/);
+      // The maps the default script fills by then: testprogs calls its function once per 100 ms,
+      // maybe before its uprobe is in (blocks attach last first, as bpftrace's do).
+      expect(r.stdout).toMatch(/\n\n@(calls\[[\w-]+\]|ret): \d+\n/);
     }, 60_000);
   }
 

@@ -71,6 +71,15 @@ describe("probelab run: usdt probes", () => {
     ]);
   });
 
+  it("a site's twelve operands read as arg0..arg11 at their note's sizes", async () => {
+    const fmt = "%llx %llx %llx %llx %llx %llx %llx %llx %llx %llx %lld %llx";
+    const args = Array.from({ length: 12 }, (_, i) => `arg${i}`).join(", ");
+    const r = await run(`usdt:./testprogs/usdt_multi_args:probe1 { printf("${fmt}\\n", ${args}); exit(); }`);
+    expect(r.stdout.split("\n")[0]).toBe(
+      "deadbeef 1 ffffffffffffffff cafebabe 8badf00d feedface 123456789abcd 0 1fffffffffffff 15555555555555 42 ffeaaaaaaaaaaaaa",
+    );
+  });
+
   it("a semaphore site runs only while a usdt probe holds its semaphore", async () => {
     // An offset uprobe on the site's nop (myclock+8) sees it only when the program runs it.
     const site = "uprobe:./testprogs/usdt_semaphore_test:myclock+8 { @site = count(); }";

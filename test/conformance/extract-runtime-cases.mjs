@@ -6,10 +6,11 @@
  *
  * It reads every test file under runtime/ with the directive rules bpftrace's runner documents
  * (blank-line separated tests, `#` comment lines, indented continuation lines for PROG and EXPECT)
- * and keeps the cases probelab can be measured on: probes only of the kinds begin, end, interval
- * and uprobe/uretprobe on the test programs the `testprogs` workload mirrors; no SETUP, CLEANUP,
- * REQUIRES or feature requirement, no BEFORE/AFTER other than those test programs; a RUN line only
- * when it is one bpftrace command (no pipe, redirect or second command). Only facts are kept: the
+ * and keeps the cases probelab can be measured on: probes only of the kinds begin, end, interval,
+ * uprobe/uretprobe on the test programs the `testprogs` workload mirrors and usdt on those the
+ * `usdt` workload mirrors; no SETUP, CLEANUP, REQUIRES or feature requirement, no BEFORE/AFTER
+ * other than those test programs; a RUN line only when it is one bpftrace command (no pipe,
+ * redirect or second command), and `-c CMD` only for the workload's own executable. Only facts are kept: the
  * program, its options and arguments, and what the output must show.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -37,6 +38,22 @@ const TESTPROGS = {
   simple_struct: ["main", "func", "n_func"],
   uprobe_loop: ["main", "spin", "uprobeFunction1"],
 };
+
+/** Programs of workloads/usdt.yaml with their USDT sites; the first is the workload's executable. */
+const USDT_PROGS = {
+  usdt_test: ["tracetest:testprobe", "tracetest:testprobe2", "tracetest2:testprobe2"],
+  "usdt_test-pie": ["tracetest:testprobe", "tracetest:testprobe2", "tracetest2:testprobe2"],
+  usdt_semaphore_test: ["tracetest:testprobe"],
+  usdt_sized_args: ["test:probe1", "test:probe2", "test:probe3"],
+  usdt_multi_args: ["usdt_multi_args:probe1"],
+};
+
+/** The bundled workload that runs a test program, or null when none mirrors it. */
+function workloadOf(program) {
+  if (Object.hasOwn(TESTPROGS, program)) return "testprogs";
+  if (Object.hasOwn(USDT_PROGS, program)) return "usdt";
+  return null;
+}
 
 /**
  * bpftrace features the simulated kernel has (its `latest` profile is newer than any MIN_KERNEL);
@@ -156,13 +173,14 @@ function shellWords(line) {
   return words;
 }
 
-const TESTPROG_PATH = /^(?:\.\/)?testprogs\/([A-Za-z0-9_]+)$/;
+const TESTPROG_PATH = /^(?:\.\/)?testprogs\/([A-Za-z0-9_-]+)$/;
 
+/** The workload of a BEFORE/AFTER/-c command that runs one mirrored test program, else null. */
 function mirroredProgram(cmd) {
   const words = shellWords(cmd);
-  if (!words || words.length === 0) return false;
+  if (words?.length !== 1) return null;
   const m = TESTPROG_PATH.exec(words[0]);
-  return m !== null && m[1] in TESTPROGS && words.length === 1;
+  return m === null ? null : workloadOf(m[1]);
 }
 
 const PROBE_KIND =
@@ -183,6 +201,11 @@ function probeProblem(prog) {
     const kind = m[1];
     const rest = m[2];
     if (kind === "interval" || kind === "i") continue;
+    if (kind === "usdt" || kind === "U") {
+      const problem = usdtProblem(rest);
+      if (problem) return problem;
+      continue;
+    }
     if (!["uprobe", "uretprobe", "u", "ur"].includes(kind)) return `probe kind ${kind}`;
     const parts = rest.split(":");
     const target = parts[0];
@@ -192,6 +215,23 @@ function probeProblem(prog) {
     if (!/[*?]/.test(fn) && !TESTPROGS[t[1]].includes(fn)) return `function ${t[1]}:${fn}`;
   }
   if (/^\s*#include/m.test(prog) && /\b(kprobe|tracepoint)\b/.test(code)) return "kernel probes";
+  return null;
+}
+
+/** Why a usdt probe's TARGET:[PROVIDER:]NAME is outside the selection, or null. */
+function usdtProblem(spec) {
+  const parts = spec.split(":");
+  const target = parts.length === 1 ? "" : parts[0];
+  if (target === "" || target === "*") return null;
+  const t = TESTPROG_PATH.exec(target);
+  if (t === null || !Object.hasOwn(USDT_PROGS, t[1])) {
+    // A wildcard over the mirrored programs (usdt:./testprogs/usdt_test*) is in the selection.
+    const glob = new RegExp(
+      `^(?:\\./)?testprogs/${target.replace(/^(?:\.\/)?testprogs\//, "").replace(/\*/g, ".*")}$`,
+    );
+    if (/\*/.test(target) && Object.keys(USDT_PROGS).some((p) => glob.test(`testprogs/${p}`))) return null;
+    return `usdt target ${target}`;
+  }
   return null;
 }
 
@@ -215,6 +255,25 @@ function runArgs(run, t) {
     }
   }
   return args;
+}
+
+/**
+ * The workload a case runs on: the one its BEFORE/AFTER programs name, else `usdt` for a usdt
+ * probe and `testprogs` for anything else naming the test programs, else none (null). A `-c CMD`
+ * must be the workload's executable (probelab cannot start another program): undefined if not.
+ */
+function caseWorkload(programText, args, fromCommands) {
+  const usdt = /(?:^|[\s},;])(?:usdt|U):/.test(codeOnly(programText));
+  const namesTestprogs =
+    /testprogs\//.test(programText) || args.some((a) => a.includes("testprogs/") || a === "@TESTPROGS_PID@");
+  const workload = fromCommands ?? (usdt ? "usdt" : namesTestprogs ? "testprogs" : null);
+  const c = args.indexOf("-c");
+  if (c >= 0) {
+    const m = TESTPROG_PATH.exec(args[c + 1] ?? "");
+    const exe = workload === "usdt" ? "usdt_test" : "uprobe_test";
+    if (m === null || m[1] !== exe) return undefined;
+  }
+  return workload;
 }
 
 function expectFile(path) {
@@ -252,7 +311,9 @@ for (const suite of readdirSync(runtimeDir).sort()) {
       drop("REQUIRES_FEATURE");
       continue;
     }
-    if (!t.befores.every(mirroredProgram) || (t.after && !mirroredProgram(t.after))) {
+    const commands = [...t.befores, ...(t.after ? [t.after] : [])];
+    const workloads = new Set(commands.map(mirroredProgram));
+    if (workloads.has(null) || workloads.size > 1) {
       drop("BEFORE/AFTER program");
       continue;
     }
@@ -282,11 +343,11 @@ for (const suite of readdirSync(runtimeDir).sort()) {
         ? { mode: e.mode, expect: expectFile(e.expect), ndjson: e.expect.endsWith(".ndjson") || undefined }
         : e,
     );
-    const usesTestprogs =
-      /testprogs\//.test(programText) ||
-      args.some((a) => a.includes("testprogs/") || a === "@TESTPROGS_PID@") ||
-      t.befores.length > 0 ||
-      t.after !== undefined;
+    const workload = caseWorkload(programText, args, [...workloads][0]);
+    if (workload === undefined) {
+      drop("-c program");
+      continue;
+    }
     const base = `${suite}: ${t.name}`;
     seen.set(base, (seen.get(base) ?? 0) + 1);
     cases.push({
@@ -301,7 +362,7 @@ for (const suite of readdirSync(runtimeDir).sort()) {
       ...(t.localize !== undefined ? { localize_ts: Number(t.localize) } : {}),
       ...(t.new_pidns ? { new_pidns: true } : {}),
       ...(Object.keys(t.env).length > 0 ? { env: t.env } : {}),
-      ...(usesTestprogs ? { workload: "testprogs" } : {}),
+      ...(workload !== null ? { workload } : {}),
     });
   }
 }

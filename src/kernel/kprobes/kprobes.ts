@@ -154,8 +154,9 @@ export function register_kprobe(kps: KprobesState, p: Kprobe): void {
   p.addr = addr;
   if (kps.config.kprobes === "optimized") p.flags |= KPROBE_FLAG_OPTIMIZED;
   const list = kps.kprobe_table.get(addr);
+  // add_new_kprobe links a probe at the head of the aggregated list: the newest runs first.
   if (list === undefined) kps.kprobe_table.set(addr, [p]);
-  else list.push(p);
+  else list.unshift(p);
   kps.m.ftrace.setProbed(functionAt(addr), true);
 }
 
