@@ -113,6 +113,8 @@ export function compileBuiltin(env: ProbeEnv, e: BuiltinExpr): Eval {
       return (ctx) => makeRecord(ctx.fields.slice(0, n));
     }
     case "func": {
+      // A kernel function's probe: the name (a ksym_t, as ksym() gives it).
+      if (e.type.kind === "string") return (ctx) => ctx.func;
       // The value is the function's address (usym); remembering its name lets maps keyed
       // by `func` print names even after the traced process has gone.
       const symbols = env.script.symbols;

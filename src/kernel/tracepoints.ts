@@ -332,7 +332,9 @@ export class TracepointState implements SchedHooks {
     f[7] = f[3] === TASK_RUNNING ? 1 : 0;
     const m = this.m;
     m.task = prev;
+    m.switchingFromIdle = prev === null;
     this.emit(TP_SCHED_SWITCH);
+    m.switchingFromIdle = false;
     m.task = next;
   }
 

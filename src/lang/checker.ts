@@ -777,6 +777,8 @@ export class Checker {
       }
     }
     if (e.name === "args") return this.argsType(e);
+    // In a kernel function's probe `func` is a ksym_t, as ksym() gives: its name, as text.
+    if (e.name === "func" && [...this.ctx.providers].every(isKernelFunctionProvider)) return stringType(64);
     if (e.name === "curtask") {
       // The script's own `struct task_struct` when it defines one, else the model's.
       return this.cTypes.resolveCast({ kind: "typeRef", text: `${TASK_STRUCT} *`, span: e.span }, this.sink);
@@ -794,7 +796,12 @@ export class Checker {
     const aps = found.length > 0 ? found : all;
     const first = resolver === undefined || found.length === 0 ? null : resolver(aps[0]!);
     if (first === null) {
-      this.sink.error(`The args builtin has no fields at ${aps[0]!.canonical}`, e.span);
+      const ap = aps[0]!;
+      const why =
+        resolver === undefined
+          ? ""
+          : `: it matches nothing here (\`probelab list '${ap.provider}:*'\` lists what there is)`;
+      this.sink.error(`The args builtin has no fields at ${ap.canonical}${why}`, e.span);
       return ERROR_TYPE;
     }
     // Several attach points: a tracepoint probe's `args` has the fields they all have (by name
@@ -1327,11 +1334,10 @@ export class Checker {
   private dereference(e: A.UnaryExpr): Type {
     const t = this.expr(e.operand);
     if (t.kind === "error") return t;
+    // An integer is an address whose 8 bytes bpftrace reads as a uint64 (`*kaddr("avenrun")`).
+    if (t.kind === "int" || t.kind === "bool") return UINT64;
     if (t.kind !== "pointer") {
-      this.sink.error(
-        `Can not dereference type '${typeName(t)}': cast it to a pointer first, e.g. *(int32 *)arg0`,
-        e.span,
-      );
+      this.sink.error(`Can not dereference type '${typeName(t)}'. It is not a pointer.`, e.span);
       return ERROR_TYPE;
     }
     if (t.to.kind === "none") {
@@ -1517,6 +1523,10 @@ function divisionOperand(e: A.Expr, t: Type): DivisionOperand {
  * after a literal has taken the other side's sign, and one of them is signed: `$a / $b` of
  * two int64s is quiet, `(nsecs - $t) / 1000` (int64 by int16) and `-1 / @u` warn.
  */
+function isKernelFunctionProvider(p: string): boolean {
+  return p === "kprobe" || p === "kretprobe" || p === "fentry" || p === "fexit";
+}
+
 function signedDivision(le: A.Expr, lt: Type, re: A.Expr, rt: Type): boolean {
   const l = divisionOperand(le, lt);
   const r = divisionOperand(re, rt);

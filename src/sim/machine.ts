@@ -387,9 +387,15 @@ export class Machine {
   /** Time of the timer being fired, when no task step is running. */
   private wakeTime = 0;
 
-  /** The time of whatever is running: a task's step, or the timer being fired. */
+  /**
+   * A CPU is switching away from idle: the scheduler's hooks run in the idle task's context
+   * (no current task) at that CPU's clock, not at the last timer's time.
+   */
+  switchingFromIdle = false;
+
+  /** The time of whatever is running: a task's step, a switch from idle, or the timer being fired. */
   currentTime(): number {
-    return this.task === null ? this.wakeTime : this.now();
+    return this.task === null && !this.switchingFromIdle ? this.wakeTime : this.now();
   }
 
   private makeRunnable(task: Task, t: number): void {

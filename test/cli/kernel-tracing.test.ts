@@ -117,6 +117,42 @@ describe("probelab run: kernel probes", () => {
     expect(b.stdout).toBe(a.stdout);
   });
 
+  it("func in a kernel function's probe is a ksym_t: it shares a map with ksym() (xfsdist)", async () => {
+    const r = await probelab([
+      "run",
+      "-w",
+      "bash",
+      "--duration",
+      "300ms",
+      "-e",
+      "BEGIN { @name[0] = ksym(0); } kprobe:vfs_read, fentry:vfs_write { @name[tid] = func; @c[func] = count(); }\n" +
+        "kretprobe:vfs_read { @r[func] = count(); } END { clear(@name); }",
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/@c\[vfs_read\]: \d+\n/);
+    expect(r.stdout).toMatch(/@c\[vfs_write\]: \d+\n/);
+    expect(r.stdout).toMatch(/@r\[vfs_read\]: \d+\n/);
+  });
+
+  it("a task switched in is stamped no earlier than its wakeup, also on a CPU that was idle", async () => {
+    // runqlat's bookkeeping: a negative wait means the switch from idle read a stale clock.
+    const r = await probelab([
+      "run",
+      "-w",
+      "bash",
+      "--duration",
+      "2s",
+      "-e",
+      "tracepoint:sched:sched_wakeup, tracepoint:sched:sched_wakeup_new { @woken[args.pid] = nsecs; }\n" +
+        "tracepoint:sched:sched_switch { $w = @woken[args.next_pid]; if ($w) { " +
+        "if ((int64)nsecs < (int64)$w) { @early = count(); } @switches = count(); delete(@woken, args.next_pid); } }\n" +
+        "END { clear(@woken); }",
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/@switches: [1-9]\d*\n/);
+    expect(r.stdout).not.toContain("@early");
+  });
+
   it("an unknown kernel function or tracepoint is an error at its attach point, exit 1", async () => {
     const r = await probelab(["run", "-e", "kprobe:mmap_read_lok { } tracepoint:sched:nope { }"]);
     expect(r.status).toBe(1);
@@ -124,6 +160,16 @@ describe("probelab run: kernel probes", () => {
     expect(r.stderr).toMatch(/did you mean 'mmap_read_lock'\?/);
     expect(r.stderr).toMatch(/stdin:1:26-47: ERROR: No matches for tracepoint sched:nope\./);
     expect(noStackTrace(r.all)).toBe(true);
+    // A tool's args on a tracepoint the model lacks (biolatency's block events) says so.
+    const args = await probelab([
+      "run",
+      "-e",
+      "tracepoint:block:block_bio_queue { @[args.sector] = nsecs; }",
+    ]);
+    expect(args.status).toBe(1);
+    expect(args.stderr).toContain(
+      "The args builtin has no fields at tracepoint:block:block_bio_queue: it matches nothing here (`probelab list 'tracepoint:*'` lists what there is)",
+    );
   });
 
   it("kaddr is a traceable function's kallsyms address and ksym names any address inside it", async () => {

@@ -172,6 +172,13 @@ describe("widths, signedness and layout", () => {
     ).toBe("-2 4294967294 -2\n");
   });
 
+  test("*n of an integer reads the 8 bytes at that address as a uint64, as bpftrace does", () => {
+    const bytes = [...le(-2n, 8), ...le(0x1122334455667788n, 8)];
+    expect(fire('uprobe:/bin/x:f { printf("%lx %lx\\n", *arg0, *(arg0 + 8)); }', memoryOf(bytes))).toBe(
+      "fffffffffffffffe 1122334455667788\n",
+    );
+  });
+
   test("char array members read as strings up to the first NUL", () => {
     const bytes = [
       ...le(7n, 4),

@@ -267,9 +267,10 @@ describe("casts, member access and dereference: diagnostics", () => {
     ]);
   });
 
-  test("dereferencing a non-pointer or a void pointer is an error", () => {
-    expect(errors("uprobe:/bin/x:f { print(*arg0); }")).toEqual([
-      "Can not dereference type 'uint64': cast it to a pointer first, e.g. *(int32 *)arg0",
+  test("an integer dereferences as a uint64 address; a string or a void pointer is an error", () => {
+    ok('uprobe:/bin/x:f { $v = *arg0; $w = *kaddr("vfs_read"); $t = $v + $w; }');
+    expect(errors('uprobe:/bin/x:f { $s = "x"; print(*$s); }')).toEqual([
+      "Can not dereference type 'string[2]'. It is not a pointer.",
     ]);
     expect(errors("uprobe:/bin/x:f { print(*(void *)arg0); }")).toEqual([
       "Can not dereference a void pointer: cast it to a typed pointer first",
