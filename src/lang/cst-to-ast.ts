@@ -842,16 +842,48 @@ export class AstBuilder {
       return { kind: "builtin", name: name as A.BuiltinName, span, type: NONE };
     }
     if (name === "_" && !hasParens) return { kind: "discard", span, type: NONE };
-    // str($N) is the argument's text even when it reads as a number, as in bpftrace.
+    // str($N) is the argument's text even when it reads as a number, as in bpftrace, and it
+    // is a string literal wherever one is expected (`kaddr(str($1))`).
     const first = args[0];
     if (name === "str" && first?.kind === "int" && first.positional !== undefined) {
       const text = this.args[first.positional - 1] ?? "";
       args[0] = { kind: "string", value: text, positional: first.positional, span: first.span, type: NONE };
     }
+    if (name === "str" && args.length === 1) {
+      const literal = this.positionalText(args[0]!);
+      if (literal !== null) return { ...literal, span };
+    }
     // `__builtin_config` is the function config(), not a bare identifier.
     const call: A.CallExpr = { kind: "call", name, args, span, type: NONE };
     if (!hasParens && name !== "config") call.bare = true;
     return call;
+  }
+
+  /**
+   * The string literal str() of a positional parameter stands for: `$N`'s text, or for
+   * `$N + K` (bpftrace's pointer arithmetic on the literal) the text after its first K bytes.
+   */
+  private positionalText(arg: A.Expr): A.StringExpr | null {
+    if (arg.kind === "string" && arg.positional !== undefined) return arg;
+    if (arg.kind !== "binary" || arg.op !== "+" || arg.right.kind !== "int") return null;
+    const base = arg.left;
+    if ((base.kind !== "string" && base.kind !== "int") || base.positional === undefined) return null;
+    const text = this.args[base.positional - 1] ?? "";
+    const skip = arg.right.value;
+    if (skip > BigInt(text.length)) {
+      this.sink.error(
+        `str($${base.positional} + ${skip}): the offset is past the end of the parameter's ${text.length} bytes`,
+        arg.span,
+      );
+      return null;
+    }
+    return {
+      kind: "string",
+      value: text.slice(Number(skip)),
+      positional: base.positional,
+      span: arg.span,
+      type: NONE,
+    };
   }
 
   private parenExpression(node: CstNode): A.Expr {

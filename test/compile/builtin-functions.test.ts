@@ -4,6 +4,7 @@
  */
 
 import { describe, expect, test } from "vitest";
+import { frontEnd } from "../../src/lang/index.js";
 import { runScript } from "./harness.js";
 
 function out(prog: string, ctx = {}): string {
@@ -179,5 +180,21 @@ describe("maps and positionals", () => {
   test("str($N) is the argument's text even when it reads as a number", () => {
     const r = runScript('begin { printf("-%s-%d\\n", str($1), $1 + 1); exit(); }', { args: ["1"] });
     expect(r.stdout).toContain("-1-2\n");
+  });
+
+  test("str($N) is a string literal, and str($N + K) drops the text's first K bytes", () => {
+    const r = runScript('begin { printf("%s|%s|%s\\n", str($1 + 1), str($1 + 5), str($2 + 1)); exit(); }', {
+      args: ["hello", "42"],
+    });
+    expect(r.stdout).toContain("ello||2\n");
+    // kaddr() takes only a literal: str($1) is one (the front end accepts it).
+    const fe = frontEnd(
+      { name: "stdin", text: "begin { @ = kaddr(str($1)); exit(); }" },
+      { args: ["vfs_read"] },
+    );
+    expect(fe.diagnostics).toEqual([]);
+    expect(runScript('begin { printf("%s", str($1 + 6)); }', { args: ["hello"] }).diagnostics).toContain(
+      "str($1 + 6): the offset is past the end of the parameter's 5 bytes",
+    );
   });
 });
