@@ -11,6 +11,7 @@ import type {
   FieldExpr,
   IncDecExpr,
   IndexExpr,
+  RecordExpr,
   TernaryExpr,
   UnaryExpr,
 } from "../lang/ast.js";
@@ -78,10 +79,8 @@ export function compileExpr(env: ProbeEnv, e: Expr): Eval {
       return compileCast(env, e);
     case "tuple":
       return evaluateAll(e.elements.map((x) => compileExpr(env, x)));
-    case "record": {
-      const values = evaluateAll(e.fields.map((f) => compileExpr(env, f.value)));
-      return (ctx) => makeRecord(values(ctx));
-    }
+    case "record":
+      return compileRecord(env, e);
     case "field":
       return compileField(env, e);
     case "tupleIndex": {
@@ -107,6 +106,18 @@ export function compileExpr(env: ProbeEnv, e: Expr): Eval {
  * the hit (stored in variables and maps, queued for printing), so each needs its own array;
  * the loop avoids creating a closure per evaluation.
  */
+/** A record literal: fields evaluated as written, stored in its type's order (see the checker's inSlotOrder). */
+function compileRecord(env: ProbeEnv, e: RecordExpr): Eval {
+  const values = evaluateAll(e.fields.map((f) => compileExpr(env, f.value)));
+  const order =
+    e.type.kind === "record" ? e.type.fields.map((f) => e.fields.findIndex((g) => g.name === f.name)) : [];
+  if (order.every((at, i) => at === i)) return (ctx) => makeRecord(values(ctx));
+  return (ctx) => {
+    const written = values(ctx);
+    return makeRecord(order.map((at) => written[at]!));
+  };
+}
+
 function evaluateAll(parts: Eval[]): (ctx: HitContext) => Value[] {
   const n = parts.length;
   return (ctx) => {

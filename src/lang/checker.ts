@@ -478,7 +478,8 @@ export class Checker {
       this.declare(target, vt);
       return;
     }
-    const merged = variable.type === null ? vt : unify(variable.type, vt);
+    const merged =
+      variable.type === null ? vt : unify(variable.type, inSlotOrder(stmt.value, vt, variable.type));
     if (!merged) {
       this.sink.error(
         `Type mismatch for ${target.name}: trying to assign value of type '${typeName(vt)}' when variable already contains a value of type '${typeName(variable.type!)}'`,
@@ -546,7 +547,12 @@ export class Checker {
         vt = ERROR_TYPE;
       }
     }
-    this.setMapValue(state, vt, target, stmt.span);
+    this.setMapValue(
+      state,
+      state.valueType ? inSlotOrder(value, vt, state.valueType) : vt,
+      target,
+      stmt.span,
+    );
   }
 
   private setMapValue(state: MapState, vt: Type, target: A.MapExpr, span: A.Span): void {
@@ -1523,6 +1529,21 @@ function divisionOperand(e: A.Expr, t: Type): DivisionOperand {
  * after a literal has taken the other side's sign, and one of them is signed: `$a / $b` of
  * two int64s is quiet, `(nsecs - $t) / 1000` (int64 by int16) and `-1 / @u` warn.
  */
+/**
+ * A record literal stored where a record of the same field names in another order lives
+ * (`$a = (foo=1, bar=2); $a = (bar=3, foo=4)`) takes the slot's order, as in bpftrace: its
+ * fields are still evaluated as written. Any other value keeps its type.
+ */
+function inSlotOrder(value: A.Expr, vt: Type, slot: Type): Type {
+  if (value.kind !== "record" || vt.kind !== "record" || slot.kind !== "record") return vt;
+  if (vt.fields.length !== slot.fields.length) return vt;
+  const fields = slot.fields.map((f) => vt.fields.find((g) => g.name === f.name));
+  if (fields.some((f) => f === undefined)) return vt;
+  const ordered: Type = { kind: "record", fields: fields as { name: string; type: Type }[] };
+  value.type = ordered;
+  return ordered;
+}
+
 function isKernelFunctionProvider(p: string): boolean {
   return p === "kprobe" || p === "kretprobe" || p === "fentry" || p === "fexit";
 }

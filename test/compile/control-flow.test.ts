@@ -80,6 +80,14 @@ describe("statements", () => {
     ).toEqual(["4", "x", "two", "hy 0", "true", "0"]);
   });
 
+  test("a record literal with the fields in another order takes its slot's order, evaluated as written", () => {
+    const r = runScript(
+      'begin { $a = (foo={ printf("1"); 1 }, bar={ printf("2"); 2 }); $a = (bar={ printf("3"); 3 }, foo={ printf("4\\n"); 4 });' +
+        ' print($a); @m = (x=1, y="a"); @m = (y="b", x=2); print(@m); clear(@m); }',
+    );
+    expect(r.stdout.trimEnd()).toBe("1234\n{ .foo = 4, .bar = 3 }\n@m: { .x = 2, .y = b }");
+  });
+
   test("map keyed by a tuple variable and by a multi-key access agree", () => {
     expect(
       lines("begin { $k = (1, 2); @m[$k] = 5; @m[1, 2] += 1; print(@m[1, 2]); print(len(@m)); }"),
