@@ -105,6 +105,7 @@ export function runRun(
       quiet: opts.quiet,
       attachBeforeStart: true,
       probeFilter,
+      pid,
       envConfig: configFromEnv(io.env),
       noWarnings: !opts.warnings,
       unsafe: opts.unsafe,

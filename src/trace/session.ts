@@ -18,6 +18,7 @@ import {
   type HitContext,
   type KernelSymbols,
 } from "../compile/index.js";
+import { type BpfUprobeMultiLink, bpf_uprobe_multi_link } from "../kernel/bpf/uprobe-multi.js";
 import type { KernelConfig } from "../kernel/config.js";
 import { Kernel, type KernelOptions } from "../kernel/kernel.js";
 import {
@@ -83,6 +84,11 @@ export interface SessionOptions {
   attachBeforeStart?: boolean;
   /** `--probe-filter`: only the probes whose names match attach (begin and end always do). */
   probeFilter?: RegExp;
+  /**
+   * `-p PID` (the workload's process): user probes attach through a uprobe_multi link with a
+   * pid filter, so the process's forked children, which inherit its breakpoints, run nothing.
+   */
+  pid?: number;
   /** Config entries from BPFTRACE_* environment variables: they win over a script's config block. */
   envConfig?: readonly ConfigEntry[];
   /** `--no-warnings`: warnf() and runtime warnings print nothing. */
@@ -131,6 +137,8 @@ const INIT_PID = 1;
 export class Session {
   readonly kernel: Kernel;
   readonly process: SimProcess | null;
+  /** The user probes' uprobe_multi link (one serves every script: its only state is the pid filter). */
+  private readonly uprobeLink: BpfUprobeMultiLink;
   readonly scripts: LoadedScript[] = [];
   readonly probes: TraceProbe[] = [];
   readonly intervals: IntervalProbe[] = [];
@@ -154,6 +162,8 @@ export class Session {
     );
     this.process = opts.workload === null ? null : new SimProcess(this.kernel, opts.workload);
     if (!opts.attachBeforeStart) this.process?.start();
+    const target = opts.pid !== undefined && opts.pid === this.process?.pid ? this.process : null;
+    this.uprobeLink = bpf_uprobe_multi_link(target);
     this.sliceNs = opts.sliceNs ?? 10_000_000;
     this.rng = new Prng(opts.seed ^ 0x5eed);
     const proc = this.process;
@@ -438,6 +448,7 @@ export class Session {
       this.opts.config,
       this.ctx,
       () => this.noteExit(script),
+      this.uprobeLink,
     );
   }
 

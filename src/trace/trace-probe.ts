@@ -6,11 +6,16 @@
  * the compiled probe. They allocate nothing and build no strings.
  */
 import type { CompiledProbe, HitContext } from "../compile/index.js";
+import {
+  type BpfUprobeMultiLink,
+  bpf_uprobe_consumer,
+  type UprobeEntryProgram,
+  type UprobeReturnProgram,
+} from "../kernel/bpf/uprobe-multi.js";
 import type { KernelConfig } from "../kernel/config.js";
 import { current } from "../kernel/task.js";
 import {
   ConsumerState,
-  newConsumer,
   type PtRegs,
   type Registration,
   type Uprobe,
@@ -54,6 +59,8 @@ export class TraceProbe {
     config: KernelConfig,
     private readonly ctx: HitContext,
     private readonly onRun: () => void,
+    /** The script's uprobe_multi link: its consumers carry the link's pid filter. */
+    private readonly link: BpfUprobeMultiLink,
   ) {
     this.shared = config.nhit === "shared";
     const n = this.shared ? 1 : m.cpus.length;
@@ -70,23 +77,25 @@ export class TraceProbe {
   }
 
   private newConsumer(): UprobeConsumer {
+    const { m, link } = this;
     switch (this.concrete.kind) {
       case "uprobe":
-        return newConsumer(this.entryHandler);
+        return bpf_uprobe_consumer(m, link, this.entryProgram, null);
       case "usdt":
-        return newConsumer(this.usdtHandler);
+        return bpf_uprobe_consumer(m, link, this.usdtProgram, null);
       case "uretprobe":
-        return newConsumer(this.stampEntry, this.returnHandler);
+        // The entry half only stamps the time, for the live view's latency column.
+        return bpf_uprobe_consumer(m, link, this.stampEntry, this.returnProgram);
     }
   }
 
-  private readonly entryHandler: UprobeConsumer["handler"] = (_uc, regs) => this.onEntry(regs);
-  private readonly usdtHandler: UprobeConsumer["handler"] = (_uc, regs) => this.onUsdt(regs);
-  private readonly stampEntry: UprobeConsumer["handler"] = (_uc, _regs, data) => {
+  private readonly entryProgram: UprobeEntryProgram = (regs) => this.onEntry(regs);
+  private readonly usdtProgram: UprobeEntryProgram = (regs) => this.onUsdt(regs);
+  private readonly stampEntry: UprobeEntryProgram = (_regs, data) => {
     data.value = this.m.now();
     return 0;
   };
-  private readonly returnHandler: UprobeConsumer["ret_handler"] = (_uc, func, regs, data) =>
+  private readonly returnProgram: UprobeReturnProgram = (func, regs, data) =>
     this.onReturn(regs, func, data.value as number);
 
   /** Total hits delivered (the uprobe_profile file's sum over CPUs). */

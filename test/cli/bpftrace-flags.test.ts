@@ -26,6 +26,18 @@ describe("-p PID", () => {
     expect(other.status).not.toBe(0);
     expect(other.stderr).toContain("pid 4200: no such process");
   });
+
+  test("traces that process only: its forked children inherit the breakpoints but run nothing", async () => {
+    // bash forks a child per command, which calls shell_execve in /bin/bash before its exec.
+    const script =
+      "uprobe:/bin/bash:shell_execve, uretprobe:/bin/bash:make_child { @[probe, pid] = count(); }";
+    const all = await probelab(["run", "-w", "bash", "--duration", "1s", "-e", script]);
+    expect(all.stdout).toMatch(/@\[uprobe:\/bin\/bash:shell_execve, 4101\]: 1\n/);
+    const only = await probelab(["run", "-w", "bash", "--duration", "1s", "-p", "4100", "-e", script]);
+    expect(only.status).toBe(0);
+    expect(only.stdout).toMatch(/@\[uretprobe:\/bin\/bash:make_child, 4100\]: \d+\n/);
+    expect(only.stdout).not.toMatch(/, 410[1-9]\]/);
+  });
 });
 
 describe("-c CMD", () => {
