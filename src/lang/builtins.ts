@@ -3,6 +3,7 @@
  * it for argument counts and types; special rules (printf formats, map arguments,
  * aggregations) are named here by `check` and implemented in the checker.
  */
+import type { CallExpr, Expr } from "./ast.js";
 import { pton } from "./inet-address.js";
 import {
   BOOL,
@@ -356,6 +357,21 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
 ];
 
 export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(FUNCTION_TABLE.map((f) => [f.name, f]));
+
+/**
+ * The aggregation call that ends `e` when `e` is a block expression (possibly nested, as
+ * `{ a; { b; count() } }`): bpftrace lets such a block be assigned to a map, the statements
+ * running first. An if expression does not qualify, in bpftrace either.
+ */
+export function aggregateTail(e: Expr): CallExpr | null {
+  let tail: Expr = e;
+  while (tail.kind === "blockExpr") {
+    if (tail.block.value === null) return null;
+    tail = tail.block.value;
+  }
+  if (tail === e || tail.kind !== "call" || tail.bare) return null;
+  return FUNCTIONS.get(tail.name)?.check === "aggregate" ? tail : null;
+}
 
 /** bpftrace functions probelab does not implement: named in the error instead of "unknown". */
 export const UNSUPPORTED_FUNCTIONS = new Set([
