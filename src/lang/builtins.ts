@@ -39,6 +39,8 @@ export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
   { name: "uid", type: UINT64 },
   { name: "gid", type: UINT64 },
   { name: "comm", type: stringType(16) },
+  // The parent's comm, bpftrace's stdlib `curtask.real_parent.comm`.
+  { name: "pcomm", type: stringType(16) },
   { name: "nsecs", type: UINT64 },
   { name: "elapsed", type: UINT64 },
   { name: "cpu", type: UINT32 },
@@ -105,7 +107,6 @@ export const UNSUPPORTED_BUILTINS = new Set([
   "cpid",
   "has_cpid",
   "ctx",
-  "pcomm",
   "leader_tid",
   "leader_comm",
   "sarg0",

@@ -7,7 +7,7 @@
  */
 import type { CompiledProbe, HitContext } from "../compile/index.js";
 import type { KernelConfig } from "../kernel/config.js";
-import { current } from "../kernel/task.js";
+import { current, parentComm } from "../kernel/task.js";
 import {
   ConsumerState,
   newConsumer,
@@ -155,6 +155,7 @@ export class TraceProbe {
     ctx.tid = t.tid;
     ctx.ppid = t.ppid;
     ctx.comm = t.comm;
+    ctx.pcomm = parentComm(t);
     ctx.nsecs = Math.floor(m.now());
     const args = ctx.args;
     for (let i = 0; i < 6; i++) args[i] = regs.args[i];

@@ -253,6 +253,16 @@ describe("builtins and functions", () => {
     expect(errors("begin { print(1, 2); }")).toEqual(["Non-map print() only takes 1 argument"]);
   });
 
+  test("pcomm is a string builtin; the one-argument form pcomm(task) is refused at the call", () => {
+    ok('begin { $p = pcomm; printf("%s %s\\n", $p, pcomm()); @[pcomm] = count(); }');
+    expect(run("begin { print(pcomm(curtask)); }").diagnostics).toMatchObject([
+      {
+        message: "pcomm(...) with arguments is not supported by probelab; use pcomm",
+        span: { line: 1, col: 15, endLine: 1, endCol: 29 },
+      },
+    ]);
+  });
+
   test("unknown identifiers and functions get a did-you-mean hint", () => {
     expect(run("begin { print(tdi); }").diagnostics).toMatchObject([
       { message: "Unknown identifier: 'tdi'", hints: ["did you mean 'tid'?"] },
