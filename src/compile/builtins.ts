@@ -71,6 +71,8 @@ export function compileBuiltin(env: ProbeEnv, e: BuiltinExpr): Eval {
     case "comm":
       // TASK_COMM_LEN is 16 bytes with the NUL.
       return (ctx) => (ctx.comm.length > 15 ? ctx.comm.slice(0, 15) : ctx.comm);
+    case "pcomm":
+      return (ctx) => (ctx.pcomm.length > 15 ? ctx.pcomm.slice(0, 15) : ctx.pcomm);
     case "nsecs":
       return (ctx) => ctx.nsecs;
     case "elapsed":

@@ -16,6 +16,8 @@ export interface HitContext {
   /** The parent process's pid (real_parent->tgid). */
   ppid: number;
   comm: string;
+  /** The parent's comm (real_parent->comm), as the task holds it at the hit. */
+  pcomm: string;
   uid: number;
   gid: number;
   /** Simulated time (ns, safe integer). */
@@ -65,6 +67,8 @@ export function createHitContext(overrides: Partial<HitContext> = {}): HitContex
     tid: 1000,
     ppid: 1,
     comm: "bpftrace",
+    // bpftrace's parent is init (ppid 1), whose comm the session gives as systemd.
+    pcomm: "systemd",
     uid: 0,
     gid: 0,
     nsecs: 0,

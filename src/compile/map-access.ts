@@ -6,7 +6,7 @@
  * by every hit: BpfMap copies a key when it inserts it and only encodes it otherwise.
  */
 
-import type { CallExpr, CompoundOp, Expr, IncDecExpr, MapExpr } from "../lang/ast.js";
+import type { Block, CallExpr, CompoundOp, Expr, IncDecExpr, MapExpr } from "../lang/ast.js";
 import { isAggregate, type MapInfo, pointerStride, type Type } from "../lang/types.js";
 import type { Int } from "../runtime/int64.js";
 import * as i64 from "../runtime/int64.js";
@@ -17,6 +17,7 @@ import { conversion } from "./conversions.js";
 import { asInt, CompileError, type Eval, type Exec, locationOf, mapOf, type ProbeEnv } from "./env.js";
 import { arithmeticOp, compileExpr, compileIntOperand, incrementOf, signedOf } from "./expressions.js";
 import { NORMAL } from "./state.js";
+import { compileStatements } from "./statements.js";
 import { warnDivideByZero } from "./warnings.js";
 
 export type KeyEval = (ctx: HitContext) => Value | undefined;
@@ -62,6 +63,7 @@ export function compileMapStore(env: ProbeEnv, target: MapExpr, value: Expr, op:
   const { map, info } = mapOf(env, target.name, target.span);
   const key = compileMapKey(env, info, target.key);
   if (isAggregate(info.valueType)) {
+    if (value.kind === "blockExpr") return compileAggregateBlock(env, map, key, value.block, target);
     if (value.kind !== "call") {
       throw new CompileError(
         `${target.name} holds an aggregation; assign it an aggregation call`,
@@ -131,6 +133,38 @@ export function compileMapIncDec(env: ProbeEnv, e: IncDecExpr): Eval {
     if (store) next = store(next);
     map.update(k, next);
     return prefix ? next : old;
+  };
+}
+
+/**
+ * `@m[k] = { stmts; count() }`: the statements run (as a block statement would, so a
+ * break/continue/return among them reaches the enclosing statement), then the aggregation
+ * updates the map, its value and then the key evaluated last, as in the direct form.
+ */
+function compileAggregateBlock(
+  env: ProbeEnv,
+  map: BpfMap,
+  key: KeyEval,
+  block: Block,
+  target: MapExpr,
+): Exec {
+  const value = block.value;
+  if (value === null) {
+    throw new CompileError(`${target.name} holds an aggregation; assign it an aggregation call`, block.span);
+  }
+  const body = compileStatements(env, block.statements);
+  const update =
+    value.kind === "blockExpr"
+      ? compileAggregateBlock(env, map, key, value.block, target)
+      : value.kind === "call"
+        ? compileAggregate(env, map, key, value)
+        : null;
+  if (update === null) {
+    throw new CompileError(`${target.name} holds an aggregation; assign it an aggregation call`, value.span);
+  }
+  return (ctx) => {
+    const c = body(ctx);
+    return c === NORMAL ? update(ctx) : c;
   };
 }
 

@@ -43,6 +43,14 @@ export function compileBlock(env: ProbeEnv, block: Block): Exec {
   return sequence(env, stmts);
 }
 
+/** A block's statements without its trailing value, run as one sequence. */
+export function compileStatements(env: ProbeEnv, stmts: readonly Stmt[]): Exec {
+  return sequence(
+    env,
+    stmts.map((s) => compileStmt(env, s)),
+  );
+}
+
 /** Runs statements in order, charging the budget once for the whole block. */
 function sequence(env: ProbeEnv, stmts: Exec[]): Exec {
   const state = env.script.state;
@@ -67,10 +75,7 @@ function sequence(env: ProbeEnv, stmts: Exec[]): Exec {
  * (exit, return, budget) abandons the whole hit by unwinding to the probe runner.
  */
 export function compileBlockValue(env: ProbeEnv, block: Block): Eval {
-  const body = sequence(
-    env,
-    block.statements.map((s) => compileStmt(env, s)),
-  );
+  const body = compileStatements(env, block.statements);
   const value: Eval = block.value ? compileExpr(env, block.value) : () => 0;
   return (ctx) => {
     const c = body(ctx);

@@ -17,6 +17,12 @@ export class TaskStruct {
   sigtrap = false;
   /** real_parent->tgid: the process that forked this one (a thread shares its leader's). */
   ppid = 0;
+  /**
+   * real_parent itself, for its comm at the time of a hit (pcomm): the thread that forked
+   * this process, or for a thread its creator's real_parent, as clone sets it. null when the
+   * parent is a task outside the model, init for the workload's process (see parentComm).
+   */
+  realParent: TaskStruct | null = null;
   /** The fs_struct's address in kernel memory (root and pwd); 0 for none. */
   fs = 0;
   /** The thread has exited (exit_group from any thread ends them all). */
@@ -37,6 +43,17 @@ export class TaskStruct {
     public comm: string,
     public mm: MmStruct,
   ) {}
+}
+
+/** init's comm: the parent of the workload's process (ppid 1), and of bpftrace itself. */
+export const INIT_COMM = "systemd";
+/** The idle task's comm (pid 0), the parent the model gives kernel threads (ppid 0). */
+export const IDLE_COMM = "swapper/0";
+
+/** real_parent->comm of a task: its parent's current comm (a later exec there shows). */
+export function parentComm(t: TaskStruct): string {
+  if (t.realParent !== null) return t.realParent.comm;
+  return t.ppid === 0 ? IDLE_COMM : INIT_COMM;
 }
 
 export function current(task: Task): TaskStruct {

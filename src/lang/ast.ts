@@ -392,6 +392,7 @@ export type BuiltinName =
   | "uid"
   | "gid"
   | "comm"
+  | "pcomm"
   | "nsecs"
   | "elapsed"
   | "cpu"

@@ -3,6 +3,7 @@
  * it for argument counts and types; special rules (printf formats, map arguments,
  * aggregations) are named here by `check` and implemented in the checker.
  */
+import type { CallExpr, Expr } from "./ast.js";
 import { pton } from "./inet-address.js";
 import {
   BOOL,
@@ -38,6 +39,8 @@ export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
   { name: "uid", type: UINT64 },
   { name: "gid", type: UINT64 },
   { name: "comm", type: stringType(16) },
+  // The parent's comm, bpftrace's stdlib `curtask.real_parent.comm`.
+  { name: "pcomm", type: stringType(16) },
   { name: "nsecs", type: UINT64 },
   { name: "elapsed", type: UINT64 },
   { name: "cpu", type: UINT32 },
@@ -104,7 +107,6 @@ export const UNSUPPORTED_BUILTINS = new Set([
   "cpid",
   "has_cpid",
   "ctx",
-  "pcomm",
   "leader_tid",
   "leader_comm",
   "sarg0",
@@ -356,6 +358,21 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
 ];
 
 export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(FUNCTION_TABLE.map((f) => [f.name, f]));
+
+/**
+ * The aggregation call that ends `e` when `e` is a block expression (possibly nested, as
+ * `{ a; { b; count() } }`): bpftrace lets such a block be assigned to a map, the statements
+ * running first. An if expression does not qualify, in bpftrace either.
+ */
+export function aggregateTail(e: Expr): CallExpr | null {
+  let tail: Expr = e;
+  while (tail.kind === "blockExpr") {
+    if (tail.block.value === null) return null;
+    tail = tail.block.value;
+  }
+  if (tail === e || tail.kind !== "call" || tail.bare) return null;
+  return FUNCTIONS.get(tail.name)?.check === "aggregate" ? tail : null;
+}
 
 /** bpftrace functions probelab does not implement: named in the error instead of "unknown". */
 export const UNSUPPORTED_FUNCTIONS = new Set([

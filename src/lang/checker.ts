@@ -9,6 +9,7 @@
  */
 import type * as A from "./ast.js";
 import {
+  aggregateTail,
   BUILTIN_VALUES,
   CLOCKS,
   FUNCTIONS,
@@ -299,7 +300,7 @@ export class Checker {
     }
   }
 
-  private blockStatements(block: A.Block): Type {
+  private blockStatements(block: A.Block, tail: (value: A.Expr) => Type = (v) => this.expr(v)): Type {
     return this.withScope(() => {
       const stmts = block.statements;
       for (let i = 0; i < stmts.length; i++) {
@@ -308,8 +309,24 @@ export class Checker {
         const next = stmts[i + 1] ?? block.value;
         if (next && endsControl(stmt)) this.sink.warning("Unreachable statement", next.span);
       }
-      return block.value ? this.expr(block.value) : NONE;
+      return block.value ? tail(block.value) : NONE;
     });
+  }
+
+  /**
+   * `@m = { stmts; count() }`: as bpftrace does, an aggregation that ends a block expression
+   * (or nested block expressions) assigned to a map updates that map after the statements
+   * run. The call is checked inside the block's scope, where its `let` variables live.
+   */
+  private aggregateBlock(e: A.BlockExpr): Type {
+    const t = this.blockStatements(e.block, (tail) => {
+      if (tail.kind === "blockExpr") return this.aggregateBlock(tail);
+      const call = tail as A.CallExpr;
+      call.type = this.call(call, FUNCTIONS.get(call.name)!, true);
+      return call.type;
+    });
+    e.type = t;
+    return t;
   }
 
   private statement(stmt: A.Stmt): void {
@@ -537,6 +554,8 @@ export class Checker {
     if (value.kind === "call" && spec?.check === "aggregate") {
       vt = this.call(value, spec, true);
       value.type = vt;
+    } else if (aggregateTail(value) !== null) {
+      vt = this.aggregateBlock(value as A.BlockExpr);
     } else {
       vt = this.expr(value);
       if (vt.kind === "none") {

@@ -141,6 +141,7 @@ export class SimProcess implements AddressSpaceOps {
         this.pid,
         tid,
         INIT_PID,
+        null,
         this.fs,
       );
     }
@@ -155,6 +156,8 @@ export class SimProcess implements AddressSpaceOps {
     tgid: number,
     tid: number,
     ppid: number,
+    /** real_parent (null: init, outside the model). */
+    realParent: TaskStruct | null,
     /** The fs_struct (shared by the threads of a process, a copy for a forked child). */
     fs: number,
     /** The forking task, for a child of fork(2) (its uprobe state is copied). */
@@ -168,6 +171,7 @@ export class SimProcess implements AddressSpaceOps {
       (task: Task) => {
         ts = new TaskStruct(task, tgid, tid, comm, mm);
         ts.ppid = ppid;
+        ts.realParent = realParent;
         ts.fs = fs;
         task.ctx = ts;
         this.threads.push(ts);
@@ -299,13 +303,15 @@ export class SimProcess implements AddressSpaceOps {
       // copy_mm with CLONE_VM: the thread is one more user of the mm (the process's own mm
       // is never put, so only a forked child's needs the reference).
       if (t.mm !== this.mm) t.mm.mmget();
-      this.startThread(comm || t.comm, child, childState, t.mm, -1, t.pid, tid, t.ppid, t.fs);
+      // CLONE_THREAD: the new thread's real_parent is its creator's (the process's parent).
+      this.startThread(comm || t.comm, child, childState, t.mm, -1, t.pid, tid, t.ppid, t.realParent, t.fs);
       this.forked(t, comm || t.comm, tid);
       return;
     }
     const childMm = yield* dup_mmap(t.mm);
     const childFs = this.k.ns.copy_fs_struct(t.fs);
-    this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid, t.pid, childFs, t);
+    // A forked child's real_parent is the thread that called fork.
+    this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid, t.pid, t, childFs, t);
     this.forked(t, comm || t.comm, tid);
   }
 

@@ -17,6 +17,7 @@ export interface CpuSampler {
   done(): void;
 }
 
+import { IDLE_COMM } from "../kernel/task.js";
 import { ProbeRate } from "./probe-rate.js";
 import type { ProbeState } from "./snapshot.js";
 
@@ -81,7 +82,8 @@ export class IntervalProbe {
       ctx.pid = 0;
       ctx.tid = 0;
       ctx.ppid = 0;
-      ctx.comm = "swapper/0";
+      ctx.comm = IDLE_COMM;
+      ctx.pcomm = IDLE_COMM;
       this.compiled.run(ctx);
       this.onRun();
       return;

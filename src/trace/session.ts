@@ -27,7 +27,7 @@ import {
   kallsyms_name,
   kernel_stack,
 } from "../kernel/kprobes/kprobes.js";
-import { TaskStruct } from "../kernel/task.js";
+import { IDLE_COMM, INIT_COMM, parentComm, TaskStruct } from "../kernel/task.js";
 import { syscallNames, TP_SCHED_SWITCH, type Tracepoint, tracepoints } from "../kernel/tracepoints.js";
 import { type Registration, uprobe_register, uprobe_unregister_all } from "../kernel/uprobes/register.js";
 import {
@@ -201,8 +201,8 @@ export class Session {
   private readonly taskFacts: TaskLookup = (tid) => {
     const fs = this.kernel.ns.init_fs();
     if (tid === BPFTRACE_PID) return { tid, tgid: tid, comm: "bpftrace", parent: 1, fs };
-    if (tid === 1) return { tid, tgid: 1, comm: "systemd", parent: 0, fs };
-    if (tid === 0) return { tid, tgid: 0, comm: "swapper/0", parent: 0, fs };
+    if (tid === 1) return { tid, tgid: 1, comm: INIT_COMM, parent: 0, fs };
+    if (tid === 0) return { tid, tgid: 0, comm: IDLE_COMM, parent: 0, fs };
     // The exec loader runs as the process before its threads exist.
     const running = this.m.task?.ctx;
     const t =
@@ -512,6 +512,7 @@ export class Session {
     ctx.tid = BPFTRACE_PID;
     ctx.ppid = INIT_PID;
     ctx.comm = "bpftrace";
+    ctx.pcomm = INIT_COMM;
     ctx.cpu = 0;
     ctx.nsecs = 0;
     ctx.probe = "begin";
@@ -702,6 +703,7 @@ export class Session {
     ctx.tid = BPFTRACE_PID;
     ctx.ppid = INIT_PID;
     ctx.comm = "bpftrace";
+    ctx.pcomm = INIT_COMM;
     ctx.probe = "end";
     ctx.nsecs = Math.floor(this.m.minClock());
     // What is queued up to an exit() is read first: end's own output comes after it.
@@ -724,6 +726,7 @@ function fillFromTask(ctx: HitContext, task: Task | null, cpu: number): void {
     ctx.tid = t.tid;
     ctx.ppid = t.ppid;
     ctx.comm = t.comm;
+    ctx.pcomm = parentComm(t);
     return;
   }
   // The tracer's own task (registration) is bpftrace; other model tasks are kernel threads.
@@ -732,6 +735,8 @@ function fillFromTask(ctx: HitContext, task: Task | null, cpu: number): void {
   ctx.tid = own ? BPFTRACE_PID : 0;
   ctx.ppid = own ? INIT_PID : 0;
   ctx.comm = task === null ? `swapper/${cpu}` : task.name;
+  // Kernel threads are children of the idle task in the model (ppid 0).
+  ctx.pcomm = own ? INIT_COMM : IDLE_COMM;
 }
 
 /**

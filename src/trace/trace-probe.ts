@@ -13,7 +13,7 @@ import {
   type UprobeReturnProgram,
 } from "../kernel/bpf/uprobe-multi.js";
 import type { KernelConfig } from "../kernel/config.js";
-import { current } from "../kernel/task.js";
+import { current, parentComm } from "../kernel/task.js";
 import {
   ConsumerState,
   type PtRegs,
@@ -164,6 +164,7 @@ export class TraceProbe {
     ctx.tid = t.tid;
     ctx.ppid = t.ppid;
     ctx.comm = t.comm;
+    ctx.pcomm = parentComm(t);
     ctx.nsecs = Math.floor(m.now());
     const args = ctx.args;
     for (let i = 0; i < 6; i++) args[i] = regs.args[i];

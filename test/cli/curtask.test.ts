@@ -31,6 +31,35 @@ describe("curtask", () => {
     expect(r.stdout).toContain("bpftrace 1 1\n");
   });
 
+  it("pcomm is the parent's comm at the hit: init's for bash, bash's for its forked children", async () => {
+    const r = await probelab([
+      "run",
+      "-w",
+      "bash",
+      "--duration",
+      "1s",
+      "-e",
+      'begin { printf("%s %s\\n", comm, pcomm); } tracepoint:sched:sched_process_exec /@n++ < 2/ { printf("%d %d %s %s\\n", pid, ppid, comm, pcomm); } uprobe:/bin/bash:shell_execve /@u++ < 1/ { printf("%d %s %s\\n", pid, comm, pcomm); } end { clear(@n); clear(@u); }',
+    ]);
+    expect(r.status).toBe(0);
+    // bpftrace and the shell are children of init (ppid 1); the child execs ls and keeps bash as its parent.
+    expect(r.stdout).toBe("bpftrace systemd\n4100 1 bash systemd\n4101 bash bash\n4101 4100 ls bash\n\n\n");
+  });
+
+  it("pcomm in a thread is its process's parent's comm, as clone(CLONE_THREAD) sets real_parent", async () => {
+    const r = await probelab([
+      "run",
+      "-w",
+      "crawler",
+      "--duration",
+      "1s",
+      "-e",
+      'tracepoint:syscalls:sys_enter_nanosleep /tid != pid && @n++ < 1/ { printf("%d %s %d %s\\n", tid, comm, ppid, pcomm); } end { clear(@n); }',
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("4102 crawl-fetch 1 systemd\n\n\n");
+  });
+
   it("takes the script's own struct task_struct when it defines one", async () => {
     const r = await probelab([
       "run",

@@ -57,6 +57,15 @@ describe("builtins from the hit context", () => {
     );
   });
 
+  test("pcomm (and pcomm()) is the parent's comm, cut to 15 bytes as comm is", () => {
+    const r = runScript(
+      'uprobe:/bin/x:f { printf("%s %s\\n", pcomm, pcomm()); } begin { printf("%s\\n", pcomm); }',
+      { between: (script, ctx) => hit(script, ctx, 0, { pcomm: "a-parent-with-a-long-name" }) },
+    );
+    // begin runs as bpftrace, whose parent is init.
+    expect(r.stdout.split("\n").slice(0, 2)).toEqual(["systemd", "a-parent-with-a a-parent-with-a"]);
+  });
+
   test("arg0..arg5 and retval", () => {
     const r = runScript(
       'uprobe:/bin/x:f { printf("%d %d %d %d %d %d\\n", arg0, arg1, arg2, arg3, arg4, arg5); } uretprobe:/bin/x:f { printf("ret %ld\\n", (int64)retval); } begin {}',

@@ -25,6 +25,31 @@ describe("aggregations, printed at exit", () => {
     );
   });
 
+  test("a block expression ending in an aggregation updates the map after its statements", () => {
+    // bpftrace's runtime case "call: block expression with map assignment".
+    expect(out("begin { @ = { let $a = 100; avg($a) }; }")).toBe("\n\n@: 100\n");
+    expect(
+      out(
+        'begin { @c = { print("first"); count() }; @c = count(); @h = { $v = 64; hist($v) };' +
+          " @s[1] = { let $k = 4; stats($k * 2) }; @l = { lhist(5, 0, 10, 5) }; }",
+      ),
+    ).toBe(
+      "first\n\n\n@c: 2\n@h:\n" +
+        "[64, 128)              1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n\n" +
+        "@l:\n[5, 10)                1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n\n" +
+        "@s[1]: { .count = 1, .average = 8, .total = 8 }\n",
+    );
+  });
+
+  test("nested blocks (a macro ending in an aggregation) and early exits from the block", () => {
+    expect(
+      out(
+        "macro avgof(x) { let $a = x; avg($a) } begin { @m[7] = { let $b = 3; avgof($b * 2) };" +
+          " for ($i : 0..4) { @n = { if ($i == 1) { continue; } if ($i == 3) { break; } count() }; } }",
+      ),
+    ).toBe("\n\n@m[7]: 6\n@n: 2\n");
+  });
+
   test("keyed count sorts by value, largest last", () => {
     expect(
       out(

@@ -143,6 +143,28 @@ describe("aggregations", () => {
     expect(errors("begin { $x = count(); }")).toEqual(["count() must be assigned directly to a map"]);
     expect(errors("begin { @x = hist(1) + 1; }")).toEqual(["hist() must be assigned directly to a map"]);
     expect(errors("begin { print(sum(1)); }")).toEqual(["sum() must be assigned directly to a map"]);
+    // A block expression ending in one may be assigned to a map; anything else around it may not.
+    expect(errors("begin { $x = { count() }; }")).toEqual(["count() must be assigned directly to a map"]);
+    expect(errors("begin { @x = { 1 + sum(1) }; }")).toEqual(["sum() must be assigned directly to a map"]);
+    expect(errors("begin { @x = if (1) { count() } else { count() }; }")).toEqual([
+      "count() must be assigned directly to a map",
+      "count() must be assigned directly to a map",
+    ]);
+  });
+
+  test("a block expression ending in an aggregation, assigned to a map, types the map", () => {
+    const maps = ok(
+      "begin { @a = { let $v = 100; avg($v) }; @h[1] = { $n = 3; hist($n) }; @c = { print(1); count() }; }",
+    ).maps;
+    expect(maps.map((m) => [m.name, m.valueType.kind])).toEqual([
+      ["@a", "avg"],
+      ["@c", "count"],
+      ["@h", "hist"],
+    ]);
+    // The call is checked in the block's scope: its `let` is visible there and only there.
+    expect(errors("begin { @a = { let $v = 1; avg($v) }; print($v); }")).toEqual([
+      "Undefined or undeclared variable: $v",
+    ]);
   });
 
   test("counting maps can be read as integers; histograms cannot", () => {
@@ -229,6 +251,16 @@ describe("builtins and functions", () => {
   test("print forms", () => {
     ok('begin { @a[1] = 1; print(@a); print(@a, 5); print(@a, 5, 10); print(@a[1]); print((1, "x")); }');
     expect(errors("begin { print(1, 2); }")).toEqual(["Non-map print() only takes 1 argument"]);
+  });
+
+  test("pcomm is a string builtin; the one-argument form pcomm(task) is refused at the call", () => {
+    ok('begin { $p = pcomm; printf("%s %s\\n", $p, pcomm()); @[pcomm] = count(); }');
+    expect(run("begin { print(pcomm(curtask)); }").diagnostics).toMatchObject([
+      {
+        message: "pcomm(...) with arguments is not supported by probelab; use pcomm",
+        span: { line: 1, col: 15, endLine: 1, endCol: 29 },
+      },
+    ]);
   });
 
   test("unknown identifiers and functions get a did-you-mean hint", () => {
