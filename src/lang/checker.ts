@@ -7,6 +7,8 @@
  * first walk learns the map's type silently and a second walk, seeded with every map's type,
  * produces the diagnostics.
  */
+
+import { checkArgCount, isFormatError, parseFormat } from "../runtime/printf.js";
 import type * as A from "./ast.js";
 import {
   aggregateTail,
@@ -29,7 +31,6 @@ import { DiagnosticSink } from "./diagnostics.js";
 import { substituteEnumVariants } from "./enums.js";
 import { pton } from "./inet-address.js";
 import { TASK_STRUCT, withKernelStructs } from "./kernel-structs.js";
-import { argumentKinds, parseFormat } from "./printf-format.js";
 import { didYouMean } from "./suggest.js";
 import { TypeRefs, typeDenoted } from "./type-refs.js";
 import {
@@ -1083,25 +1084,17 @@ export class Checker {
   private format(e: A.CallExpr, types: Type[]): void {
     const fmtArg = e.args[0];
     if (fmtArg?.kind !== "string") return;
+    // The runtime's own parser: what the checker accepts is exactly what gets printed.
     const parsed = parseFormat(fmtArg.value);
-    if (!parsed.ok) {
-      this.sink.error(`${e.name}: ${parsed.message}`, fmtArg.span);
+    if (isFormatError(parsed)) {
+      this.sink.error(`${e.name}: ${parsed.error}`, fmtArg.span);
       return;
     }
-    const kinds = argumentKinds(parsed.pieces);
-    const supplied = e.args.length - 1;
-    if (supplied < kinds.length) {
-      this.sink.error(
-        `${e.name}: Not enough arguments for format string (${supplied} supplied, ${kinds.length} expected)`,
-        e.span,
-      );
-      return;
-    }
-    if (supplied > kinds.length) {
-      this.sink.error(
-        `${e.name}: Too many arguments for format string (${supplied} supplied, ${kinds.length} expected)`,
-        e.span,
-      );
+    const kinds = parsed.argKinds;
+    // bpftrace's words for a count that does not match.
+    const countError = checkArgCount(parsed, e.args.length - 1);
+    if (countError !== undefined) {
+      this.sink.error(`${e.name}: ${countError}`, e.span);
       return;
     }
     kinds.forEach((kind, i) => {

@@ -31,7 +31,6 @@ export type { ProbeArgField, ProbeArgsResolver } from "./checker.js";
 export { configFromEnv } from "./config.js";
 export { type Diagnostic, formatDiagnostics, type SourceFile } from "./diagnostics.js";
 export type { IncludeOptions } from "./preprocess.js";
-export { type FormatPiece, type FormatSpec, parseFormat } from "./printf-format.js";
 export { editDistance } from "./suggest.js";
 export type * from "./types.js";
 export { isAggregate, typeName } from "./types.js";

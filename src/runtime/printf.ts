@@ -5,9 +5,10 @@
  * then walks the spec. Length modifiers follow C: without `l`/`ll`/`j`/`z`/`t` an integer is
  * converted to 32 bits first (`hh` to 8, `h` to 16), which is why `%x` of a 64-bit value
  * prints only its low half. `%s` prints any value in its text form; `%r`, `%rx`, `%rh`
- * print buffers.
+ * print buffers, and `%gr` an integer as gfp_t flag names.
  */
 
+import { formatGfpFlags } from "./gfp-flags.js";
 import { cast, type Int, isZero, toDecimal, toHex } from "./int64.js";
 import type { Value, ValueType } from "./types.js";
 import { formatBuffer, formatBufferHex, formatBufferHexSpaced, inferType, renderValue } from "./values.js";
@@ -15,7 +16,7 @@ import { formatBuffer, formatBufferHex, formatBufferHexSpaced, inferType, render
 /** What kind of argument a conversion consumes (for the checker). */
 export type ArgKind = "int" | "any" | "buffer";
 
-export type Conversion = "d" | "i" | "u" | "o" | "x" | "X" | "c" | "s" | "p" | "r" | "rx" | "rh";
+export type Conversion = "d" | "i" | "u" | "o" | "x" | "X" | "c" | "s" | "p" | "r" | "rx" | "rh" | "gr";
 export type LengthModifier = "" | "hh" | "h" | "l" | "ll" | "j" | "z" | "t" | "L";
 
 /** One `%...` directive. Width/precision: -1 when absent, -2 when given as `*`. */
@@ -154,6 +155,10 @@ function parseDirective(fmt: string, i: number): { directive: Directive; next: n
   const c = fmt[i];
   if (c === undefined)
     return { error: `invalid format string: incomplete conversion specifier at end of '${fmt}'` };
+  if (c === "g" && fmt[i + 1] === "r") {
+    d.conv = "gr";
+    return { directive: d, next: i + 2 };
+  }
   if (c === "r") {
     const next = fmt[i + 1];
     if (next === "x" || next === "h") {
@@ -178,40 +183,6 @@ export function checkArgCount(spec: FormatSpec, supplied: number): string | unde
     return `not enough arguments for format string (${supplied} supplied, ${expected} expected)`;
   if (supplied > expected)
     return `too many arguments for format string (${supplied} supplied, ${expected} expected)`;
-  return undefined;
-}
-
-/** The kind of an argument as the checker sees it, with the name diagnostics print. */
-export interface ArgTypeInfo {
-  /** "int", "bool", "pointer", "buffer", or anything else (string, tuple, ...). */
-  kind: string;
-  /** bpftrace's spelling of the type, e.g. `string[6]`. */
-  name: string;
-}
-
-const INTEGER_LIKE = new Set(["int", "bool", "pointer"]);
-
-/**
- * Checks a call's arguments against the format: the count first, then each argument's kind
- * (`%d` and friends take integers, bools and pointers; `%r*` buffers; `%s` anything).
- * Returns bpftrace's message for the first problem, or undefined.
- */
-export function checkArgs(spec: FormatSpec, args: readonly ArgTypeInfo[]): string | undefined {
-  const countError = checkArgCount(spec, args.length);
-  if (countError) return countError;
-  let a = 0;
-  for (const part of spec.parts) {
-    if (typeof part === "string") continue;
-    const wanted: ArgKind[] = [];
-    if (part.width === STAR) wanted.push("int");
-    if (part.precision === STAR) wanted.push("int");
-    wanted.push(part.conv === "s" ? "any" : part.conv[0] === "r" ? "buffer" : "int");
-    for (const kind of wanted) {
-      const arg = args[a++]!;
-      const ok = kind === "any" || (kind === "int" ? INTEGER_LIKE.has(arg.kind) : arg.kind === "buffer");
-      if (!ok) return `unsupported format specifier for type '${arg.name}': ${part.conv}`;
-    }
-  }
   return undefined;
 }
 
@@ -360,6 +331,9 @@ export function formatPrintf(
       case "rx":
       case "rh":
         out += formatBufferArg(d, v, width, precision);
+        break;
+      case "gr":
+        out += formatText(d, formatGfpFlags(BigInt.asUintN(64, BigInt(asInt(v)))), width, precision);
         break;
       default:
         out += formatInteger(d, v, width, precision);

@@ -9,7 +9,7 @@ describe("resource limits", () => {
   it("a huge literal printf width is a located diagnostic", async () => {
     const r = await probelab(["run", "-e", 'begin { printf("%999999999s|\\n", "x"); @a = 1; }']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/stdin:1:16-\d+: ERROR: format width is too large \(at most 4096\)/);
+    expect(r.stderr).toMatch(/stdin:1:16-\d+: ERROR: printf: format width is too large \(at most 4096\)/);
     expect(noStackTrace(r.all)).toBe(true);
   });
 

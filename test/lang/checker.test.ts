@@ -277,10 +277,10 @@ describe("builtins and functions", () => {
 describe("printf formats", () => {
   test("argument counts must match exactly", () => {
     expect(errors('begin { printf("%d %s\\n", 1); }')).toEqual([
-      "printf: Not enough arguments for format string (1 supplied, 2 expected)",
+      "printf: not enough arguments for format string (1 supplied, 2 expected)",
     ]);
     expect(errors('begin { printf("%d\\n", 1, 2); }')).toEqual([
-      "printf: Too many arguments for format string (2 supplied, 1 expected)",
+      "printf: too many arguments for format string (2 supplied, 1 expected)",
     ]);
     ok('begin { printf("100%% %-5s|%05d|%*d|%lx %llu %hhx %c\\n", "a", 1, 4, 2, 3, 4, 5, 65); }');
   });
@@ -295,7 +295,7 @@ describe("printf formats", () => {
   });
 
   test("errorf and warnf use the same checks", () => {
-    expect(errors('begin { errorf("%d"); }')[0]).toMatch(/^errorf: Not enough arguments/);
+    expect(errors('begin { errorf("%d"); }')[0]).toMatch(/^errorf: not enough arguments/);
   });
 });
 

@@ -12,7 +12,7 @@ export const USES: ReadonlyMap<string, readonly string[]> = new Map([
   ["kernel", ["sim"]],
   ["elf", []],
   ["process", ["kernel", "elf"]],
-  ["lang", []],
+  ["lang", ["runtime"]],
   ["runtime", []],
   ["compile", ["lang", "runtime"]],
   ["trace", ["process", "compile"]],

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
   checkArgCount,
-  checkArgs,
   type FormatSpec,
   formatPrintf,
   isFormatError,
@@ -137,26 +136,20 @@ describe("printf validation", () => {
   });
 });
 
-describe("printf argument type checks", () => {
-  it("accepts integers, bools and pointers for integer conversions", () => {
-    const s = spec("%d %x %s %r");
-    const ok = [
-      { kind: "int", name: "int64" },
-      { kind: "bool", name: "bool" },
-      { kind: "tuple", name: "(int8,int8)" },
-      { kind: "buffer", name: "buffer[4]" },
-    ];
-    expect(checkArgs(s, ok)).toBeUndefined();
-    expect(checkArgs(s, ok.slice(1))).toBe("not enough arguments for format string (3 supplied, 4 expected)");
+describe("%gr: gfp_t flags by name", () => {
+  it("names composite masks before the bits they hold, leftovers in hex, 0 as 0", () => {
+    expect(p("%gr", 0x1)).toBe("GFP_DMA");
+    expect(p("%gr", 0xcc0)).toBe("GFP_KERNEL");
+    expect(p("%gr", 0xdc0)).toBe("GFP_KERNEL|__GFP_ZERO");
+    expect(p("%gr", 0x400cc0)).toBe("GFP_KERNEL_ACCOUNT");
+    expect(p("%gr", 0x800 | 0x20)).toBe("GFP_ATOMIC");
+    expect(p("%gr", 0x200)).toBe("0x200");
+    expect(p("%gr", 0)).toBe("0");
+    expect(p("[%-12gr]", 0x1)).toBe("[GFP_DMA     ]");
   });
 
-  it("names the offending type and conversion", () => {
-    expect(checkArgs(spec("%d"), [{ kind: "string", name: "string[3]" }])).toBe(
-      "unsupported format specifier for type 'string[3]': d",
-    );
-    expect(checkArgs(spec("%rx"), [{ kind: "int", name: "uint64" }])).toBe(
-      "unsupported format specifier for type 'uint64': rx",
-    );
+  it("takes one integer argument", () => {
+    expect(spec("%gr %s").argKinds).toEqual(["int", "any"]);
   });
 });
 
