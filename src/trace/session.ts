@@ -195,8 +195,9 @@ export class Session {
   }
 
   /**
-   * What `curtask` shows of a task: the traced process's threads (children of bpftrace, which
-   * started it as `-c` does), bpftrace itself (a child of init), init, and the idle task.
+   * What `curtask` shows of a task: the traced process's threads (their real_parent is the
+   * one `ppid` names: init for the workload's process, the forking task for a child),
+   * bpftrace itself (a child of init), init, and the idle task.
    */
   private readonly taskFacts: TaskLookup = (tid) => {
     const fs = this.kernel.ns.init_fs();
@@ -208,7 +209,7 @@ export class Session {
     const t =
       this.process?.threads.find((th) => th.tid === tid) ??
       (running instanceof TaskStruct && running.tid === tid ? running : undefined);
-    return t === undefined ? null : { tid, tgid: t.pid, comm: t.comm, parent: BPFTRACE_PID, fs: t.fs };
+    return t === undefined ? null : { tid, tgid: t.pid, comm: t.comm, parent: t.ppid, fs: t.fs };
   };
 
   /** Front end + compile + resolve; on any error the script is null and nothing is attached. */

@@ -9,7 +9,7 @@ import { TASK_STRUCT_LAYOUT } from "../../src/lang/kernel-structs.js";
 import { probelab } from "./harness.js";
 
 describe("curtask", () => {
-  it("in a uprobe is the traced thread, a child of bpftrace", async () => {
+  it("in a uprobe is the traced thread, whose real_parent is the one ppid names (init)", async () => {
     const r = await probelab([
       "run",
       "-w",
@@ -18,7 +18,21 @@ describe("curtask", () => {
       'uprobe:testprogs/uprobe_test:uprobeFunction1 { printf("%d %d %s %d %s %d\\n", curtask->pid, curtask->tgid, curtask->comm, curtask->parent->pid, curtask->real_parent->comm, curtask->group_leader->pid); exit(); }',
     ]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain("4100 4100 uprobe_test 4242 bpftrace 4100\n");
+    expect(r.stdout).toContain("4100 4100 uprobe_test 1 systemd 4100\n");
+  });
+
+  it("a forked child's real_parent is the task that forked it: ppid and pcomm agree with it", async () => {
+    const r = await probelab([
+      "run",
+      "-w",
+      "bash",
+      "--duration",
+      "1s",
+      "-e",
+      'uprobe:/bin/bash:shell_execve /@n++ < 1/ { printf("%d %d %d %s %s\\n", pid, ppid, curtask->real_parent->pid, curtask->real_parent->comm, pcomm); } end { clear(@n); }',
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("4101 4100 4100 bash bash\n\n\n");
   });
 
   it("in begin is bpftrace itself, a child of init, and a true pointer", async () => {
