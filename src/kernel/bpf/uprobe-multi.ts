@@ -60,25 +60,27 @@ export function bpf_uprobe_consumer(
   ret: UprobeReturnProgram | null,
 ): UprobeConsumer {
   const target = link.task;
-  /** uprobe_prog_run's first test: a task outside the target's thread group runs nothing. */
-  const foreign = (): boolean => target !== null && current(m.task!).pid !== target.pid;
-  const handler: UprobeConsumer["handler"] =
-    entry === null
-      ? null
-      : (_uc, regs, data) => {
-          // uprobe_multi_link_handler
-          if (foreign()) return 0;
-          const rc = entry(regs, data);
-          return link.session && rc !== 0 ? UPROBE_HANDLER_IGNORE : 0;
-        };
-  const ret_handler: UprobeConsumer["ret_handler"] =
-    ret === null
-      ? null
-      : (_uc, func, regs, data) => {
-          // uprobe_multi_link_ret_handler
-          if (foreign()) return 0;
-          return ret(func, regs, data);
-        };
+  const session = link.session;
+  // uprobe_multi_link_handler and uprobe_multi_link_ret_handler. Each first does what
+  // uprobe_prog_run does: a task outside the target's thread group runs nothing. The
+  // closures are specialised once, so a link without a pid pays no test per hit.
+  let handler: UprobeConsumer["handler"] = null;
+  if (entry !== null && target === null)
+    handler = (_uc, regs, data) => {
+      const rc = entry(regs, data);
+      return session && rc !== 0 ? UPROBE_HANDLER_IGNORE : 0;
+    };
+  else if (entry !== null && target !== null)
+    handler = (_uc, regs, data) => {
+      if (current(m.task!).pid !== target.pid) return 0;
+      const rc = entry(regs, data);
+      return session && rc !== 0 ? UPROBE_HANDLER_IGNORE : 0;
+    };
+  let ret_handler: UprobeConsumer["ret_handler"] = null;
+  if (ret !== null && target === null) ret_handler = (_uc, func, regs, data) => ret(func, regs, data);
+  else if (ret !== null && target !== null)
+    ret_handler = (_uc, func, regs, data) =>
+      current(m.task!).pid !== target.pid ? 0 : ret(func, regs, data);
   // uprobe_multi_link_filter: breakpoints only in the target's mm.
   const filter: UprobeConsumer["filter"] = target === null ? null : (_uc, mm) => mm === target.mm;
   return newConsumer(handler, ret_handler, filter);
