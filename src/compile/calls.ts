@@ -5,7 +5,8 @@
  * in bpftrace, so a print() queued before them still sees the old contents.
  */
 
-import type { CallExpr, Expr, MapExpr } from "../lang/ast.js";
+import type { CallExpr, Expr, MapExpr, Span } from "../lang/ast.js";
+import { type Diagnostic, formatDiagnostics } from "../lang/diagnostics.js";
 import { pton } from "../lang/inet-address.js";
 import type { UstackType } from "../lang/types.js";
 import { add, bswap, cast, type Int } from "../runtime/int64.js";
@@ -310,6 +311,7 @@ function compilePrintf(
     };
   }
   const loc = locationOf(env.script.source, e.span);
+  if (e.expandedFrom !== undefined) loc.expansion = expansionLines(env, e.expandedFrom, kind);
   if (kind === "errorf") {
     return (ctx) => {
       fill(ctx);
@@ -322,6 +324,13 @@ function compilePrintf(
     ring.warnf(spec, values, loc, types);
     return NOTHING;
   };
+}
+
+/** bpftrace's `expanded from` lines: each macro call site, with its source line and marker. */
+function expansionLines(env: ProbeEnv, sites: readonly Span[], kind: "errorf" | "warnf"): string {
+  const severity = kind === "errorf" ? "error" : "warning";
+  const notes: Diagnostic[] = sites.map((span) => ({ severity, message: "expanded from", span, hints: [] }));
+  return formatDiagnostics(notes, env.script.source);
 }
 
 /** reg("name"): the argument registers are arg0..arg5 in order, `ax` the return value. */

@@ -438,6 +438,11 @@ export interface CallExpr extends ExprBase {
   bare?: boolean;
   /** `uaddr("sym")`: the symbol's address in the target process, set by the checker. */
   address?: number;
+  /**
+   * errorf/warnf copied out of a user macro's body: the macro calls it was expanded from,
+   * innermost first, which its message names after its own location (`expanded from`).
+   */
+  expandedFrom?: Span[];
 }
 
 export type BinaryOp =

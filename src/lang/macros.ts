@@ -230,6 +230,7 @@ export class MacroExpander {
     if (this.stdlib.get(def.name) === def) locateAt(block, call.span);
     this.specialise(block, bindings, this.expansions);
     this.expandIn(block, [...chain, def.name]);
+    if (this.stdlib.get(def.name) !== def) noteExpansion(block, call.span);
     if (use === "statement") return { kind: "blockStmt", block, span: call.span };
     if (block.value === null) {
       this.sink.error(
@@ -346,6 +347,16 @@ function bindTypeName(ref: A.TypeRef, bindings: Map<string, Binding>, copied: { 
 }
 
 /** Puts every node of a stdlib macro's copy at the call: the library text is not the user's. */
+/** Every errorf/warnf in an expanded body records the call site it came from (see CallExpr). */
+function noteExpansion(node: object, site: A.Span): void {
+  rewriteChildren(node, (n) => {
+    const call = n as unknown as A.Expr;
+    if (call.kind === "call" && (call.name === "errorf" || call.name === "warnf"))
+      call.expandedFrom = [...(call.expandedFrom ?? []), site];
+    return undefined;
+  });
+}
+
 function locateAt(node: object, span: A.Span): void {
   const record = node as Record<string, unknown>;
   for (const key in record) {

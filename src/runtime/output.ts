@@ -398,10 +398,11 @@ export class TextWriter implements OutputConsumer {
     this.out.write(text);
   }
   errorf(message: string, loc: SourceLocation): void {
-    this.err.write(`${formatLocation(loc)}: ERROR: ${logLine(message)}`);
+    this.err.write(`${formatLocation(loc)}: ERROR: ${logLine(message)}${loc.expansion ?? ""}`);
   }
   warnf(message: string, loc: SourceLocation): void {
-    if (this.warnings) this.err.write(`${formatLocation(loc)}: WARNING: ${logLine(message)}`);
+    if (this.warnings)
+      this.err.write(`${formatLocation(loc)}: WARNING: ${logLine(message)}${loc.expansion ?? ""}`);
   }
   lostEvents(count: number): void {
     this.err.write(`Lost ${count} events\n`);

@@ -154,6 +154,11 @@ export interface SourceLocation {
   colEnd?: number;
   /** Last line of a span covering several lines (printed as `FILE:L1-L2`). */
   lineEnd?: number;
+  /**
+   * For errorf/warnf from a macro: the `expanded from` lines that follow the message, one
+   * per macro call site with its source line and marker, already rendered.
+   */
+  expansion?: string;
 }
 
 /** A destination for output text (stdout, a file, a test buffer). */

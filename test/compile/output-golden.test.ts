@@ -202,6 +202,26 @@ describe("printf forms", () => {
     );
   });
 
+  test("errorf and warnf from a macro name each call site they were expanded from", () => {
+    const text =
+      'macro inner() { warnf("w"); } macro outer() { inner(); } begin { outer(); errorf("plain"); }';
+    const r = runScript(text);
+    expect(r.stderr).toBe(
+      [
+        "Attached 1 probe",
+        "stdin:1:17-27: WARNING: w",
+        "stdin:1:47-54: WARNING: expanded from",
+        text,
+        `${" ".repeat(46)}~~~~~~~`,
+        "stdin:1:66-73: WARNING: expanded from",
+        text,
+        `${" ".repeat(65)}~~~~~~~`,
+        "stdin:1:75-90: ERROR: plain",
+        "",
+      ].join("\n"),
+    );
+  });
+
   test("time() and strftime() use the simulated clock plus the wall-clock base", () => {
     const r = runScript(
       'begin { time("%H:%M:%S\\n"); printf("%s\\n", strftime("%Y-%m-%d %H:%M:%S.%f", nsecs)); }',
