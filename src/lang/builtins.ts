@@ -386,7 +386,6 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "skboutput",
   "socket_cookie",
   "percpu_kaddr",
-  "assert",
   "fail",
   "static_assert",
   "kptr",

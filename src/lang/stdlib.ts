@@ -14,10 +14,17 @@ macro ppid(task) {
 macro container_of(ptr, type, member) {
   (type *)((uint8 *)ptr - offsetof(type, member))
 }
+
+macro assert(cond, msg) {
+  if (!cond) {
+    errorf("assert failed: %s", msg);
+    exit(1);
+  }
+}
 `;
 
 /** Names of the stdlib macros, to skip parsing the library for scripts that call none. */
-const STDLIB_NAMES = ["ppid", "container_of"];
+const STDLIB_NAMES = ["ppid", "container_of", "assert"];
 
 let parsed: readonly A.MacroDef[] | null = null;
 

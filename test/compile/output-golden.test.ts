@@ -202,6 +202,19 @@ describe("printf forms", () => {
     );
   });
 
+  test("the stdlib's assert prints its message and exits 1 when the condition is false", () => {
+    const failed = runScript(
+      'begin { assert(1 == 1, "fine"); assert(false, "My error message"); printf("never\\n"); }',
+    );
+    expect(failed.stderr).toBe("Attached 1 probe\nstdin:1:33-66: ERROR: assert failed: My error message\n");
+    expect(failed.stdout).not.toContain("never");
+    expect(failed.exit).toEqual({ code: 1 });
+    const own = runScript(
+      'macro assert(a, b) { printf("mine %d\\n", a); } begin { assert(0, "x"); exit(); }',
+    );
+    expect(own.stdout).toContain("mine 0\n");
+  });
+
   test("errorf and warnf from a macro name each call site they were expanded from", () => {
     const text =
       'macro inner() { warnf("w"); } macro outer() { inner(); } begin { outer(); errorf("plain"); }';
