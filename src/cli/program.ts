@@ -123,6 +123,7 @@ export function buildProgram(io?: CliIo): Command {
     .option("--probe-filter <REGEX>", "attach only probes whose names match (begin and end always)")
     .option("--no-warnings", "print no warnings")
     .option("--unsafe", "allow system() (a simulated run performs only echo)")
+    .option("-k", "warn when a BPF helper fails: a map lookup of a missing key")
     .option("-I, --include-dir <DIR>", "search DIR for #include headers (repeatable)", collect, [])
     .option("--include <FILE>", "as #include <FILE> before the script (repeatable)", collect, [])
     .addHelpText("after", EXAMPLES)

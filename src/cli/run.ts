@@ -45,6 +45,8 @@ export interface RunOptions extends SharedOptions {
   warnings: boolean;
   /** --unsafe: system() is allowed. */
   unsafe?: boolean;
+  /** -k: a map lookup of a missing key warns. */
+  k?: boolean;
   /** -I DIR (repeatable): where #include looks before the shipped headers. */
   includeDir: string[];
   /** --include FILE (repeatable): headers included before the script's first line. */
@@ -109,6 +111,7 @@ export function runRun(
       envConfig: configFromEnv(io.env),
       noWarnings: !opts.warnings,
       unsafe: opts.unsafe,
+      helperErrors: opts.k,
       includes,
     });
     const result = session.load(src, args);

@@ -65,6 +65,8 @@ export interface ScriptEnv {
   readonly syscallNames: readonly string[];
   /** The kernel's symbols, for ksym() and kaddr(). */
   readonly kernelSymbols: KernelSymbols;
+  /** `-k`: a failed map lookup warns (bpftrace's helper error check). */
+  readonly helperErrors: boolean;
 }
 
 /** kallsyms as a script sees it. */

@@ -6,7 +6,8 @@
  * by every hit: BpfMap copies a key when it inserts it and only encodes it otherwise.
  */
 
-import type { Block, CallExpr, CompoundOp, Expr, IncDecExpr, MapExpr } from "../lang/ast.js";
+import type { Block, CallExpr, CompoundOp, Expr, IncDecExpr, MapExpr, Span } from "../lang/ast.js";
+import { formatDiagnostics } from "../lang/diagnostics.js";
 import { isAggregate, type MapInfo, pointerStride, type Type } from "../lang/types.js";
 import type { Int } from "../runtime/int64.js";
 import * as i64 from "../runtime/int64.js";
@@ -14,7 +15,16 @@ import type { BpfMap } from "../runtime/maps.js";
 import type { Value } from "../runtime/types.js";
 import type { HitContext } from "./context.js";
 import { conversion } from "./conversions.js";
-import { asInt, CompileError, type Eval, type Exec, locationOf, mapOf, type ProbeEnv } from "./env.js";
+import {
+  asInt,
+  CompileError,
+  type Eval,
+  type Exec,
+  fixedFormat,
+  locationOf,
+  mapOf,
+  type ProbeEnv,
+} from "./env.js";
 import { arithmeticOp, compileExpr, compileIntOperand, incrementOf, signedOf } from "./expressions.js";
 import { NORMAL } from "./state.js";
 import { compileStatements } from "./statements.js";
@@ -55,8 +65,32 @@ export function compileMapRead(env: ProbeEnv, e: MapExpr): Eval {
   }
   if (e.key === null) return () => map.lookup();
   const key = compileMapKey(env, info, e.key);
+  if (env.script.helperErrors) return checkedLookup(env, map, key, e.span);
   return (ctx) => map.lookup(key(ctx));
 }
+
+/**
+ * `-k`: map_lookup_elem of a missing key returns NULL, which bpftrace reports as a warning at
+ * the read, with the helper's name and return code, every time it happens.
+ */
+function checkedLookup(env: ProbeEnv, map: BpfMap, key: KeyEval, span: Span): Eval {
+  const ring = env.script.ring;
+  const loc = locationOf(env.script.source, span);
+  const [, ...context] = formatDiagnostics(
+    [{ severity: "warning", message: "", span, hints: [] }],
+    env.script.source,
+  ).split("\n");
+  loc.expansion = `Additional Info - helper: map_lookup_elem, retcode: 0\n${context.join("\n")}`;
+  const spec = fixedFormat(MISSING_ELEMENT);
+  return (ctx) => {
+    const k = key(ctx);
+    if (!map.hasKey(k)) ring.warnf(spec, NO_VALUES, loc);
+    return map.lookup(k);
+  };
+}
+
+const MISSING_ELEMENT = "Can't lookup map element because it does not exist.";
+const NO_VALUES: readonly Value[] = [];
 
 /** `@m[k] = v` and `@m[k] op= v`. */
 export function compileMapStore(env: ProbeEnv, target: MapExpr, value: Expr, op: CompoundOp | null): Exec {

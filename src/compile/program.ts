@@ -44,6 +44,8 @@ export interface CompileOptions {
   syscallNames?: readonly string[];
   /** The kernel's symbols for ksym() and kaddr(); default none. */
   kernelSymbols?: KernelSymbols;
+  /** bpftrace's `-k`: a map lookup of a key that is not there warns at its location. */
+  helperErrors?: boolean;
 }
 
 export interface CompiledProbe {
@@ -189,6 +191,7 @@ export function compileProgram(program: TypedProgram, opts: CompileOptions): Com
     ncpus: opts.ncpus,
     maxStrlen: program.config.maxStrlen,
     wallClockBaseNs: opts.wallClockBaseNs ?? 0,
+    helperErrors: opts.helperErrors ?? false,
     tseriesClock: tseriesClockMap(program, maps),
     syscallNames: opts.syscallNames ?? [],
     kernelSymbols: opts.kernelSymbols ?? NO_KERNEL_SYMBOLS,

@@ -95,6 +95,8 @@ export interface SessionOptions {
   noWarnings?: boolean;
   /** `--unsafe`: system() is allowed. */
   unsafe?: boolean;
+  /** `-k`: a map lookup of a missing key warns (bpftrace's helper error check). */
+  helperErrors?: boolean;
   /** `-I` / `--include`: where the script's `#include` lines find headers beyond the shipped ones. */
   includes?: IncludeOptions;
   /** Exploration (probelab race -w): the schedule policy, step observer and chooser of the machine. */
@@ -238,6 +240,7 @@ export class Session {
         format: this.opts.format,
         syscallNames: syscallNames(),
         kernelSymbols: KALLSYMS,
+        helperErrors: this.opts.helperErrors,
       });
     } catch (err) {
       // A construct the front end accepts but the compiler cannot run: a diagnostic, not a crash.

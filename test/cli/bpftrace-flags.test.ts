@@ -40,6 +40,27 @@ describe("-p PID", () => {
   });
 });
 
+describe("-k", () => {
+  test("a read of a missing map key warns at the read, with the helper, each time; without -k it is quiet", async () => {
+    const script = 'i:ms:1 { @[1] = 1; printf("%d %d\\n", @[2], @[1]); exit(); }';
+    const k = await probelab(["run", "-k", "-e", script]);
+    expect(k.status).toBe(0);
+    expect(k.stdout).toContain("0 1\n");
+    expect(k.stderr).toBe(
+      [
+        "Attached 1 probe",
+        "stdin:1:38-42: WARNING: Can't lookup map element because it does not exist.",
+        "Additional Info - helper: map_lookup_elem, retcode: 0",
+        script,
+        `${" ".repeat(37)}~~~~`,
+        "",
+      ].join("\n"),
+    );
+    const quiet = await probelab(["run", "-e", script]);
+    expect(quiet.stderr).toBe("Attached 1 probe\n");
+  });
+});
+
 describe("-c CMD", () => {
   test("names the workload's program, relative to its cwd or by basename", async () => {
     for (const cmd of ["./testprogs/uprobe_test", "uprobe_test"]) {
