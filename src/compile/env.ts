@@ -13,6 +13,7 @@ import type { OutputRing } from "../runtime/output.js";
 import { type FormatSpec, isFormatError, parseFormat } from "../runtime/printf.js";
 import type { SourceLocation, Value, ValueType } from "../runtime/types.js";
 import type { HitContext } from "./context.js";
+import type { ProgramStack } from "./stack-memory.js";
 import type { ScriptState } from "./state.js";
 import { type SymbolNames, toValueType } from "./value-types.js";
 
@@ -84,6 +85,8 @@ export interface ProbeEnv {
   readonly script: ScriptEnv;
   /** Scratch variables of the probe, by slot; reused by every hit. */
   readonly locals: Value[];
+  /** Where the variables whose address the probe takes live (`&$x`). */
+  readonly stack: ProgramStack;
   readonly kind: ProbeKind;
 }
 

@@ -308,11 +308,17 @@ function compileUnary(env: ProbeEnv, e: UnaryExpr): Eval {
     case "*": {
       // `*p`: the pointee, read from the traced process (a struct becomes a record).
       const pointer = compileIntOperand(env, e.operand);
-      const read = memoryReader(e.type, 0, env.script.symbols);
+      const read = memoryReader(e.type, 0, env.script.symbols, env.stack);
       return (ctx) => read(ctx, pointer(ctx));
     }
-    case "&":
-      throw new CompileError("the address-of operator '&' is not supported by probelab", e.span);
+    case "&": {
+      // The checker allows only a scratch variable: its address on the program's stack.
+      const v = e.operand;
+      if (v.kind !== "var" || v.slot === undefined)
+        throw new CompileError("the address-of operator '&' takes a scratch variable", e.span);
+      const addr = env.stack.addressOf(v.slot, v.type);
+      return () => addr;
+    }
   }
 }
 
@@ -384,7 +390,7 @@ function compileField(env: ProbeEnv, e: FieldExpr): Eval {
     const member = t.to.fields.find((f) => f.name === e.field);
     if (member === undefined) throw new CompileError(`${t.to.name} has no field named '${e.field}'`, e.span);
     const pointer = compileIntOperand(env, e.operand);
-    const read = memoryReader(member.type, member.offset, env.script.symbols, member.bitfield);
+    const read = memoryReader(member.type, member.offset, env.script.symbols, env.stack, member.bitfield);
     return (ctx) => read(ctx, pointer(ctx));
   }
   if (t.kind === "record" || t.kind === "struct") {

@@ -7,12 +7,13 @@
  */
 
 import type { Bitfield, Type } from "../lang/types.js";
-import { sizeOf } from "../lang/types.js";
+import { elementOffsets, elementsOf, sizeOf } from "../lang/types.js";
 import { cast, type Int } from "../runtime/int64.js";
 import type { Value } from "../runtime/types.js";
 import { makeRecord, zeroValue } from "../runtime/values.js";
 import type { HitContext } from "./context.js";
 import { CompileError } from "./env.js";
+import type { ProgramStack } from "./stack-memory.js";
 import type { SymbolNames } from "./value-types.js";
 import { toValueType } from "./value-types.js";
 
@@ -107,6 +108,19 @@ export function decoderFor(t: Type): Decode {
         return makeRecord(values);
       };
     }
+    case "tuple":
+    case "record": {
+      // A tuple on the program's stack (`*&$t`): a C struct of its elements.
+      const offsets = elementOffsets(t);
+      const elements = elementsOf(t).map(decoderFor);
+      const n = elements.length;
+      const record = t.kind === "record";
+      return (b, at) => {
+        const values = new Array<Value>(n);
+        for (let i = 0; i < n; i++) values[i] = elements[i]!(b, at + offsets[i]!);
+        return record ? makeRecord(values) : values;
+      };
+    }
     default:
       throw new CompileError(`cannot read a value of type '${t.kind}' from memory`);
   }
@@ -126,6 +140,7 @@ export function memoryReader(
   t: Type,
   offset: number,
   symbols: SymbolNames,
+  stack: ProgramStack,
   bitfield?: Bitfield,
 ): (ctx: HitContext, base: Int) => Value {
   const size = bitfield ? bitfield.bytes : sizeOf(t);
@@ -134,7 +149,10 @@ export function memoryReader(
   return (ctx, base) => {
     const addr = address(base);
     if (addr < 0) return zero;
-    const bytes = ctx.memory.readBytes(addr + offset, size);
+    // The program's own stack (`&$x`) first, then the traced process.
+    const bytes = stack.contains(addr)
+      ? stack.readBytes(addr + offset, size)
+      : ctx.memory.readBytes(addr + offset, size);
     if (bytes == null || bytes.length < size) return zero;
     return decode(bytes, 0);
   };

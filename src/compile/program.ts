@@ -22,6 +22,7 @@ import {
   type ScriptEnv,
 } from "./env.js";
 import { compileCond } from "./expressions.js";
+import { ProgramStack } from "./stack-memory.js";
 import { DEFAULT_WORK_BUDGET, ScriptState, UNWIND } from "./state.js";
 import { compileBlock } from "./statements.js";
 import { SymbolNames, toMapDescriptor } from "./value-types.js";
@@ -131,7 +132,8 @@ interface RunningProbe {
 function compileProbe(script: ScriptEnv, info: ProbeInfo, running: RunningProbe): CompiledProbe {
   const probe = info.probe;
   const kind = probeKind(probe);
-  const env: ProbeEnv = { script, locals: new Array<Value>(info.locals.length).fill(0), kind };
+  const locals = new Array<Value>(info.locals.length).fill(0);
+  const env: ProbeEnv = { script, locals, stack: new ProgramStack(locals), kind };
   const predicate = probe.predicate ? compileCond(env, probe.predicate) : null;
   const body = compileBlock(env, probe.body);
   const loc = locationOf(script.source, probe.attachPoints[0]?.span ?? probe.span);

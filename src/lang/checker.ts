@@ -1252,11 +1252,7 @@ export class Checker {
 
   private unary(e: A.UnaryExpr): Type {
     if (e.op === "*") return this.dereference(e);
-    if (e.op === "&") {
-      this.expr(e.operand);
-      this.sink.error("address-of (&) is not supported by probelab", e.span);
-      return ERROR_TYPE;
-    }
+    if (e.op === "&") return this.addressOf(e);
     if (e.op === "-" && e.operand.kind === "int") {
       this.expr(e.operand);
       return literalType(-e.operand.value);
@@ -1346,6 +1342,33 @@ export class Checker {
       return ERROR_TYPE;
     }
     return merged;
+  }
+
+  /**
+   * `&$x`: a pointer to a scratch variable on the program's stack, whose reads see the
+   * variable's value. Maps, builtins and other expressions have no address in probelab.
+   */
+  private addressOf(e: A.UnaryExpr): Type {
+    const t = this.expr(e.operand);
+    if (t.kind === "error") return t;
+    if (e.operand.kind !== "var") {
+      this.sink.error(
+        "address-of (&) takes a scratch variable ($x) in probelab: maps and other expressions have no address",
+        e.span,
+      );
+      return ERROR_TYPE;
+    }
+    if (
+      isAggregate(t) ||
+      t.kind === "none" ||
+      t.kind === "usym" ||
+      t.kind === "ustack" ||
+      t.kind === "buffer"
+    ) {
+      this.sink.error(`address-of (&) cannot take the address of a value of type '${typeName(t)}'`, e.span);
+      return ERROR_TYPE;
+    }
+    return { kind: "pointer", to: t };
   }
 
   /** `*p`: the value p points to, read from the traced process's memory when the hit runs. */

@@ -235,16 +235,34 @@ export function sizeOf(t: Type): number {
       return t.length * sizeOf(t.element);
     case "tuple":
     case "record": {
-      // Laid out as bpftrace lays a tuple out: a C struct of its elements.
-      const elements = t.kind === "tuple" ? t.elements : t.fields.map((f) => f.type);
-      let offset = 0;
-      for (const e of elements) offset = Math.ceil(offset / alignOf(e)) * alignOf(e) + sizeOf(e);
+      const elements = elementsOf(t);
+      const offsets = elementOffsets(t);
+      const end =
+        elements.length === 0 ? 0 : offsets[elements.length - 1]! + sizeOf(elements[elements.length - 1]!);
       const align = alignOf(t);
-      return Math.ceil(offset / align) * align;
+      return Math.ceil(end / align) * align;
     }
     default:
       return 0;
   }
+}
+
+/** A tuple's elements, or a record's field types, in order. */
+export function elementsOf(t: TupleType | RecordType): Type[] {
+  return t.kind === "tuple" ? t.elements : t.fields.map((f) => f.type);
+}
+
+/** Where each element of a tuple or record lies: laid out as bpftrace lays one out, a C struct of its elements. */
+export function elementOffsets(t: TupleType | RecordType): number[] {
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const e of elementsOf(t)) {
+    const align = alignOf(e);
+    offset = Math.ceil(offset / align) * align;
+    offsets.push(offset);
+    offset += sizeOf(e);
+  }
+  return offsets;
 }
 
 /** Bytes one step of pointer arithmetic moves: C scales by the pointee's size, `void *` by 1. */

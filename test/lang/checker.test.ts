@@ -374,7 +374,10 @@ describe("expression types", () => {
     expect(errors("begin { $x = (a=1).b; }")).toEqual(["Record does not contain a field named 'b'"]);
     expect(errors('begin { $x = 1 ? 2 : "s"; }')[0]).toMatch(/different types/);
     expect(errors('begin { $x = (uint8)"s"; }')[0]).toMatch(/Cannot cast/);
-    expect(errors("begin { $x = 1; $p = &$x; }")).toEqual(["address-of (&) is not supported by probelab"]);
+    expect(errors("begin { @x = 1; $p = &@x; }")).toEqual([
+      "address-of (&) takes a scratch variable ($x) in probelab: maps and other expressions have no address",
+    ]);
+    expect(errors("begin { $x = 1; $p = &$x; $q = *$p + 1; }")).toEqual([]);
   });
 });
 

@@ -272,7 +272,10 @@ describe("unsupported features get a diagnostic naming them", () => {
       "begin { let $x: int8[4]; }",
       "array types (int8[4]) are not supported by probelab (in declarations; cast a value to the array type instead)",
     ],
-    ["begin { $x = &$y; }", "address-of (&) is not supported by probelab"],
+    [
+      "begin { @y = 1; $x = &@y; }",
+      "address-of (&) takes a scratch variable ($x) in probelab: maps and other expressions have no address",
+    ],
     ["begin { print(cpid); }", "The cpid builtin is not supported by probelab"],
     ['begin { system("ls"); }', "system() is an unsafe function being used in safe mode (run with --unsafe)"],
   ])("%s", (text, message) => {

@@ -1,0 +1,106 @@
+/**
+ * The BPF program's own stack, where bpftrace keeps scratch variables: `&$x` is an address on
+ * it, and a read through that address (`*$p`, `((struct S *)&$x)->f`, a byte at a time with an
+ * `int8 *`) sees the variable's current value, laid out as C lays its type out (little-endian
+ * integers, NUL-padded strings, tuples and records as structs of their elements).
+ *
+ * The stack lives at model addresses of its own, above every process and task_struct address
+ * and below 2^53, so an address is still a plain number. Each variable has a 64 KiB slot.
+ */
+
+import type { Type } from "../lang/types.js";
+import { elementOffsets, elementsOf, sizeOf } from "../lang/types.js";
+import type { Value } from "../runtime/types.js";
+
+export const STACK_BASE = 0x1f000000000000;
+const SLOT_SHIFT = 16;
+const SLOT_SIZE = 1 << SLOT_SHIFT;
+
+export class ProgramStack {
+  /** The type of each variable whose address the program takes, by slot. */
+  private readonly types: (Type | undefined)[] = [];
+  /** Per slot, the buffer its bytes are laid out in (reused by every read). */
+  private readonly buffers: (Uint8Array | undefined)[] = [];
+
+  constructor(private readonly locals: Value[]) {}
+
+  /** `&$x` of the variable in `slot`, of type `t`. */
+  addressOf(slot: number, t: Type): number {
+    this.types[slot] = t;
+    return STACK_BASE + slot * SLOT_SIZE;
+  }
+
+  contains(addr: number): boolean {
+    return addr >= STACK_BASE && addr < STACK_BASE + this.types.length * SLOT_SIZE;
+  }
+
+  /** `len` bytes at `addr`, or null where no variable lies (as a failed probe read). */
+  readBytes(addr: number, len: number): Uint8Array | null {
+    const slot = Math.floor((addr - STACK_BASE) / SLOT_SIZE);
+    const at = addr - STACK_BASE - slot * SLOT_SIZE;
+    const t = this.types[slot];
+    if (t === undefined) return null;
+    const size = sizeOf(t);
+    if (at + len > size) return null;
+    let buf = this.buffers[slot];
+    if (buf === undefined) this.buffers[slot] = buf = new Uint8Array(size);
+    buf.fill(0);
+    encode(this.locals[slot]!, t, buf, 0);
+    return buf.subarray(at, at + len);
+  }
+}
+
+/** Lays `v` of type `t` out at `at` in `out` (which is zeroed). */
+function encode(v: Value, t: Type, out: Uint8Array, at: number): void {
+  switch (t.kind) {
+    case "int":
+    case "pointer":
+      writeInt(v, t.kind === "int" ? t.bits / 8 : 8, out, at);
+      return;
+    case "bool":
+      out[at] = v === true || (typeof v === "number" && v !== 0) ? 1 : 0;
+      return;
+    case "string": {
+      const s = typeof v === "string" ? v : "";
+      const n = Math.min(s.length, t.size - 1);
+      for (let i = 0; i < n; i++) out[at + i] = s.charCodeAt(i) & 0xff;
+      return;
+    }
+    case "tuple":
+    case "record": {
+      const values =
+        t.kind === "tuple" ? (v as readonly Value[]) : (v as { record: readonly Value[] }).record;
+      const offsets = elementOffsets(t);
+      const elements = elementsOf(t);
+      for (let i = 0; i < elements.length; i++) encode(values[i]!, elements[i]!, out, at + offsets[i]!);
+      return;
+    }
+    case "array": {
+      const values = v as readonly Value[];
+      const stride = sizeOf(t.element);
+      for (let i = 0; i < t.length; i++) encode(values[i]!, t.element, out, at + i * stride);
+      return;
+    }
+    case "struct": {
+      const values = (v as { record: readonly Value[] }).record;
+      t.fields.forEach((f, i) => {
+        if (f.bitfield === undefined) encode(values[i]!, f.type, out, at + f.offset);
+      });
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** A two's-complement integer of `bytes` bytes, little-endian. */
+function writeInt(v: Value, bytes: number, out: Uint8Array, at: number): void {
+  let n = BigInt.asUintN(
+    bytes * 8,
+    typeof v === "bigint" ? v : BigInt(typeof v === "number" ? v : v ? 1 : 0),
+  );
+  for (let i = 0; i < bytes; i++) {
+    out[at + i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+}
