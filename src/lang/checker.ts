@@ -1212,8 +1212,15 @@ export class Checker {
       );
     }
     if (e.op === "-") return INT64;
-    const signed = (l.kind === "int" && l.signed) || (r.kind === "int" && r.signed);
-    return signed ? INT64 : UINT64;
+    // A non-negative literal takes the other side's sign, as bpftrace's sign-flexible
+    // literals do: `$u % 10` of a uint64 is a uint64.
+    let ls = l.kind === "int" && l.signed;
+    let rs = r.kind === "int" && r.signed;
+    const lFlex = isFlexibleLiteral(e.left);
+    const rFlex = isFlexibleLiteral(e.right);
+    if (lFlex && !rFlex) ls = rs;
+    else if (rFlex && !lFlex) rs = ls;
+    return ls || rs ? INT64 : UINT64;
   }
 
   /** C's pointer arithmetic: `p + n`, `n + p`, `p - n` move by elements; `p - q` counts them. */
@@ -1577,6 +1584,11 @@ function inSlotOrder(value: A.Expr, vt: Type, slot: Type): Type {
   const ordered: Type = { kind: "record", fields: fields as { name: string; type: Type }[] };
   value.type = ordered;
   return ordered;
+}
+
+/** An integer literal bpftrace types sign-flexibly: written as a number, at most INT64_MAX. */
+function isFlexibleLiteral(e: A.Expr): boolean {
+  return e.kind === "int" && e.positional === undefined && e.value >= 0n && e.value <= INT64_MAX;
 }
 
 function isKernelFunctionProvider(p: string): boolean {

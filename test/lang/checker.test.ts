@@ -348,6 +348,11 @@ describe("expression types", () => {
     expect(typeOf("1 + 2")).toBe("int64");
     expect(typeOf("(uint64)1 + (uint64)2")).toBe("uint64");
     expect(typeOf("(uint64)3 - (uint64)5")).toBe("int64");
+    // A non-negative literal takes the other operand's sign (bpftrace's sign-flexible literals).
+    expect(typeOf("(uint64)7 % 10")).toBe("uint64");
+    expect(typeOf("10 * (uint32)7")).toBe("uint64");
+    expect(typeOf("(uint64)7 * -1")).toBe("int64");
+    expect(typeOf("(int32)7 % 10")).toBe("int64");
     expect(typeOf("1 < 2")).toBe("bool");
     expect(typeOf("!1")).toBe("bool");
     expect(typeOf('"a" == "b"')).toBe("bool");
