@@ -166,6 +166,10 @@ export function compileBuiltin(env: ProbeEnv, e: BuiltinExpr): Eval {
     }
     case "curtask":
       return (ctx) => taskStructAddress(ctx.tid);
+    case "ctx": {
+      const addr = env.stack.contextAddress();
+      return () => addr;
+    }
     default:
       throw new CompileError(`builtin ${String((e as BuiltinExpr).name)} is not supported`, e.span);
   }

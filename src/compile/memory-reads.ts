@@ -151,7 +151,7 @@ export function memoryReader(
     if (addr < 0) return zero;
     // The program's own stack (`&$x`) first, then the traced process.
     const bytes = stack.contains(addr)
-      ? stack.readBytes(addr + offset, size)
+      ? stack.readBytes(ctx, addr + offset, size)
       : ctx.memory.readBytes(addr + offset, size);
     if (bytes == null || bytes.length < size) return zero;
     return decode(bytes, 0);

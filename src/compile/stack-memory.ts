@@ -6,21 +6,39 @@
  *
  * The stack lives at model addresses of its own, above every process and task_struct address
  * and below 2^53, so an address is still a plain number. Each variable has a 64 KiB slot.
+ *
+ * Just below it is the program's context, what `ctx` points to: x86-64's struct pt_regs filled
+ * from the hit's registers (the argument registers, ax, ip and sp; the model keeps no others,
+ * which read as zero), as a kprobe or uprobe program sees it. A sampling program's
+ * bpf_perf_event_data starts with the same registers.
  */
 
 import type { Type } from "../lang/types.js";
 import { elementOffsets, elementsOf, sizeOf } from "../lang/types.js";
 import type { Value } from "../runtime/types.js";
+import type { HitContext } from "./context.js";
 
 export const STACK_BASE = 0x1f000000000000;
 const SLOT_SHIFT = 16;
 const SLOT_SIZE = 1 << SLOT_SHIFT;
+const CONTEXT = STACK_BASE - SLOT_SIZE;
+
+/** struct pt_regs: 21 registers of 8 bytes; where the ones the model keeps lie. */
+const PT_REGS_SIZE = 21 * 8;
+const PT_REGS = { r9: 64, r8: 72, ax: 80, cx: 88, dx: 96, si: 104, di: 112, ip: 128, sp: 152 };
+/** The argument registers in order: di, si, dx, cx, r8, r9. */
+const ARG_OFFSETS = [PT_REGS.di, PT_REGS.si, PT_REGS.dx, PT_REGS.cx, PT_REGS.r8, PT_REGS.r9];
+/** bpf_perf_event_data: the registers, then sample_period and addr. */
+const CONTEXT_SIZE = PT_REGS_SIZE + 16;
 
 export class ProgramStack {
   /** The type of each variable whose address the program takes, by slot. */
   private readonly types: (Type | undefined)[] = [];
   /** Per slot, the buffer its bytes are laid out in (reused by every read). */
   private readonly buffers: (Uint8Array | undefined)[] = [];
+
+  /** The context's bytes, rebuilt at each read through `ctx`. */
+  private readonly context = new Uint8Array(CONTEXT_SIZE);
 
   constructor(private readonly locals: Value[]) {}
 
@@ -30,12 +48,18 @@ export class ProgramStack {
     return STACK_BASE + slot * SLOT_SIZE;
   }
 
-  contains(addr: number): boolean {
-    return addr >= STACK_BASE && addr < STACK_BASE + this.types.length * SLOT_SIZE;
+  /** `ctx`: the program's context. */
+  contextAddress(): number {
+    return CONTEXT;
   }
 
-  /** `len` bytes at `addr`, or null where no variable lies (as a failed probe read). */
-  readBytes(addr: number, len: number): Uint8Array | null {
+  contains(addr: number): boolean {
+    return addr >= CONTEXT && addr < STACK_BASE + this.types.length * SLOT_SIZE;
+  }
+
+  /** `len` bytes at `addr` during the hit `ctx`, or null where nothing lies (as a failed probe read). */
+  readBytes(ctx: HitContext, addr: number, len: number): Uint8Array | null {
+    if (addr < STACK_BASE) return contextBytes(ctx, addr - CONTEXT, len, this.context);
     const slot = Math.floor((addr - STACK_BASE) / SLOT_SIZE);
     const at = addr - STACK_BASE - slot * SLOT_SIZE;
     const t = this.types[slot];
@@ -48,6 +72,17 @@ export class ProgramStack {
     encode(this.locals[slot]!, t, buf, 0);
     return buf.subarray(at, at + len);
   }
+}
+
+/** The context's bytes: the hit's registers where pt_regs keeps them. */
+function contextBytes(ctx: HitContext, at: number, len: number, out: Uint8Array): Uint8Array | null {
+  if (at + len > CONTEXT_SIZE) return null;
+  out.fill(0);
+  for (let i = 0; i < ARG_OFFSETS.length; i++) writeInt(ctx.args[i] ?? 0, 8, out, ARG_OFFSETS[i]!);
+  writeInt(ctx.retval, 8, out, PT_REGS.ax);
+  writeInt(ctx.ip, 8, out, PT_REGS.ip);
+  writeInt(ctx.sp, 8, out, PT_REGS.sp);
+  return out.subarray(at, at + len);
 }
 
 /** Lays `v` of type `t` out at `at` in `out` (which is zeroed). */

@@ -422,6 +422,7 @@ export type BuiltinName =
   | "jiffies"
   | "username"
   | "curtask"
+  | "ctx"
   | "args";
 
 export interface BuiltinExpr extends ExprBase {

@@ -77,6 +77,10 @@ export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
     onlyIn: ["tracepoint", "rawtracepoint", "fentry", "fexit"],
     onlyInMessage: "can only be used with 'tracepoint', 'rawtracepoint', 'fentry' and 'fexit' probes",
   },
+  // The probe's context: a struct pt_regs * (a bpf_perf_event_data * in a sampling probe);
+  // void * here, since the model ships no struct pt_regs. The checker refuses it where
+  // bpftrace does.
+  { name: "ctx", type: { kind: "pointer", to: { kind: "none" } } },
   { name: "probe", type: stringType(64) },
   { name: "probetype", type: stringType(16) },
   { name: "ustack", type: { kind: "ustack" } },
@@ -106,7 +110,6 @@ export const CLOCKS: readonly string[] = ["monotonic", "boot", "tai", "sw_tai"];
 export const UNSUPPORTED_BUILTINS = new Set([
   "cpid",
   "has_cpid",
-  "ctx",
   "leader_tid",
   "leader_comm",
   "sarg0",

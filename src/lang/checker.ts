@@ -803,6 +803,7 @@ export class Checker {
       }
     }
     if (e.name === "args") return this.argsType(e);
+    if (e.name === "ctx") this.checkCtx(e);
     // In a kernel function's probe `func` is a ksym_t, as ksym() gives: its name, as text.
     if (e.name === "func" && [...this.ctx.providers].every(isKernelFunctionProvider)) return stringType(64);
     if (e.name === "curtask") {
@@ -810,6 +811,17 @@ export class Checker {
       return this.cTypes.resolveCast({ kind: "typeRef", text: `${TASK_STRUCT} *`, span: e.span }, this.sink);
     }
     return spec.type;
+  }
+
+  /** `ctx` exists where bpftrace's program has a pt_regs or perf-event context. */
+  private checkCtx(e: A.BuiltinExpr): void {
+    for (const p of this.ctx.providers) {
+      if (p === "tracepoint") this.sink.error("Use args instead of ctx in tracepoint", e.span);
+      else if (p === "fentry" || p === "fexit" || p === "rawtracepoint")
+        this.sink.error(`The ctx builtin can not be used with '${p}' probes`, e.span);
+      else continue;
+      return;
+    }
   }
 
   /** `args` is a record of the attach point's fields; every attach point of the probe must agree. */

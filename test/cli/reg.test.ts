@@ -20,3 +20,38 @@ describe("reg()", () => {
     );
   });
 });
+
+/** x86-64's struct pt_regs, written out as a script would (the model ships none). */
+const PT_REGS = `struct pt_regs { ${"r15 r14 r13 r12 bp bx r11 r10 r9 r8 ax cx dx si di orig_ax ip cs flags sp ss"
+  .split(" ")
+  .map((r) => `unsigned long ${r};`)
+  .join(" ")} }`;
+
+describe("ctx", () => {
+  it("in a uprobe is a pt_regs whose registers are the ones reg() reads", async () => {
+    const r = await probelab([
+      "run",
+      "-w",
+      "testprogs",
+      "-e",
+      `${PT_REGS} uprobe:./testprogs/uprobe_test:uprobeFunction1 { $r = (struct pt_regs *)ctx; ` +
+        'printf("%d %d %d %d %d\\n", $r->di == reg("di"), $r->si == arg1, $r->ip == reg("ip"), $r->sp == reg("sp"), $r->bx); exit(); }',
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("1 1 1 1 0\n");
+  });
+
+  it("in a sampling probe reads as bpf_perf_event_data; in a tracepoint it is refused as bpftrace refuses it", async () => {
+    const sample = await probelab([
+      "run",
+      "-e",
+      'struct x { unsigned long x; } i:ms:1 { printf("SUCCESS %lu\\n", ((struct x *)ctx).x); exit(); }',
+    ]);
+    expect(sample.stdout).toContain("SUCCESS 0\n");
+    const tp = await probelab(["run", "-w", "bash", "-e", "tracepoint:sched:sched_switch { print(ctx); }"]);
+    expect(tp.status).toBe(1);
+    expect(tp.stderr).toContain("ERROR: Use args instead of ctx in tracepoint");
+    const fentry = await probelab(["run", "-w", "bash", "-e", "fentry:vfs_read { print(ctx); }"]);
+    expect(fentry.stderr).toContain("ERROR: The ctx builtin can not be used with 'fentry' probes");
+  });
+});
