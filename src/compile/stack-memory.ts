@@ -5,7 +5,8 @@
  * integers, NUL-padded strings, tuples and records as structs of their elements).
  *
  * The stack lives at model addresses of its own, above every process and task_struct address
- * and below 2^53, so an address is still a plain number. Each variable has a 64 KiB slot.
+ * and below 2^53, so an address is still a plain number. Each variable has a 1 MiB slot, and
+ * only that much of a larger one (a string of a huge max_strlen) can be read through a pointer.
  *
  * Just below it is the program's context, what `ctx` points to: x86-64's struct pt_regs filled
  * from the hit's registers (the argument registers, ax, ip and sp; the model keeps no others,
@@ -19,7 +20,7 @@ import type { Value } from "../runtime/types.js";
 import type { HitContext } from "./context.js";
 
 export const STACK_BASE = 0x1f000000000000;
-const SLOT_SHIFT = 16;
+const SLOT_SHIFT = 20;
 const SLOT_SIZE = 1 << SLOT_SHIFT;
 const CONTEXT = STACK_BASE - SLOT_SIZE;
 
@@ -64,7 +65,8 @@ export class ProgramStack {
     const at = addr - STACK_BASE - slot * SLOT_SIZE;
     const t = this.types[slot];
     if (t === undefined) return null;
-    const size = sizeOf(t);
+    // Writes past the buffer's end are dropped: a slot lays out at most SLOT_SIZE bytes.
+    const size = Math.min(sizeOf(t), SLOT_SIZE);
     if (at + len > size) return null;
     let buf = this.buffers[slot];
     if (buf === undefined) this.buffers[slot] = buf = new Uint8Array(size);

@@ -34,6 +34,12 @@ describe("address-of a scratch variable", () => {
     );
   });
 
+  test("a variable larger than its slot is read only as far as the slot goes, never allocated whole", () => {
+    const text =
+      'config = { max_strlen = 100000000 } begin { $s = str("abc"); $p = (int8 *)&$s; print((*$p, *($p + 2000000))); }';
+    expect(out(text)).toBe("(97, 0)");
+  });
+
   test("only a scratch variable has an address", () => {
     expect(runScript("begin { @m = 1; $p = &@m; }").diagnostics).toContain(
       "address-of (&) takes a scratch variable ($x) in probelab: maps and other expressions have no address",
