@@ -8,6 +8,7 @@
 import type { CallExpr, Expr, MapExpr, Span } from "../lang/ast.js";
 import { type Diagnostic, formatDiagnostics } from "../lang/diagnostics.js";
 import { pton } from "../lang/inet-address.js";
+import { PERCPU_BASE, PERCPU_STRIDE, PERCPU_SYMBOLS } from "../lang/kernel-structs.js";
 import type { UstackType } from "../lang/types.js";
 import { add, bswap, cast, type Int } from "../runtime/int64.js";
 import { AF_INET6, ntop4, ntop6, signalName, strerror } from "../runtime/libc-text.js";
@@ -123,6 +124,8 @@ export function compileCall(env: ProbeEnv, e: CallExpr): Eval {
       const exact = BigInt(addr);
       return () => exact;
     }
+    case "percpu_kaddr":
+      return compilePercpuKaddr(env, e);
     case "signal_name": {
       const n = compileIntOperand(env, arg(e, 0));
       return (ctx) => signalName(Number(n(ctx)));
@@ -323,6 +326,24 @@ function compilePrintf(
     fill(ctx);
     ring.warnf(spec, values, loc, types);
     return NOTHING;
+  };
+}
+
+/**
+ * percpu_kaddr(name[, cpu]): the variable's copy on that CPU (the running one by default),
+ * as bpf_per_cpu_ptr gives it; NULL for a CPU the machine does not have.
+ */
+function compilePercpuKaddr(env: ProbeEnv, e: CallExpr): Eval {
+  const name = arg(e, 0);
+  const symbol = PERCPU_SYMBOLS[name.kind === "string" ? name.value : ""];
+  if (symbol === undefined) throw new CompileError("percpu_kaddr() of a variable the model lacks", e.span);
+  const ncpus = env.script.ncpus;
+  const cpuArg = e.args[1];
+  const cpu = cpuArg === undefined ? (ctx: HitContext) => ctx.cpu : compileIntOperand(env, cpuArg);
+  return (ctx) => {
+    const c = cpu(ctx);
+    if (typeof c !== "number" || c < 0 || c >= ncpus) return 0;
+    return PERCPU_BASE + c * PERCPU_STRIDE + symbol.offset;
   };
 }
 

@@ -49,6 +49,8 @@ export class Kernel {
   readonly kmem = new KernelMemory();
   /** The mount namespace and dcache every task's fs_struct points into. */
   readonly ns = new MntNamespace(this.kmem);
+  /** The per-CPU process_counts: processes forked on each CPU (copy_process counts new thread groups). */
+  readonly process_counts: Float64Array;
 
   constructor(
     readonly opts: KernelOptions,
@@ -66,6 +68,7 @@ export class Kernel {
       observer: opts.observer,
       chooser: opts.chooser,
     });
+    this.process_counts = new Float64Array(opts.cpus);
     this.u = new UprobesState(this.m, opts.config);
     this.kprobes = new KprobesState(this.m, opts.config);
     this.tracepoints = new TracepointState(this.m);

@@ -235,6 +235,12 @@ export const FUNCTION_TABLE: readonly FunctionSpec[] = [
   { name: "signal_name", params: [int("sig")], result: () => stringType(32) },
   { name: "ksym", params: [int("addr")], result: () => stringType(64) },
   { name: "kaddr", params: [{ name: "name", kind: "stringLiteral" }], result: () => UINT64 },
+  {
+    // The address of a per-CPU variable's copy on a CPU (this one by default); 0 past the last.
+    name: "percpu_kaddr",
+    params: [{ name: "name", kind: "stringLiteral" }, int("cpu", true)],
+    result: () => ({ kind: "pointer", to: UINT64 }),
+  },
   // The longest name in the kernel's syscall table, with its NUL.
   { name: "syscall_name", params: [int("nr_syscall")], result: () => stringType(32) },
   {
@@ -388,7 +394,6 @@ export const UNSUPPORTED_FUNCTIONS = new Set([
   "path",
   "skboutput",
   "socket_cookie",
-  "percpu_kaddr",
   "fail",
   "static_assert",
   "kptr",

@@ -30,7 +30,7 @@ import { substituteConfigReads } from "./config-reads.js";
 import { DiagnosticSink } from "./diagnostics.js";
 import { substituteEnumVariants } from "./enums.js";
 import { pton } from "./inet-address.js";
-import { TASK_STRUCT, withKernelStructs } from "./kernel-structs.js";
+import { PERCPU_SYMBOLS, TASK_STRUCT, withKernelStructs } from "./kernel-structs.js";
 import { didYouMean } from "./suggest.js";
 import { TypeRefs, typeDenoted } from "./type-refs.js";
 import {
@@ -996,6 +996,12 @@ export class Checker {
         e.span,
         didYouMean(texts[0], REGISTERS),
       );
+    }
+    if (e.name === "percpu_kaddr" && texts[0] != null && !Object.hasOwn(PERCPU_SYMBOLS, texts[0])) {
+      // bpftrace's words; the model's kernel has only the per-CPU variables it keeps.
+      this.sink.error(`Could not resolve variable "${texts[0]}" from BTF`, e.args[0]!.span, [
+        `the model's per-CPU variables are ${Object.keys(PERCPU_SYMBOLS).join(", ")}`,
+      ]);
     }
     if (e.name === "pton" && texts[0] != null && pton(texts[0]) === null) {
       this.sink.error(`pton() expects an IPv4 or IPv6 address literal ('${texts[0]}' is neither)`, e.span);

@@ -100,6 +100,13 @@ const KERNEL_STRUCTS: readonly [name: string, members: readonly [type: string, n
     ],
   ],
   [
+    "struct rq",
+    [
+      ["unsigned int", "__lock"],
+      ["unsigned int", "nr_running"],
+    ],
+  ],
+  [
     TASK_STRUCT,
     [
       ["int", "pid"],
@@ -112,6 +119,22 @@ const KERNEL_STRUCTS: readonly [name: string, members: readonly [type: string, n
     ],
   ],
 ];
+
+/** struct rq: the run queue of one CPU, as far as the model keeps one (raw_spinlock_t is 4 bytes). */
+export const RQ_LAYOUT = { nr_running: 4, size: 8 } as const;
+
+/**
+ * The per-CPU variables percpu_kaddr() names: each CPU's copy lies at PERCPU_BASE plus the
+ * CPU's stride (__per_cpu_offset) plus the variable's offset, and what a read there sees is
+ * made on demand from the model's state (src/trace/percpu-image.ts).
+ */
+export const PERCPU_BASE = 2 ** 50;
+export const PERCPU_STRIDE = 2 ** 20;
+export const PERCPU_SYMBOLS: Readonly<Record<string, { offset: number; type: string }>> = {
+  /** Processes forked on the CPU (copy_process counts one per new thread group). */
+  process_counts: { offset: 0, type: "unsigned long" },
+  runqueues: { offset: 0x100, type: "struct rq" },
+};
 
 const NOWHERE = { line: 1, col: 1, endLine: 1, endCol: 1 };
 

@@ -310,6 +310,7 @@ export class SimProcess implements AddressSpaceOps {
     }
     const childMm = yield* dup_mmap(t.mm);
     const childFs = this.k.ns.copy_fs_struct(t.fs);
+    this.k.process_counts[this.k.m.cpu.id]++; // copy_process: a new thread group
     // A forked child's real_parent is the thread that called fork.
     this.startThread(comm || t.comm, child, childState, childMm, -1, tid, tid, t.pid, t, childFs, t);
     this.forked(t, comm || t.comm, tid);

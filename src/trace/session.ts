@@ -54,6 +54,7 @@ import {
   resolveTracepoints,
   tracepointArgNames,
 } from "./kernel-targets.js";
+import { inPercpuArea, readPercpu } from "./percpu-image.js";
 import {
   type ConcreteProbe,
   resolveAttachPoint,
@@ -171,10 +172,15 @@ export class Session {
     const proc = this.process;
     this.ctx = createHitContext({
       startNs: 0,
-      memory: withTaskStructs(this.taskFacts, this.kernel.kmem, {
-        readCString: (addr, max) => (proc === null ? null : proc.readCString(addr, max)),
-        readBytes: (addr, len) => (proc === null ? null : proc.readBytes(addr, len)),
-      }),
+      memory: withTaskStructs(
+        this.taskFacts,
+        this.kernel.kmem,
+        {
+          readCString: (addr, max) => (proc === null ? null : proc.readCString(addr, max)),
+          readBytes: (addr, len) => (proc === null ? null : proc.readBytes(addr, len)),
+        },
+        (addr, len) => (inPercpuArea(this.kernel, addr) ? readPercpu(this.kernel, addr, len) : null),
+      ),
       symbolize: (addr) => (proc === null ? null : proc.symbolize(addr)),
       symbolizeFrame: (addr, perf) => {
         const kernel = kallsyms_name(addr);

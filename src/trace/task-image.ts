@@ -8,6 +8,7 @@ import type { ProbeMemory } from "../compile/index.js";
 import { type KernelMemory, KMEM_BASE } from "../kernel/kmem.js";
 import {
   TASK_STRUCT_LAYOUT as L,
+  PERCPU_BASE,
   TASK_STRUCT_BASE,
   taskStructAddress,
   taskStructAt,
@@ -31,7 +32,12 @@ export type TaskLookup = (tid: number) => TaskFacts | null;
  * Process memory, with every known task's task_struct readable above TASK_STRUCT_BASE and the
  * kernel's memory above KMEM_BASE.
  */
-export function withTaskStructs(lookup: TaskLookup, kmem: KernelMemory, user: ProbeMemory): ProbeMemory {
+export function withTaskStructs(
+  lookup: TaskLookup,
+  kmem: KernelMemory,
+  user: ProbeMemory,
+  percpu?: (addr: number, len: number) => Uint8Array | null,
+): ProbeMemory {
   return {
     readCString: (addr, max) =>
       addr >= KMEM_BASE
@@ -40,11 +46,13 @@ export function withTaskStructs(lookup: TaskLookup, kmem: KernelMemory, user: Pr
           ? readTaskCString(lookup, addr, max)
           : user.readCString(addr, max),
     readBytes: (addr, len) =>
-      addr >= KMEM_BASE
-        ? kmem.read(addr, len)
-        : addr >= TASK_STRUCT_BASE
-          ? readTaskStruct(lookup, addr, len)
-          : user.readBytes(addr, len),
+      addr >= PERCPU_BASE && percpu !== undefined
+        ? percpu(addr, len)
+        : addr >= KMEM_BASE
+          ? kmem.read(addr, len)
+          : addr >= TASK_STRUCT_BASE
+            ? readTaskStruct(lookup, addr, len)
+            : user.readBytes(addr, len),
   };
 }
 

@@ -134,6 +134,28 @@ describe("probelab run: kernel probes", () => {
     expect(r.stdout).toMatch(/@r\[vfs_read\]: \d+\n/);
   });
 
+  it("percpu_kaddr: process_counts add up to the forks, runqueues is a struct rq, a bad name or CPU is refused", async () => {
+    const sum = [0, 1, 2, 3].map((c) => `*percpu_kaddr("process_counts", ${c})`).join(" + ");
+    const r = await probelab([
+      "run",
+      "-w",
+      "bash",
+      "--duration",
+      "1s",
+      "-e",
+      "tracepoint:sched:sched_process_fork { @forks = count(); }\n" +
+        `end { printf("%d %d %d\\n", ${sum}, ((struct rq *)percpu_kaddr("runqueues", 0))->nr_running, percpu_kaddr("runqueues", 4)); }`,
+    ]);
+    expect(r.status).toBe(0);
+    const forks = /@forks: (\d+)/.exec(r.stdout)?.[1];
+    expect(Number(forks)).toBeGreaterThan(0);
+    expect(r.stdout).toContain(`${forks} 0 0\n`);
+    const bad = await probelab(["run", "-e", 'begin { print(percpu_kaddr("nope")); }']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('ERROR: Could not resolve variable "nope" from BTF');
+    expect(bad.stderr).toContain("HINT: the model's per-CPU variables are process_counts, runqueues");
+  });
+
   it("a task switched in is stamped no earlier than its wakeup, also on a CPU that was idle", async () => {
     // runqlat's bookkeeping: a negative wait means the switch from idle read a stale clock.
     const r = await probelab([
