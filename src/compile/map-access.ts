@@ -7,7 +7,7 @@
  */
 
 import type { Block, CallExpr, CompoundOp, Expr, IncDecExpr, MapExpr, Span } from "../lang/ast.js";
-import { formatDiagnostics } from "../lang/diagnostics.js";
+import { sourceContext } from "../lang/diagnostics.js";
 import { isAggregate, type MapInfo, pointerStride, type Type } from "../lang/types.js";
 import type { Int } from "../runtime/int64.js";
 import * as i64 from "../runtime/int64.js";
@@ -76,11 +76,7 @@ export function compileMapRead(env: ProbeEnv, e: MapExpr): Eval {
 function checkedLookup(env: ProbeEnv, map: BpfMap, key: KeyEval, span: Span): Eval {
   const ring = env.script.ring;
   const loc = locationOf(env.script.source, span);
-  const [, ...context] = formatDiagnostics(
-    [{ severity: "warning", message: "", span, hints: [] }],
-    env.script.source,
-  ).split("\n");
-  loc.expansion = `Additional Info - helper: map_lookup_elem, retcode: 0\n${context.join("\n")}`;
+  loc.expansion = `Additional Info - helper: map_lookup_elem, retcode: 0\n${sourceContext(env.script.source, span)}`;
   const spec = fixedFormat(MISSING_ELEMENT);
   return (ctx) => {
     const k = key(ctx);

@@ -32,6 +32,11 @@ const ARG_PROVIDERS = ["uprobe", "uretprobe", "kprobe", "rawtracepoint", "usdt"]
 const FUNC_PROVIDERS = ["uprobe", "uretprobe", "kprobe", "kretprobe", "fentry", "fexit"] as const;
 const ARG_MESSAGE = "can only be used with 'kprobes', 'uprobes' and 'usdt' probes";
 
+/** Probes on a function of the model's kernel: kprobe, kretprobe, fentry, fexit. */
+export function isKernelFunctionProvider(p: string): boolean {
+  return p === "kprobe" || p === "kretprobe" || p === "fentry" || p === "fexit";
+}
+
 export const BUILTIN_VALUE_TABLE: readonly BuiltinValueSpec[] = [
   { name: "pid", type: UINT32 },
   { name: "tid", type: UINT32 },

@@ -16,6 +16,7 @@ import {
   CLOCKS,
   FUNCTIONS,
   type FunctionSpec,
+  isKernelFunctionProvider,
   isSimulatedCommand,
   knownNames,
   REGISTERS,
@@ -1607,10 +1608,6 @@ function inSlotOrder(value: A.Expr, vt: Type, slot: Type): Type {
 /** An integer literal bpftrace types sign-flexibly: written as a number, at most INT64_MAX. */
 function isFlexibleLiteral(e: A.Expr): boolean {
   return e.kind === "int" && e.positional === undefined && e.value >= 0n && e.value <= INT64_MAX;
-}
-
-function isKernelFunctionProvider(p: string): boolean {
-  return p === "kprobe" || p === "kretprobe" || p === "fentry" || p === "fexit";
 }
 
 function signedDivision(le: A.Expr, lt: Type, re: A.Expr, rt: Type): boolean {

@@ -70,6 +70,17 @@ function sourceExcerpt(lines: string[], span: Span): string[] {
   return [expandTabs(line), " ".repeat(before) + "~".repeat(width)];
 }
 
+function sourceLines(src: SourceFile): string[] {
+  return src.text.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
+}
+
+/** The source line and marker under `span`, as a diagnostic shows them, each ending in a newline. */
+export function sourceContext(src: SourceFile, span: Span): string {
+  return sourceExcerpt(sourceLines(src), span)
+    .map((l) => `${l}\n`)
+    .join("");
+}
+
 function formatOne(d: Diagnostic, src: SourceFile, lines: string[], color: boolean): string[] {
   const head = `${d.span ? location(src.name, d.span) : ""}${label(d.severity, color)} ${d.message}`;
   const out = [head];
@@ -91,7 +102,7 @@ export function formatDiagnostics(
   opts: { color?: boolean } = {},
 ): string {
   if (diags.length === 0) return "";
-  const lines = src.text.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
+  const lines = sourceLines(src);
   const color = opts.color ?? false;
   const out: string[] = [];
   for (const severity of ["error", "warning"] as const) {

@@ -26,7 +26,7 @@ import { lexer } from "./tokens.js";
 import type { UserSymbolResolver } from "./user-symbols.js";
 
 export type * from "./ast.js";
-export { BUILTIN_VALUE_TABLE, FUNCTION_TABLE } from "./builtins.js";
+export { BUILTIN_VALUE_TABLE, FUNCTION_TABLE, isKernelFunctionProvider } from "./builtins.js";
 export type { ProbeArgField, ProbeArgsResolver } from "./checker.js";
 export { configFromEnv } from "./config.js";
 export { type Diagnostic, formatDiagnostics, type SourceFile } from "./diagnostics.js";

@@ -10,13 +10,9 @@ import { PERCPU_BASE, PERCPU_STRIDE, PERCPU_SYMBOLS, RQ_LAYOUT } from "../lang/k
 /** Bytes of one CPU's area the model describes; past them a read is zeros. */
 const AREA = PERCPU_SYMBOLS.runqueues!.offset + RQ_LAYOUT.size;
 
-/** True when `addr` lies in some CPU's per-CPU area. */
-export function inPercpuArea(k: Kernel, addr: number): boolean {
-  return addr >= PERCPU_BASE && addr < PERCPU_BASE + k.m.cpus.length * PERCPU_STRIDE;
-}
-
-/** `len` bytes at `addr` in a CPU's per-CPU area. */
-export function readPercpu(k: Kernel, addr: number, len: number): Uint8Array {
+/** `len` bytes at `addr` in a CPU's per-CPU area; null outside every CPU's. */
+export function readPercpu(k: Kernel, addr: number, len: number): Uint8Array | null {
+  if (addr < PERCPU_BASE || addr >= PERCPU_BASE + k.m.cpus.length * PERCPU_STRIDE) return null;
   const cpu = Math.floor((addr - PERCPU_BASE) / PERCPU_STRIDE);
   const at = addr - PERCPU_BASE - cpu * PERCPU_STRIDE;
   const image = new Uint8Array(AREA);

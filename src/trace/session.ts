@@ -36,6 +36,7 @@ import {
   formatDiagnostics,
   frontEnd,
   type IncludeOptions,
+  isKernelFunctionProvider,
   type SourceFile,
 } from "../lang/index.js";
 import type { Workload } from "../process/load.js";
@@ -54,7 +55,7 @@ import {
   resolveTracepoints,
   tracepointArgNames,
 } from "./kernel-targets.js";
-import { inPercpuArea, readPercpu } from "./percpu-image.js";
+import { readPercpu } from "./percpu-image.js";
 import {
   type ConcreteProbe,
   resolveAttachPoint,
@@ -179,7 +180,7 @@ export class Session {
           readCString: (addr, max) => (proc === null ? null : proc.readCString(addr, max)),
           readBytes: (addr, len) => (proc === null ? null : proc.readBytes(addr, len)),
         },
-        (addr, len) => (inPercpuArea(this.kernel, addr) ? readPercpu(this.kernel, addr, len) : null),
+        (addr, len) => readPercpu(this.kernel, addr, len),
       ),
       symbolize: (addr) => (proc === null ? null : proc.symbolize(addr)),
       symbolizeFrame: (addr, perf) => {
@@ -278,7 +279,7 @@ export class Session {
     const events: TracepointEvent[] = [];
     let others = 0;
     for (const probe of compiled.probes) {
-      if (isKernelFunctionKind(probe.kind)) {
+      if (isKernelFunctionProvider(probe.kind)) {
         for (const ap of probe.attachPoints) {
           if (this.needsWorkload(ap, diagnostics)) continue;
           const r = resolveKernelFunctions(ap, fe.program.config.missingProbes);
@@ -506,7 +507,7 @@ export class Session {
         p.kind !== "tracepoint" &&
         p.kind !== "rawtracepoint" &&
         p.kind !== "software" &&
-        !isKernelFunctionKind(p.kind)
+        !isKernelFunctionProvider(p.kind)
       )
         n += p.attachPoints.length;
     // software:cpu-clock is a timer (the rest of software are in kprobes, as context-switches).
@@ -777,10 +778,6 @@ function uncountedEvent(ap: CompiledScript["probes"][number]["attachPoints"][num
     span: ap.span,
     hints: [],
   };
-}
-
-function isKernelFunctionKind(kind: string): boolean {
-  return kind === "kprobe" || kind === "kretprobe" || kind === "fentry" || kind === "fexit";
 }
 
 function removeAll<T>(list: T[], gone: readonly T[]): void {

@@ -29,14 +29,15 @@ export interface TaskFacts {
 export type TaskLookup = (tid: number) => TaskFacts | null;
 
 /**
- * Process memory, with every known task's task_struct readable above TASK_STRUCT_BASE and the
- * kernel's memory above KMEM_BASE.
+ * Process memory, with every known task's task_struct readable above TASK_STRUCT_BASE, the
+ * kernel's memory above KMEM_BASE and the per-CPU areas above PERCPU_BASE.
  */
 export function withTaskStructs(
   lookup: TaskLookup,
   kmem: KernelMemory,
   user: ProbeMemory,
-  percpu?: (addr: number, len: number) => Uint8Array | null,
+  /** The per-CPU areas above PERCPU_BASE (percpu_kaddr). */
+  percpu: (addr: number, len: number) => Uint8Array | null,
 ): ProbeMemory {
   return {
     readCString: (addr, max) =>
@@ -46,7 +47,7 @@ export function withTaskStructs(
           ? readTaskCString(lookup, addr, max)
           : user.readCString(addr, max),
     readBytes: (addr, len) =>
-      addr >= PERCPU_BASE && percpu !== undefined
+      addr >= PERCPU_BASE
         ? percpu(addr, len)
         : addr >= KMEM_BASE
           ? kmem.read(addr, len)

@@ -8,6 +8,11 @@ import { frontEnd } from "../../src/lang/index.js";
 import { TASK_STRUCT_LAYOUT } from "../../src/lang/kernel-structs.js";
 import { probelab } from "./harness.js";
 
+/** `probelab run -w WORKLOAD --duration 1s -e SCRIPT`. */
+function runFor1s(workload: string, script: string) {
+  return probelab(["run", "-w", workload, "--duration", "1s", "-e", script]);
+}
+
 describe("curtask", () => {
   it("in a uprobe is the traced thread, whose real_parent is the one ppid names (init)", async () => {
     const r = await probelab([
@@ -22,15 +27,10 @@ describe("curtask", () => {
   });
 
   it("a forked child's real_parent is the task that forked it: ppid and pcomm agree with it", async () => {
-    const r = await probelab([
-      "run",
-      "-w",
+    const r = await runFor1s(
       "bash",
-      "--duration",
-      "1s",
-      "-e",
       'uprobe:/bin/bash:shell_execve /@n++ < 1/ { printf("%d %d %d %s %s\\n", pid, ppid, curtask->real_parent->pid, curtask->real_parent->comm, pcomm); } end { clear(@n); }',
-    ]);
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("4101 4100 4100 bash bash\n\n\n");
   });
@@ -46,30 +46,20 @@ describe("curtask", () => {
   });
 
   it("pcomm is the parent's comm at the hit: init's for bash, bash's for its forked children", async () => {
-    const r = await probelab([
-      "run",
-      "-w",
+    const r = await runFor1s(
       "bash",
-      "--duration",
-      "1s",
-      "-e",
       'begin { printf("%s %s\\n", comm, pcomm); } tracepoint:sched:sched_process_exec /@n++ < 2/ { printf("%d %d %s %s\\n", pid, ppid, comm, pcomm); } uprobe:/bin/bash:shell_execve /@u++ < 1/ { printf("%d %s %s\\n", pid, comm, pcomm); } end { clear(@n); clear(@u); }',
-    ]);
+    );
     expect(r.status).toBe(0);
     // bpftrace and the shell are children of init (ppid 1); the child execs ls and keeps bash as its parent.
     expect(r.stdout).toBe("bpftrace systemd\n4100 1 bash systemd\n4101 bash bash\n4101 4100 ls bash\n\n\n");
   });
 
   it("pcomm in a thread is its process's parent's comm, as clone(CLONE_THREAD) sets real_parent", async () => {
-    const r = await probelab([
-      "run",
-      "-w",
+    const r = await runFor1s(
       "crawler",
-      "--duration",
-      "1s",
-      "-e",
       'tracepoint:syscalls:sys_enter_nanosleep /tid != pid && @n++ < 1/ { printf("%d %s %d %s\\n", tid, comm, ppid, pcomm); } end { clear(@n); }',
-    ]);
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("4102 crawl-fetch 1 systemd\n\n\n");
   });
