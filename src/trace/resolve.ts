@@ -61,7 +61,7 @@ export function resolveAttachPoint(
   if (binaries.length > 1 && !hasWildcard(target)) {
     diagnostics.push({
       severity: "warning",
-      message: `uprobe target '${target}' matches ${binaries.length} files; using ${binaries[0].path}`,
+      message: `attaching to uprobe target file '${binaries[0].path}' but matched ${binaries.length} binaries`,
       span: ap.span,
       hints: [],
     });
@@ -69,7 +69,10 @@ export function resolveAttachPoint(
   }
   const probes: ConcreteProbe[] = [];
   for (const binary of binaries) {
-    for (const p of resolveInBinary(ap, kind, binary, target, diagnostics)) probes.push(p);
+    // bpftrace names a probe by its resolved target: the matched file for a wildcard, the
+    // file a bare name (`libc`, `bash`) was looked up as; a path stays as written.
+    const shown = hasWildcard(target) || !target.includes("/") ? binary.path : target;
+    for (const p of resolveInBinary(ap, kind, binary, shown, diagnostics)) probes.push(p);
   }
   if (probes.length === 0 && diagnostics.every((d) => d.severity !== "error")) {
     const what = `${target}:${ap.func ?? ""}`;
