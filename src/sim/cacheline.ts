@@ -19,15 +19,18 @@ const WORDS = 4; // sharer bitmask words: 4 x 32 = 128 CPUs
 export class CacheLine {
   /** CPU holding the line modified, or -1. */
   owner = -1;
-  /** Bitmask of CPUs holding a shared copy. */
-  private readonly sharers = new Int32Array(WORDS);
+  /**
+   * Bitmask of CPUs holding a shared copy; made on the first shared copy (most lines of a
+   * large probe set are only ever written, and thousands of them would each carry it).
+   */
+  private sharers: Int32Array | null = null;
   /** Simulated time until which the line is busy moving (transfers serialise). */
   busyUntil = 0;
   transfers = 0;
   /** The CPU that last held the line modified: where a transfer comes from. */
   private lastOwner = -1;
-  /** End times of the transfers queued on the line, oldest first (from `head`). */
-  private readonly ends: number[] = [];
+  /** End times of the transfers queued on the line, oldest first (from `head`); made on the first. */
+  private ends: number[] | null = null;
   private head = 0;
   /** Per core, when the line's latest transfer into that core lands (only with SMT siblings). */
   private coreLanded: Float64Array | null = null;
@@ -43,22 +46,23 @@ export class CacheLine {
     const w = id >> 5;
     const bit = 1 << (id & 31);
     if (m.footprint !== null) m.footprint.touch(this.serial, false);
-    if (this.owner === id || (this.sharers[w] & bit) !== 0) {
+    if (this.owner === id || (this.sharers !== null && (this.sharers[w] & bit) !== 0)) {
       cpu.acc += m.profile.cacheHit;
       return 0;
     }
+    const s = this.sharers ?? (this.sharers = new Int32Array(WORDS));
     if (this.owner >= 0) {
       // Modified elsewhere: the owner writes back and both end up sharing; serialised.
       this.serialise(m, this.owner);
       const o = this.owner;
-      this.sharers[o >> 5] |= 1 << (o & 31);
+      s[o >> 5] |= 1 << (o & 31);
       this.owner = -1;
     } else {
       // Clean elsewhere (or nowhere): fetched in parallel with other readers.
       cpu.acc += m.profile.lineTransfer;
       this.transfers++;
     }
-    this.sharers[w] |= bit;
+    s[w] |= bit;
     return 0;
   }
 
@@ -74,16 +78,18 @@ export class CacheLine {
     const s = this.sharers;
     const w = id >> 5;
     const bit = 1 << (id & 31);
-    const onlyMine = (s[w] & ~bit) === 0 && this.noSharersBut(w) && (s[w] & bit) !== 0;
+    const onlyMine = s !== null && (s[w] & ~bit) === 0 && noSharersBut(s, w) && (s[w] & bit) !== 0;
     if (this.owner < 0 && onlyMine) {
       cpu.acc += m.profile.cacheHit; // shared by us alone: silent upgrade
     } else {
       this.serialise(m, this.owner >= 0 ? this.owner : this.lastOwner);
     }
-    s[0] = 0;
-    s[1] = 0;
-    s[2] = 0;
-    s[3] = 0;
+    if (s !== null) {
+      s[0] = 0;
+      s[1] = 0;
+      s[2] = 0;
+      s[3] = 0;
+    }
     this.owner = id;
     this.lastOwner = id;
     return 0;
@@ -99,13 +105,7 @@ export class CacheLine {
   /** Forget all copies (the object was freed and its memory is cold). */
   reset(): void {
     this.owner = -1;
-    this.sharers.fill(0);
-  }
-
-  private noSharersBut(w: number): boolean {
-    const s = this.sharers;
-    for (let i = 0; i < WORDS; i++) if (i !== w && s[i] !== 0) return false;
-    return true;
+    if (this.sharers !== null) this.sharers.fill(0);
   }
 
   /**
@@ -135,7 +135,10 @@ export class CacheLine {
     const start = Math.max(this.busyUntil, slot);
     const end = start + duration;
     this.busyUntil = end;
-    if (p.lineContention > 0) this.ends.push(end);
+    if (p.lineContention > 0) {
+      if (this.ends === null) this.ends = [end];
+      else this.ends.push(end);
+    }
     if (cpu.sibling !== null) this.landed(m)[cpu.id % (p.coresPerSocket * p.sockets)] = end;
     cpu.acc += end - now;
     this.transfers++;
@@ -172,6 +175,7 @@ export class CacheLine {
   /** Transfers still in flight at `now`: the requesters queued ahead (at most one per CPU). */
   private inFlight(now: number): number {
     const ends = this.ends;
+    if (ends === null) return 0;
     while (this.head < ends.length && ends[this.head] <= now) this.head++;
     if (this.head > 64 && this.head * 2 > ends.length) {
       ends.splice(0, this.head);
@@ -179,6 +183,12 @@ export class CacheLine {
     }
     return ends.length - this.head;
   }
+}
+
+/** No word of the sharer mask but `w` has a bit set. */
+function noSharersBut(s: Int32Array, w: number): boolean {
+  for (let i = 0; i < WORDS; i++) if (i !== w && s[i] !== 0) return false;
+  return true;
 }
 
 /** Which socket a CPU sits on (CPUs are numbered socket by socket, then the SMT siblings). */
