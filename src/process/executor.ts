@@ -144,25 +144,84 @@ export class UserThread {
   }
 }
 
-/** The thread body: returns when the program ends (or the process exits). */
-export function* runProgram(
+/**
+ * The thread body, as the scheduler runs it: an iterator over the thread's steps that is not
+ * a generator. Every op runs in the plain function `run`; a generator is made only for what
+ * needs one (the kernel's or an op's, handed over in a `Sub`), and this object steps it as
+ * `yield*` would. A generator here would be resumed at every interleaving point of every
+ * hit, saving and restoring its frame each time, and would allocate the step's result.
+ */
+export class ThreadBody implements Sub<void> {
+  /** Made at the first step, as a generator's locals would be (a task may be made long before it runs). */
+  private x: UserThread | null = null;
+  /** The generator being stepped (the kernel's, an op's, or do_exit's at the end), or null. */
+  private sub: Sub<void> | null = null;
+  /** threadExit's generator has been handed over: when it ends, the thread is done. */
+  private exiting = false;
+  /** The one result every step answers with (the scheduler reads it before the next step). */
+  private readonly result: IteratorResult<number, void> = { value: 0, done: false };
+
+  constructor(
+    private readonly env: ExecutorEnv,
+    private readonly t: TaskStruct,
+    private readonly program: Program,
+    private readonly state: ThreadStateLike,
+  ) {}
+
+  next(): IteratorResult<number, void> {
+    const r = this.result;
+    const x = this.x ?? (this.x = new UserThread(this.env, this.t, this.program, this.state));
+    for (;;) {
+      const sub = this.sub;
+      if (sub !== null) {
+        const inner = sub.next();
+        if (inner.done !== true) {
+          r.value = inner.value;
+          return r;
+        }
+        this.sub = null;
+        if (this.exiting) {
+          r.value = undefined;
+          r.done = true;
+          return r;
+        }
+        continue; // as after a yield*: the thread goes on within the same step
+      }
+      const next = run(x);
+      if (next === Next.Yield) {
+        r.value = 0;
+        return r;
+      }
+      if (next === Next.Trap) this.sub = takeSub(this.t.swbp);
+      else if (next === Next.Sub) this.sub = takeOpSub(x);
+      else {
+        this.sub = this.env.as.threadExit(this.t);
+        this.exiting = true;
+      }
+    }
+  }
+
+  return(): IteratorResult<number, void> {
+    throw new Error("a thread body cannot be returned from");
+  }
+
+  throw(e: unknown): IteratorResult<number, void> {
+    throw e;
+  }
+
+  [Symbol.iterator](): Sub<void> {
+    return this;
+  }
+}
+
+/** The thread body for a caller that is a generator (`yield* runProgram(...)`). */
+export function runProgram(
   env: ExecutorEnv,
   t: TaskStruct,
   program: Program,
   state: ThreadStateLike,
 ): Sub<void> {
-  // Every op runs in the plain function `run`; this generator only does what needs a
-  // generator frame (yielding, and running the kernel's or an op's generator), and keeps
-  // almost no locals of its own.
-  const x = new UserThread(env, t, program, state);
-  for (;;) {
-    const next = run(x);
-    if (next === Next.Yield) yield 0;
-    else if (next === Next.Trap) yield* takeSub(t.swbp);
-    else if (next === Next.Sub) yield* takeOpSub(x);
-    else break;
-  }
-  yield* env.as.threadExit(t);
+  return new ThreadBody(env, t, program, state);
 }
 
 /** The generator of the op in progress, taken out of the thread. */
