@@ -4,11 +4,12 @@
  * assignment targets, missing `;`, the contents of attach points, positional parameters.
  * Nothing after this file sees a Chevrotain type.
  */
-import type { CstElement, CstNode, IToken } from "chevrotain";
+
 import type * as A from "./ast.js";
 import { parseAttachPoint } from "./attach-point.js";
 import { BUILTIN_VALUES, FUNCTIONS } from "./builtins.js";
 import { isTypeName } from "./c-types.js";
+import type { CstElement, CstNode, IToken } from "./chevrotain.js";
 import { type Diagnostic, DiagnosticSink, joinSpans } from "./diagnostics.js";
 import { decodeStringLiteral, parseIntLiteral } from "./literals.js";
 import { own } from "./own.js";

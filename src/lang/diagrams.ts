@@ -3,7 +3,7 @@
  * `npm run diagrams` writes grammar/diagrams.html (a test fails when the checked-in file is stale).
  */
 import { pathToFileURL } from "node:url";
-import { createSyntaxDiagramsCode } from "chevrotain";
+import { createSyntaxDiagramsCode } from "./chevrotain.js";
 import { parser } from "./grammar.js";
 
 /** The HTML page with one diagram per grammar rule. */

@@ -17,7 +17,7 @@ import {
   Lexer,
   type TokenType,
   tokenMatcher,
-} from "chevrotain";
+} from "./chevrotain.js";
 import { parserErrorMessages } from "./syntax-errors.js";
 import * as t from "./tokens.js";
 

@@ -3,9 +3,10 @@
  * lines. Each phase reports into one DiagnosticSink; a phase runs only if the ones before it
  * found no errors, so one mistake is reported once.
  */
-import type { IToken } from "chevrotain";
+
 import type { AttachPoint, ConfigEntry, MacroDef, Program, Span, TypedProgram } from "./ast.js";
 import { checkProgram, type ProbeArgsResolver } from "./checker.js";
+import type { IToken } from "./chevrotain.js";
 import { AstBuilder, tokenSpan } from "./cst-to-ast.js";
 import {
   type Diagnostic,

@@ -6,8 +6,9 @@
  * Two cheap checks: one over the tokens, before the parser recurses on them, and one over the
  * tree once macros are expanded (expansion can deepen a tree the tokens did not show).
  */
-import { type IToken, type TokenType, tokenMatcher } from "chevrotain";
+
 import type { Program, Span } from "./ast.js";
+import { type IToken, type TokenType, tokenMatcher } from "./chevrotain.js";
 import { tokenSpan } from "./cst-to-ast.js";
 import type { DiagnosticSink } from "./diagnostics.js";
 import * as t from "./tokens.js";

@@ -3,7 +3,7 @@
  * "unexpected X, expected Y" in terms of what they typed. The `syntax: ` prefix is added when
  * the message becomes a Diagnostic.
  */
-import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from "./chevrotain.js";
 import { own } from "./own.js";
 
 /** What a rule is, for "expected ..." when no single token would do. */

@@ -12,7 +12,7 @@
  * A token that must push or pop in one mode but not another is split into two token types
  * sharing a category, so the parser only ever names the category.
  */
-import { createToken, type IToken, Lexer, type TokenType } from "chevrotain";
+import { createToken, type IToken, Lexer, type TokenType } from "./chevrotain.js";
 
 // ---------------------------------------------------------------- categories the parser names
 

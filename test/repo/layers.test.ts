@@ -32,7 +32,7 @@ describe("the layer checker", () => {
     expect(reachable("kernel").has("process")).toBe(false);
   });
 
-  test("flags an upward import, a kernel sub-layer breach, a misplaced package and an unknown layer", () => {
+  test("flags an upward import, a kernel sub-layer breach, a misplaced package, an unknown layer and a package past its door", () => {
     const problems = layerViolations([
       { path: "src/trace/live.ts", source: 'import { x } from "../tui/histogram.js";' },
       { path: "src/kernel/mm/vma.ts", source: 'import type { U } from "../uprobes/types.js";' },
@@ -40,6 +40,7 @@ describe("the layer checker", () => {
       { path: "src/runtime/output.ts", source: 'import { render } from "ink";' },
       { path: "src/sim/machine.ts", source: 'import { readFileSync } from "node:fs";' },
       { path: "src/gui/app.ts", source: "" },
+      { path: "src/lang/grammar.ts", source: 'import { CstParser } from "chevrotain";' },
     ]);
     expect(problems).toEqual([
       "src/trace/live.ts imports ../tui/histogram.js: trace may not import tui",
@@ -47,6 +48,7 @@ describe("the layer checker", () => {
       "src/runtime/output.ts imports ink: ink belongs to tui",
       "src/sim/machine.ts imports node:fs: sim does no real I/O",
       "src/gui/app.ts: src/gui is not a known layer (add it to USES and docs/architecture.md)",
+      "src/lang/grammar.ts imports chevrotain: chevrotain is loaded once, through src/lang/chevrotain.ts",
     ]);
   });
 });
