@@ -29,6 +29,9 @@ const chevrotain = await loadChevrotain();
 
 export const { createSyntaxDiagramsCode, createToken, CstParser, EMPTY_ALT, EOF, Lexer, tokenMatcher } =
   chevrotain;
+/** The classes are types too, as when imported from the package. */
+export type Lexer = import("chevrotain").Lexer;
+export type CstParser = import("chevrotain").CstParser;
 export type {
   CstElement,
   CstNode,

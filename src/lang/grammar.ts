@@ -76,7 +76,12 @@ export class ProbelabParser extends CstParser {
   private onProbe: ((probe: CstNode) => void) | null = null;
   private readonly anyTokenAlts = CONCRETE_NON_BRACE_TOKENS.map((tt) => ({ ALT: () => this.CONSUME(tt) }));
 
-  constructor() {
+  /**
+   * `validate` runs Chevrotain's grammar checks (ambiguous alternatives, left recursion ...)
+   * in performSelfAnalysis. Only a grammar change can break them, so the parser a run uses
+   * skips them and the grammar tests build one with them on.
+   */
+  constructor(validate = false) {
     super(t.allTokens, {
       recoveryEnabled: true,
       nodeLocationTracking: "onlyOffset",
@@ -84,6 +89,7 @@ export class ProbelabParser extends CstParser {
       // more (casts, records) decide with a GATE that looks further.
       maxLookahead: 1,
       errorMessageProvider: parserErrorMessages,
+      skipValidations: !validate,
     });
     this.performSelfAnalysis();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { lexer } from "../../src/lang/tokens.js";
+import { lexer, makeLexer } from "../../src/lang/tokens.js";
 
 function tokens(text: string): string[] {
   const r = lexer.tokenize(text);
@@ -152,4 +152,14 @@ describe("token positions", () => {
       11, 14, 3, 2,
     ]);
   });
+});
+
+test("the token definitions pass Chevrotain's validations (the run's lexer skips them)", () => {
+  const validated = makeLexer(true);
+  expect(validated.lexerDefinitionErrors).toEqual([]);
+  // Both lexers read the same input the same way.
+  const text = 'uprobe:/usr/bin/shopd:handle_* /pid == 1/ { @[comm] = count(); printf("%d\\n", 1 / 2); }';
+  const image = (r: ReturnType<typeof lexer.tokenize>) =>
+    r.tokens.map((t) => `${t.tokenType.name}:${t.image}`);
+  expect(image(validated.tokenize(text))).toEqual(image(lexer.tokenize(text)));
 });

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { Expr } from "../../src/lang/ast.js";
+import { ProbelabParser } from "../../src/lang/grammar.js";
 import { ast, parsedBody as body, diags, messages, parsed } from "./helpers.js";
 
 /** Renders an expression as fully parenthesised text, to assert structure compactly. */
@@ -327,4 +328,9 @@ describe("probes are built while the parser runs", () => {
       [2, 3],
     ]);
   });
+});
+
+test("the grammar passes Chevrotain's validations (the run's parser skips them)", () => {
+  // performSelfAnalysis throws on an ambiguous alternative, left recursion or a duplicate rule.
+  expect(() => new ProbelabParser(true)).not.toThrow();
 });
