@@ -44,7 +44,7 @@ describe("the real probelab top binary in a terminal (tmux)", () => {
     );
     const atDetach = hits(screen, spec);
     // Other probes keep moving while the detached one stays put.
-    const other = "uprobe:libc:malloc";
+    const other = "uprobe:/usr/lib/libc.so.6:malloc"; // the live view names a probe by its resolved file
     const otherBefore = hits(screen, other);
     screen = await term.waitFor((s) => hits(s, other) > otherBefore, { timeoutMs: 30_000 });
     expect(hits(screen, spec)).toBe(atDetach);
