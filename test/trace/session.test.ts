@@ -77,4 +77,11 @@ describe("scaling emerges from cache-line sharing (simulated time)", () => {
     expect(latest8.per_cpu_mhits).toBeGreaterThan(0.9 * latest1.per_cpu_mhits);
     expect(base8.per_cpu_mhits).toBeLessThan(0.5 * base1.per_cpu_mhits);
   });
+
+  it("refcounted uretprobes: at 64 CPUs well below the same design's uprobes (try_get_uprobe is a cmpxchg loop)", () => {
+    // Published (SRCU design, 64 CPUs): uretprobe-nop 3.72 M/s, uprobe-nop 6.45.
+    const uret = scalingPoint("srcu", [], "uretprobe-nop", 64, 300_000, 1).total_mhits;
+    const up = scalingPoint("srcu", [], "uprobe-nop", 64, 300_000, 1).total_mhits;
+    expect(uret).toBeLessThan(0.8 * up);
+  });
 });

@@ -77,8 +77,10 @@ export function prepare_uretprobe(
     return false;
   }
   // 6.12: the instance keeps the uprobe by reference, taken before the return is hijacked
-  // (a dying uprobe gets no return probe).
-  if (u.config.uretprobe === "refcount" && !try_get_uprobe(u, uprobe)) {
+  // (a dying uprobe gets no return probe): try_get_uprobe, since the hit itself holds no
+  // reference. Before 6.12 the hit held one (lifetime=refcount) and this was get_uprobe.
+  const plain = u.config.lifetime === "refcount";
+  if (u.config.uretprobe === "refcount" && !try_get_uprobe(u, uprobe, plain)) {
     free_ret_instance(u, utask, ri);
     return false;
   }
