@@ -316,6 +316,18 @@ export class Machine {
     return this.cpu.sibling !== null || this.mustYield();
   }
 
+  /**
+   * A point between two accesses to shared lines where the model keeps no race window: under
+   * the default policy the step ends here when another CPU is behind it. A step runs whole,
+   * so without it the step's later access would come before the requests that CPUs behind it
+   * make in the meantime, and find still in its cache a contended line that the coherence
+   * fabric would long have handed to one of them. Exploration policies never stop here: it
+   * adds no interleaving to explore.
+   */
+  timingYield(): boolean {
+    return this.policy === "time" && this.mustYield();
+  }
+
   /** Current simulated time of the running step. */
   now(): number {
     return this.cpu.clock + this.cpu.acc;

@@ -400,6 +400,8 @@ function handle_uretprobe_chain(u: UprobesState, t: TaskStruct, w: TrampolineWal
   consumers_read_unlock(u, uprobe, w.idx);
   w.list = NO_CONSUMERS;
   w.phase = TrampolinePhase.Release;
+  // No timing yield before the release: free_ret_instance's put_uprobe follows up_read at
+  // once, while the core still holds the line (compare handle_swbp's, after the emulation).
   return undefined;
 }
 
