@@ -17,7 +17,7 @@ function series(totals: readonly number[]): PublishedPoint[] {
   return totals.map((total, i) => ({ cpus: CPUS_2024[i], total }));
 }
 
-/** Per probe, per kernel profile: the mid-2024 designs' series and today's kernel's two points. */
+/** Per probe, per kernel profile: the mid-2024 designs' series and today's kernel's two points each. */
 export const PUBLISHED_SCALING: ReadonlyMap<string, ReadonlyMap<string, readonly PublishedPoint[]>> = new Map(
   [
     [
@@ -42,6 +42,15 @@ export const PUBLISHED_SCALING: ReadonlyMap<string, ReadonlyMap<string, readonly
         ["baseline", series([1.979, 2.361, 2.309, 2.253, 2.007, 1.624, 2.149])],
         ["srcu", series([2.055, 2.677, 4.561, 5.291, 5.065, 3.622, 3.723])],
         ["tasks-trace", series([2.174, 2.853, 4.913, 5.883, 5.147, 3.738, 4.397])],
+        // Today's design (SRCU leases, ri_pool reuse), measured for "uprobes: Reuse
+        // return_instances between multiple uretprobes within task" (Dec 2024).
+        [
+          "latest",
+          [
+            { cpus: 1, total: 2.253 },
+            { cpus: 80, total: 92.318 },
+          ],
+        ],
       ]),
     ],
   ],

@@ -13,6 +13,7 @@
 import type { CostProfile } from "./cost-profile.js";
 import { nextSerial } from "./footprint.js";
 import type { Machine } from "./machine.js";
+import { Timeline } from "./timeline.js";
 
 const WORDS = 4; // sharer bitmask words: 4 x 32 = 128 CPUs
 
@@ -24,14 +25,13 @@ export class CacheLine {
    * large probe set are only ever written, and thousands of them would each carry it).
    */
   private sharers: Int32Array | null = null;
-  /** Simulated time until which the line is busy moving (transfers serialise). */
+  /** The end of the last transfer booked on the line, simulated ns. */
   busyUntil = 0;
   transfers = 0;
   /** The CPU that last held the line modified: where a transfer comes from. */
   private lastOwner = -1;
-  /** End times of the transfers queued on the line, oldest first (from `head`); made on the first. */
-  private ends: number[] | null = null;
-  private head = 0;
+  /** The line's transfers booked in simulated time (serialised: one at a time); made on the first. */
+  private timeline: Timeline | null = null;
   /** Per core, when the line's latest transfer into that core lands (only with SMT siblings). */
   private coreLanded: Float64Array | null = null;
   /** Names the line in step footprints (footprint.ts). */
@@ -109,17 +109,22 @@ export class CacheLine {
   }
 
   /**
-   * One transfer of the line to the running CPU, queued behind the transfers already in
-   * flight. Under contention a transfer takes longer (more requesters snooping, failed
-   * cmpxchg retries), and a transfer from the other socket pays the interconnect.
+   * One transfer of the line to the running CPU, queued behind the transfers booked before
+   * it in simulated time. Under contention a transfer takes longer (more requesters snooping,
+   * failed cmpxchg retries), and a transfer from the other socket pays the interconnect.
+   *
+   * A step runs whole, so a CPU may book a transfer further ahead in simulated time than the
+   * request of a CPU whose step runs next: the line and the interconnect keep their bookings
+   * in time order (Timeline), and an earlier request takes the gap before a later booking when
+   * it fits, as the coherence fabric would have served it first.
    */
   private serialise(m: Machine, from: number): void {
     const cpu = m.cpu;
     const p = m.profile;
     const now = cpu.clock + cpu.acc;
     if (cpu.sibling !== null && this.joinSiblingMiss(m, now)) return;
-    const queued = this.inFlight(now);
-    let duration = p.lineTransfer * (1 + p.lineContention * Math.min(queued, p.lineContentionCap));
+    const horizon = cpu.clock;
+    let duration = p.lineTransfer;
     if (from >= 0) {
       const cores = p.coresPerSocket * p.sockets;
       if (from % cores === cpu.id % cores)
@@ -128,17 +133,18 @@ export class CacheLine {
     }
     // Every transfer also needs a slot on its socket's interconnect, shared by all lines: many
     // contended lines at once saturate it even when each line alone would keep up.
-    const fabric = m.interconnectFree;
-    const sock = socketOf(p, cpu.id);
-    const slot = Math.max(now, fabric[sock]);
-    fabric[sock] = slot + p.interconnectSlot;
-    const start = Math.max(this.busyUntil, slot);
-    const end = start + duration;
-    this.busyUntil = end;
+    const fabric = m.interconnect[socketOf(p, cpu.id)];
+    const slot = fabric.book(now, p.interconnectSlot, horizon);
+    const timeline = this.bookings();
+    timeline.prune(horizon);
     if (p.lineContention > 0) {
-      if (this.ends === null) this.ends = [end];
-      else this.ends.push(end);
+      // Each transfer this one waits behind (or that is still moving when it asks) adds to it.
+      const queued = timeline.waitingBehind(slot, timeline.earliest(slot, duration));
+      duration *= 1 + p.lineContention * Math.min(queued, p.lineContentionCap);
     }
+    const start = timeline.book(slot, duration, horizon);
+    const end = start + duration;
+    if (end > this.busyUntil) this.busyUntil = end;
     if (cpu.sibling !== null) this.landed(m)[cpu.id % (p.coresPerSocket * p.sockets)] = end;
     cpu.acc += end - now;
     this.transfers++;
@@ -159,10 +165,16 @@ export class CacheLine {
     const extra = p.lineTransfer * p.smtSiblingTransfer;
     const end = arrives + extra;
     landed[core] = end;
-    // Transfers queued behind the sibling's wait for this access too.
-    this.busyUntil = this.busyUntil > arrives ? this.busyUntil + extra : end;
+    // The line stays in this core for the access: later transfers wait for it too.
+    this.bookings().occupy(arrives, end);
+    if (end > this.busyUntil) this.busyUntil = end;
     m.cpu.acc += end - now;
     return true;
+  }
+
+  private bookings(): Timeline {
+    if (this.timeline === null) this.timeline = new Timeline();
+    return this.timeline;
   }
 
   private landed(m: Machine): Float64Array {
@@ -170,18 +182,6 @@ export class CacheLine {
       this.coreLanded = new Float64Array(m.profile.coresPerSocket * m.profile.sockets);
     }
     return this.coreLanded;
-  }
-
-  /** Transfers still in flight at `now`: the requesters queued ahead (at most one per CPU). */
-  private inFlight(now: number): number {
-    const ends = this.ends;
-    if (ends === null) return 0;
-    while (this.head < ends.length && ends[this.head] <= now) this.head++;
-    if (this.head > 64 && this.head * 2 > ends.length) {
-      ends.splice(0, this.head);
-      this.head = 0;
-    }
-    return ends.length - this.head;
   }
 }
 

@@ -19,7 +19,7 @@ export interface CostProfile {
   lineContention: number;
   /** Queued transfers beyond this many add no further contention (the penalty levels off). */
   lineContentionCap: number;
-  /** Time each line transfer occupies its socket's interconnect (all lines share it). */
+  /** Time each line transfer occupies its socket's interconnect (all lines share it, booked in simulated time). */
   interconnectSlot: number;
   /** A transfer from a CPU on the other socket costs this many times a local one. */
   crossSocket: number;

@@ -23,6 +23,7 @@ import { type CostProfile, DEFAULT_COST_PROFILE } from "./cost-profile.js";
 import { type FootprintSink, nextSerial, TASK_TABLE } from "./footprint.js";
 import { FunctionHooks, type SchedHooks } from "./ftrace.js";
 import { Prng } from "./prng.js";
+import { Timeline } from "./timeline.js";
 
 /** Yielded by a task that has put itself on a wait queue: the CPU must switch away. */
 export const BLOCK = -1;
@@ -183,8 +184,8 @@ export class Machine {
   readonly policy: Policy;
   readonly seed: number;
   readonly tasks: Task[] = [];
-  /** Per socket: the time its interconnect is free for the next line transfer (cacheline.ts). */
-  readonly interconnectFree: Float64Array;
+  /** Per socket: the slots its interconnect has booked for line transfers (cacheline.ts). */
+  readonly interconnect: Timeline[];
   /** Fault switches that are on; models read them once at construction, not per step. */
   readonly faults: ReadonlySet<string>;
   /** Entry hooks of the traceable kernel functions (kprobes, fentry, kstack frames). */
@@ -239,7 +240,8 @@ export class Machine {
     this.footprint = opts.footprint ?? null;
     this.cpus = [];
     for (let i = 0; i < opts.cpus; i++) this.cpus.push(new Cpu(i));
-    this.interconnectFree = new Float64Array(this.profile.sockets);
+    this.interconnect = [];
+    for (let i = 0; i < this.profile.sockets; i++) this.interconnect.push(new Timeline());
     this.pairSmtSiblings();
     this.cpu = this.cpus[0];
     this.traceSize = opts.traceSteps ?? 0;
@@ -312,6 +314,18 @@ export class Machine {
    */
   mustYieldExact(): boolean {
     return this.cpu.sibling !== null || this.mustYield();
+  }
+
+  /**
+   * A point between two accesses to shared lines where the model keeps no race window: under
+   * the default policy the step ends here when another CPU is behind it. A step runs whole,
+   * so without it the step's later access would come before the requests that CPUs behind it
+   * make in the meantime, and find still in its cache a contended line that the coherence
+   * fabric would long have handed to one of them. Exploration policies never stop here: it
+   * adds no interleaving to explore.
+   */
+  timingYield(): boolean {
+    return this.policy === "time" && this.mustYield();
   }
 
   /** Current simulated time of the running step. */

@@ -89,6 +89,64 @@ describe("CacheLine: MESI-like costs", () => {
     for (let k = 1; k < 8; k++) expect(done[k] - done[k - 1]).toBeGreaterThanOrEqual(lineTransfer);
   });
 
+  it("a request earlier in simulated time is served before a transfer booked later", () => {
+    // CPU 0's step runs first (both clocks at 0) and books a transfer 500 ns ahead; CPU 1's
+    // write at t=100 runs later but comes first in time: it takes the gap, no queueing.
+    const m = new Machine({ cpus: 2 });
+    const line = new CacheLine("x");
+    let cost = -1;
+    m.spawn(
+      "ahead",
+      function* () {
+        m.cost(500);
+        line.write(m);
+        yield 0;
+      },
+      0,
+    );
+    m.spawn(
+      "earlier",
+      function* () {
+        yield 100;
+        const before = m.now();
+        line.write(m);
+        cost = m.now() - before;
+        yield 0;
+      },
+      1,
+    );
+    m.runToCompletion();
+    expect(cost).toBe(m.profile.lineTransfer);
+  });
+
+  it("an earlier request that does not fit before a later booking queues behind it", () => {
+    const m = new Machine({ cpus: 2 });
+    const line = new CacheLine("x");
+    let cost = -1;
+    m.spawn(
+      "ahead",
+      function* () {
+        m.cost(120);
+        line.write(m); // booked [120, 160)
+        yield 0;
+      },
+      0,
+    );
+    m.spawn(
+      "earlier",
+      function* () {
+        yield 100;
+        const before = m.now();
+        line.write(m); // [100, 140) would overlap: it goes after, from CPU 0
+        cost = m.now() - before;
+        yield 0;
+      },
+      1,
+    );
+    m.runToCompletion();
+    expect(cost).toBeGreaterThanOrEqual(160 - 100 + m.profile.lineTransfer);
+  });
+
   it("reads of a clean line are fetched in parallel", () => {
     const m = new Machine({ cpus: 8 });
     const line = new CacheLine("read-mostly");

@@ -271,6 +271,29 @@ describe("Machine: mustYield", () => {
     r.runToCompletion();
     expect(seen).toEqual([false, true]);
   });
+
+  it("timingYield: ends the step when a CPU is behind, alone it goes on, and exploration never stops", () => {
+    function seen(policy: "time" | "random", cpus: number): boolean[] {
+      const m = new Machine({ cpus, policy });
+      const out: boolean[] = [];
+      m.spawn(
+        "a",
+        function* () {
+          m.cost(100); // now ahead of every other CPU's clock
+          out.push(m.timingYield());
+          yield 1;
+        },
+        0,
+      );
+      if (cpus > 1) m.spawn("b", steps(m, "b", [1]), 1);
+      m.runToCompletion();
+      return out;
+    }
+    expect(seen("time", 2)).toEqual([true]); // CPU 1's task is still at t=0, behind this step
+    expect(seen("time", 1)).toEqual([false]);
+    // Under exploration mustYield always says yes, but this is no race window to explore.
+    expect(seen("random", 2)).toEqual([false]);
+  });
 });
 
 describe("Machine: timers", () => {

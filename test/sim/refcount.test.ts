@@ -22,6 +22,42 @@ describe("Refcount: unit", () => {
     expect(ref.stats).toMatchObject({ gets: 2, puts: 3, failedGets: 1 });
   });
 
+  it("inc_not_zero on a line held elsewhere costs two transactions (read, then cmpxchg); inc one", () => {
+    function cost(op: (ref: Refcount) => void): number {
+      const m = new Machine({ cpus: 2 });
+      const ref = new Refcount(m, "uprobe->ref");
+      let c = -1;
+      m.spawn(
+        "owner",
+        function* () {
+          ref.inc(); // CPU 0 holds the line modified
+          yield 0;
+        },
+        0,
+      );
+      m.spawn(
+        "other",
+        function* () {
+          yield 10_000; // long after CPU 0's transfer
+          const before = m.now();
+          op(ref);
+          c = m.now() - before;
+          yield 0;
+        },
+        1,
+      );
+      m.runToCompletion();
+      return c;
+    }
+    const { lineTransfer, atomic, cacheHit } = new Machine({ cpus: 1 }).profile;
+    expect(cost((r) => r.inc())).toBe(lineTransfer + atomic);
+    // refcount_inc_not_zero: the read fetches a shared copy, the cmpxchg must own the line.
+    expect(cost((r) => r.incNotZero())).toBeGreaterThanOrEqual(2 * lineTransfer + atomic);
+    expect(cost((r) => r.incNotZero())).toBeLessThan(2 * lineTransfer + atomic + 10 * cacheHit);
+    // get_uprobe's plain refcount_inc where the pre-6.12 lookups took it.
+    expect(cost((r) => r.incNotZero(true))).toBe(lineTransfer + atomic);
+  });
+
   it("inc on zero and dec below zero are violations", () => {
     const m = new Machine({ cpus: 1 });
     const ref = new Refcount(m, "r", 0);

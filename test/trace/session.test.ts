@@ -77,4 +77,19 @@ describe("scaling emerges from cache-line sharing (simulated time)", () => {
     expect(latest8.per_cpu_mhits).toBeGreaterThan(0.9 * latest1.per_cpu_mhits);
     expect(base8.per_cpu_mhits).toBeLessThan(0.5 * base1.per_cpu_mhits);
   });
+
+  it("baseline past one socket: at 32 CPUs well below 16 (published 2.29 against 3.34 M/s)", () => {
+    // Every hit's put_uprobe writes the uprobe's line again after up_read; with CPUs queued
+    // for it, that line has long moved on, and half the handoffs now cross the socket link.
+    const at16 = scalingPoint("baseline", [], "uprobe-nop", 16, 300_000, 1).total_mhits;
+    const at32 = scalingPoint("baseline", [], "uprobe-nop", 32, 300_000, 1).total_mhits;
+    expect(at32).toBeLessThan(0.7 * at16);
+  });
+
+  it("refcounted uretprobes: at 64 CPUs well below the same design's uprobes (try_get_uprobe is a cmpxchg loop)", () => {
+    // Published (SRCU design, 64 CPUs): uretprobe-nop 3.72 M/s, uprobe-nop 6.45.
+    const uret = scalingPoint("srcu", [], "uretprobe-nop", 64, 300_000, 1).total_mhits;
+    const up = scalingPoint("srcu", [], "uprobe-nop", 64, 300_000, 1).total_mhits;
+    expect(uret).toBeLessThan(0.8 * up);
+  });
 });

@@ -139,6 +139,7 @@ function swbp_body(u: UprobesState, t: TaskStruct, frame: SwbpFrame): SwbpResult
       frame.sub = arch_uprobe_optimize(u, t.mm, uprobe, frame.bp_vaddr); // after the first hit
       return PENDING;
     }
+    if (m.timingYield()) return PENDING;
   }
   if (frame.trap === TrapPhase.Skip) {
     const uprobe = frame.uprobe!;
@@ -538,6 +539,7 @@ function handler_chain(
     call_consumer(u, t, uprobe, c, c.list[c.i], hit);
     c.i++;
     c.phase = ChainPhase.Next;
+    if (m.timingYield()) return PENDING;
   }
   if (c.phase === ChainPhase.Next) {
     checkDelivery(u, uprobe, c.list, hitStart);

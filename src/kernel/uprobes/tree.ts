@@ -120,16 +120,21 @@ export function* find_uprobe_locked(u: UprobesState, inode: UprobeInode, offset:
   u.treeLine.read(m);
   m.cost(m.profile.treeNode * treeDepth(u));
   const found = u.tree.get(uprobeKey(inode.i_ino, offset)) ?? null;
-  const got = found !== null && try_get_uprobe(u, found);
+  // __find_uprobe took get_uprobe (refcount_inc): the tree's own reference keeps it alive.
+  const got = found !== null && try_get_uprobe(u, found, true);
   u.treelock.upRead();
   m.label = "find_uprobe: treelock";
   if (m.mustYield()) yield 0;
   return got ? found : null;
 }
 
-export function try_get_uprobe(u: UprobesState, uprobe: Uprobe): boolean {
+/**
+ * try_get_uprobe (refcount_inc_not_zero, a cmpxchg loop). `plain`: where the kernel of that
+ * design took get_uprobe (refcount_inc, one locked add) on a uprobe it knew alive.
+ */
+export function try_get_uprobe(u: UprobesState, uprobe: Uprobe, plain = false): boolean {
   checkLive(u, uprobe, "try_get_uprobe");
-  return uprobe.ref.incNotZero();
+  return uprobe.ref.incNotZero(plain);
 }
 
 export function get_uprobe(u: UprobesState, uprobe: Uprobe): void {

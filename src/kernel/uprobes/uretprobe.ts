@@ -77,8 +77,10 @@ export function prepare_uretprobe(
     return false;
   }
   // 6.12: the instance keeps the uprobe by reference, taken before the return is hijacked
-  // (a dying uprobe gets no return probe).
-  if (u.config.uretprobe === "refcount" && !try_get_uprobe(u, uprobe)) {
+  // (a dying uprobe gets no return probe): try_get_uprobe, since the hit itself holds no
+  // reference. Before 6.12 the hit held one (lifetime=refcount) and this was get_uprobe.
+  const plain = u.config.lifetime === "refcount";
+  if (u.config.uretprobe === "refcount" && !try_get_uprobe(u, uprobe, plain)) {
     free_ret_instance(u, utask, ri);
     return false;
   }
@@ -398,6 +400,8 @@ function handle_uretprobe_chain(u: UprobesState, t: TaskStruct, w: TrampolineWal
   consumers_read_unlock(u, uprobe, w.idx);
   w.list = NO_CONSUMERS;
   w.phase = TrampolinePhase.Release;
+  // No timing yield before the release: free_ret_instance's put_uprobe follows up_read at
+  // once, while the core still holds the line (compare handle_swbp's, after the emulation).
   return undefined;
 }
 

@@ -33,8 +33,16 @@ export class Refcount {
     return 0;
   }
 
-  /** refcount_inc_not_zero: fails on a dying object. */
-  incNotZero(): boolean {
+  /**
+   * refcount_inc_not_zero: fails on a dying object. It is a loop around atomic_try_cmpxchg
+   * on the value it read first (__refcount_add_not_zero), so on a line another CPU holds
+   * modified it costs two coherence transactions: the read fetches a shared copy, and the
+   * cmpxchg must then invalidate the other copies to own the line. refcount_inc is one
+   * locked add (`inc`). `plain` charges it as that: for the pre-6.12 lookups, which took
+   * their reference with get_uprobe under uprobes_treelock (the model keeps the check).
+   */
+  incNotZero(plain = false): boolean {
+    if (!plain) this.line.read(this.m);
     this.line.atomic(this.m);
     if (this.value === 0 && !this.resurrect) {
       this.stats.failedGets++;
