@@ -5,34 +5,42 @@
  * is long enough, so a later booking never delays an earlier request that fits before it.
  */
 export class Timeline {
+  // The first `n` entries are the intervals; the arrays only grow, so booking allocates
+  // nothing once a line has seen its busiest queue (this runs on every contended transfer).
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
+  private n = 0;
 
   /** Forget intervals that ended by `horizon`: no request can come before it any more. */
   prune(horizon: number): void {
-    const ends = this.ends;
+    const { starts, ends } = this;
+    const n = this.n;
     let k = 0;
-    while (k < ends.length && ends[k] <= horizon) k++;
-    if (k === 0) {
-      // Sorted by start, not end: an early long interval may hide ended ones behind it.
-      for (let i = ends.length - 1; i >= 0; i--) {
-        if (ends[i] <= horizon) {
-          ends.splice(i, 1);
-          this.starts.splice(i, 1);
-        }
+    while (k < n && ends[k] <= horizon) k++;
+    if (k > 0) {
+      for (let i = k; i < n; i++) {
+        starts[i - k] = starts[i];
+        ends[i - k] = ends[i];
       }
+      this.n = n - k;
       return;
     }
-    ends.splice(0, k);
-    this.starts.splice(0, k);
+    // Sorted by start, not end: an early long interval may hide ended ones behind it.
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      if (ends[i] <= horizon) continue;
+      starts[kept] = starts[i];
+      ends[kept] = ends[i];
+      kept++;
+    }
+    this.n = kept;
   }
 
   /** The earliest start at or after `at` of a free gap `duration` long. */
   earliest(at: number, duration: number): number {
-    const starts = this.starts;
-    const ends = this.ends;
+    const { starts, ends } = this;
     let s = at;
-    for (let i = 0; i < starts.length; i++) {
+    for (let i = 0; i < this.n; i++) {
       if (ends[i] <= s) continue;
       if (starts[i] >= s + duration) break;
       s = ends[i];
@@ -42,12 +50,12 @@ export class Timeline {
 
   /** Intervals that end after `at` and start before `start`: what a request at `at` waits behind. */
   waitingBehind(at: number, start: number): number {
-    let n = 0;
-    for (let i = 0; i < this.starts.length; i++) {
+    let count = 0;
+    for (let i = 0; i < this.n; i++) {
       if (this.starts[i] >= start) break;
-      if (this.ends[i] > at) n++;
+      if (this.ends[i] > at) count++;
     }
-    return n;
+    return count;
   }
 
   /** Book the earliest gap for `duration` at or after `at`; returns its start. */
@@ -60,10 +68,26 @@ export class Timeline {
 
   /** Mark [start, end) busy. */
   occupy(start: number, end: number): void {
-    const starts = this.starts;
-    let i = starts.length;
-    while (i > 0 && starts[i - 1] > start) i--;
-    starts.splice(i, 0, start);
-    this.ends.splice(i, 0, end);
+    const { starts, ends } = this;
+    if (this.n === starts.length) {
+      starts.push(0);
+      ends.push(0);
+    }
+    let i = this.n;
+    while (i > 0 && starts[i - 1] > start) {
+      starts[i] = starts[i - 1];
+      ends[i] = ends[i - 1];
+      i--;
+    }
+    starts[i] = start;
+    ends[i] = end;
+    this.n++;
+  }
+
+  /** The intervals, oldest start first (for tests). */
+  intervals(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let i = 0; i < this.n; i++) out.push([this.starts[i], this.ends[i]]);
+    return out;
   }
 }
