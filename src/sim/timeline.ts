@@ -4,11 +4,16 @@
  * runs whole, see CacheLine.serialise): each takes the earliest gap at or after its time that
  * is long enough, so a later booking never delays an earlier request that fits before it.
  */
+/** The arrays of a timeline that never had a booking (shared, never written). */
+const NONE: number[] = [];
+
 export class Timeline {
   // The first `n` entries are the intervals; the arrays only grow, so booking allocates
   // nothing once a line has seen its busiest queue (this runs on every contended transfer).
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
+  // They start with room for one: most lines never have two transfers in flight, and a
+  // large probe set has tens of thousands of lines.
+  private starts: number[] = NONE;
+  private ends: number[] = NONE;
   private n = 0;
 
   /** Forget intervals that ended by `horizon`: no request can come before it any more. */
@@ -68,6 +73,12 @@ export class Timeline {
 
   /** Mark [start, end) busy. */
   occupy(start: number, end: number): void {
+    if (this.starts === NONE) {
+      this.starts = [start];
+      this.ends = [end];
+      this.n = 1;
+      return;
+    }
     const { starts, ends } = this;
     if (this.n === starts.length) {
       starts.push(0);
