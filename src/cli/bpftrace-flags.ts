@@ -7,9 +7,11 @@ import { posix } from "node:path";
 import { DiagnosticSink } from "../lang/diagnostics.js";
 import type { AttachPoint, SourceFile } from "../lang/index.js";
 import { parse } from "../lang/index.js";
+import { hasWildcard } from "../process/index.js";
 import type { Workload } from "../process/load.js";
 import { FIRST_PID } from "../process/process.js";
 import { fail } from "./common.js";
+import { matchingProbes } from "./list.js";
 
 /** The kernel's PID_MAX_LIMIT on 64-bit machines. */
 const PID_MAX = 4_194_304;
@@ -54,17 +56,28 @@ export function parseProbeFilter(text: string): RegExp {
   }
 }
 
-/** `-l` with a script: its probes, one per line, as bpftrace lists them; null if it does not parse. */
-export function listScriptProbes(src: SourceFile, args: string[]): string | null {
+/**
+ * `-l` with a script: its probes, one per line, as bpftrace lists them; null if it does not
+ * parse. An attach point with a wildcard lists what it matches in the workload and the
+ * model kernel, and a uprobe's bare target (`libc`) the file it names, as bpftrace expands
+ * them; one that matches nothing is listed as written.
+ */
+export function listScriptProbes(src: SourceFile, args: string[], w: Workload): string | null {
   const program = parse(src, { args }, new DiagnosticSink());
   if (program === null) return null;
-  const names = program.probes.flatMap((p) => p.attachPoints.map(listedName));
+  const names = program.probes.flatMap((p) => p.attachPoints.flatMap((ap) => listedNames(ap, w)));
   return [...new Set(names)].map((n) => `${n}\n`).join("");
 }
 
-/** bpftrace lists an interval probe by its unit only (`interval:ms:`): the period is no probe. */
-function listedName(ap: AttachPoint): string {
-  if (ap.provider !== "interval") return ap.canonical;
-  const unit = ap.parts.length > 1 ? ap.parts[0] : /[a-z]+$/.exec(ap.parts[0] ?? "")?.[0];
-  return `interval:${unit ?? "s"}:`;
+function listedNames(ap: AttachPoint, w: Workload): string[] {
+  // bpftrace lists an interval probe by its unit only (`interval:ms:`): the period is no probe.
+  if (ap.provider === "interval") {
+    const unit = ap.parts.length > 1 ? ap.parts[0] : /[a-z]+$/.exec(ap.parts[0] ?? "")?.[0];
+    return [`interval:${unit ?? "s"}:`];
+  }
+  const userProbe = ap.provider === "uprobe" || ap.provider === "uretprobe";
+  const bareTarget = userProbe && ap.target !== undefined && !ap.target.includes("/");
+  if (!hasWildcard(ap.canonical) && !bareTarget) return [ap.canonical];
+  const matches = matchingProbes(w, ap.canonical);
+  return matches.length > 0 ? matches : [ap.canonical];
 }

@@ -3,6 +3,7 @@ import {
   type Binary,
   describeThread,
   globMatch,
+  hasWildcard,
   listSymbols,
   listWorkloads,
   processBinaries,
@@ -71,7 +72,9 @@ export function probeNames(w: Workload, pattern: string | undefined): string[] {
     for (const { binary, symbol } of listSymbols(w.binaries)) {
       if (targets !== null && !targets.has(binary)) continue;
       if (structured && !globMatch(parts[2], symbol.name)) continue;
-      const name = `${kind}:${binary.path}:${symbol.name}`;
+      // A path written without a wildcard is printed as written, as a probe is named.
+      const shown = structured && parts[1].includes("/") && !hasWildcard(parts[1]) ? parts[1] : binary.path;
+      const name = `${kind}:${shown}:${symbol.name}`;
       if (structured || pattern === undefined || globMatch(pattern, name)) group.push(name);
     }
     names.push(...new Set(group.sort()));
@@ -106,6 +109,11 @@ function usdtNames(w: Workload, pattern: string | undefined): string[] {
     }
   }
   return [...new Set(group.sort())];
+}
+
+/** Every probe `pattern` selects, user probes first, by name only (what `-l` prints for an attach point). */
+export function matchingProbes(w: Workload, pattern: string): string[] {
+  return [...probeNames(w, pattern), ...kernelProbeLines(pattern, false).map((line) => line.trimEnd())];
 }
 
 /** The model kernel's probes `pattern` selects (a glob over the full name; `k:`/`t:` aliases expand). */

@@ -78,13 +78,12 @@ export function runRun(
     const src = readScript(file, opts.program, io);
     const includes = includeOptions(opts);
     for (const stage of stages) io.stdout.write(debugDump(stage, src, args, includes));
-    if (opts.list) {
-      const listing = listScriptProbes(src, args);
-      if (listing !== null) return void io.stdout.write(listing);
-    }
-
     // Loaded even when the script needs no process, so a misspelt -w or --set never passes silently.
     const loadedWorkload = workload(opts.workload, opts.set, cpus, seed);
+    if (opts.list) {
+      const listing = listScriptProbes(src, args, loadedWorkload);
+      if (listing !== null) return void io.stdout.write(listing);
+    }
     const traced = needsWorkload(src, args, includes) || opts.command !== undefined;
     const w = traced ? loadedWorkload : null;
     if (w && opts.command !== undefined) checkCommand(opts.command, w);

@@ -112,6 +112,37 @@ test("-l lists the script's probes; an interval by its unit, as bpftrace does", 
   expect(r.stdout).toBe("interval:ms:\ninterval:s:\ninterval:us:\n");
 });
 
+test("-l expands a wildcard attach point to what it matches, as bpftrace does", async () => {
+  // bpftrace's runtime test "it lists uprobes in the program" expects the matched file's path.
+  const r = await probelab(["run", "-w", "testprogs", "-l", "-e", "uretprobe:*:uprobeFunction1 { exit(); }"]);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toBe(
+    "uretprobe:/src/bpftrace/tests/testprogs/uprobe_loop:uprobeFunction1\n" +
+      "uretprobe:/src/bpftrace/tests/testprogs/uprobe_test:uprobeFunction1\n",
+  );
+  const k = await probelab([
+    "run",
+    "-l",
+    "-e",
+    "tracepoint:syscalls:sys_enter_open* {} uprobe:libc:malloc {}",
+  ]);
+  expect(k.stdout).toBe(
+    "tracepoint:syscalls:sys_enter_open\ntracepoint:syscalls:sys_enter_openat\nuprobe:/usr/lib/libc.so.6:malloc\n",
+  );
+});
+
+test("-l keeps a path written without a wildcard, and lists a pattern that matches nothing as written", async () => {
+  const r = await probelab([
+    "run",
+    "-w",
+    "testprogs",
+    "-l",
+    "-e",
+    "uprobe:./testprogs/uprobe_test:uprobeFunction2 {} uprobe:nosuch:* {}",
+  ]);
+  expect(r.stdout).toBe("uprobe:./testprogs/uprobe_test:uprobeFunction2\nuprobe:nosuch:*\n");
+});
+
 test("-f with an unknown format is bpftrace's error", async () => {
   const r = await probelab(["run", "-f", "jsonx", "-e", "begin { }"]);
   expect(r.status).not.toBe(0);
