@@ -3,11 +3,11 @@ import {
   type Binary,
   describeThread,
   globMatch,
-  hasWildcard,
   listSymbols,
   listWorkloads,
   processBinaries,
   resolveTarget,
+  shownTarget,
   type Workload,
 } from "../process/index.js";
 import { kernelProbeListing } from "../trace/kernel-targets.js";
@@ -44,14 +44,16 @@ export function runList(
   io: CliIo = processIo,
 ): Promise<void> {
   return guarded(() => {
-    const w = workload(opts.workload, opts.set, 1, 1);
-    io.stdout.write(
-      probeNames(w, pattern)
-        .map((n) => `${n}\n`)
-        .join(""),
-    );
-    io.stdout.write(kernelProbeLines(pattern, opts.verbose === true).join(""));
+    io.stdout.write(listing(workload(opts.workload, opts.set, 1, 1), pattern, opts.verbose === true));
   }, io);
+}
+
+/** What `list PATTERN` prints: the workload's probe points, then the model kernel's. */
+export function listing(w: Workload, pattern: string | undefined, verbose: boolean): string {
+  const user = probeNames(w, pattern)
+    .map((n) => `${n}\n`)
+    .join("");
+  return user + kernelProbeLines(pattern, verbose).join("");
 }
 
 /**
@@ -72,8 +74,7 @@ export function probeNames(w: Workload, pattern: string | undefined): string[] {
     for (const { binary, symbol } of listSymbols(w.binaries)) {
       if (targets !== null && !targets.has(binary)) continue;
       if (structured && !globMatch(parts[2], symbol.name)) continue;
-      // A path written without a wildcard is printed as written, as a probe is named.
-      const shown = structured && parts[1].includes("/") && !hasWildcard(parts[1]) ? parts[1] : binary.path;
+      const shown = structured ? shownTarget(parts[1], binary, w.process.cwd) : binary.path;
       const name = `${kind}:${shown}:${symbol.name}`;
       if (structured || pattern === undefined || globMatch(pattern, name)) group.push(name);
     }
@@ -95,7 +96,7 @@ function usdtNames(w: Workload, pattern: string | undefined): string[] {
   const binaries = anyTarget ? processBinaries(w) : resolveTarget(w.binaries, w.process.cwd, parts[1]!);
   const group: string[] = [];
   for (const binary of binaries) {
-    const shown = structured && !parts[1]!.includes("*") && parts[1] !== "" ? parts[1]! : binary.path;
+    const shown = structured && parts[1] !== "" ? shownTarget(parts[1]!, binary, w.process.cwd) : binary.path;
     for (const note of binary.usdt) {
       const site = `${note.provider}:${note.name}`;
       const name = `usdt:${shown}:${site}`;

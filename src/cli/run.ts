@@ -1,6 +1,6 @@
 /** `probelab run`: run scripts against a workload and print what bpftrace would print. */
 
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
 import {
   configFromEnv,
   dumpAst,
@@ -29,6 +29,7 @@ import {
   stopOnSignals,
   workload,
 } from "./common.js";
+import { listing } from "./list.js";
 import { advance, ProgressLine } from "./run-loop.js";
 import { verboseSetup, verboseSummary } from "./verbose.js";
 
@@ -66,6 +67,12 @@ export function runRun(
     if (opts.program !== undefined && file !== undefined) {
       args = [file, ...args];
       file = undefined;
+    }
+    if (opts.list && opts.program === undefined && !isScriptFile(file)) {
+      // As bpftrace -l: a word that names no file is a search pattern, as `list` takes it.
+      if (args.length > 0) fail("-l takes one search pattern or a script", 2);
+      const pattern = file === undefined || file === "*" ? undefined : file;
+      return void io.stdout.write(listing(workload(opts.workload, opts.set, 1, 1), pattern, false));
     }
     const config = kernelConfig(opts.kernel, opts.switch, io);
     const cpus = parseIntOption(opts.cpus, "--cpus", 1, 128);
@@ -225,4 +232,9 @@ function fileSink(path: string): ClosableSink {
     write: (s) => void writeSync(fd, s),
     close: () => closeSync(fd),
   };
+}
+
+/** A script to read: stdin (`-`) or a file that exists (bpftrace -l tells a file from a pattern so). */
+function isScriptFile(file: string | undefined): boolean {
+  return file === "-" || (file !== undefined && existsSync(file));
 }

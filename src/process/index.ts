@@ -18,6 +18,7 @@ export {
   offsetToAddress,
   PAGE_SIZE,
   resolveTarget,
+  shownTarget,
   symbolAtOffset,
   symbolAtVaddr,
   type UsdtNote,

@@ -442,6 +442,22 @@ export function resolveTarget(binaries: readonly Binary[], cwd: string, target: 
   return binaries.filter((b) => b.basename === `${target}.so` || b.basename.startsWith(`${target}.so.`));
 }
 
+/**
+ * How bpftrace names a binary a uprobe target matched (in `probe`, in `-l`): a path written
+ * without a wildcard stays as written; a relative glob names the match relative to the cwd,
+ * as glob(3) returns it (`./testprogs/uprobe*` gives `./testprogs/uprobe_test`); a bare name
+ * (looked up like a command or a library) and an absolute glob give the file's path.
+ */
+export function shownTarget(target: string, binary: Binary, cwd: string): string {
+  if (!target.includes("/")) return binary.path;
+  if (!hasWildcard(target)) return target;
+  if (target.startsWith("/")) return binary.path;
+  const base = cwd.endsWith("/") ? cwd : `${cwd}/`;
+  if (!binary.path.startsWith(base)) return binary.path;
+  const rel = binary.path.slice(base.length);
+  return target.startsWith("./") ? `./${rel}` : rel;
+}
+
 /** Every (binary, function) pair, for `probelab list`. */
 export function listSymbols(binaries: readonly Binary[]): { binary: Binary; symbol: BinarySymbol }[] {
   return binaries.flatMap((binary) => binary.symbols.map((symbol) => ({ binary, symbol })));

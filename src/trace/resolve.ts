@@ -18,6 +18,7 @@ import {
   matchSymbols,
   processBinaries,
   resolveTarget,
+  shownTarget,
   symbolAtVaddr,
   type UsdtNote,
   type Workload,
@@ -69,9 +70,7 @@ export function resolveAttachPoint(
   }
   const probes: ConcreteProbe[] = [];
   for (const binary of binaries) {
-    // bpftrace names a probe by its resolved target: the matched file for a wildcard, the
-    // file a bare name (`libc`, `bash`) was looked up as; a path stays as written.
-    const shown = hasWildcard(target) || !target.includes("/") ? binary.path : target;
+    const shown = shownTarget(target, binary, w.process.cwd);
     for (const p of resolveInBinary(ap, kind, binary, shown, diagnostics)) probes.push(p);
   }
   if (probes.length === 0 && diagnostics.every((d) => d.severity !== "error")) {
@@ -123,8 +122,7 @@ export function resolveUsdtAttachPoint(
   if (binaries.length === 0) return noTargetFile("usdt", ap, w, target);
   const probes: ConcreteProbe[] = [];
   for (const binary of binaries) {
-    // A wildcard target names each binary by its path, as bpftrace's probe builtin does.
-    const shown = hasWildcard(target) ? binary.path : target;
+    const shown = shownTarget(target, binary, w.process.cwd);
     for (const note of binary.usdt) {
       if (!globMatch(provider, note.provider) || !globMatch(name, note.name)) continue;
       probes.push({

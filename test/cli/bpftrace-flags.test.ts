@@ -143,6 +143,21 @@ test("-l keeps a path written without a wildcard, and lists a pattern that match
   expect(r.stdout).toBe("uprobe:./testprogs/uprobe_test:uprobeFunction2\nuprobe:nosuch:*\n");
 });
 
+test("-l with a word that names no file searches, as bpftrace -l 'PATTERN' does", async () => {
+  // bpftrace's runtime test "uprobes - list probes with wildcarded file matching multiple
+  // files": a relative glob names each match relative to the cwd.
+  const r = await probelab(["run", "-w", "testprogs", "-l", "uprobe:./testprogs/uprobe*:uprobeFunction1"]);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toBe(
+    "uprobe:./testprogs/uprobe_loop:uprobeFunction1\nuprobe:./testprogs/uprobe_test:uprobeFunction1\n",
+  );
+  const all = await probelab(["run", "-l"]);
+  expect(all.stdout).toBe((await probelab(["list"])).stdout);
+  const two = await probelab(["run", "-l", "a*", "b*"]);
+  expect(two.status).toBe(2);
+  expect(two.stderr).toContain("-l takes one search pattern or a script");
+});
+
 test("-f with an unknown format is bpftrace's error", async () => {
   const r = await probelab(["run", "-f", "jsonx", "-e", "begin { }"]);
   expect(r.status).not.toBe(0);

@@ -55,6 +55,16 @@ describe("uprobe names", () => {
     ]);
   });
 
+  it("a relative glob names each match relative to the cwd, as glob(3) returns it", () => {
+    const text = "uprobe:./testprogs/uprobe*:uprobeFunction1 { @[probe] = count(); }";
+    const { s } = testSession({ separateErr: true, workload: "testprogs" });
+    const { script } = s.load({ name: "stdin", text });
+    expect(script!.probes.map((p) => p.concrete.name).sort()).toEqual([
+      "uprobe:./testprogs/uprobe_loop:uprobeFunction1",
+      "uprobe:./testprogs/uprobe_test:uprobeFunction1",
+    ]);
+  });
+
   it("a path given in full stays as written", () => {
     expect(probeNames("uprobe:/usr/bin/shopd:checksum { @[probe] = count(); }").names).toEqual([
       "uprobe:/usr/bin/shopd:checksum",
