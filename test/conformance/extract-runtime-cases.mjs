@@ -8,7 +8,7 @@
  * (blank-line separated tests, `#` comment lines, indented continuation lines for PROG and EXPECT)
  * and keeps the cases probelab can be measured on: probes only of the kinds begin, end, interval,
  * uprobe/uretprobe on the test programs the `testprogs` workload mirrors and usdt on those the
- * `usdt` workload mirrors; no SETUP, CLEANUP, REQUIRES or feature requirement, no BEFORE/AFTER
+ * `usdt` workload mirrors (as programs, or as `-l` patterns that list them); no SETUP, CLEANUP, REQUIRES or feature requirement, no BEFORE/AFTER
  * other than those test programs; a RUN line only when it is one bpftrace command (no pipe,
  * redirect or second command), and `-c CMD` only for the workload's own executable. Only facts are kept: the
  * program, its options and arguments, and what the output must show.
@@ -257,6 +257,12 @@ function runArgs(run, t) {
   return args;
 }
 
+/** The pattern of a `-l PATTERN` run when it lists user probes (uprobe, uretprobe, usdt), else undefined. */
+function listedPattern(args) {
+  if (args.length !== 2 || args[0] !== "-l") return undefined;
+  return /^(?:uprobe|uretprobe|usdt|u|ur|U):/.test(args[1]) ? args[1] : undefined;
+}
+
 /**
  * The workload a case runs on: the one its BEFORE/AFTER programs name, else `usdt` for a usdt
  * probe and `testprogs` for anything else naming the test programs, else none (null). A `-c CMD`
@@ -328,7 +334,9 @@ for (const suite of readdirSync(runtimeDir).sort()) {
         continue;
       }
     }
-    const programText = t.prog ?? t.script ?? args.find((_, i) => i > 0 && args[i - 1] === "-e");
+    // `-l PATTERN` lists probes: a user-probe pattern over the test programs is in the selection.
+    const programText =
+      t.prog ?? t.script ?? args.find((_, i) => i > 0 && args[i - 1] === "-e") ?? listedPattern(args);
     if (programText === undefined) {
       drop("no program (CLI-only)");
       continue;
