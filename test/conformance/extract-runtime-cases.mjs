@@ -211,7 +211,10 @@ function probeProblem(prog) {
     const target = parts[0];
     const fn = parts.length > 1 ? parts[parts.length - 1] : "";
     const t = TESTPROG_PATH.exec(target);
-    if (!t || !(t[1] in TESTPROGS)) return `uprobe target ${target}`;
+    if (!t || !(t[1] in TESTPROGS)) {
+      if (/\*/.test(target) && globOverPrograms(target, TESTPROGS) && /[*?]/.test(fn)) continue;
+      return `uprobe target ${target}`;
+    }
     if (!/[*?]/.test(fn) && !TESTPROGS[t[1]].includes(fn)) return `function ${t[1]}:${fn}`;
   }
   if (/^\s*#include/m.test(prog) && /\b(kprobe|tracepoint)\b/.test(code)) return "kernel probes";
@@ -226,13 +229,18 @@ function usdtProblem(spec) {
   const t = TESTPROG_PATH.exec(target);
   if (t === null || !Object.hasOwn(USDT_PROGS, t[1])) {
     // A wildcard over the mirrored programs (usdt:./testprogs/usdt_test*) is in the selection.
-    const glob = new RegExp(
-      `^(?:\\./)?testprogs/${target.replace(/^(?:\.\/)?testprogs\//, "").replace(/\*/g, ".*")}$`,
-    );
-    if (/\*/.test(target) && Object.keys(USDT_PROGS).some((p) => glob.test(`testprogs/${p}`))) return null;
+    if (/\*/.test(target) && globOverPrograms(target, USDT_PROGS)) return null;
     return `usdt target ${target}`;
   }
   return null;
+}
+
+/** Whether a glob over ./testprogs/ (`./testprogs/usdt_test*`) matches one of `programs`. */
+function globOverPrograms(target, programs) {
+  const glob = new RegExp(
+    `^(?:\\./)?testprogs/${target.replace(/^(?:\.\/)?testprogs\//, "").replace(/\*/g, ".*")}$`,
+  );
+  return Object.keys(programs).some((p) => glob.test(`testprogs/${p}`));
 }
 
 /** The probelab argument list for a RUN line, or null when it is not one plain bpftrace command. */
