@@ -14,7 +14,7 @@ import type { TaskStruct } from "../kernel/task.js";
 import type { UprobesState } from "../kernel/uprobes/state.js";
 import { takeSub } from "../kernel/uprobes/swbp.js";
 import { get_trampoline_vaddr } from "../kernel/uprobes/xol.js";
-import { PENDING, type Sub } from "../sim/machine.js";
+import { BLOCK, PENDING, type Sub } from "../sim/machine.js";
 import {
   type CallOp,
   type DlOp,
@@ -53,8 +53,13 @@ export interface AddressSpaceOps {
   exitGroup(t: TaskStruct, code: number): void;
   /** A `syscall` step: system call `nr` with the argument registers, its return value and time. */
   syscall(t: TaskStruct, nr: number, regs: Float64Array, ret: number, ns: number): Sub<void>;
-  /** A `sleep` step: nanosleep(2). */
-  nanosleep(t: TaskStruct, ns: number): Sub<void>;
+  /**
+   * A `sleep` step: nanosleep(2), in two plain calls (a sleep is too frequent for a generator
+   * of its own): the entry blocks the task, and the thread's step ends with BLOCK; the exit
+   * runs when the thread runs again.
+   */
+  nanosleepEnter(t: TaskStruct, ns: number): void;
+  nanosleepExit(t: TaskStruct): void;
   /** The thread's program has ended (do_exit: drop its mm if it was the last user). */
   threadExit(t: TaskStruct): Sub<void>;
   /** Address a binary's text is mapped at (dlopen'ed libraries move with their slot). */
@@ -86,6 +91,8 @@ export enum Next {
   Sub = 2,
   /** The program has ended (or the process exited). */
   Done = 3,
+  /** The thread blocked itself (a sleep): end the step with BLOCK, then `run` again once woken. */
+  Block = 4,
 }
 
 /** Where `run` stands inside the op at `pc` when it answered (an op may stop more than once). */
@@ -98,6 +105,8 @@ enum At {
   Trapped = 2,
   /** A SYSCALL's generator has run: its interleaving point comes next. */
   Syscalled = 3,
+  /** A SLEEP has blocked: woken, the thread leaves nanosleep. */
+  Slept = 4,
 }
 
 /**
@@ -188,8 +197,8 @@ export class ThreadBody implements Sub<void> {
         continue; // as after a yield*: the thread goes on within the same step
       }
       const next = run(x);
-      if (next === Next.Yield) {
-        r.value = 0;
+      if (next === Next.Yield || next === Next.Block) {
+        r.value = next === Next.Yield ? 0 : BLOCK;
         return r;
       }
       if (next === Next.Trap) this.sub = takeSub(this.t.swbp);
@@ -286,9 +295,15 @@ export function run(x: UserThread): Next {
         x.pc++;
         return Next.Yield;
       case Op.SLEEP:
-        x.sub = x.as.nanosleep(t, evalValue(state, op.time));
+        if (x.at === At.Start) {
+          x.as.nanosleepEnter(t, evalValue(state, op.time));
+          x.at = At.Slept;
+          return Next.Block;
+        }
+        x.as.nanosleepExit(t);
+        x.at = At.Start;
         x.pc++;
-        return Next.Sub;
+        break;
       case Op.LOOP_BEGIN:
         x.pc = enterLoop(state, op, x.pc);
         break;

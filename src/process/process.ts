@@ -330,11 +330,13 @@ export class SimProcess implements AddressSpaceOps {
     tps.syscall_exit(NR_clone, childTid);
   }
 
-  *nanosleep(_t: TaskStruct, ns: number): Sub<void> {
-    const tps = this.k.tracepoints;
-    tps.syscall_enter(NR_nanosleep);
-    yield* this.k.m.sleep(ns);
-    tps.syscall_exit(NR_nanosleep, 0);
+  nanosleepEnter(_t: TaskStruct, ns: number): void {
+    this.k.tracepoints.syscall_enter(NR_nanosleep);
+    this.k.m.sleepBegin(ns);
+  }
+
+  nanosleepExit(_t: TaskStruct): void {
+    this.k.tracepoints.syscall_exit(NR_nanosleep, 0);
   }
 
   *threadExit(t: TaskStruct): Sub<void> {

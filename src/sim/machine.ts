@@ -350,13 +350,18 @@ export class Machine {
 
   /** Block the current task on `wq` (use as `yield* m.wait(wq)`); returns when woken. */
   *wait(wq: WaitQueue): Sub<void> {
+    this.block(wq);
+    yield BLOCK;
+  }
+
+  /** m.wait up to its yield, as a plain call: the caller must end its step with BLOCK. */
+  private block(wq: WaitQueue): void {
     const task = this.task!;
     task.state = TaskState.Blocked;
     task.waiting = wq;
     task.blockedAt = this.now();
     if (this.footprint !== null) this.footprint.touch(wq.serial, true);
     wq.waiters.push(task);
-    yield BLOCK;
   }
 
   /**
@@ -390,12 +395,22 @@ export class Machine {
 
   /** Block the current task for `ns` of simulated time (off-CPU). */
   *sleep(ns: number): Sub<void> {
+    this.sleepBegin(ns);
+    yield BLOCK;
+  }
+
+  /**
+   * m.sleep up to its yield, as a plain call, for a caller that is not a generator (a
+   * thread's `sleep` step): the caller ends its step with BLOCK, and the task runs again once
+   * `ns` have passed.
+   */
+  sleepBegin(ns: number): void {
     const task = this.task!;
     const wq = new WaitQueue();
     this.addTimer(this.now() + ns, () => {
       if (task.waiting === wq) this.wakeAll(wq);
     });
-    yield* this.wait(wq);
+    this.block(wq);
   }
 
   /** Time of the timer being fired, when no task step is running. */

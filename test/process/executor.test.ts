@@ -8,7 +8,7 @@ import type { TaskStruct } from "../../src/kernel/task.js";
 import type { UprobesState } from "../../src/kernel/uprobes/state.js";
 import { type AddressSpaceOps, Next, run, UserThread } from "../../src/process/executor.js";
 import { createThreadState, loadWorkloadText } from "../../src/process/index.js";
-import { Machine, type Sub } from "../../src/sim/machine.js";
+import { Machine } from "../../src/sim/machine.js";
 
 const workload = `binaries:
   /usr/bin/app:
@@ -31,11 +31,12 @@ function answers(): { next: Next; pc: number }[] {
   const program = w.process.threads[0]!.program;
   const m = new Machine({ cpus: 1 });
   const out: { next: Next; pc: number }[] = [];
-  const slept = (function* (): Sub<void> {})();
+  const sleeps: string[] = [];
   const as = {
     loadAddress: () => 0,
     layoutAddress: () => 0,
-    nanosleep: () => slept,
+    nanosleepEnter: (_t: TaskStruct, ns: number) => sleeps.push(`enter ${ns}`),
+    nanosleepExit: () => sleeps.push("exit"),
   } as unknown as AddressSpaceOps;
   const t = {
     exited: false,
@@ -53,11 +54,12 @@ function answers(): { next: Next; pc: number }[] {
       const next = run(x);
       out.push({ next, pc: x.pc });
       if (next === Next.Done) return;
-      if (next === Next.Sub) expect(x.sub).toBe(slept);
+      if (next === Next.Block) expect(sleeps).toEqual(["enter 1000"]);
       yield 0;
     }
   });
   m.runUntil(1e6);
+  expect(sleeps).toEqual(["enter 1000", "exit"]);
   return out;
 }
 
@@ -66,8 +68,8 @@ describe("the executor's plain op loop", () => {
     const ops = loadWorkloadText(workload, "t.yaml", { cpus: 1, seed: 1 }).process.threads[0]!.program.ops;
     expect(answers()).toEqual([
       { next: Next.Yield, pc: ops.length - 1 }, // after the work step, before the sleep
-      { next: Next.Sub, pc: ops.length }, // the sleep's generator
-      { next: Next.Done, pc: ops.length },
+      { next: Next.Block, pc: ops.length - 1 }, // nanosleep entered: the step ends blocked
+      { next: Next.Done, pc: ops.length }, // woken: nanosleep left, the program ends
     ]);
   });
 });
