@@ -264,3 +264,45 @@ describe("histogram buckets agree with their labels", () => {
     );
   });
 });
+
+describe("a map emptied and filled again", () => {
+  it("counts, iterates, clears and evicts only the keys put in it", () => {
+    const m = makeMap({ kind: "plain", type: I64 });
+    expect(m.len()).toBe(0);
+    expect(m.entries()).toEqual([]);
+    m.update(4100, 1);
+    expect(m.delete(4100)).toBe(true);
+    expect(m.delete(4100)).toBe(false);
+    expect(m.len()).toBe(0);
+    m.update(2, 20);
+    m.update(1, 10);
+    expect(m.pairs()).toEqual([
+      [2, 20],
+      [1, 10],
+    ]);
+    m.zero();
+    expect(m.pairs()).toEqual([
+      [2, 0],
+      [1, 0],
+    ]);
+    m.clear();
+    expect(m.len()).toBe(0);
+    expect(m.hasKey(1)).toBe(false);
+    m.update(3, 30);
+    expect(m.entries().map((e) => e.key)).toEqual([3]);
+  });
+
+  it("an LRU map evicts its least recently used key, never anything else", () => {
+    const m = makeMap({ kind: "plain", type: I64 }, { maxEntries: 2, lru: true });
+    m.update(1, 1);
+    m.update(2, 2);
+    m.lookup(1); // 2 is now the least recent
+    m.update(3, 3);
+    expect(m.entries().map((e) => e.key)).toEqual([1, 3]);
+    m.clear();
+    m.update(4, 4);
+    m.update(5, 5);
+    m.update(6, 6);
+    expect(m.entries().map((e) => e.key)).toEqual([5, 6]);
+  });
+});
