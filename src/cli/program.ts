@@ -64,6 +64,24 @@ function sharedOptions(cmd: Command): Command {
     .option("-v, --verbose", "also print the simulated set-up and the kernel model's counters (stderr)");
 }
 
+/**
+ * After an unknown option, `run` prints its usage, as bpftrace prints USAGE after an option it
+ * does not know; the usual cause is a script option (`--aa=20`) written before `--`.
+ */
+const RUN_USAGE = `USAGE:
+    probelab run [options] FILE [ARGS...]
+    probelab run [options] - (the script on stdin)
+    probelab run [options] -e 'PROGRAM' [ARGS...]
+Script options go after --: probelab run -e 'PROGRAM' -- --name=value. probelab run --help lists the options.
+`;
+
+function withRunUsage(outputError: (text: string, write: (s: string) => void) => void) {
+  return (text: string, write: (s: string) => void): void => {
+    outputError(text, write);
+    if (/unknown option/.test(text)) write(RUN_USAGE);
+  };
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -128,6 +146,8 @@ export function buildProgram(io?: CliIo): Command {
     .option("--include <FILE>", "as #include <FILE> before the script (repeatable)", collect, [])
     .addHelpText("after", EXAMPLES)
     .action((file, args, opts) => runRun(file, args, opts, io));
+  const run = program.commands.find((c) => c.name() === "run")!;
+  run.configureOutput({ ...run.configureOutput(), outputError: withRunUsage(outputError) });
 
   sharedOptions(
     program

@@ -287,7 +287,6 @@ describe("user errors: one clear line, the right status, no stack trace", () => 
       status: 2,
       stderr: /^ERROR: unknown kernel profile "nope".*\n$/,
     },
-    { args: ["run", "--bogus", "-e", HELLO], status: 2, stderr: "ERROR: unknown option '--bogus'\n" },
     {
       args: ["run", "-f", "xml", "-e", HELLO],
       status: 2,
@@ -482,10 +481,12 @@ describe("the installed binary (bin/probelab.js over dist/, as CI builds it)", (
     });
   }
 
-  it("a usage error exits 2 with one line; a script from a pipe runs with its args", () => {
+  it("a usage error exits 2 with its reason (and run's usage); a script from a pipe runs with its args", () => {
     const bad = spawnProbelab(["run", "--bogus"]);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toBe("ERROR: unknown option '--bogus'\n");
+    expect(bad.stderr.split("\n")[0]).toBe("ERROR: unknown option '--bogus'");
+    expect(bad.stderr).toContain("Script options go after --");
+    expect(spawnProbelab(["list", "--bogus"]).stderr).toBe("ERROR: unknown option '--bogus'\n");
     const piped = spawnProbelab(["run", "-", "--", "5"], 'begin { printf("x %d\\n", $1); }');
     expect(piped.status).toBe(0);
     expect(piped.stdout).toBe("x 5\n\n\n");
