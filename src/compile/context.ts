@@ -3,6 +3,8 @@
  * owns ONE of these per session and refills it before every call, so a hit allocates nothing.
  */
 
+import type { FrameStyle } from "../runtime/types.js";
+
 /** Simulated user memory as a probe may read it (bpf_probe_read_user); null when unreadable. */
 export interface ProbeMemory {
   readCString(addr: number, max: number): string | null | undefined;
@@ -42,7 +44,7 @@ export interface HitContext {
   /** Up to `limit` kernel frame addresses, innermost first: the traceable functions the task is in. */
   kstack: (limit: number) => number[];
   /** For printing stacks: `sym+off` (perf: `sym+off (file)`) of a frame address, or null. */
-  symbolizeFrame(addr: number, perf: boolean): string | null;
+  symbolizeFrame(addr: number, style: FrameStyle): string | null;
   memory: ProbeMemory;
   /** For usym(): the symbol holding `addr`, or null. */
   symbolize(addr: number): string | null;

@@ -7,6 +7,7 @@ import type { MapInfo, StackMode, Type } from "../lang/types.js";
 import type { Int } from "../runtime/int64.js";
 import type {
   FrameResolver,
+  FrameStyle,
   MapDescriptor,
   MapValueKind,
   SymbolResolver,
@@ -24,7 +25,7 @@ const UINT64: ValueType = { kind: "int", bits: 64, signed: false };
 export class SymbolNames {
   private readonly names = new Map<number, string>();
   private symbolize: ((addr: number) => string | null) | undefined;
-  private symbolizeFrame: ((addr: number, perf: boolean) => string | null) | undefined;
+  private symbolizeFrame: ((addr: number, style: FrameStyle) => string | null) | undefined;
   private lastAddr = -1;
 
   /** @param stackMode how a stack prints when the script names no mode (config stack_mode) */
@@ -44,12 +45,12 @@ export class SymbolNames {
   }
 
   /** Keeps the session's frame symbolizer (`sym+off`) for printing stacks. */
-  useFrameSymbolizer(symbolizeFrame: (addr: number, perf: boolean) => string | null): void {
+  useFrameSymbolizer(symbolizeFrame: (addr: number, style: FrameStyle) => string | null): void {
     this.symbolizeFrame = symbolizeFrame;
   }
 
-  readonly frame: FrameResolver = (addr: Int, perf: boolean) =>
-    typeof addr === "bigint" ? undefined : (this.symbolizeFrame?.(addr, perf) ?? undefined);
+  readonly frame: FrameResolver = (addr: Int, style: FrameStyle) =>
+    typeof addr === "bigint" ? undefined : (this.symbolizeFrame?.(addr, style) ?? undefined);
 
   readonly resolve: SymbolResolver = (addr: Int) => {
     if (typeof addr === "bigint") return undefined;
@@ -79,8 +80,11 @@ export function toValueType(t: Type, symbols: SymbolNames): ValueType {
       };
     case "usym":
       return { kind: "usym", resolve: symbols.resolve };
-    case "ustack":
-      return { kind: "ustack", mode: t.mode ?? symbols.stackMode, resolve: symbols.frame };
+    case "ustack": {
+      const mode = t.mode ?? symbols.stackMode;
+      // A kernel stack has no build IDs: config stack_mode = build_id prints kstack raw, as bpftrace.
+      return { kind: "ustack", mode: mode === "build_id" && t.kernel ? "raw" : mode, resolve: symbols.frame };
+    }
     case "timestamp":
       // strftime() is formatted when it is evaluated, so its value is already text.
       return { kind: "string", size: 64 };

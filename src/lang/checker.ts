@@ -947,6 +947,9 @@ export class Checker {
           didYouMean(first.name, STACK_MODES),
         );
       }
+      if (mode === "build_id" && t.kernel) {
+        this.sink.error("'build_id' stack mode can only be used for ustack", first.span);
+      }
       t.mode = mode;
     }
     const limit = args[next];

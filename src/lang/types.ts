@@ -52,9 +52,12 @@ export interface NoneType {
 export interface UsymType {
   kind: "usym";
 }
-/** How a stack prints (bpftrace's StackMode): `sym+off`, perf's `addr sym+off (file)`, or raw addresses. */
-export type StackMode = "bpftrace" | "perf" | "raw";
-export const STACK_MODES: readonly StackMode[] = ["bpftrace", "perf", "raw"];
+/**
+ * How a stack prints (bpftrace's StackMode): `sym+off`, perf's `addr sym+off (file)`, raw
+ * addresses, or each file's build ID and the offset in it (user stacks only).
+ */
+export type StackMode = "bpftrace" | "perf" | "raw" | "build_id";
+export const STACK_MODES: readonly StackMode[] = ["bpftrace", "perf", "raw", "build_id"];
 
 /**
  * `ustack`, `ustack([mode, ][limit])`, and `kstack` (probelab models no kernel frames, so a

@@ -33,6 +33,7 @@ import {
 } from "../kernel/tracepoints.js";
 import { dup_xol_work, uprobe_copy_process, uprobe_free_utask } from "../kernel/uprobes/index.js";
 import { type Sub, type Task, TaskState } from "../sim/machine.js";
+import { buildIdOf } from "./build-id.js";
 import { type AddressSpaceOps, runProgram } from "./executor.js";
 import { lookupAddress, PAGE_SIZE } from "./layout.js";
 import type { Workload } from "./load.js";
@@ -398,12 +399,17 @@ export class SimProcess implements AddressSpaceOps {
    * A stack frame as bpftrace names it: `sym+off` (decimal offset into the symbol), and in
    * perf mode ` (file)` after it; null when no symbol holds the address.
    */
-  symbolizeFrame(addr: number, perf: boolean): string | null {
+  /** A stack frame as `style` names it (the runtime's FrameStyle). */
+  symbolizeFrame(addr: number, style: "bpftrace" | "perf" | "build_id"): string | null {
     const info = lookupAddress(this.w.binaries, this.w.process.mappings, addr);
-    const sym = info?.symbol;
-    if (info === undefined || sym === undefined) return null;
+    if (info === undefined) return null;
+    // build_id mode names the file and the offset in it, whether or not a symbol holds it.
+    if (style === "build_id")
+      return `${buildIdOf(info.binary)} 0x${info.offset.toString(16).padStart(2, "0")}`;
+    const sym = info.symbol;
+    if (sym === undefined) return null;
     const frame = `${sym.name}+${info.offset - sym.offset}`;
-    return perf ? `${frame} (${info.binary.path})` : frame;
+    return style === "perf" ? `${frame} (${info.binary.path})` : frame;
   }
 
   currentTask(): TaskStruct {

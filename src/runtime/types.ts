@@ -51,15 +51,18 @@ export interface UsymValueType {
   resolve?: SymbolResolver;
 }
 /**
- * Names one stack frame: `sym+off`, with ` (file)` after it in perf mode; undefined when no
- * symbol holds the address.
+ * How a resolver names a frame: `sym+off` (bpftrace), `sym+off (file)` (perf), or the file's
+ * GNU build ID and the offset in the file (build_id, `0123...ef 0x1a2b`).
  */
-export type FrameResolver = (addr: Int, perf: boolean) => string | undefined;
+export type FrameStyle = "bpftrace" | "perf" | "build_id";
+
+/** Names one stack frame in `style`; undefined when no symbol (or no file) holds the address. */
+export type FrameResolver = (addr: Int, style: FrameStyle) => string | undefined;
 
 /** A user stack: frame addresses, innermost first, printed in bpftrace's `mode` (default bpftrace). */
 export interface UstackValueType {
   kind: "ustack";
-  mode?: "bpftrace" | "perf" | "raw";
+  mode?: "bpftrace" | "perf" | "raw" | "build_id";
   resolve?: FrameResolver;
 }
 /** A `strftime(fmt, ns)` result: the value is wall-clock ns, printed through `format`. */

@@ -104,7 +104,8 @@ export function formatSymbol(addr: Int, resolve?: (a: Int) => string | undefined
 /**
  * A stack as bpftrace prints one: a newline, then a line per frame, innermost first. bpftrace
  * mode indents `sym+off` by 8 spaces; perf mode is a tab, the hex address and `sym+off (file)`;
- * raw mode is the bare hex address.
+ * raw mode is the bare hex address; build_id mode is the file's build ID and the offset in it,
+ * or the bare hex address where no file holds the frame (the kernel's BPF_STACK_BUILD_ID_IP).
  */
 export function formatStack(frames: readonly Value[], type: UstackValueType): string {
   let s = "\n";
@@ -112,8 +113,9 @@ export function formatStack(frames: readonly Value[], type: UstackValueType): st
     const addr = f as Int;
     if (type.mode === "raw") s += toHex(addr) + "\n";
     else if (type.mode === "perf")
-      s += "\t" + toHex(addr) + " " + (type.resolve?.(addr, true) ?? "[unknown]") + "\n";
-    else s += "        " + (type.resolve?.(addr, false) ?? "0x" + toHex(addr)) + "\n";
+      s += "\t" + toHex(addr) + " " + (type.resolve?.(addr, "perf") ?? "[unknown]") + "\n";
+    else if (type.mode === "build_id") s += (type.resolve?.(addr, "build_id") ?? toHex(addr)) + "\n";
+    else s += "        " + (type.resolve?.(addr, "bpftrace") ?? "0x" + toHex(addr)) + "\n";
   }
   return s;
 }

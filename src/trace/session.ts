@@ -183,10 +183,13 @@ export class Session {
         (addr, len) => readPercpu(this.kernel, addr, len),
       ),
       symbolize: (addr) => (proc === null ? null : proc.symbolize(addr)),
-      symbolizeFrame: (addr, perf) => {
+      symbolizeFrame: (addr, style) => {
         const kernel = kallsyms_name(addr);
-        if (kernel !== null) return perf ? `${kernel}+0 ([kernel.kallsyms])` : `${kernel}+0`;
-        return proc === null ? null : proc.symbolizeFrame(addr, perf);
+        if (kernel !== null) {
+          if (style === "build_id") return null; // vmlinux is no file of the process
+          return style === "perf" ? `${kernel}+0 ([kernel.kallsyms])` : `${kernel}+0`;
+        }
+        return proc === null ? null : proc.symbolizeFrame(addr, style);
       },
       kstack: (limit) => kernel_stack(this.m.ftrace.framesOf(this.stackTask), limit),
       ustack: (limit) => {

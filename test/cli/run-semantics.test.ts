@@ -91,6 +91,18 @@ describe("ustack has the thread's frames, in bpftrace's layouts", () => {
     expect(r.stdout).toMatch(/^\n[0-9a-f]+\n\|\n {8}malloc\+0\n\n\n$/);
   });
 
+  it("build_id mode prints each frame's file build ID and file offset, as bpftrace formats them", async () => {
+    const prog = `uprobe:libc:malloc ${WORKER} { printf("%s|%s", ustack(build_id, 1), ustack(build_id, 1)); exit(); }`;
+    const r = await probelab(["run", "-e", prog, "--duration", "5ms"]);
+    expect(r.status).toBe(0);
+    // One frame, the same ID both times: 40 hex digits (20 bytes), then 0x and the offset.
+    const m = /^\n([0-9a-f]{40}) 0x([0-9a-f]{2,})\n\|\n\1 0x\2\n/.exec(r.stdout);
+    expect(m).not.toBeNull();
+    const kernel = await probelab(["run", "-e", "begin { print(kstack(build_id)); }"]);
+    expect(kernel.status).toBe(1);
+    expect(kernel.stderr).toContain("ERROR: 'build_id' stack mode can only be used for ustack");
+  });
+
   it("kstack is accepted and empty, as in a begin block", async () => {
     const r = await probelab(["run", "-e", 'begin { printf("[%s]\\n", kstack); }']);
     expect(r.status).toBe(0);
