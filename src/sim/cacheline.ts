@@ -25,8 +25,6 @@ export class CacheLine {
    * large probe set are only ever written, and thousands of them would each carry it).
    */
   private sharers: Int32Array | null = null;
-  /** The end of the last transfer booked on the line, simulated ns. */
-  busyUntil = 0;
   transfers = 0;
   /** The CPU that last held the line modified: where a transfer comes from. */
   private lastOwner = -1;
@@ -142,9 +140,9 @@ export class CacheLine {
       const queued = timeline.waitingBehind(slot, timeline.earliest(slot, duration));
       duration *= 1 + p.lineContention * Math.min(queued, p.lineContentionCap);
     }
-    const start = timeline.book(slot, duration, horizon);
+    const start = timeline.earliest(slot, duration); // pruned above
     const end = start + duration;
-    if (end > this.busyUntil) this.busyUntil = end;
+    timeline.occupy(start, end);
     if (cpu.sibling !== null) this.landed(m)[cpu.id % (p.coresPerSocket * p.sockets)] = end;
     cpu.acc += end - now;
     this.transfers++;
@@ -167,7 +165,6 @@ export class CacheLine {
     landed[core] = end;
     // The line stays in this core for the access: later transfers wait for it too.
     this.bookings().occupy(arrives, end);
-    if (end > this.busyUntil) this.busyUntil = end;
     m.cpu.acc += end - now;
     return true;
   }

@@ -1,12 +1,12 @@
+/** The arrays of a timeline that never had a booking (shared, never written). */
+const NONE: number[] = [];
+
 /**
  * The busy intervals of one serial resource (a line's transfers, a socket's interconnect
  * slots) in simulated time, sorted by start. Requests may arrive out of time order (a step
  * runs whole, see CacheLine.serialise): each takes the earliest gap at or after its time that
  * is long enough, so a later booking never delays an earlier request that fits before it.
  */
-/** The arrays of a timeline that never had a booking (shared, never written). */
-const NONE: number[] = [];
-
 export class Timeline {
   // The first `n` entries are the intervals; the arrays only grow, so booking allocates
   // nothing once a line has seen its busiest queue (this runs on every contended transfer).
