@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CacheLine } from "../../src/sim/cacheline.js";
+import { DEFAULT_COST_PROFILE } from "../../src/sim/cost-profile.js";
 import { Machine } from "../../src/sim/machine.js";
 
 /**
@@ -89,16 +90,18 @@ describe("CacheLine: MESI-like costs", () => {
     for (let k = 1; k < 8; k++) expect(done[k] - done[k - 1]).toBeGreaterThanOrEqual(lineTransfer);
   });
 
-  it("a request earlier in simulated time is served before a transfer booked later", () => {
-    // CPU 0's step runs first (both clocks at 0) and books a transfer 500 ns ahead; CPU 1's
-    // write at t=100 runs later but comes first in time: it takes the gap, no queueing.
+  /**
+   * CPU 0's step runs first (both clocks at 0) and writes the line `aheadNs` into it; CPU 1's
+   * write at t=100 runs later but comes first in time. Returns what CPU 1's write cost.
+   */
+  function earlierWriteCost(aheadNs: number): number {
     const m = new Machine({ cpus: 2 });
     const line = new CacheLine("x");
     let cost = -1;
     m.spawn(
       "ahead",
       function* () {
-        m.cost(500);
+        m.cost(aheadNs);
         line.write(m);
         yield 0;
       },
@@ -116,35 +119,17 @@ describe("CacheLine: MESI-like costs", () => {
       1,
     );
     m.runToCompletion();
-    expect(cost).toBe(m.profile.lineTransfer);
+    return cost;
+  }
+
+  it("a request earlier in simulated time is served before a transfer booked later", () => {
+    // CPU 0's transfer is booked at 500 ns: CPU 1's at 100 takes the gap, no queueing.
+    expect(earlierWriteCost(500)).toBe(DEFAULT_COST_PROFILE.lineTransfer);
   });
 
   it("an earlier request that does not fit before a later booking queues behind it", () => {
-    const m = new Machine({ cpus: 2 });
-    const line = new CacheLine("x");
-    let cost = -1;
-    m.spawn(
-      "ahead",
-      function* () {
-        m.cost(120);
-        line.write(m); // booked [120, 160)
-        yield 0;
-      },
-      0,
-    );
-    m.spawn(
-      "earlier",
-      function* () {
-        yield 100;
-        const before = m.now();
-        line.write(m); // [100, 140) would overlap: it goes after, from CPU 0
-        cost = m.now() - before;
-        yield 0;
-      },
-      1,
-    );
-    m.runToCompletion();
-    expect(cost).toBeGreaterThanOrEqual(160 - 100 + m.profile.lineTransfer);
+    // CPU 0's transfer is booked [120, 160): [100, 140) would overlap, so CPU 1's goes after it.
+    expect(earlierWriteCost(120)).toBeGreaterThanOrEqual(160 - 100 + DEFAULT_COST_PROFILE.lineTransfer);
   });
 
   it("reads of a clean line are fetched in parallel", () => {
