@@ -17,6 +17,7 @@ import {
   workload,
 } from "./common.js";
 import { scalingSvg, scalingTextChart } from "./scaling-chart.js";
+import { loadSvgToPng, type SvgToPng } from "./svg-to-png.js";
 
 interface BenchOptions {
   kernel: string;
@@ -103,20 +104,20 @@ function round(x: number): number {
 }
 
 export function runBench(opts: BenchOptions, io: CliIo = processIo): Promise<void> {
-  return guarded(() => {
+  return guarded(async () => {
     if (!PROBES.includes(opts.probe)) fail(`--probe must be one of ${PROBES.join(", ")}`, 2);
     const profiles = opts.kernel.split(",").map((s) => s.trim() || DEFAULT_PROFILE);
     const cpuList = opts.cpus.split(",").map((c) => parseIntOption(c, "--cpus", 1, 128));
     const duration = parseDuration(opts.duration, "--duration");
     const seed = parseIntOption(opts.seed, "--seed", 0, 2 ** 31 - 1);
     for (const p of profiles) kernelConfig(p, opts.switch, io);
+    const toPng = await plotRenderer(opts.plot);
     if (opts.format === "text") {
       io.stdout.write(`probe ${opts.probe}, ${duration / 1e6} ms simulated per point\n`);
       io.stdout.write(
         `${"kernel".padEnd(12)} ${"cpus".padStart(5)} ${"total M/s".padStart(10)} ${"per-CPU M/s".padStart(12)}\n`,
       );
     }
-    if (opts.plot !== undefined && !opts.plot.endsWith(".svg")) fail("--plot: the file must end in .svg", 2);
     const points: ScalingPoint[] = [];
     for (const profile of profiles) {
       for (const cpus of cpuList) {
@@ -131,13 +132,26 @@ export function runBench(opts: BenchOptions, io: CliIo = processIo): Promise<voi
       }
     }
     if (opts.format === "text") io.stdout.write(scalingTextChart(points, opts.probe));
-    if (opts.plot !== undefined) writePlot(opts.plot, scalingSvg(points, opts.probe, duration / 1e6));
+    if (opts.plot !== undefined) {
+      const svg = scalingSvg(points, opts.probe, duration / 1e6);
+      writePlot(opts.plot, toPng === undefined ? svg : toPng(svg));
+    }
   }, io);
 }
 
-function writePlot(path: string, svg: string): void {
+/**
+ * Checks the plot file's extension and, for a PNG, loads the rasteriser before any point runs:
+ * a platform that cannot load it fails at once, not after minutes of simulation.
+ */
+async function plotRenderer(plot: string | undefined): Promise<SvgToPng | undefined> {
+  if (plot === undefined || plot.endsWith(".svg")) return undefined;
+  if (plot.endsWith(".png")) return loadSvgToPng();
+  fail("--plot: the file must end in .svg or .png", 2);
+}
+
+function writePlot(path: string, data: string | Uint8Array): void {
   try {
-    writeFileSync(path, svg);
+    writeFileSync(path, data);
   } catch (err) {
     const why =
       (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : String((err as Error).message);

@@ -285,7 +285,8 @@ EXAMPLES:
 EXAMPLES:
   probelab bench scaling --kernel baseline,latest --cpus 1,2,4,8
   probelab bench scaling --probe uretprobe-nop --cpus 1,16 --duration 5ms -f json
-  probelab bench scaling --kernel baseline,srcu,tasks-trace,latest --plot scaling.svg`;
+  probelab bench scaling --kernel baseline,srcu,tasks-trace,latest --plot scaling.svg
+  probelab bench scaling --kernel baseline,latest --cpus 1,8,64 --plot scaling.png`;
   const bench = program
     .command("bench")
     .description("simulated throughput benchmarks")
@@ -305,8 +306,8 @@ EXAMPLES:
     .option("--seed <N>", "seed", "1")
     .option("-f, --format <FORMAT>", "output format: text (a table and a bar chart) or json", "text")
     .option(
-      "--plot <FILE.svg>",
-      "also draw total and per-CPU M hits/s against CPUs, with the published points",
+      "--plot <FILE>",
+      "also draw total and per-CPU M hits/s against CPUs, with the published points: FILE.svg, or FILE.png (the same chart at twice its size)",
     )
     .addHelpText("after", BENCH_EXAMPLES)
     .action((opts) => runBench(opts, io));

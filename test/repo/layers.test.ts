@@ -41,6 +41,7 @@ describe("the layer checker", () => {
       { path: "src/sim/machine.ts", source: 'import { readFileSync } from "node:fs";' },
       { path: "src/gui/app.ts", source: "" },
       { path: "src/lang/grammar.ts", source: 'import { CstParser } from "chevrotain";' },
+      { path: "src/cli/bench.ts", source: 'const { Resvg } = await import("@resvg/resvg-js");' },
     ]);
     expect(problems).toEqual([
       "src/trace/live.ts imports ../tui/histogram.js: trace may not import tui",
@@ -49,6 +50,7 @@ describe("the layer checker", () => {
       "src/sim/machine.ts imports node:fs: sim does no real I/O",
       "src/gui/app.ts: src/gui is not a known layer (add it to USES and docs/architecture.md)",
       "src/lang/grammar.ts imports chevrotain: chevrotain is loaded once, through src/lang/chevrotain.ts",
+      "src/cli/bench.ts imports @resvg/resvg-js: @resvg/resvg-js is loaded once, through src/cli/svg-to-png.ts",
     ]);
   });
 });

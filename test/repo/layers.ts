@@ -31,14 +31,20 @@ export const PACKAGE_HOMES: ReadonlyMap<string, string> = new Map([
   ["ink", "tui"],
   ["react", "tui"],
   ["commander", "cli"],
+  ["@resvg/resvg-js", "cli"],
 ]);
 
 /**
  * Packages loaded through one module of their home layer: Chevrotain comes from its bundle
  * (src/lang/chevrotain.ts says why), and a second copy of it would make token types that the
- * parser does not recognise.
+ * parser does not recognise. resvg is a native addon loaded on demand by src/cli/svg-to-png.ts,
+ * only for `--plot FILE.png`: an import elsewhere would load it at every start, or skip the
+ * one-line error for a platform it cannot load on.
  */
-export const PACKAGE_DOORS: ReadonlyMap<string, string> = new Map([["chevrotain", "src/lang/chevrotain.ts"]]);
+export const PACKAGE_DOORS: ReadonlyMap<string, string> = new Map([
+  ["chevrotain", "src/lang/chevrotain.ts"],
+  ["@resvg/resvg-js", "src/cli/svg-to-png.ts"],
+]);
 
 /** The simulated machine and kernel do no real I/O and read no real clock: no node: modules. */
 export const NO_NODE_BUILTINS = ["sim", "kernel"] as const;
