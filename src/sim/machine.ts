@@ -75,6 +75,10 @@ export class Task {
   readonly rcuNest = new Int32Array(4);
   /** Per domain: 1 while a grace period is waiting for this task to leave its read section. */
   readonly rcuHoldout = new Uint8Array(4);
+  /** The queue the task sleeps on (m.sleep), made at its first sleep and reused by every other. */
+  sleepQueue: WaitQueue | null = null;
+  /** Sleeps begun: a sleep's timer ends it only if no later sleep has begun since. */
+  sleeps = 0;
 
   constructor(
     readonly id: number,
@@ -122,10 +126,17 @@ export interface TraceEvent {
   time: number;
 }
 
+/**
+ * A pending timer: a callback, or the end of a task's sleep. A sleep names its task instead of
+ * carrying a closure, so a thread that sleeps in a loop allocates no callback per sleep.
+ */
 interface Timer {
   time: number;
   seq: number;
-  fire: () => void;
+  fire: (() => void) | null;
+  /** The sleeping task this timer wakes (fire is null), and which of its sleeps. */
+  sleeper: Task | null;
+  sleep: number;
 }
 
 export interface MachineOptions {
@@ -406,11 +417,14 @@ export class Machine {
    */
   sleepBegin(ns: number): void {
     const task = this.task!;
-    const wq = new WaitQueue();
-    this.addTimer(this.now() + ns, () => {
-      if (task.waiting === wq) this.wakeAll(wq);
-    });
+    const wq = task.sleepQueue ?? (task.sleepQueue = new WaitQueue());
+    this.armTimer(this.now() + ns, null, task, ++task.sleeps);
     this.block(wq);
+  }
+
+  /** A sleep's timer: wake the task if it is still in that sleep (not woken and asleep again). */
+  private endSleep(task: Task, sleep: number): void {
+    if (task.sleeps === sleep && task.waiting === task.sleepQueue) this.wakeAll(task.sleepQueue!);
   }
 
   /** Time of the timer being fired, when no task step is running. */
@@ -471,8 +485,12 @@ export class Machine {
 
   /** Run `fire` at simulated time `time` (outside any task: it may wake tasks or raise irqs). */
   addTimer(time: number, fire: () => void): void {
+    this.armTimer(time, fire, null, 0);
+  }
+
+  private armTimer(time: number, fire: (() => void) | null, sleeper: Task | null, sleep: number): void {
     if (this.footprint !== null) this.footprint.clockDependent("armed a timer");
-    const timer: Timer = { time, seq: this.timerSeq++, fire };
+    const timer: Timer = { time, seq: this.timerSeq++, fire, sleeper, sleep };
     const h = this.timers;
     h.push(timer);
     let i = h.length - 1;
@@ -516,7 +534,8 @@ export class Machine {
       h[i] = last;
     }
     this.wakeTime = top.time;
-    top.fire();
+    if (top.sleeper !== null) this.endSleep(top.sleeper, top.sleep);
+    else top.fire!();
   }
 
   // ---------------------------------------------------------------- running

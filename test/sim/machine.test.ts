@@ -174,6 +174,28 @@ describe("Machine: blocking and wakeups", () => {
     expect(m.traceEvents().find((e) => e.label === "back")!.time).toBe(5_010);
   });
 
+  it("each of a task's sleeps ends at its own time, with other tasks' timers between", () => {
+    // A task reuses one sleep queue: every sleep must still be woken by its own timer, once.
+    const m = new Machine({ cpus: 2, traceSteps: 64 });
+    for (const [name, nap] of [
+      ["a", 3_000],
+      ["b", 1_000],
+    ] as const) {
+      m.spawn(name, function* () {
+        for (let i = 0; i < 3; i++) {
+          yield* m.sleep(nap * (i + 1));
+          m.label = `${name}${i}`;
+          yield 10;
+        }
+      });
+    }
+    m.runToCompletion();
+    const at = (label: string) => m.traceEvents().find((e) => e.label === label)!.time;
+    expect([at("a0"), at("a1"), at("a2")]).toEqual([3_000, 9_010, 18_020]);
+    expect([at("b0"), at("b1"), at("b2")]).toEqual([1_000, 3_010, 6_020]);
+    expect(m.traceEvents().filter((e) => /^[ab]\d$/.test(e.label))).toHaveLength(6);
+  });
+
   it("wakeOne wakes in FIFO order; wakeAll wakes everyone", () => {
     const m = new Machine({ cpus: 1 });
     const wq = new WaitQueue();
