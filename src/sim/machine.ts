@@ -216,6 +216,8 @@ export class Machine {
 
   private readonly heap: Cpu[] = [];
   private readonly timers: Timer[] = [];
+  /** Fired timers, for the next ones to reuse (no object per sleep); as many as were ever pending. */
+  private readonly spareTimers: Timer[] = [];
   private timerSeq = 0;
   private nextTaskId = 1;
   private readonly traceSize: number;
@@ -490,7 +492,12 @@ export class Machine {
 
   private armTimer(time: number, fire: (() => void) | null, sleeper: Task | null, sleep: number): void {
     if (this.footprint !== null) this.footprint.clockDependent("armed a timer");
-    const timer: Timer = { time, seq: this.timerSeq++, fire, sleeper, sleep };
+    const timer = this.spareTimers.pop() ?? { time: 0, seq: 0, fire: null, sleeper: null, sleep: 0 };
+    timer.time = time;
+    timer.seq = this.timerSeq++;
+    timer.fire = fire;
+    timer.sleeper = sleeper;
+    timer.sleep = sleep;
     const h = this.timers;
     h.push(timer);
     let i = h.length - 1;
@@ -534,8 +541,12 @@ export class Machine {
       h[i] = last;
     }
     this.wakeTime = top.time;
-    if (top.sleeper !== null) this.endSleep(top.sleeper, top.sleep);
-    else top.fire!();
+    const { fire, sleeper } = top;
+    top.fire = null;
+    top.sleeper = null;
+    this.spareTimers.push(top);
+    if (sleeper !== null) this.endSleep(sleeper, top.sleep);
+    else fire!();
   }
 
   // ---------------------------------------------------------------- running
