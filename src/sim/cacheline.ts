@@ -13,6 +13,7 @@
 import type { CostProfile } from "./cost-profile.js";
 import { nextSerial } from "./footprint.js";
 import type { Machine } from "./machine.js";
+import { type NameOwner, ownedName } from "./name.js";
 import { Timeline } from "./timeline.js";
 
 const WORDS = 4; // sharer bitmask words: 4 x 32 = 128 CPUs
@@ -35,7 +36,15 @@ export class CacheLine {
   /** Names the line in step footprints (footprint.ts). */
   readonly serial = nextSerial();
 
-  constructor(readonly name: string) {}
+  constructor(
+    private readonly role: string,
+    private readonly nameOwner: NameOwner | null = null,
+  ) {}
+
+  /** The line's name: its role, after its owner's name when it has one (name.ts). */
+  get name(): string {
+    return ownedName(this.role, this.nameOwner);
+  }
 
   /** Load from the line on the running CPU; charges the step and returns 0 (to yield). */
   read(m: Machine): number {

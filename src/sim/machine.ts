@@ -209,6 +209,12 @@ export class Machine {
   task: Task | null = null;
   /** The name of the step about to yield, for the interleaving trace. */
   label = "";
+  /**
+   * Whether step labels are ever read: only a recorded interleaving (traceSteps > 0) and a
+   * step observer read them. A label put together from names and addresses is built only
+   * then; a constant one costs nothing and is always set.
+   */
+  readonly labelsRead: boolean;
   steps = 0;
   stopped = false;
   /** Told what each step touches (footprint.ts), or null: the model checks before telling. */
@@ -263,6 +269,7 @@ export class Machine {
     this.traceTime = new Float64Array(this.traceSize);
     this.traceLabel = new Array<string>(this.traceSize).fill("");
     this.traceName = new Array<string>(this.traceSize).fill("");
+    this.labelsRead = this.traceSize > 0 || this.observer !== null;
     if (this.policy === "pct") this.setupPct(opts.pctDepth ?? 3, opts.pctSteps ?? 10_000);
   }
 
@@ -869,9 +876,9 @@ export class Machine {
   }
 
   /** The running task took or released `lock`: timelines draw lock holds and hand-offs from it. */
-  noteLock(lock: string, acquired: boolean): void {
+  noteLock(lock: { readonly name: string }, acquired: boolean): void {
     const o = this.observer;
-    if (o !== null && o.lock !== undefined) o.lock(lock, acquired, this.cpu.id, this.task!, this.now());
+    if (o !== null && o.lock !== undefined) o.lock(lock.name, acquired, this.cpu.id, this.task!, this.now());
   }
 
   /** Report a broken invariant: throws a SimViolation carrying the interleaving that led here. */

@@ -14,7 +14,6 @@ import type { Sub } from "../../sim/machine.js";
 import { VM_DONTCOPY } from "./constants.js";
 import { MmStruct } from "./mm-struct.js";
 import { detach_vmas } from "./mmap.js";
-import { tracing } from "./trace.js";
 import type { VmAreaStruct } from "./vma.js";
 import { vm_area_dup, vm_area_free, vma_mark_attached, vma_start_write } from "./vma-lock.js";
 
@@ -34,7 +33,7 @@ export function* dup_mmap(oldmm: MmStruct): Sub<MmStruct> {
     if ((mpnt.vm_flags & VM_DONTCOPY) !== 0) continue;
     const tmp = vm_area_dup(mpnt);
     tmp.vm_mm = mm;
-    if (tracing(m)) m.label = `dup_mmap: vm_area_dup(${mpnt}) -> ${tmp}`;
+    if (m.labelsRead) m.label = `dup_mmap: vm_area_dup(${mpnt}) -> ${tmp}`;
     yield 0;
     yield* vma_start_write(tmp);
     const mapping = tmp.vm_file?.f_mapping ?? null;
@@ -46,14 +45,14 @@ export function* dup_mmap(oldmm: MmStruct): Sub<MmStruct> {
     mm.mm_mt.store(tmp.vm_start, tmp.vm_end, tmp);
     vma_mark_attached(tmp);
     mm.map_count++;
-    if (tracing(m)) m.label = `dup_mmap: ${tmp} linked into ${mm}`;
+    if (m.labelsRead) m.label = `dup_mmap: ${tmp} linked into ${mm}`;
     yield 0;
     if (mpnt.anon_vma) yield* copy_page_range(mm, mpnt);
   }
   mm.mmap_write_unlock();
   oldmm.mmap_write_unlock();
   hooks.uprobe_end_dup_mmap();
-  if (tracing(m)) m.label = `dup_mmap: ${oldmm} -> ${mm} done`;
+  if (m.labelsRead) m.label = `dup_mmap: ${oldmm} -> ${mm} done`;
   yield 0;
   return mm;
 }
@@ -66,12 +65,12 @@ function* copy_page_range(dst: MmStruct, src: VmAreaStruct): Sub<void> {
   const m = dst.m;
   checkNoFault(src);
   src.__forking = true;
-  if (tracing(m)) m.label = `copy_page_range ${src}: write-protect parent PTEs`;
+  if (m.labelsRead) m.label = `copy_page_range ${src}: write-protect parent PTEs`;
   yield 0;
   checkNoFault(src);
   src.vm_mm.copy_breakpoints_to(dst, src.vm_start, src.vm_end);
   src.__forking = false;
-  if (tracing(m)) m.label = `copy_page_range ${src}: copied`;
+  if (m.labelsRead) m.label = `copy_page_range ${src}: copied`;
   yield 0;
 }
 
@@ -93,13 +92,13 @@ export function* handle_mm_fault(vma: VmAreaStruct, address: number, write: bool
   }
   vma.__faulting++;
   if (vma.__forking) m.fail(`page fault on ${vma} while dup_mmap copies its page tables (R15)`);
-  if (tracing(m)) m.label = `handle_mm_fault ${address.toString(16)}: walk page tables`;
+  if (m.labelsRead) m.label = `handle_mm_fault ${address.toString(16)}: walk page tables`;
   yield 0;
   if (vma.__forking) m.fail(`page fault on ${vma} while dup_mmap copies its page tables (R15)`);
   if (write && !vma.anon_vma) vma.anon_vma = true; // anon_vma_prepare
   m.cost(m.profile.slabAlloc);
   vma.__faulting--;
-  if (tracing(m)) m.label = `handle_mm_fault ${address.toString(16)}: done`;
+  if (m.labelsRead) m.label = `handle_mm_fault ${address.toString(16)}: done`;
   yield 0;
 }
 
@@ -110,13 +109,13 @@ export function* exit_mmap(mm: MmStruct): Sub<void> {
   const all = mm.mm_mt.toArray();
   for (const v of all) yield* vma_start_write(v);
   mm.mm_mt.destroy();
-  if (tracing(m)) m.label = `exit_mmap ${mm}: tree destroyed`;
+  if (m.labelsRead) m.label = `exit_mmap ${mm}: tree destroyed`;
   yield 0;
   yield* detach_vmas(mm, all, "exit_mmap");
   mm.zap_breakpoints(0, Number.POSITIVE_INFINITY);
   for (const v of all) vm_area_free(v);
   mm.mmap_write_unlock();
-  if (tracing(m)) m.label = `exit_mmap ${mm}: ${all.length} VMA(s) freed`;
+  if (m.labelsRead) m.label = `exit_mmap ${mm}: ${all.length} VMA(s) freed`;
   yield 0;
 }
 

@@ -19,7 +19,6 @@ import type { InsnKind } from "../fs/inode.js";
 import { PAGE_SIZE, VMA_REF_LIMIT } from "./constants.js";
 import { type MmHooks, NO_MM_HOOKS } from "./hooks.js";
 import { DEFAULT_MM_DESIGN, type MmDesign, type MmFaults, readMmFaults } from "./options.js";
-import { tracing } from "./trace.js";
 import { VmAreaStruct } from "./vma.js";
 import { VmaIterator } from "./vma-iterator.js";
 import { VmaTree } from "./vma-tree.js";
@@ -230,7 +229,7 @@ export class MmStruct {
     yield* this.mmap_lock.downWrite();
     if (this.sys.design.mmLockSeq === "seqcount") {
       this.mm_lock_seq.writeBegin();
-      if (tracing(this.m)) this.m.label = `${this}: mm_lock_seqcount_begin`;
+      if (this.m.labelsRead) this.m.label = `${this}: mm_lock_seqcount_begin`;
       yield 0;
     }
   }

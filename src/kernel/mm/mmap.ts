@@ -35,7 +35,6 @@ import {
   VM_WRITE,
 } from "./constants.js";
 import type { MmStruct } from "./mm-struct.js";
-import { tracing } from "./trace.js";
 import type { VmAreaStruct, VmSpecialMapping } from "./vma.js";
 import {
   vm_area_alloc,
@@ -90,7 +89,7 @@ export function* do_mmap(mm: MmStruct, args: MmapArgs): Sub<number> {
   yield* mm.mmap_write_lock();
   const addr = yield* mmap_locked(mm, args, len);
   mm.mmap_write_unlock();
-  if (tracing(mm.m)) mm.m.label = `mmap -> ${addr >= 0 ? addr.toString(16) : addr}`;
+  if (mm.m.labelsRead) mm.m.label = `mmap -> ${addr >= 0 ? addr.toString(16) : addr}`;
   yield 0;
   return addr;
 }
@@ -101,7 +100,7 @@ export function* do_munmap(mm: MmStruct, start: number, len: number): Sub<number
   yield* mm.mmap_write_lock();
   yield* do_vmi_munmap(mm, start, start + page_align(len));
   mm.mmap_write_unlock();
-  if (tracing(mm.m)) mm.m.label = `munmap ${start.toString(16)} done`;
+  if (mm.m.labelsRead) mm.m.label = `munmap ${start.toString(16)} done`;
   yield 0;
   return 0;
 }
@@ -114,7 +113,7 @@ export function* do_mprotect(mm: MmStruct, start: number, len: number, prot: num
   const err = fullyMapped(mm, start, end) ? 0 : -ENOMEM;
   if (err === 0) yield* mprotect_fixup(mm, start, end, prot);
   mm.mmap_write_unlock();
-  if (tracing(mm.m)) mm.m.label = `mprotect ${start.toString(16)} done`;
+  if (mm.m.labelsRead) mm.m.label = `mprotect ${start.toString(16)} done`;
   yield 0;
   return err;
 }
@@ -137,7 +136,7 @@ export function* do_mremap(
   yield* mm.mmap_write_lock();
   const r = yield* mremap_locked(mm, oldAddr, oldLen, newLen, opts);
   mm.mmap_write_unlock();
-  if (tracing(mm.m)) mm.m.label = `mremap -> ${r >= 0 ? r.toString(16) : r}`;
+  if (mm.m.labelsRead) mm.m.label = `mremap -> ${r >= 0 ? r.toString(16) : r}`;
   yield 0;
   return r;
 }
@@ -265,7 +264,7 @@ export function* vma_link(mm: MmStruct, vma: VmAreaStruct): Sub<void> {
   vma_mark_attached(vma);
   mm.line.write(m);
   mm.map_count++;
-  if (tracing(m)) m.label = `vma_link ${vma} into ${mm}`;
+  if (m.labelsRead) m.label = `vma_link ${vma} into ${mm}`;
   yield 0;
 }
 
@@ -288,7 +287,7 @@ export function* __split_vma(
   // As in 6.15: duplicate first, then preallocate tree nodes and clone the anon_vma (both
   // may sleep), and only then write-lock the two VMAs.
   const nu = vm_area_dup(vma);
-  if (tracing(m)) m.label = `__split_vma: vm_area_dup(${vma}) -> ${nu}`;
+  if (m.labelsRead) m.label = `__split_vma: vm_area_dup(${vma}) -> ${nu}`;
   yield 0;
   const delta = (addr - vma.vm_start) / PAGE_SIZE;
   if (new_below) nu.vm_end = addr;
@@ -297,7 +296,7 @@ export function* __split_vma(
     nu.vm_pgoff = vma.vm_pgoff + delta;
   }
   m.cost(m.profile.slabAlloc);
-  if (tracing(m)) m.label = `__split_vma: vma_iter_prealloc + anon_vma_clone for ${nu}`;
+  if (m.labelsRead) m.label = `__split_vma: vma_iter_prealloc + anon_vma_clone for ${nu}`;
   yield 0;
   yield* vma_start_write(vma);
   yield* vma_start_write(nu);
@@ -323,7 +322,7 @@ export function* __split_vma(
     mapping.i_mmap_unlock_write();
   }
   mm.map_count++;
-  if (tracing(m)) m.label = `__split_vma: ${vma} + ${nu}`;
+  if (m.labelsRead) m.label = `__split_vma: ${vma} + ${nu}`;
   yield 0;
   if (mapping !== null) {
     yield* mm.hooks.uprobe_mmap(vma); // vma_complete
@@ -390,7 +389,7 @@ export function* vma_merge_pair(
     mapping.i_mmap.insert(survivor);
     mapping.i_mmap_unlock_write();
   }
-  if (tracing(m)) m.label = `vma_merge: ${survivor} absorbs ${victim}`;
+  if (m.labelsRead) m.label = `vma_merge: ${survivor} absorbs ${victim}`;
   yield 0;
   // vma_complete: uprobe_mmap for the survivor, then the removed VMA is detached and its
   // probes stop being mapped through it (uprobe_munmap marks the mm for recalculation).
@@ -453,7 +452,7 @@ export function* vma_set_range(
     mapping.i_mmap.insert(vma);
     mapping.i_mmap_unlock_write();
   }
-  if (tracing(m)) m.label = `${why}: ${vma}`;
+  if (m.labelsRead) m.label = `${why}: ${vma}`;
   yield 0;
 }
 
@@ -480,12 +479,12 @@ export function* do_vmi_munmap(mm: MmStruct, start: number, end: number): Sub<vo
   if (doomed.length === 0) return;
   // One store clears the range for walkers; then detach (waiting out transient readers).
   mm.mm_mt.store(start, end, null);
-  if (tracing(m)) m.label = `munmap: clear [${start.toString(16)}, ${end.toString(16)}) from ${mm}'s tree`;
+  if (m.labelsRead) m.label = `munmap: clear [${start.toString(16)}, ${end.toString(16)}) from ${mm}'s tree`;
   yield 0;
   yield* detach_vmas(mm, doomed, "munmap");
   mm.zap_breakpoints(start, end); // unmap_region: breakpoint pages go with the mapping
   for (const v of doomed) vm_area_free(v);
-  if (tracing(m)) m.label = `munmap: freed ${doomed.length} VMA(s) of ${mm}`;
+  if (m.labelsRead) m.label = `munmap: freed ${doomed.length} VMA(s) of ${mm}`;
   yield 0;
 }
 
@@ -505,7 +504,7 @@ function* mprotect_fixup(mm: MmStruct, start: number, end: number, prot: number)
       vma_assert_no_readers(vma, "mprotect");
       vma.line.write(m);
       vma.vm_flags = newflags;
-      if (tracing(m)) m.label = `mprotect: ${vma} flags ${newflags.toString(16)}`;
+      if (m.labelsRead) m.label = `mprotect: ${vma} flags ${newflags.toString(16)}`;
       yield 0;
       vma = yield* vma_try_merge(mm, vma);
     }
@@ -604,7 +603,7 @@ function* move_vma(
     dest.vm_start = newAddr;
     dest.vm_end = newEnd;
     dest.vm_pgoff = vma.vm_file !== null ? pgoff : newAddr / PAGE_SIZE;
-    if (tracing(m)) m.label = `mremap: copy_vma ${vma} -> ${dest}`;
+    if (m.labelsRead) m.label = `mremap: copy_vma ${vma} -> ${dest}`;
     yield 0;
     yield* vma_link(mm, dest);
   }
@@ -614,7 +613,7 @@ function* move_vma(
   // move_page_tables
   dest.anon_vma = dest.anon_vma || vma.anon_vma;
   mm.move_breakpoints(oldAddr, oldAddr + oldLen, newAddr - oldAddr);
-  if (tracing(m)) m.label = `mremap: move_page_tables ${oldAddr.toString(16)} -> ${newAddr.toString(16)}`;
+  if (m.labelsRead) m.label = `mremap: move_page_tables ${oldAddr.toString(16)} -> ${newAddr.toString(16)}`;
   yield 0;
   yield* do_vmi_munmap(mm, oldAddr, oldAddr + oldLen);
 }

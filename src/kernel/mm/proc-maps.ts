@@ -19,7 +19,6 @@ import type { Sub } from "../../sim/machine.js";
 import { EAGAIN, type Eagain, PAGE_SIZE, VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from "./constants.js";
 import { mmput } from "./fork.js";
 import type { MmStruct } from "./mm-struct.js";
-import { tracing } from "./trace.js";
 import type { VmAreaStruct } from "./vma.js";
 import type { VmaIterator } from "./vma-iterator.js";
 import { vma_end_read, vma_start_read, vma_start_read_locked } from "./vma-lock.js";
@@ -140,7 +139,7 @@ export class ProcMapsReader {
     }
     yield* this.m_stop();
     this.stats.chunks++;
-    if (tracing(m)) m.label = `maps ${this.mm}: chunk of ${buf.length} bytes`;
+    if (m.labelsRead) m.label = `maps ${this.mm}: chunk of ${buf.length} bytes`;
     yield 0;
     return buf;
   }
@@ -210,7 +209,7 @@ export class ProcMapsReader {
   private *get_next_vma(from: number): Sub<VmAreaStruct | null | Eagain> {
     if (this.mmap_locked) {
       const v = this.iter.next();
-      if (tracing(this.mm.m)) this.mm.m.label = `maps ${this.mm}: vma_next -> ${v ?? "none"}`;
+      if (this.mm.m.labelsRead) this.mm.m.label = `maps ${this.mm}: vma_next -> ${v ?? "none"}`;
       yield 0;
       return v;
     }
@@ -253,12 +252,12 @@ export function* lock_next_vma(
     // 1. Start speculation in case the VMA has to be verified later.
     const seq = mm.mmap_lock_speculate_try_begin();
     const mmap_unlocked = seq >= 0;
-    if (tracing(m))
+    if (m.labelsRead)
       m.label = `lock_next_vma ${from_addr.toString(16)}: speculate ${mmap_unlocked ? seq : "failed"}`;
     yield 0;
     // 2. Find the next VMA.
     const found = iter.next();
-    if (tracing(m)) m.label = `lock_next_vma ${from_addr.toString(16)}: vma_next -> ${found ?? "none"}`;
+    if (m.labelsRead) m.label = `lock_next_vma ${from_addr.toString(16)}: vma_next -> ${found ?? "none"}`;
     yield 0;
     if (found === null) return null;
     // 3. Lock it.
@@ -278,14 +277,14 @@ export function* lock_next_vma(
         sys.stats.maps_gap_rechecks++;
         iter.set(from_addr);
         const again = iter.next();
-        if (tracing(m))
+        if (m.labelsRead)
           m.label = `lock_next_vma ${from_addr.toString(16)}: gap re-walk -> ${again ?? "none"}`;
         yield 0;
         if (again !== vma) return yield* lock_next_vma_fallback(mm, iter, from_addr, vma);
       }
     }
     // 6. Locked and in order.
-    if (tracing(m)) m.label = `lock_next_vma ${from_addr.toString(16)}: locked ${vma}`;
+    if (m.labelsRead) m.label = `lock_next_vma ${from_addr.toString(16)}: locked ${vma}`;
     yield 0;
     return vma;
   }
@@ -310,7 +309,7 @@ function* lock_next_vma_fallback(
   let vma: VmAreaStruct | null | Eagain = iter.next();
   if (vma !== null && !vma_start_read_locked(vma)) vma = EAGAIN;
   mm.mmap_read_unlock();
-  if (tracing(mm.m))
+  if (mm.m.labelsRead)
     mm.m.label = `lock_next_vma_under_mmap_lock ${from_addr.toString(16)} -> ${vma ?? "none"}`;
   yield 0;
   sys.rcu.readLock();

@@ -18,7 +18,6 @@ import type { Sub } from "../../sim/machine.js";
 import { RwSemaphore } from "../../sim/sync/rwsem.js";
 import { EAGAIN, type Eagain, VM_LOCK_SEQ_NONE, VMA_FREEPTR_POISON, VMA_LOCK_OFFSET } from "./constants.js";
 import type { MmStruct } from "./mm-struct.js";
-import { tracing } from "./trace.js";
 import type { VmAreaStruct } from "./vma.js";
 
 const FN_LOCK_VMA_UNDER_RCU = traceable("lock_vma_under_rcu", "struct vm_area_struct *", [
@@ -156,7 +155,7 @@ export function* vma_start_read(mm: MmStruct, vma: VmAreaStruct): Sub<VmAreaStru
     rcu.readUnlock();
     return null;
   }
-  if (tracing(m)) m.label = `vma_start_read ${vma}: pre-check passed`;
+  if (m.labelsRead) m.label = `vma_start_read ${vma}: pre-check passed`;
   yield 0;
 
   // 2. Take a reference (refcount form) or the rwsem for read (old form).
@@ -168,13 +167,13 @@ export function* vma_start_read(mm: MmStruct, vma: VmAreaStruct): Sub<VmAreaStru
       return old === 0 ? EAGAIN : null;
     }
     vma.vm_refcnt = old + 1;
-    if (tracing(m)) m.label = `vma_start_read ${vma}: vm_refcnt ${old} -> ${old + 1}`;
+    if (m.labelsRead) m.label = `vma_start_read ${vma}: vm_refcnt ${old} -> ${old + 1}`;
   } else {
     if (!vma.vm_lock!.tryDownRead()) {
       rcu.readUnlock();
       return null;
     }
-    if (tracing(m)) m.label = `vma_start_read ${vma}: down_read_trylock`;
+    if (m.labelsRead) m.label = `vma_start_read ${vma}: down_read_trylock`;
   }
   yield 0;
 
@@ -184,14 +183,14 @@ export function* vma_start_read(mm: MmStruct, vma: VmAreaStruct): Sub<VmAreaStru
   if (!sys.faults.skipMmCheck && vma.vm_mm !== mm) {
     const other = vma.vm_mm;
     if (!sys.faults.skipMmgrab) other.mmgrab();
-    if (tracing(m)) m.label = `vma_start_read ${vma}: vm_mm is ${other}, not ${mm}`;
+    if (m.labelsRead) m.label = `vma_start_read ${vma}: vm_mm is ${other}, not ${mm}`;
     yield 0;
     yield* vma_refcount_put(vma);
     if (!sys.faults.skipMmgrab) other.mmdrop();
     rcu.readUnlock();
     return null;
   }
-  if (tracing(m)) m.label = `vma_start_read ${vma}: vm_mm ok`;
+  if (m.labelsRead) m.label = `vma_start_read ${vma}: vm_mm ok`;
   yield 0;
 
   // 4. Re-check the sequence after the reference (acquire; pairs with vma_end_write_all): a
@@ -199,13 +198,13 @@ export function* vma_start_read(mm: MmStruct, vma: VmAreaStruct): Sub<VmAreaStru
   if (!sys.faults.skipSeqRecheck) {
     vma.vm_lock_line.read(m);
     if (vma.vm_lock_seq === mm.mm_lock_seq.read()) {
-      if (tracing(m)) m.label = `vma_start_read ${vma}: write-locked since pre-check`;
+      if (m.labelsRead) m.label = `vma_start_read ${vma}: write-locked since pre-check`;
       yield 0;
       yield* vma_refcount_put(vma);
       rcu.readUnlock();
       return null;
     }
-    if (tracing(m)) m.label = `vma_start_read ${vma}: seq re-check passed`;
+    if (m.labelsRead) m.label = `vma_start_read ${vma}: seq re-check passed`;
     yield 0;
   }
 
@@ -214,7 +213,7 @@ export function* vma_start_read(mm: MmStruct, vma: VmAreaStruct): Sub<VmAreaStru
   if (sys.design.vmaLock === "rwsem") {
     vma.line.read(m);
     if (vma.detached) {
-      if (tracing(m)) m.label = `vma_start_read ${vma}: detached`;
+      if (m.labelsRead) m.label = `vma_start_read ${vma}: detached`;
       yield 0;
       yield* vma_refcount_put(vma);
       rcu.readUnlock();
@@ -236,23 +235,23 @@ function* vma_refcount_put(vma: VmAreaStruct): Sub<void> {
   const m = vma.vm_mm.m;
   if (sys.design.vmaLock === "rwsem") {
     vma.vm_lock!.upRead();
-    if (tracing(m)) m.label = `vma_end_read ${vma}: up_read`;
+    if (m.labelsRead) m.label = `vma_end_read ${vma}: up_read`;
     yield 0;
     return;
   }
   vma.line.read(m);
   const mm = vma.vm_mm;
-  if (tracing(m)) m.label = `vma_refcount_put ${vma}: read vm_mm=${mm}`;
+  if (m.labelsRead) m.label = `vma_refcount_put ${vma}: read vm_mm=${mm}`;
   yield 0;
   vma.vm_lock_line.atomic(m);
   if (vma.vm_refcnt <= 0) m.fail(`vma_refcount_put: ${vma} vm_refcnt underflow`);
   const now = --vma.vm_refcnt;
-  if (tracing(m)) m.label = `vma_refcount_put ${vma}: vm_refcnt -> ${now}`;
+  if (m.labelsRead) m.label = `vma_refcount_put ${vma}: vm_refcnt -> ${now}`;
   yield 0;
   if ((now & VMA_LOCK_OFFSET) !== 0 && now <= VMA_LOCK_OFFSET + 1) {
     mm.check("vma_refcount_put: wake vma_writer_wait");
     m.wakeAll(mm.vma_writer_wait);
-    if (tracing(m)) m.label = `vma_refcount_put ${vma}: wake ${mm}'s writer`;
+    if (m.labelsRead) m.label = `vma_refcount_put ${vma}: wake ${mm}'s writer`;
     yield 0;
   }
 }
@@ -297,7 +296,7 @@ export function* lock_vma_under_rcu(mm: MmStruct, address: number): Sub<VmAreaSt
   while (true) {
     rcu.readLock();
     const vma = mm.mm_mt.load(address);
-    if (tracing(m)) m.label = `lock_vma_under_rcu ${address.toString(16)}: walk -> ${vma ?? "none"}`;
+    if (m.labelsRead) m.label = `lock_vma_under_rcu ${address.toString(16)}: walk -> ${vma ?? "none"}`;
     yield 0;
     if (vma === null) {
       rcu.readUnlock();
@@ -316,7 +315,7 @@ export function* lock_vma_under_rcu(mm: MmStruct, address: number): Sub<VmAreaSt
     // The reference pins the object; only now are its fields this VMA's (3.4 case 3).
     vma.line.read(m);
     if (address < vma.vm_start || address >= vma.vm_end) {
-      if (tracing(m)) m.label = `lock_vma_under_rcu: ${vma} no longer covers ${address.toString(16)}`;
+      if (m.labelsRead) m.label = `lock_vma_under_rcu: ${vma} no longer covers ${address.toString(16)}`;
       yield 0;
       yield* vma_end_read(vma);
       rcu.readUnlock();
@@ -325,7 +324,7 @@ export function* lock_vma_under_rcu(mm: MmStruct, address: number): Sub<VmAreaSt
     }
     rcu.readUnlock();
     sys.stats.vma_lock_success++;
-    if (tracing(m)) m.label = `lock_vma_under_rcu: locked ${vma}`;
+    if (m.labelsRead) m.label = `lock_vma_under_rcu: locked ${vma}`;
     yield 0;
     return vma;
   }
@@ -351,7 +350,7 @@ export function* vma_start_write(vma: VmAreaStruct): Sub<void> {
     vma.vm_lock_line.write(m);
     vma.vm_lock_seq = seq;
     vma.vm_lock!.upWrite();
-    if (tracing(m)) m.label = `vma_start_write ${vma}: vm_lock_seq=${seq}`;
+    if (m.labelsRead) m.label = `vma_start_write ${vma}: vm_lock_seq=${seq}`;
     yield 0;
     return;
   }
@@ -359,7 +358,7 @@ export function* vma_start_write(vma: VmAreaStruct): Sub<void> {
   vma.vm_lock_line.write(m);
   vma.vm_lock_seq = seq;
   if (locked) vma.vm_refcnt -= VMA_LOCK_OFFSET; // __vma_exit_locked
-  if (tracing(m)) m.label = `vma_start_write ${vma}: vm_lock_seq=${seq}`;
+  if (m.labelsRead) m.label = `vma_start_write ${vma}: vm_lock_seq=${seq}`;
   yield 0;
 }
 
@@ -374,13 +373,13 @@ function* __vma_enter_locked(vma: VmAreaStruct, detaching: boolean): Sub<boolean
   if (vma.vm_refcnt === 0) return false;
   vma.vm_refcnt += VMA_LOCK_OFFSET;
   const target = detaching ? VMA_LOCK_OFFSET : VMA_LOCK_OFFSET + 1;
-  if (tracing(m))
+  if (m.labelsRead)
     m.label = `__vma_enter_locked ${vma}: writer flag set, vm_refcnt=${vma.vm_refcnt - VMA_LOCK_OFFSET}+flag`;
   yield 0;
   while (true) {
     vma.vm_lock_line.read(m);
     if (vma.vm_refcnt === target) break;
-    if (tracing(m)) m.label = `__vma_enter_locked ${vma}: wait for readers`;
+    if (m.labelsRead) m.label = `__vma_enter_locked ${vma}: wait for readers`;
     yield* m.wait(mm.vma_writer_wait);
   }
   return true;
@@ -402,14 +401,14 @@ export function* vma_mark_detached(vma: VmAreaStruct): Sub<void> {
   if (vma.vm_mm.sys.design.vmaLock === "rwsem") {
     vma.line.write(m);
     vma.detached = true;
-    if (tracing(m)) m.label = `vma_mark_detached ${vma}`;
+    if (m.labelsRead) m.label = `vma_mark_detached ${vma}`;
     yield 0;
     return;
   }
   vma.vm_lock_line.atomic(m);
   if (vma.vm_refcnt <= 0) m.fail(`vma_mark_detached: ${vma} is not attached`);
   vma.vm_refcnt--;
-  if (tracing(m)) m.label = `vma_mark_detached ${vma}: vm_refcnt -> ${vma.vm_refcnt}`;
+  if (m.labelsRead) m.label = `vma_mark_detached ${vma}: vm_refcnt -> ${vma.vm_refcnt}`;
   yield 0;
   if (vma.vm_refcnt !== 0 && (yield* __vma_enter_locked(vma, true))) {
     vma.vm_lock_line.atomic(m);

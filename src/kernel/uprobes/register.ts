@@ -55,14 +55,14 @@ export function* uprobe_register(
     );
   if (uc.handler === null && uc.ret_handler === null) throw new UprobeError("consumer has no handler");
   // The kernel's "obvious mistakes" checks, each -EINVAL (x86 instructions need no alignment).
-  const at = `${inode.path}+0x${offset.toString(16)}`;
-  if (offset > inode.i_size) throw new UprobeError(`${at} is past the end of the file (EINVAL)`);
+  if (offset > inode.i_size)
+    throw new UprobeError(`${probeAt(inode, offset)} is past the end of the file (EINVAL)`);
   if (ref_ctr_offset % 2 !== 0)
     throw new UprobeError(
-      `${at}: ref_ctr_offset 0x${ref_ctr_offset.toString(16)} is not a short's address (EINVAL)`,
+      `${probeAt(inode, offset)}: ref_ctr_offset 0x${ref_ctr_offset.toString(16)} is not a short's address (EINVAL)`,
     );
   const uprobe = yield* alloc_uprobe(u, inode, offset, ref_ctr_offset);
-  if (uprobe === "EINVAL") throw new UprobeError(`ref_ctr_offset mismatch at ${at}`);
+  if (uprobe === "EINVAL") throw new UprobeError(`ref_ctr_offset mismatch at ${probeAt(inode, offset)}`);
   yield* uprobe.register_rwsem.downWrite();
   register_seq_begin(u, uprobe);
   yield* consumer_add(u, uprobe, uc);
@@ -81,6 +81,11 @@ export function* uprobe_register(
   m.label = "uprobe_register: done";
   if (m.mustYieldExact()) yield 0;
   return uprobe;
+}
+
+/** Where a registration asked for, for its errors: the same form as the uprobe's name. */
+function probeAt(inode: UprobeInode, offset: number): string {
+  return `${inode.path}+0x${offset.toString(16)}`;
 }
 
 /**

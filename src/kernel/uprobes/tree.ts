@@ -7,13 +7,9 @@
  * but never returns a wrong one; the uprobes_seqcount retry turns such a miss into a retry.
  */
 
-import { CacheLine } from "../../sim/cacheline.js";
 import { traceable, UNTRACED } from "../../sim/ftrace.js";
 import { PENDING, type Pending, type Sub } from "../../sim/machine.js";
 import { ObjState } from "../../sim/slab.js";
-import { Refcount } from "../../sim/sync/refcount.js";
-import { RwSemaphore } from "../../sim/sync/rwsem.js";
-import { Seqcount } from "../../sim/sync/seqcount.js";
 import type { UprobeInode } from "./mm-api.js";
 import { delayed_uprobe_remove } from "./ref-ctr.js";
 import { type UprobesState, uprobeKey } from "./state.js";
@@ -166,18 +162,7 @@ export function* alloc_uprobe(
   ref_ctr_offset: number,
 ): Sub<Uprobe | "EINVAL"> {
   const m = u.m;
-  const name = `${inode.path}+0x${offset.toString(16)}`;
-  // struct uprobe's first 64 bytes hold rb_node, ref and register_rwsem's count: one line.
-  const head = new CacheLine(`uprobe(${name})`);
-  const fresh = new Uprobe(
-    inode,
-    offset,
-    new Refcount(m, `uprobe.ref(${name})`, 1, head),
-    new RwSemaphore(m, `register_rwsem(${name})`, head),
-    new RwSemaphore(m, `consumer_rwsem(${name})`),
-    ref_ctr_offset,
-    new Seqcount(m, `register_seq(${name})`),
-  );
+  const fresh = new Uprobe(m, inode, offset, ref_ctr_offset);
   m.cost(m.profile.slabAlloc);
   const uprobe = yield* insert_uprobe(u, fresh);
   if (uprobe !== fresh && uprobe.ref_ctr_offset !== ref_ctr_offset) {

@@ -5,11 +5,12 @@
  */
 import { CacheLine } from "../../sim/cacheline.js";
 import { UNTRACED } from "../../sim/ftrace.js";
-import { type Sub, type Task, WaitQueue } from "../../sim/machine.js";
+import { type Machine, type Sub, type Task, WaitQueue } from "../../sim/machine.js";
+import type { NameOwner } from "../../sim/name.js";
 import { ObjState, type SlabObject } from "../../sim/slab.js";
-import type { Refcount } from "../../sim/sync/refcount.js";
-import type { RwSemaphore } from "../../sim/sync/rwsem.js";
-import type { Seqcount } from "../../sim/sync/seqcount.js";
+import { Refcount } from "../../sim/sync/refcount.js";
+import { RwSemaphore } from "../../sim/sync/rwsem.js";
+import { Seqcount } from "../../sim/sync/seqcount.js";
 import type { File } from "../fs/file.js";
 import type { InsnKind } from "../fs/inode.js";
 import type { MmStruct, UprobeInode, VmAreaStruct } from "./mm-api.js";
@@ -88,7 +89,7 @@ export interface ArchUprobe {
   optimize_fail: boolean;
 }
 
-export class Uprobe implements SlabObject {
+export class Uprobe implements SlabObject, NameOwner {
   objState = ObjState.Live;
   generation = 0;
   /** !RB_EMPTY_NODE(&uprobe->rb_node): linked in uprobes_tree. */
@@ -100,18 +101,31 @@ export class Uprobe implements SlabObject {
   arch: ArchUprobe = { insn: "nop", emulate: true, can_optimize: false, optimize_fail: false };
   /** The line handle_swbp reads (consumers pointer, flags, arch). */
   readonly line: CacheLine;
+  readonly ref: Refcount;
+  readonly register_rwsem: RwSemaphore;
+  readonly consumer_rwsem: RwSemaphore;
+  /** The unmerged register_seq RFC: a write section around every register and unregister. */
+  readonly register_seq: Seqcount;
 
+  /** alloc_uprobe's part: the object and what it embeds, one reference held (the caller's). */
   constructor(
+    m: Machine,
     readonly inode: UprobeInode,
     readonly offset: number,
-    readonly ref: Refcount,
-    readonly register_rwsem: RwSemaphore,
-    readonly consumer_rwsem: RwSemaphore,
     readonly ref_ctr_offset: number,
-    /** The unmerged register_seq RFC: a write section around every register and unregister. */
-    readonly register_seq: Seqcount,
   ) {
-    this.line = new CacheLine(`uprobe(${inode.path}+0x${offset.toString(16)})`);
+    // The first 64 bytes hold rb_node, ref and register_rwsem's count: one line.
+    const head = new CacheLine("uprobe", this);
+    this.ref = new Refcount(m, "uprobe.ref", 1, head, this);
+    this.register_rwsem = new RwSemaphore(m, "register_rwsem", head, this);
+    this.consumer_rwsem = new RwSemaphore(m, "consumer_rwsem", undefined, this);
+    this.register_seq = new Seqcount(m, "register_seq", 32, this);
+    this.line = new CacheLine("uprobe", this);
+  }
+
+  /** What its objects' names say it is: "register_rwsem(/usr/bin/shopd+0x1139)" (name.ts). */
+  nameKey(): string {
+    return `${this.inode.path}+0x${this.offset.toString(16)}`;
   }
 
   describe(): string {

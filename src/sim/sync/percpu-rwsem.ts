@@ -56,7 +56,7 @@ export class PercpuRwSemaphore {
     this.lines[m.cpu.id].write(m);
     this.counts[m.cpu.id]++;
     this.readStats.acquisitions++;
-    m.label = `${this.name}: percpu_down_read`;
+    if (m.labelsRead) m.label = `${this.name}: percpu_down_read`;
     if (m.mustYieldExact()) yield 0;
   }
 
@@ -78,7 +78,7 @@ export class PercpuRwSemaphore {
     yield* this.writerLock.lock();
     this.blockLine.write(m);
     this.block = true;
-    m.label = `${this.name}: percpu_down_write`;
+    if (m.labelsRead) m.label = `${this.name}: percpu_down_write`;
     // rcu_sync_enter: readers must see `block` before the writer looks at their counts. The
     // grace period is needed only when the readers' fast path was on: a writer that follows
     // another within a grace period of its exit finds it still off (what makes registering

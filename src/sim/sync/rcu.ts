@@ -92,7 +92,7 @@ export class RcuDomain {
       m.fail(`synchronize_${this.name} inside a ${this.name} read-side critical section (self-deadlock)`);
     }
     const gp = this.startGracePeriod();
-    m.label = `synchronize_${this.name}`;
+    if (m.labelsRead) m.label = `synchronize_${this.name}`;
     yield* m.wait(gp.wq);
   }
 

@@ -4,6 +4,7 @@
  */
 import { CacheLine } from "../cacheline.js";
 import type { Machine } from "../machine.js";
+import { type NameOwner, ownedName } from "../name.js";
 import { faultOn } from "./faults.js";
 import { RefcountStats } from "./stats.js";
 
@@ -15,13 +16,18 @@ export class Refcount {
 
   constructor(
     private readonly m: Machine,
-    readonly name: string,
+    private readonly role: string,
     public value = 1,
     /** The line the counter lives on: pass a neighbour's to model fields sharing a cache line. */
     line?: CacheLine,
+    private readonly nameOwner: NameOwner | null = null,
   ) {
-    this.line = line ?? new CacheLine(name);
+    this.line = line ?? new CacheLine(role, nameOwner);
     this.resurrect = faultOn(m, "refcount-inc-not-zero-resurrects");
+  }
+
+  get name(): string {
+    return ownedName(this.role, this.nameOwner);
   }
 
   /** refcount_inc: the caller guarantees the count is already positive. */

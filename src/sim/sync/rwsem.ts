@@ -6,6 +6,7 @@
  */
 import { CacheLine } from "../cacheline.js";
 import { type Machine, type Sub, type Task, WaitQueue } from "../machine.js";
+import { type NameOwner, ownedName } from "../name.js";
 import { faultOn } from "./faults.js";
 import { LockStats } from "./stats.js";
 
@@ -29,26 +30,31 @@ export class RwSemaphore {
 
   constructor(
     private readonly m: Machine,
-    readonly name: string,
+    private readonly role: string,
     /** The line the count word lives on: pass a neighbour's to model fields sharing a line. */
     line?: CacheLine,
+    private readonly nameOwner: NameOwner | null = null,
   ) {
-    this.line = line ?? new CacheLine(name);
+    this.line = line ?? new CacheLine(role, nameOwner);
     this.noExclusion = faultOn(m, "rwsem-no-exclusion");
     this.readerBarging = faultOn(m, "rwsem-reader-barging");
+  }
+
+  get name(): string {
+    return ownedName(this.role, this.nameOwner);
   }
 
   *downRead(): Sub<void> {
     const m = this.m;
     this.line.atomic(m);
-    m.label = `${this.name}: down_read`;
+    if (m.labelsRead) m.label = `${this.name}: down_read`;
     if (this.writer === null && (this.queue.length === 0 || this.readerBarging)) {
       this.readers++;
     } else {
       yield* this.enqueue(false, this.readStats);
     }
     this.readStats.acquisitions++;
-    m.noteLock(this.name, true);
+    m.noteLock(this, true);
     if (m.mustYieldExact()) yield 0;
   }
 
@@ -58,7 +64,7 @@ export class RwSemaphore {
     if (this.writer !== null || this.queue.length > 0) return false;
     this.readers++;
     this.readStats.acquisitions++;
-    this.m.noteLock(this.name, true);
+    this.m.noteLock(this, true);
     return true;
   }
 
@@ -67,7 +73,7 @@ export class RwSemaphore {
     this.line.atomic(m);
     if (this.readers <= 0) m.fail(`${this.name}: up_read without a reader`);
     this.readers--;
-    m.noteLock(this.name, false);
+    m.noteLock(this, false);
     if (this.readers === 0) this.grant();
     return 0;
   }
@@ -75,7 +81,7 @@ export class RwSemaphore {
   *downWrite(): Sub<void> {
     const m = this.m;
     this.line.atomic(m);
-    m.label = `${this.name}: down_write`;
+    if (m.labelsRead) m.label = `${this.name}: down_write`;
     const free = this.writer === null && this.readers === 0 && this.queue.length === 0;
     if (free || this.noExclusion) {
       this.writer = m.task;
@@ -83,7 +89,7 @@ export class RwSemaphore {
       yield* this.enqueue(true, this.writeStats);
     }
     this.writeStats.acquisitions++;
-    m.noteLock(this.name, true);
+    m.noteLock(this, true);
     if (m.mustYieldExact()) yield 0;
   }
 
@@ -94,7 +100,7 @@ export class RwSemaphore {
       m.fail(`${this.name}: up_write by a task that does not hold it`);
     }
     this.writer = null;
-    m.noteLock(this.name, false);
+    m.noteLock(this, false);
     this.grant();
     return 0;
   }
@@ -121,7 +127,7 @@ export class RwSemaphore {
     const start = m.now();
     yield* m.wait(w.wq);
     this.line.atomic(m);
-    m.label = `${this.name}: ${write ? "down_write" : "down_read"} granted after waiting`;
+    if (m.labelsRead) m.label = `${this.name}: ${write ? "down_write" : "down_read"} granted after waiting`;
     m.cost(m.profile.contextSwitch);
     stats.noteWait(m.now() - start);
   }

@@ -6,6 +6,7 @@
  */
 import { CacheLine } from "../cacheline.js";
 import type { Machine } from "../machine.js";
+import { type NameOwner, ownedName } from "../name.js";
 import { faultOn } from "./faults.js";
 import { SeqcountStats } from "./stats.js";
 
@@ -19,12 +20,17 @@ export class Seqcount {
 
   constructor(
     private readonly m: Machine,
-    readonly name: string,
+    private readonly role: string,
     width = 32,
+    private readonly nameOwner: NameOwner | null = null,
   ) {
-    this.line = new CacheLine(name);
+    this.line = new CacheLine(role, nameOwner);
     this.mask = width >= 32 ? 0xffffffff : (1 << width) - 1;
     this.skipRetry = faultOn(m, "seqcount-skip-retry");
+  }
+
+  get name(): string {
+    return ownedName(this.role, this.nameOwner);
   }
 
   writeBegin(): number {

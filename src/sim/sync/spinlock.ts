@@ -32,21 +32,21 @@ export class Spinlock {
     const m = this.m;
     if (!this.sleeping) m.task!.preemptCount++;
     this.line.atomic(m);
-    m.label = `${this.name}: lock`;
+    if (m.labelsRead) m.label = `${this.name}: lock`;
     if (this.holder !== null && !this.noExclusion) {
       const start = m.now();
       // unlock hands the lock to us; a spinning waiter keeps its CPU, a sleeper gives it up
       if (this.sleeping) yield* m.wait(this.wq);
       else yield* m.spinWait(this.wq);
       this.line.atomic(m);
-      m.label = `${this.name}: acquired after waiting`;
+      if (m.labelsRead) m.label = `${this.name}: acquired after waiting`;
       if (this.sleeping) m.cost(m.profile.contextSwitch);
       this.stats.noteWait(m.now() - start);
     } else {
       this.holder = m.task;
     }
     this.stats.acquisitions++;
-    m.noteLock(this.name, true);
+    m.noteLock(this, true);
     yield 0;
   }
 
@@ -57,7 +57,7 @@ export class Spinlock {
     this.holder = this.m.task;
     if (!this.sleeping) this.m.task!.preemptCount++;
     this.stats.acquisitions++;
-    this.m.noteLock(this.name, true);
+    this.m.noteLock(this, true);
     return true;
   }
 
@@ -69,7 +69,7 @@ export class Spinlock {
     }
     this.line.write(m);
     if (!this.sleeping) m.task!.preemptCount--;
-    m.noteLock(this.name, false);
+    m.noteLock(this, false);
     this.holder = m.wakeOne(this.wq);
     return 0;
   }

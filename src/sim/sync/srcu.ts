@@ -78,7 +78,7 @@ export class SrcuStruct {
    */
   *readLockPreemptible(delayNs = 0): Sub<number> {
     const idx = this.readIndex();
-    this.m.label = `srcu_read_lock(${this.name}): read srcu_idx=${idx}`;
+    if (this.m.labelsRead) this.m.label = `srcu_read_lock(${this.name}): read srcu_idx=${idx}`;
     yield delayNs;
     return this.countLock(idx);
   }
@@ -128,7 +128,7 @@ export class SrcuStruct {
     if (h.armed[FN_SYNCHRONIZE_SRCU] !== 0 && h.enter(FN_SYNCHRONIZE_SRCU))
       return h.exit(FN_SYNCHRONIZE_SRCU, h.entry(FN_SYNCHRONIZE_SRCU), yield* this.synchronize());
     const batch = this.request();
-    this.m.label = `synchronize_srcu(${this.name})`;
+    if (this.m.labelsRead) this.m.label = `synchronize_srcu(${this.name})`;
     yield* this.m.wait(batch.wq);
   }
 
