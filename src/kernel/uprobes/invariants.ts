@@ -20,7 +20,6 @@ import {
   vma_lookup_quiet,
 } from "./mm-api.js";
 import type { UprobesState } from "./state.js";
-import { uprobeKey } from "./state.js";
 import { ConsumerState, type Uprobe } from "./types.js";
 
 export interface SweepOptions {
@@ -45,20 +44,13 @@ export function uprobes_invariant_sweep(u: UprobesState, opts: SweepOptions): vo
   if (opts.quiescent) check_quiescent(u);
 }
 
-/** The tree and its per-inode index agree; every node is a live, linked uprobe. */
+/** Every node is a live, linked uprobe, under its own key. */
 function check_tree(u: UprobesState): void {
   const m = u.m;
-  for (const [key, uprobe] of u.tree) {
+  for (const uprobe of u.tree.values()) {
     if (uprobe.objState === ObjState.Poisoned) m.fail(`uprobes_tree holds freed uprobe ${uprobe.describe()}`);
-    if (!uprobe.rb_linked || uprobeKey(uprobe.inode.i_ino, uprobe.offset) !== key) {
+    if (!uprobe.rb_linked || u.tree.get(uprobe.inode.i_ino, uprobe.offset) !== uprobe) {
       m.fail(`uprobes_tree node ${uprobe.describe()} is not linked under its own key`);
-    }
-  }
-  for (const set of u.byInode.values()) {
-    for (const uprobe of set) {
-      if (u.tree.get(uprobeKey(uprobe.inode.i_ino, uprobe.offset)) !== uprobe) {
-        m.fail(`per-inode index lists ${uprobe.describe()}, which is not the tree's node for its key`);
-      }
     }
   }
 }
@@ -72,7 +64,7 @@ function check_registered(u: UprobesState): void {
     if (uprobe.objState === ObjState.Poisoned) {
       m.fail(`R7: consumer ${uc.id} is registered on freed uprobe ${uprobe.describe()}`);
     }
-    if (!uprobe.rb_linked || u.tree.get(uprobeKey(uprobe.inode.i_ino, uprobe.offset)) !== uprobe) {
+    if (!uprobe.rb_linked || u.tree.get(uprobe.inode.i_ino, uprobe.offset) !== uprobe) {
       m.fail(
         `R7: consumer ${uc.id} is registered on ${uprobe.describe()}, which is no longer in uprobes_tree`,
       );
@@ -105,7 +97,7 @@ function check_breakpoints_explained(u: UprobesState, mm: MmStruct): void {
     }
     const inode = file.f_inode;
     const offset = vaddr_to_offset(vma, addr);
-    const uprobe = u.tree.get(uprobeKey(inode.i_ino, offset));
+    const uprobe = u.tree.get(inode.i_ino, offset);
     const owned = uprobe?.consumers.some((uc) => uc.state === ConsumerState.Registered) ?? false;
     if (!owned) {
       m.fail(

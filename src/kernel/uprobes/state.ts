@@ -44,10 +44,8 @@ export class UprobesState {
   readonly faults: UprobeFaults;
   readonly stats = new UprobeStats();
 
-  /** uprobes_tree, keyed by (inode id, offset). */
-  readonly tree = new Map<number, Uprobe>();
-  /** Per inode: its uprobes, for build_probe_list and vma_has_uprobes. */
-  readonly byInode = new Map<number, Set<Uprobe>>();
+  /** uprobes_tree, ordered by (inode, offset). */
+  readonly tree = new UprobesTree();
   /** uprobes_treelock (an rwlock since 6.10), or the June-2024 RFC's percpu rwsem (`tree=percpu-rwsem`). */
   readonly treelock: RwSemaphore | PercpuRwSemaphore;
   /** uprobes_seqcount: lockless readers detect a concurrent insert/erase. */
@@ -106,7 +104,41 @@ export class UprobesState {
   }
 }
 
-/** The tree key: inode identity and file offset (offsets stay below 2^32). */
-export function uprobeKey(inodeId: number, offset: number): number {
-  return inodeId * 4294967296 + offset;
+/**
+ * The nodes of uprobes_tree, which the kernel orders by inode and then offset: a map per inode,
+ * keyed by offset, in the order the nodes were linked. The walk's cost is charged apart
+ * (tree.ts). Both keys are small integers, so a lookup on the hit path allocates nothing (a
+ * single key of inode * 2^32 + offset would be a heap number at every lookup).
+ */
+export class UprobesTree {
+  private readonly inodes = new Map<number, Map<number, Uprobe>>();
+  /** Nodes in the tree. */
+  size = 0;
+
+  get(ino: number, offset: number): Uprobe | undefined {
+    return this.inodes.get(ino)?.get(offset);
+  }
+
+  /** Link `uprobe` under its own key (the caller has erased whatever was there). */
+  link(uprobe: Uprobe): void {
+    let nodes = this.inodes.get(uprobe.inode.i_ino);
+    if (nodes === undefined) this.inodes.set(uprobe.inode.i_ino, (nodes = new Map()));
+    if (!nodes.has(uprobe.offset)) this.size++;
+    nodes.set(uprobe.offset, uprobe);
+  }
+
+  /** Unlink the node at (ino, offset), whichever it is. */
+  unlink(ino: number, offset: number): void {
+    if (this.inodes.get(ino)?.delete(offset)) this.size--;
+  }
+
+  /** One inode's nodes by offset (build_probe_list and vma_has_uprobes walk them), or undefined. */
+  ofInode(ino: number): ReadonlyMap<number, Uprobe> | undefined {
+    return this.inodes.get(ino);
+  }
+
+  /** Every node, inode by inode. */
+  *values(): IterableIterator<Uprobe> {
+    for (const nodes of this.inodes.values()) yield* nodes.values();
+  }
 }

@@ -12,7 +12,7 @@ import { PENDING, type Pending, type Sub } from "../../sim/machine.js";
 import { ObjState } from "../../sim/slab.js";
 import type { UprobeInode } from "./mm-api.js";
 import { delayed_uprobe_remove } from "./ref-ctr.js";
-import { type UprobesState, uprobeKey } from "./state.js";
+import type { UprobesState } from "./state.js";
 import { type TreeWalk, Uprobe, WalkPhase } from "./types.js";
 
 const FN_FIND_UPROBE_RCU = traceable("find_uprobe_rcu", "struct uprobe *", [
@@ -58,8 +58,9 @@ function walk_uprobes_tree(
 ): Uprobe | null | Pending {
   const m = u.m;
   if (w.phase === WalkPhase.Start) {
-    w.key = uprobeKey(inode.i_ino, offset);
-    w.atStart = u.tree.get(w.key);
+    w.ino = inode.i_ino;
+    w.offset = offset;
+    w.atStart = u.tree.get(w.ino, w.offset);
     w.phase = WalkPhase.Pass;
   }
   while (true) {
@@ -91,7 +92,7 @@ function walk_uprobes_tree(
 /** The end of a pass: the node it reached, a checked miss (null), or undefined to walk again. */
 function walkResult(u: UprobesState, w: TreeWalk): Uprobe | null | undefined {
   const m = u.m;
-  const found = u.tree.get(w.key) ?? null;
+  const found = u.tree.get(w.ino, w.offset) ?? null;
   // A walk that overlapped a rotation may have been steered away from the node.
   const overlapped = u.uprobes_seqcount.sequence !== w.seq;
   const missed = overlapped && found !== null && m.rng.below(2) === 0;
@@ -101,7 +102,7 @@ function walkResult(u: UprobesState, w: TreeWalk): Uprobe | null | undefined {
   }
   if (u.faults.treeSkipSeqRetry || !u.uprobes_seqcount.retry(w.seq)) {
     const atStart = w.atStart;
-    if (atStart !== undefined && u.tree.get(w.key) === atStart) {
+    if (atStart !== undefined && u.tree.get(w.ino, w.offset) === atStart) {
       m.fail(`R5: lockless lookup missed ${atStart.describe()}, present for the whole lookup`);
     }
     return null;
@@ -115,7 +116,7 @@ export function* find_uprobe_locked(u: UprobesState, inode: UprobeInode, offset:
   yield* u.treelock.downRead();
   u.treeLine.read(m);
   m.cost(m.profile.treeNode * treeDepth(u));
-  const found = u.tree.get(uprobeKey(inode.i_ino, offset)) ?? null;
+  const found = u.tree.get(inode.i_ino, offset) ?? null;
   // __find_uprobe took get_uprobe (refcount_inc): the tree's own reference keeps it alive.
   const got = found !== null && try_get_uprobe(u, found, true);
   u.treelock.upRead();
@@ -174,13 +175,12 @@ export function* alloc_uprobe(
 
 function* insert_uprobe(u: UprobesState, fresh: Uprobe): Sub<Uprobe> {
   const m = u.m;
-  const key = uprobeKey(fresh.inode.i_ino, fresh.offset);
   yield* u.treelock.downWrite();
   u.uprobes_seqcount.writeBegin();
   m.label = "insert_uprobe: write section";
   if (m.mustYield()) yield 0; // a lockless walk may overlap the rebalancing from here
   let result = fresh;
-  const old = u.tree.get(key);
+  const old = u.tree.get(fresh.inode.i_ino, fresh.offset);
   if (old !== undefined && try_get_uprobe(u, old)) {
     result = old;
   } else {
@@ -195,23 +195,16 @@ function* insert_uprobe(u: UprobesState, fresh: Uprobe): Sub<Uprobe> {
 }
 
 function link(u: UprobesState, uprobe: Uprobe): void {
-  u.tree.set(uprobeKey(uprobe.inode.i_ino, uprobe.offset), uprobe);
+  u.tree.link(uprobe);
   uprobe.rb_linked = true;
-  let set = u.byInode.get(uprobe.inode.i_ino);
-  if (set === undefined) u.byInode.set(uprobe.inode.i_ino, (set = new Set()));
-  set.add(uprobe);
 }
 
+/** rb_erase of `uprobe`; the fault erases whatever node holds its key, a newer uprobe's too (R7). */
 function erase(u: UprobesState, uprobe: Uprobe): void {
-  const key = uprobeKey(uprobe.inode.i_ino, uprobe.offset);
-  if (u.tree.get(key) === uprobe || u.faults.freeEraseUnconditionally) u.tree.delete(key);
+  const { i_ino } = uprobe.inode;
+  if (u.tree.get(i_ino, uprobe.offset) === uprobe || u.faults.freeEraseUnconditionally)
+    u.tree.unlink(i_ino, uprobe.offset);
   uprobe.rb_linked = false;
-  const set = u.byInode.get(uprobe.inode.i_ino);
-  if (set !== undefined) {
-    if (u.faults.freeEraseUnconditionally) {
-      for (const other of set) if (other.offset === uprobe.offset) set.delete(other);
-    } else set.delete(uprobe);
-  }
 }
 
 /**
@@ -267,10 +260,10 @@ export function* build_probe_list(
   max: number,
 ): Sub<Uprobe[]> {
   const list: Uprobe[] = [];
-  const set = u.byInode.get(inode.i_ino);
-  if (set === undefined || set.size === 0) return list;
+  const nodes = u.tree.ofInode(inode.i_ino);
+  if (nodes === undefined || nodes.size === 0) return list;
   yield* u.treelock.downRead();
-  for (const uprobe of set) {
+  for (const uprobe of nodes.values()) {
     if (uprobe.offset >= min && uprobe.offset < max && try_get_uprobe(u, uprobe)) list.push(uprobe);
   }
   u.treelock.upRead();
@@ -280,8 +273,8 @@ export function* build_probe_list(
 
 /** Any registered uprobe of `inode` inside [min, max)? (vma_has_uprobes) */
 export function vma_has_uprobes(u: UprobesState, inode: UprobeInode, min: number, max: number): boolean {
-  const set = u.byInode.get(inode.i_ino);
-  if (set === undefined) return false;
-  for (const uprobe of set) if (uprobe.offset >= min && uprobe.offset < max) return true;
+  const nodes = u.tree.ofInode(inode.i_ino);
+  if (nodes === undefined) return false;
+  for (const uprobe of nodes.values()) if (uprobe.offset >= min && uprobe.offset < max) return true;
   return false;
 }

@@ -355,7 +355,9 @@ export enum WalkPhase {
 
 export class TreeWalk {
   phase = WalkPhase.Start;
-  key = 0;
+  /** The key looked up: inode number and offset. */
+  ino = 0;
+  offset = 0;
   /** The node at the key when the lookup began (for the R5 check). */
   atStart: Uprobe | undefined = undefined;
   seq = 0;

@@ -5,7 +5,6 @@
  * with the matching message.
  */
 import { describe, expect, it } from "vitest";
-import { uprobeKey } from "../../../src/kernel/uprobes/index.js";
 import { uprobes_invariant_sweep } from "../../../src/kernel/uprobes/invariants.js";
 import {
   counter,
@@ -77,8 +76,7 @@ describe("uprobes_invariant_sweep", () => {
     const w = settledWorld();
     const [uprobe] = [...w.u.tree.values()];
     // what the deferred free of an older uprobe does to it under free-erase-unconditionally
-    w.u.tree.delete(uprobeKey(uprobe.inode.i_ino, uprobe.offset));
-    w.u.byInode.get(uprobe.inode.i_ino)?.delete(uprobe);
+    w.u.tree.unlink(uprobe.inode.i_ino, uprobe.offset);
     uprobe.rb_linked = false;
     expect(sweepMessage(w)).toMatch(
       /^R7: consumer \d+ is registered on \/usr\/bin\/app:0x100, which is no longer/,

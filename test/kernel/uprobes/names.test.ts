@@ -8,7 +8,7 @@ import type { VmAreaStruct } from "../../../src/kernel/mm/vma.js";
 import { Uprobe } from "../../../src/kernel/uprobes/types.js";
 import { Machine, type Sub } from "../../../src/sim/machine.js";
 import { ownedName } from "../../../src/sim/name.js";
-import { RwSemaphore } from "../../../src/sim/sync/rwsem.js";
+import type { RwSemaphore } from "../../../src/sim/sync/rwsem.js";
 
 function uprobeOn(m: Machine): Uprobe {
   const inode = new Inode<VmAreaStruct>(m, { ino: 7, path: "/usr/bin/shopd", size: 8192, symbols: [] });
@@ -49,7 +49,9 @@ describe("labels built from names", () => {
     const u = uprobeOn(m);
     expect(m.labelsRead).toBe(true);
     lockOnce(m, u.register_rwsem);
-    expect(m.traceEvents().map((e) => e.label)).toContain("register_rwsem(/usr/bin/shopd+0x1139): down_write");
+    expect(m.traceEvents().map((e) => e.label)).toContain(
+      "register_rwsem(/usr/bin/shopd+0x1139): down_write",
+    );
   });
 
   it("reach a step observer even when no interleaving is recorded", () => {
@@ -65,7 +67,10 @@ describe("labels built from names", () => {
     expect(m.labelsRead).toBe(true);
     lockOnce(m, uprobeOn(m).register_rwsem);
     expect(seen).toContain("register_rwsem(/usr/bin/shopd+0x1139): down_write");
-    expect(locks).toEqual(["+register_rwsem(/usr/bin/shopd+0x1139)", "-register_rwsem(/usr/bin/shopd+0x1139)"]);
+    expect(locks).toEqual([
+      "+register_rwsem(/usr/bin/shopd+0x1139)",
+      "-register_rwsem(/usr/bin/shopd+0x1139)",
+    ]);
   });
 
   it("are not built when nothing reads them", () => {
