@@ -548,11 +548,12 @@ export class Machine {
       h[i] = last;
     }
     this.wakeTime = top.time;
-    const { fire, sleeper } = top;
+    // Released before it runs: what it does may arm the next timer in the same object.
+    const { fire, sleeper, sleep } = top;
     top.fire = null;
     top.sleeper = null;
     this.spareTimers.push(top);
-    if (sleeper !== null) this.endSleep(sleeper, top.sleep);
+    if (sleeper !== null) this.endSleep(sleeper, sleep);
     else fire!();
   }
 

@@ -106,6 +106,8 @@ export class Uprobe implements SlabObject, NameOwner {
   readonly consumer_rwsem: RwSemaphore;
   /** The unmerged register_seq RFC: a write section around every register and unregister. */
   readonly register_seq: Seqcount;
+  /** nameKey's text, made at the first name read. */
+  private key: string | null = null;
 
   /** alloc_uprobe's part: the object and what it embeds, one reference held (the caller's). */
   constructor(
@@ -125,7 +127,8 @@ export class Uprobe implements SlabObject, NameOwner {
 
   /** What its objects' names say it is: "register_rwsem(/usr/bin/shopd+0x1139)" (name.ts). */
   nameKey(): string {
-    return `${this.inode.path}+0x${this.offset.toString(16)}`;
+    // Kept once made: where labels are read (race exploration), every lock operation asks.
+    return (this.key ??= `${this.inode.path}+0x${this.offset.toString(16)}`);
   }
 
   describe(): string {
